@@ -1,0 +1,73 @@
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+
+const csv = (value: string) =>
+  value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const milliseconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/**
+ * Every setting, read from the environment once at start. A bad value stops the process with a
+ * message that names the variable (see {@link loadConfig}).
+ */
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  /** HTTP + WebSocket port of the gateway. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** Address the gateway binds to. */
+  BIND_ADDRESS: z.string().default("0.0.0.0"),
+  DATABASE_URL: z.url().default("postgres://postgres@127.0.0.1:5432/sparsify"),
+  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  /** Prefix of every Redis key and channel: lets several installations (or tests) share a Redis. */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default("sparsify"),
+  /** Comma-separated absolute directories inside which storage domains may live. */
+  STORAGE_ROOTS: z.string().default(path.resolve("var/storage")).transform(csv),
+  /** Name this host worker registers under. */
+  HOST_NAME: z.string().min(1).default(os.hostname()),
+  /** virt-sparsify runs at once on this worker; default min(cores, free memory / 600 MB). */
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().optional(),
+  /** LIBGUESTFS_BACKEND_SETTINGS for runs; "auto" = force_tcg only where KVM is unusable. */
+  LIBGUESTFS_BACKEND_SETTINGS: z.string().default("auto"),
+  /** Shared appliance cache: without it every job rebuilds the 660 MiB appliance. */
+  LIBGUESTFS_CACHEDIR: z.string().default("/var/tmp"),
+  SPARSIFY_TIMEOUT_MS: milliseconds(30 * 60_000),
+  /** SIGTERM first; SIGKILL after this grace (virt-sparsify honours SIGTERM only between steps). */
+  SPARSIFY_KILL_GRACE_MS: milliseconds(15_000),
+  /** How long scanStorageDomain waits for the host's scan before returning the scan state. */
+  SCAN_WAIT_MS: milliseconds(30_000),
+  HEARTBEAT_INTERVAL_MS: milliseconds(5_000),
+  /** A host whose heartbeat is older than this is offline; its RUNNING jobs are reconciled. */
+  HOST_OFFLINE_AFTER_MS: milliseconds(30_000),
+  /** BullMQ stalled-job check: how fast a job of a dead worker is picked up by another. */
+  STALLED_INTERVAL_MS: milliseconds(30_000),
+  /** How often workers re-check which storage domains they can see. */
+  DOMAIN_REFRESH_MS: milliseconds(15_000),
+  RECONCILE_INTERVAL_MS: milliseconds(30_000),
+  /** Deadline for a retried job that finds its image still held by an orphaned run. */
+  IMAGE_IN_USE_DEADLINE_MS: milliseconds(120_000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {}
+
+/** Parses and validates the environment; throws {@link ConfigError} naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const config = parsed.data;
+  for (const root of config.STORAGE_ROOTS) {
+    if (!path.isAbsolute(root) || path.normalize(root) !== root.replace(/\/+$/, "") ) {
+      throw new ConfigError(`Invalid configuration:\n  STORAGE_ROOTS: ${root} is not an absolute, normalised path`);
+    }
+  }
+  return config;
+}

@@ -1,0 +1,31 @@
+import type {
+  DiskAllocation,
+  DiskStatus,
+  JobState,
+  StorageDomainStatus,
+  StorageKind,
+  StorageType,
+  VmStatus,
+} from "../entities/enums.js";
+
+/** Everything the sparsify rules read about a disk, as plain data (no I/O, no ORM). */
+export interface DiskFacts {
+  status: DiskStatus;
+  storageType: StorageType;
+  allocation: DiskAllocation;
+  /** Own volumes: the leaf plus the snapshot layers below it that only this disk uses. */
+  ownVolumeCount: number;
+  derivedDiskAliases: string[];
+  /** A problem found while reading the chain (bad backing file); null when the chain is sound. */
+  chainProblem: string | null;
+  domain: {
+    name: string;
+    status: StorageDomainStatus;
+    statusReason: string | null;
+    kind: StorageKind;
+    /** NFS version of the domain's mount ("4.2", "3"), null when not on NFS. */
+    nfsVersion: string | null;
+  };
+  attachments: { vmName: string; vmStatus: VmStatus; plugged: boolean }[];
+  activeJob: { id: string; state: JobState } | null;
+}

@@ -1,0 +1,93 @@
+import { DiskAllocation, DiskStatus, StorageDomainStatus, StorageKind, StorageType, VmStatus } from "../entities/enums.js";
+import type { DiskFacts } from "./disk-facts.js";
+import { SparsifyIssueCode as Code, type SparsifyIssue } from "./sparsify-issue.js";
+
+export interface SparsifyAssessment {
+  blockers: SparsifyIssue[];
+  warnings: SparsifyIssue[];
+}
+
+/** NFS before 4.2 has no punch-hole (fallocate/discard), so a trim frees nothing on the server. */
+export function nfsSupportsDiscard(version: string): boolean {
+  const [major = 0, minor = 0] = version.split(".").map((n) => Number.parseInt(n, 10) || 0);
+  return major > 4 || (major === 4 && minor >= 2);
+}
+
+type Rule = (f: DiskFacts) => SparsifyIssue | SparsifyIssue[] | null;
+
+const issue = (code: Code, message: string): SparsifyIssue => ({ code, message });
+
+/**
+ * Ordered like oVirt's SparsifyImageCommand validation, but every rule runs: a person sees every
+ * reason at once instead of fixing them one by one.
+ */
+const blockerRules: Rule[] = [
+  (f) => (f.status === DiskStatus.MISSING ? issue(Code.DISK_MISSING, "The disk's image file is gone from storage; rescan the domain or forget the disk") : null),
+  (f) => (f.status === DiskStatus.ILLEGAL ? issue(Code.DISK_ILLEGAL, "The disk is marked illegal: its image could not be read consistently") : null),
+  (f) => (f.chainProblem ? issue(Code.CHAIN_INVALID, `The disk's volume chain is refused: ${f.chainProblem}`) : null),
+  (f) =>
+    f.activeJob
+      ? issue(Code.JOB_ACTIVE, `A sparsify job is already ${f.activeJob.state.toLowerCase()} for this disk (job ${f.activeJob.id})`)
+      : f.status === DiskStatus.LOCKED
+        ? issue(Code.DISK_LOCKED, "The disk is locked by another operation; wait for it to finish")
+        : null,
+  (f) =>
+    f.storageType !== StorageType.IMAGE
+      ? issue(Code.NOT_IMAGE_DISK, `Only image disks can be sparsified; this is a ${f.storageType === StorageType.LUN ? "direct LUN" : "managed block"} disk`)
+      : null,
+  (f) =>
+    f.allocation === DiskAllocation.PREALLOCATED
+      ? issue(Code.PREALLOCATED, "The disk is preallocated: sparsifying would silently turn it into a thin disk")
+      : null,
+  (f) =>
+    f.derivedDiskAliases.length > 0
+      ? issue(
+          Code.HAS_DERIVED_DISKS,
+          `The disk is the template of ${f.derivedDiskAliases.length} other disk(s) (${f.derivedDiskAliases.slice(0, 5).join(", ")}); qemu does not support changing a backing file under its overlays`,
+        )
+      : null,
+  (f) =>
+    f.attachments
+      .filter((a) => a.plugged && a.vmStatus !== VmStatus.DOWN)
+      .map((a) => issue(Code.VM_NOT_DOWN, `Attached to VM ${a.vmName}, which is ${a.vmStatus}; shut it down or unplug the disk`)),
+  (f) =>
+    f.domain.status !== StorageDomainStatus.ACTIVE
+      ? issue(
+          Code.STORAGE_DOMAIN_NOT_ACTIVE,
+          `Storage domain ${f.domain.name} is ${f.domain.status}${f.domain.statusReason ? `: ${f.domain.statusReason}` : ""}`,
+        )
+      : null,
+  (f) =>
+    f.domain.kind === StorageKind.BLOCK
+      ? issue(Code.BLOCK_STORAGE_DOMAIN, `Storage domain ${f.domain.name} is block storage, where a trim does not shrink the volume`)
+      : null,
+  (f) =>
+    f.domain.nfsVersion !== null && !nfsSupportsDiscard(f.domain.nfsVersion)
+      ? issue(Code.NFS_TOO_OLD, `Storage domain ${f.domain.name} is mounted with NFS ${f.domain.nfsVersion}; reclaiming space needs NFS 4.2 or later`)
+      : null,
+];
+
+const warningRules: Rule[] = [
+  (f) =>
+    f.ownVolumeCount > 1
+      ? issue(
+          Code.HAS_SNAPSHOTS,
+          `The disk has ${f.ownVolumeCount - 1} snapshot(s): only the active layer is sparsified, so space held by older snapshots does not come back and the active layer may even grow slightly; merge the snapshots first to reclaim more`,
+        )
+      : null,
+  (f) =>
+    f.attachments
+      .filter((a) => !a.plugged && a.vmStatus !== VmStatus.DOWN)
+      .map((a) => issue(Code.UNPLUGGED_FROM_RUNNING_VM, `Unplugged from VM ${a.vmName} (${a.vmStatus}); do not plug it in while the job runs`)),
+];
+
+const collect = (rules: Rule[], facts: DiskFacts) =>
+  rules.flatMap((rule) => {
+    const out = rule(facts);
+    return out === null ? [] : Array.isArray(out) ? out : [out];
+  });
+
+/** Every reason the disk cannot be sparsified now, and every warning; sparsifiable = no blockers. */
+export function assessSparsify(facts: DiskFacts): SparsifyAssessment {
+  return { blockers: collect(blockerRules, facts), warnings: collect(warningRules, facts) };
+}

@@ -1,0 +1,80 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
+import type { SparsifyIssue } from "../domain/sparsify-issue.js";
+import { bigintAsNumber } from "./bigint-transformer.js";
+import { AllocationSource, DiskAllocation, DiskFormat, DiskStatus, StorageType } from "./enums.js";
+
+@Entity("disk")
+@Index(["storageDomainId", "alias"])
+export class Disk {
+  @PrimaryGeneratedColumn("uuid")
+  id: string;
+
+  @Index()
+  @Column({ type: "uuid" })
+  storageDomainId: string;
+
+  /** The disk's identity on storage: its lowest own volume (stable when snapshots add leaves). */
+  @Column({ type: "uuid", unique: true, nullable: true })
+  baseVolumeId: string | null;
+
+  @Column({ type: "uuid", nullable: true })
+  leafVolumeId: string | null;
+
+  @Index()
+  @Column({ type: "text" })
+  alias: string;
+
+  @Column({ type: "enum", enum: DiskFormat })
+  format: DiskFormat;
+
+  @Column({ type: "enum", enum: DiskAllocation, default: DiskAllocation.SPARSE })
+  allocation: DiskAllocation;
+
+  @Column({ type: "enum", enum: AllocationSource, default: AllocationSource.DETECTED })
+  allocationSource: AllocationSource;
+
+  @Column({ type: "enum", enum: StorageType, default: StorageType.IMAGE })
+  storageType: StorageType;
+
+  @Index()
+  @Column({ type: "bigint", transformer: bigintAsNumber, default: 0 })
+  virtualSize: number;
+
+  /** Allocated bytes of the disk's own volumes (leaf and snapshot layers, not its template). */
+  @Index()
+  @Column({ type: "bigint", transformer: bigintAsNumber, default: 0 })
+  actualSize: number;
+
+  @Column({ type: "enum", enum: DiskStatus, default: DiskStatus.OK })
+  status: DiskStatus;
+
+  @Column({ type: "int", default: 1 })
+  ownVolumeCount: number;
+
+  @Index()
+  @Column({ type: "uuid", nullable: true })
+  templateDiskId: string | null;
+
+  @Column({ type: "text", nullable: true })
+  chainProblem: string | null;
+
+  /**
+   * Stored result of assessSparsify(), recomputed whenever a fact it reads changes, so that
+   * filtering and counting happen in SQL without a second copy of the rules.
+   */
+  @Index()
+  @Column({ type: "boolean", default: false })
+  sparsifiable: boolean;
+
+  @Column({ type: "jsonb", default: () => "'[]'" })
+  blockers: SparsifyIssue[];
+
+  @Column({ type: "jsonb", default: () => "'[]'" })
+  warnings: SparsifyIssue[];
+
+  @CreateDateColumn({ type: "timestamptz" })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: "timestamptz" })
+  updatedAt: Date;
+}

@@ -1,0 +1,11 @@
+import { AuditEvent } from "./event.entity.js";
+import { Disk } from "./disk.entity.js";
+import { DiskAttachment } from "./disk-attachment.entity.js";
+import { Host } from "./host.entity.js";
+import { SparsifyJob } from "./sparsify-job.entity.js";
+import { StorageDomain } from "./storage-domain.entity.js";
+import { Vm } from "./vm.entity.js";
+import { Volume } from "./volume.entity.js";
+
+export { AuditEvent, Disk, DiskAttachment, Host, SparsifyJob, StorageDomain, Vm, Volume };
+export const entities = [StorageDomain, Volume, Disk, Vm, DiskAttachment, Host, SparsifyJob, AuditEvent];

@@ -1,0 +1,76 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from "typeorm";
+import { bigintAsNumber } from "./bigint-transformer.js";
+import { JobState } from "./enums.js";
+
+/**
+ * The truth about one sparsify request; BullMQ only carries it (same id). The partial unique
+ * index is the guard that two concurrent requests can never create two active jobs for one disk.
+ */
+@Entity("sparsify_job")
+@Index("sparsify_job_one_active_per_disk", ["diskId"], { unique: true, where: `"state" IN ('QUEUED', 'RUNNING')` })
+@Index(["diskId", "createdAt"])
+@Index(["state"])
+export class SparsifyJob {
+  @PrimaryColumn("uuid")
+  id: string;
+
+  @Column({ type: "uuid" })
+  diskId: string;
+
+  @Column({ type: "uuid" })
+  storageDomainId: string;
+
+  @Column({ type: "enum", enum: JobState, default: JobState.QUEUED })
+  state: JobState;
+
+  /** QUEUED, CHECKING, LAUNCHING, TRIMMING, MEASURING, DONE. */
+  @Column({ type: "text", default: "QUEUED" })
+  phase: string;
+
+  @Column({ type: "int", default: 0 })
+  progress: number;
+
+  @Column({ type: "text", nullable: true })
+  host: string | null;
+
+  @Column({ type: "bigint", transformer: bigintAsNumber, nullable: true })
+  actualSizeBefore: number | null;
+
+  @Column({ type: "bigint", transformer: bigintAsNumber, nullable: true })
+  actualSizeAfter: number | null;
+
+  @Column({ type: "text", nullable: true })
+  outcome: string | null;
+
+  @Column({ type: "text", nullable: true })
+  outcomeMessage: string | null;
+
+  @Column({ type: "text", nullable: true })
+  errorCode: string | null;
+
+  @Column({ type: "text", nullable: true })
+  errorMessage: string | null;
+
+  @Column({ type: "int", default: 0 })
+  attempts: number;
+
+  @Column({ type: "text", default: "anonymous" })
+  requestedBy: string;
+
+  @Column({ type: "text", default: "USER" })
+  trigger: string;
+
+  /** Set when a cancel was asked while RUNNING: the worker finishes it as CANCELLED. */
+  @Column({ type: "timestamptz", nullable: true })
+  cancelRequestedAt: Date | null;
+
+  /** Millisecond precision so a JS Date in a page cursor matches the stored value exactly. */
+  @CreateDateColumn({ type: "timestamptz", precision: 3 })
+  createdAt: Date;
+
+  @Column({ type: "timestamptz", nullable: true })
+  startedAt: Date | null;
+
+  @Column({ type: "timestamptz", nullable: true })
+  finishedAt: Date | null;
+}

@@ -1,0 +1,41 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from "typeorm";
+import { ScanState, StorageKind } from "./enums.js";
+
+@Entity("storage_domain")
+export class StorageDomain {
+  @PrimaryGeneratedColumn("uuid")
+  id: string;
+
+  @Column({ type: "text", unique: true })
+  name: string;
+
+  /** Absolute, normalised path inside STORAGE_ROOTS, as the hosts see it. */
+  @Column({ type: "text", unique: true })
+  path: string;
+
+  @Column({ type: "enum", enum: StorageKind, default: StorageKind.FILE })
+  kind: StorageKind;
+
+  /** Set by an admin (deactivate/activate). */
+  @Column({ type: "boolean", default: true })
+  active: boolean;
+
+  /** Set by hosts: why no host can reach the path; null when reachable. */
+  @Column({ type: "text", nullable: true })
+  inaccessibleReason: string | null;
+
+  @Column({ type: "text", nullable: true })
+  nfsVersion: string | null;
+
+  @Column({ type: "enum", enum: ScanState, default: ScanState.NEVER })
+  scanState: ScanState;
+
+  @Column({ type: "text", nullable: true })
+  scanError: string | null;
+
+  @Column({ type: "timestamptz", nullable: true })
+  lastScannedAt: Date | null;
+
+  @CreateDateColumn({ type: "timestamptz" })
+  createdAt: Date;
+}

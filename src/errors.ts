@@ -1,0 +1,29 @@
+import { GraphQLError } from "graphql";
+
+/** Every code a client can see in `extensions.code`. One enum, part of the API. */
+export enum ErrorCode {
+  BAD_USER_INPUT = "BAD_USER_INPUT",
+  NOT_FOUND = "NOT_FOUND",
+  CONFLICT = "CONFLICT",
+  STORAGE_PATH_INVALID = "STORAGE_PATH_INVALID",
+  DISK_NOT_SPARSIFIABLE = "DISK_NOT_SPARSIFIABLE",
+  DOMAIN_BUSY = "DOMAIN_BUSY",
+  DISK_NOT_MISSING = "DISK_NOT_MISSING",
+  JOB_FINISHED = "JOB_FINISHED",
+  QUEUE_UNAVAILABLE = "QUEUE_UNAVAILABLE",
+  DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE",
+  INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR",
+}
+
+/** A client-facing error: always carries a code from {@link ErrorCode}. */
+export class AppError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+  }
+}
+
+export const notFound = (what: string, id: string) =>
+  new AppError(ErrorCode.NOT_FOUND, `${what} ${id} does not exist`);
+
+export const badInput = (message: string, field?: string) =>
+  new AppError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});

@@ -1,0 +1,30 @@
+import fs from "node:fs/promises";
+import type { DataSource } from "typeorm";
+import { isInside } from "../domain/storage-path.js";
+import { StorageDomain } from "../entities/index.js";
+
+export interface Visibility {
+  visible: StorageDomain[];
+  /** Domains under this host's roots that it cannot reach, with the reason. */
+  unreachable: { domain: StorageDomain; reason: string }[];
+}
+
+/** Which domains under this host's storage roots exist here as readable directories. */
+export async function checkVisibility(db: DataSource, roots: readonly string[], hostName: string): Promise<Visibility> {
+  const domains = await db.getRepository(StorageDomain).find({ order: { name: "ASC" } });
+  const out: Visibility = { visible: [], unreachable: [] };
+  for (const domain of domains) {
+    if (!roots.some((root) => isInside(domain.path, root))) continue;
+    try {
+      const st = await fs.stat(domain.path);
+      if (!st.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+      await fs.access(domain.path, fs.constants.R_OK | fs.constants.X_OK);
+      out.visible.push(domain);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "error";
+      const why = code === "ENOENT" ? "does not exist" : code === "ENOTDIR" ? "is not a directory" : code === "EACCES" ? "is not readable" : code;
+      out.unreachable.push({ domain, reason: `${domain.path} ${why} on host ${hostName}` });
+    }
+  }
+  return out;
+}

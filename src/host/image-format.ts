@@ -1,0 +1,5 @@
+/**
+ * The two disk formats the host layer handles. Always passed explicitly to qemu tools:
+ * letting qemu probe a raw image's format lets a guest forge a qcow2 header (notes §9.5).
+ */
+export type ImageFormat = "raw" | "qcow2";

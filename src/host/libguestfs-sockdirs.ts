@@ -1,0 +1,101 @@
+import { readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+
+/**
+ * libguestfs puts its socket directory (`libguestfsXXXXXX/guestfsd.sock`) in /tmp whenever it
+ * runs as root, whatever TMPDIR says, and leaves it behind when virt-sparsify is killed
+ * (notes §5, §9.9). Several runs can share /tmp, so a directory is only removed when it is
+ * ours or provably dead.
+ */
+export const ROOT_SOCKDIR_PARENT = "/tmp";
+const PREFIX = "libguestfs";
+const SOCKET_NAME = "guestfsd.sock";
+
+/** Parses /proc/net/unix into inode → bound path (unbound sockets are skipped). Pure. */
+export function parseProcNetUnix(text: string): Map<string, string> {
+  const byInode = new Map<string, string>();
+  for (const line of text.split("\n").slice(1)) {
+    // Num RefCount Protocol Flags Type St Inode [Path]
+    const cols = line.trim().split(/\s+/);
+    if (cols.length >= 8) byInode.set(cols[6]!, cols.slice(7).join(" "));
+  }
+  return byInode;
+}
+
+/** One libguestfs directory that appeared during the run. */
+export interface SockdirCandidate {
+  name: string;
+  /** Seen holding a socket that belonged to our process tree. */
+  attributed: boolean;
+  /** Contains a `guestfsd.sock` entry. */
+  hasSocketFile: boolean;
+  /** Some live socket anywhere on the host is bound under it. */
+  live: boolean;
+}
+
+/**
+ * Which new directories to delete after a run. Pure.
+ * - ours (attributed while our process was alive): always;
+ * - others: only if they hold a `guestfsd.sock` that no live socket is bound to, i.e. their
+ *   owner is dead (ours killed before we could attribute it, or a crashed neighbour).
+ * Left alone: a concurrent live run's directory, and empty directories (a neighbour between
+ * mkdtemp and bind, or a neighbour's TMPDIR; we set our own TMPDIR so we never make those).
+ */
+export function selectSockdirsToRemove(candidates: readonly SockdirCandidate[]): string[] {
+  return candidates.filter((c) => c.attributed || (c.hasSocketFile && !c.live)).map((c) => c.name);
+}
+
+async function listLibguestfsDirs(parent: string): Promise<string[]> {
+  const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory() && e.name.startsWith(PREFIX)).map((e) => e.name);
+}
+
+async function boundSockets(): Promise<Map<string, string>> {
+  return parseProcNetUnix(await readFile("/proc/net/unix", "utf8").catch(() => ""));
+}
+
+/** Tracks the libguestfs socket directories one run creates under `parent`. */
+export class SockdirTracker {
+  private readonly attributed = new Set<string>();
+
+  private constructor(
+    private readonly parent: string,
+    private readonly before: ReadonlySet<string>,
+  ) {}
+
+  /** Snapshot the existing directories; call before spawning. */
+  static async start(parent = ROOT_SOCKDIR_PARENT): Promise<SockdirTracker> {
+    return new SockdirTracker(parent, new Set(await listLibguestfsDirs(parent)));
+  }
+
+  /** Marks as ours every new directory holding a socket whose inode is in `ourInodes`. */
+  async attribute(ourInodes: ReadonlySet<string>): Promise<void> {
+    const prefix = join(this.parent, PREFIX);
+    for (const [inode, path] of await boundSockets()) {
+      if (!ourInodes.has(inode) || !path.startsWith(prefix)) continue;
+      const name = path.slice(this.parent.length + 1).split("/")[0]!;
+      if (!this.before.has(name)) this.attributed.add(name);
+    }
+  }
+
+  /** Removes what {@link selectSockdirsToRemove} selects; returns the removed paths. */
+  async cleanup(): Promise<string[]> {
+    const liveDirs = new Set(
+      [...(await boundSockets()).values()]
+        .filter((p) => p.startsWith(join(this.parent, PREFIX)))
+        .map((p) => p.slice(this.parent.length + 1).split("/")[0]!),
+    );
+    const fresh = (await listLibguestfsDirs(this.parent)).filter((name) => !this.before.has(name));
+    const candidates = await Promise.all(
+      fresh.map(async (name) => ({
+        name,
+        attributed: this.attributed.has(name),
+        hasSocketFile: (await readdir(join(this.parent, name)).catch((): string[] => [])).includes(SOCKET_NAME),
+        live: liveDirs.has(name),
+      })),
+    );
+    const doomed = selectSockdirsToRemove(candidates).map((name) => join(this.parent, name));
+    await Promise.all(doomed.map((dir) => rm(dir, { recursive: true, force: true })));
+    return doomed;
+  }
+}

@@ -1,0 +1,36 @@
+import fs from "node:fs/promises";
+import { isInside } from "../domain/storage-path.js";
+
+export interface MountEntry {
+  mountPoint: string;
+  fsType: string;
+  options: string[];
+}
+
+const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
+
+/** Parses /proc/mounts (octal escapes in paths, as the kernel writes them). */
+export function parseMounts(text: string): MountEntry[] {
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => line.split(" "))
+    .filter((f) => f.length >= 4)
+    .map(([, mountPoint, fsType, options]) => ({ mountPoint: unescape(mountPoint!), fsType: fsType!, options: options!.split(",") }));
+}
+
+/** The NFS version of the mount holding `dir` ("4.2", "3"), or null when it is not on NFS. */
+export function nfsVersionFor(dir: string, mounts: MountEntry[]): string | null {
+  const holder = mounts
+    .filter((m) => isInside(dir, m.mountPoint))
+    .sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
+  if (!holder || !holder.fsType.startsWith("nfs")) return null;
+  const vers = holder.options.find((o) => o.startsWith("vers=") || o.startsWith("nfsvers="));
+  if (vers) return vers.split("=")[1]!;
+  return holder.fsType === "nfs4" ? "4" : "3";
+}
+
+export async function readNfsVersion(dir: string): Promise<string | null> {
+  const text = await fs.readFile("/proc/mounts", "utf8").catch(() => "");
+  return nfsVersionFor(dir, parseMounts(text));
+}

@@ -1,0 +1,102 @@
+import { readdir, readFile, readlink } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/**
+ * A process identified by pid *and* start time, so a recycled pid is never mistaken for the
+ * process we saw (and never killed by mistake).
+ */
+export interface ProcessRef {
+  pid: number;
+  ppid: number;
+  /** Field 22 of /proc/<pid>/stat, in clock ticks since boot. */
+  startTime: string;
+}
+
+/**
+ * Parses /proc/<pid>/stat. The command name is in parentheses and may itself contain spaces
+ * and parentheses, so fields are counted from the *last* `)`. Pure.
+ */
+export function parseProcStat(text: string): ProcessRef | undefined {
+  const close = text.lastIndexOf(")");
+  const pid = Number.parseInt(text, 10);
+  if (close < 0 || !Number.isSafeInteger(pid)) return undefined;
+  // After ")": state(3) ppid(4) … starttime(22) → index 0 is field 3.
+  const fields = text.slice(close + 2).split(" ");
+  const ppid = Number(fields[1]);
+  const startTime = fields[19];
+  if (!Number.isSafeInteger(ppid) || startTime === undefined) return undefined;
+  return { pid, ppid, startTime };
+}
+
+async function readStat(pid: number): Promise<ProcessRef | undefined> {
+  try {
+    return parseProcStat(await readFile(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return undefined; // gone, or not ours to read
+  }
+}
+
+/** `rootPid` and all its live descendants (one scan of /proc). */
+export async function processTree(rootPid: number): Promise<ProcessRef[]> {
+  const entries = (await readdir("/proc")).filter((name) => /^\d+$/.test(name));
+  const all = (await Promise.all(entries.map((name) => readStat(Number(name))))).filter(
+    (p): p is ProcessRef => p !== undefined,
+  );
+  const tree: ProcessRef[] = [];
+  const wanted = new Set([rootPid]);
+  // Children can have lower pids than their parents after pid wrap-around: iterate to a fixpoint.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of all) {
+      if (!tree.includes(p) && (p.pid === rootPid || wanted.has(p.ppid))) {
+        tree.push(p);
+        wanted.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return tree;
+}
+
+/** Socket inodes (`socket:[123]` → "123") among a process's open file descriptors. */
+export async function socketInodes(pid: number): Promise<string[]> {
+  let fds: string[];
+  try {
+    fds = await readdir(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  const links = await Promise.all(fds.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => "")));
+  return links.flatMap((link) => /^socket:\[(\d+)\]$/.exec(link)?.[1] ?? []);
+}
+
+/** True while the very process `ref` (same pid, same start time) exists. */
+export async function isAlive(ref: ProcessRef): Promise<boolean> {
+  return (await readStat(ref.pid))?.startTime === ref.startTime;
+}
+
+/**
+ * Waits up to `graceMs` for the processes to exit on their own, then SIGKILLs the survivors.
+ * Used for qemu after virt-sparsify died: libguestfs' recovery process normally stops it within
+ * ~2.6 s (notes §5), and until it does, qemu still holds the image lock.
+ * @returns the pids that had to be killed.
+ */
+export async function reapProcesses(refs: readonly ProcessRef[], graceMs: number): Promise<number[]> {
+  const deadline = Date.now() + graceMs;
+  let alive = refs;
+  while (true) {
+    alive = (await Promise.all(alive.map(async (r) => ((await isAlive(r)) ? r : undefined)))).filter(
+      (r): r is ProcessRef => r !== undefined,
+    );
+    if (alive.length === 0 || Date.now() >= deadline) break;
+    await sleep(100);
+  }
+  for (const r of alive) {
+    try {
+      process.kill(r.pid, "SIGKILL");
+    } catch {
+      // exited between the check and the kill
+    }
+  }
+  return alive.map((r) => r.pid);
+}

@@ -1,0 +1,194 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import { execa } from "execa";
+import { findExecutable } from "./find-executable.js";
+import type { ImageFormat } from "./image-format.js";
+import { ROOT_SOCKDIR_PARENT, SockdirTracker } from "./libguestfs-sockdirs.js";
+import { processTree, reapProcesses, socketInodes, type ProcessRef } from "./process-tree.js";
+import { parseSparsifyLine, type OutputStream, type SparsifyOutputEvent } from "./virt-sparsify-output.js";
+
+/** Options for {@link runVirtSparsify}. */
+export interface SparsifyRunOptions {
+  /** The image, sparsified in place. */
+  path: string;
+  /** Always passed as `--format`, so the image's format is never probed (notes §9.5). */
+  format: ImageFormat;
+  /** Aborting sends SIGTERM, then SIGKILL after {@link killGraceMs}. */
+  signal?: AbortSignal;
+  /** Wall-clock limit; on expiry the run is stopped like a cancel. */
+  timeoutMs: number;
+  /**
+   * Value for LIBGUESTFS_BACKEND_SETTINGS, e.g. `"force_tcg"` where /dev/kvm exists but KVM
+   * cannot run (see `defaultBackendSettings`). When unset the variable is removed from the
+   * child's environment, so the option is the single source of truth.
+   */
+  backendSettings?: string;
+  /**
+   * LIBGUESTFS_CACHEDIR. Must stay fixed across runs: otherwise the per-run TMPDIR also moves
+   * the 660 MiB appliance cache and every run rebuilds it (notes §9.9).
+   * @default "/var/tmp"
+   */
+  cacheDir?: string;
+  /** Where the per-run TMPDIR is created. @default os.tmpdir() */
+  tmpRoot?: string;
+  /**
+   * Delay between SIGTERM and SIGKILL. virt-sparsify only honours SIGTERM between libguestfs
+   * calls, up to ~11 s late during launch (notes §5).
+   * @default 15000
+   */
+  killGraceMs?: number;
+  /** Called for every output line, in arrival order. Exceptions are rethrown after cleanup. */
+  onEvent?: (event: SparsifyOutputEvent) => void;
+}
+
+/** Outcome of one virt-sparsify process. A failed run is a result, not an exception. */
+export interface SparsifyRunResult {
+  /** `null` when the process was killed by a signal or could not be started. */
+  exitCode: number | null;
+  /** Signal that ended the process (e.g. `SIGKILL` after the grace period). */
+  signal?: string;
+  cancelled: boolean;
+  timedOut: boolean;
+  /** Devices reported as trimmed, deduplicated, in order. Empty ⇒ nothing was sparsified. */
+  trimmedDevices: string[];
+  swapCleared: string[];
+  /** The "completed with no errors" message was seen. */
+  completed: boolean;
+  /** virt-sparsify's error (full JSON text when available), or why it could not start. */
+  errorMessage?: string;
+  /** Last lines of stderr, for logs and diagnosis. */
+  stderrTail: string;
+  durationMs: number;
+  /** libguestfs socket dirs left in /tmp by this run that were removed. */
+  removedSockdirs: string[];
+}
+
+const STDERR_TAIL_LINES = 40;
+const WATCH_INTERVAL_MS = 500;
+/** libguestfs' recovery process stops an orphaned qemu within ~2.6 s (notes §5). */
+const QEMU_REAP_GRACE_MS = 5_000;
+
+function buildCommand(path: string, format: ImageFormat): [string, string[]] {
+  const sparsify = ["--in-place", "--format", format, "--machine-readable=stream:stderr", path];
+  const setpriv = findExecutable("setpriv");
+  // pdeathsig: if this worker is SIGKILLed, virt-sparsify dies too instead of running on.
+  return setpriv
+    ? [setpriv, ["--pdeathsig", "KILL", "--", "virt-sparsify", ...sparsify]]
+    : ["virt-sparsify", sparsify];
+}
+
+function lines(stream: Readable | null, onLine: (line: string) => void): Promise<void> {
+  if (!stream) return Promise.resolve();
+  const reader = createInterface({ input: stream, crlfDelay: Infinity });
+  reader.on("line", onLine);
+  return new Promise((resolve) => reader.once("close", resolve));
+}
+
+/**
+ * Runs `virt-sparsify --in-place` on one image and always cleans up after it: the process is
+ * waited for (and its qemu child reaped), the per-run TMPDIR and the run's /tmp/libguestfs*
+ * socket directory are removed. Never rejects because the tool failed; see
+ * {@link SparsifyRunResult} and `diagnoseFailure`.
+ */
+export async function runVirtSparsify(opts: SparsifyRunOptions): Promise<SparsifyRunResult> {
+  const started = Date.now();
+  const runTmp = await mkdtemp(join(opts.tmpRoot ?? tmpdir(), "sparsify-"));
+  const isRoot = process.geteuid?.() === 0;
+  // Non-root libguestfs puts its sockets in XDG_RUNTIME_DIR: point it into the per-run dir.
+  const sockdirs = isRoot ? await SockdirTracker.start(ROOT_SOCKDIR_PARENT) : undefined;
+  const trimmed: string[] = [];
+  const swap: string[] = [];
+  const tail: string[] = [];
+  let completed = false;
+  let errorMessage: string | undefined;
+  let callbackError: unknown;
+  const seen = new Map<number, ProcessRef>();
+
+  const handle = (line: string, stream: OutputStream) => {
+    if (stream === "stderr") {
+      tail.push(line);
+      if (tail.length > STDERR_TAIL_LINES) tail.shift();
+    }
+    const event = parseSparsifyLine(line, stream);
+    if (event.kind === "trimming" && !trimmed.includes(event.device)) trimmed.push(event.device);
+    if (event.kind === "swap-cleared" && !swap.includes(event.device)) swap.push(event.device);
+    if (event.kind === "completed") completed = true;
+    // The JSON copy carries the whole multi-line message; the text copy only its first line.
+    if (event.kind === "error" && (errorMessage === undefined || event.source === "json")) {
+      errorMessage = event.message;
+    }
+    try {
+      opts.onEvent?.(event);
+    } catch (error) {
+      callbackError ??= error;
+    }
+  };
+
+  try {
+    const [file, args] = buildCommand(opts.path, opts.format);
+    const subprocess = execa(file, args, {
+      env: {
+        LIBGUESTFS_BACKEND: "direct",
+        LIBGUESTFS_BACKEND_SETTINGS: opts.backendSettings,
+        LIBGUESTFS_CACHEDIR: opts.cacheDir ?? "/var/tmp",
+        TMPDIR: runTmp,
+        ...(isRoot ? {} : { XDG_RUNTIME_DIR: runTmp }),
+      },
+      stdin: "ignore",
+      buffer: false,
+      reject: false,
+      cancelSignal: opts.signal,
+      timeout: opts.timeoutMs,
+      killSignal: "SIGTERM",
+      forceKillAfterDelay: opts.killGraceMs ?? 15_000,
+    });
+
+    // Watch the process tree: remember qemu & co. to reap them, and attribute socket dirs.
+    let watching = Promise.resolve();
+    const watch = () => {
+      const pid = subprocess.pid;
+      if (pid === undefined) return;
+      watching = watching.then(async () => {
+        const tree = await processTree(pid);
+        for (const p of tree) if (p.pid !== pid) seen.set(p.pid, p);
+        const inodes = new Set((await Promise.all(tree.map((p) => socketInodes(p.pid)))).flat());
+        await sockdirs?.attribute(inodes);
+      });
+    };
+    const timer = setInterval(watch, WATCH_INTERVAL_MS);
+    setTimeout(watch, 100).unref();
+
+    const [result] = await Promise.all([
+      subprocess,
+      lines(subprocess.stdout, (l) => handle(l, "stdout")),
+      lines(subprocess.stderr, (l) => handle(l, "stderr")),
+    ]);
+    clearInterval(timer);
+    await watching.catch(() => undefined);
+    await reapProcesses([...seen.values()], QEMU_REAP_GRACE_MS);
+    const removedSockdirs = (await sockdirs?.cleanup()) ?? [];
+
+    if (result.exitCode === undefined && result.signal === undefined) {
+      errorMessage ??= `virt-sparsify could not be started: ${result.shortMessage ?? "unknown error"}`;
+    }
+    if (callbackError !== undefined) throw callbackError;
+    return {
+      exitCode: result.exitCode ?? null,
+      ...(result.signal ? { signal: result.signal } : {}),
+      cancelled: result.isCanceled,
+      timedOut: result.timedOut,
+      trimmedDevices: trimmed,
+      swapCleared: swap,
+      completed,
+      ...(errorMessage !== undefined ? { errorMessage } : {}),
+      stderrTail: tail.join("\n"),
+      durationMs: Date.now() - started,
+      removedSockdirs,
+    };
+  } finally {
+    await rm(runTmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,80 @@
+import { EventEmitter } from "node:events";
+import type { Redis } from "ioredis";
+import type { ScanState } from "../entities/enums.js";
+import type { JobSnapshot } from "./job-snapshot.js";
+
+/** Everything that crosses processes besides the queues themselves. */
+export type BusMessage =
+  | { type: "job"; job: JobSnapshot }
+  | { type: "scan"; storageDomainId: string; state: ScanState }
+  | { type: "cancel"; jobId: string }
+  | { type: "domains-changed" }
+  | { type: "hosts-changed" };
+
+/**
+ * Redis pub/sub between gateways and workers. Every gateway replica subscribes, so every replica
+ * sees every job change and pushes it to its own WebSocket clients; nothing polls the database
+ * per subscriber. Messages published while a process is disconnected are lost: subscriptions
+ * therefore always start from the job's current state in PostgreSQL.
+ */
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+  private readonly channel: string;
+
+  constructor(
+    private readonly publisher: Redis,
+    private readonly subscriber: Redis,
+    prefix: string,
+  ) {
+    this.channel = `${prefix}:events`;
+    this.emitter.setMaxListeners(0);
+    subscriber.on("message", (channel: string, raw: string) => {
+      if (channel !== this.channel) return;
+      let message: BusMessage;
+      try {
+        message = JSON.parse(raw) as BusMessage;
+      } catch {
+        return;
+      }
+      this.emitter.emit(message.type, message);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.subscriber.subscribe(this.channel);
+  }
+
+  async publish(message: BusMessage): Promise<void> {
+    await this.publisher.publish(this.channel, JSON.stringify(message));
+  }
+
+  on<T extends BusMessage["type"]>(type: T, handler: (message: Extract<BusMessage, { type: T }>) => void): () => void {
+    this.emitter.on(type, handler);
+    return () => this.emitter.off(type, handler);
+  }
+
+  /** Resolves with the first matching message, or null after `timeoutMs`. */
+  waitFor<T extends BusMessage["type"]>(
+    type: T,
+    match: (message: Extract<BusMessage, { type: T }>) => boolean,
+    timeoutMs: number,
+  ): Promise<Extract<BusMessage, { type: T }> | null> {
+    return new Promise((resolve) => {
+      const off = this.on(type, (message) => {
+        if (!match(message)) return;
+        clearTimeout(timer);
+        off();
+        resolve(message);
+      });
+      const timer = setTimeout(() => {
+        off();
+        resolve(null);
+      }, timeoutMs);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+    await this.subscriber.unsubscribe(this.channel).catch(() => {});
+  }
+}

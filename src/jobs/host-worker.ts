@@ -1,0 +1,169 @@
+import { Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { DataSource } from "typeorm";
+import type { Config } from "../config.js";
+import { StorageDomain } from "../entities/index.js";
+import { checkVisibility } from "../host/domain-visibility.js";
+import { refreshDomainAssessments } from "../services/disk-assessment.service.js";
+import type { EventBus } from "./event-bus.js";
+import { heartbeat, registerHost, type HostFacts } from "./host-registration.js";
+import { domainQueueName, JobName, type ScanJobData } from "./queue-names.js";
+import { processScan } from "./scan.processor.js";
+
+export interface HostWorkerDeps {
+  config: Config;
+  db: DataSource;
+  bus: EventBus;
+  /** Connection BullMQ workers duplicate for their blocking reads. */
+  connection: Redis;
+  log: Logger;
+  facts: HostFacts;
+  /** Runs a sparsify job; resolves when the job reached a terminal state. */
+  sparsify: (job: Job, signal: AbortSignal | undefined) => Promise<unknown>;
+}
+
+/**
+ * A host worker: registers its host, keeps a BullMQ Worker on the queue of every storage domain
+ * it can see, heartbeats, and follows domain changes and cancel requests from the bus.
+ */
+export class HostWorker {
+  private readonly workers = new Map<string, Worker>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly offs: (() => void)[] = [];
+  private maintenance = false;
+  private refreshing: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly d: HostWorkerDeps) {}
+
+  get name(): string {
+    return this.d.facts.name;
+  }
+
+  async start(): Promise<void> {
+    await registerHost(this.d.db, this.d.facts);
+    this.offs.push(this.d.bus.on("domains-changed", () => void this.refreshDomains()));
+    this.offs.push(this.d.bus.on("cancel", (m) => this.cancelLocal(m.jobId)));
+    this.offs.push(this.d.bus.on("hosts-changed", () => void this.beat()));
+    await this.refreshDomains({ scanAll: true });
+    this.timers.push(setInterval(() => void this.refreshDomains(), this.d.config.DOMAIN_REFRESH_MS).unref());
+    this.timers.push(setInterval(() => void this.beat(), this.d.config.HEARTBEAT_INTERVAL_MS).unref());
+    await this.beat();
+  }
+
+  /** Ids of the domains whose queues this host consumes. */
+  domainIds(): string[] {
+    return [...this.workers.keys()];
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      const host = await heartbeat(this.d.db, this.name, this.domainIds());
+      if (host && host.maintenance !== this.maintenance) await this.setMaintenance(host.maintenance);
+    } catch (error) {
+      this.d.log.warn({ err: (error as Error).message }, "heartbeat failed");
+    }
+  }
+
+  /** Maintenance drains the host: running jobs finish, nothing new is taken. */
+  private async setMaintenance(on: boolean): Promise<void> {
+    this.maintenance = on;
+    this.d.log.info({ maintenance: on }, "host maintenance changed");
+    await Promise.all([...this.workers.values()].map((w) => (on ? w.pause(true) : Promise.resolve(w.resume()))));
+  }
+
+  /** Serialised: overlapping refreshes would start two Workers for one domain. */
+  refreshDomains(opts: { scanAll?: boolean } = {}): Promise<void> {
+    this.refreshing = this.refreshing.then(() => this.doRefresh(opts)).catch((error) => {
+      this.d.log.warn({ err: (error as Error).message }, "domain refresh failed");
+    });
+    return this.refreshing;
+  }
+
+  private async doRefresh({ scanAll = false }: { scanAll?: boolean }): Promise<void> {
+    if (this.stopped) return;
+    const { visible, unreachable } = await checkVisibility(this.d.db, this.d.config.STORAGE_ROOTS, this.name);
+    const visibleIds = new Set(visible.map((d) => d.id));
+    for (const [id, worker] of this.workers) {
+      if (!visibleIds.has(id)) {
+        this.workers.delete(id);
+        await worker.close();
+      }
+    }
+    for (const domain of visible) {
+      if (domain.inaccessibleReason) await this.setReachability(domain, null);
+      if (!this.workers.has(domain.id)) {
+        this.workers.set(domain.id, this.createWorker(domain.id));
+        if (scanAll || domain.lastScannedAt === null) await this.enqueueScan(domain.id, scanAll ? "worker-start" : "domain-seen");
+      }
+    }
+    for (const { domain, reason } of unreachable) {
+      if (domain.inaccessibleReason !== reason && !(await this.seenByAnotherHost(domain.id))) await this.setReachability(domain, reason);
+    }
+    await heartbeat(this.d.db, this.name, this.domainIds());
+  }
+
+  private async seenByAnotherHost(domainId: string): Promise<boolean> {
+    const rows = await this.d.db.query(
+      `SELECT 1 FROM host WHERE name <> $1 AND $2 = ANY("storageDomainIds") AND "heartbeatAt" > now() - ($3 || ' milliseconds')::interval LIMIT 1`,
+      [this.name, domainId, String(this.d.config.HOST_OFFLINE_AFTER_MS)],
+    );
+    return rows.length > 0;
+  }
+
+  private async setReachability(domain: StorageDomain, reason: string | null): Promise<void> {
+    await this.d.db.transaction(async (em) => {
+      await em.update(StorageDomain, { id: domain.id }, { inaccessibleReason: reason });
+      await refreshDomainAssessments(em, domain.id);
+    });
+    this.d.log.info({ domain: domain.name, reason }, reason ? "storage domain inaccessible" : "storage domain reachable");
+  }
+
+  private async enqueueScan(storageDomainId: string, reason: string): Promise<void> {
+    const worker = this.workers.get(storageDomainId);
+    if (!worker) return;
+    const { Queue } = await import("bullmq");
+    const queue = new Queue(domainQueueName(storageDomainId), { connection: this.d.connection, prefix: this.d.config.QUEUE_PREFIX });
+    const data: ScanJobData = { storageDomainId, reason, requestedBy: `host:${this.name}` };
+    await queue.add(JobName.SCAN, data, { deduplication: { id: `scan-${storageDomainId}` }, removeOnComplete: 100, removeOnFail: 100 });
+    await queue.close();
+  }
+
+  private createWorker(storageDomainId: string): Worker {
+    const worker = new Worker(
+      domainQueueName(storageDomainId),
+      async (job: Job, _token?: string, signal?: AbortSignal) => {
+        if (job.name === JobName.SCAN) return processScan(job as Job<ScanJobData>, { ...this.d, hostName: this.name });
+        if (job.name === JobName.SPARSIFY) return this.d.sparsify(job, signal);
+        throw new Error(`unknown job ${job.name}`);
+      },
+      {
+        connection: this.d.connection,
+        prefix: this.d.config.QUEUE_PREFIX,
+        concurrency: this.d.facts.concurrency,
+        stalledInterval: this.d.config.STALLED_INTERVAL_MS,
+        lockDuration: Math.max(this.d.config.STALLED_INTERVAL_MS, 5_000),
+        maxStalledCount: 1,
+      },
+    );
+    if (this.maintenance) void worker.pause(true);
+    worker.on("error", (error) => this.d.log.warn({ err: error.message, storageDomainId }, "queue worker error"));
+    return worker;
+  }
+
+  /** Cancels a job if this host runs it; the processor sees the abort signal. */
+  private cancelLocal(jobId: string): void {
+    for (const worker of this.workers.values()) worker.cancelJob(jobId, "cancelled by request");
+  }
+
+  /** Stops taking jobs; waits for running ones unless `force` (then they are handed back). */
+  async stop(force = false): Promise<void> {
+    this.stopped = true;
+    this.timers.forEach(clearInterval);
+    this.offs.forEach((off) => off());
+    await this.refreshing;
+    await Promise.all([...this.workers.values()].map((w) => w.close(force)));
+    this.workers.clear();
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * One BullMQ queue per storage domain: only workers on hosts that can see the domain consume it,
+ * so a job always runs where its image is reachable.
+ */
+export const domainQueueName = (storageDomainId: string) => `domain-${storageDomainId}`;
+
+export enum JobName {
+  SCAN = "scan",
+  SPARSIFY = "sparsify",
+}
+
+export interface ScanJobData {
+  storageDomainId: string;
+  /** Why the scan runs: "added", "requested", "worker-start", "after-job"… for the audit trail. */
+  reason: string;
+  requestedBy: string;
+}
+
+export interface SparsifyJobData {
+  jobId: string;
+  diskId: string;
+  storageDomainId: string;
+}

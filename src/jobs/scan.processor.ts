@@ -1,0 +1,61 @@
+import type { Job } from "bullmq";
+import type { Logger } from "pino";
+import type { DataSource } from "typeorm";
+import type { Config } from "../config.js";
+import { ScanState } from "../entities/enums.js";
+import { StorageDomain } from "../entities/index.js";
+import { readNfsVersion } from "../host/nfs-mounts.js";
+import { findImages } from "../host/scan/find-images.js";
+import { readVolumes } from "../host/scan/read-volumes.js";
+import { recordEvent } from "../services/audit.js";
+import { applyScan, type ScanSummary } from "../services/inventory-writer.js";
+import type { EventBus } from "./event-bus.js";
+import type { ScanJobData } from "./queue-names.js";
+
+export interface ScanDeps {
+  config: Config;
+  db: DataSource;
+  bus: EventBus;
+  log: Logger;
+  hostName: string;
+}
+
+/** Reads a storage domain on this host and stores the inventory; always reports DONE or FAILED. */
+export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promise<ScanSummary | null> {
+  const { db, bus, log } = deps;
+  const domain = await db.getRepository(StorageDomain).findOneBy({ id: job.data.storageDomainId });
+  if (!domain) return null; // removed while queued
+  const setState = async (scanState: ScanState, extra: Partial<StorageDomain> = {}) => {
+    await db.getRepository(StorageDomain).update({ id: domain.id }, { scanState, ...extra });
+    await bus.publish({ type: "scan", storageDomainId: domain.id, state: scanState }).catch(() => {});
+  };
+  await setState(ScanState.SCANNING);
+  const started = Date.now();
+  try {
+    const images = await findImages(domain.path);
+    const readings = await readVolumes(images, domain.path, deps.config.STORAGE_ROOTS);
+    const nfsVersion = await readNfsVersion(domain.path);
+    const summary = await db.transaction(async (em) => {
+      await em.update(StorageDomain, { id: domain.id }, { nfsVersion });
+      const fresh = (await em.findOneBy(StorageDomain, { id: domain.id }))!;
+      const result = await applyScan(em, fresh, readings);
+      await recordEvent(em, {
+        type: "SCAN_FINISHED",
+        actor: job.data.requestedBy,
+        storageDomainId: domain.id,
+        message: `Scan of ${domain.name} on ${deps.hostName}: ${result.disks} disks (${result.newDisks} new, ${result.missingDisks} missing) in ${result.volumes} volumes`,
+        data: { ...result, reason: job.data.reason, host: deps.hostName, ms: Date.now() - started },
+      });
+      return result;
+    });
+    await setState(ScanState.DONE, { lastScannedAt: new Date(), scanError: null });
+    log.info({ domain: domain.name, ...summary, ms: Date.now() - started }, "scan finished");
+    return summary;
+  } catch (error) {
+    const message = (error as Error).message;
+    log.warn({ domain: domain.name, err: message }, "scan failed");
+    await setState(ScanState.FAILED, { scanError: message });
+    await recordEvent(db.manager, { type: "SCAN_FAILED", storageDomainId: domain.id, message: `Scan of ${domain.name} failed on ${deps.hostName}: ${message}` });
+    return null;
+  }
+}

@@ -1,0 +1,186 @@
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Job } from "bullmq";
+import type { Logger } from "pino";
+import type { DataSource } from "typeorm";
+import type { Config } from "../config.js";
+import { assessSparsify } from "../domain/sparsify-blockers.js";
+import { explainOutcome } from "../domain/sparsify-outcome.js";
+import { isInside } from "../domain/storage-path.js";
+import { AllocationSource, DiskFormat, DiskStatus, JobState } from "../entities/enums.js";
+import { Disk, SparsifyJob, StorageDomain, Volume } from "../entities/index.js";
+import type { ImageFormat } from "../host/image-format.js";
+import { qemuImgInfo } from "../host/qemu-img.js";
+import { diagnoseRun } from "../host/sparsify-failure-probe.js";
+import { precheckImage } from "../host/sparsify-precheck.js";
+import { finish as finishProgress, initialProgress, reduceProgress, startMeasuring, type SparsifyProgress } from "../host/sparsify-progress.js";
+import { runVirtSparsify } from "../host/virt-sparsify-runner.js";
+import { loadDiskFacts } from "../services/disk-assessment.service.js";
+import { JobStore, type JobEnding } from "../services/job-store.js";
+import { recordEvent } from "../services/audit.js";
+import type { EventBus } from "./event-bus.js";
+import type { SparsifyJobData } from "./queue-names.js";
+
+export interface SparsifyDeps {
+  config: Config;
+  db: DataSource;
+  bus: EventBus;
+  log: Logger;
+  hostName: string;
+  backendSettings: string | undefined;
+}
+
+interface Target {
+  disk: Disk;
+  leaf: Volume;
+  own: Volume[];
+  domain: StorageDomain;
+  leafPath: string;
+  format: ImageFormat;
+}
+
+const toImageFormat = (f: DiskFormat): ImageFormat => (f === DiskFormat.QCOW2 ? "qcow2" : "raw");
+
+class JobFailure extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * One sparsify job on this host: re-check, run virt-sparsify on the leaf, measure, explain.
+ * Every path ends the job in PostgreSQL and releases the disk.
+ */
+export class SparsifyProcessor {
+  private readonly store: JobStore;
+
+  constructor(private readonly d: SparsifyDeps) {
+    this.store = new JobStore(d.db, d.bus);
+  }
+
+  async process(job: Job<SparsifyJobData>, signal?: AbortSignal): Promise<{ state: string } | null> {
+    const { jobId } = job.data;
+    const row = await this.store.get(jobId);
+    if (!row || (row.state !== JobState.QUEUED && row.state !== JobState.RUNNING)) return null; // ended meanwhile
+    const log = this.d.log.child({ jobId, diskId: row.diskId });
+    if (row.cancelRequestedAt) return this.end(jobId, { state: JobState.CANCELLED, actor: row.requestedBy });
+
+    const retried = row.state === JobState.RUNNING; // a worker died with it: BullMQ handed it over
+    let progress: SparsifyProgress = initialProgress;
+    const running = await this.store.patchActive(jobId, {
+      state: JobState.RUNNING,
+      phase: progress.phase,
+      progress: Math.max(row.progress, progress.progress),
+      host: this.d.hostName,
+      startedAt: row.startedAt ?? new Date(),
+      attempts: row.attempts + 1,
+    });
+    if (!running) return null;
+    if (retried) await recordEvent(this.d.db.manager, { type: "JOB_RETRIED", diskId: row.diskId, jobId, message: `Job resumed on ${this.d.hostName} after its worker stopped` });
+    else await recordEvent(this.d.db.manager, { type: "JOB_STARTED", actor: row.requestedBy, diskId: row.diskId, jobId, message: `Sparsify started on ${this.d.hostName}` });
+    await job.updateProgress(running.progress).catch(() => {});
+
+    try {
+      const target = await this.loadTarget(row);
+      const before = await this.precheck(target, retried, signal);
+      await this.store.patchActive(jobId, { actualSizeBefore: before });
+
+      // Progress is written in order; a cancel request seen in the row aborts the run.
+      const abort = new AbortController();
+      signal?.addEventListener("abort", () => abort.abort(), { once: true });
+      let writes = Promise.resolve();
+      const publish = (next: SparsifyProgress) => {
+        writes = writes.then(async () => {
+          const saved = await this.store.patchActive(jobId, { phase: next.phase, progress: next.progress });
+          if (saved?.cancelRequestedAt) abort.abort();
+          await job.updateProgress(next.progress).catch(() => {});
+        });
+      };
+      const result = await runVirtSparsify({
+        path: target.leafPath,
+        format: target.format,
+        signal: abort.signal,
+        timeoutMs: this.d.config.SPARSIFY_TIMEOUT_MS,
+        killGraceMs: this.d.config.SPARSIFY_KILL_GRACE_MS,
+        backendSettings: this.d.backendSettings,
+        cacheDir: this.d.config.LIBGUESTFS_CACHEDIR,
+        onEvent: (event) => {
+          const next = reduceProgress(progress, event);
+          if (next !== progress) publish((progress = next));
+        },
+      });
+      await writes;
+      publish((progress = startMeasuring(progress)));
+      const after = await this.measure(target);
+      await writes;
+      log.info({ exitCode: result.exitCode, trimmed: result.trimmedDevices, before, after, ms: result.durationMs }, "virt-sparsify finished");
+
+      if (result.cancelled) return this.end(jobId, { state: JobState.CANCELLED, actualSizeAfter: after, outcomeMessage: "Cancelled; the image was left consistent" });
+      const failure = await diagnoseRun(result, { path: target.leafPath, format: target.format });
+      if (failure) return this.end(jobId, { state: JobState.FAILED, actualSizeAfter: after, errorCode: failure.code, errorMessage: failure.message });
+      const explained = explainOutcome({ trimmedDevices: result.trimmedDevices, swapCleared: result.swapCleared, actualSizeBefore: before, actualSizeAfter: after, ownVolumeCount: target.own.length });
+      progress = finishProgress(progress);
+      return this.end(jobId, { state: JobState.SUCCEEDED, actualSizeAfter: after, outcome: explained.outcome, outcomeMessage: explained.message });
+    } catch (error) {
+      const code = error instanceof JobFailure ? error.code : "INTERNAL_ERROR";
+      if (!(error instanceof JobFailure)) log.error({ err: error }, "sparsify job crashed");
+      if (signal?.aborted && code === "IMAGE_IN_USE") return this.end(jobId, { state: JobState.CANCELLED });
+      return this.end(jobId, { state: JobState.FAILED, errorCode: code, errorMessage: (error as Error).message });
+    }
+  }
+
+  private async end(jobId: string, ending: JobEnding): Promise<{ state: string }> {
+    const ended = await this.store.finish(jobId, ending);
+    return { state: ended?.state ?? ending.state };
+  }
+
+  private async loadTarget(row: SparsifyJob): Promise<Target> {
+    const disk = await this.d.db.getRepository(Disk).findOneBy({ id: row.diskId });
+    if (!disk || disk.status === DiskStatus.MISSING || !disk.leafVolumeId) throw new JobFailure("DISK_MISSING", "The disk is no longer in the inventory or its image is missing");
+    const own = await this.d.db.getRepository(Volume).find({ where: { diskId: disk.id }, order: { depth: "ASC" } });
+    const leaf = own.find((v) => v.id === disk.leafVolumeId);
+    const domain = await this.d.db.getRepository(StorageDomain).findOneBy({ id: disk.storageDomainId });
+    if (!leaf || !domain) throw new JobFailure("DISK_MISSING", "The disk's leaf volume or storage domain is gone; rescan");
+    const leafPath = path.join(domain.path, leaf.relPath);
+    // Paths come from our own scan, but never act outside the domain whatever the database says.
+    if (!isInside(leafPath, domain.path)) throw new JobFailure("CHAIN_INVALID", `Leaf path ${leaf.relPath} escapes the storage domain`);
+    return { disk, leaf, own, domain, leafPath, format: toImageFormat(leaf.format) };
+  }
+
+  /** Everything that may have changed since the job was queued; returns actualSizeBefore. */
+  private async precheck(t: Target, retried: boolean, signal?: AbortSignal): Promise<number> {
+    const facts = (await loadDiskFacts(this.d.db.manager, [t.disk])).get(t.disk.id)!;
+    // Our own lock and job are expected here; every other blocker still applies.
+    const { blockers } = assessSparsify({ ...facts, status: DiskStatus.OK, activeJob: null });
+    if (blockers.length) throw new JobFailure("DISK_NOT_SPARSIFIABLE", blockers.map((b) => b.message).join("; "));
+    const deadline = Date.now() + this.d.config.IMAGE_IN_USE_DEADLINE_MS;
+    for (;;) {
+      const checked = await precheckImage({
+        path: t.leafPath,
+        format: t.format,
+        expectedBackingPath: t.leaf.backingPath,
+        allocationSetByUser: t.disk.allocationSource === AllocationSource.SET_BY_USER ? t.disk.allocation : null,
+      });
+      if (checked.ok) break;
+      // A retried job may find its own orphaned run still finishing: wait for it, up to a deadline.
+      if (checked.code === "IMAGE_IN_USE" && retried && Date.now() < deadline && !signal?.aborted) {
+        await sleep(2_000);
+        continue;
+      }
+      throw new JobFailure(checked.code, checked.message);
+    }
+    return this.measure(t);
+  }
+
+  /** Actual size of the disk's own volumes now; also refreshes the inventory. */
+  private async measure(t: Target): Promise<number> {
+    let total = 0;
+    for (const v of t.own) {
+      const info = await qemuImgInfo(path.join(t.domain.path, v.relPath), toImageFormat(v.format), { shared: true });
+      total += info.actualSize;
+      await this.d.db.getRepository(Volume).update({ id: v.id }, { actualSize: info.actualSize, scannedAt: new Date() });
+    }
+    await this.d.db.getRepository(Disk).update({ id: t.disk.id }, { actualSize: total });
+    return total;
+  }
+}

@@ -1,0 +1,55 @@
+import type { Logger } from "pino";
+import type { DataSource } from "typeorm";
+import type { Config } from "../config.js";
+import { defaultBackendSettings, detectCapabilities } from "../host/host-capabilities.js";
+import { EventBus } from "./event-bus.js";
+import { defaultConcurrency } from "./host-registration.js";
+import { HostWorker } from "./host-worker.js";
+import { createRedis } from "./redis.js";
+import { SparsifyProcessor } from "./sparsify.processor.js";
+
+export interface RunningWorker {
+  worker: HostWorker;
+  close(force?: boolean): Promise<void>;
+}
+
+/** Wires a host worker: capabilities, Redis, bus, the processors. */
+export async function startHostWorker(config: Config, db: DataSource, log: Logger): Promise<RunningWorker> {
+  const caps = await detectCapabilities({ cacheDir: config.LIBGUESTFS_CACHEDIR });
+  const backendSettings = config.LIBGUESTFS_BACKEND_SETTINGS === "auto" ? defaultBackendSettings(caps) : config.LIBGUESTFS_BACKEND_SETTINGS || undefined;
+  if (!caps.virtSparsifyVersion) log.warn("virt-sparsify is not installed on this host: sparsify jobs will fail (see README: host tools)");
+  const connection = createRedis(config.REDIS_URL, `worker-${config.HOST_NAME}`);
+  const subscriber = createRedis(config.REDIS_URL, `worker-${config.HOST_NAME}-sub`);
+  for (const r of [connection, subscriber]) r.on("error", (e) => log.warn({ err: e.message }, "redis connection error"));
+  const bus = new EventBus(connection, subscriber, config.QUEUE_PREFIX);
+  await bus.start();
+  const concurrency = config.WORKER_CONCURRENCY ?? defaultConcurrency();
+  const processor = new SparsifyProcessor({ config, db, bus, log, hostName: config.HOST_NAME, backendSettings });
+  const worker = new HostWorker({
+    config,
+    db,
+    bus,
+    connection,
+    log,
+    facts: {
+      name: config.HOST_NAME,
+      concurrency,
+      virtSparsifyVersion: caps.virtSparsifyVersion,
+      qemuVersion: caps.qemuImgVersion,
+      accel: caps.accel,
+      applianceReady: caps.applianceReady,
+    },
+    sparsify: (job, signal) => processor.process(job, signal),
+  });
+  await worker.start();
+  log.info({ host: config.HOST_NAME, concurrency, accel: caps.accel, backendSettings, domains: worker.domainIds().length }, "host worker started");
+  return {
+    worker,
+    async close(force = false) {
+      await worker.stop(force);
+      await bus.close();
+      connection.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}

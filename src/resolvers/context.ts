@@ -1,0 +1,24 @@
+import type { JobPubSub } from "../jobs/job-stream.js";
+import type { Services } from "../services/context.js";
+import type { DiskService } from "../services/disk.service.js";
+import type { SparsifyService } from "../services/sparsify.service.js";
+import type { StorageDomainService } from "../services/storage-domain.service.js";
+import type { VmService } from "../services/vm.service.js";
+import type { Loaders } from "./loaders.js";
+
+export interface GatewayServices extends Services {
+  domains: StorageDomainService;
+  disks: DiskService;
+  vms: VmService;
+  sparsify: SparsifyService;
+  /** This gateway's in-process pubsub, fed from the Redis bus. */
+  pubSub: JobPubSub;
+}
+
+/** Built per request (HTTP) or per operation (WebSocket). */
+export interface GatewayContext {
+  services: GatewayServices;
+  loaders: Loaders;
+  /** Who asks: recorded on every job and audit event. */
+  actor: string;
+}

@@ -1,0 +1,67 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Disk, DiskAttachment, StorageDomain, Volume } from "../entities/index.js";
+import { DiskAttachmentType } from "../schema/disk-attachment.type.js";
+import { DiskConnection } from "../schema/disk-connection.type.js";
+import { DiskFilter, DiskOrder } from "../schema/disk-query.input.js";
+import { DiskType } from "../schema/disk.type.js";
+import { DiskAllocation } from "../schema/enums.js";
+import { StorageDomainType } from "../schema/storage-domain.type.js";
+import { VolumeType } from "../schema/volume.type.js";
+import { listDisks } from "../services/disk-query.service.js";
+import type { GatewayContext } from "./context.js";
+
+@Resolver(() => DiskType)
+export class DiskResolver {
+  @Query(() => DiskConnection, { description: "Disks, 50 per page by default, at most 500." })
+  async disks(
+    @Ctx() ctx: GatewayContext,
+    @Arg("first", () => Int, { nullable: true }) first?: number,
+    @Arg("after", () => String, { nullable: true }) after?: string,
+    @Arg("filter", () => DiskFilter, { nullable: true }) filter?: DiskFilter,
+    @Arg("orderBy", () => DiskOrder, { nullable: true }) orderBy?: DiskOrder,
+  ): Promise<DiskConnection> {
+    const page = await listDisks(ctx.services.db, { first, after, filter, orderBy });
+    // totalCount is a getter: the COUNT runs only when the client selects it.
+    return page as unknown as DiskConnection;
+  }
+
+  @Query(() => DiskType, { nullable: true })
+  disk(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Disk | null> {
+    return ctx.services.disks.find(id);
+  }
+
+  @Mutation(() => DiskType, { description: "Corrects the allocation when it was inferred wrongly (allocationSource becomes SET_BY_USER)." })
+  setDiskAllocation(@Arg("id", () => ID) id: string, @Arg("allocation", () => DiskAllocation) allocation: DiskAllocation, @Ctx() ctx: GatewayContext): Promise<Disk> {
+    return ctx.services.disks.setAllocation(id, allocation, ctx.actor);
+  }
+
+  @Mutation(() => Boolean, { description: "Removes a MISSING disk from the inventory." })
+  forgetDisk(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<boolean> {
+    return ctx.services.disks.forget(id, ctx.actor);
+  }
+
+  @FieldResolver(() => StorageDomainType)
+  async storageDomain(@Root() disk: Disk, @Ctx() ctx: GatewayContext): Promise<StorageDomain> {
+    return (await ctx.loaders.domain.load(disk.storageDomainId))!;
+  }
+
+  @FieldResolver(() => [VolumeType], { description: "Own volumes, leaf (active layer) first." })
+  volumes(@Root() disk: Disk, @Ctx() ctx: GatewayContext): Promise<Volume[]> {
+    return ctx.loaders.volumesOfDisk.load(disk.id);
+  }
+
+  @FieldResolver(() => DiskType, { nullable: true, description: "The template disk this disk is derived from." })
+  template(@Root() disk: Disk, @Ctx() ctx: GatewayContext): Promise<Disk | null> {
+    return disk.templateDiskId ? ctx.loaders.disk.load(disk.templateDiskId) : Promise.resolve(null);
+  }
+
+  @FieldResolver(() => [DiskType], { description: "Disks whose chains have this disk as their template." })
+  derivedDisks(@Root() disk: Disk, @Ctx() ctx: GatewayContext): Promise<Disk[]> {
+    return ctx.loaders.derivedOfDisk.load(disk.id);
+  }
+
+  @FieldResolver(() => [DiskAttachmentType])
+  attachments(@Root() disk: Disk, @Ctx() ctx: GatewayContext): Promise<DiskAttachment[]> {
+    return ctx.loaders.attachmentsOfDisk.load(disk.id);
+  }
+}

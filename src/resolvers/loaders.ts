@@ -1,0 +1,57 @@
+import DataLoader from "dataloader";
+import { In, type DataSource } from "typeorm";
+import { Disk, DiskAttachment, SparsifyJob, StorageDomain, Vm, Volume } from "../entities/index.js";
+
+function byKey<T, K>(keys: readonly K[], rows: T[], key: (row: T) => K): (T | null)[] {
+  const map = new Map(rows.map((r) => [key(r), r]));
+  return keys.map((k) => map.get(k) ?? null);
+}
+
+function groupedByKey<T, K>(keys: readonly K[], rows: T[], key: (row: T) => K): T[][] {
+  const map = new Map<K, T[]>(keys.map((k) => [k, []]));
+  for (const row of rows) map.get(key(row))?.push(row);
+  return keys.map((k) => map.get(k)!);
+}
+
+/** Per-request batching: one query per relation per page of disks, never one per disk. */
+export function createLoaders(db: DataSource) {
+  return {
+    domain: new DataLoader<string, StorageDomain | null>(async (ids) => byKey(ids, await db.getRepository(StorageDomain).findBy({ id: In([...ids]) }), (d) => d.id)),
+    disk: new DataLoader<string, Disk | null>(async (ids) => byKey(ids, await db.getRepository(Disk).findBy({ id: In([...ids]) }), (d) => d.id)),
+    vm: new DataLoader<string, Vm | null>(async (ids) => byKey(ids, await db.getRepository(Vm).findBy({ id: In([...ids]) }), (v) => v.id)),
+    volumesOfDisk: new DataLoader<string, Volume[]>(async (ids) =>
+      groupedByKey(ids, await db.getRepository(Volume).find({ where: { diskId: In([...ids]) }, order: { depth: "ASC" } }), (v) => v.diskId!),
+    ),
+    derivedOfDisk: new DataLoader<string, Disk[]>(async (ids) =>
+      groupedByKey(ids, await db.getRepository(Disk).find({ where: { templateDiskId: In([...ids]) }, order: { alias: "ASC" } }), (d) => d.templateDiskId!),
+    ),
+    attachmentsOfDisk: new DataLoader<string, DiskAttachment[]>(async (ids) =>
+      groupedByKey(ids, await db.getRepository(DiskAttachment).findBy({ diskId: In([...ids]) }), (a) => a.diskId),
+    ),
+    attachmentsOfVm: new DataLoader<string, DiskAttachment[]>(async (ids) =>
+      groupedByKey(ids, await db.getRepository(DiskAttachment).findBy({ vmId: In([...ids]) }), (a) => a.vmId),
+    ),
+    lastJobOfDisk: new DataLoader<string, SparsifyJob | null>(async (ids) =>
+      byKey(
+        ids,
+        await db.getRepository(SparsifyJob).createQueryBuilder("j").distinctOn(['j."diskId"']).where('j."diskId" IN (:...ids)', { ids }).orderBy('j."diskId"').addOrderBy('j."createdAt"', "DESC").getMany(),
+        (j) => j.diskId,
+      ),
+    ),
+    jobsOfDisk: new DataLoader<string, SparsifyJob[]>(async (ids) =>
+      groupedByKey(
+        ids,
+        await db
+          .getRepository(SparsifyJob)
+          .createQueryBuilder("j")
+          // The newest 100 per disk, whatever the number of disks in the batch.
+          .where(`j.id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY "diskId" ORDER BY "createdAt" DESC) AS rn FROM sparsify_job WHERE "diskId" = ANY(:ids)) t WHERE rn <= 100)`, { ids: [...ids] })
+          .orderBy('j."createdAt"', "DESC")
+          .getMany(),
+        (j) => j.diskId,
+      ),
+    ),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,78 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
+import type { Disk, SparsifyJob } from "../entities/index.js";
+import { openJobStream, followJobEvents } from "../jobs/job-stream.js";
+import { DiskType } from "../schema/disk.type.js";
+import { SparsifyJobConnection } from "../schema/sparsify-job-connection.type.js";
+import { JobErrorType, SignedBytesScalar, SparsifyJobEventFilter, SparsifyJobFilter, SparsifyJobType } from "../schema/sparsify-job.type.js";
+import { listJobs } from "../services/history-query.service.js";
+import { parseId } from "../services/ids.js";
+import type { GatewayContext } from "./context.js";
+
+type Sub<A> = SubscribeResolverData<unknown, A, GatewayContext>;
+
+@Resolver(() => SparsifyJobType)
+export class SparsifyJobResolver {
+  @Mutation(() => SparsifyJobType, { description: "Validates, locks the disk and queues a sparsify job. Blocked: DISK_NOT_SPARSIFIABLE with extensions.blockers." })
+  sparsifyDisk(@Arg("diskId", () => ID) diskId: string, @Ctx() ctx: GatewayContext): Promise<SparsifyJob> {
+    return ctx.services.sparsify.request(diskId, ctx.actor);
+  }
+
+  @Mutation(() => SparsifyJobType, { description: "QUEUED: cancelled at once. RUNNING: the worker stops virt-sparsify and ends the job CANCELLED." })
+  cancelSparsifyJob(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<SparsifyJob> {
+    return ctx.services.sparsify.cancel(id, ctx.actor);
+  }
+
+  @Query(() => SparsifyJobType, { nullable: true })
+  sparsifyJob(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<SparsifyJob | null> {
+    return ctx.services.sparsify.store.get(parseId(id));
+  }
+
+  @Query(() => SparsifyJobConnection, { description: "Newest first." })
+  async sparsifyJobs(
+    @Ctx() ctx: GatewayContext,
+    @Arg("first", () => Int, { nullable: true }) first?: number,
+    @Arg("after", () => String, { nullable: true }) after?: string,
+    @Arg("filter", () => SparsifyJobFilter, { nullable: true }) filter?: SparsifyJobFilter,
+  ): Promise<SparsifyJobConnection> {
+    return (await listJobs(ctx.services.db, { first, after, diskId: filter?.diskId, states: filter?.states })) as unknown as SparsifyJobConnection;
+  }
+
+  @Subscription(() => SparsifyJobType, {
+    name: "sparsifyJob",
+    description: "The job's current state first, then every change; completes after a terminal state.",
+    subscribe: ({ args, context }: Sub<{ id: string }>) => {
+      const id = parseId(args.id);
+      return openJobStream(context.services.pubSub, id, () => context.services.sparsify.get(id));
+    },
+  })
+  sparsifyJobChanged(@Root() job: SparsifyJob, @Arg("id", () => ID) _id: string): SparsifyJob {
+    return job;
+  }
+
+  @Subscription(() => SparsifyJobType, {
+    description: "Every change of every matching job, new jobs included.",
+    subscribe: ({ args, context }: Sub<{ filter?: SparsifyJobEventFilter }>) => {
+      const diskId = args.filter?.diskId ? parseId(args.filter.diskId, "filter.diskId") : null;
+      const domainId = args.filter?.storageDomainId ? parseId(args.filter.storageDomainId, "filter.storageDomainId") : null;
+      return followJobEvents(context.services.pubSub, (job) => (!diskId || job.diskId === diskId) && (!domainId || job.storageDomainId === domainId));
+    },
+  })
+  sparsifyJobEvents(@Root() job: SparsifyJob, @Arg("filter", () => SparsifyJobEventFilter, { nullable: true }) _filter?: SparsifyJobEventFilter): SparsifyJob {
+    return job;
+  }
+
+  @FieldResolver(() => DiskType, { nullable: true, description: "Null once the disk was forgotten." })
+  disk(@Root() job: SparsifyJob, @Ctx() ctx: GatewayContext): Promise<Disk | null> {
+    return ctx.loaders.disk.load(job.diskId);
+  }
+
+  @FieldResolver(() => SignedBytesScalar, { nullable: true, description: "actualSizeBefore − actualSizeAfter; negative when a snapshot leaf grew." })
+  reclaimedBytes(@Root() job: SparsifyJob): number | null {
+    return job.actualSizeBefore !== null && job.actualSizeAfter !== null && job.finishedAt ? Number(job.actualSizeBefore) - Number(job.actualSizeAfter) : null;
+  }
+
+  @FieldResolver(() => JobErrorType, { nullable: true })
+  error(@Root() job: SparsifyJob): JobErrorType | null {
+    return job.errorCode ? { code: job.errorCode, message: job.errorMessage ?? job.errorCode } : null;
+  }
+}

@@ -1,0 +1,44 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { DiskAttachment, Vm } from "../entities/index.js";
+import { DiskAttachmentType } from "../schema/disk-attachment.type.js";
+import { VmStatus } from "../schema/enums.js";
+import { AddVmInput, VmType } from "../schema/vm.type.js";
+import type { GatewayContext } from "./context.js";
+
+@Resolver(() => VmType)
+export class VmResolver {
+  @Query(() => [VmType])
+  vms(@Ctx() ctx: GatewayContext): Promise<Vm[]> {
+    return ctx.services.vms.list();
+  }
+
+  @Mutation(() => VmType)
+  addVm(@Arg("input") input: AddVmInput, @Ctx() ctx: GatewayContext): Promise<Vm> {
+    return ctx.services.vms.add(input, ctx.actor);
+  }
+
+  @Mutation(() => VmType, { description: "As reported by the orchestrator; re-assesses the VM's disks." })
+  setVmStatus(@Arg("id", () => ID) id: string, @Arg("status", () => VmStatus) status: VmStatus, @Ctx() ctx: GatewayContext): Promise<Vm> {
+    return ctx.services.vms.setStatus(id, status, ctx.actor);
+  }
+
+  @Mutation(() => DiskAttachmentType, { description: "Attaches (or re-plugs) a disk to a VM." })
+  attachDisk(
+    @Arg("vmId", () => ID) vmId: string,
+    @Arg("diskId", () => ID) diskId: string,
+    @Arg("plugged") plugged: boolean,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<DiskAttachment> {
+    return ctx.services.vms.attach(vmId, diskId, plugged, ctx.actor);
+  }
+
+  @Mutation(() => Boolean)
+  detachDisk(@Arg("vmId", () => ID) vmId: string, @Arg("diskId", () => ID) diskId: string, @Ctx() ctx: GatewayContext): Promise<boolean> {
+    return ctx.services.vms.detach(vmId, diskId, ctx.actor);
+  }
+
+  @FieldResolver(() => [DiskAttachmentType])
+  attachments(@Root() vm: Vm, @Ctx() ctx: GatewayContext): Promise<DiskAttachment[]> {
+    return ctx.loaders.attachmentsOfVm.load(vm.id);
+  }
+}

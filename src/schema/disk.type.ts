@@ -1,0 +1,50 @@
+import { Field, ID, ObjectType } from "type-graphql";
+import { AllocationSource, DiskAllocation, DiskFormat, DiskStatus, StorageType } from "./enums.js";
+import { BytesScalar } from "./scalars/bytes.scalar.js";
+import { SparsifyIssueType } from "./sparsify-issue.type.js";
+
+/** Relations (storageDomain, volumes, template, …) are field resolvers in disk.resolver.ts. */
+@ObjectType("Disk")
+export class DiskType {
+  @Field(() => ID)
+  id: string;
+
+  @Field({ description: "Name of the disk's lowest own volume file, without extension." })
+  alias: string;
+
+  @Field(() => DiskFormat, { description: "Format of the leaf (active) volume." })
+  format: DiskFormat;
+
+  @Field(() => DiskAllocation)
+  allocation: DiskAllocation;
+
+  @Field(() => AllocationSource)
+  allocationSource: AllocationSource;
+
+  @Field(() => StorageType)
+  storageType: StorageType;
+
+  @Field(() => BytesScalar)
+  virtualSize: number;
+
+  @Field(() => BytesScalar, { description: "Allocated bytes of the disk's own volumes (leaf and snapshots, not its template)." })
+  actualSize: number;
+
+  @Field(() => DiskStatus)
+  status: DiskStatus;
+
+  @Field()
+  sparsifiable: boolean;
+
+  @Field(() => [SparsifyIssueType], { description: "Every reason the disk cannot be sparsified now; empty when sparsifiable." })
+  blockers: SparsifyIssueType[];
+
+  @Field(() => [SparsifyIssueType])
+  warnings: SparsifyIssueType[];
+
+  @Field()
+  createdAt: Date;
+
+  @Field()
+  updatedAt: Date;
+}

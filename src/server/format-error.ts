@@ -1,0 +1,31 @@
+import type { GraphQLFormattedError } from "graphql";
+import type { Logger } from "pino";
+import { ErrorCode } from "../errors.js";
+import { isUnreachable } from "./infra-errors.js";
+
+const OWN_CODES = new Set<string>(Object.values(ErrorCode));
+/** Codes graphql-js / Apollo assign to request errors: the client's own doing, shown as they are. */
+const REQUEST_CODES = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT", "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_SUPPORTED", "OPERATION_RESOLUTION_FAILURE"]);
+
+/**
+ * Typed errors pass through; infrastructure outages become DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE
+ * with a message; anything else is a bug: logged in full, shown to the client without internals.
+ */
+export function makeFormatError(log: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = String(formatted.extensions?.code ?? "");
+    if (OWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
+    if (REQUEST_CODES.has(code)) return formatted;
+    const original = (error as { originalError?: unknown })?.originalError ?? error;
+    if (isUnreachable(original)) {
+      const redis = /redis|ioredis|6379/i.test(String((original as Error)?.stack ?? original));
+      return {
+        message: redis ? "The job queue (Redis) is unreachable; try again shortly" : "The database is unreachable; try again shortly",
+        path: formatted.path,
+        extensions: { code: redis ? ErrorCode.QUEUE_UNAVAILABLE : ErrorCode.DATABASE_UNAVAILABLE },
+      };
+    }
+    log.error({ err: original, path: formatted.path }, "unexpected error in resolver");
+    return { message: "Internal server error; the gateway logged the details", path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  };
+}

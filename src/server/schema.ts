@@ -1,0 +1,19 @@
+import type { PubSub } from "@graphql-yoga/subscription";
+import type { GraphQLSchema } from "graphql";
+import { buildSchema } from "type-graphql";
+import "../schema/enums.js";
+import { AuditEventResolver } from "../resolvers/audit-event.resolver.js";
+import { DiskAttachmentResolver } from "../resolvers/disk-attachment.resolver.js";
+import { DiskJobsResolver } from "../resolvers/disk-jobs.resolver.js";
+import { DiskResolver } from "../resolvers/disk.resolver.js";
+import { HostResolver } from "../resolvers/host.resolver.js";
+import { SparsifyJobResolver } from "../resolvers/sparsify-job.resolver.js";
+import { StorageDomainResolver } from "../resolvers/storage-domain.resolver.js";
+import { VmResolver } from "../resolvers/vm.resolver.js";
+
+export const resolvers = [StorageDomainResolver, DiskResolver, DiskJobsResolver, DiskAttachmentResolver, VmResolver, HostResolver, SparsifyJobResolver, AuditEventResolver] as const;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function buildGatewaySchema(pubSub: PubSub<any>): Promise<GraphQLSchema> {
+  return buildSchema({ resolvers: [...resolvers] as [Function, ...Function[]], pubSub, validate: false, emitSchemaFile: false });
+}

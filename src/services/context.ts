@@ -1,0 +1,12 @@
+import type { DataSource } from "typeorm";
+import type { Config } from "../config.js";
+import type { EventBus } from "../jobs/event-bus.js";
+import type { QueueRegistry } from "../jobs/queue-registry.js";
+
+/** What gateway services share: built once at start, passed explicitly (no globals). */
+export interface Services {
+  config: Config;
+  db: DataSource;
+  queues: QueueRegistry;
+  bus: EventBus;
+}

@@ -1,0 +1,17 @@
+import { badInput } from "../errors.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids are UUIDs; anything else is the caller's mistake, reported before touching the database. */
+export function parseId(value: string, field = "id"): string {
+  if (typeof value !== "string" || !UUID.test(value)) throw badInput(`${field} must be a UUID, got ${JSON.stringify(String(value).slice(0, 80))}`, field);
+  return value.toLowerCase();
+}
+
+/** A display name: trimmed, 1–100 printable characters. */
+export function parseName(value: string, field = "name"): string {
+  const name = typeof value === "string" ? value.trim() : "";
+  if (name.length < 1 || name.length > 100) throw badInput(`${field} must be 1–100 characters`, field);
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw badInput(`${field} must not contain control characters`, field);
+  return name;
+}

@@ -1,0 +1,96 @@
+import { In, type DataSource, type EntityManager } from "typeorm";
+import { ACTIVE_JOB_STATES, DiskStatus, JobState } from "../entities/enums.js";
+import { Disk, SparsifyJob } from "../entities/index.js";
+import type { EventBus } from "../jobs/event-bus.js";
+import { toSnapshot } from "../jobs/job-snapshot.js";
+import { recordEvent } from "./audit.js";
+import { refreshAssessments } from "./disk-assessment.service.js";
+
+export type TerminalState = JobState.SUCCEEDED | JobState.FAILED | JobState.CANCELLED;
+
+export interface JobEnding {
+  state: TerminalState;
+  outcome?: string | null;
+  outcomeMessage?: string | null;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  actualSizeAfter?: number | null;
+  /** Who ended it: the requester for a cancel, "reconciler", or the host. */
+  actor?: string;
+}
+
+const EVENT_TYPE: Record<TerminalState, string> = {
+  [JobState.SUCCEEDED]: "JOB_SUCCEEDED",
+  [JobState.FAILED]: "JOB_FAILED",
+  [JobState.CANCELLED]: "JOB_CANCELLED",
+};
+
+/** Writes job state to PostgreSQL (the truth) and announces every change on the bus. */
+export class JobStore {
+  constructor(
+    private readonly db: DataSource,
+    private readonly bus: EventBus,
+  ) {}
+
+  async get(id: string, em: EntityManager = this.db.manager): Promise<SparsifyJob | null> {
+    return em.findOneBy(SparsifyJob, { id });
+  }
+
+  async announce(job: SparsifyJob): Promise<void> {
+    await this.bus.publish({ type: "job", job: toSnapshot(job) }).catch(() => {});
+  }
+
+  /** Patches an active job; returns null when it is no longer active (cancelled, reconciled). */
+  async patchActive(id: string, patch: Partial<SparsifyJob>): Promise<SparsifyJob | null> {
+    const result = await this.db
+      .createQueryBuilder()
+      .update(SparsifyJob)
+      .set(patch)
+      .where({ id, state: In([...ACTIVE_JOB_STATES]) })
+      .execute();
+    if (!result.affected) return null;
+    // Re-read rather than trust RETURNING's raw row: it skips the BIGINT transformers.
+    const job = await this.get(id);
+    if (!job) return null;
+    await this.announce(job);
+    return job;
+  }
+
+  /**
+   * Ends an active job and releases its disk, in one transaction: a job never ends with its disk
+   * still locked. Returns null when the job had already ended (first writer wins).
+   */
+  async finish(id: string, ending: JobEnding): Promise<SparsifyJob | null> {
+    const job = await this.db.transaction(async (em) => {
+      const current = await em.getRepository(SparsifyJob).findOne({ where: { id }, lock: { mode: "pessimistic_write" } });
+      if (!current || !ACTIVE_JOB_STATES.includes(current.state as (typeof ACTIVE_JOB_STATES)[number])) return null;
+      Object.assign(current, {
+        state: ending.state,
+        phase: ending.state === JobState.SUCCEEDED ? "DONE" : current.phase,
+        progress: ending.state === JobState.SUCCEEDED ? 100 : current.progress,
+        outcome: ending.outcome ?? null,
+        outcomeMessage: ending.outcomeMessage ?? null,
+        errorCode: ending.errorCode ?? null,
+        errorMessage: ending.errorMessage ?? null,
+        actualSizeAfter: ending.actualSizeAfter ?? current.actualSizeAfter,
+        finishedAt: new Date(),
+      });
+      await em.save(SparsifyJob, current);
+      await em.update(Disk, { id: current.diskId, status: DiskStatus.LOCKED }, { status: DiskStatus.OK });
+      await refreshAssessments(em, [current.diskId]);
+      const detail = ending.outcomeMessage ?? ending.errorMessage ?? "";
+      await recordEvent(em, {
+        type: EVENT_TYPE[ending.state],
+        actor: ending.actor ?? current.requestedBy,
+        diskId: current.diskId,
+        jobId: current.id,
+        storageDomainId: current.storageDomainId,
+        message: `Sparsify job ${ending.state.toLowerCase()}${detail ? `: ${detail}` : ""}`,
+        data: { outcome: current.outcome, errorCode: current.errorCode, before: current.actualSizeBefore, after: current.actualSizeAfter, host: current.host },
+      });
+      return current;
+    });
+    if (job) await this.announce(job);
+    return job;
+  }
+}

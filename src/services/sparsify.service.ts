@@ -1,0 +1,97 @@
+import { randomUUID } from "node:crypto";
+import { In, QueryFailedError } from "typeorm";
+import { assessSparsify } from "../domain/sparsify-blockers.js";
+import { SparsifyIssueCode } from "../domain/sparsify-issue.js";
+import { ACTIVE_JOB_STATES, DiskStatus, JobState } from "../entities/enums.js";
+import { Disk, SparsifyJob } from "../entities/index.js";
+import { AppError, ErrorCode, notFound } from "../errors.js";
+import { JobName, type SparsifyJobData } from "../jobs/queue-names.js";
+import { recordEvent } from "./audit.js";
+import type { Services } from "./context.js";
+import { loadDiskFacts, refreshAssessments } from "./disk-assessment.service.js";
+import { parseId } from "./ids.js";
+import { JobStore } from "./job-store.js";
+
+const isUniqueViolation = (e: unknown) => e instanceof QueryFailedError && (e as unknown as { code?: string }).code === "23505";
+
+const jobActive = (id?: string) =>
+  new AppError(ErrorCode.DISK_NOT_SPARSIFIABLE, "The disk cannot be sparsified now", {
+    blockers: [{ code: SparsifyIssueCode.JOB_ACTIVE, message: `A sparsify job is already queued or running for this disk${id ? ` (job ${id})` : ""}` }],
+  });
+
+/** sparsifyDisk and cancelSparsifyJob: validate, lock, enqueue; never leave a disk locked. */
+export class SparsifyService {
+  readonly store: JobStore;
+
+  constructor(private readonly s: Services) {
+    this.store = new JobStore(s.db, s.bus);
+  }
+
+  async get(id: string): Promise<SparsifyJob> {
+    const job = await this.store.get(parseId(id));
+    if (!job) throw notFound("Sparsify job", id);
+    return job;
+  }
+
+  /**
+   * Re-evaluates the blockers and locks the disk in one transaction (row lock on the disk, plus
+   * the partial unique index on active jobs), then enqueues. If enqueueing fails the job ends
+   * FAILED and the disk is released.
+   */
+  async request(diskIdRaw: string, actor: string, trigger = "USER"): Promise<SparsifyJob> {
+    const diskId = parseId(diskIdRaw, "diskId");
+    let job: SparsifyJob;
+    try {
+      job = await this.s.db.transaction(async (em) => {
+        const disk = await em.getRepository(Disk).findOne({ where: { id: diskId }, lock: { mode: "pessimistic_write" } });
+        if (!disk) throw notFound("Disk", diskId);
+        const facts = (await loadDiskFacts(em, [disk])).get(disk.id)!;
+        const { blockers } = assessSparsify(facts);
+        if (blockers.length) throw new AppError(ErrorCode.DISK_NOT_SPARSIFIABLE, `Disk ${disk.alias} cannot be sparsified now`, { blockers });
+        const created = em.create(SparsifyJob, { id: randomUUID(), diskId: disk.id, storageDomainId: disk.storageDomainId, requestedBy: actor, trigger, actualSizeBefore: disk.actualSize });
+        await em.insert(SparsifyJob, created);
+        await em.update(Disk, { id: disk.id }, { status: DiskStatus.LOCKED });
+        await refreshAssessments(em, [disk.id]);
+        await recordEvent(em, { type: "JOB_QUEUED", actor, diskId: disk.id, jobId: created.id, storageDomainId: disk.storageDomainId, message: `Sparsify of ${disk.alias} requested` });
+        return (await em.findOneBy(SparsifyJob, { id: created.id }))!;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw jobActive();
+      throw error;
+    }
+    try {
+      const data: SparsifyJobData = { jobId: job.id, diskId: job.diskId, storageDomainId: job.storageDomainId };
+      await this.s.queues.get(job.storageDomainId).add(JobName.SPARSIFY, data, { jobId: job.id, removeOnComplete: 1000, removeOnFail: 1000 });
+    } catch (error) {
+      await this.store.finish(job.id, { state: JobState.FAILED, errorCode: ErrorCode.QUEUE_UNAVAILABLE, errorMessage: "The job queue (Redis) was unreachable; nothing was done", actor });
+      throw new AppError(ErrorCode.QUEUE_UNAVAILABLE, `Could not enqueue the job: the job queue is unreachable (${(error as Error).message}); the disk was released`);
+    }
+    await this.store.announce(job);
+    return job;
+  }
+
+  /**
+   * QUEUED: removed from the queue and CANCELLED at once. RUNNING: the request is recorded and
+   * broadcast; the worker running it stops virt-sparsify and ends the job CANCELLED.
+   */
+  async cancel(idRaw: string, actor: string): Promise<SparsifyJob> {
+    const job = await this.get(idRaw);
+    if (!ACTIVE_JOB_STATES.includes(job.state as (typeof ACTIVE_JOB_STATES)[number])) {
+      throw new AppError(ErrorCode.JOB_FINISHED, `Job ${job.id} already ended ${job.state}`, { state: job.state });
+    }
+    await this.s.db.getRepository(SparsifyJob).update({ id: job.id, state: In([...ACTIVE_JOB_STATES]) }, { cancelRequestedAt: new Date() });
+    if (job.state === JobState.QUEUED) {
+      const queued = await this.s.queues.get(job.storageDomainId).getJob(job.id);
+      const removed = queued ? await queued.remove().then(() => true, () => false) : true;
+      if (removed) {
+        const ended = await this.store.finish(job.id, { state: JobState.CANCELLED, actor, outcomeMessage: "Cancelled before it started" });
+        if (ended) return ended;
+      }
+    }
+    await this.s.bus.publish({ type: "cancel", jobId: job.id });
+    await recordEvent(this.s.db.manager, { type: "JOB_CANCEL_REQUESTED", actor, diskId: job.diskId, jobId: job.id, message: "Cancel requested while running" });
+    const fresh = await this.get(job.id);
+    await this.store.announce(fresh);
+    return fresh;
+  }
+}

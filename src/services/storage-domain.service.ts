@@ -1,0 +1,106 @@
+import { In, type DataSource } from "typeorm";
+import { storagePathProblem } from "../domain/storage-path.js";
+import { ACTIVE_JOB_STATES, ScanState } from "../entities/enums.js";
+import { Disk, DiskAttachment, SparsifyJob, StorageDomain, Volume } from "../entities/index.js";
+import { AppError, ErrorCode, notFound } from "../errors.js";
+import { JobName, type ScanJobData } from "../jobs/queue-names.js";
+import { recordEvent } from "./audit.js";
+import type { Services } from "./context.js";
+import { refreshDomainAssessments } from "./disk-assessment.service.js";
+import { parseId, parseName } from "./ids.js";
+
+export class StorageDomainService {
+  constructor(private readonly s: Services) {}
+
+  private get db(): DataSource {
+    return this.s.db;
+  }
+
+  list(): Promise<StorageDomain[]> {
+    return this.db.getRepository(StorageDomain).find({ order: { name: "ASC" } });
+  }
+
+  async get(id: string): Promise<StorageDomain> {
+    const domain = await this.db.getRepository(StorageDomain).findOneBy({ id: parseId(id) });
+    if (!domain) throw notFound("Storage domain", id);
+    return domain;
+  }
+
+  async add(input: { name: string; path: string }, actor: string): Promise<StorageDomain> {
+    const name = parseName(input.name);
+    const problem = storagePathProblem(input.path, this.s.config.STORAGE_ROOTS);
+    if (problem) throw new AppError(ErrorCode.STORAGE_PATH_INVALID, `Storage domain path refused: ${problem}`, { field: "path" });
+    const domain = await this.db.transaction(async (em) => {
+      const clash = await em.findOne(StorageDomain, { where: [{ name }, { path: input.path }] });
+      if (clash) {
+        throw new AppError(ErrorCode.CONFLICT, clash.name === name ? `A storage domain named ${name} already exists` : `Storage domain ${clash.name} already uses ${input.path}`);
+      }
+      const created = await em.save(StorageDomain, em.create(StorageDomain, { name, path: input.path }));
+      await recordEvent(em, { type: "STORAGE_DOMAIN_ADDED", actor, storageDomainId: created.id, message: `Storage domain ${name} added at ${input.path}` });
+      return created;
+    });
+    await this.s.bus.publish({ type: "domains-changed" });
+    await this.enqueueScan(domain, "added", actor).catch(() => {}); // the worker scans on start too
+    return this.get(domain.id);
+  }
+
+  /** Runs a scan on a host and waits for it up to SCAN_WAIT_MS; returns the domain either way. */
+  async scan(id: string, actor: string): Promise<StorageDomain> {
+    const domain = await this.get(id);
+    const finished = this.s.bus.waitFor("scan", (m) => m.storageDomainId === domain.id && (m.state === ScanState.DONE || m.state === ScanState.FAILED), this.s.config.SCAN_WAIT_MS);
+    await this.enqueueScan(domain, "requested", actor);
+    await finished;
+    return this.get(domain.id);
+  }
+
+  async enqueueScan(domain: StorageDomain, reason: string, actor: string): Promise<void> {
+    await this.db.getRepository(StorageDomain).update({ id: domain.id, scanState: In([ScanState.NEVER, ScanState.DONE, ScanState.FAILED]) }, { scanState: ScanState.QUEUED });
+    const data: ScanJobData = { storageDomainId: domain.id, reason, requestedBy: actor };
+    try {
+      // One pending scan per domain is enough: deduplicate while one waits.
+      await this.s.queues.get(domain.id).add(JobName.SCAN, data, {
+        deduplication: { id: `scan-${domain.id}` },
+        removeOnComplete: 100,
+        removeOnFail: 100,
+      });
+    } catch (error) {
+      await this.db.getRepository(StorageDomain).update({ id: domain.id }, { scanState: ScanState.FAILED, scanError: "the job queue (Redis) is unreachable" });
+      throw new AppError(ErrorCode.QUEUE_UNAVAILABLE, `Could not enqueue the scan: the job queue is unreachable (${(error as Error).message})`);
+    }
+  }
+
+  async setActive(id: string, active: boolean, actor: string): Promise<StorageDomain> {
+    const domain = await this.get(id);
+    await this.db.transaction(async (em) => {
+      await em.update(StorageDomain, { id: domain.id }, { active });
+      await refreshDomainAssessments(em, domain.id);
+      await recordEvent(em, {
+        type: active ? "STORAGE_DOMAIN_ACTIVATED" : "STORAGE_DOMAIN_DEACTIVATED",
+        actor,
+        storageDomainId: domain.id,
+        message: `Storage domain ${domain.name} ${active ? "activated" : "deactivated"}`,
+      });
+    });
+    if (active) await this.enqueueScan(domain, "activated", actor).catch(() => {});
+    return this.get(domain.id);
+  }
+
+  /** Forgets the domain and its inventory; never touches image files. Refused while jobs run. */
+  async remove(id: string, actor: string): Promise<boolean> {
+    const domain = await this.get(id);
+    await this.db.transaction(async (em) => {
+      await em.query(`SELECT id FROM storage_domain WHERE id = $1 FOR UPDATE`, [domain.id]);
+      const active = await em.countBy(SparsifyJob, { storageDomainId: domain.id, state: In([...ACTIVE_JOB_STATES]) });
+      if (active > 0) throw new AppError(ErrorCode.DOMAIN_BUSY, `Storage domain ${domain.name} has ${active} sparsify job(s) queued or running; cancel them or wait`);
+      const diskIds = (await em.find(Disk, { select: { id: true }, where: { storageDomainId: domain.id } })).map((d) => d.id);
+      if (diskIds.length) await em.delete(DiskAttachment, { diskId: In(diskIds) });
+      await em.delete(Volume, { storageDomainId: domain.id });
+      await em.delete(Disk, { storageDomainId: domain.id });
+      await em.delete(StorageDomain, { id: domain.id });
+      await recordEvent(em, { type: "STORAGE_DOMAIN_REMOVED", actor, storageDomainId: domain.id, message: `Storage domain ${domain.name} removed from the inventory (${diskIds.length} disks; image files untouched)` });
+    });
+    await this.s.bus.publish({ type: "domains-changed" });
+    await this.s.queues.obliterate(domain.id).catch(() => {});
+    return true;
+  }
+}
