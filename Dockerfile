@@ -1,0 +1,33 @@
+# Two targets from one build: `gateway` (GraphQL only) and `worker` (host tools for virt-sparsify).
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY test ./test
+COPY bench ./bench
+COPY scripts ./scripts
+RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+
+FROM node:20-bookworm-slim AS gateway
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+EXPOSE 4000
+USER node
+CMD ["node", "dist/src/main.js", "gateway"]
+
+FROM gateway AS worker
+USER root
+# linux-image-amd64: supermin needs a kernel to build the libguestfs appliance; INITRD=No skips
+# the initramfs it never uses.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive INITRD=No apt-get install -y --no-install-recommends \
+      libguestfs-tools qemu-utils linux-image-amd64 e2fsprogs fdisk util-linux \
+ && rm -rf /var/lib/apt/lists/*
+ENV LIBGUESTFS_BACKEND=direct LIBGUESTFS_CACHEDIR=/var/tmp
+# Runs as root: it must write VM images owned by the hypervisor user and use /dev/kvm.
+CMD ["node", "dist/src/main.js", "worker"]
