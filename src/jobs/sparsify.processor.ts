@@ -14,6 +14,7 @@ import { qemuImgInfo } from "../host/qemu-img.js";
 import { diagnoseRun } from "../host/sparsify-failure-probe.js";
 import { precheckImage } from "../host/sparsify-precheck.js";
 import { finish as finishProgress, initialProgress, reduceProgress, startMeasuring, type SparsifyProgress } from "../host/sparsify-progress.js";
+import { eventKey } from "../host/virt-sparsify-output.js";
 import { runVirtSparsify } from "../host/virt-sparsify-runner.js";
 import { loadDiskFacts } from "../services/disk-assessment.service.js";
 import { JobStore, type JobEnding } from "../services/job-store.js";
@@ -89,6 +90,7 @@ export class SparsifyProcessor {
       const abort = new AbortController();
       signal?.addEventListener("abort", () => abort.abort(), { once: true });
       let writes = Promise.resolve();
+      const seen = new Set<string>();
       const publish = (next: SparsifyProgress) => {
         writes = writes.then(async () => {
           const saved = await this.store.patchActive(jobId, { phase: next.phase, progress: next.progress });
@@ -105,6 +107,10 @@ export class SparsifyProcessor {
         backendSettings: this.d.backendSettings,
         cacheDir: this.d.config.LIBGUESTFS_CACHEDIR,
         onEvent: (event) => {
+          // Each message arrives twice (JSON and text copies): count it once.
+          const key = eventKey(event);
+          if (seen.has(key)) return;
+          seen.add(key);
           const next = reduceProgress(progress, event);
           if (next !== progress) publish((progress = next));
         },

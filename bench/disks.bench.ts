@@ -1,0 +1,85 @@
+/**
+ * bench:disks — 100,000 disks; `disks(first: 100)` with blockers over HTTP against the same page
+ * in raw SQL, side by side. Targets: ≤ 3 SQL statements per request, p50 ≤ 4× raw SQL.
+ */
+import "reflect-metadata";
+import pg from "pg";
+import { pino } from "pino";
+import { loadConfig } from "../src/config.js";
+import { openDatabase } from "../src/server/database.js";
+import { startGateway } from "../src/server/gateway.js";
+import { createTestDatabase } from "../test/support/stack.js";
+import { ms, percentile, timeIt } from "./stats.js";
+
+const DISKS = Number(process.env.BENCH_DISKS ?? 100_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
+
+// Count every statement the gateway sends, at the driver.
+let statements = 0;
+const originalQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  statements++;
+  return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof pg.Client.prototype.query;
+
+const database = await createTestDatabase();
+const config = loadConfig({ NODE_ENV: "test", PORT: "0", BIND_ADDRESS: "127.0.0.1", DATABASE_URL: database.url, QUEUE_PREFIX: `bench${Date.now()}`, STORAGE_ROOTS: "/tmp", LOG_LEVEL: "silent", RECONCILE_INTERVAL_MS: "3600000" });
+const db = await openDatabase(config.DATABASE_URL);
+const [{ id: domainId }] = await db.query(`INSERT INTO storage_domain (name, path) VALUES ('bench', '/tmp/bench') RETURNING id`);
+const seedStart = performance.now();
+await db.query(
+  `INSERT INTO disk ("storageDomainId", alias, format, "virtualSize", "actualSize", sparsifiable, blockers, warnings)
+   SELECT $1, 'disk-' || lpad(i::text, 6, '0'), 'QCOW2', 10737418240, (i % 1000)::bigint * 1048576, i % 4 <> 0,
+          CASE WHEN i % 4 = 0 THEN '[{"code":"VM_NOT_DOWN","message":"Attached to VM vm-1, which is UP; shut it down or unplug the disk"}]'::jsonb ELSE '[]'::jsonb END,
+          CASE WHEN i % 5 = 0 THEN '[{"code":"HAS_SNAPSHOTS","message":"The disk has 1 snapshot(s)"}]'::jsonb ELSE '[]'::jsonb END
+     FROM generate_series(1, $2::int) AS i`,
+  [domainId, DISKS],
+);
+await db.query("ANALYZE disk");
+console.log(`seeded ${DISKS} disks in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+
+const gateway = await startGateway(config, db, pino({ level: "silent" }));
+const QUERY = `query($after: String) { disks(first: 100, after: $after, orderBy: { field: ACTUAL_SIZE, direction: DESC }) {
+  totalCount pageInfo { endCursor hasNextPage }
+  edges { node { id alias format virtualSize actualSize status sparsifiable blockers { code message } warnings { code message } } } } }`;
+const http = async () => {
+  const res = await fetch(gateway.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: QUERY }) });
+  const body = (await res.json()) as { data?: { disks: { edges: unknown[] } }; errors?: unknown };
+  if (!body.data || body.data.disks.edges.length !== 100) throw new Error(`bad response ${JSON.stringify(body).slice(0, 300)}`);
+};
+
+const raw = new pg.Client({ connectionString: database.url });
+await raw.connect();
+const rawSql = async () => {
+  await raw.query(`SELECT id, alias, format, "virtualSize", "actualSize", status, sparsifiable, blockers, warnings FROM disk ORDER BY "actualSize" DESC, id DESC LIMIT 101`);
+  await raw.query(`SELECT count(*) FROM disk`);
+};
+
+for (let i = 0; i < 20; i++) await Promise.all([http(), rawSql()]); // warm both
+statements = 0;
+await http();
+const perRequest = statements;
+
+const httpTimes: number[] = [];
+const rawTimes: number[] = [];
+for (let i = 0; i < ROUNDS; i++) {
+  // Alternate so drift (caches, the other core) hits both sides alike.
+  if (i % 2 === 0) {
+    httpTimes.push(await timeIt(http));
+    rawTimes.push(await timeIt(rawSql));
+  } else {
+    rawTimes.push(await timeIt(rawSql));
+    httpTimes.push(await timeIt(http));
+  }
+}
+const [h50, h99, r50, r99] = [percentile(httpTimes, 50), percentile(httpTimes, 99), percentile(rawTimes, 50), percentile(rawTimes, 99)];
+console.log(`disks(first: 100) over HTTP : p50 ${ms(h50)}  p99 ${ms(h99)}  (${ROUNDS} rounds)`);
+console.log(`raw SQL (page + count)      : p50 ${ms(r50)}  p99 ${ms(r99)}`);
+console.log(`SQL statements per request  : ${perRequest} (target ≤ 3)`);
+console.log(`ratio p50 gateway / raw SQL : ${(h50 / r50).toFixed(2)}× (target ≤ 4×)`);
+
+await raw.end();
+await gateway.close();
+await db.destroy();
+await database.drop();
+process.exit(0);
