@@ -6,7 +6,8 @@ const csv = (value: string) =>
   value
     .split(",")
     .map((s) => s.trim())
-    .filter(Boolean);
+    .filter(Boolean)
+    .map((s) => (s.length > 1 ? s.replace(/\/+$/, "") : s));
 
 const milliseconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -58,14 +59,17 @@ export class ConfigError extends Error {}
 
 /** Parses and validates the environment; throws {@link ConfigError} naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+  // An empty variable (PORT=) means "not set": fall back to the default rather than coerce "" to 0.
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(given);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
   }
   const config = parsed.data;
+  if (config.STORAGE_ROOTS.length === 0) throw new ConfigError("Invalid configuration:\n  STORAGE_ROOTS: give at least one directory");
   for (const root of config.STORAGE_ROOTS) {
-    if (!path.isAbsolute(root) || path.normalize(root) !== root.replace(/\/+$/, "") ) {
+    if (!path.isAbsolute(root) || path.normalize(root) !== root) {
       throw new ConfigError(`Invalid configuration:\n  STORAGE_ROOTS: ${root} is not an absolute, normalised path`);
     }
   }

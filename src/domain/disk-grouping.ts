@@ -76,6 +76,15 @@ export function groupVolumesIntoDisks(volumes: VolumeLink[]): DiskGroup[] {
     return { baseRelPath, volumeRelPaths: chain, alias: aliasOf(baseRelPath), templateTop, chainProblem: problem };
   });
 
+  // A pure loop (a→b→a) has no top; never let its images vanish from the inventory.
+  const covered = new Set(groups.flatMap((g) => g.volumeRelPaths));
+  const stranded = volumes.filter((v) => !covered.has(v.relPath)).map((v) => v.relPath).sort();
+  for (const relPath of stranded) {
+    if (covered.has(relPath)) continue;
+    covered.add(relPath);
+    groups.push({ baseRelPath: relPath, volumeRelPaths: [relPath], alias: aliasOf(relPath), templateTop: null, chainProblem: `backing chain of ${relPath} loops back on itself` });
+  }
+
   return groups.map(({ templateTop, ...g }) => ({
     ...g,
     templateBaseRelPath: templateTop ? (baseOfTop.get(templateTop) ?? null) : null,

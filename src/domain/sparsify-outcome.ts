@@ -16,7 +16,7 @@ export interface OutcomeFacts {
 /** Below this, a change is allocation noise (metadata, journal), not reclaimed space. */
 export const NOISE_BYTES = 1024 * 1024;
 
-const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+const mib = (n: number) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MiB` : `${Math.round(n / 1024)} KiB`);
 
 /**
  * Explains a successful run. virt-sparsify exits 0 even when it found nothing to trim, so the
@@ -38,6 +38,6 @@ export function explainOutcome(f: OutcomeFacts): { outcome: SparsifyOutcome; mes
       message: `The active layer grew by ${mib(-reclaimed)}: space freed in older snapshots cannot be returned without exposing them, so qemu recorded it as zero clusters in the active layer. Merge the snapshots, then sparsify again (${what})`,
     };
   }
-  if (reclaimed < 0) return { outcome: SparsifyOutcome.GREW, message: `The image grew by ${mib(-reclaimed)} (${what})` };
+  if (reclaimed <= -NOISE_BYTES) return { outcome: SparsifyOutcome.GREW, message: `The image grew by ${mib(-reclaimed)} (${what})` };
   return { outcome: SparsifyOutcome.NOTHING_TO_RECLAIM, message: `The filesystems were trimmed but no space came back: the free space was already unallocated (${what})` };
 }

@@ -7,7 +7,7 @@ import path from "node:path";
 export function storagePathProblem(candidate: string, roots: readonly string[]): string | null {
   if (candidate.length === 0) return "path is empty";
   if (candidate.length > 4096) return "path is longer than 4096 characters";
-  if (/[\0\n\r]/.test(candidate)) return "path contains control characters";
+  if (/[\u0000-\u001f\u007f]/.test(candidate)) return "path contains control characters";
   if (!path.isAbsolute(candidate)) return `path ${candidate} is not absolute`;
   const normalised = path.normalize(candidate).replace(/(.)\/+$/, "$1");
   if (normalised !== candidate) return `path ${candidate} is not normalised (expected ${normalised})`;
@@ -19,5 +19,5 @@ export function storagePathProblem(candidate: string, roots: readonly string[]):
 /** True when `child` is `parent` or below it, by path components (so /a/bc is not inside /a/b). */
 export function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
-  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+  return rel === "" || (rel !== ".." && !rel.startsWith("../") && !path.isAbsolute(rel));
 }

@@ -21,9 +21,11 @@ export function parseMounts(text: string): MountEntry[] {
 
 /** The NFS version of the mount holding `dir` ("4.2", "3"), or null when it is not on NFS. */
 export function nfsVersionFor(dir: string, mounts: MountEntry[]): string | null {
+  // Deepest mount point wins; on the same point the later mount hides the earlier one.
   const holder = mounts
-    .filter((m) => isInside(dir, m.mountPoint))
-    .sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
+    .map((m, order) => ({ m, order }))
+    .filter(({ m }) => isInside(dir, m.mountPoint))
+    .sort((a, b) => b.m.mountPoint.length - a.m.mountPoint.length || b.order - a.order)[0]?.m;
   if (!holder || !holder.fsType.startsWith("nfs")) return null;
   const vers = holder.options.find((o) => o.startsWith("vers=") || o.startsWith("nfsvers="));
   if (vers) return vers.split("=")[1]!;

@@ -54,7 +54,7 @@ describe("storagePathProblem", () => {
 
   // BUG (suspected, confirm intent): only \0, \n and \r are refused, yet the message says
   // "control characters" and parseName refuses all of U+0000–U+001F and U+007F.
-  it.fails.each([
+  it.each([
     { name: "tab", candidate: "/srv/storage/a\tb" },
     { name: "escape (terminal injection in logs)", candidate: "/srv/storage/a\x1b[31mb" },
     { name: "DEL", candidate: "/srv/storage/a\x7fb" },
@@ -64,7 +64,7 @@ describe("storagePathProblem", () => {
 
   // BUG: isInside treats any relative path starting with ".." as outside, so a directory whose
   // name starts with two dots is refused although it is below the root.
-  it.fails.each(["/srv/storage/..data", "/srv/storage/...x", "/data/vm/..hidden/dom"])("%s (a name starting with '..') → accepted", (candidate) => {
+  it.each(["/srv/storage/..data", "/srv/storage/...x", "/data/vm/..hidden/dom"])("%s (a name starting with '..') → accepted", (candidate) => {
     expect(storagePathProblem(candidate, roots)).toBeNull();
   });
 });
@@ -86,7 +86,7 @@ describe("isInside", () => {
     expect(isInside(child, parent)).toBe(expected);
   });
 
-  it.fails.each([
+  it.each([
     { child: "/a/b/..c", parent: "/a/b" },
     { child: "/a/b/...", parent: "/a/b" },
   ])("BUG: $child (a name starting with '..') is inside $parent", ({ child, parent }) => {
