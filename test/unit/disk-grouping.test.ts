@@ -190,8 +190,8 @@ describe("groupVolumesIntoDisks", () => {
       expect(problems.some((p) => /loops/.test(p!))).toBe(true);
     });
 
-    // BUG: in a pure cycle every volume has exactly one child, so none is a "top" and the loop
-    // detection never runs: the images silently vanish from the inventory instead of being refused.
+    // In a pure cycle every volume has exactly one child, so none is a "top": the images must
+    // still appear, refused, instead of vanishing from the inventory.
     it("a pure loop (a → b → a) terminates and reports a problem", () => {
       const groups = groupVolumesIntoDisks([vol("a.qcow2", "b.qcow2"), vol("b.qcow2", "a.qcow2")]);
       expect(groups.length).toBeGreaterThan(0);

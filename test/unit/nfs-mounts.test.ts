@@ -102,8 +102,8 @@ describe("nfsVersionFor", () => {
     expect(nfsVersionFor("/srv/storage/dom1", reversed)).toBe("4.2");
   });
 
-  // BUG: when two file systems are mounted on the same point, the one listed last is on top
-  // (the kernel appends), but the stable sort keeps the first one listed.
+  // When two file systems are mounted on the same point, the one listed last is on top (the
+  // kernel appends).
   it("a mount stacked on the same point: the last one listed is the visible one", () => {
     const stacked = parseMounts(
       ["/dev/sda1 / ext4 rw 0 0", "/dev/sdc1 /srv/storage ext4 rw 0 0", "nas:/vm /srv/storage nfs4 rw,vers=4.2 0 0"].join("\n"),
