@@ -1,18 +1,21 @@
 import { access, constants } from "node:fs/promises";
 import type { ImageFormat } from "./image-format.js";
+import { probeRawWriteLock } from "./image-lock-probe.js";
 import { ImageProbeError } from "./image-probe-error.js";
 import { qemuImgInfo } from "./qemu-img.js";
 import { diagnoseFailure, type ImageAccessProbe, type SparsifyDiagnosis } from "./sparsify-diagnosis.js";
 import type { SparsifyRunResult } from "./virt-sparsify-runner.js";
 
 /**
- * Re-checks an image the cheap way (~5 ms): `qemu-img info` *without* `-U`, which fails if
- * anyone holds the lock, and `access(W_OK)`, which catches EACCES and `chattr +i` (EPERM).
+ * Re-checks an image the cheap way (~5–10 ms): `qemu-img info` *without* `-U`, which fails if
+ * anyone holds a qcow2 (for raw, a write-lock probe with qemu-io is added: see
+ * {@link probeRawWriteLock}), and `access(W_OK)`, which catches EACCES and `chattr +i` (EPERM).
  */
 export async function probeImageAccess(path: string, format: ImageFormat): Promise<ImageAccessProbe> {
   const probe: ImageAccessProbe = {};
   try {
     await qemuImgInfo(path, format);
+    if (format === "raw") await probeRawWriteLock(path);
   } catch (error) {
     if (!(error instanceof ImageProbeError)) throw error;
     probe.infoError = error.code;

@@ -3,6 +3,7 @@ import path from "node:path";
 import { classifyAllocation } from "../domain/preallocation.js";
 import { AllocationSource, DiskAllocation, DiskFormat } from "../entities/enums.js";
 import type { ImageFormat } from "./image-format.js";
+import { probeRawWriteLock } from "./image-lock-probe.js";
 import { ImageErrorCode, ImageProbeError } from "./image-probe-error.js";
 import { qemuImgCheck, qemuImgInfo, type ImageInfo } from "./qemu-img.js";
 
@@ -27,6 +28,8 @@ export async function precheckImage(input: PrecheckInput): Promise<PrecheckResul
   let info: ImageInfo;
   try {
     info = await qemuImgInfo(input.path, input.format);
+    // On raw, qemu-img info only needs a read permission a running VM shares: ask for write.
+    if (input.format === "raw") await probeRawWriteLock(input.path);
   } catch (error) {
     if (!(error instanceof ImageProbeError)) throw error;
     const why: Record<ImageErrorCode, string> = {

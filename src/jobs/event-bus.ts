@@ -6,7 +6,7 @@ import type { JobSnapshot } from "./job-snapshot.js";
 /** Everything that crosses processes besides the queues themselves. */
 export type BusMessage =
   | { type: "job"; job: JobSnapshot }
-  | { type: "scan"; storageDomainId: string; state: ScanState }
+  | { type: "scan"; storageDomainId: string; state: ScanState; scanJobId?: string }
   | { type: "cancel"; jobId: string }
   | { type: "domains-changed" }
   | { type: "hosts-changed" };

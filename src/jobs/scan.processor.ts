@@ -27,15 +27,18 @@ export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promis
   if (!domain) return null; // removed while queued
   const setState = async (scanState: ScanState, extra: Partial<StorageDomain> = {}) => {
     await db.getRepository(StorageDomain).update({ id: domain.id }, { scanState, ...extra });
-    await bus.publish({ type: "scan", storageDomainId: domain.id, state: scanState }).catch(() => {});
+    await bus.publish({ type: "scan", storageDomainId: domain.id, state: scanState, scanJobId: job.id }).catch(() => {});
   };
   await setState(ScanState.SCANNING);
   const started = Date.now();
   try {
-    const images = await findImages(domain.path);
-    const readings = await readVolumes(images, domain.path, deps.config.STORAGE_ROOTS);
-    const nfsVersion = await readNfsVersion(domain.path);
     const summary = await db.transaction(async (em) => {
+      // One scan of a domain at a time, across workers and hosts: the files are read inside
+      // the lock so a slower, older reading can never overwrite a newer one.
+      await em.query(`SELECT pg_advisory_xact_lock(hashtext('scan:' || $1))`, [domain.id]);
+      const images = await findImages(domain.path);
+      const readings = await readVolumes(images, domain.path, deps.config.STORAGE_ROOTS);
+      const nfsVersion = await readNfsVersion(domain.path);
       await em.update(StorageDomain, { id: domain.id }, { nfsVersion });
       const fresh = (await em.findOneBy(StorageDomain, { id: domain.id }))!;
       const result = await applyScan(em, fresh, readings);

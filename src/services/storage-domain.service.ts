@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { In, type DataSource } from "typeorm";
 import { storagePathProblem } from "../domain/storage-path.js";
 import { ACTIVE_JOB_STATES, ScanState } from "../entities/enums.js";
@@ -47,19 +48,23 @@ export class StorageDomainService {
   /** Runs a scan on a host and waits for it up to SCAN_WAIT_MS; returns the domain either way. */
   async scan(id: string, actor: string): Promise<StorageDomain> {
     const domain = await this.get(id);
-    const finished = this.s.bus.waitFor("scan", (m) => m.storageDomainId === domain.id && (m.state === ScanState.DONE || m.state === ScanState.FAILED), this.s.config.SCAN_WAIT_MS);
-    await this.enqueueScan(domain, "requested", actor);
+    const jobId = randomUUID();
+    // Wait for this very scan: one already running may have read the files before the change
+    // the caller wants to see.
+    const finished = this.s.bus.waitFor("scan", (m) => m.scanJobId === jobId && (m.state === ScanState.DONE || m.state === ScanState.FAILED), this.s.config.SCAN_WAIT_MS);
+    await this.s.bus.publish({ type: "domains-changed" }).catch(() => {});
+    await this.enqueueScan(domain, "requested", actor, jobId);
     await finished;
     return this.get(domain.id);
   }
 
-  async enqueueScan(domain: StorageDomain, reason: string, actor: string): Promise<void> {
+  /** Without a jobId, at most one automatic scan waits per domain (deduplicated). */
+  async enqueueScan(domain: StorageDomain, reason: string, actor: string, jobId?: string): Promise<void> {
     await this.db.getRepository(StorageDomain).update({ id: domain.id, scanState: In([ScanState.NEVER, ScanState.DONE, ScanState.FAILED]) }, { scanState: ScanState.QUEUED });
     const data: ScanJobData = { storageDomainId: domain.id, reason, requestedBy: actor };
     try {
-      // One pending scan per domain is enough: deduplicate while one waits.
       await this.s.queues.get(domain.id).add(JobName.SCAN, data, {
-        deduplication: { id: `scan-${domain.id}` },
+        ...(jobId ? { jobId } : { deduplication: { id: `scan-${domain.id}` } }),
         removeOnComplete: 100,
         removeOnFail: 100,
       });
