@@ -99,3 +99,22 @@ export class SockdirTracker {
     return doomed;
   }
 }
+
+/**
+ * Removes every libguestfs socket directory whose `guestfsd.sock` no live socket is bound to:
+ * what a SIGKILLed worker's runs left behind. Run when a worker starts. Empty directories are
+ * left alone (a neighbour may be between mkdtemp and bind).
+ */
+export async function sweepDeadSockdirs(parent = ROOT_SOCKDIR_PARENT): Promise<string[]> {
+  const live = new Set(
+    [...(await boundSockets()).values()].filter((p) => p.startsWith(join(parent, PREFIX))).map((p) => p.slice(parent.length + 1).split("/")[0]!),
+  );
+  const doomed: string[] = [];
+  for (const name of await listLibguestfsDirs(parent)) {
+    if (live.has(name)) continue;
+    const entries = await readdir(join(parent, name)).catch((): string[] => []);
+    if (entries.includes(SOCKET_NAME)) doomed.push(join(parent, name));
+  }
+  await Promise.all(doomed.map((dir) => rm(dir, { recursive: true, force: true })));
+  return doomed;
+}

@@ -1,10 +1,11 @@
-import { Worker, type Job } from "bullmq";
+import { DelayedError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import type { Config } from "../config.js";
 import { StorageDomain } from "../entities/index.js";
 import { checkVisibility } from "../host/domain-visibility.js";
+import { sweepDeadSockdirs } from "../host/libguestfs-sockdirs.js";
 import { refreshDomainAssessments } from "../services/disk-assessment.service.js";
 import type { EventBus } from "./event-bus.js";
 import { heartbeat, registerHost, type HostFacts } from "./host-registration.js";
@@ -42,6 +43,9 @@ export class HostWorker {
   }
 
   async start(): Promise<void> {
+    // Socket dirs a SIGKILLed predecessor's runs left in /tmp (their owners are provably dead).
+    const swept = await sweepDeadSockdirs().catch(() => []);
+    if (swept.length) this.d.log.info({ swept }, "removed libguestfs socket dirs left by dead runs");
     await registerHost(this.d.db, this.d.facts);
     this.offs.push(this.d.bus.on("domains-changed", () => void this.refreshDomains()));
     this.offs.push(this.d.bus.on("cancel", (m) => this.cancelLocal(m.jobId)));
@@ -133,7 +137,12 @@ export class HostWorker {
   private createWorker(storageDomainId: string): Worker {
     const worker = new Worker(
       domainQueueName(storageDomainId),
-      async (job: Job, _token?: string, signal?: AbortSignal) => {
+      async (job: Job, token?: string, signal?: AbortSignal) => {
+        // A fetch already in flight when maintenance began can still deliver a job: hand it back.
+        if (this.maintenance && job.name === JobName.SPARSIFY) {
+          await job.moveToDelayed(Date.now() + 5_000, token);
+          throw new DelayedError();
+        }
         if (job.name === JobName.SCAN) return processScan(job as Job<ScanJobData>, { ...this.d, hostName: this.name });
         if (job.name === JobName.SPARSIFY) return this.d.sparsify(job, signal);
         throw new Error(`unknown job ${job.name}`);

@@ -5,6 +5,7 @@ import type { Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { e2fsckClean, holdImage, makeExt4Image, makeNoFilesystemImage, makeSnapshot, sha256File, sha256InImage } from "../support/images.js";
 import { requireTools } from "../support/require-tool.js";
+import { deadSockdirs, newDeadSockdirs } from "../support/sockdirs.js";
 import { codeOf, ok, startStack, type Stack } from "../support/stack.js";
 import { followJob, JOB_FIELDS, wsClient } from "../support/ws.js";
 
@@ -15,9 +16,6 @@ async function actual(file: string, format: string): Promise<number> {
   return JSON.parse(stdout)["actual-size"];
 }
 
-async function libguestfsTmpDirs(): Promise<string[]> {
-  return (await fs.readdir("/tmp")).filter((n) => n.startsWith("libguestfs")).sort();
-}
 
 /**
  * The real thing: gateway, worker, PostgreSQL, Redis and virt-sparsify. At most two runs at a
@@ -60,7 +58,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
   it("qcow2 with 200 MiB deleted: QUEUED → RUNNING with rising progress → SUCCEEDED, bytes exact, data intact", async () => {
     const file = path.join(dir, "web.qcow2");
     const before = await actual(file, "qcow2");
-    const tmpBefore = await libguestfsTmpDirs();
+    const tmpBefore = await deadSockdirs();
     const job = await sparsify("web");
     expect(job).toMatchObject({ state: "QUEUED", progress: 0, requestedBy: "anonymous" });
     expect((await disk("web")).status).toBe("LOCKED");
@@ -97,7 +95,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     expect(await sha256InImage(file, "qcow2", "/keep.bin")).toBe(kept.get("web"));
     expect(await e2fsckClean(file, "qcow2")).toBe(true);
     expect(await disk("web")).toMatchObject({ status: "OK", sparsifiable: true, actualSize: after, lastSparsifyJob: { id: job.id, state: "SUCCEEDED" } });
-    expect(await libguestfsTmpDirs()).toEqual(tmpBefore);
+    expect(await newDeadSockdirs(tmpBefore)).toEqual([]);
 
     await expect.poll(() => late, { timeout: 10_000 }).toBeDefined();
     expect(late![0].state).toBe("RUNNING");
@@ -160,7 +158,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     expect(count[0].n).toBe(1);
 
     const file = path.join(dir, "cancel.qcow2");
-    const tmpBefore = await libguestfsTmpDirs();
+    const tmpBefore = await deadSockdirs();
     const followed = followJob(client, jobs[0]);
     await expect.poll(() => followed.states.some((s) => s.phase === "LAUNCHING"), { timeout: 30_000, interval: 100 }).toBe(true);
     const cancelled = ok<any>(await stack.gql(`mutation($j: ID!) { cancelSparsifyJob(id: $j) { state cancelRequestedAt } }`, { j: jobs[0] })).cancelSparsifyJob;
@@ -170,7 +168,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     expect(await disk("cancel")).toMatchObject({ status: "OK", sparsifiable: true });
     await execa("qemu-img", ["check", "-f", "qcow2", file]);
     expect(await e2fsckClean(file, "qcow2")).toBe(true);
-    expect(await libguestfsTmpDirs()).toEqual(tmpBefore);
+    expect(await newDeadSockdirs(tmpBefore)).toEqual([]);
     expect(codeOf(await stack.gql(`mutation($j: ID!) { cancelSparsifyJob(id: $j) { id } }`, { j: jobs[0] }))).toBe("JOB_FINISHED");
   }, 120_000);
 

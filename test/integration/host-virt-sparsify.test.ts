@@ -1,8 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { defaultBackendSettings, detectCapabilities } from "../../src/host/host-capabilities.js";
-import { parseProcNetUnix } from "../../src/host/libguestfs-sockdirs.js";
 import { qemuImgCheck, qemuImgInfo } from "../../src/host/qemu-img.js";
 import { SparsifyFailureCode } from "../../src/host/sparsify-diagnosis.js";
 import { diagnoseRun } from "../../src/host/sparsify-failure-probe.js";
@@ -11,17 +10,13 @@ import type { SparsifyOutputEvent } from "../../src/host/virt-sparsify-output.js
 import { runVirtSparsify } from "../../src/host/virt-sparsify-runner.js";
 import { e2fsckClean, holdImage, makeExt4Image, sha256InImage } from "../support/images.js";
 import { requireTools } from "../support/require-tool.js";
+import { deadSockdirs, newDeadSockdirs } from "../support/sockdirs.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const MiB = 1024 * 1024;
 const tools = requireTools("virt-sparsify", "qemu-img", "qemu-io", "qemu-system-x86_64", "qemu-storage-daemon", "mke2fs", "debugfs", "e2fsck");
 
 /** /tmp/libguestfs* dirs whose owner is dead: what an unclean run leaves behind. */
-async function deadSockdirs(): Promise<string[]> {
-  const live = [...parseProcNetUnix(await readFile("/proc/net/unix", "utf8")).values()];
-  const dirs = (await readdir("/tmp")).filter((d) => d.startsWith("libguestfs"));
-  return dirs.filter((d) => !live.some((p) => p.startsWith(`/tmp/${d}/`)));
-}
 
 describe.skipIf(!tools)("runVirtSparsify (real virt-sparsify, TCG on this host)", () => {
   let dir: Awaited<ReturnType<typeof makeTempDir>>;
@@ -37,7 +32,7 @@ describe.skipIf(!tools)("runVirtSparsify (real virt-sparsify, TCG on this host)"
   const expectCleanHost = async () => {
     // No per-run TMPDIR left under tmpRoot, and no new orphaned socket dir in /tmp.
     expect((await readdir(dir.path)).filter((n) => n.startsWith("sparsify-"))).toEqual([]);
-    expect((await deadSockdirs()).filter((d) => !deadBefore.includes(d))).toEqual([]);
+    expect(await newDeadSockdirs(deadBefore)).toEqual([]);
   };
 
   it("sparsifies a 1 GiB qcow2 with 200 MiB deleted: trims /dev/sda, keeps data", async () => {
