@@ -10,6 +10,8 @@ const csv = (value: string) =>
     .map((s) => (s.length > 1 ? s.replace(/\/+$/, "") : s));
 
 const milliseconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const flag = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
+const count = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /**
  * Every setting, read from the environment once at start. A bad value stops the process with a
@@ -50,10 +52,31 @@ const schema = z.object({
   RECONCILE_INTERVAL_MS: milliseconds(30_000),
   /** Deadline for a retried job that finds its image still held by an orphaned run. */
   IMAGE_IN_USE_DEADLINE_MS: milliseconds(120_000),
+  /** Development only: every caller is an admin named "dev". Refused with NODE_ENV=production. */
+  AUTH_DISABLED: flag.default(false),
+  /** Browser origins allowed to open the WebSocket (comma-separated); same-origin is always allowed. */
+  ALLOWED_ORIGINS: z.string().default("").transform(csv),
+  /** Default: on in development, off in production. */
+  GRAPHIQL: flag.optional(),
+  INTROSPECTION: flag.optional(),
+  MAX_QUERY_DEPTH: count(10),
+  MAX_QUERY_ALIASES: count(15),
+  MAX_QUERY_TOKENS: count(2_000),
+  MAX_QUERY_COST: count(50_000),
+  /** Per token, across gateway replicas (Redis): mutations per minute. */
+  RATE_LIMIT_MUTATIONS_PER_MINUTE: count(120),
+  RATE_LIMIT_QUERIES_PER_SECOND: count(200),
+  /** Subscription starts per second: one UI opens thousands of job subscriptions. */
+  RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND: count(500),
+  AUDIT_RETENTION_DAYS: count(365),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
 export type Config = z.infer<typeof schema>;
+
+/** GraphiQL and introspection follow NODE_ENV unless set explicitly. */
+export const graphiqlEnabled = (c: Config) => c.GRAPHIQL ?? c.NODE_ENV !== "production";
+export const introspectionEnabled = (c: Config) => c.INTROSPECTION ?? c.NODE_ENV !== "production";
 
 export class ConfigError extends Error {}
 
@@ -67,6 +90,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
   }
   const config = parsed.data;
+  if (config.AUTH_DISABLED && config.NODE_ENV === "production") {
+    throw new ConfigError("Invalid configuration:\n  AUTH_DISABLED: cannot be true with NODE_ENV=production");
+  }
   if (config.STORAGE_ROOTS.length === 0) throw new ConfigError("Invalid configuration:\n  STORAGE_ROOTS: give at least one directory");
   for (const root of config.STORAGE_ROOTS) {
     if (!path.isAbsolute(root) || path.normalize(root) !== root) {

@@ -3,6 +3,9 @@ import { GraphQLError } from "graphql";
 /** Every code a client can see in `extensions.code`. One enum, part of the API. */
 export enum ErrorCode {
   BAD_USER_INPUT = "BAD_USER_INPUT",
+  UNAUTHENTICATED = "UNAUTHENTICATED",
+  FORBIDDEN = "FORBIDDEN",
+  RATE_LIMITED = "RATE_LIMITED",
   NOT_FOUND = "NOT_FOUND",
   CONFLICT = "CONFLICT",
   STORAGE_PATH_INVALID = "STORAGE_PATH_INVALID",

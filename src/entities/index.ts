@@ -1,3 +1,4 @@
+import { ApiToken } from "./api-token.entity.js";
 import { AuditEvent } from "./event.entity.js";
 import { Disk } from "./disk.entity.js";
 import { DiskAttachment } from "./disk-attachment.entity.js";
@@ -7,5 +8,5 @@ import { StorageDomain } from "./storage-domain.entity.js";
 import { Vm } from "./vm.entity.js";
 import { Volume } from "./volume.entity.js";
 
-export { AuditEvent, Disk, DiskAttachment, Host, SparsifyJob, StorageDomain, Vm, Volume };
-export const entities = [StorageDomain, Volume, Disk, Vm, DiskAttachment, Host, SparsifyJob, AuditEvent];
+export { ApiToken, AuditEvent, Disk, DiskAttachment, Host, SparsifyJob, StorageDomain, Vm, Volume };
+export const entities = [StorageDomain, Volume, Disk, Vm, DiskAttachment, Host, SparsifyJob, AuditEvent, ApiToken];

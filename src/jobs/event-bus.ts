@@ -9,7 +9,8 @@ export type BusMessage =
   | { type: "scan"; storageDomainId: string; state: ScanState; scanJobId?: string }
   | { type: "cancel"; jobId: string }
   | { type: "domains-changed" }
-  | { type: "hosts-changed" };
+  | { type: "hosts-changed" }
+  | { type: "token-revoked"; tokenId: string };
 
 /**
  * Redis pub/sub between gateways and workers. Every gateway replica subscribes, so every replica

@@ -1,4 +1,5 @@
 import { Init1795596224961 } from "./1795596224961-Init.js";
+import { ApiTokens1795598726493 } from "./1795598726493-ApiTokens.js";
 
 /** Every migration, in order. Generated with `typeorm migration:generate`, never synchronize. */
-export const migrations = [Init1795596224961];
+export const migrations = [Init1795596224961, ApiTokens1795598726493];

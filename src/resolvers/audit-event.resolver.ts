@@ -1,8 +1,10 @@
-import { Arg, Ctx, Int, Query, Resolver } from "type-graphql";
+import { Authorized, Arg, Ctx, Int, Query, Resolver } from "type-graphql";
 import { AuditEventConnection, AuditEventFilter, AuditEventType } from "../schema/audit-event.type.js";
 import { listEvents } from "../services/history-query.service.js";
+import { Role } from "../domain/roles.js";
 import type { GatewayContext } from "./context.js";
 
+@Authorized(Role.VIEWER)
 @Resolver(() => AuditEventType)
 export class AuditEventResolver {
   @Query(() => AuditEventConnection, { description: "The audit trail, newest first." })

@@ -1,7 +1,9 @@
+import type { Principal } from "../domain/roles.js";
 import type { JobPubSub } from "../jobs/job-stream.js";
 import type { Services } from "../services/context.js";
 import type { DiskService } from "../services/disk.service.js";
 import type { SparsifyService } from "../services/sparsify.service.js";
+import type { TokenService } from "../services/token.service.js";
 import type { StorageDomainService } from "../services/storage-domain.service.js";
 import type { VmService } from "../services/vm.service.js";
 import type { Loaders } from "./loaders.js";
@@ -11,6 +13,7 @@ export interface GatewayServices extends Services {
   disks: DiskService;
   vms: VmService;
   sparsify: SparsifyService;
+  tokens: TokenService;
   /** This gateway's in-process pubsub, fed from the Redis bus. */
   pubSub: JobPubSub;
 }
@@ -19,6 +22,11 @@ export interface GatewayServices extends Services {
 export interface GatewayContext {
   services: GatewayServices;
   loaders: Loaders;
-  /** Who asks: recorded on every job and audit event. */
+  /** Who asks: null when no valid token came with the request. */
+  principal: Principal | null;
+  authFailure?: "missing" | "invalid";
+  /** Token name, recorded on every job and audit event. */
   actor: string;
+  /** Remote address (HTTP), for rate limits of unauthenticated calls. */
+  clientAddress?: string;
 }

@@ -1,11 +1,13 @@
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from "type-graphql";
+import { Authorized, Arg, Ctx, FieldResolver, Int, Resolver, Root } from "type-graphql";
 import type { Disk, SparsifyJob } from "../entities/index.js";
 import { badInput } from "../errors.js";
 import { DiskType } from "../schema/disk.type.js";
 import { SparsifyJobType } from "../schema/sparsify-job.type.js";
+import { Role } from "../domain/roles.js";
 import type { GatewayContext } from "./context.js";
 
 /** A disk's sparsify history, kept apart from the inventory fields of disk.resolver.ts. */
+@Authorized(Role.VIEWER)
 @Resolver(() => DiskType)
 export class DiskJobsResolver {
   @FieldResolver(() => SparsifyJobType, { nullable: true })

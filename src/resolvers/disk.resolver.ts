@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Authorized, Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Disk, DiskAttachment, StorageDomain, Volume } from "../entities/index.js";
 import { DiskAttachmentType } from "../schema/disk-attachment.type.js";
 import { DiskConnection } from "../schema/disk-connection.type.js";
@@ -8,8 +8,10 @@ import { DiskAllocation } from "../schema/enums.js";
 import { StorageDomainType } from "../schema/storage-domain.type.js";
 import { VolumeType } from "../schema/volume.type.js";
 import { listDisks } from "../services/disk-query.service.js";
+import { Role } from "../domain/roles.js";
 import type { GatewayContext } from "./context.js";
 
+@Authorized(Role.VIEWER)
 @Resolver(() => DiskType)
 export class DiskResolver {
   @Query(() => DiskConnection, { description: "Disks, 50 per page by default, at most 500." })
@@ -30,11 +32,13 @@ export class DiskResolver {
     return ctx.services.disks.find(id);
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => DiskType, { description: "Corrects the allocation when it was inferred wrongly (allocationSource becomes SET_BY_USER)." })
   setDiskAllocation(@Arg("id", () => ID) id: string, @Arg("allocation", () => DiskAllocation) allocation: DiskAllocation, @Ctx() ctx: GatewayContext): Promise<Disk> {
     return ctx.services.disks.setAllocation(id, allocation, ctx.actor);
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => Boolean, { description: "Removes a MISSING disk from the inventory." })
   forgetDisk(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<boolean> {
     return ctx.services.disks.forget(id, ctx.actor);

@@ -1,11 +1,13 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Authorized, Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Host } from "../entities/index.js";
 import { notFound } from "../errors.js";
 import { HostType } from "../schema/host.type.js";
 import { recordEvent } from "../services/audit.js";
 import { parseId } from "../services/ids.js";
+import { Role } from "../domain/roles.js";
 import type { GatewayContext } from "./context.js";
 
+@Authorized(Role.VIEWER)
 @Resolver(() => HostType)
 export class HostResolver {
   @Query(() => [HostType])
@@ -13,6 +15,7 @@ export class HostResolver {
     return ctx.services.db.getRepository(Host).find({ order: { name: "ASC" } });
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => HostType, { description: "Drains a host: it finishes what it runs and takes nothing new." })
   async setHostMaintenance(@Arg("id", () => ID) id: string, @Arg("on") on: boolean, @Ctx() ctx: GatewayContext): Promise<Host> {
     const repo = ctx.services.db.getRepository(Host);

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
+import { Authorized, Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import type { Disk, SparsifyJob } from "../entities/index.js";
 import { openJobStream, followJobEvents } from "../jobs/job-stream.js";
 import { DiskType } from "../schema/disk.type.js";
@@ -6,17 +6,21 @@ import { SparsifyJobConnection } from "../schema/sparsify-job-connection.type.js
 import { JobErrorType, SignedBytesScalar, SparsifyJobEventFilter, SparsifyJobFilter, SparsifyJobType } from "../schema/sparsify-job.type.js";
 import { listJobs } from "../services/history-query.service.js";
 import { parseId } from "../services/ids.js";
+import { Role } from "../domain/roles.js";
 import type { GatewayContext } from "./context.js";
 
 type Sub<A> = SubscribeResolverData<unknown, A, GatewayContext>;
 
+@Authorized(Role.VIEWER)
 @Resolver(() => SparsifyJobType)
 export class SparsifyJobResolver {
+  @Authorized(Role.OPERATOR)
   @Mutation(() => SparsifyJobType, { description: "Validates, locks the disk and queues a sparsify job. Blocked: DISK_NOT_SPARSIFIABLE with extensions.blockers." })
   sparsifyDisk(@Arg("diskId", () => ID) diskId: string, @Ctx() ctx: GatewayContext): Promise<SparsifyJob> {
     return ctx.services.sparsify.request(diskId, ctx.actor);
   }
 
+  @Authorized(Role.OPERATOR)
   @Mutation(() => SparsifyJobType, { description: "QUEUED: cancelled at once. RUNNING: the worker stops virt-sparsify and ends the job CANCELLED." })
   cancelSparsifyJob(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<SparsifyJob> {
     return ctx.services.sparsify.cancel(id, ctx.actor);

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Authorized, Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { domainStatus } from "../domain/storage-domain-status.js";
 import { Disk, StorageDomain } from "../entities/index.js";
 import { badInput } from "../errors.js";
@@ -6,8 +6,10 @@ import { DiskType } from "../schema/disk.type.js";
 import { StorageDomainStatus } from "../schema/enums.js";
 import { AddStorageDomainInput } from "../schema/storage-domain.input.js";
 import { StorageDomainType } from "../schema/storage-domain.type.js";
+import { Role } from "../domain/roles.js";
 import type { GatewayContext } from "./context.js";
 
+@Authorized(Role.VIEWER)
 @Resolver(() => StorageDomainType)
 export class StorageDomainResolver {
   @Query(() => [StorageDomainType])
@@ -20,26 +22,31 @@ export class StorageDomainResolver {
     return ctx.services.domains.get(id).catch((e) => (e.extensions?.code === "NOT_FOUND" ? null : Promise.reject(e)));
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => StorageDomainType, { description: "Adds a file storage domain and scans it on a host." })
   addStorageDomain(@Arg("input") input: AddStorageDomainInput, @Ctx() ctx: GatewayContext): Promise<StorageDomain> {
     return ctx.services.domains.add(input, ctx.actor);
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => StorageDomainType, { description: "Scans on a host; returns when done, or with the scan state after SCAN_WAIT_MS." })
   scanStorageDomain(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<StorageDomain> {
     return ctx.services.domains.scan(id, ctx.actor);
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => StorageDomainType)
   deactivateStorageDomain(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<StorageDomain> {
     return ctx.services.domains.setActive(id, false, ctx.actor);
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => StorageDomainType)
   activateStorageDomain(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<StorageDomain> {
     return ctx.services.domains.setActive(id, true, ctx.actor);
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => Boolean, { description: "Forgets the domain and its inventory; image files are never deleted. Refused while jobs run." })
   removeStorageDomain(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<boolean> {
     return ctx.services.domains.remove(id, ctx.actor);

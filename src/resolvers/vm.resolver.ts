@@ -1,10 +1,12 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Authorized, Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { DiskAttachment, Vm } from "../entities/index.js";
 import { DiskAttachmentType } from "../schema/disk-attachment.type.js";
 import { VmStatus } from "../schema/enums.js";
 import { AddVmInput, VmType } from "../schema/vm.type.js";
+import { Role } from "../domain/roles.js";
 import type { GatewayContext } from "./context.js";
 
+@Authorized(Role.VIEWER)
 @Resolver(() => VmType)
 export class VmResolver {
   @Query(() => [VmType])
@@ -12,16 +14,19 @@ export class VmResolver {
     return ctx.services.vms.list();
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => VmType)
   addVm(@Arg("input") input: AddVmInput, @Ctx() ctx: GatewayContext): Promise<Vm> {
     return ctx.services.vms.add(input, ctx.actor);
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => VmType, { description: "As reported by the orchestrator; re-assesses the VM's disks." })
   setVmStatus(@Arg("id", () => ID) id: string, @Arg("status", () => VmStatus) status: VmStatus, @Ctx() ctx: GatewayContext): Promise<Vm> {
     return ctx.services.vms.setStatus(id, status, ctx.actor);
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => DiskAttachmentType, { description: "Attaches (or re-plugs) a disk to a VM." })
   attachDisk(
     @Arg("vmId", () => ID) vmId: string,
@@ -32,6 +37,7 @@ export class VmResolver {
     return ctx.services.vms.attach(vmId, diskId, plugged, ctx.actor);
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => Boolean)
   detachDisk(@Arg("vmId", () => ID) vmId: string, @Arg("diskId", () => ID) diskId: string, @Ctx() ctx: GatewayContext): Promise<boolean> {
     return ctx.services.vms.detach(vmId, diskId, ctx.actor);

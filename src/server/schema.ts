@@ -2,6 +2,8 @@ import type { PubSub } from "@graphql-yoga/subscription";
 import type { GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
 import "../schema/enums.js";
+import { authChecker } from "./security/auth-checker.js";
+import { ApiTokenResolver } from "../resolvers/api-token.resolver.js";
 import { AuditEventResolver } from "../resolvers/audit-event.resolver.js";
 import { DiskAttachmentResolver } from "../resolvers/disk-attachment.resolver.js";
 import { DiskJobsResolver } from "../resolvers/disk-jobs.resolver.js";
@@ -11,9 +13,9 @@ import { SparsifyJobResolver } from "../resolvers/sparsify-job.resolver.js";
 import { StorageDomainResolver } from "../resolvers/storage-domain.resolver.js";
 import { VmResolver } from "../resolvers/vm.resolver.js";
 
-export const resolvers = [StorageDomainResolver, DiskResolver, DiskJobsResolver, DiskAttachmentResolver, VmResolver, HostResolver, SparsifyJobResolver, AuditEventResolver] as const;
+export const resolvers = [StorageDomainResolver, DiskResolver, DiskJobsResolver, DiskAttachmentResolver, VmResolver, HostResolver, SparsifyJobResolver, AuditEventResolver, ApiTokenResolver] as const;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function buildGatewaySchema(pubSub: PubSub<any>): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: [...resolvers] as [Function, ...Function[]], pubSub, validate: false, emitSchemaFile: false });
+  return buildSchema({ resolvers: [...resolvers] as [Function, ...Function[]], pubSub, validate: false, emitSchemaFile: false, authChecker });
 }

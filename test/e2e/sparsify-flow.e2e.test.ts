@@ -33,7 +33,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
 
   beforeAll(async () => {
     stack = await startStack();
-    client = wsClient(stack.wsUrl);
+    client = wsClient(stack.wsUrl, stack.token);
     dir = path.join(stack.root, "dom");
     await fs.mkdir(dir);
     kept.set("web", (await makeExt4Image(path.join(dir, "web.qcow2"), { format: "qcow2", deletedMiB: 200 })).keepSha256);
@@ -60,7 +60,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     const before = await actual(file, "qcow2");
     const tmpBefore = await deadSockdirs();
     const job = await sparsify("web");
-    expect(job).toMatchObject({ state: "QUEUED", progress: 0, requestedBy: "anonymous" });
+    expect(job).toMatchObject({ state: "QUEUED", progress: 0, requestedBy: "test-admin" });
     expect((await disk("web")).status).toBe("LOCKED");
 
     const followed = followJob(client, job.id);
@@ -71,7 +71,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
       const timer = setInterval(() => {
         if (!late && followed.states.some((s) => s.phase === "LAUNCHING")) {
           clearInterval(timer);
-          const other = wsClient(stack.wsUrl);
+          const other = wsClient(stack.wsUrl, stack.token);
           followJob(other, job.id).done.then((s) => ((late = s), other.dispose()));
         }
       }, 100);

@@ -30,7 +30,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
 
   beforeAll(async () => {
     stack = await startStack({ worker: false, env: { STALLED_INTERVAL_MS: "2000" } });
-    client = wsClient(stack.wsUrl);
+    client = wsClient(stack.wsUrl, stack.token);
     dir = path.join(stack.root, "crash");
     await fs.mkdir(dir);
     keep = (await makeExt4Image(path.join(dir, "victim.qcow2"), { format: "qcow2", deletedMiB: 100 })).keepSha256;

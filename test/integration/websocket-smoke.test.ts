@@ -28,7 +28,7 @@ describe("GraphQL over WebSocket (graphql-ws)", () => {
   let client: Client;
   beforeAll(async () => {
     stack = await startStack({ worker: false });
-    client = createClient({ url: stack.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    client = createClient({ url: stack.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${stack.token}` } });
   });
   afterAll(async () => {
     await client?.dispose();

@@ -6,6 +6,7 @@ import pg from "pg";
 import { pino } from "pino";
 import type { DataSource } from "typeorm";
 import { loadConfig, type Config } from "../../src/config.js";
+import { Role } from "../../src/domain/roles.js";
 import { startHostWorker, type RunningWorker } from "../../src/jobs/start-worker.js";
 import { openDatabase } from "../../src/server/database.js";
 import { startGateway, type Gateway } from "../../src/server/gateway.js";
@@ -52,6 +53,10 @@ export interface Stack {
   url: string;
   wsUrl: string;
   databaseUrl: string;
+  /** Secret of an admin token named "test-admin", sent by gql() unless headers say otherwise. */
+  token: string;
+  /** Creates another token; returns its secret. */
+  tokenFor(role: Role, name?: string, expiresAt?: Date | null): Promise<string>;
   gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ data?: T; errors?: any[]; status: number }>;
   close(): Promise<void>;
 }
@@ -79,6 +84,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     SPARSIFY_KILL_GRACE_MS: "15000",
     WORKER_CONCURRENCY: "2",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    // Tests hammer the API; the rate-limit test sets its own limits.
+    RATE_LIMIT_QUERIES_PER_SECOND: "100000",
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: "100000",
+    RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND: "100000",
     ...opts.env,
   });
   const log = pino({ level: config.LOG_LEVEL });
@@ -86,7 +95,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const gateway = await startGateway(config, db, log);
   const worker = opts.worker === false ? null : await startHostWorker(config, db, log);
   const url = gateway.url;
+  const tokenFor = async (role: Role, name = `test-${role}-${randomBytes(3).toString("hex")}`, expiresAt: Date | null = null) =>
+    (await gateway.services.tokens.create({ name, role, expiresAt }, "test")).secret;
+  const token = await tokenFor(Role.ADMIN, "test-admin");
   return {
+    token,
+    tokenFor,
     config,
     db,
     gateway,
@@ -96,7 +110,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     wsUrl: url.replace(/^http/, "ws"),
     databaseUrl: database.url,
     async gql(query, variables, headers) {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ query, variables }) });
+      const all: Record<string, string> = { "content-type": "application/json", authorization: `Bearer ${token}`, ...headers };
+      if (!all.authorization) delete all.authorization; // pass { authorization: "" } to send none
+      const res = await fetch(url, { method: "POST", headers: all, body: JSON.stringify({ query, variables }) });
       const body = (await res.json()) as { data?: any; errors?: any[] };
       return { ...body, status: res.status };
     },

@@ -4,8 +4,9 @@ import WebSocket from "ws";
 export const JOB_FIELDS = `id state phase progress host attempts actualSizeBefore actualSizeAfter reclaimedBytes outcome outcomeMessage
   error { code message } cancelRequestedAt startedAt finishedAt requestedBy disk { id status sparsifiable }`;
 
-export function wsClient(url: string): Client {
-  return createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+/** A graphql-ws client that authenticates with `token` in connectionParams. */
+export function wsClient(url: string, token: string | null): Client {
+  return createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: token ? { authorization: `Bearer ${token}` } : {} });
 }
 
 export interface Followed {

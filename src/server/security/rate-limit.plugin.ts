@@ -1,0 +1,23 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import { GraphQLError } from "graphql";
+import type { GatewayContext } from "../../resolvers/context.js";
+import type { RateLimits } from "./rate-limits.js";
+
+/** Spends a point per HTTP operation, by operation type, for the calling token (or address). */
+export function rateLimitPlugin(limits: RateLimits): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, contextValue }) {
+          const key = contextValue.principal?.tokenId ?? contextValue.principal?.name ?? `anon:${contextValue.clientAddress ?? "?"}`;
+          try {
+            if (operation) await limits.consume(operation.operation, key);
+          } catch (error) {
+            const e = error as GraphQLError;
+            throw new GraphQLError(e.message, { extensions: { ...e.extensions, http: { status: 429 } } });
+          }
+        },
+      };
+    },
+  };
+}
