@@ -69,6 +69,8 @@ const schema = z.object({
   /** Subscription starts per second: one UI opens thousands of job subscriptions. */
   RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND: count(500),
   AUDIT_RETENTION_DAYS: count(365),
+  /** On SIGTERM a worker finishes its running jobs for this long, then exits and hands them back. */
+  WORKER_SHUTDOWN_GRACE_MS: milliseconds(60_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -44,8 +44,18 @@ async function main(mode: Mode): Promise<void> {
     if (stopping) process.exit(1); // a second signal forces it
     stopping = true;
     log.info({ signal }, "shutting down");
+    // The gateway drains HTTP and closes WebSockets with 1001 (clients reconnect elsewhere).
     await gateway?.close().catch((e) => log.warn({ err: e.message }, "gateway close failed"));
-    await worker?.close().catch((e) => log.warn({ err: e.message }, "worker close failed"));
+    // The worker takes nothing new and lets running jobs finish within the grace period; past it
+    // the process exits, virt-sparsify dies with it (pdeathsig) and BullMQ's stalled-job check
+    // hands the job to another worker, which resumes it.
+    if (worker) {
+      const finished = await Promise.race([
+        worker.close(false).then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), config.WORKER_SHUTDOWN_GRACE_MS).unref()),
+      ]).catch(() => false);
+      log.info({ finished }, finished ? "worker drained" : "worker grace period over: running jobs handed back");
+    }
     await db.destroy().catch(() => {});
     process.exit(0);
   };

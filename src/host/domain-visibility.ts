@@ -18,11 +18,15 @@ export async function checkVisibility(db: DataSource, roots: readonly string[], 
     try {
       const st = await fs.stat(domain.path);
       if (!st.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+      // The gateway only checked the path's form; a symlink on the host may lead elsewhere.
+      const real = await fs.realpath(domain.path);
+      if (!roots.some((root) => isInside(real, root))) throw Object.assign(new Error("escapes"), { code: "ESCAPES_ROOTS" });
       await fs.access(domain.path, fs.constants.R_OK | fs.constants.X_OK);
       out.visible.push(domain);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "error";
-      const why = code === "ENOENT" ? "does not exist" : code === "ENOTDIR" ? "is not a directory" : code === "EACCES" ? "is not readable" : code;
+      const why =
+        code === "ENOENT" ? "does not exist" : code === "ENOTDIR" ? "is not a directory" : code === "EACCES" ? "is not readable" : code === "ESCAPES_ROOTS" ? "resolves (through a symlink) outside the storage roots" : code;
       out.unreachable.push({ domain, reason: `${domain.path} ${why} on host ${hostName}` });
     }
   }

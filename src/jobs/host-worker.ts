@@ -129,6 +129,7 @@ export class HostWorker {
     if (!worker) return;
     const { Queue } = await import("bullmq");
     const queue = new Queue(domainQueueName(storageDomainId), { connection: this.d.connection, prefix: this.d.config.QUEUE_PREFIX });
+    queue.on("error", () => {});
     const data: ScanJobData = { storageDomainId, reason, requestedBy: `host:${this.name}` };
     await queue.add(JobName.SCAN, data, { deduplication: { id: `scan-${storageDomainId}` }, removeOnComplete: 100, removeOnFail: 100 });
     await queue.close();

@@ -15,6 +15,8 @@ export class QueueRegistry {
     let queue = this.queues.get(storageDomainId);
     if (!queue) {
       queue = new Queue(domainQueueName(storageDomainId), { connection: this.connection, prefix: this.prefix });
+      // Connection trouble is reported where it matters (the call that fails); do not crash.
+      queue.on("error", () => {});
       this.queues.set(storageDomainId, queue);
     }
     return queue;

@@ -7,12 +7,19 @@ const OWN_CODES = new Set<string>(Object.values(ErrorCode));
 /** Codes graphql-js / Apollo assign to request errors: the client's own doing, shown as they are. */
 const REQUEST_CODES = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT", "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_SUPPORTED", "OPERATION_RESOLUTION_FAILURE"]);
 
+/** graphql-js's hint, e.g. `Did you mean "name"?`: it names fields, arguments and enum values. */
+const SUGGESTION = / ?Did you mean(.+?)\?$/;
+
 /**
  * Typed errors pass through; infrastructure outages become DATABASE_UNAVAILABLE / QUEUE_UNAVAILABLE
  * with a message; anything else is a bug: logged in full, shown to the client without internals.
+ * With `hideSuggestions` (introspection off) no message says "Did you mean …?".
  */
-export function makeFormatError(log: Logger) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+export function makeFormatError(log: Logger, opts: { hideSuggestions?: boolean } = {}) {
+  return (given: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    // Apollo's hideSchemaDetailsFromClientErrors strips validation errors only: a misspelled input
+    // field or enum value in variables ("… Did you mean "name"?") and WebSocket errors come here.
+    const formatted = opts.hideSuggestions ? { ...given, message: given.message.replace(SUGGESTION, "") } : given;
     const code = String(formatted.extensions?.code ?? "");
     if (OWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
     if (REQUEST_CODES.has(code)) return formatted;

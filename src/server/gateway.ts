@@ -74,23 +74,26 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
     ...extra,
   });
   const limitRules = queryLimitRules(config);
+  const formatError = makeFormatError(log, { hideSuggestions: !introspectionEnabled(config) });
   const rateLimits = new RateLimits(redis, config);
 
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback");
   const httpServer = http.createServer(app);
-  const ws = attachWebSocket({ httpServer, path: GRAPHQL_PATH, schema, config, tokens, rateLimits, bus, log, makeContext, limitRules });
+  const ws = attachWebSocket({ httpServer, path: GRAPHQL_PATH, schema, config, tokens, rateLimits, bus, log, makeContext, limitRules, formatError });
 
   const apollo = new ApolloServer<GatewayContext>({
     schema,
-    formatError: makeFormatError(log),
+    formatError,
     introspection: introspectionEnabled(config),
     validationRules: limitRules,
     parseOptions: { maxTokens: config.MAX_QUERY_TOKENS },
     // "Did you mean …?" leaks the schema when introspection is off.
     hideSchemaDetailsFromClientErrors: !introspectionEnabled(config),
     allowBatchedHttpRequests: false,
+    // main.ts owns shutdown; Apollo's own handler would stop it early and re-raise the signal.
+    stopOnTerminationSignals: false,
     csrfPrevention: true,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),

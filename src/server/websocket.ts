@@ -1,10 +1,10 @@
 import type http from "node:http";
-import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type GraphQLSchema, type ValidationRule } from "graphql";
+import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, parse, specifiedRules, validate, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { Config } from "../config.js";
+import { introspectionEnabled, type Config } from "../config.js";
 import type { Principal } from "../domain/roles.js";
 import { ErrorCode } from "../errors.js";
 import type { EventBus } from "../jobs/event-bus.js";
@@ -34,6 +34,8 @@ export interface WebSocketDeps {
   log: Logger;
   makeContext: (principal: Principal) => GatewayContext;
   limitRules: ValidationRule[];
+  /** The HTTP side's formatError, so both transports show the same client-facing errors. */
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
 
 /**
@@ -44,7 +46,14 @@ export interface WebSocketDeps {
 export function attachWebSocket(d: WebSocketDeps) {
   const wss = new WebSocketServer({ server: d.httpServer, path: d.path, maxPayload: 256 * 1024 });
   const socketsByToken = new Map<string, Set<WebSocket>>();
-  const rules = [...specifiedRules, ...d.limitRules];
+  // Apollo blocks introspection on HTTP when it is off; graphql-ws validates on its own, so add the rule here.
+  const rules = [...specifiedRules, ...(introspectionEnabled(d.config) ? [] : [NoSchemaIntrospectionCustomRule]), ...d.limitRules];
+  const toClient = (error: GraphQLError, requestError: boolean): GraphQLFormattedError => {
+    const json = error.toJSON();
+    // graphql-js reports bad variables with neither a code nor a path; HTTP (Apollo) calls them BAD_USER_INPUT.
+    const typed = requestError && !json.extensions?.code && !error.path ? { ...json, extensions: { ...json.extensions, code: ErrorCode.BAD_USER_INPUT } } : json;
+    return d.formatError(typed, error);
+  };
   const closeToken = (tokenId: string, reason: string) => {
     for (const socket of socketsByToken.get(tokenId) ?? []) socket.close(WS_UNAUTHORIZED, reason);
   };
@@ -104,6 +113,9 @@ export function attachWebSocket(d: WebSocketDeps) {
         }
         return { schema: d.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: d.makeContext(principal) };
       },
+      // Without these, WebSocket clients saw raw messages: no code on bad variables, internals on bugs.
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map((e) => toClient(e, true)) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => toClient(e, false)),
     },
     wss,
   );

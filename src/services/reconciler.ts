@@ -52,6 +52,7 @@ export class Reconciler {
         await this.requeueForgotten(report);
         await this.endLost(report);
         await this.releaseOrphanLocks(report);
+        await this.pruneAuditEvents();
       } finally {
         await runner.query(`SELECT pg_advisory_unlock(hashtext('sparsify-gateway:reconciler'))`);
       }
@@ -88,6 +89,11 @@ export class Reconciler {
       const ended = await this.store.finish(job.id, { state: JobState.FAILED, errorCode: "WORKER_LOST", errorMessage: `Host ${job.host ?? "?"} stopped heartbeating while running this job and the queue no longer carries it; the disk was released. The image is consistent: virt-sparsify only trims.`, actor: "reconciler" });
       if (ended) report.lost.push(job.id);
     }
+  }
+
+  /** Audit retention: events older than AUDIT_RETENTION_DAYS go. */
+  private async pruneAuditEvents(): Promise<void> {
+    await this.s.db.query(`DELETE FROM event WHERE "createdAt" < now() - ($1 || ' days')::interval`, [String(this.s.config.AUDIT_RETENTION_DAYS)]);
   }
 
   private async releaseOrphanLocks(report: ReconcileReport): Promise<void> {

@@ -176,6 +176,26 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
     ok(await stack.gql(`mutation($id: ID!) { removeStorageDomain(id: $id) }`, { id: added.id }));
   });
 
+  it("a domain path that escapes the storage roots through a symlink is refused by the host", async () => {
+    const outside = await fs.mkdtemp(path.join(path.dirname(stack.root), "outside-"));
+    const link = path.join(stack.root, "sneaky");
+    await fs.symlink(outside, link);
+    try {
+      const added = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "sneaky", path: $p }) { id } }`, { p: link })).addStorageDomain;
+      let domain: any;
+      for (let i = 0; i < 50 && domain?.status !== "INACCESSIBLE"; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        domain = ok<any>(await stack.gql(`query($id: ID!) { storageDomain(id: $id) { status statusReason scanState } }`, { id: added.id })).storageDomain;
+      }
+      expect(domain.status).toBe("INACCESSIBLE");
+      expect(domain.statusReason).toMatch(/outside the storage roots/);
+      expect(domain.scanState).not.toBe("DONE");
+      ok(await stack.gql(`mutation($id: ID!) { removeStorageDomain(id: $id) }`, { id: added.id }));
+    } finally {
+      await fs.rm(outside, { recursive: true, force: true });
+    }
+  });
+
   it("the same path or name cannot be added twice", async () => {
     expect(codeOf(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "other", path: $p }) { id } }`, { p: dir }))).toBe("CONFLICT");
   });

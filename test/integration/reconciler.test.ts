@@ -71,6 +71,13 @@ describe("reconciler", () => {
     expect(events.events.edges[0].node).toMatchObject({ type: "LOCK_RELEASED", actor: "reconciler" });
   });
 
+  it("prunes audit events older than the retention", async () => {
+    await stack.db.query(`INSERT INTO event (type, message, "createdAt") VALUES ('OLD', 'ancient', now() - interval '400 days'), ('RECENT', 'fresh', now() - interval '1 day')`);
+    await reconciler.run();
+    const rows = await stack.db.query(`SELECT type FROM event WHERE type IN ('OLD', 'RECENT')`);
+    expect(rows.map((r: any) => r.type)).toEqual(["RECENT"]);
+  });
+
   it("when enqueueing fails the job ends FAILED and the disk is not left locked", async () => {
     const diskId = await newDisk("no-redis");
     const queues = stack.gateway.services.queues;

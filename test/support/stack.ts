@@ -41,6 +41,8 @@ export interface StackOptions {
   /** Start an in-process host worker too (default true). */
   worker?: boolean;
   env?: Record<string, string>;
+  /** Rewrites the fresh database's URL (e.g. to go through a TCP proxy). */
+  databaseUrlVia?: (url: string) => string;
 }
 
 export interface Stack {
@@ -63,14 +65,14 @@ export interface Stack {
 
 /** The real gateway (and a real host worker) on a random port, a fresh database, a private queue prefix. */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  await assertRedisReachable(REDIS_URL);
+  await assertRedisReachable(opts.env?.REDIS_URL ?? REDIS_URL);
   const root = await fs.mkdtemp(path.join(os.tmpdir(), "sparsify-test-"));
   const database = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: "test",
     PORT: "0",
     BIND_ADDRESS: "127.0.0.1",
-    DATABASE_URL: database.url,
+    DATABASE_URL: opts.databaseUrlVia ? opts.databaseUrlVia(database.url) : database.url,
     REDIS_URL,
     QUEUE_PREFIX: `t${randomBytes(5).toString("hex")}`,
     STORAGE_ROOTS: root,
