@@ -69,6 +69,11 @@ const schema = z.object({
   /** Subscription starts per second: one UI opens thousands of job subscriptions. */
   RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND: count(500),
   AUDIT_RETENTION_DAYS: count(365),
+  /** Global needs-sparsify policy (a storage domain may override): both must hold. */
+  NEEDS_SPARSIFY_MIN_BYTES: z.coerce.number().int().nonnegative().default(256 * 1024 * 1024),
+  NEEDS_SPARSIFY_MIN_RATIO: z.coerce.number().min(0).max(1).default(0.1),
+  /** Metrics without a token: default open in development, token-only in production. */
+  METRICS_PUBLIC: flag.optional(),
   /** On SIGTERM a worker finishes its running jobs for this long, then exits and hands them back. */
   WORKER_SHUTDOWN_GRACE_MS: milliseconds(60_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

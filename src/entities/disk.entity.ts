@@ -72,6 +72,30 @@ export class Disk {
   @Column({ type: "jsonb", default: () => "'[]'" })
   warnings: SparsifyIssue[];
 
+  /** Bytes sparsifying the leaf would give back, estimated read-only; null when unknown. */
+  @Index()
+  @Column({ type: "bigint", transformer: bigintAsNumber, nullable: true })
+  reclaimableEstimate: number | null;
+
+  /** How much more merging the snapshots first would free; null without snapshots or estimate. */
+  @Column({ type: "bigint", transformer: bigintAsNumber, nullable: true })
+  reclaimableAfterMerge: number | null;
+
+  @Column({ type: "text", nullable: true })
+  estimateMethod: string | null;
+
+  @Column({ type: "timestamptz", nullable: true })
+  estimatedAt: Date | null;
+
+  /** Why there is no estimate: NO_FILESYSTEM, UNSUPPORTED_FILESYSTEM, LVM, ENCRYPTED, IMAGE_IN_USE… */
+  @Column({ type: "text", nullable: true })
+  estimateUnavailableReason: string | null;
+
+  /** Stored result of needsSparsify() under the domain's policy, so lists filter in SQL. */
+  @Index()
+  @Column({ type: "boolean", default: false })
+  needsSparsify: boolean;
+
   @CreateDateColumn({ type: "timestamptz" })
   createdAt: Date;
 

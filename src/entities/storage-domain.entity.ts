@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from "typeorm";
+import { bigintAsNumber } from "./bigint-transformer.js";
 import { ScanState, StorageKind } from "./enums.js";
 
 @Entity("storage_domain")
@@ -35,6 +36,14 @@ export class StorageDomain {
 
   @Column({ type: "timestamptz", nullable: true })
   lastScannedAt: Date | null;
+
+  /** Needs-sparsify policy; null = the global default (NEEDS_SPARSIFY_MIN_BYTES / _MIN_RATIO). */
+  @Column({ type: "bigint", transformer: bigintAsNumber, nullable: true })
+  minReclaimableBytes: number | null;
+
+  /** Share of the disk's actual size, 0–1. */
+  @Column({ type: "double precision", nullable: true })
+  minReclaimableRatio: number | null;
 
   @CreateDateColumn({ type: "timestamptz" })
   createdAt: Date;

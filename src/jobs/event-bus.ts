@@ -10,7 +10,8 @@ export type BusMessage =
   | { type: "cancel"; jobId: string }
   | { type: "domains-changed" }
   | { type: "hosts-changed" }
-  | { type: "token-revoked"; tokenId: string };
+  | { type: "token-revoked"; tokenId: string }
+  | { type: "estimate"; storageDomainId: string; estimateJobId: string };
 
 /**
  * Redis pub/sub between gateways and workers. Every gateway replica subscribes, so every replica

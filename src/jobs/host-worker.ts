@@ -9,7 +9,10 @@ import { sweepDeadSockdirs } from "../host/libguestfs-sockdirs.js";
 import { refreshDomainAssessments } from "../services/disk-assessment.service.js";
 import type { EventBus } from "./event-bus.js";
 import { heartbeat, registerHost, type HostFacts } from "./host-registration.js";
-import { domainQueueName, JobName, type ScanJobData } from "./queue-names.js";
+import { processEstimate, type EstimateJobData } from "./estimate.processor.js";
+import type { QueueRegistry } from "./queue-registry.js";
+import { domainQueueName, JobName, type ScanJobData, type ScheduledRunData } from "./queue-names.js";
+import { processScheduledRun } from "./scheduled-run.processor.js";
 import { processScan } from "./scan.processor.js";
 
 export interface HostWorkerDeps {
@@ -20,6 +23,8 @@ export interface HostWorkerDeps {
   connection: Redis;
   log: Logger;
   facts: HostFacts;
+  /** Producer side, for the jobs this host enqueues itself (scans, estimates, scheduled jobs). */
+  queues: QueueRegistry;
   /** Runs a sparsify job; resolves when the job reached a terminal state. */
   sparsify: (job: Job, signal: AbortSignal | undefined) => Promise<unknown>;
 }
@@ -125,14 +130,15 @@ export class HostWorker {
   }
 
   private async enqueueScan(storageDomainId: string, reason: string): Promise<void> {
-    const worker = this.workers.get(storageDomainId);
-    if (!worker) return;
-    const { Queue } = await import("bullmq");
-    const queue = new Queue(domainQueueName(storageDomainId), { connection: this.d.connection, prefix: this.d.config.QUEUE_PREFIX });
-    queue.on("error", () => {});
+    if (!this.workers.has(storageDomainId)) return;
     const data: ScanJobData = { storageDomainId, reason, requestedBy: `host:${this.name}` };
-    await queue.add(JobName.SCAN, data, { deduplication: { id: `scan-${storageDomainId}` }, removeOnComplete: 100, removeOnFail: 100 });
-    await queue.close();
+    await this.d.queues.get(storageDomainId).add(JobName.SCAN, data, { deduplication: { id: `scan-${storageDomainId}` }, removeOnComplete: 100, removeOnFail: 100 });
+  }
+
+  /** After a scan the estimates are refreshed by a job of their own (one waiting per domain). */
+  private async enqueueEstimate(storageDomainId: string, requestedBy: string): Promise<void> {
+    const data: EstimateJobData = { storageDomainId, requestedBy };
+    await this.d.queues.get(storageDomainId).add(JobName.ESTIMATE, data, { deduplication: { id: `estimate-${storageDomainId}` }, removeOnComplete: 100, removeOnFail: 100 });
   }
 
   private createWorker(storageDomainId: string): Worker {
@@ -144,8 +150,19 @@ export class HostWorker {
           await job.moveToDelayed(Date.now() + 5_000, token);
           throw new DelayedError();
         }
-        if (job.name === JobName.SCAN) return processScan(job as Job<ScanJobData>, { ...this.d, hostName: this.name });
+        const deps = { ...this.d, hostName: this.name };
+        if (job.name === JobName.SCAN) {
+          const summary = await processScan(job as Job<ScanJobData>, deps);
+          if (summary) await this.enqueueEstimate(storageDomainId, (job.data as ScanJobData).requestedBy).catch(() => {});
+          return summary;
+        }
         if (job.name === JobName.SPARSIFY) return this.d.sparsify(job, signal);
+        if (job.name === JobName.ESTIMATE) {
+          const result = await processEstimate(job.data as EstimateJobData, deps);
+          await this.d.bus.publish({ type: "estimate", storageDomainId, estimateJobId: job.id! }).catch(() => {});
+          return result;
+        }
+        if (job.name === JobName.SCHEDULED_RUN) return processScheduledRun(job.data as ScheduledRunData, { config: this.d.config, db: this.d.db, queues: this.d.queues, bus: this.d.bus }, this.d.log, this.name);
         throw new Error(`unknown job ${job.name}`);
       },
       {

@@ -1,5 +1,6 @@
 import type { PubSub } from "@graphql-yoga/subscription";
 import { JobState } from "../entities/enums.js";
+import { activeSubscriptions } from "../metrics.js";
 import type { SparsifyJob } from "../entities/index.js";
 import type { EventBus } from "./event-bus.js";
 import { fromSnapshot, type JobSnapshot } from "./job-snapshot.js";
@@ -40,6 +41,7 @@ export async function openJobStream(pubSub: JobPubSub, id: string, loadCurrent: 
     throw error;
   }
   return (async function* () {
+    activeSubscriptions.inc();
     try {
       let last = first;
       yield last;
@@ -52,6 +54,7 @@ export async function openJobStream(pubSub: JobPubSub, id: string, loadCurrent: 
         yield job;
       }
     } finally {
+      activeSubscriptions.dec();
       await iterator.return?.();
     }
   })();
@@ -59,8 +62,13 @@ export async function openJobStream(pubSub: JobPubSub, id: string, loadCurrent: 
 
 /** Every change of every job that matches the filter, new jobs included. */
 export async function* followJobEvents(pubSub: JobPubSub, match: (job: SparsifyJob) => boolean): AsyncGenerator<SparsifyJob> {
-  for await (const snapshot of pubSub.subscribe("JOB_EVENTS")) {
-    const job = fromSnapshot(snapshot);
-    if (match(job)) yield job;
+  activeSubscriptions.inc();
+  try {
+    for await (const snapshot of pubSub.subscribe("JOB_EVENTS")) {
+      const job = fromSnapshot(snapshot);
+      if (match(job)) yield job;
+    }
+  } finally {
+    activeSubscriptions.dec();
   }
 }

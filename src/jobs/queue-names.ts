@@ -7,6 +7,12 @@ export const domainQueueName = (storageDomainId: string) => `domain-${storageDom
 export enum JobName {
   SCAN = "scan",
   SPARSIFY = "sparsify",
+  ESTIMATE = "estimate",
+  SCHEDULED_RUN = "scheduled-run",
+}
+
+export interface ScheduledRunData {
+  storageDomainId: string;
 }
 
 export interface ScanJobData {

@@ -19,6 +19,7 @@ import { runVirtSparsify } from "../host/virt-sparsify-runner.js";
 import { loadDiskFacts } from "../services/disk-assessment.service.js";
 import { JobStore, type JobEnding } from "../services/job-store.js";
 import { recordEvent } from "../services/audit.js";
+import { processEstimate } from "./estimate.processor.js";
 import type { EventBus } from "./event-bus.js";
 import type { SparsifyJobData } from "./queue-names.js";
 
@@ -137,6 +138,12 @@ export class SparsifyProcessor {
 
   private async end(jobId: string, ending: JobEnding): Promise<{ state: string }> {
     const ended = await this.store.finish(jobId, ending);
+    // What is left to reclaim changed: refresh this disk's estimate now (read-only, ~50 ms).
+    if (ended && ending.state !== JobState.FAILED) {
+      await processEstimate({ storageDomainId: ended.storageDomainId, diskIds: [ended.diskId], requestedBy: ended.requestedBy }, this.d).catch((e) =>
+        this.d.log.warn({ err: (e as Error).message, jobId }, "estimate after job failed"),
+      );
+    }
     return { state: ended?.state ?? ending.state };
   }
 

@@ -5,6 +5,7 @@ import { defaultBackendSettings, detectCapabilities } from "../host/host-capabil
 import { EventBus } from "./event-bus.js";
 import { defaultConcurrency } from "./host-registration.js";
 import { HostWorker } from "./host-worker.js";
+import { QueueRegistry } from "./queue-registry.js";
 import { createRedis } from "./redis.js";
 import { SparsifyProcessor } from "./sparsify.processor.js";
 
@@ -24,12 +25,14 @@ export async function startHostWorker(config: Config, db: DataSource, log: Logge
   const bus = new EventBus(connection, subscriber, config.QUEUE_PREFIX);
   await bus.start();
   const concurrency = config.WORKER_CONCURRENCY ?? defaultConcurrency();
+  const queues = new QueueRegistry(connection, config.QUEUE_PREFIX);
   const processor = new SparsifyProcessor({ config, db, bus, log, hostName: config.HOST_NAME, backendSettings });
   const worker = new HostWorker({
     config,
     db,
     bus,
     connection,
+    queues,
     log,
     facts: {
       name: config.HOST_NAME,
@@ -47,6 +50,7 @@ export async function startHostWorker(config: Config, db: DataSource, log: Logge
     worker,
     async close(force = false) {
       await worker.stop(force);
+      await queues.close();
       await bus.close();
       connection.disconnect();
       subscriber.disconnect();

@@ -3,6 +3,8 @@ import type { JobPubSub } from "../jobs/job-stream.js";
 import type { Services } from "../services/context.js";
 import type { DiskService } from "../services/disk.service.js";
 import type { SparsifyService } from "../services/sparsify.service.js";
+import type { ReclaimService } from "../services/reclaim.service.js";
+import type { ScheduleService } from "../services/schedule.service.js";
 import type { TokenService } from "../services/token.service.js";
 import type { StorageDomainService } from "../services/storage-domain.service.js";
 import type { VmService } from "../services/vm.service.js";
@@ -14,6 +16,8 @@ export interface GatewayServices extends Services {
   vms: VmService;
   sparsify: SparsifyService;
   tokens: TokenService;
+  reclaim: ReclaimService;
+  schedules: ScheduleService;
   /** This gateway's in-process pubsub, fed from the Redis bus. */
   pubSub: JobPubSub;
 }

@@ -31,6 +31,14 @@ export function createLoaders(db: DataSource) {
     attachmentsOfVm: new DataLoader<string, DiskAttachment[]>(async (ids) =>
       groupedByKey(ids, await db.getRepository(DiskAttachment).findBy({ vmId: In([...ids]) }), (a) => a.vmId),
     ),
+    reclaimableOfDomain: new DataLoader<string, number>(async (ids) => {
+      const rows: { id: string; total: string }[] = await db.query(
+        `SELECT "storageDomainId" AS id, COALESCE(sum("reclaimableEstimate"), 0)::text AS total FROM disk WHERE "storageDomainId" = ANY($1::uuid[]) AND status <> 'MISSING' GROUP BY 1`,
+        [[...ids]],
+      );
+      const byId = new Map(rows.map((r) => [r.id, Number(r.total)]));
+      return ids.map((id) => byId.get(id) ?? 0);
+    }),
     lastJobOfDisk: new DataLoader<string, SparsifyJob | null>(async (ids) =>
       byKey(
         ids,

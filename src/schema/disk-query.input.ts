@@ -4,6 +4,8 @@ export enum DiskOrderField {
   ALIAS = "ALIAS",
   ACTUAL_SIZE = "ACTUAL_SIZE",
   VIRTUAL_SIZE = "VIRTUAL_SIZE",
+  /** Estimated reclaimable bytes; disks without an estimate count as 0. */
+  RECLAIMABLE = "RECLAIMABLE",
 }
 
 export enum OrderDirection {
@@ -21,6 +23,9 @@ export class DiskFilter {
 
   @Field({ nullable: true })
   sparsifiable?: boolean;
+
+  @Field({ nullable: true, description: "Disks whose estimate passes the reclaim policy." })
+  needsSparsify?: boolean;
 
   @Field({ nullable: true, description: "Case-insensitive substring of the alias." })
   text?: string;

@@ -42,6 +42,24 @@ export class DiskType {
   @Field(() => [SparsifyIssueType])
   warnings: SparsifyIssueType[];
 
+  @Field(() => BytesScalar, { nullable: true, description: "Bytes sparsifying would give back, estimated read-only from the guest filesystem's free blocks and the host allocation." })
+  reclaimableEstimate: number | null;
+
+  @Field(() => BytesScalar, { nullable: true, description: "How much MORE merging the snapshots first would free (disks with snapshots)." })
+  reclaimableAfterMerge: number | null;
+
+  @Field(() => String, { nullable: true })
+  estimateMethod: string | null;
+
+  @Field(() => Date, { nullable: true })
+  estimatedAt: Date | null;
+
+  @Field(() => String, { nullable: true, description: "Why there is no estimate: NO_FILESYSTEM, UNSUPPORTED_FILESYSTEM, LVM, ENCRYPTED, IMAGE_IN_USE, UNREADABLE, TIMED_OUT." })
+  estimateUnavailableReason: string | null;
+
+  @Field({ description: "The estimate passes the storage domain's reclaim policy (bytes and share of actual size)." })
+  needsSparsify: boolean;
+
   @Field()
   createdAt: Date;
 

@@ -18,19 +18,25 @@ import { createRedis } from "../jobs/redis.js";
 import type { GatewayContext, GatewayServices } from "../resolvers/context.js";
 import { createLoaders } from "../resolvers/loaders.js";
 import { DiskService } from "../services/disk.service.js";
+import { ReclaimService } from "../services/reclaim.service.js";
 import { Reconciler } from "../services/reconciler.js";
+import { ScheduleService } from "../services/schedule.service.js";
 import { SparsifyService } from "../services/sparsify.service.js";
 import { StorageDomainService } from "../services/storage-domain.service.js";
 import { TokenService } from "../services/token.service.js";
 import { VmService } from "../services/vm.service.js";
+import { bodyErrors } from "./body-errors.js";
 import { makeFormatError } from "./format-error.js";
 import { graphiqlHandler } from "./graphiql.js";
 import { healthRoutes } from "./health.js";
+import { metricsRoute } from "./metrics-route.js";
 import { buildGatewaySchema } from "./schema.js";
 import { authenticate } from "./security/authenticate.js";
 import { queryLimitRules } from "./security/query-limits.js";
 import { rateLimitPlugin } from "./security/rate-limit.plugin.js";
+import { requestGuardsPlugin } from "./security/request-guards.plugin.js";
 import { RateLimits } from "./security/rate-limits.js";
+import { webUi } from "./web-ui.js";
 import { attachWebSocket } from "./websocket.js";
 
 export interface Gateway {
@@ -63,6 +69,8 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
     disks: new DiskService(base),
     vms: new VmService(base),
     sparsify: new SparsifyService(base),
+    reclaim: new ReclaimService(base),
+    schedules: new ScheduleService(base),
   };
 
   const schema = await buildGatewaySchema(pubSub);
@@ -99,12 +107,14 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       rateLimitPlugin(rateLimits),
+      requestGuardsPlugin(),
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
     ],
   });
   await apollo.start();
 
   app.use(healthRoutes(db, redis));
+  app.use(metricsRoute(config, services));
   if (graphiqlEnabled(config)) app.get(GRAPHQL_PATH, graphiqlHandler(GRAPHQL_PATH));
   app.use(
     GRAPHQL_PATH,
@@ -115,7 +125,9 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
         return makeContext(auth.principal, { clientAddress: req.ip, ...(auth.principal ? {} : { authFailure: auth.reason }) });
       },
     }),
+    bodyErrors,
   );
+  app.use(webUi());
 
   await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.BIND_ADDRESS, resolve));
   const port = (httpServer.address() as AddressInfo).port;

@@ -12,6 +12,7 @@ import type { GatewayContext } from "../resolvers/context.js";
 import type { TokenService } from "../services/token.service.js";
 import { authenticate } from "./security/authenticate.js";
 import { isOriginAllowed } from "./security/origin.js";
+import { illFormedTextPath } from "./security/well-formed-text.js";
 import type { RateLimits } from "./security/rate-limits.js";
 
 /** Our close codes, beside graphql-ws's own (4403 Forbidden, 4400 BadRequest, …). */
@@ -104,6 +105,8 @@ export function attachWebSocket(d: WebSocketDeps) {
         }
         const errors = validate(d.schema, document, rules);
         if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: "GRAPHQL_VALIDATION_FAILED", ...e.extensions } }));
+        const illFormed = illFormedTextPath(payload.variables);
+        if (illFormed) return [new GraphQLError(`${illFormed} is not well-formed Unicode (a lone surrogate)`, { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError("Unknown or ambiguous operation", { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
         try {

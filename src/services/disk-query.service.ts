@@ -12,6 +12,8 @@ const COLUMN: Record<DiskOrderField, { sql: string; key: keyof Disk; numeric: bo
   [DiskOrderField.ALIAS]: { sql: "d.alias", key: "alias", numeric: false },
   [DiskOrderField.ACTUAL_SIZE]: { sql: 'd."actualSize"', key: "actualSize", numeric: true },
   [DiskOrderField.VIRTUAL_SIZE]: { sql: 'd."virtualSize"', key: "virtualSize", numeric: true },
+  // COALESCE keeps keyset paging total over disks without an estimate.
+  [DiskOrderField.RECLAIMABLE]: { sql: 'COALESCE(d."reclaimableEstimate", 0)', key: "reclaimableEstimate", numeric: true },
 };
 
 export interface DiskPage {
@@ -40,7 +42,7 @@ export async function listDisks(db: DataSource, args: { first?: number | null; a
   }
   const rows = await page.orderBy(order.sql, dir).addOrderBy("d.id", dir).limit(first + 1).getMany();
   const nodes = rows.slice(0, first);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor({ value: node[order.key] as string | number, id: node.id }), node }));
+  const edges = nodes.map((node) => ({ cursor: encodeCursor({ value: (node[order.key] as string | number | null) ?? 0, id: node.id }), node }));
   return {
     edges,
     pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null },
@@ -54,6 +56,7 @@ function applyFilter(qb: SelectQueryBuilder<Disk>, filter?: DiskFilter | null): 
   qb.where("TRUE");
   if (filter?.storageDomainId) qb.andWhere('d."storageDomainId" = :sd', { sd: parseId(filter.storageDomainId, "filter.storageDomainId") });
   if (filter?.sparsifiable !== undefined && filter?.sparsifiable !== null) qb.andWhere("d.sparsifiable = :sp", { sp: filter.sparsifiable });
+  if (filter?.needsSparsify !== undefined && filter?.needsSparsify !== null) qb.andWhere('d."needsSparsify" = :ns', { ns: filter.needsSparsify });
   if (filter?.text) {
     if (filter.text.length > 200) throw badInput("filter.text must be at most 200 characters", "filter.text");
     const escaped = filter.text.replace(/[\\%_]/g, (c) => `\\${c}`);

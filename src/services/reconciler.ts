@@ -6,6 +6,7 @@ import { recordEvent } from "./audit.js";
 import type { Services } from "./context.js";
 import { refreshAssessments } from "./disk-assessment.service.js";
 import { JobStore } from "./job-store.js";
+import { ScheduleService } from "./schedule.service.js";
 
 export interface ReconcileReport {
   requeued: string[];
@@ -53,6 +54,8 @@ export class Reconciler {
         await this.endLost(report);
         await this.releaseOrphanLocks(report);
         await this.pruneAuditEvents();
+        // Job schedulers live in Redis: put back any that a Redis restart without persistence lost.
+        await new ScheduleService(this.s).ensureInstalled();
       } finally {
         await runner.query(`SELECT pg_advisory_unlock(hashtext('sparsify-gateway:reconciler'))`);
       }

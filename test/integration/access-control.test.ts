@@ -168,6 +168,10 @@ describe("access control", () => {
       expect(names).toContain("name");
       expect(names.filter((n) => /secret|digest|hash|token/i.test(n))).toEqual([]);
 
+      // Nowhere in the schema can a secret be read back: the one field is the creation's answer.
+      const secretFields = builder.schema.types.flatMap((t) => ("fields" in t && t.fields ? t.fields.map((f) => `${t.name}.${f.name}`) : [])).filter((f) => /secret|digest/i.test(f));
+      expect(secretFields).toEqual(["CreatedApiToken.secret"]);
+
       const listing = ok<any>(await stack.gql(`{ apiTokens { ${names.join(" ")} } }`));
       expect(listing.apiTokens.map((t: any) => t.name)).toEqual(expect.arrayContaining(["test-admin", "lifecycle-viewer"]));
       const text = JSON.stringify(listing);

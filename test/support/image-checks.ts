@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
+import { parseFreeBlocks } from "../../src/host/estimate/ext-free-ranges.js";
 import type { ImageFormat } from "../../src/host/image-format.js";
 
 /** sha256 of a file, hex. */
@@ -89,19 +90,7 @@ export async function sha256InImage(path: string, format: ImageFormat, fileInFs:
 }
 
 /** Free-block ranges `[first, last]` (inclusive, in blocks) from `dumpe2fs` output, merged. Pure. */
-export function parseFreeBlocks(dumpe2fs: string): { blockSize: number; ranges: Array<[number, number]> } {
-  const blockSize = Number(/^Block size:\s+(\d+)/m.exec(dumpe2fs)?.[1] ?? NaN);
-  const ranges: Array<[number, number]> = [];
-  for (const [, list] of dumpe2fs.matchAll(/^\s+Free blocks: (.+)$/gm)) {
-    for (const part of list!.split(",").map((s) => s.trim()).filter(Boolean)) {
-      const [a, b = a] = part.split("-").map(Number) as [number, number?];
-      const last = ranges.at(-1);
-      if (last && last[1] + 1 === a) last[1] = b!;
-      else ranges.push([a, b!]);
-    }
-  }
-  return { blockSize, ranges };
-}
+export { parseFreeBlocks } from "../../src/host/estimate/ext-free-ranges.js";
 
 /** The largest run of free bytes in the filesystem at `offset`, as a disk byte range. */
 export async function largestFreeExtent(path: string, format: ImageFormat, offset = 0) {

@@ -15,10 +15,18 @@ export type OperationKind = "query" | "mutation" | "subscription";
 /** A path into an operation's variables: the argument name, then input fields or list indexes. */
 export type ValuePath = readonly (string | number)[];
 
-/** Where a String or an ID goes in an operation's variables: the places hostile text is aimed at. */
-export interface TextSlot {
+/** A scalar or enum value in an operation's variables. */
+export interface Leaf {
   path: ValuePath;
-  scalar: "String" | "ID";
+  /** The scalar or enum type's name. */
+  type: string;
+  kind: "SCALAR" | "ENUM";
+}
+
+export interface BuildOptions {
+  /** Fill optional arguments and optional input fields too (default: required ones only). */
+  optional?: boolean;
+  override?: ValueOverride;
 }
 
 /** One operation on one root field, with variables for every required argument. */
@@ -27,7 +35,10 @@ export interface BuiltOperation {
   field: string;
   query: string;
   variables: Record<string, unknown>;
-  slots: TextSlot[];
+  /** Every scalar and enum the variables hold. */
+  leaves: Leaf[];
+  /** The String and ID leaves: where hostile text is aimed. */
+  textLeaves: Leaf[];
 }
 
 /** Overrides the value generated at a path; return undefined to keep the default. */
@@ -54,6 +65,7 @@ const SCALAR_VALUES: Record<string, () => unknown> = {
 };
 
 const isRequired = (arg: IntrospectionInputValue) => arg.type.kind === "NON_NULL" && arg.defaultValue == null;
+const TEXT = new Set(["String", "ID"]);
 
 /** Builds minimal valid operations for every root field of a live schema, from its introspection. */
 export class OperationBuilder {
@@ -86,17 +98,17 @@ export class OperationBuilder {
   }
 
   /** A minimal valid operation on `kind`.`field`: required arguments only, `__typename` or a bare scalar selected. */
-  build(kind: OperationKind, fieldName: string, override?: ValueOverride): BuiltOperation {
+  build(kind: OperationKind, fieldName: string, opts: BuildOptions = {}): BuiltOperation {
     const field = this.rootFields(kind).find((f) => f.name === fieldName);
     if (!field) throw new Error(`${kind} has no field ${fieldName}`);
-    const slots: TextSlot[] = [];
-    const args = field.args.filter(isRequired);
+    const leaves: Leaf[] = [];
+    const args = opts.optional ? field.args : field.args.filter(isRequired);
     const variables: Record<string, unknown> = {};
-    for (const arg of args) variables[arg.name] = this.value(arg.type, [arg.name], slots, override);
+    for (const arg of args) variables[arg.name] = this.value(arg.type, [arg.name], leaves, opts);
     const declarations = args.length ? `(${args.map((a) => `$${a.name}: ${typeRefText(a.type)}`).join(", ")})` : "";
     const call = args.length ? `(${args.map((a) => `${a.name}: $${a.name}`).join(", ")})` : "";
     const query = `${kind} Sweep_${field.name}${declarations} { ${field.name}${call}${this.selection(field.type)} }`;
-    return { kind, field: field.name, query, variables, slots };
+    return { kind, field: field.name, query, variables, leaves, textLeaves: leaves.filter((l) => TEXT.has(l.type)) };
   }
 
   private selection(ref: IntrospectionOutputTypeRef): string {
@@ -105,19 +117,22 @@ export class OperationBuilder {
     return kind === "SCALAR" || kind === "ENUM" ? "" : " { __typename }";
   }
 
-  private value(ref: IntrospectionInputTypeRef, path: ValuePath, slots: TextSlot[], override?: ValueOverride): unknown {
-    if (ref.kind === "NON_NULL") return this.value(ref.ofType, path, slots, override);
-    if (ref.kind === "LIST") return [this.value(ref.ofType, [...path, 0], slots, override)];
+  private value(ref: IntrospectionInputTypeRef, path: ValuePath, leaves: Leaf[], opts: BuildOptions): unknown {
+    if (ref.kind === "NON_NULL") return this.value(ref.ofType, path, leaves, opts);
+    if (ref.kind === "LIST") return [this.value(ref.ofType, [...path, 0], leaves, opts)];
     const type = this.type(ref.name);
-    if (type.kind === "ENUM") return type.enumValues[0]!.name;
+    if (type.kind === "ENUM") {
+      leaves.push({ path, type: type.name, kind: "ENUM" });
+      return type.enumValues[0]!.name;
+    }
     if (type.kind === "INPUT_OBJECT") {
       const object: Record<string, unknown> = {};
-      for (const f of type.inputFields.filter(isRequired)) object[f.name] = this.value(f.type, [...path, f.name], slots, override);
+      for (const f of opts.optional ? type.inputFields : type.inputFields.filter(isRequired)) object[f.name] = this.value(f.type, [...path, f.name], leaves, opts);
       return object;
     }
     if (type.kind !== "SCALAR") throw new Error(`${type.name} is not an input type`);
-    if (type.name === "String" || type.name === "ID") slots.push({ path, scalar: type.name });
-    const given = override?.(path, type.name);
+    leaves.push({ path, type: type.name, kind: "SCALAR" });
+    const given = opts.override?.(path, type.name);
     if (given !== undefined) return given;
     const make = SCALAR_VALUES[type.name];
     if (!make) throw new Error(`operation-builder has no value for scalar ${type.name}: add one to SCALAR_VALUES`);

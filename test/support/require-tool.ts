@@ -9,9 +9,11 @@ import { findExecutable } from "../../src/host/find-executable.js";
 export function requireTools(...names: string[]): boolean {
   const missing = names.filter((name) => findExecutable(name) === undefined);
   if (missing.length === 0) return true;
+  const packages = missing.some((name) => name !== "chromium") ? ["libguestfs-tools", "qemu-utils", "linux-image-amd64"] : [];
+  if (missing.includes("chromium")) packages.push("chromium");
   const message =
     `missing host tool(s): ${missing.join(", ")}. Install them with ` +
-    "`apt-get install --no-install-recommends libguestfs-tools qemu-utils linux-image-amd64` (see notes §8)";
+    `\`apt-get install --no-install-recommends ${packages.join(" ")}\`${packages[0] === "chromium" ? "" : " (see notes §8)"}`;
   if (process.env.CI === "true") throw new Error(`${message}. CI=true: failing instead of skipping.`);
   console.warn(`\n${"*".repeat(72)}\n* SKIPPING: ${message}\n${"*".repeat(72)}\n`);
   return false;
