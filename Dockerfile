@@ -1,4 +1,4 @@
-# Two targets from one build: `gateway` (GraphQL only) and `worker` (host tools for virt-sparsify).
+# Two targets from one build: `gateway` (GraphQL and the web UI) and `worker` (host tools for virt-sparsify).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -8,13 +8,16 @@ COPY src ./src
 COPY test ./test
 COPY bench ./bench
 COPY scripts ./scripts
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+COPY web ./web
+RUN npm run build --silent && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS gateway
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The web UI, served by the gateway at / (the worker image carries it too; it is 0.3 MB).
+COPY --from=build /app/web/dist ./web/dist
 COPY package.json ./
 EXPOSE 4000
 USER node

@@ -6,6 +6,7 @@ import "reflect-metadata";
 import pg from "pg";
 import { pino } from "pino";
 import { loadConfig } from "../src/config.js";
+import { Role } from "../src/domain/roles.js";
 import { openDatabase } from "../src/server/database.js";
 import { startGateway } from "../src/server/gateway.js";
 import { createTestDatabase } from "../test/support/stack.js";
@@ -23,7 +24,7 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
 } as typeof pg.Client.prototype.query;
 
 const database = await createTestDatabase();
-const config = loadConfig({ NODE_ENV: "test", PORT: "0", BIND_ADDRESS: "127.0.0.1", DATABASE_URL: database.url, QUEUE_PREFIX: `bench${Date.now()}`, STORAGE_ROOTS: "/tmp", LOG_LEVEL: "silent", RECONCILE_INTERVAL_MS: "3600000" });
+const config = loadConfig({ NODE_ENV: "test", PORT: "0", BIND_ADDRESS: "127.0.0.1", DATABASE_URL: database.url, QUEUE_PREFIX: `bench${Date.now()}`, STORAGE_ROOTS: "/tmp", LOG_LEVEL: "silent", RECONCILE_INTERVAL_MS: "3600000", RATE_LIMIT_QUERIES_PER_SECOND: "100000" });
 const db = await openDatabase(config.DATABASE_URL);
 const [{ id: domainId }] = await db.query(`INSERT INTO storage_domain (name, path) VALUES ('bench', '/tmp/bench') RETURNING id`);
 const seedStart = performance.now();
@@ -39,11 +40,13 @@ await db.query("ANALYZE disk");
 console.log(`seeded ${DISKS} disks in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
 
 const gateway = await startGateway(config, db, pino({ level: "silent" }));
+// A viewer token, as a dashboard would use; its verification is cached, so it costs no statement per request.
+const { secret } = await gateway.services.tokens.create({ name: "bench-viewer", role: Role.VIEWER }, "bench");
 const QUERY = `query($after: String) { disks(first: 100, after: $after, orderBy: { field: ACTUAL_SIZE, direction: DESC }) {
   totalCount pageInfo { endCursor hasNextPage }
   edges { node { id alias format virtualSize actualSize status sparsifiable blockers { code message } warnings { code message } } } } }`;
 const http = async () => {
-  const res = await fetch(gateway.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: QUERY }) });
+  const res = await fetch(gateway.url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${secret}` }, body: JSON.stringify({ query: QUERY }) });
   const body = (await res.json()) as { data?: { disks: { edges: unknown[] } }; errors?: unknown };
   if (!body.data || body.data.disks.edges.length !== 100) throw new Error(`bad response ${JSON.stringify(body).slice(0, 300)}`);
 };

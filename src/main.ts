@@ -32,7 +32,7 @@ async function main(mode: Mode): Promise<void> {
   const gateway = mode === "worker" ? null : await startGateway(config, db, log);
   const worker = mode === "gateway" ? null : await startHostWorker(config, db, log);
   if (gateway) {
-    console.log(`Sparsify gateway ready: GraphiQL at http://localhost:${gateway.port}/graphql`);
+    console.log(`Sparsify gateway ready: web UI at http://localhost:${gateway.port}/ and GraphiQL at http://localhost:${gateway.port}/graphql`);
     if (config.NODE_ENV === "development" && !config.AUTH_DISABLED) {
       const secret = await issueDevelopmentToken(gateway.services.tokens, db);
       console.log(`Development admin token (valid 7 days; GraphiQL headers: {"Authorization": "Bearer …"}):\n${secret}`);

@@ -34,7 +34,7 @@ export class ReclaimResolver {
     return ctx.services.reclaim.setPolicy(id, policy, ctx.actor);
   }
 
-  @Authorized(Role.OPERATOR)
+  @Authorized(Role.ADMIN)
   @Mutation(() => StorageDomainType, { description: "Estimates every disk of the domain on a host (read-only), waiting up to SCAN_WAIT_MS." })
   estimateStorageDomain(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<StorageDomain> {
     return ctx.services.reclaim.estimateDomain(id, ctx.actor);

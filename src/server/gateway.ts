@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
@@ -58,7 +59,10 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
   await bus.start();
   const queues = new QueueRegistry(redis, config.QUEUE_PREFIX);
   const base = { config, db, queues, bus };
-  const pubSub: JobPubSub = createPubSub();
+  // Thousands of subscribers listen on one topic: lift Node's 10-listener leak warning.
+  const eventTarget = new EventTarget();
+  setMaxListeners(0, eventTarget);
+  const pubSub: JobPubSub = createPubSub({ eventTarget });
   const unbridge = bridgeBusToPubSub(bus, pubSub);
   const tokens = new TokenService(db, bus);
   const services: GatewayServices = {

@@ -81,8 +81,14 @@ export function attachWebSocket(d: WebSocketDeps) {
           const set = socketsByToken.get(principal.tokenId) ?? new Set();
           set.add(socket);
           socketsByToken.set(principal.tokenId, set);
-          const expiresIn = principal.expiresAt ? principal.expiresAt.getTime() - Date.now() : null;
-          const timer = expiresIn !== null ? setTimeout(() => socket.close(WS_UNAUTHORIZED, "Token expired"), Math.min(expiresIn, 2 ** 31 - 1)) : null;
+          // setTimeout caps at ~24.8 days: re-arm until the real expiry.
+          let timer: NodeJS.Timeout | null = null;
+          const arm = () => {
+            const left = principal.expiresAt!.getTime() - Date.now();
+            if (left <= 0) return void socket.close(WS_UNAUTHORIZED, "Token expired");
+            timer = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
+          };
+          if (principal.expiresAt) arm();
           socket.once("close", () => {
             if (timer) clearTimeout(timer);
             set.delete(socket);

@@ -7,6 +7,13 @@ import { Disk, DiskAttachment, SparsifyJob, StorageDomain, Vm } from "../entitie
 
 const CHUNK = 2_000;
 
+/** Runs thunks one after another, typed like Promise.all. */
+async function sequence<T extends readonly (() => Promise<unknown>)[]>(thunks: T): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+  const out: unknown[] = [];
+  for (const thunk of thunks) out.push(await thunk());
+  return out as { -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> };
+}
+
 /** Map.groupBy arrives in Node 21; this runs on Node 20. */
 function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
   const out = new Map<K, T[]>();
@@ -23,24 +30,25 @@ function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
 export async function loadDiskFacts(em: EntityManager, disks: Disk[]): Promise<Map<string, DiskFacts>> {
   const ids = disks.map((d) => d.id);
   const domainIds = [...new Set(disks.map((d) => d.storageDomainId))];
-  const [domains, attachments, derived, jobs] = await Promise.all([
-    em.findBy(StorageDomain, { id: In(domainIds) }),
-    em
+  // Sequential on purpose: inside a transaction all four share one connection.
+  const [domains, attachments, derived, jobs] = await sequence([
+    () => em.findBy(StorageDomain, { id: In(domainIds) }),
+    () => em
       .createQueryBuilder(DiskAttachment, "a")
       .innerJoin(Vm, "vm", "vm.id = a.vmId")
       .select(['a."diskId" AS "diskId"', "a.plugged AS plugged", 'vm.name AS "vmName"', 'vm.status AS "vmStatus"'])
       .where('a."diskId" IN (:...ids)', { ids })
       .orderBy("vm.name")
       .getRawMany<{ diskId: string; plugged: boolean; vmName: string; vmStatus: DiskFacts["attachments"][0]["vmStatus"] }>(),
-    em
+    () => em
       .createQueryBuilder(Disk, "d")
       .select(['d."templateDiskId" AS "templateDiskId"', "d.alias AS alias"])
       .where('d."templateDiskId" IN (:...ids)', { ids })
       .andWhere("d.status <> 'MISSING'")
       .orderBy("d.alias")
       .getRawMany<{ templateDiskId: string; alias: string }>(),
-    em.findBy(SparsifyJob, { diskId: In(ids), state: In([...ACTIVE_JOB_STATES]) }),
-  ]);
+    () => em.findBy(SparsifyJob, { diskId: In(ids), state: In([...ACTIVE_JOB_STATES]) }),
+  ] as const);
   const domainById = new Map(domains.map((d) => [d.id, d]));
   const attachmentsOf = groupBy(attachments, (a) => a.diskId);
   const derivedOf = groupBy(derived, (r) => r.templateDiskId);

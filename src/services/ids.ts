@@ -13,5 +13,8 @@ export function parseName(value: string, field = "name"): string {
   const name = typeof value === "string" ? value.trim() : "";
   if (name.length < 1 || name.length > 100) throw badInput(`${field} must be 1–100 characters`, field);
   if (/[\u0000-\u001f\u007f]/.test(name)) throw badInput(`${field} must not contain control characters`, field);
+  // Bidi overrides and zero-width characters can disguise a name in lists and the audit trail.
+  if (/[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/.test(name)) throw badInput(`${field} must not contain invisible or direction-changing characters`, field);
+  if (/\p{Surrogate}/u.test(name)) throw badInput(`${field} is not well-formed Unicode`, field);
   return name;
 }

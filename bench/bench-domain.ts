@@ -1,0 +1,32 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { ok, type Stack } from "../test/support/stack.js";
+
+/** A storage domain in the stack's root, registered and scanned; `scan()` rescans and waits. */
+export interface BenchDomain {
+  id: string;
+  dir: string;
+  scan(): Promise<void>;
+  /** Disk id by alias (the image's file name without extension). */
+  diskId(alias: string): Promise<string>;
+}
+
+/** Registers `<stack.root>/<name>` (created if missing) as a storage domain and scans it. */
+export async function addBenchDomain(stack: Stack, name: string): Promise<BenchDomain> {
+  const dir = path.join(stack.root, name);
+  await fs.mkdir(dir, { recursive: true });
+  const { addStorageDomain } = ok<any>(await stack.gql(`mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id } }`, { n: name, p: dir }));
+  const id = addStorageDomain.id as string;
+  const scan = async () => {
+    const { scanStorageDomain } = ok<any>(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState scanError } }`, { id }));
+    if (scanStorageDomain.scanState !== "DONE") throw new Error(`scan of ${dir} ended ${scanStorageDomain.scanState}: ${scanStorageDomain.scanError ?? ""}`);
+  };
+  await scan();
+  const diskId = async (alias: string) => {
+    const { disks } = ok<any>(await stack.gql(`{ disks(first: 100) { edges { node { id alias } } } }`));
+    const found = disks.edges.find((e: any) => e.node.alias === alias);
+    if (!found) throw new Error(`no disk ${alias} in ${dir}: ${JSON.stringify(disks.edges)}`);
+    return found.node.id as string;
+  };
+  return { id, dir, scan, diskId };
+}

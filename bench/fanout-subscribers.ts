@@ -1,0 +1,138 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { createClient, type Client } from "graphql-ws";
+import WebSocket from "ws";
+import { stateKey } from "./fanout-job.js";
+
+/** What a job page shows (the README's `Watch`); both servers answer it with the same JSON. */
+export const FANOUT_QUERY = `subscription($id: ID!) { sparsifyJob(id: $id) {
+  id state phase progress host actualSizeBefore actualSizeAfter reclaimedBytes outcome outcomeMessage error { code message } } }`;
+
+interface Subscriber {
+  client: Client;
+  /** State keys in arrival order, and when each arrived (`performance.now()`, first thing in `next`). */
+  keys: string[];
+  at: number[];
+  error?: string;
+  completedAt?: number;
+  subscribed: Promise<void>;
+  done: Promise<void>;
+  closed: Promise<void>;
+}
+
+export interface Delivery {
+  /** Every subscriber got exactly the expected states, in order, then `complete`. */
+  inOrder: boolean;
+  problems: string[];
+  /** Per event after the current state: last − first subscriber's receive time, ms (NaN: nobody got it). */
+  skewsMs: number[];
+  /** Per event: its publication → the last subscriber's receipt, ms. */
+  lagsMs: number[];
+  /** The end's publication → the last stream's `complete`, ms. */
+  completeMs: number;
+}
+
+function subscribe(wsUrl: string, token: string | null, jobId: string, sample: { json?: string }): Subscriber {
+  // One socket per subscriber, as one browser tab has one: retries off so a failure shows.
+  const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, connectionParams: token ? { authorization: `Bearer ${token}` } : {} });
+  let onSubscribed = () => {};
+  let onDone = () => {};
+  const s: Subscriber = {
+    client,
+    keys: [],
+    at: [],
+    subscribed: new Promise((resolve) => (onSubscribed = resolve)),
+    done: new Promise((resolve) => (onDone = resolve)),
+    closed: new Promise((resolve) => client.on("closed", () => resolve())),
+  };
+  client.subscribe(
+    { query: FANOUT_QUERY, variables: { id: jobId } },
+    {
+      next: (value) => {
+        const at = performance.now();
+        const job = (value.data as { sparsifyJob?: { state: string; progress: number } } | null | undefined)?.sparsifyJob;
+        if (!job) s.error ??= `no data: ${JSON.stringify(value.errors)}`;
+        else {
+          s.keys.push(stateKey(job));
+          s.at.push(at);
+          if (s.keys.length === 2) sample.json ??= JSON.stringify(value);
+        }
+        onSubscribed();
+      },
+      error: (e) => {
+        s.error ??= e instanceof Error ? e.message : `closed: ${(e as { code?: number; reason?: string }).code} ${(e as { reason?: string }).reason ?? JSON.stringify(e)}`;
+        onSubscribed();
+        onDone();
+      },
+      complete: () => {
+        s.completedAt = performance.now();
+        onSubscribed();
+        onDone();
+      },
+    },
+  );
+  return s;
+}
+
+/** N graphql-ws clients on one job's `sparsifyJob`, in this process, each on its own socket. */
+export class Subscribers {
+  /** The JSON of one progress event as a client parsed it, to show both servers send the same. */
+  readonly sample: { json?: string } = {};
+  private readonly all: Subscriber[] = [];
+
+  /**
+   * Opens `n` subscriptions, `wave` at a time (each wave waits for its current states, so the
+   * server's listen backlog never overflows); resolves when every one has its current state.
+   */
+  async open(wsUrl: string, token: string | null, jobId: string, n: number, wave: number, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.all.length < n) {
+      const batch = Array.from({ length: Math.min(wave, n - this.all.length) }, () => subscribe(wsUrl, token, jobId, this.sample));
+      this.all.push(...batch);
+      const left = deadline - performance.now();
+      const settled = await Promise.race([Promise.all(batch.map((s) => s.subscribed)).then(() => true), sleep(Math.max(0, left)).then(() => false)]);
+      if (!settled) throw new Error(`only part of ${n} subscriptions got their current state within ${timeoutMs} ms`);
+      const failed = batch.find((s) => s.error);
+      if (failed) throw new Error(`a subscription failed while opening: ${failed.error}`);
+    }
+  }
+
+  /** Resolves true when every stream has completed (or failed), false after `timeoutMs`. */
+  async settled(timeoutMs: number): Promise<boolean> {
+    return Promise.race([Promise.all(this.all.map((s) => s.done)).then(() => true), sleep(timeoutMs).then(() => false)]);
+  }
+
+  /**
+   * Checks each subscriber's states against `expected` and times each event across all of them;
+   * `publishedAt` holds when each event after the current state was published.
+   */
+  delivery(expected: string[], publishedAt: number[]): Delivery {
+    const problems: string[] = [];
+    let bad = 0;
+    for (const [i, s] of this.all.entries()) {
+      const same = s.keys.length === expected.length && s.keys.every((k, j) => k === expected[j]);
+      if (same && !s.error) continue;
+      if (++bad <= 3) problems.push(`subscriber ${i}: got [${s.keys.join(" ")}]${s.error ? `, error ${s.error}` : ""}`);
+    }
+    if (bad > 3) problems.push(`… ${bad} subscribers in all`);
+    const lagsMs: number[] = [];
+    const skewsMs = expected.slice(1).map((key, k) => {
+      let [first, last] = [Infinity, -Infinity];
+      for (const s of this.all) {
+        const j = s.keys.indexOf(key);
+        if (j < 0) continue;
+        first = Math.min(first, s.at[j]!);
+        last = Math.max(last, s.at[j]!);
+      }
+      lagsMs.push(last - publishedAt[k]!);
+      return Number.isFinite(first) ? last - first : NaN;
+    });
+    const completeMs = Math.max(...this.all.map((s) => s.completedAt ?? NaN)) - publishedAt.at(-1)!;
+    return { inOrder: bad === 0, problems, skewsMs, lagsMs, completeMs };
+  }
+
+  /** Disposes every client and waits (bounded) until their sockets are closed. */
+  async close(timeoutMs = 15_000): Promise<void> {
+    await Promise.all(this.all.map((s) => s.client.dispose()));
+    await Promise.race([Promise.all(this.all.map((s) => s.closed)), sleep(timeoutMs)]);
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * bench:queue — latency from the `sparsifyDisk` mutation to the job seen RUNNING on the
+ * `sparsifyJobEvents` subscription, against raw BullMQ on the same Redis (`queue.add` → the
+ * worker's `active` event, no-op processor), alternating. Target: p50 gateway/raw ≤ 3×.
+ *
+ * The gateway job must not run virt-sparsify (13 s): the disk's image is moved out of the domain
+ * after the scan, so the worker's pre-check ends the job FAILED with IMAGE_NOT_FOUND right after
+ * RUNNING, which releases the disk; the inventory still lists it, so it can be requested again.
+ */
+import "reflect-metadata";
+import { randomBytes } from "node:crypto";
+import { EventEmitter, once } from "node:events";
+import { rename } from "node:fs/promises";
+import path from "node:path";
+import { Queue, Worker, type Job } from "bullmq";
+import { execa } from "execa";
+import pg from "pg";
+import { createRedis } from "../src/jobs/redis.js";
+import { codeOf, ok, startStack } from "../test/support/stack.js";
+import { wsClient } from "../test/support/ws.js";
+import { addBenchDomain } from "./bench-domain.js";
+import { deleteKeysUnder } from "./redis-keys.js";
+import { ms, percentile, timeIt } from "./stats.js";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 50);
+const WARMUP = 5;
+const TERMINAL = ["SUCCEEDED", "FAILED", "CANCELLED"];
+
+/** One side's round: the measured latency and where it went. */
+interface Sample {
+  ms: number;
+  /** Start → `queue.add` called. */
+  toAdd: number;
+  /** Job created → taken by a worker, from BullMQ's own ms stamps (`processedOn − timestamp`). */
+  toActive: number;
+  /** SQL statements sent by this process (gateway and worker) before `queue.add`, and until RUNNING was seen. */
+  statementsBeforeAdd: number;
+  statements: number;
+}
+
+// Count every statement at the driver, as bench:disks does: it explains where gateway time goes.
+let statements = 0;
+const originalQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  statements++;
+  return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof pg.Client.prototype.query;
+
+/** Arrivals, timestamped on receipt; `wait` resolves with the first matching one. */
+class Arrivals<T> {
+  private readonly seen: { at: number; key: string; value: T }[] = [];
+  private readonly emitter = new EventEmitter();
+
+  push(key: string, value: T, at = performance.now()): void {
+    this.seen.push({ at, key, value });
+    this.emitter.emit("arrival");
+  }
+
+  all(key: string): T[] {
+    return this.seen.filter((a) => a.key === key).map((a) => a.value);
+  }
+
+  async wait(key: string, match: (value: T) => boolean, timeoutMs = 30_000): Promise<{ at: number; value: T }> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    for (;;) {
+      const hit = this.seen.find((a) => a.key === key && match(a.value));
+      if (hit) return hit;
+      await once(this.emitter, "arrival", { signal }).catch(() => {
+        throw new Error(`no matching arrival for ${key} within ${timeoutMs} ms`);
+      });
+    }
+  }
+}
+
+const stack = await startStack();
+const client = wsClient(stack.wsUrl, stack.token);
+const rawPrefix = `bench-raw-${randomBytes(4).toString("hex")}`;
+const rawConnections = [createRedis(stack.config.REDIS_URL, "bench-raw-queue"), createRedis(stack.config.REDIS_URL, "bench-raw-worker")];
+const rawQueue = new Queue("raw", { connection: rawConnections[0]!, prefix: rawPrefix });
+const rawEvents = new Arrivals<"active" | "completed">();
+// The stack worker's options; only the processor differs.
+const rawWorker = new Worker("raw", async () => {}, {
+  connection: rawConnections[1]!,
+  prefix: rawPrefix,
+  concurrency: 2,
+  stalledInterval: stack.config.STALLED_INTERVAL_MS,
+  lockDuration: Math.max(stack.config.STALLED_INTERVAL_MS, 5_000),
+  maxStalledCount: 1,
+});
+rawWorker.on("active", (job: Job) => rawEvents.push(job.id!, "active"));
+rawWorker.on("completed", (job: Job) => rawEvents.push(job.id!, "completed"));
+let unsubscribe = () => {};
+let failed = false;
+
+try {
+  const domain = await addBenchDomain(stack, "queue");
+  const image = path.join(domain.dir, "probe.qcow2");
+  const parked = path.join(stack.root, "probe.qcow2.parked");
+  await execa("qemu-img", ["create", "-q", "-f", "qcow2", image, "64M"]);
+  await domain.scan();
+  const diskId = await domain.diskId("probe");
+  await rename(image, parked);
+  // The gateway's own Queue instance for the domain (created once, cached): note when add() is called.
+  const gatewayQueue = stack.gateway.services.queues.get(domain.id);
+  let addCalled = { at: NaN, statements: NaN };
+  const originalAdd = gatewayQueue.add.bind(gatewayQueue);
+  gatewayQueue.add = ((...args: Parameters<typeof originalAdd>) => {
+    addCalled = { at: performance.now(), statements };
+    return originalAdd(...args);
+  }) as typeof gatewayQueue.add;
+
+  const jobEvents = new Arrivals<any>();
+  const statementsAtRunning = new Map<string, number>();
+  unsubscribe = client.subscribe(
+    { query: `subscription($d: ID!) { sparsifyJobEvents(filter: { diskId: $d }) { id state error { code message } } }`, variables: { d: diskId } },
+    {
+      next: (v) => {
+        const job = (v.data as { sparsifyJobEvents?: any } | null | undefined)?.sparsifyJobEvents;
+        if (job?.state === "RUNNING") statementsAtRunning.set(job.id, statements);
+        if (job) jobEvents.push(job.id, job);
+        else console.error("subscription error", v.errors);
+      },
+      error: (e) => console.error("subscription failed", e),
+      complete: () => {},
+    },
+  );
+
+  let restores = 0;
+  /** Puts the image back and rescans: only if the disk stopped being requestable. */
+  const requestable = async () => {
+    await rename(parked, image);
+    await domain.scan();
+    await rename(image, parked);
+    restores++;
+  };
+
+  const gateway = async (): Promise<{ sample: Sample; states: string[]; error: any }> => {
+    const [t0, s0] = [performance.now(), statements];
+    const result = await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id state } }`, { d: diskId });
+    if (codeOf(result) === "DISK_NOT_SPARSIFIABLE") throw new Error(`disk not requestable again: ${JSON.stringify(result.errors![0].extensions)}`);
+    const { id } = ok<any>(result).sparsifyDisk;
+    const running = await jobEvents.wait(id, (j) => j.state === "RUNNING");
+    const ended = await jobEvents.wait(id, (j) => TERMINAL.includes(j.state));
+    const bull = (await gatewayQueue.getJob(id))!;
+    const states = jobEvents.all(id).map((j) => j.state as string);
+    const sample = { ms: running.at - t0, toAdd: addCalled.at - t0, toActive: bull.processedOn! - bull.timestamp, statementsBeforeAdd: addCalled.statements - s0, statements: statementsAtRunning.get(id)! - s0 };
+    return { sample, states, error: ended.value.error };
+  };
+
+  const raw = async (n: number): Promise<Sample> => {
+    const t0 = performance.now();
+    const job = await rawQueue.add("noop", { n }, { removeOnComplete: 1000, removeOnFail: 1000 });
+    const active = await rawEvents.wait(job.id!, (e) => e === "active");
+    await rawEvents.wait(job.id!, (e) => e === "completed");
+    const done = (await rawQueue.getJob(job.id!))!;
+    return { ms: active.at - t0, toAdd: 0, toActive: done.processedOn! - done.timestamp, statementsBeforeAdd: 0, statements: 0 };
+  };
+
+  // Warm both sides; the first gateway round also shows what the job actually does.
+  for (let i = 0; i < WARMUP; i++) {
+    const first = await gateway();
+    if (i === 0) {
+      const { disk } = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status sparsifiable blockers { code } } }`, { d: diskId }));
+      console.log(`gateway job: ${first.states.join(" → ")} (${first.error?.code}: ${first.error?.message}); disk afterwards ${disk.status}, sparsifiable ${disk.sparsifiable}`);
+    }
+    if (first.error?.code !== "IMAGE_NOT_FOUND") throw new Error(`expected IMAGE_NOT_FOUND, got ${JSON.stringify(first.error)}`);
+    await raw(-1 - i);
+  }
+
+  // Floor of the HTTP side alone: an authenticated query that touches nothing.
+  const httpFloor = () => timeIt(async () => ok(await stack.gql(`{ __typename }`)));
+  for (let i = 0; i < WARMUP; i++) await httpFloor();
+
+  const gatewaySamples: Sample[] = [];
+  const rawSamples: Sample[] = [];
+  const floorSamples: number[] = [];
+  const gatewayRound = async () => {
+    const round = await gateway().catch(async (error: Error) => {
+      if (!error.message.startsWith("disk not requestable")) throw error;
+      await requestable();
+      return gateway();
+    });
+    if (round.error?.code !== "IMAGE_NOT_FOUND") throw new Error(`expected IMAGE_NOT_FOUND, got ${JSON.stringify(round.error)}`);
+    gatewaySamples.push(round.sample);
+  };
+  for (let i = 0; i < ROUNDS; i++) {
+    // Alternate so drift (caches, the other core) hits both sides alike.
+    if (i % 2 === 0) {
+      await gatewayRound();
+      rawSamples.push(await raw(i));
+    } else {
+      rawSamples.push(await raw(i));
+      await gatewayRound();
+    }
+    floorSamples.push(await httpFloor());
+  }
+
+  const p = (samples: Sample[], key: keyof Sample, q: number) => percentile(samples.map((s) => s[key]), q);
+  const [g50, g99, r50, r99] = [p(gatewaySamples, "ms", 50), p(gatewaySamples, "ms", 99), p(rawSamples, "ms", 50), p(rawSamples, "ms", 99)];
+  console.log(`sparsifyDisk → RUNNING (subscription) : p50 ${ms(g50)}  p99 ${ms(g99)}  (${ROUNDS} rounds, ${restores} image restores)`);
+  console.log(`raw BullMQ add → worker active        : p50 ${ms(r50)}  p99 ${ms(r99)}`);
+  console.log(`ratio p50 gateway / raw               : ${(g50 / r50).toFixed(2)}× (target ≤ 3×)`);
+  const split = (samples: Sample[]) => {
+    const [add, active, total] = [p(samples, "toAdd", 50), p(samples, "toActive", 50), p(samples, "ms", 50)];
+    return `start → queue.add ${ms(add)}, added → active ${active} ms (BullMQ stamps), active → seen ${ms(total - add - active)}`;
+  };
+  console.log(`HTTP floor: { __typename } with token : p50 ${ms(percentile(floorSamples, 50))}  p99 ${ms(percentile(floorSamples, 99))}`);
+  console.log(`SQL statements until RUNNING seen     : p50 ${p(gatewaySamples, "statements", 50)}, of which ${p(gatewaySamples, "statementsBeforeAdd", 50)} before queue.add (gateway and worker, one process)`);
+  console.log(`where it goes (p50)                   : gateway: ${split(gatewaySamples)}`);
+  console.log(`                                        raw    : ${split(rawSamples)}`);
+} catch (error) {
+  failed = true;
+  console.error(error);
+} finally {
+  unsubscribe();
+  await client.dispose();
+  await rawWorker.close();
+  await rawQueue.obliterate({ force: true }).catch(() => {});
+  await rawQueue.close();
+  rawConnections.forEach((c) => c.disconnect());
+  await stack.close();
+  await deleteKeysUnder(stack.config.REDIS_URL, rawPrefix);
+  await deleteKeysUnder(stack.config.REDIS_URL, stack.config.QUEUE_PREFIX);
+}
+process.exit(failed ? 1 : 0);

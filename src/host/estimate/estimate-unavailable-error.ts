@@ -1,0 +1,20 @@
+/** Why a disk has no reclaimable-space estimate. String values: they are stored and sent to clients. */
+export type EstimateUnavailableReason =
+  | "NO_FILESYSTEM"
+  | "UNSUPPORTED_FILESYSTEM"
+  | "LVM"
+  | "ENCRYPTED"
+  | "IMAGE_IN_USE"
+  | "UNREADABLE"
+  | "TIMED_OUT";
+
+/** The estimator cannot say how much sparsifying would give back; `reason` says why. */
+export class EstimateUnavailableError extends Error {
+  override readonly name = "EstimateUnavailableError";
+  constructor(
+    readonly reason: EstimateUnavailableReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}

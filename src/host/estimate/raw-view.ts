@@ -1,0 +1,131 @@
+import { chmod, chown, mkdtemp, open, readFile, rm, writeFile, type FileHandle } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa, type ResultPromise } from "execa";
+import { findExecutable } from "../find-executable.js";
+import type { ImageFormat } from "../image-format.js";
+import { ImageProbeError } from "../image-probe-error.js";
+import { parseMounts } from "../nfs-mounts.js";
+import { classifyQemuError } from "../qemu-error-classifier.js";
+import { fuseExportArgs } from "./fuse-export-args.js";
+import { viewPlan } from "./view-plan.js";
+
+/** The guest disk as one raw, read-only file. */
+export interface RawView {
+  /** What a parser opens: the FUSE export, or the raw image itself. */
+  path: string;
+  /** Guest disk size in bytes. */
+  size: number;
+  /** Reads up to `length` bytes at `offset` (fewer at the end of the disk). */
+  read(offset: number, length: number): Promise<Buffer>;
+  /** Unmounts and stops the export; idempotent, never throws. */
+  close(): Promise<void>;
+}
+
+/** Options for {@link openRawView}. */
+export interface RawViewOptions {
+  /** Stops waiting for the export (the daemon is then stopped and unmounted). */
+  signal: AbortSignal;
+  /** The parser runs as this identity: only it (and root) may read the export. */
+  parser?: { uid: number; gid: number };
+}
+
+/** Grace for the daemon to unmount on SIGTERM before SIGKILL and a lazy fusermount. */
+const STOP_GRACE_MS = 2_000;
+const POLL_MS = 2;
+
+async function isMounted(mountpoint: string): Promise<boolean> {
+  const text = await readFile("/proc/mounts", "utf8");
+  return parseMounts(text).some((m) => m.mountPoint === mountpoint);
+}
+
+async function readAt(fd: FileHandle, offset: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fd.read(buffer, done, length - done, offset + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return buffer.subarray(0, done);
+}
+
+async function directView(path: string): Promise<RawView> {
+  const fd = await open(path, "r");
+  const { size } = await fd.stat();
+  return { path, size, read: (o, l) => readAt(fd, o, l), close: () => fd.close().catch(() => undefined) };
+}
+
+/** Stops the daemon, then makes sure nothing stays mounted, then removes the private dir. */
+async function stopExport(daemon: ResultPromise, dir: string, mountpoint: string): Promise<void> {
+  if (daemon.exitCode === null) {
+    daemon.kill("SIGTERM");
+    const stopped = await Promise.race([daemon.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
+    if (!stopped) {
+      daemon.kill("SIGKILL");
+      await daemon;
+    }
+  }
+  // A SIGKILLed daemon leaves a dead mount ("Transport endpoint is not connected") behind.
+  if (await isMounted(mountpoint).catch(() => true)) {
+    const fusermount = findExecutable("fusermount3") ?? findExecutable("fusermount");
+    if (fusermount) await execa(fusermount, ["-u", "-z", mountpoint], { reject: false, stdin: "ignore" });
+  }
+  await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+}
+
+async function fuseView(layers: readonly { path: string; format: ImageFormat }[], opts: RawViewOptions): Promise<RawView> {
+  const dir = await mkdtemp(join(tmpdir(), "estimate-view-"));
+  const mountpoint = join(dir, "disk.raw");
+  await writeFile(mountpoint, "");
+  if (opts.parser) {
+    // Only root and the parser's group may enter: the export itself is 0440 root:<parser gid>.
+    await chown(dir, 0, opts.parser.gid);
+    await chmod(dir, 0o710);
+  }
+  const setpriv = findExecutable("setpriv");
+  const qsd = ["qemu-storage-daemon", ...fuseExportArgs(layers, mountpoint, opts.parser !== undefined)];
+  // Foreground (a daemonized one survives SIGTERM with its mount, notes §6); TERM if the worker dies.
+  const [file, ...args] = setpriv ? [setpriv, "--pdeathsig=TERM", "--", ...qsd] : qsd;
+  const daemon = execa(file!, args, { reject: false, stdin: "ignore", stdout: "ignore", stderr: "pipe", maxBuffer: 64 * 1024 });
+  let fd: FileHandle | undefined;
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      await fd?.close().catch(() => undefined);
+      await stopExport(daemon, dir, mountpoint);
+    })());
+  try {
+    while (!(await isMounted(mountpoint))) {
+      if (daemon.exitCode !== null) {
+        const message = String((await daemon).stderr).trim() || `qemu-storage-daemon exited with ${daemon.exitCode}`;
+        throw new ImageProbeError(classifyQemuError(message), message, layers[0]!.path);
+      }
+      opts.signal.throwIfAborted();
+      await sleep(POLL_MS);
+    }
+    if (opts.parser) {
+      // qsd keeps mode and owner of the export in memory: the image is not touched.
+      await chown(mountpoint, 0, opts.parser.gid);
+      await chmod(mountpoint, 0o440);
+    }
+    fd = await open(mountpoint, "r");
+    const { size } = await fd.stat();
+    const handle = fd;
+    return { path: mountpoint, size, read: (o, l) => readAt(handle, o, l), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/**
+ * Shows the disk (all its layers, leaf first) as one raw read-only file; see {@link viewPlan}.
+ * The FUSE export lives in a private temp dir and is always unmounted by `close()`.
+ */
+export async function openRawView(layers: readonly { path: string; format: ImageFormat }[], opts: RawViewOptions): Promise<RawView> {
+  const resolved = layers.map((l) => ({ path: resolve(l.path), format: l.format }));
+  opts.signal.throwIfAborted();
+  return viewPlan(resolved, opts.parser !== undefined) === "direct" ? directView(resolved[0]!.path) : fuseView(resolved, opts);
+}

@@ -1,0 +1,70 @@
+import { execa } from "execa";
+import { findExecutable } from "../find-executable.js";
+import { sandboxArgv, type SandboxPlan } from "./sandbox-argv.js";
+
+/** Why a sandboxed parser gave no usable output. */
+export type UntrustedFailure = "FAILED" | "TIMED_OUT" | "OUTPUT_TOO_LARGE";
+
+/** A sandboxed parser failed; `message` carries the end of its stderr. */
+export class UntrustedRunError extends Error {
+  override readonly name = "UntrustedRunError";
+  constructor(
+    readonly failure: UntrustedFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Options for {@link runUntrusted}. */
+export interface UntrustedRunOptions {
+  /** Aborting kills the parser at once (SIGKILL): it holds nothing worth a graceful stop. */
+  signal?: AbortSignal;
+  /**
+   * Largest stdout accepted; more is treated as an attack and the parser is killed.
+   * @default 33554432 (32 MiB: dumpe2fs of a badly fragmented 16 GiB filesystem is < 1 MiB)
+   */
+  maxOutputBytes?: number;
+}
+
+let plan: SandboxPlan | undefined;
+/** Looked up once: PATH does not change under a running worker. */
+function sandboxPlan(): SandboxPlan {
+  if (plan) return plan;
+  const setpriv = findExecutable("setpriv");
+  // Refuse rather than run a parser of guest data with the worker's privileges.
+  if (!setpriv) throw new Error("setpriv (util-linux) is not installed: refusing to parse guest data without dropping privileges");
+  const prlimit = findExecutable("prlimit");
+  const unshare = findExecutable("unshare");
+  plan = { isRoot: process.geteuid?.() === 0, setpriv, ...(prlimit ? { prlimit } : {}), ...(unshare ? { unshare } : {}) };
+  return plan;
+}
+
+const SAFE_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" };
+
+/**
+ * Runs a parser of untrusted guest data (dumpe2fs…) in the sandbox of {@link sandboxArgv}, with
+ * an empty environment (no E2FSPROGS_* or locale surprises), cwd `/`, no stdin, bounded output
+ * and the caller's deadline. Resolves with stdout.
+ * @throws {UntrustedRunError}
+ */
+export async function runUntrusted(command: readonly string[], opts: UntrustedRunOptions = {}): Promise<string> {
+  const [file, ...args] = sandboxArgv(command, sandboxPlan());
+  const result = await execa(file!, args, {
+    reject: false,
+    stdin: "ignore",
+    extendEnv: false,
+    env: SAFE_ENV,
+    cwd: "/",
+    killSignal: "SIGKILL",
+    maxBuffer: { stdout: opts.maxOutputBytes ?? 32 * 1024 * 1024, stderr: 64 * 1024 },
+    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+  });
+  const stderr = String(result.stderr ?? "").trim().slice(-500);
+  if (result.isCanceled || result.timedOut) throw new UntrustedRunError("TIMED_OUT", `${command[0]} was stopped at the deadline`);
+  if (result.isMaxBuffer) throw new UntrustedRunError("OUTPUT_TOO_LARGE", `${command[0]} printed more than allowed`);
+  if (result.exitCode !== 0) {
+    throw new UntrustedRunError("FAILED", `${command[0]} failed (${result.exitCode ?? result.signal ?? result.shortMessage}): ${stderr}`);
+  }
+  return String(result.stdout);
+}

@@ -1,0 +1,78 @@
+import { useEffect, type ReactNode } from "react";
+import { DisksPage } from "./disks/disks-page";
+import { humanise } from "./format";
+import { JobsPage } from "./jobs/jobs-page";
+import { JobTray, WatchedJobsProvider } from "./jobs/watched-jobs";
+import { Link, usePath } from "./router";
+import { SessionProvider, useSession } from "./session";
+import { SignIn } from "./sign-in";
+import { LiveStatusBadge } from "./ui/live-status";
+
+const PAGES: Record<string, { title: string; render: () => ReactNode }> = {
+  "/": { title: "Disks", render: () => <DisksPage /> },
+  "/jobs": { title: "Jobs", render: () => <JobsPage /> },
+};
+
+function NotFound() {
+  return (
+    <section className="page">
+      <h1>Page not found</h1>
+      <p>
+        There is nothing at this address. Go to the <Link to="/">disks</Link> or the <Link to="/jobs">jobs</Link>.
+      </p>
+    </section>
+  );
+}
+
+function Shell() {
+  const { api, me, signOut } = useSession();
+  const path = usePath();
+  const page = PAGES[path];
+  useEffect(() => {
+    document.title = `${page?.title ?? "Not found"} · Sparsify`;
+  }, [page]);
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <span className="brand">Sparsify</span>
+        <nav aria-label="Main" className="nav">
+          <Link to="/">Disks</Link>
+          <Link to="/jobs">Jobs</Link>
+        </nav>
+        <div className="topbar-end">
+          <LiveStatusBadge api={api} />
+          <span className="who">
+            <span className="visually-hidden">Signed in as </span>
+            {me.name}
+            <span className={`role role-${me.role.toLowerCase()}`} title="Your token's role">
+              {humanise(me.role)}
+            </span>
+          </span>
+          <button type="button" className="button button-on-dark" onClick={() => signOut("You signed out.")}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" className="main" tabIndex={-1}>
+        <JobTray />
+        {page ? page.render() : <NotFound />}
+      </main>
+      <footer className="footer small">
+        GraphQL API and GraphiQL at <a href="/graphql">/graphql</a>
+      </footer>
+    </div>
+  );
+}
+
+export function App() {
+  return (
+    <SessionProvider signedOut={(controls) => <SignIn {...controls} />} checking={<p className="checking">Checking your token…</p>}>
+      <WatchedJobsProvider>
+        <Shell />
+      </WatchedJobsProvider>
+    </SessionProvider>
+  );
+}

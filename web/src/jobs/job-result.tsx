@@ -1,0 +1,39 @@
+import type { Job } from "../api/types";
+import { humanise } from "../format";
+import { Bytes } from "../ui/bytes";
+
+/** How a finished job ended, in words: bytes reclaimed and the new size, why nothing came back, or the error. */
+export function JobResult({ job }: { job: Job }) {
+  if (job.state === "SUCCEEDED" && job.outcome === "RECLAIMED") {
+    return (
+      <p className="result result-ok">
+        Reclaimed <strong className="reclaimed"><Bytes value={job.reclaimedBytes} /></strong>. Actual size <Bytes value={job.actualSizeBefore} /> → <Bytes value={job.actualSizeAfter} />.
+      </p>
+    );
+  }
+  if (job.state === "SUCCEEDED") {
+    return (
+      <p className="result result-neutral">
+        {job.outcomeMessage ?? humanise(job.outcome ?? "finished")}
+        {job.actualSizeAfter !== null && (
+          <>
+            {" "}
+            Actual size now <Bytes value={job.actualSizeAfter} />.
+          </>
+        )}
+      </p>
+    );
+  }
+  if (job.state === "FAILED") {
+    return (
+      <p className="result result-failed">
+        Failed: {job.error?.message ?? "the job failed without a message"}
+        {job.error && <span className="code"> ({job.error.code})</span>}
+      </p>
+    );
+  }
+  if (job.state === "CANCELLED") {
+    return <p className="result result-neutral">{job.outcomeMessage ?? "Cancelled"}{job.outcomeMessage?.endsWith(".") ? "" : "."}</p>;
+  }
+  return null;
+}
