@@ -11,6 +11,7 @@
 import "reflect-metadata";
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { loadConfig } from "../src/config.js";
@@ -143,6 +144,22 @@ async function exercise(server: ServerProcess, kind: Kind, n: number, events: nu
   }
 }
 
+/**
+ * This machine is shared (other people's tests boot qemu): before a round, wait up to 2 min for a
+ * second in which the rest of the machine uses under a quarter of it. Each round reports its share.
+ */
+async function quietMachine(): Promise<void> {
+  const deadline = performance.now() + 120_000;
+  for (let told = false; ; told = true) {
+    const before = await cpuSnapshot();
+    await sleep(1_000);
+    const share = othersBetween(before, await cpuSnapshot()).others / os.availableParallelism();
+    if (share < 0.25) return;
+    if (performance.now() > deadline) return void console.log(`  (other work still uses ${(share * 100).toFixed(0)} % of the machine; going on)`);
+    if (!told) console.log(`  (waiting: other work uses ${(share * 100).toFixed(0)} % of the machine)`);
+  }
+}
+
 /** A fresh server process per round, so RSS before subscribing is not left over from a bigger round. */
 async function round(kind: Kind, n: number): Promise<Round> {
   const server = await startServer(kind);
@@ -167,7 +184,15 @@ try {
     for (const [i, n] of SIZES.entries()) {
       // Alternate which server goes first, so drift (the other core, Redis, PostgreSQL) hits both alike.
       for (const kind of (r + i) % 2 === 0 ? KINDS : [...KINDS].reverse()) {
-        const result = await round(kind, n);
+        await quietMachine();
+        let result = await round(kind, n);
+        if (result.othersShare > 0.25) {
+          // Someone's work started mid-round: run it once more and keep the cleaner of the two.
+          console.log(`  (round ${r + 1} N=${n} ${kind}: other work used ${(result.othersShare * 100).toFixed(0)} % of the machine; running it again)`);
+          await quietMachine();
+          const again = await round(kind, n);
+          if (again.othersShare < result.othersShare) result = again;
+        }
         rounds.push(result);
         const skews = result.skewsMs.filter(Number.isFinite);
         console.log(

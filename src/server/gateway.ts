@@ -50,7 +50,7 @@ export interface Gateway {
 
 const GRAPHQL_PATH = "/graphql";
 
-/** HTTP + WebSocket on one port: GraphQL, GraphiQL, /healthz, /readyz. */
+/** HTTP + WebSocket on one port: GraphQL, GraphiQL, /healthz, /readyz, and the web UI at /. */
 export async function startGateway(config: Config, db: DataSource, log: Logger): Promise<Gateway> {
   const redis: Redis = createRedis(config.REDIS_URL, "gateway");
   const subscriber: Redis = createRedis(config.REDIS_URL, "gateway-sub");

@@ -244,8 +244,13 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "c
     await proxy.up();
     await page.getByRole("status").filter({ hasText: /^Live$/ }).waitFor({ timeout: 30_000 });
 
+    let midway = false;
     while ((await sample()) !== "SUCCEEDED" && Date.now() < deadline + 30_000) {
       expect(await card.getAttribute("data-state")).not.toMatch(/FAILED|CANCELLED/);
+      if (!midway && seen.at(-1)! >= 50) {
+        midway = true;
+        await page.screenshot({ path: path.join(SHOTS, "job-running.png") });
+      }
       await sleep(100);
     }
     expect(await card.getAttribute("data-state")).toBe("SUCCEEDED");

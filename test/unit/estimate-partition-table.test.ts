@@ -1,3 +1,4 @@
+import { crc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { parseGptEntries, parseGptHeader } from "../../src/host/estimate/gpt.js";
 import { parseEbr, parseMbr } from "../../src/host/estimate/mbr.js";
@@ -35,24 +36,34 @@ describe("readDiskLayout agrees with sfdisk --json on disks sfdisk made", () => 
 
 describe("readDiskLayout on damaged or hostile tables", () => {
   const GiB = 1024 ** 3;
-  const edit = (name: string, lba: number, at: number, bytes: number[]) => {
-    const d = structuredClone(disk(name));
+  /** A copy of `d` with `bytes` written at byte `at` of sector `lba`. */
+  const edit = (d: SectorDump, lba: number, at: number, bytes: number[]): SectorDump => {
     const sector = Buffer.alloc(512);
     Buffer.from(d.sectors[lba] ?? "", "base64").copy(sector);
     Buffer.from(bytes).copy(sector, at);
-    d.sectors[lba] = sector.toString("base64");
-    return d;
+    return { size: d.size, sectors: { ...d.sectors, [lba]: sector.toString("base64") } };
   };
 
   it("GPT with a corrupt primary header: the backup at the last sector is used", async () => {
-    const d = edit("disk-gpt.json", 1, 100, [0xde, 0xad]); // inside the header: its CRC no longer matches
+    const d = edit(disk("disk-gpt.json"), 1, 24, [0x07]); // "current LBA" changed: the header CRC no longer matches
     expect((await readDiskLayout(sectorReader(d), d.size)).partitions).toEqual(fromSfdisk("disk-gpt.sfdisk.json").partitions);
   });
 
+  it("GPT whose (valid, CRC-correct) primary header points its entries beyond the disk: backup used", async () => {
+    const d = disk("disk-gpt.json");
+    const header = Buffer.alloc(512);
+    Buffer.from(d.sectors[1]!, "base64").copy(header);
+    header.writeBigUInt64LE(2n ** 40n, 72);
+    header.writeUInt32LE(0, 16);
+    header.writeUInt32LE(crc32(header.subarray(0, header.readUInt32LE(12))), 16);
+    const hostile = { size: d.size, sectors: { ...d.sectors, 1: header.toString("base64") } };
+    expect((await readDiskLayout(sectorReader(hostile), hostile.size)).partitions).toEqual(fromSfdisk("disk-gpt.sfdisk.json").partitions);
+  });
+
   it("GPT with corrupt entries in both copies: a GPT disk without partitions", async () => {
-    const lastEntriesLba = Math.floor(disk("disk-gpt.json").size / 512) - 33;
-    const d = edit(edit("disk-gpt.json", 2, 40, [0xff]).constructor === Object ? "disk-gpt.json" : "", 2, 40, [0xff]);
-    const both = { ...d, sectors: { ...d.sectors, ...edit("disk-gpt.json", lastEntriesLba, 40, [0xff]).sectors, 2: d.sectors[2]! } };
+    const original = disk("disk-gpt.json");
+    const backupEntriesLba = original.size / 512 - 1 - 32; // 128 entries × 128 bytes before the backup header
+    const both = edit(edit(original, 2, 56, [0x41]), backupEntriesLba, 56, [0x41]); // an "A" in the first entry's name
     expect(await readDiskLayout(sectorReader(both), both.size)).toEqual({ table: "gpt", partitions: [] });
   });
 

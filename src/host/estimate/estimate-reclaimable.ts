@@ -47,12 +47,18 @@ async function estimate(volumes: { path: string; format: "raw" | "qcow2" }[], si
   const allocations = Promise.all(owned.map((layer, i) => readLayerAllocation(layer, { leaf: i === 0, signal })));
   allocations.catch(() => undefined); // awaited below; do not let an early failure go unhandled
   const isRoot = process.geteuid?.() === 0;
-  const view = await openRawView(chain, { signal, ...(isRoot ? { parser: { uid: PARSER_UID, gid: PARSER_GID } } : {}) });
   let parts;
   try {
-    parts = await scanDisk(view, signal);
-  } finally {
-    await view.close();
+    const view = await openRawView(chain, { signal, ...(isRoot ? { parser: { uid: PARSER_UID, gid: PARSER_GID } } : {}) });
+    try {
+      parts = await scanDisk(view, signal);
+    } finally {
+      await view.close();
+    }
+  } catch (error) {
+    // Let the maps end (a few ms, or killed by the deadline) so no qemu-img outlives the call.
+    await Promise.allSettled([allocations]);
+    throw error;
   }
   const [leaf, ...backing] = await allocations;
   const signatures = parts.map((p) => p.signature);

@@ -59,12 +59,13 @@ function detectExt(head: Buffer): FsSignature | null {
   const inodes = head.readUInt32LE(SB);
   const blocks = head.readUInt32LE(SB + 4);
   const logBlockSize = head.readUInt32LE(SB + 24);
-  if (inodes === 0 || blocks === 0 || logBlockSize > 6) return null;
+  if (blocks === 0 || logBlockSize > 6) return null;
   const compat = head.readUInt32LE(SB + 0x5c);
   const incompat = head.readUInt32LE(SB + 0x60);
   const roCompat = head.readUInt32LE(SB + 0x64);
-  // An external journal has the ext magic but cannot be mounted: nothing to trim.
+  // An external journal has the ext magic (and no inodes) but cannot be mounted: nothing to trim.
   if (incompat & EXT_INCOMPAT_JOURNAL_DEV) return { kind: "unknown", type: "jbd", estimable: false };
+  if (inodes === 0) return null;
   const type =
     incompat & ~EXT3_INCOMPAT_SUPPORTED || roCompat & ~EXT3_RO_COMPAT_SUPPORTED
       ? "ext4"

@@ -31,7 +31,8 @@ async function readGpt(read: ReadAt, diskSize: number): Promise<Partition[]> {
   // Primary header first; the backup at the last sector if the primary is damaged, as Linux does.
   for (const lba of [1, lastLba]) {
     const header: GptHeader | null = parseGptHeader(await read(lba * SECTOR, SECTOR), lba);
-    if (!header) continue;
+    // The entry array must lie inside the disk: the LBA is a guest-chosen 64-bit number.
+    if (!header || header.entriesLba * SECTOR + gptEntriesBytes(header) > diskSize) continue;
     const entries = parseGptEntries(await read(header.entriesLba * SECTOR, gptEntriesBytes(header)), header);
     if (!entries) continue;
     return entries

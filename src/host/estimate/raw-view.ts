@@ -57,14 +57,20 @@ async function directView(path: string): Promise<RawView> {
   return { path, size, read: (o, l) => readAt(fd, o, l), close: () => fd.close().catch(() => undefined) };
 }
 
+/** The daemon and whether it has ended (also true when it could not be started at all). */
+interface Daemon {
+  process: ResultPromise;
+  ended: () => boolean;
+}
+
 /** Stops the daemon, then makes sure nothing stays mounted, then removes the private dir. */
-async function stopExport(daemon: ResultPromise, dir: string, mountpoint: string): Promise<void> {
-  if (daemon.exitCode === null) {
-    daemon.kill("SIGTERM");
-    const stopped = await Promise.race([daemon.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
+async function stopExport(daemon: Daemon, dir: string, mountpoint: string): Promise<void> {
+  if (!daemon.ended()) {
+    daemon.process.kill("SIGTERM");
+    const stopped = await Promise.race([daemon.process.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
     if (!stopped) {
-      daemon.kill("SIGKILL");
-      await daemon;
+      daemon.process.kill("SIGKILL");
+      await daemon.process;
     }
   }
   // A SIGKILLed daemon leaves a dead mount ("Transport endpoint is not connected") behind.
@@ -75,31 +81,41 @@ async function stopExport(daemon: ResultPromise, dir: string, mountpoint: string
   await rm(dir, { recursive: true, force: true }).catch(() => undefined);
 }
 
+function startDaemon(layers: readonly { path: string; format: ImageFormat }[], mountpoint: string, allowOther: boolean): Daemon {
+  const setpriv = findExecutable("setpriv");
+  const qsd = ["qemu-storage-daemon", ...fuseExportArgs(layers, mountpoint, allowOther)];
+  // Foreground (a daemonized one survives SIGTERM with its mount, notes §6); TERM if the worker dies.
+  const [file, ...args] = setpriv ? [setpriv, "--pdeathsig=TERM", "--", ...qsd] : qsd;
+  const child = execa(file!, args, { reject: false, stdin: "ignore", stdout: "ignore", stderr: "pipe", maxBuffer: 64 * 1024 });
+  let ended = false;
+  void child.then(() => (ended = true));
+  return { process: child, ended: () => ended };
+}
+
 async function fuseView(layers: readonly { path: string; format: ImageFormat }[], opts: RawViewOptions): Promise<RawView> {
   const dir = await mkdtemp(join(tmpdir(), "estimate-view-"));
   const mountpoint = join(dir, "disk.raw");
-  await writeFile(mountpoint, "");
-  if (opts.parser) {
-    // Only root and the parser's group may enter: the export itself is 0440 root:<parser gid>.
-    await chown(dir, 0, opts.parser.gid);
-    await chmod(dir, 0o710);
-  }
-  const setpriv = findExecutable("setpriv");
-  const qsd = ["qemu-storage-daemon", ...fuseExportArgs(layers, mountpoint, opts.parser !== undefined)];
-  // Foreground (a daemonized one survives SIGTERM with its mount, notes §6); TERM if the worker dies.
-  const [file, ...args] = setpriv ? [setpriv, "--pdeathsig=TERM", "--", ...qsd] : qsd;
-  const daemon = execa(file!, args, { reject: false, stdin: "ignore", stdout: "ignore", stderr: "pipe", maxBuffer: 64 * 1024 });
+  let daemon: Daemon | undefined;
   let fd: FileHandle | undefined;
   let closed: Promise<void> | undefined;
   const close = () =>
     (closed ??= (async () => {
       await fd?.close().catch(() => undefined);
-      await stopExport(daemon, dir, mountpoint);
+      if (daemon) await stopExport(daemon, dir, mountpoint);
+      else await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     })());
   try {
+    await writeFile(mountpoint, "");
+    if (opts.parser) {
+      // Only root and the parser's group may enter: the export itself becomes 0440 root:<parser gid>.
+      await chown(dir, 0, opts.parser.gid);
+      await chmod(dir, 0o710);
+    }
+    daemon = startDaemon(layers, mountpoint, opts.parser !== undefined);
     while (!(await isMounted(mountpoint))) {
-      if (daemon.exitCode !== null) {
-        const message = String((await daemon).stderr).trim() || `qemu-storage-daemon exited with ${daemon.exitCode}`;
+      if (daemon.ended()) {
+        const result = await daemon.process;
+        const message = String(result.stderr ?? "").trim() || `qemu-storage-daemon ended before the export was mounted: ${result.shortMessage ?? result.exitCode}`;
         throw new ImageProbeError(classifyQemuError(message), message, layers[0]!.path);
       }
       opts.signal.throwIfAborted();
@@ -122,7 +138,9 @@ async function fuseView(layers: readonly { path: string; format: ImageFormat }[]
 
 /**
  * Shows the disk (all its layers, leaf first) as one raw read-only file; see {@link viewPlan}.
- * The FUSE export lives in a private temp dir and is always unmounted by `close()`.
+ * The FUSE export lives in a private dir under `os.tmpdir()` (which the parser's uid must be able
+ * to traverse, as it can /tmp) and is always unmounted by `close()`, even after a SIGKILL of the
+ * daemon (`fusermount3 -u -z`).
  */
 export async function openRawView(layers: readonly { path: string; format: ImageFormat }[], opts: RawViewOptions): Promise<RawView> {
   const resolved = layers.map((l) => ({ path: resolve(l.path), format: l.format }));

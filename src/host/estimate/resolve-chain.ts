@@ -41,6 +41,8 @@ export async function resolveChain(volumes: readonly { path: string; format: Ima
     const realPath = await real(current.path);
     if (links.some((l) => l.realPath === realPath)) throw new EstimateUnavailableError("UNREADABLE", `backing chain of ${leaf.path} loops at ${realPath}`);
     const info: ImageInfo | undefined = current.format === "raw" ? undefined : await layerInfo(current.path, current.format, { shared: chain.length > 0, signal });
+    // qemu opens a corrupt qcow2 read-only only; virt-sparsify (read-write) would refuse it.
+    if (info?.corrupt) throw new EstimateUnavailableError("UNREADABLE", `${current.path} is marked corrupt by qemu`);
     chain.push({ ...current, ...(info?.clusterSize ? { clusterSize: info.clusterSize } : {}), ownedByDisk: chain.length < volumes.length });
     links.push({ realPath, format: current.format });
     const backing: string | undefined = info?.fullBackingFilename ?? info?.backingFilename;

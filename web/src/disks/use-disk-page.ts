@@ -27,8 +27,10 @@ export function useDiskPage(api: Api, query: DiskQuery) {
   const key = JSON.stringify(query);
   const [nav, setNav] = useState<{ key: string; cursors: (string | null)[] }>({ key, cursors: [null] });
   const cursors = nav.key === key ? nav.cursors : [null];
-  const after = cursors[cursors.length - 1];
-  const [data, setData] = useState<Connection<Disk> | null>(null);
+  const pageIndex = cursors.length - 1;
+  const after = cursors[pageIndex];
+  // The rows on screen and the page they are, which lags `pageIndex` while the next page loads.
+  const [shown, setShown] = useState<{ data: Connection<Disk>; pageIndex: number; key: string } | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(true);
   const [version, setVersion] = useState(0);
@@ -40,7 +42,7 @@ export function useDiskPage(api: Api, query: DiskQuery) {
     const vars = varsFor(after);
     const cacheKey = JSON.stringify(vars);
     const hit = cache.current.get(cacheKey);
-    if (hit) setData(hit.data);
+    if (hit) setShown({ data: hit.data, pageIndex, key });
     if (hit && Date.now() - hit.at < FRESH_MS) {
       setLoading(false);
       setError(null);
@@ -51,7 +53,7 @@ export function useDiskPage(api: Api, query: DiskQuery) {
     fetchDisks(api, vars, controller.signal)
       .then((disks) => {
         cache.current.set(cacheKey, { at: Date.now(), data: disks });
-        setData(disks);
+        setShown({ data: disks, pageIndex, key });
         setError(null);
         setLoading(false);
         const next = disks.pageInfo.hasNextPage ? varsFor(disks.pageInfo.endCursor) : null;
@@ -68,12 +70,14 @@ export function useDiskPage(api: Api, query: DiskQuery) {
         setLoading(false);
       });
     return () => controller.abort();
-  }, [api, after, varsFor, version]);
+  }, [api, after, pageIndex, key, varsFor, version]);
 
+  const data = shown?.data ?? null;
   const next = useCallback(() => {
+    // From the page on screen, so a double click does not skip the page still loading.
     const end = data?.pageInfo.endCursor;
-    if (data?.pageInfo.hasNextPage && end) setNav({ key, cursors: [...cursors, end] });
-  }, [data, key, cursors]);
+    if (data?.pageInfo.hasNextPage && end && shown?.pageIndex === pageIndex && shown.key === key) setNav({ key, cursors: [...cursors, end] });
+  }, [data, key, cursors, shown, pageIndex]);
   const previous = useCallback(() => {
     if (cursors.length > 1) setNav({ key, cursors: cursors.slice(0, -1) });
   }, [key, cursors]);
@@ -84,5 +88,5 @@ export function useDiskPage(api: Api, query: DiskQuery) {
     setVersion((v) => v + 1);
   }, []);
 
-  return { data, error, loading, pageIndex: cursors.length - 1, next, previous, first, refresh };
+  return { data, error, loading, pageIndex: shown?.pageIndex ?? 0, next, previous, first, refresh };
 }
