@@ -29,7 +29,7 @@ USER root
 # the initramfs it never uses.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive INITRD=No apt-get install -y --no-install-recommends \
-      libguestfs-tools qemu-utils linux-image-amd64 e2fsprogs fdisk util-linux \
+      libguestfs-tools qemu-utils linux-image-amd64 e2fsprogs fdisk util-linux xfsprogs fuse3 \
  && rm -rf /var/lib/apt/lists/*
 ENV LIBGUESTFS_BACKEND=direct LIBGUESTFS_CACHEDIR=/var/tmp
 # Runs as root: it must write VM images owned by the hypervisor user and use /dev/kvm.

@@ -12,13 +12,13 @@ import type { ImageFormat } from "../../src/host/image-format.js";
 import { processTree } from "../../src/host/process-tree.js";
 import { qemuImgInfo } from "../../src/host/qemu-img.js";
 import { runVirtSparsify } from "../../src/host/virt-sparsify-runner.js";
-import { makeGptExt4SwapImage, makeMbrExt4PlusImage } from "../support/estimate-images.js";
+import { makeGptImage, makeMbrExt4PlusImage, makeXfsImage } from "../support/estimate-images.js";
 import { holdImage, makeExt4Image, makeNoFilesystemImage, makeSnapshot, sha256File } from "../support/images.js";
 import { requireTools } from "../support/require-tool.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const MiB = 1024 * 1024;
-const tools = requireTools("virt-sparsify", "qemu-img", "qemu-io", "qemu-storage-daemon", "qemu-system-x86_64", "fusermount3", "mke2fs", "debugfs", "dumpe2fs", "sfdisk", "mkswap", "setpriv", "filefrag");
+const tools = requireTools("virt-sparsify", "qemu-img", "qemu-io", "qemu-storage-daemon", "qemu-system-x86_64", "fusermount3", "mke2fs", "debugfs", "dumpe2fs", "sfdisk", "mkswap", "setpriv", "filefrag", "mkfs.xfs", "xfs_db");
 
 type Volume = { path: string; format: ImageFormat };
 /** What one real run is compared with: a volume to sparsify and the estimate's number for it. */
@@ -99,7 +99,7 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
       makeExt4Image(p("empty.raw"), { format: "raw", deletedMiB: 0 }),
       makeExt4Image(p("mbr-900.qcow2"), { format: "qcow2", layout: "part", deletedMiB: 900 }),
       makeExt4Image(p("mbr-full.raw"), { format: "raw", layout: "part", keepMiB: 700, deletedMiB: 200 }),
-      makeGptExt4SwapImage(p("gpt-swap.qcow2"), { format: "qcow2", deletedMiB: 100, swapGarbageMiB: 150 }),
+      makeGptImage(p("gpt.qcow2"), { format: "qcow2", ext4DeletedMiB: 100, xfsGarbageMiB: 120, swapGarbageMiB: 150 }),
       makeExt4Image(p("base.qcow2"), { format: "qcow2", deletedMiB: 200 }),
     ]);
     // Garbage written and deleted in the leaf after the snapshot; deleted data in the base.
@@ -114,16 +114,18 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
       { name: "qcow2 MBR, 900 MiB deleted", volumes: [vol(mbrQcow.path, "qcow2")], checks: [leaf(vol(mbrQcow.path, "qcow2"))] },
       { name: "raw MBR, nearly full (700 MiB kept, 200 deleted)", volumes: [vol(mbrRaw.path, "raw")], checks: [leaf(vol(mbrRaw.path, "raw"))] },
       {
-        name: "qcow2 GPT, ext4 + swap with garbage",
+        name: "qcow2 GPT: ext4, XFS, swap with garbage",
         volumes: [vol(gpt.path, "qcow2")],
         checks: [leaf(vol(gpt.path, "qcow2"))],
         extra: (e) => {
           expect(e.parts.map((x) => [x.start, x.length, x.kind])).toEqual([
             [gpt.ext4.start, gpt.ext4.length, "ext"],
+            [gpt.xfs.start, gpt.xfs.length, "xfs"],
             [gpt.swap.start, gpt.swap.length, "swap"],
           ]);
-          expect(e.parts[1]!.reclaimableBytes).toBeGreaterThan(140 * MiB);
-          expect(e.method).toBe("ext4+swap: free blocks ∩ qemu-img map");
+          expect(e.parts[1]!.reclaimableBytes).toBeGreaterThan(115 * MiB);
+          expect(e.parts[2]!.reclaimableBytes).toBeGreaterThan(140 * MiB);
+          expect(e.method).toBe("ext4+xfs+swap: free blocks ∩ qemu-img map");
         },
       },
       {
@@ -177,7 +179,7 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
     "raw whole disk, nearly empty",
     "qcow2 MBR, 900 MiB deleted",
     "raw MBR, nearly full (700 MiB kept, 200 deleted)",
-    "qcow2 GPT, ext4 + swap with garbage",
+    "qcow2 GPT: ext4, XFS, swap with garbage",
     "snapshot chain: 100 MiB garbage in the leaf, 200 MiB deleted in the base",
   ])("%s: images untouched, estimate within max(5 %%, 8 MiB) of the real reclaim", async (name) => {
     const c = cases.find((x) => x.name === name)!;
@@ -189,6 +191,15 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
     }
     expect(o.estimate.afterMergeBytes === null).toBe(c.volumes.length === 1);
     c.extra?.(o.estimate);
+    expect(await leftovers()).toEqual(nothingLeft);
+  });
+
+  it("whole-disk XFS (no partition table, no window): the garbage in its free extents", async () => {
+    // virt-sparsify trims XFS (checked on the GPT image above, which reads it through a window).
+    const path = await makeXfsImage(join(dir.path, "whole.xfs.qcow2"), { format: "qcow2", sizeMiB: 512, garbageMiB: 100 });
+    const e = await estimateReclaimable({ volumes: [{ path, format: "qcow2" }] });
+    expect(e.method).toBe("xfs: free blocks ∩ qemu-img map");
+    expect(Math.abs(e.reclaimableBytes - 100 * MiB)).toBeLessThanOrEqual(MiB);
     expect(await leftovers()).toEqual(nothingLeft);
   });
 
@@ -235,6 +246,19 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
       expect(e.method).toBe("ext4: free blocks ∩ qemu-img map (skipped: crypto_LUKS)");
     });
 
+    it("an ext4 dumpe2fs cannot read beside a good one: the good one is estimated, the other counts 0", async () => {
+      const { path, p2 } = await makeMbrExt4PlusImage(join(dir.path, "ext4-broken.qcow2"), { format: "qcow2", second: "broken-ext4", deletedMiB: 40 });
+      const e = await estimateReclaimable({ volumes: [{ path, format: "qcow2" }] });
+      expect(e.parts[1]).toEqual({ start: p2, length: 127 * MiB, kind: "ext", reclaimableBytes: 0 });
+      expect(e.reclaimableBytes).toBeGreaterThan(35 * MiB);
+      expect(e.method).toBe("ext4: free blocks ∩ qemu-img map (skipped: ext4 (unreadable))");
+    });
+
+    it("only an ext4 dumpe2fs cannot read → UNREADABLE (not UNSUPPORTED_FILESYSTEM)", async () => {
+      const { path } = await makeMbrExt4PlusImage(join(dir.path, "only-broken.qcow2"), { format: "qcow2", second: "broken-ext4", ext4: false });
+      expect(await reason([{ path, format: "qcow2" }])).toBe("UNREADABLE");
+    });
+
     it("a volume list that is not the image's backing chain → UNREADABLE", async () => {
       const other = await makeExt4Image(join(dir.path, "other.qcow2"), { format: "qcow2", deletedMiB: 0 });
       const top = await makeSnapshot(other.path, join(dir.path, "other-top.qcow2"));
@@ -258,9 +282,10 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
   });
 
   it("deadline: every tiny timeout either finishes or is TIMED_OUT, and leaves no mount, dir or process", async () => {
-    const image = await makeGptExt4SwapImage(join(dir.path, "deadline.qcow2"), { format: "qcow2", deletedMiB: 10, swapGarbageMiB: 10 });
+    const image = await makeGptImage(join(dir.path, "deadline.qcow2"), { format: "qcow2", ext4DeletedMiB: 10, xfsGarbageMiB: 10, swapGarbageMiB: 10 });
     const outcomes: string[] = [];
-    for (const timeoutMs of [1, 2, 4, 6, 8, 10, 12, 15, 18, 22, 26, 30, 35, 40, 50, 60, 80]) {
+    // Spread over every phase (chain, export start, dumpe2fs, the XFS window and xfs_db, swap), then one that must finish.
+    for (const timeoutMs of [1, 2, 4, 7, 10, 14, 18, 24, 30, 40, 55, 70, 90, 120, 160, 220, 10_000]) {
       try {
         await estimateReclaimable({ volumes: [{ path: image.path, format: "qcow2" }], timeoutMs });
         outcomes.push(`${timeoutMs}:ok`);
@@ -273,5 +298,6 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
     }
     console.log(`[deadline] ${outcomes.join(" ")}`);
     expect(outcomes.filter((o) => o.endsWith("TIMED_OUT")).length).toBeGreaterThan(3);
+    expect(outcomes.at(-1)).toBe("10000:ok");
   });
 });

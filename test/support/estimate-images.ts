@@ -1,13 +1,14 @@
 /**
- * Disk layouts the estimator tests need beyond images.ts: GPT with ext4 + swap full of garbage,
+ * Disk layouts the estimator tests need beyond images.ts: GPT with ext4, XFS and swap full of garbage,
  * MBR with ext4 + a partition nobody can read, and disks that only *look* encrypted or LVM.
- * Host tools only (sfdisk, mke2fs, debugfs, mkswap, qemu-img), ~1–2 s each.
+ * Host tools only (sfdisk, mke2fs, debugfs, mkfs.xfs, xfs_db, mkswap, qemu-img), ~1–2 s each.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, open, rm, truncate, writeFile, mkdir, rename } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { execa } from "execa";
 import { parseFreeBlocks } from "../../src/host/estimate/ext-free-ranges.js";
+import { parseXfsFreeExtents, XFS_DB_COMMANDS, xfsFreeByteRanges } from "../../src/host/estimate/xfs-free-ranges.js";
 import type { ImageFormat } from "../../src/host/image-format.js";
 
 const MiB = 1024 * 1024;
@@ -29,42 +30,85 @@ async function finish(raw: string, out: string, format: ImageFormat): Promise<vo
   else await execa("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, out]);
 }
 
-/** Partition layout of {@link makeGptExt4SwapImage}, in bytes. */
-export interface GptExt4Swap {
-  path: string;
-  ext4: { start: number; length: number };
-  swap: { start: number; length: number };
+/** A partition as a byte range. */
+export interface Part {
+  start: number;
+  length: number;
 }
 
 /**
- * 1 GiB GPT disk (`sfdisk label: gpt`): p1 ext4 (800 MiB, `deletedMiB` deleted), p2 Linux swap
- * (the rest, ~222 MiB) whose header comes from a real `mkswap` on a separate file and whose
- * pages hold `swapGarbageMiB` of non-zero bytes, as a guest that swapped would leave them.
+ * Writes `mib` MiB of garbage into the largest free extents of the XFS filesystem in `file`
+ * (found by xfs_db), MiB-aligned and 1 MiB clear of their ends: data a guest wrote and deleted.
  */
-export async function makeGptExt4SwapImage(path: string, opts: { format: ImageFormat; deletedMiB?: number; swapGarbageMiB?: number }): Promise<GptExt4Swap> {
-  const { format, deletedMiB = 100, swapGarbageMiB = 150 } = opts;
+async function fillXfsFreeSpace(file: string, mib: number): Promise<void> {
+  const { stdout } = await execa("xfs_db", ["-r", "-f", ...XFS_DB_COMMANDS, file]);
+  const free = parseXfsFreeExtents(stdout);
+  const runs = xfsFreeByteRanges(free, 0, Number.MAX_SAFE_INTEGER).sort((a, b) => b.end - b.start - (a.end - a.start));
+  let left = mib;
+  for (const r of runs) {
+    const start = Math.ceil((r.start + MiB) / MiB) * MiB;
+    const n = Math.min(left, Math.floor((r.end - MiB - start) / MiB));
+    if (n <= 0) continue;
+    await writeGarbageAt(file, start, n);
+    left -= n;
+    if (left === 0) return;
+  }
+  throw new Error(`no room for ${mib} MiB of garbage in ${file}`);
+}
+
+/** Copies `src` into `disk` at `offset`, leaving all-zero MiBs as holes. */
+const copyInto = (src: string, disk: string, offset: number) =>
+  execa("dd", [`if=${src}`, `of=${disk}`, "bs=1M", `seek=${offset / MiB}`, "conv=notrunc,sparse", "status=none"]);
+
+/** Partition layout of {@link makeGptImage}. */
+export interface GptImage {
+  path: string;
+  ext4: Part;
+  xfs: Part;
+  swap: Part;
+}
+
+/**
+ * 1.25 GiB GPT disk (`sfdisk label: gpt`): p1 ext4 600 MiB with `ext4DeletedMiB` deleted, p2 XFS
+ * 400 MiB (mkfs.xfs) with `xfsGarbageMiB` in free extents, p3 Linux swap (the rest, ~278 MiB)
+ * whose header comes from a real `mkswap` and whose pages hold `swapGarbageMiB` of non-zero
+ * bytes, as a guest that swapped would leave them.
+ */
+export async function makeGptImage(
+  path: string,
+  opts: { format: ImageFormat; ext4DeletedMiB?: number; xfsGarbageMiB?: number; swapGarbageMiB?: number },
+): Promise<GptImage> {
+  const { format, ext4DeletedMiB = 100, xfsGarbageMiB = 100, swapGarbageMiB = 150 } = opts;
   const out = resolve(path);
   const work = await mkdtemp(join(dirname(out), ".mkgpt-"));
   try {
     const root = join(work, "root");
     await mkdir(root);
     await writeFile(join(root, "keep.bin"), randomBytes(MiB));
-    if (deletedMiB > 0) {
+    if (ext4DeletedMiB > 0) {
       await writeFile(join(root, "big.bin"), "");
-      await writeGarbageAt(join(root, "big.bin"), 0, deletedMiB);
+      await writeGarbageAt(join(root, "big.bin"), 0, ext4DeletedMiB);
     }
     const raw = join(work, "disk.raw");
     await writeFile(raw, "");
-    await truncate(raw, 1024 * MiB);
+    await truncate(raw, 1280 * MiB);
+    const linux = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
     await execa("sfdisk", ["-q", raw], {
-      input: "label: gpt\nstart=2048, size=800MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\nsize=+, type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F\n",
+      input: `label: gpt\nstart=2048, size=600MiB, type=${linux}\nsize=400MiB, type=${linux}\nsize=+, type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F\n`,
     });
     const { stdout } = await execa("sfdisk", ["--json", raw]);
-    const [p1, p2] = (JSON.parse(stdout) as { partitiontable: { partitions: { start: number; size: number }[] } }).partitiontable.partitions;
-    const ext4 = { start: p1!.start * 512, length: p1!.size * 512 };
-    const swap = { start: p2!.start * 512, length: p2!.size * 512 };
+    const [ext4, xfs, swap] = (JSON.parse(stdout) as { partitiontable: { partitions: { start: number; size: number }[] } }).partitiontable.partitions.map(
+      (p) => ({ start: p.start * 512, length: p.size * 512 }),
+    ) as [Part, Part, Part];
     await execa("mke2fs", ["-q", "-F", "-t", "ext4", "-b", "4096", "-E", `offset=${ext4.start}`, "-d", root, raw, `${ext4.length / MiB}M`]);
-    if (deletedMiB > 0) await execa("debugfs", ["-w", "-R", "rm /big.bin", `${raw}?offset=${ext4.start}`], { stderr: "ignore" });
+    if (ext4DeletedMiB > 0) await execa("debugfs", ["-w", "-R", "rm /big.bin", `${raw}?offset=${ext4.start}`], { stderr: "ignore" });
+    // mkfs.xfs has no offset option: make it in a file of the partition's size, then copy it in.
+    const xfsFile = join(work, "xfs.img");
+    await writeFile(xfsFile, "");
+    await truncate(xfsFile, xfs.length);
+    await execa("mkfs.xfs", ["-q", "-f", xfsFile]);
+    if (xfsGarbageMiB > 0) await fillXfsFreeSpace(xfsFile, xfsGarbageMiB);
+    await copyInto(xfsFile, raw, xfs.start);
     // mkswap on a file of the partition's size, then its header page into the partition.
     const swapFile = join(work, "swap.img");
     await writeFile(swapFile, "");
@@ -77,7 +121,25 @@ export async function makeGptExt4SwapImage(path: string, opts: { format: ImageFo
     await dst.write(header, 0, 4096, swap.start).finally(() => dst.close());
     if (swapGarbageMiB > 0) await writeGarbageAt(raw, swap.start + MiB, swapGarbageMiB);
     await finish(raw, out, format);
-    return { path: out, ext4, swap };
+    return { path: out, ext4, xfs, swap };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** A whole-disk XFS (no partition table) of `sizeMiB` with `garbageMiB` in its free extents. */
+export async function makeXfsImage(path: string, opts: { format: ImageFormat; sizeMiB?: number; garbageMiB?: number }): Promise<string> {
+  const { format, sizeMiB = 512, garbageMiB = 100 } = opts;
+  const out = resolve(path);
+  const work = await mkdtemp(join(dirname(out), ".mkxfs-"));
+  try {
+    const raw = join(work, "disk.raw");
+    await writeFile(raw, "");
+    await truncate(raw, sizeMiB * MiB);
+    await execa("mkfs.xfs", ["-q", "-f", raw]);
+    if (garbageMiB > 0) await fillXfsFreeSpace(raw, garbageMiB);
+    await finish(raw, out, format);
+    return out;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -85,9 +147,13 @@ export async function makeGptExt4SwapImage(path: string, opts: { format: ImageFo
 
 /**
  * 256 MiB MBR disk: p1 ext4 (128 MiB, `deletedMiB` deleted) and p2 filled with random bytes,
- * or with a fake signature (`LUKS`, `LVM2`) at its start.
+ * with a fake signature (`LUKS`, `LVM2`) at its start, or with a real ext4 superblock over the
+ * random bytes (`broken-ext4`: recognised as ext4, but dumpe2fs fails on its group descriptors).
  */
-export async function makeMbrExt4PlusImage(path: string, opts: { format: ImageFormat; second: "random" | "luks" | "lvm"; deletedMiB?: number; ext4?: boolean }): Promise<{ path: string; p1: number; p2: number }> {
+export async function makeMbrExt4PlusImage(
+  path: string,
+  opts: { format: ImageFormat; second: "random" | "luks" | "lvm" | "broken-ext4"; deletedMiB?: number; ext4?: boolean },
+): Promise<{ path: string; p1: number; p2: number }> {
   const { format, second, deletedMiB = 40, ext4 = true } = opts;
   const out = resolve(path);
   const work = await mkdtemp(join(dirname(out), ".mkmbr-"));
@@ -112,6 +178,16 @@ export async function makeMbrExt4PlusImage(path: string, opts: { format: ImageFo
     await writeGarbageAt(raw, p2, 8);
     const fd = await open(raw, "r+");
     try {
+      if (second === "broken-ext4") {
+        const sb = join(work, "sb.img");
+        await writeFile(sb, "");
+        await truncate(sb, 64 * MiB);
+        await execa("mke2fs", ["-q", "-F", "-t", "ext4", "-b", "4096", sb]);
+        const head = Buffer.alloc(4096);
+        const src = await open(sb, "r");
+        await src.read(head, 0, 4096, 0).finally(() => src.close());
+        await fd.write(head, 0, 4096, p2);
+      }
       if (second === "luks") await fd.write(Buffer.from("LUKS\xba\xbe\x00\x02", "latin1"), 0, 8, p2);
       if (second === "lvm") {
         const label = Buffer.alloc(512);

@@ -13,6 +13,7 @@ describe("detectFilesystem on heads made by the real tools (fs-heads.json)", () 
     // mke2fs -O journal_dev: ext magic, but nothing a guest mounts or trims.
     ["jbd", { kind: "unknown", type: "jbd", estimable: false }],
     ["swap", { kind: "swap", type: "swap", estimable: true }],
+    ["xfs", { kind: "xfs", type: "xfs", estimable: true }],
     ["luks", { kind: "luks", type: "crypto_LUKS", estimable: false }],
     ["lvm", { kind: "lvm", type: "LVM2_member", estimable: false }],
     ["btrfs", { kind: "unknown", type: "btrfs", estimable: false }],
@@ -35,7 +36,7 @@ describe("detectFilesystem on hand-made heads", () => {
   it.each<[string, Buffer, Partial<FsSignature>]>([
     ["all zeros", blank(), { kind: "unknown", type: null }],
     ["empty buffer (zero-length partition)", Buffer.alloc(0), { kind: "unknown", type: null }],
-    ["XFS superblock magic", withAt(0, "XFSB"), { kind: "xfs", type: "xfs", estimable: false }],
+    ["XFS superblock magic", withAt(0, "XFSB"), { kind: "xfs", type: "xfs", estimable: true }],
     ["old v0 swap: virt-sparsify leaves it", withAt(4086, "SWAP-SPACE"), { kind: "swap", estimable: false }],
     ["hibernation image in swap: left alone", withAt(4086, "S1SUSPEND"), { kind: "swap", type: "swsuspend", estimable: false }],
     ["LVM label in sector 1", withAt(512 + 24, "LVM2 001", withAt(512, "LABELONE")), { kind: "lvm" }],

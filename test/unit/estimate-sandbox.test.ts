@@ -72,6 +72,12 @@ describe("fuseExportArgs", () => {
     expect(nodes.at(-1)).toMatchObject({ writable: false, "allow-other": "off" });
   });
 
+  it("window: a raw node with offset and size over the disk, exported instead of the disk", () => {
+    const nodes = json(fuseExportArgs([{ path: "/d/a.qcow2", format: "qcow2" }], "/m", true, { offset: 1048576, size: 419430400 }));
+    expect(nodes.at(-2)).toEqual({ driver: "raw", "node-name": "window", file: "layer0", offset: 1048576, size: 419430400, "read-only": true });
+    expect(nodes.at(-1)).toMatchObject({ type: "fuse", "node-name": "window", writable: false });
+  });
+
   it("refuses a raw layer above another one", () => {
     expect(() => fuseExportArgs([{ path: "/a.raw", format: "raw" }, { path: "/b.raw", format: "raw" }], "/m", false)).toThrow(/backing/);
   });

@@ -20,7 +20,7 @@ describe("unavailableReason", () => {
     ["no partitions at all", [], "NO_FILESYSTEM"],
     ["random bytes", [nothing], "NO_FILESYSTEM"],
     ["btrfs", [btrfs, nothing], "UNSUPPORTED_FILESYSTEM"],
-    ["xfs", [xfs], "UNSUPPORTED_FILESYSTEM"],
+    ["xfs on a host without xfs_db", [xfs], "UNSUPPORTED_FILESYSTEM"],
     ["LVM", [lvm, nothing], "LVM"],
     ["LUKS", [luks], "ENCRYPTED"],
     ["LVM and LUKS: LVM, which virt-sparsify may still shrink", [luks, lvm], "LVM"],

@@ -49,9 +49,10 @@ async function estimate(volumes: { path: string; format: "raw" | "qcow2" }[], si
   const isRoot = process.geteuid?.() === 0;
   let parts;
   try {
-    const view = await openRawView(chain, { signal, ...(isRoot ? { parser: { uid: PARSER_UID, gid: PARSER_GID } } : {}) });
+    const viewOptions = { signal, ...(isRoot ? { parser: { uid: PARSER_UID, gid: PARSER_GID } } : {}) };
+    const view = await openRawView(chain, viewOptions);
     try {
-      parts = await scanDisk(view, signal);
+      parts = await scanDisk(view, { signal, openWindow: (window) => openRawView(chain, { ...viewOptions, window }) });
     } finally {
       await view.close();
     }
@@ -64,7 +65,10 @@ async function estimate(volumes: { path: string; format: "raw" | "qcow2" }[], si
   const signatures = parts.map((p) => p.signature);
   const reason = unavailableReason(signatures);
   if (reason) {
+    const problems = parts.flatMap((p) => (p.problem ? [p.problem] : []));
     const found = signatures.map((s) => s.type ?? "nothing").join(", ") || "no partitions";
+    // A filesystem we should have read but could not: say so rather than "unsupported".
+    if (problems.length) throw new EstimateUnavailableError("UNREADABLE", `${volumes[0]!.path}: ${problems.join("; ")}`);
     throw new EstimateUnavailableError(reason, `nothing virt-sparsify could free can be estimated on ${volumes[0]!.path} (${found})`);
   }
   // Partitions may overlap on a hostile disk: totals come from the union, never from a sum of parts.
@@ -80,10 +84,12 @@ async function estimate(volumes: { path: string; format: "raw" | "qcow2" }[], si
 
 /**
  * Estimates, read-only and without the appliance, what `virt-sparsify --in-place` would give back
- * on a disk: the leaf's host-allocated bytes in blocks the guest filesystems mark free (ext2/3/4)
- * plus SWAPSPACE2 partitions, and what the disk's own backing layers hold in those blocks
- * (`afterMergeBytes`). Images are opened read-only (the FUSE view, `qemu-img … -U`); guest
- * metadata is parsed by a sandboxed dumpe2fs or by pure code; everything runs under `timeoutMs`.
+ * on a disk: the leaf's host-allocated bytes in blocks the guest filesystems mark free (ext2/3/4;
+ * XFS where xfs_db is installed) plus SWAPSPACE2 partitions after their header, and what the
+ * disk's own backing layers hold in those blocks (`afterMergeBytes`). Images are only read (a
+ * read-only FUSE view, `qemu-img`; a raw leaf's write-lock probe opens it read-write for a few ms
+ * and writes nothing, so sha256 and mtime stay); guest metadata is parsed by a sandboxed
+ * dumpe2fs/xfs_db or by pure code; everything runs under `timeoutMs`.
  *
  * @param input.volumes leaf first, then the backing layers that belong to this disk; layers
  *   beyond them (a shared template) are read for the guest view but never counted.

@@ -89,7 +89,7 @@ export function detectFilesystem(head: Buffer): FsSignature {
   if (isLvm(head)) return { kind: "lvm", type: "LVM2_member", estimable: false };
   const ext = detectExt(head);
   if (ext) return ext;
-  if (at(head, 0, "XFSB")) return { kind: "xfs", type: "xfs", estimable: false };
+  if (at(head, 0, "XFSB")) return { kind: "xfs", type: "xfs", estimable: true };
   for (const [offset, magic, type] of OTHER_FILESYSTEMS) {
     if (at(head, offset, magic)) return { kind: "unknown", type, estimable: false };
   }

@@ -8,7 +8,7 @@ import type { ImageFormat } from "../image-format.js";
 import { ImageProbeError } from "../image-probe-error.js";
 import { parseMounts } from "../nfs-mounts.js";
 import { classifyQemuError } from "../qemu-error-classifier.js";
-import { fuseExportArgs } from "./fuse-export-args.js";
+import { fuseExportArgs, type ExportWindow } from "./fuse-export-args.js";
 import { viewPlan } from "./view-plan.js";
 
 /** The guest disk as one raw, read-only file. */
@@ -29,6 +29,8 @@ export interface RawViewOptions {
   signal: AbortSignal;
   /** The parser runs as this identity: only it (and root) may read the export. */
   parser?: { uid: number; gid: number };
+  /** Export only this byte range of the disk (always through FUSE). */
+  window?: ExportWindow;
 }
 
 /** Grace for the daemon to unmount on SIGTERM before SIGKILL and a lazy fusermount. */
@@ -81,9 +83,9 @@ async function stopExport(daemon: Daemon, dir: string, mountpoint: string): Prom
   await rm(dir, { recursive: true, force: true }).catch(() => undefined);
 }
 
-function startDaemon(layers: readonly { path: string; format: ImageFormat }[], mountpoint: string, allowOther: boolean): Daemon {
+function startDaemon(layers: readonly { path: string; format: ImageFormat }[], mountpoint: string, opts: RawViewOptions): Daemon {
   const setpriv = findExecutable("setpriv");
-  const qsd = ["qemu-storage-daemon", ...fuseExportArgs(layers, mountpoint, allowOther)];
+  const qsd = ["qemu-storage-daemon", ...fuseExportArgs(layers, mountpoint, opts.parser !== undefined, opts.window)];
   // Foreground (a daemonized one survives SIGTERM with its mount, notes §6); TERM if the worker dies.
   const [file, ...args] = setpriv ? [setpriv, "--pdeathsig=TERM", "--", ...qsd] : qsd;
   const child = execa(file!, args, { reject: false, stdin: "ignore", stdout: "ignore", stderr: "pipe", maxBuffer: 64 * 1024 });
@@ -111,7 +113,7 @@ async function fuseView(layers: readonly { path: string; format: ImageFormat }[]
       await chown(dir, 0, opts.parser.gid);
       await chmod(dir, 0o710);
     }
-    daemon = startDaemon(layers, mountpoint, opts.parser !== undefined);
+    daemon = startDaemon(layers, mountpoint, opts);
     while (!(await isMounted(mountpoint))) {
       if (daemon.ended()) {
         const result = await daemon.process;
@@ -145,5 +147,6 @@ async function fuseView(layers: readonly { path: string; format: ImageFormat }[]
 export async function openRawView(layers: readonly { path: string; format: ImageFormat }[], opts: RawViewOptions): Promise<RawView> {
   const resolved = layers.map((l) => ({ path: resolve(l.path), format: l.format }));
   opts.signal.throwIfAborted();
-  return viewPlan(resolved, opts.parser !== undefined) === "direct" ? directView(resolved[0]!.path) : fuseView(resolved, opts);
+  const direct = !opts.window && viewPlan(resolved, opts.parser !== undefined) === "direct";
+  return direct ? directView(resolved[0]!.path) : fuseView(resolved, opts);
 }
