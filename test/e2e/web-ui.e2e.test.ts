@@ -289,6 +289,54 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "c
     expect(problems).toEqual([]);
   }, 180_000);
 
+  it("lists the storage domains with their reclaimable total, policy and schedule, and filters the disks that need sparsifying", async () => {
+    const vmstore = (await gql(`{ storageDomains { id name reclaimableTotal } }`)).storageDomains.find((d: any) => d.name === "vmstore");
+    await gql(
+      `mutation($d: ID!) { setSparsifySchedule(storageDomainId: $d, schedule: { cron: "0 2 * * 6", timezone: "Europe/Paris", windowStart: "22:00", windowEnd: "04:00", maxConcurrent: 2 }) { id } }`,
+      { d: vmstore.id },
+    );
+    const { context, page } = await newPage();
+    try {
+      await signIn(page, viewer);
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Storage domains" }).click();
+      expect(new URL(page.url()).pathname).toBe("/domains");
+      await page.getByRole("heading", { name: "Storage domains" }).waitFor();
+      const domainRow = page.locator('tr[data-domain="vmstore"]');
+      await domainRow.waitFor();
+      expect(await page.locator("table.domains thead th").allTextContents()).toEqual(["Domain", "Status", "Reclaimable", "Needs sparsify when", "Schedule"]);
+      expect(await domainRow.locator(".badge").textContent()).toBe("Active");
+      const total = domainRow.locator(`td.num data[value="${vmstore.reclaimableTotal}"]`);
+      expect(await total.getAttribute("title")).toBe(exact(vmstore.reclaimableTotal));
+      expect(await domainRow.locator(".col-policy").textContent()).toMatch(/^default At least .+ and .+% of the disk's actual size$/);
+      expect(await domainRow.locator(".col-schedule").textContent()).toBe("cron 0 2 * * 6 (Europe/Paris), window 22:00–04:00, up to 2 at once; not run yet");
+      expect(await domainRow.locator(".col-schedule code").textContent()).toBe("0 2 * * 6");
+      expect(await page.getByText(/administrators set the policy and schedule through GraphQL/).count()).toBe(1);
+      await page.screenshot({ path: path.join(SHOTS, "domains.png") });
+    } finally {
+      await gql(`mutation($d: ID!) { removeSparsifySchedule(storageDomainId: $d) }`, { d: vmstore.id });
+    }
+    await page.reload();
+    await page.locator('tr[data-domain="vmstore"] .col-schedule').filter({ hasText: /^No schedule$/ }).waitFor();
+
+    // A low threshold so some (estimated) disks need sparsifying; the default comes back afterwards.
+    const policy = (p: string) => gql(`mutation($d: ID!) { setReclaimPolicy(storageDomainId: $d, policy: ${p}) { id } }`, { d: vmstore.id });
+    await policy("{ minReclaimableBytes: 1048576, minReclaimableRatio: 0.01 }");
+    try {
+      const needing = (await gql(`{ disks(first: 200, filter: { needsSparsify: true }) { edges { node { alias } } } }`)).disks.edges.map((e: any) => e.node.alias).sort();
+      expect(needing.length).toBeGreaterThan(0);
+      await page.getByRole("link", { name: "Disks", exact: true }).click();
+      await row(page, "web").waitFor();
+      await page.getByLabel("Needs sparsify").check();
+      await expect.poll(() => new URL(page.url()).searchParams.get("needs")).toBe("1");
+      await expect.poll(() => page.locator("tbody tr[data-alias]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-alias")).sort())).toEqual(needing);
+      expect(await page.locator("tbody tr[data-alias] .worth").count()).toBe(needing.length);
+    } finally {
+      await policy("{ minReclaimableBytes: null, minReclaimableRatio: null }");
+    }
+    await context.close();
+    expect(problems).toEqual([]);
+  });
+
   it("pages through 5,000 disks: keyset pages forward and back, sort, page size and filters kept in the URL", async () => {
     const bulkDir = path.join(stack.root, "bulk");
     await fs.mkdir(bulkDir);

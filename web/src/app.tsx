@@ -1,5 +1,6 @@
 import { useEffect, type ReactNode } from "react";
 import { DisksPage } from "./disks/disks-page";
+import { DomainsPage } from "./domains/domains-page";
 import { humanise } from "./format";
 import { JobsPage } from "./jobs/jobs-page";
 import { JobTray, WatchedJobsProvider } from "./jobs/watched-jobs";
@@ -11,6 +12,7 @@ import { LiveStatusBadge } from "./ui/live-status";
 const PAGES: Record<string, { title: string; render: () => ReactNode }> = {
   "/": { title: "Disks", render: () => <DisksPage /> },
   "/jobs": { title: "Jobs", render: () => <JobsPage /> },
+  "/domains": { title: "Storage domains", render: () => <DomainsPage /> },
 };
 
 function NotFound() {
@@ -18,7 +20,7 @@ function NotFound() {
     <section className="page">
       <h1>Page not found</h1>
       <p>
-        There is nothing at this address. Go to the <Link to="/">disks</Link> or the <Link to="/jobs">jobs</Link>.
+        There is nothing at this address. Go to the <Link to="/">disks</Link>, the <Link to="/jobs">jobs</Link> or the <Link to="/domains">storage domains</Link>.
       </p>
     </section>
   );
@@ -41,6 +43,7 @@ function Shell() {
         <nav aria-label="Main" className="nav">
           <Link to="/">Disks</Link>
           <Link to="/jobs">Jobs</Link>
+          <Link to="/domains">Storage domains</Link>
         </nav>
         <div className="topbar-end">
           <LiveStatusBadge api={api} />

@@ -1,7 +1,7 @@
 import { useCallback, useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from "react";
 
 /**
- * Two pages do not need a router library: the History API, a change event, and links that
+ * A few pages do not need a router library: the History API, a change event, and links that
  * keep the browser's own behaviour for modifier clicks (new tab, new window).
  */
 const CHANGE = "app:navigate";

@@ -13,6 +13,15 @@ export const ME = `query Me { me { name role expiresAt } }`;
 
 export const STORAGE_DOMAINS = `query StorageDomains { storageDomains { id name status } }`;
 
+/** The storage domains page: status, reclaim estimate, policy and periodic sparsify schedule. */
+export const STORAGE_DOMAIN_DETAILS = `query StorageDomainDetails {
+  storageDomains {
+    id name path status statusReason scanState lastScannedAt reclaimableTotal
+    reclaimPolicy { minReclaimableBytes minReclaimableRatio inherited }
+    schedule { cron timezone windowStart windowEnd maxConcurrent enabled lastRunAt lastRunSummary }
+  }
+}`;
+
 /** Newer than the rest of the schema: the UI asks for them and drops them if the gateway does not know them. */
 export const ESTIMATE_FIELDS = ["reclaimableEstimate", "needsSparsify", "estimateUnavailableReason"] as const;
 

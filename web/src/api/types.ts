@@ -23,6 +23,44 @@ export interface StorageDomain {
   status: string;
 }
 
+export interface ReclaimPolicy {
+  minReclaimableBytes: number;
+  /** 0–1 of the disk's actual size. */
+  minReclaimableRatio: number;
+  /** The domain sets nothing of its own: the global default applies. */
+  inherited: boolean;
+}
+
+/** What the last scheduled run did (job ids started, disks skipped as blocked, disks deferred). */
+export interface ScheduleRunSummary {
+  ran?: boolean;
+  started?: unknown[];
+  skipped?: unknown[];
+  deferred?: unknown[];
+  reason?: string;
+}
+
+export interface SparsifySchedule {
+  cron: string;
+  timezone: string;
+  windowStart: string | null;
+  windowEnd: string | null;
+  maxConcurrent: number;
+  enabled: boolean;
+  lastRunAt: string | null;
+  lastRunSummary: ScheduleRunSummary | null;
+}
+
+export interface StorageDomainDetails extends StorageDomain {
+  path: string;
+  statusReason: string | null;
+  scanState: string;
+  lastScannedAt: string | null;
+  reclaimableTotal: number;
+  reclaimPolicy: ReclaimPolicy;
+  schedule: SparsifySchedule | null;
+}
+
 export interface JobSummary {
   id: string;
   state: JobState;
@@ -75,6 +113,7 @@ export interface Connection<T> {
 export interface DiskFilter {
   storageDomainId?: string;
   sparsifiable?: boolean;
+  needsSparsify?: boolean;
   text?: string;
 }
 

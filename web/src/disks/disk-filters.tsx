@@ -8,6 +8,8 @@ export interface FilterValues {
   text: string;
   domain: string;
   sparsifiable: SparsifiableFilter;
+  /** Only the disks whose reclaim estimate passes their domain's policy. */
+  needsSparsify: boolean;
   pageSize: number;
 }
 
@@ -55,6 +57,15 @@ export function DiskFilters({ values, domains, onChange }: { values: FilterValue
           <option value="yes">Sparsifiable now</option>
           <option value="no">Blocked</option>
         </select>
+      </div>
+      <div className="field field-check">
+        <span className="field-label" aria-hidden="true">
+          Estimate
+        </span>
+        <label className="check">
+          <input type="checkbox" checked={values.needsSparsify} onChange={(e) => onChange({ needsSparsify: e.target.checked })} />
+          Needs sparsify
+        </label>
       </div>
       <div className="field">
         <label className="field-label" htmlFor={`${id}-size`}>

@@ -27,6 +27,7 @@ function useDiskView() {
     text: params.get("q") ?? "",
     domain: params.get("domain") ?? "",
     sparsifiable: (["yes", "no"].includes(params.get("sparsifiable") ?? "") ? params.get("sparsifiable") : "") as SparsifiableFilter,
+    needsSparsify: params.get("needs") === "1",
     pageSize: (PAGE_SIZES as readonly number[]).includes(size) ? size : 50,
   };
   const setValues = useCallback(
@@ -35,6 +36,7 @@ function useDiskView() {
         ...("text" in next ? { q: next.text?.trim() } : {}),
         ...("domain" in next ? { domain: next.domain } : {}),
         ...("sparsifiable" in next ? { sparsifiable: next.sparsifiable } : {}),
+        ...("needsSparsify" in next ? { needs: next.needsSparsify ? "1" : undefined } : {}),
         ...("pageSize" in next ? { size: String(next.pageSize) } : {}),
       }),
     [setParams],
@@ -48,14 +50,14 @@ export function DisksPage() {
   const { watch } = useWatchedJobs();
   const { values, order, setValues, setOrder } = useDiskView();
   const domains = useStorageDomains(api);
-  const { text, domain, sparsifiable, pageSize } = values;
+  const { text, domain, sparsifiable, needsSparsify, pageSize } = values;
   const query = useMemo(
     () => ({
-      filter: { ...(domain ? { storageDomainId: domain } : {}), ...(sparsifiable ? { sparsifiable: sparsifiable === "yes" } : {}), ...(text ? { text } : {}) },
+      filter: { ...(domain ? { storageDomainId: domain } : {}), ...(sparsifiable ? { sparsifiable: sparsifiable === "yes" } : {}), ...(needsSparsify ? { needsSparsify: true } : {}), ...(text ? { text } : {}) },
       orderBy: { field: order.field, direction: order.direction },
       pageSize,
     }),
-    [domain, sparsifiable, text, order.field, order.direction, pageSize],
+    [domain, sparsifiable, needsSparsify, text, order.field, order.direction, pageSize],
   );
   const page = useDiskPage(api, query);
   const disks = page.data?.edges.map((e) => e.node) ?? [];
@@ -125,7 +127,7 @@ export function DisksPage() {
     });
   }, []);
 
-  const filtered = !!(text || domain || sparsifiable);
+  const filtered = !!(text || domain || sparsifiable || needsSparsify);
   const emptyMessage = filtered
     ? "No disk matches these filters."
     : "No disks yet: an administrator adds a storage domain (addStorageDomain) and scans it; its disks then appear here.";
