@@ -1,12 +1,16 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { ok, type Stack } from "../test/support/stack.js";
+import { waitFor } from "../test/support/wait-for.js";
 
 /** A storage domain in the stack's root, registered and scanned; `scan()` rescans and waits. */
 export interface BenchDomain {
   id: string;
   dir: string;
+  /** Rescans, then waits for the domain's queue to be idle: a scan queues an estimate job, which must not run into a timing. */
   scan(): Promise<void>;
+  /** Nothing waiting or running on the domain's queue (a sparsify job also refreshes its estimate after it ends). */
+  idle(): Promise<void>;
   /** Disk id by alias (the image's file name without extension). */
   diskId(alias: string): Promise<string>;
 }
@@ -17,9 +21,14 @@ export async function addBenchDomain(stack: Stack, name: string): Promise<BenchD
   await fs.mkdir(dir, { recursive: true });
   const { addStorageDomain } = ok<any>(await stack.gql(`mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id } }`, { n: name, p: dir }));
   const id = addStorageDomain.id as string;
+  const queue = stack.gateway.services.queues.get(id);
+  const idle = async () => {
+    await waitFor(async () => Object.values(await queue.getJobCounts("active", "waiting", "delayed", "prioritized", "waiting-children")).every((n) => n === 0), { interval: 50, what: `idle queue of ${dir}` });
+  };
   const scan = async () => {
     const { scanStorageDomain } = ok<any>(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState scanError } }`, { id }));
     if (scanStorageDomain.scanState !== "DONE") throw new Error(`scan of ${dir} ended ${scanStorageDomain.scanState}: ${scanStorageDomain.scanError ?? ""}`);
+    await idle();
   };
   await scan();
   const diskId = async (alias: string) => {
@@ -28,5 +37,5 @@ export async function addBenchDomain(stack: Stack, name: string): Promise<BenchD
     if (!found) throw new Error(`no disk ${alias} in ${dir}: ${JSON.stringify(disks.edges)}`);
     return found.node.id as string;
   };
-  return { id, dir, scan, diskId };
+  return { id, dir, scan, idle, diskId };
 }

@@ -94,6 +94,9 @@ async function reply(child: ChildProcess, type: FromServer["type"]): Promise<Fro
   })();
   try {
     return await Promise.race([answered, exited]);
+  } catch (error) {
+    if (signal.aborted) throw new Error(`no "${type}" from the server process within ${REPLY_TIMEOUT_MS / 1000} s`);
+    throw error;
   } finally {
     exited.catch(() => {});
     answered.catch(() => {});

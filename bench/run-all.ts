@@ -2,7 +2,8 @@
  * bench — every benchmark in sequence, each in its own process (`node dist/bench/<name>.bench.js`)
  * so one's connections, databases and memory never colour the next; output is streamed as it comes.
  * The list is every `bench/*.bench.ts`: disks, queue, sparsify first (cheapest first), then any
- * other alphabetically. Exits non-zero if any failed, after running the rest.
+ * other alphabetically; `npm run bench -- queue sparsify` runs only those. Exits non-zero if any
+ * failed, after running the rest.
  */
 import { readdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -13,7 +14,11 @@ const here = new URL("./", import.meta.url); // dist/bench/
 const sources = new URL("../../bench/", import.meta.url); // the sources, so stale dist files never run
 
 const found = (await readdir(sources)).filter((f) => f.endsWith(".bench.ts")).map((f) => f.slice(0, -".bench.ts".length));
-const names = [...FIRST.filter((n) => found.includes(n)), ...found.filter((n) => !FIRST.includes(n)).sort()];
+const all = [...FIRST.filter((n) => found.includes(n)), ...found.filter((n) => !FIRST.includes(n)).sort()];
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((n) => !all.includes(n));
+if (unknown.length) throw new Error(`no such bench: ${unknown.join(", ")} (have: ${all.join(", ")})`);
+const names = wanted.length ? all.filter((n) => wanted.includes(n)) : all;
 
 const failed: string[] = [];
 for (const name of names) {

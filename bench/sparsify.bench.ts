@@ -3,6 +3,8 @@
  * run) sparsified by bare `virt-sparsify --in-place` and through the gateway (sparsifyDisk →
  * SUCCEEDED over the sparsifyJob subscription), alternating. Targets: wall time gateway/bare
  * ≤ 1.05, bytes reclaimed equal ±1 %. One run at a time: each needs ~600 MB and a core.
+ * Also printed, because a shared 2-core machine moves TCG wall times by ±10 %: what the gateway
+ * adds around the process, the process's own time and CPU, and the CPU other processes used.
  */
 import "reflect-metadata";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -16,7 +18,7 @@ import { deadSockdirs } from "../test/support/sockdirs.js";
 import { ok, startStack } from "../test/support/stack.js";
 import { followJob, wsClient } from "../test/support/ws.js";
 import { addBenchDomain } from "./bench-domain.js";
-import { cpuSnapshot, othersBetween } from "./cpu-share.js";
+import { cpuSnapshot, cpuBetween } from "./cpu-share.js";
 import { deleteKeysUnder } from "./redis-keys.js";
 import { waitForNoOtherSparsify, watchForeignSparsify } from "./sparsify-processes.js";
 import { watchSpawns, type SpawnRecord } from "./spawn-watch.js";
@@ -38,6 +40,10 @@ interface Run {
   /** CPU seconds other processes on the machine used during the timing, and hypervisor steal. */
   others: number;
   steal: number;
+  /** CPU seconds of the reaped children (virt-sparsify and its qemu; the worker's qemu-img calls). */
+  childCpu: number;
+  /** CPU seconds of this process: the bench, and for the gateway side the gateway and worker too. */
+  selfCpu: number;
 }
 
 const spawns = watchSpawns("virt-sparsify");
@@ -52,7 +58,7 @@ function spawnSince(t0: number): SpawnRecord {
 const actualSize = async (file: string) => (await qemuImgInfo(file, "qcow2", { shared: true })).actualSize;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const around = (r: Run) => `(${s(r.beforeMs)} + virt-sparsify ${s(r.processMs)} + ${s(r.ms - r.beforeMs - r.processMs)})`;
-const flag = (r: Run) => ` [other processes ${r.others.toFixed(1)} CPU-s, steal ${r.steal.toFixed(1)} s${r.disturbed ? ", another virt-sparsify ran meanwhile" : ""}]`;
+const flag = (r: Run) => ` [virt-sparsify+qemu ${r.childCpu.toFixed(1)} CPU-s, this process ${r.selfCpu.toFixed(2)} CPU-s; other processes ${r.others.toFixed(1)} CPU-s, steal ${r.steal.toFixed(1)} s${r.disturbed ? ", another virt-sparsify ran meanwhile" : ""}]`;
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(2)} MiB`;
 
 const stack = await startStack();
@@ -81,7 +87,7 @@ try {
       reject: false,
     });
     const ms = performance.now() - t0;
-    const load = othersBetween(cpu0, await cpuSnapshot());
+    const load = cpuBetween(cpu0, await cpuSnapshot());
     await rm(runTmp, { recursive: true, force: true });
     // As root libguestfs' socket dir goes to /tmp whatever TMPDIR says; the worker removes its own.
     for (const dir of (await deadSockdirs()).filter((d) => !sockdirsBefore.includes(d))) await rm(path.join("/tmp", dir), { recursive: true, force: true });
@@ -109,10 +115,11 @@ try {
     const states = await followJob(client, job.id, (state) => {
       if (state.state === "SUCCEEDED") succeededAt = performance.now();
     }).done;
-    const load = othersBetween(cpu0, await cpuSnapshot());
+    const load = cpuBetween(cpu0, await cpuSnapshot());
     const last = states.at(-1);
     if (last?.state !== "SUCCEEDED") throw new Error(`gateway job ended ${last?.state}: ${JSON.stringify(last?.error ?? last)}`);
     reported.push(Number(last.reclaimedBytes));
+    await domain.idle(); // the job refreshes the disk's estimate after SUCCEEDED: let it finish before the next run
     const run = spawnSince(t0);
     return { ms: succeededAt - t0, reclaimed: before - (await actualSize(gatewayImage)), processMs: run.exitedAt! - run.spawnedAt, beforeMs: run.spawnedAt - t0, disturbed: foreign.overlapped(t0, succeededAt), ...load };
   };
@@ -147,6 +154,8 @@ try {
   const [bProc, gProc] = [med(bareRuns, (r) => r.processMs), med(gatewayRuns, (r) => r.processMs)];
   const [gBefore, gAfter] = [med(gatewayRuns, (r) => r.beforeMs), med(gatewayRuns, (r) => r.ms - r.beforeMs - r.processMs)];
   console.log(`virt-sparsify process alone  : median bare ${s(bProc)}, under the worker ${s(gProc)} (${(gProc / bProc).toFixed(3)}×); spread bare ${spread(bareRuns)}, under the worker ${spread(gatewayRuns)}`);
+  const [bCpu, gCpu] = [med(bareRuns, (r) => r.childCpu), med(gatewayRuns, (r) => r.childCpu)];
+  console.log(`virt-sparsify+qemu CPU time  : median bare ${bCpu.toFixed(2)} CPU-s, under the worker ${gCpu.toFixed(2)} CPU-s (${(gCpu / bCpu).toFixed(3)}×); this process meanwhile: bare ${med(bareRuns, (r) => r.selfCpu).toFixed(2)}, gateway+worker ${med(gatewayRuns, (r) => r.selfCpu).toFixed(2)} CPU-s`);
   console.log(`gateway work around it       : median ${s(gBefore)} before the spawn (mutation, queue, pre-check) + ${s(gAfter)} after the exit (reap, measure, finish, subscription) = ${((gBefore + gAfter) / bMs * 100).toFixed(1)} % of bare`);
 } catch (error) {
   failed = true;

@@ -8,7 +8,7 @@ import { AppError, ErrorCode, notFound } from "../errors.js";
 import { JobName, type SparsifyJobData } from "../jobs/queue-names.js";
 import { recordEvent } from "./audit.js";
 import type { Services } from "./context.js";
-import { loadDiskFacts, refreshAssessments } from "./disk-assessment.service.js";
+import { loadDiskFacts } from "./disk-assessment.service.js";
 import { parseId } from "./ids.js";
 import { JobStore } from "./job-store.js";
 
@@ -48,12 +48,13 @@ export class SparsifyService {
         const facts = (await loadDiskFacts(em, [disk])).get(disk.id)!;
         const { blockers } = assessSparsify(facts);
         if (blockers.length) throw new AppError(ErrorCode.DISK_NOT_SPARSIFIABLE, `Disk ${disk.alias} cannot be sparsified now`, { blockers });
-        const created = em.create(SparsifyJob, { id: randomUUID(), diskId: disk.id, storageDomainId: disk.storageDomainId, requestedBy: actor, trigger, actualSizeBefore: disk.actualSize });
+        const created = em.create(SparsifyJob, { id: randomUUID(), diskId: disk.id, storageDomainId: disk.storageDomainId, requestedBy: actor, trigger, actualSizeBefore: disk.actualSize, createdAt: new Date() });
         await em.insert(SparsifyJob, created);
-        await em.update(Disk, { id: disk.id }, { status: DiskStatus.LOCKED });
-        await refreshAssessments(em, [disk.id]);
+        // The facts are already loaded: assess the locked disk from them instead of re-reading.
+        const locked = assessSparsify({ ...facts, status: DiskStatus.LOCKED, activeJob: { id: created.id, state: JobState.QUEUED } });
+        await em.update(Disk, { id: disk.id }, { status: DiskStatus.LOCKED, sparsifiable: locked.blockers.length === 0, blockers: locked.blockers, warnings: locked.warnings });
         await recordEvent(em, { type: "JOB_QUEUED", actor, diskId: disk.id, jobId: created.id, storageDomainId: disk.storageDomainId, message: `Sparsify of ${disk.alias} requested` });
-        return (await em.findOneBy(SparsifyJob, { id: created.id }))!;
+        return created;
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw jobActive();
