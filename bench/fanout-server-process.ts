@@ -82,7 +82,10 @@ export class ServerProcess {
 
 /** The child's next message of `type`; rejects if the child exits or stays silent. */
 async function reply(child: ChildProcess, type: FromServer["type"]): Promise<FromServer> {
-  const signal = AbortSignal.timeout(REPLY_TIMEOUT_MS);
+  const timeout = AbortSignal.timeout(REPLY_TIMEOUT_MS);
+  // Aborted once answered, so no listener outlives the wait.
+  const done = new AbortController();
+  const signal = AbortSignal.any([timeout, done.signal]);
   const exited = once(child, "exit", { signal }).then(([code, sig]) => {
     throw new Error(`server process exited (${sig ?? code}) while the bench waited for "${type}"`);
   });
@@ -95,11 +98,12 @@ async function reply(child: ChildProcess, type: FromServer["type"]): Promise<Fro
   try {
     return await Promise.race([answered, exited]);
   } catch (error) {
-    if (signal.aborted) throw new Error(`no "${type}" from the server process within ${REPLY_TIMEOUT_MS / 1000} s`);
+    if (timeout.aborted) throw new Error(`no "${type}" from the server process within ${REPLY_TIMEOUT_MS / 1000} s`);
     throw error;
   } finally {
     exited.catch(() => {});
     answered.catch(() => {});
+    done.abort();
   }
 }
 

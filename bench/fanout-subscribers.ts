@@ -59,7 +59,9 @@ function subscribe(wsUrl: string, token: string | null, jobId: string, sample: {
         onSubscribed();
       },
       error: (e) => {
-        s.error ??= e instanceof Error ? e.message : `closed: ${(e as { code?: number; reason?: string }).code} ${(e as { reason?: string }).reason ?? JSON.stringify(e)}`;
+        // graphql-ws reports a socket closed mid-stream as its CloseEvent (1006: no close frame).
+        const closed = e as { code?: number; reason?: string };
+        s.error ??= e instanceof Error ? e.message : closed.code ? `closed: ${closed.code} ${closed.reason ?? ""}` : JSON.stringify(e);
         onSubscribed();
         onDone();
       },

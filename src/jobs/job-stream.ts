@@ -3,15 +3,17 @@ import { JobState } from "../entities/enums.js";
 import { activeSubscriptions } from "../metrics.js";
 import type { SparsifyJob } from "../entities/index.js";
 import type { EventBus } from "./event-bus.js";
-import { fromSnapshot, type JobSnapshot } from "./job-snapshot.js";
+import { fromSnapshot } from "./job-snapshot.js";
 
-export type JobPubSub = PubSub<{ JOB_CHANGED: [string, JobSnapshot]; JOB_EVENTS: [JobSnapshot] }>;
+export type JobPubSub = PubSub<{ JOB_CHANGED: [string, SparsifyJob]; JOB_EVENTS: [SparsifyJob] }>;
 
 export const isTerminal = (state: string) => state === JobState.SUCCEEDED || state === JobState.FAILED || state === JobState.CANCELLED;
 
 /** Feeds every job change from the bus into this gateway's in-process pubsub. */
 export function bridgeBusToPubSub(bus: EventBus, pubSub: JobPubSub): () => void {
-  return bus.on("job", ({ job }) => {
+  return bus.on("job", ({ job: snapshot }) => {
+    // Converted once per event, not once per subscriber: thousands may watch one job.
+    const job = fromSnapshot(snapshot);
     pubSub.publish("JOB_CHANGED", job.id, job);
     pubSub.publish("JOB_EVENTS", job);
   });
@@ -48,7 +50,7 @@ export async function openJobStream(pubSub: JobPubSub, id: string, loadCurrent: 
       while (!isTerminal(last.state)) {
         const next = await iterator.next();
         if (next.done) return;
-        const job = fromSnapshot(next.value);
+        const job = next.value;
         if (!isNewer(job, last)) continue;
         last = job;
         yield job;
@@ -64,8 +66,7 @@ export async function openJobStream(pubSub: JobPubSub, id: string, loadCurrent: 
 export async function* followJobEvents(pubSub: JobPubSub, match: (job: SparsifyJob) => boolean): AsyncGenerator<SparsifyJob> {
   activeSubscriptions.inc();
   try {
-    for await (const snapshot of pubSub.subscribe("JOB_EVENTS")) {
-      const job = fromSnapshot(snapshot);
+    for await (const job of pubSub.subscribe("JOB_EVENTS")) {
       if (match(job)) yield job;
     }
   } finally {
