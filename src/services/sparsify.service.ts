@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { In, QueryFailedError } from "typeorm";
+import { In } from "typeorm";
 import { assessSparsify } from "../domain/sparsify-blockers.js";
 import { SparsifyIssueCode } from "../domain/sparsify-issue.js";
 import { ACTIVE_JOB_STATES, DiskStatus, JobState } from "../entities/enums.js";
@@ -7,12 +7,12 @@ import { Disk, SparsifyJob } from "../entities/index.js";
 import { AppError, ErrorCode, notFound } from "../errors.js";
 import { JobName, type SparsifyJobData } from "../jobs/queue-names.js";
 import { recordEvent } from "./audit.js";
+import { isUniqueViolation } from "./db-errors.js";
 import type { Services } from "./context.js";
 import { loadDiskFacts } from "./disk-assessment.service.js";
 import { parseId } from "./ids.js";
 import { JobStore } from "./job-store.js";
 
-const isUniqueViolation = (e: unknown) => e instanceof QueryFailedError && (e as unknown as { code?: string }).code === "23505";
 
 const jobActive = (id?: string) =>
   new AppError(ErrorCode.DISK_NOT_SPARSIFIABLE, "The disk cannot be sparsified now", {

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
-import { IsNull, QueryFailedError, type DataSource } from "typeorm";
+import { IsNull, type DataSource } from "typeorm";
 import type { Principal } from "../domain/roles.js";
 import { ApiToken, Role } from "../entities/api-token.entity.js";
 import { AppError, ErrorCode, badInput, notFound } from "../errors.js";
 import type { EventBus } from "../jobs/event-bus.js";
 import { recordEvent } from "./audit.js";
+import { isUniqueViolation } from "./db-errors.js";
 import { parseId, parseName } from "./ids.js";
 
 /** Recognisable prefix (secret scanners, logs) + 256 random bits. */
@@ -46,7 +47,7 @@ export class TokenService {
       });
       return { token, secret };
     } catch (error) {
-      if (error instanceof QueryFailedError && (error as unknown as { code?: string }).code === "23505") throw new AppError(ErrorCode.CONFLICT, `A token named ${name} already exists`);
+      if (isUniqueViolation(error)) throw new AppError(ErrorCode.CONFLICT, `A token named ${name} already exists`);
       throw error;
     }
   }

@@ -1,13 +1,12 @@
-import { QueryFailedError } from "typeorm";
 import { VmStatus } from "../entities/enums.js";
 import { Disk, DiskAttachment, Vm } from "../entities/index.js";
 import { AppError, ErrorCode, badInput, notFound } from "../errors.js";
 import { recordEvent } from "./audit.js";
+import { isUniqueViolation } from "./db-errors.js";
 import type { Services } from "./context.js";
 import { refreshAssessments } from "./disk-assessment.service.js";
 import { parseId, parseName } from "./ids.js";
 
-const isUniqueViolation = (e: unknown) => e instanceof QueryFailedError && (e as unknown as { code?: string }).code === "23505";
 
 /** VMs and attachments as an orchestrator reports them; each change re-assesses the disks. */
 export class VmService {
