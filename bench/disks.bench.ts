@@ -10,18 +10,14 @@ import { Role } from "../src/domain/roles.js";
 import { openDatabase } from "../src/server/database.js";
 import { startGateway } from "../src/server/gateway.js";
 import { createTestDatabase } from "../test/support/stack.js";
+import { countStatements } from "./statement-counter.js";
 import { ms, percentile, timeIt } from "./stats.js";
 
 const DISKS = Number(process.env.BENCH_DISKS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 
 // Count every statement the gateway sends, at the driver.
-let statements = 0;
-const originalQuery = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  statements++;
-  return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof pg.Client.prototype.query;
+const statements = countStatements();
 
 const database = await createTestDatabase();
 const config = loadConfig({ NODE_ENV: "test", PORT: "0", BIND_ADDRESS: "127.0.0.1", DATABASE_URL: database.url, QUEUE_PREFIX: `bench${Date.now()}`, STORAGE_ROOTS: "/tmp", LOG_LEVEL: "silent", RECONCILE_INTERVAL_MS: "3600000", RATE_LIMIT_QUERIES_PER_SECOND: "100000" });
@@ -59,9 +55,9 @@ const rawSql = async () => {
 };
 
 for (let i = 0; i < 20; i++) await Promise.all([http(), rawSql()]); // warm both
-statements = 0;
+statements.reset();
 await http();
-const perRequest = statements;
+const perRequest = statements.count;
 
 const httpTimes: number[] = [];
 const rawTimes: number[] = [];

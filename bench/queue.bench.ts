@@ -14,10 +14,10 @@ import { rename } from "node:fs/promises";
 import path from "node:path";
 import { Queue, Worker, type Job } from "bullmq";
 import { execa } from "execa";
-import pg from "pg";
 import { createRedis } from "../src/jobs/redis.js";
 import { codeOf, ok, startStack } from "../test/support/stack.js";
 import { wsClient } from "../test/support/ws.js";
+import { countStatements } from "./statement-counter.js";
 import { addBenchDomain } from "./bench-domain.js";
 import { deleteKeysUnder } from "./redis-keys.js";
 import { ms, percentile, timeIt } from "./stats.js";
@@ -39,12 +39,7 @@ interface Sample {
 }
 
 // Count every statement at the driver, as bench:disks does: it explains where gateway time goes.
-let statements = 0;
-const originalQuery = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  statements++;
-  return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof pg.Client.prototype.query;
+const counter = countStatements();
 
 /** Arrivals, timestamped on receipt; `wait` resolves with the first matching one. */
 class Arrivals<T> {
@@ -105,7 +100,7 @@ try {
   let addCalled = { at: NaN, statements: NaN };
   const originalAdd = gatewayQueue.add.bind(gatewayQueue);
   gatewayQueue.add = ((...args: Parameters<typeof originalAdd>) => {
-    addCalled = { at: performance.now(), statements };
+    addCalled = { at: performance.now(), statements: counter.count };
     return originalAdd(...args);
   }) as typeof gatewayQueue.add;
 
@@ -116,7 +111,7 @@ try {
     {
       next: (v) => {
         const job = (v.data as { sparsifyJobEvents?: any } | null | undefined)?.sparsifyJobEvents;
-        if (job?.state === "RUNNING") statementsAtRunning.set(job.id, statements);
+        if (job?.state === "RUNNING") statementsAtRunning.set(job.id, counter.count);
         if (job) jobEvents.push(job.id, job);
         else console.error("subscription error", v.errors);
       },
@@ -135,7 +130,7 @@ try {
   };
 
   const gateway = async (): Promise<{ sample: Sample; states: string[]; error: any }> => {
-    const [t0, s0] = [performance.now(), statements];
+    const [t0, s0] = [performance.now(), counter.count];
     const result = await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id state } }`, { d: diskId });
     if (codeOf(result) === "DISK_NOT_SPARSIFIABLE") throw new Error(`disk not requestable again: ${JSON.stringify(result.errors![0].extensions)}`);
     const { id } = ok<any>(result).sparsifyDisk;
