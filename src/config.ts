@@ -33,6 +33,10 @@ const schema = z.object({
   HOST_NAME: z.string().min(1).default(os.hostname()),
   /** virt-sparsify runs at once on this worker; default min(cores, free memory / 600 MB). */
   WORKER_CONCURRENCY: z.coerce.number().int().positive().optional(),
+  /** Scans, estimates and scheduled ticks at once per domain: a lane apart from sparsify runs. */
+  OPS_CONCURRENCY: count(2),
+  /** How soon a sparsify job that found its host's slots all taken is offered again. */
+  SLOT_RETRY_MS: milliseconds(1_000),
   /** LIBGUESTFS_BACKEND_SETTINGS for runs; "auto" = force_tcg only where KVM is unusable. */
   LIBGUESTFS_BACKEND_SETTINGS: z.string().default("auto"),
   /** Shared appliance cache: without it every job rebuilds the 660 MiB appliance. */

@@ -8,12 +8,9 @@ import { EstimateUnavailableError, estimateReclaimable } from "../host/estimate/
 import { recordEvent } from "../services/audit.js";
 import { refreshNeedsSparsify } from "../services/reclaim-policy.service.js";
 
-export interface EstimateJobData {
-  storageDomainId: string;
-  /** Only these disks; all of the domain's when absent. */
-  diskIds?: string[];
-  requestedBy: string;
-}
+import type { EstimateJobData } from "./job-catalog.js";
+
+export type { EstimateJobData };
 
 export interface EstimateDeps {
   config: Config;

@@ -9,9 +9,11 @@ import { sweepDeadSockdirs } from "../host/libguestfs-sockdirs.js";
 import { refreshDomainAssessments } from "../services/disk-assessment.service.js";
 import type { EventBus } from "./event-bus.js";
 import { heartbeat, registerHost, type HostFacts } from "./host-registration.js";
-import { processEstimate, type EstimateJobData } from "./estimate.processor.js";
+import { processEstimate } from "./estimate.processor.js";
+import type { HostSlots } from "./host-slots.js";
+import { Lane, laneQueueName, type EstimateJobData, type JobDataByName } from "./job-catalog.js";
 import type { QueueRegistry } from "./queue-registry.js";
-import { domainQueueName, JobName, type ScanJobData, type ScheduledRunData } from "./queue-names.js";
+import { JobName, type ScanJobData } from "./queue-names.js";
 import { processScheduledRun } from "./scheduled-run.processor.js";
 import { processScan } from "./scan.processor.js";
 
@@ -27,14 +29,19 @@ export interface HostWorkerDeps {
   queues: QueueRegistry;
   /** Runs a sparsify job; resolves when the job reached a terminal state. */
   sparsify: (job: Job, signal: AbortSignal | undefined) => Promise<unknown>;
+  /** The host's budget of concurrent sparsify runs (all domains, all worker processes). */
+  slots: HostSlots;
 }
+
+type Handler<K extends JobName> = (job: Job<JobDataByName[K]>, token: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>;
 
 /**
  * A host worker: registers its host, keeps a BullMQ Worker on the queue of every storage domain
  * it can see, heartbeats, and follows domain changes and cancel requests from the bus.
  */
 export class HostWorker {
-  private readonly workers = new Map<string, Worker>();
+  /** Per visible storage domain, one BullMQ Worker per lane. */
+  private readonly workers = new Map<string, Worker[]>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly offs: (() => void)[] = [];
   private maintenance = false;
@@ -79,7 +86,7 @@ export class HostWorker {
   private async setMaintenance(on: boolean): Promise<void> {
     this.maintenance = on;
     this.d.log.info({ maintenance: on }, "host maintenance changed");
-    await Promise.all([...this.workers.values()].map((w) => (on ? w.pause(true) : Promise.resolve(w.resume()))));
+    await Promise.all(this.allWorkers().map((w) => (on ? w.pause(true) : Promise.resolve(w.resume()))));
   }
 
   /** Serialised: overlapping refreshes would start two Workers for one domain. */
@@ -94,16 +101,16 @@ export class HostWorker {
     if (this.stopped) return;
     const { visible, unreachable } = await checkVisibility(this.d.db, this.d.config.STORAGE_ROOTS, this.name);
     const visibleIds = new Set(visible.map((d) => d.id));
-    for (const [id, worker] of this.workers) {
+    for (const [id, workers] of this.workers) {
       if (!visibleIds.has(id)) {
         this.workers.delete(id);
-        await worker.close();
+        await Promise.all(workers.map((w) => w.close()));
       }
     }
     for (const domain of visible) {
       if (domain.inaccessibleReason) await this.setReachability(domain, null);
       if (!this.workers.has(domain.id)) {
-        this.workers.set(domain.id, this.createWorker(domain.id));
+        this.workers.set(domain.id, [this.createWorker(domain.id, Lane.SPARSIFY), this.createWorker(domain.id, Lane.OPS)]);
         if (scanAll || domain.lastScannedAt === null) await this.enqueueScan(domain.id, scanAll ? "worker-start" : "domain-seen");
       }
     }
@@ -132,56 +139,84 @@ export class HostWorker {
   private async enqueueScan(storageDomainId: string, reason: string): Promise<void> {
     if (!this.workers.has(storageDomainId)) return;
     const data: ScanJobData = { storageDomainId, reason, requestedBy: `host:${this.name}` };
-    await this.d.queues.get(storageDomainId).add(JobName.SCAN, data, { deduplication: { id: `scan-${storageDomainId}` }, removeOnComplete: 100, removeOnFail: 100 });
+    await this.d.queues.enqueue(JobName.SCAN, data);
   }
 
   /** After a scan the estimates are refreshed by a job of their own (one waiting per domain). */
   private async enqueueEstimate(storageDomainId: string, requestedBy: string): Promise<void> {
     const data: EstimateJobData = { storageDomainId, requestedBy };
-    await this.d.queues.get(storageDomainId).add(JobName.ESTIMATE, data, { deduplication: { id: `estimate-${storageDomainId}` }, removeOnComplete: 100, removeOnFail: 100 });
+    await this.d.queues.enqueue(JobName.ESTIMATE, data);
   }
 
-  private createWorker(storageDomainId: string): Worker {
+  /** What each job name does on this host; typed by the job catalog, so no casts. */
+  private readonly handlers: { [K in JobName]: Handler<K> } = {
+    [JobName.SCAN]: async (job) => {
+      const summary = await processScan(job, { ...this.d, hostName: this.name });
+      if (summary) await this.enqueueEstimate(job.data.storageDomainId, job.data.requestedBy).catch(() => {});
+      return summary;
+    },
+    [JobName.SPARSIFY]: (job, token, signal) => this.runSparsify(job, token, signal),
+    [JobName.ESTIMATE]: async (job) => {
+      const result = await processEstimate(job.data, { ...this.d, hostName: this.name });
+      await this.d.bus.publish({ type: "estimate", storageDomainId: job.data.storageDomainId, estimateJobId: job.id! }).catch(() => {});
+      return result;
+    },
+    [JobName.SCHEDULED_RUN]: (job) => processScheduledRun(job.data, { config: this.d.config, db: this.d.db, queues: this.d.queues, bus: this.d.bus }, this.d.log, this.name),
+  };
+
+  /**
+   * A sparsify run needs one of the host's slots. When they are all taken the job goes back to
+   * the queue for a moment rather than waiting here, so another host that sees the domain may
+   * take it meanwhile.
+   */
+  private async runSparsify(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+    // A fetch already in flight when maintenance began can still deliver a job: hand it back.
+    if (this.maintenance) {
+      await job.moveToDelayed(Date.now() + 5_000, token);
+      throw new DelayedError();
+    }
+    const slot = await this.d.slots.tryAcquire(`${this.name}:${job.id}`);
+    if (!slot) {
+      await job.moveToDelayed(Date.now() + this.d.config.SLOT_RETRY_MS, token);
+      throw new DelayedError();
+    }
+    try {
+      return await this.d.sparsify(job, signal);
+    } finally {
+      await slot.release();
+    }
+  }
+
+  private createWorker(storageDomainId: string, lane: Lane): Worker {
     const worker = new Worker(
-      domainQueueName(storageDomainId),
+      laneQueueName(storageDomainId, lane),
       async (job: Job, token?: string, signal?: AbortSignal) => {
-        // A fetch already in flight when maintenance began can still deliver a job: hand it back.
-        if (this.maintenance && job.name === JobName.SPARSIFY) {
-          await job.moveToDelayed(Date.now() + 5_000, token);
-          throw new DelayedError();
-        }
-        const deps = { ...this.d, hostName: this.name };
-        if (job.name === JobName.SCAN) {
-          const summary = await processScan(job as Job<ScanJobData>, deps);
-          if (summary) await this.enqueueEstimate(storageDomainId, (job.data as ScanJobData).requestedBy).catch(() => {});
-          return summary;
-        }
-        if (job.name === JobName.SPARSIFY) return this.d.sparsify(job, signal);
-        if (job.name === JobName.ESTIMATE) {
-          const result = await processEstimate(job.data as EstimateJobData, deps);
-          await this.d.bus.publish({ type: "estimate", storageDomainId, estimateJobId: job.id! }).catch(() => {});
-          return result;
-        }
-        if (job.name === JobName.SCHEDULED_RUN) return processScheduledRun(job.data as ScheduledRunData, { config: this.d.config, db: this.d.db, queues: this.d.queues, bus: this.d.bus }, this.d.log, this.name);
-        throw new Error(`unknown job ${job.name}`);
+        const handler = this.handlers[job.name as JobName] as Handler<JobName> | undefined;
+        if (!handler) throw new Error(`unknown job ${job.name}`);
+        return handler(job, token, signal);
       },
       {
         connection: this.d.connection,
         prefix: this.d.config.QUEUE_PREFIX,
-        concurrency: this.d.facts.concurrency,
+        // The sparsify lane fetches up to the host budget; the slots decide what really runs.
+        concurrency: lane === Lane.SPARSIFY ? this.d.facts.concurrency : this.d.config.OPS_CONCURRENCY,
         stalledInterval: this.d.config.STALLED_INTERVAL_MS,
         lockDuration: Math.max(this.d.config.STALLED_INTERVAL_MS, 5_000),
         maxStalledCount: 1,
       },
     );
     if (this.maintenance) void worker.pause(true);
-    worker.on("error", (error) => this.d.log.warn({ err: error.message, storageDomainId }, "queue worker error"));
+    worker.on("error", (error) => this.d.log.warn({ err: error.message, storageDomainId, lane }, "queue worker error"));
     return worker;
+  }
+
+  private allWorkers(): Worker[] {
+    return [...this.workers.values()].flat();
   }
 
   /** Cancels a job if this host runs it; the processor sees the abort signal. */
   private cancelLocal(jobId: string): void {
-    for (const worker of this.workers.values()) worker.cancelJob(jobId, "cancelled by request");
+    for (const worker of this.allWorkers()) worker.cancelJob(jobId, "cancelled by request");
   }
 
   /** Stops taking jobs; waits for running ones unless `force` (then they are handed back). */
@@ -190,7 +225,7 @@ export class HostWorker {
     this.timers.forEach(clearInterval);
     this.offs.forEach((off) => off());
     await this.refreshing;
-    await Promise.all([...this.workers.values()].map((w) => w.close(force)));
+    await Promise.all(this.allWorkers().map((w) => w.close(force)));
     this.workers.clear();
   }
 }

@@ -1,9 +1,3 @@
-/**
- * One BullMQ queue per storage domain: only workers on hosts that can see the domain consume it,
- * so a job always runs where its image is reachable.
- */
-export const domainQueueName = (storageDomainId: string) => `domain-${storageDomainId}`;
-
 export enum JobName {
   SCAN = "scan",
   SPARSIFY = "sparsify",

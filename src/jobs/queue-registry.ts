@@ -1,8 +1,12 @@
-import { Queue } from "bullmq";
+import { Queue, type Job, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
-import { domainQueueName } from "./queue-names.js";
+import { JOB_CATALOG, Lane, laneQueueName, type JobDataByName } from "./job-catalog.js";
+import type { JobName } from "./queue-names.js";
 
-/** The gateway's producer side: one lazily created Queue per storage domain. */
+/**
+ * The producer side: lazily created queues, one per storage domain and lane (only workers on hosts
+ * that see a domain consume its queues, so a job always runs where its image is reachable).
+ */
 export class QueueRegistry {
   private readonly queues = new Map<string, Queue>();
 
@@ -11,23 +15,40 @@ export class QueueRegistry {
     private readonly prefix: string,
   ) {}
 
-  get(storageDomainId: string): Queue {
-    let queue = this.queues.get(storageDomainId);
+  get(storageDomainId: string, lane: Lane = Lane.SPARSIFY): Queue {
+    const name = laneQueueName(storageDomainId, lane);
+    let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(domainQueueName(storageDomainId), { connection: this.connection, prefix: this.prefix });
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
       // Connection trouble is reported where it matters (the call that fails); do not crash.
       queue.on("error", () => {});
-      this.queues.set(storageDomainId, queue);
+      this.queues.set(name, queue);
     }
     return queue;
   }
 
-  /** Removes a domain's queue and all its keys (after the domain is removed). */
+  /** The queue that carries jobs of `name` for a domain (its catalog lane). */
+  queueOf(name: JobName, storageDomainId: string): Queue {
+    return this.get(storageDomainId, JOB_CATALOG[name].lane);
+  }
+
+  /** Adds a job to its lane with the catalog's options (`extra` wins, e.g. a caller's jobId). */
+  enqueue<K extends JobName>(name: K, data: JobDataByName[K], extra: JobsOptions = {}): Promise<Job> {
+    const entry = JOB_CATALOG[name];
+    const options = { ...entry.options(data), ...extra };
+    // A caller's own jobId replaces the catalog's deduplication: it waits for that very job.
+    if (extra.jobId) delete options.deduplication;
+    return this.get(data.storageDomainId, entry.lane).add(name, data, options);
+  }
+
+  /** Removes a domain's queues and all their keys (after the domain is removed). */
   async obliterate(storageDomainId: string): Promise<void> {
-    const queue = this.get(storageDomainId);
-    await queue.obliterate({ force: true });
-    await queue.close();
-    this.queues.delete(storageDomainId);
+    for (const lane of Object.values(Lane)) {
+      const queue = this.get(storageDomainId, lane);
+      await queue.obliterate({ force: true });
+      await queue.close();
+      this.queues.delete(laneQueueName(storageDomainId, lane));
+    }
   }
 
   async close(): Promise<void> {

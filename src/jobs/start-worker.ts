@@ -4,6 +4,7 @@ import type { Config } from "../config.js";
 import { defaultBackendSettings, detectCapabilities } from "../host/host-capabilities.js";
 import { EventBus } from "./event-bus.js";
 import { defaultConcurrency } from "./host-registration.js";
+import { HostSlots } from "./host-slots.js";
 import { HostWorker } from "./host-worker.js";
 import { QueueRegistry } from "./queue-registry.js";
 import { createRedis } from "./redis.js";
@@ -43,6 +44,7 @@ export async function startHostWorker(config: Config, db: DataSource, log: Logge
       applianceReady: caps.applianceReady,
     },
     sparsify: (job, signal) => processor.process(job, signal),
+    slots: new HostSlots(connection, HostSlots.key(config.QUEUE_PREFIX, config.HOST_NAME, "appliance"), concurrency),
   });
   await worker.start();
   log.info({ host: config.HOST_NAME, concurrency, accel: caps.accel, backendSettings, domains: worker.domainIds().length }, "host worker started");

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { StorageDomain } from "../entities/index.js";
 import { AppError, ErrorCode, badInput, notFound } from "../errors.js";
-import type { EstimateJobData } from "../jobs/estimate.processor.js";
+import type { EstimateJobData } from "../jobs/job-catalog.js";
 import { JobName } from "../jobs/queue-names.js";
 import { recordEvent } from "./audit.js";
 import type { Services } from "./context.js";
@@ -37,7 +37,7 @@ export class ReclaimService {
     const done = this.s.bus.waitFor("estimate", (m) => m.estimateJobId === jobId, this.s.config.SCAN_WAIT_MS);
     const data: EstimateJobData = { storageDomainId: domain.id, requestedBy: actor };
     try {
-      await this.s.queues.get(domain.id).add(JobName.ESTIMATE, data, { jobId, removeOnComplete: 100, removeOnFail: 100 });
+      await this.s.queues.enqueue(JobName.ESTIMATE, data, { jobId });
     } catch (error) {
       throw new AppError(ErrorCode.QUEUE_UNAVAILABLE, `Could not enqueue the estimate: the job queue is unreachable (${(error as Error).message})`);
     }

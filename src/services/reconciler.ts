@@ -72,7 +72,7 @@ export class Reconciler {
       const queue = this.s.queues.get(job.storageDomainId);
       if (await queue.getJob(job.id)) continue;
       const data: SparsifyJobData = { jobId: job.id, diskId: job.diskId, storageDomainId: job.storageDomainId };
-      await queue.add(JobName.SPARSIFY, data, { jobId: job.id, removeOnComplete: 1000, removeOnFail: 1000 });
+      await this.s.queues.enqueue(JobName.SPARSIFY, data);
       await recordEvent(this.s.db.manager, { type: "JOB_REQUEUED", actor: "reconciler", diskId: job.diskId, jobId: job.id, message: "The job queue had lost this queued job; queued again" });
       report.requeued.push(job.id);
     }

@@ -2,6 +2,7 @@ import { CronExpressionParser } from "cron-parser";
 import { isValidTimeZone, parseHhmm } from "../domain/maintenance-window.js";
 import { SparsifySchedule, StorageDomain } from "../entities/index.js";
 import { badInput, notFound } from "../errors.js";
+import { JOB_CATALOG, Lane } from "../jobs/job-catalog.js";
 import { JobName, type ScheduledRunData } from "../jobs/queue-names.js";
 import { recordEvent } from "./audit.js";
 import type { Services } from "./context.js";
@@ -74,7 +75,7 @@ export class ScheduleService {
     const domainId = parseId(domainIdRaw, "storageDomainId");
     const schedule = await this.get(domainId);
     if (!schedule) throw notFound("Sparsify schedule of storage domain", domainId);
-    await this.s.queues.get(domainId).removeJobScheduler(schedulerId(domainId));
+    await this.s.queues.queueOf(JobName.SCHEDULED_RUN, domainId).removeJobScheduler(schedulerId(domainId));
     await this.s.db.getRepository(SparsifySchedule).delete({ id: schedule.id });
     await recordEvent(this.s.db.manager, { type: "SCHEDULE_REMOVED", actor, storageDomainId: domainId, message: "Sparsify schedule removed" });
     return true;
@@ -82,20 +83,22 @@ export class ScheduleService {
 
   /** Makes Redis match the row (idempotent): the reconciler calls it for every schedule. */
   async install(schedule: SparsifySchedule): Promise<void> {
-    const queue = this.s.queues.get(schedule.storageDomainId);
+    const queue = this.s.queues.queueOf(JobName.SCHEDULED_RUN, schedule.storageDomainId);
+    // Before lanes, schedulers lived on the sparsify queue: remove such a leftover so it cannot fire twice.
+    await this.s.queues.get(schedule.storageDomainId, Lane.SPARSIFY).removeJobScheduler(schedulerId(schedule.storageDomainId));
     if (!schedule.enabled) {
       await queue.removeJobScheduler(schedulerId(schedule.storageDomainId));
       return;
     }
     const data: ScheduledRunData = { storageDomainId: schedule.storageDomainId };
-    await queue.upsertJobScheduler(schedulerId(schedule.storageDomainId), { pattern: schedule.cron, tz: schedule.timezone }, { name: JobName.SCHEDULED_RUN, data, opts: { removeOnComplete: 50, removeOnFail: 50 } });
+    await queue.upsertJobScheduler(schedulerId(schedule.storageDomainId), { pattern: schedule.cron, tz: schedule.timezone }, { name: JobName.SCHEDULED_RUN, data, opts: JOB_CATALOG[JobName.SCHEDULED_RUN].options(data) });
   }
 
   /** Restores schedulers Redis lost (restart without persistence, flush). */
   async ensureInstalled(): Promise<number> {
     let restored = 0;
     for (const schedule of await this.s.db.getRepository(SparsifySchedule).findBy({ enabled: true })) {
-      if (!(await this.s.queues.get(schedule.storageDomainId).getJobScheduler(schedulerId(schedule.storageDomainId)))) {
+      if (!(await this.s.queues.queueOf(JobName.SCHEDULED_RUN, schedule.storageDomainId).getJobScheduler(schedulerId(schedule.storageDomainId)))) {
         await this.install(schedule);
         restored++;
       }

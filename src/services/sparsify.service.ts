@@ -62,7 +62,7 @@ export class SparsifyService {
     }
     try {
       const data: SparsifyJobData = { jobId: job.id, diskId: job.diskId, storageDomainId: job.storageDomainId };
-      await this.s.queues.get(job.storageDomainId).add(JobName.SPARSIFY, data, { jobId: job.id, removeOnComplete: 1000, removeOnFail: 1000 });
+      await this.s.queues.enqueue(JobName.SPARSIFY, data);
     } catch (error) {
       await this.store.finish(job.id, { state: JobState.FAILED, errorCode: ErrorCode.QUEUE_UNAVAILABLE, errorMessage: "The job queue (Redis) was unreachable; nothing was done", actor });
       throw new AppError(ErrorCode.QUEUE_UNAVAILABLE, `Could not enqueue the job: the job queue is unreachable (${(error as Error).message}); the disk was released`);

@@ -63,11 +63,7 @@ export class StorageDomainService {
     await this.db.getRepository(StorageDomain).update({ id: domain.id, scanState: In([ScanState.NEVER, ScanState.DONE, ScanState.FAILED]) }, { scanState: ScanState.QUEUED });
     const data: ScanJobData = { storageDomainId: domain.id, reason, requestedBy: actor };
     try {
-      await this.s.queues.get(domain.id).add(JobName.SCAN, data, {
-        ...(jobId ? { jobId } : { deduplication: { id: `scan-${domain.id}` } }),
-        removeOnComplete: 100,
-        removeOnFail: 100,
-      });
+      await this.s.queues.enqueue(JobName.SCAN, data, jobId ? { jobId } : {});
     } catch (error) {
       await this.db.getRepository(StorageDomain).update({ id: domain.id }, { scanState: ScanState.FAILED, scanError: "the job queue (Redis) is unreachable" });
       throw new AppError(ErrorCode.QUEUE_UNAVAILABLE, `Could not enqueue the scan: the job queue is unreachable (${(error as Error).message})`);
