@@ -6,7 +6,7 @@ export const JOB_FIELDS = `id state phase progress host actualSizeBefore actualS
   error { code message } requestedBy cancelRequestedAt createdAt startedAt finishedAt disk { id alias }`;
 
 export const DISK_FIELDS = `id alias format allocation virtualSize actualSize status sparsifiable
-  blockers ${ISSUE} warnings ${ISSUE} storageDomain { id name }
+  sparsifyBlockers ${ISSUE} sparsifyWarnings ${ISSUE} storageDomain { id name }
   attachments { plugged vm { id name status } } lastSparsifyJob { id state progress phase }`;
 
 export const ME = `query Me { me { name role expiresAt } }`;

@@ -77,8 +77,8 @@ export interface Disk {
   actualSize: number;
   status: string;
   sparsifiable: boolean;
-  blockers: Issue[];
-  warnings: Issue[];
+  sparsifyBlockers: Issue[];
+  sparsifyWarnings: Issue[];
   storageDomain: { id: string; name: string };
   attachments: { plugged: boolean; vm: { id: string; name: string; status: string } }[];
   lastSparsifyJob: JobSummary | null;

@@ -108,11 +108,11 @@ export function SparsifyDialog({ disks, onClose, onStarted }: { disks: Disk[]; o
                     </td>
                   )}
                 </tr>
-                {disk.warnings.length > 0 && (
+                {disk.sparsifyWarnings.length > 0 && (
                   <tr className="dialog-note">
                     <td colSpan={cols}>
                       <ul className="warnings" aria-label={`Warnings for ${disk.alias}`}>
-                        {disk.warnings.map((w, i) => (
+                        {disk.sparsifyWarnings.map((w, i) => (
                           <li key={`${w.code}-${i}`}>{w.message}</li>
                         ))}
                       </ul>
