@@ -36,7 +36,7 @@ export function SparsifyDialog({ disks, onClose, onStarted }: { disks: Disk[]; o
     const started: Job[] = [];
     for (const disk of disks) {
       try {
-        const { sparsifyDisk } = await api.request<{ sparsifyDisk: Job }>(SPARSIFY_DISK, { diskId: disk.id });
+        const { sparsifyDisk } = await api.request(SPARSIFY_DISK, { diskId: disk.id });
         out.set(disk.id, { job: sparsifyDisk });
         started.push(sparsifyDisk);
       } catch (error) {
