@@ -1,7 +1,9 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
 import "reflect-metadata";
 import { describe, expect, it } from "vitest";
-import { printGatewaySchema } from "../../src/server/print-schema.js";
+import { emitSchemaFile, printGatewaySchema } from "../../src/server/print-schema.js";
+import { makeTempDir } from "../support/temp-dir.js";
 import { compareSchemas } from "../support/schema-compat.js";
 
 const read = (name: string) => readFile(new URL(`../../${name}`, import.meta.url), "utf8");
@@ -30,6 +32,23 @@ describe("schema artifact", () => {
     const released = await read("schema.released.graphql");
     expect(released).toMatch(/blockers: \[SparsifyIssue!\]! @deprecated\(reason: "Use sparsifyBlockers"\)/);
     expect(released).toMatch(/sparsifyWarnings: \[SparsifyIssue!\]!/);
+  });
+});
+
+describe("emitSchemaFile", () => {
+  it("writes a stale file when building, and in check mode (CI) leaves it and reports it stale", async () => {
+    const dir = await makeTempDir("schema-emit-");
+    try {
+      const file = path.join(dir.path, "schema.graphql");
+      await writeFile(file, "type Query { old: Int }\n");
+      expect(await emitSchemaFile(file, "type Query { new: Int }\n", { check: true })).toBe(false);
+      expect(await readFile(file, "utf8")).toBe("type Query { old: Int }\n");
+      expect(await emitSchemaFile(file, "type Query { new: Int }\n", { check: false })).toBe(false);
+      expect(await readFile(file, "utf8")).toBe("type Query { new: Int }\n");
+      expect(await emitSchemaFile(file, "type Query { new: Int }\n", { check: true })).toBe(true);
+    } finally {
+      await dir.remove();
+    }
   });
 });
 
