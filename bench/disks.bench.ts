@@ -40,7 +40,7 @@ const gateway = await startGateway(config, db, pino({ level: "silent" }));
 const { secret } = await gateway.services.tokens.create({ name: "bench-viewer", role: Role.VIEWER }, "bench");
 const QUERY = `query($after: String) { disks(first: 100, after: $after, orderBy: { field: ACTUAL_SIZE, direction: DESC }) {
   totalCount pageInfo { endCursor hasNextPage }
-  edges { node { id alias format virtualSize actualSize status sparsifiable blockers { code message } warnings { code message } } } } }`;
+  edges { node { id alias format virtualSize actualSize status sparsifiable sparsifyBlockers { code message } sparsifyWarnings { code message } } } } }`;
 const http = async () => {
   const res = await fetch(gateway.url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${secret}` }, body: JSON.stringify({ query: QUERY }) });
   const body = (await res.json()) as { data?: { disks: { edges: unknown[] } }; errors?: unknown };

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DataSource } from "typeorm";
+import { SparsifyOutcome } from "../src/domain/sparsify-outcome.js";
 import { JobState } from "../src/entities/enums.js";
 import type { SparsifyJob } from "../src/entities/index.js";
 import type { JobStore } from "../src/services/job-store.js";
@@ -70,7 +71,7 @@ export async function runJob(store: JobStore, id: string, events: number, interv
     published.push(performance.now());
   }
   await at(events + 1);
-  const ended = await store.finish(id, { state: JobState.SUCCEEDED, outcome: "RECLAIMED", outcomeMessage: "Reclaimed 1.0 GiB", actualSizeAfter: ACTUAL_SIZE_AFTER, actor: "bench" });
+  const ended = await store.finish(id, { state: JobState.SUCCEEDED, outcome: SparsifyOutcome.RECLAIMED, outcomeMessage: "Reclaimed 1.0 GiB", actualSizeAfter: ACTUAL_SIZE_AFTER, actor: "bench" });
   if (!ended) throw new Error(`job ${id} had already ended before the bench finished it`);
   published.push(performance.now());
   return published;

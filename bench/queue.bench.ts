@@ -155,7 +155,7 @@ try {
   for (let i = 0; i < WARMUP; i++) {
     const first = await gateway();
     if (i === 0) {
-      const { disk } = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status sparsifiable blockers { code } } }`, { d: diskId }));
+      const { disk } = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status sparsifiable sparsifyBlockers { code } } }`, { d: diskId }));
       console.log(`gateway job: ${first.states.join(" → ")} (${first.error?.code}: ${first.error?.message}); disk afterwards ${disk.status}, sparsifiable ${disk.sparsifiable}`);
     }
     if (first.error?.code !== "IMAGE_NOT_FOUND") throw new Error(`expected IMAGE_NOT_FOUND, got ${JSON.stringify(first.error)}`);

@@ -1,3 +1,4 @@
+import type { EstimateMethod, EstimateUnavailableReason } from "../domain/estimate-enums.js";
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
 import type { SparsifyIssue } from "../domain/sparsify-issue.js";
 import { bigintAsNumber } from "./bigint-transformer.js";
@@ -82,14 +83,18 @@ export class Disk {
   reclaimableAfterMerge: number | null;
 
   @Column({ type: "text", nullable: true })
-  estimateMethod: string | null;
+  estimateMethod: EstimateMethod | null;
+
+  /** The method in words: the filesystems used and skipped, e.g. "ext4+swap: free blocks ∩ qemu-img map". */
+  @Column({ type: "text", nullable: true })
+  estimateDetail: string | null;
 
   @Column({ type: "timestamptz", nullable: true })
   estimatedAt: Date | null;
 
   /** Why there is no estimate: NO_FILESYSTEM, UNSUPPORTED_FILESYSTEM, LVM, ENCRYPTED, IMAGE_IN_USE… */
   @Column({ type: "text", nullable: true })
-  estimateUnavailableReason: string | null;
+  estimateUnavailableReason: EstimateUnavailableReason | null;
 
   /** Stored result of needsSparsify() under the domain's policy, so lists filter in SQL. */
   @Index()

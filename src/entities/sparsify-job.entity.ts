@@ -1,3 +1,6 @@
+import type { JobErrorCode } from "../domain/job-error-code.js";
+import { JobTrigger, SparsifyPhase } from "../domain/sparsify-job-enums.js";
+import type { SparsifyOutcome } from "../domain/sparsify-outcome.js";
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from "typeorm";
 import { bigintAsNumber } from "./bigint-transformer.js";
 import { JobState } from "./enums.js";
@@ -23,9 +26,9 @@ export class SparsifyJob {
   @Column({ type: "enum", enum: JobState, default: JobState.QUEUED })
   state: JobState;
 
-  /** QUEUED, CHECKING, LAUNCHING, TRIMMING, MEASURING, DONE. */
-  @Column({ type: "text", default: "QUEUED" })
-  phase: string;
+  /** Text, not a PostgreSQL enum, so adding a value is a one-line change (same for the codes below). */
+  @Column({ type: "text", default: SparsifyPhase.QUEUED })
+  phase: SparsifyPhase;
 
   @Column({ type: "int", default: 0 })
   progress: number;
@@ -40,13 +43,13 @@ export class SparsifyJob {
   actualSizeAfter: number | null;
 
   @Column({ type: "text", nullable: true })
-  outcome: string | null;
+  outcome: SparsifyOutcome | null;
 
   @Column({ type: "text", nullable: true })
   outcomeMessage: string | null;
 
   @Column({ type: "text", nullable: true })
-  errorCode: string | null;
+  errorCode: JobErrorCode | null;
 
   @Column({ type: "text", nullable: true })
   errorMessage: string | null;
@@ -57,8 +60,8 @@ export class SparsifyJob {
   @Column({ type: "text", default: "anonymous" })
   requestedBy: string;
 
-  @Column({ type: "text", default: "USER" })
-  trigger: string;
+  @Column({ type: "text", default: JobTrigger.USER })
+  trigger: JobTrigger;
 
   /** Set when a cancel was asked while RUNNING: the worker finishes it as CANCELLED. */
   @Column({ type: "timestamptz", nullable: true })

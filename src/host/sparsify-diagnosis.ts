@@ -1,19 +1,10 @@
+import { JobErrorCode as SparsifyFailureCode } from "../domain/job-error-code.js";
 import { ImageErrorCode } from "./image-probe-error.js";
 import { classifyQemuError } from "./qemu-error-classifier.js";
 import type { SparsifyRunResult } from "./virt-sparsify-runner.js";
 
-/** Why a sparsify run did not succeed. */
-export enum SparsifyFailureCode {
-  IMAGE_IN_USE = "IMAGE_IN_USE",
-  IMAGE_NOT_FOUND = "IMAGE_NOT_FOUND",
-  PERMISSION_DENIED = "PERMISSION_DENIED",
-  WRONG_FORMAT = "WRONG_FORMAT",
-  /** The image looks fine; the appliance did not start or crashed (KVM/TCG, kernel, memory). */
-  APPLIANCE_FAILED = "APPLIANCE_FAILED",
-  TIMED_OUT = "TIMED_OUT",
-  CANCELLED = "CANCELLED",
-  SPARSIFY_FAILED = "SPARSIFY_FAILED",
-}
+/** Why a sparsify run did not succeed: the shared job error vocabulary, under its old local name. */
+export { JobErrorCode as SparsifyFailureCode } from "../domain/job-error-code.js";
 
 /** A failure code and a sentence a user can act on. */
 export interface SparsifyDiagnosis {

@@ -1,5 +1,6 @@
 import { access, constants } from "node:fs/promises";
 import path from "node:path";
+import { JobErrorCode } from "../domain/job-error-code.js";
 import { classifyAllocation } from "../domain/preallocation.js";
 import { AllocationSource, DiskAllocation, DiskFormat } from "../entities/enums.js";
 import type { ImageFormat } from "./image-format.js";
@@ -16,9 +17,9 @@ export interface PrecheckInput {
   allocationSetByUser: DiskAllocation | null;
 }
 
-export type PrecheckResult = { ok: true; info: ImageInfo } | { ok: false; code: string; message: string };
+export type PrecheckResult = { ok: true; info: ImageInfo } | { ok: false; code: JobErrorCode; message: string };
 
-const fail = (code: string, message: string): PrecheckResult => ({ ok: false, code, message });
+const fail = (code: JobErrorCode, message: string): PrecheckResult => ({ ok: false, code, message });
 
 /**
  * Re-reads the image right before running, because the inventory may be stale: `qemu-img info`
@@ -39,24 +40,24 @@ export async function precheckImage(input: PrecheckInput): Promise<PrecheckResul
       [ImageErrorCode.WRONG_FORMAT]: `The image is not in its recorded format (${input.format})`,
       [ImageErrorCode.IMAGE_UNREADABLE]: "qemu-img cannot read the image",
     };
-    return fail(error.code, `${why[error.code]}: ${error.message}`);
+    return fail(error.code as string as JobErrorCode, `${why[error.code]}: ${error.message}`);
   }
   try {
     await access(input.path, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return fail("PERMISSION_DENIED", `The worker may not write the image (${code}${code === "EPERM" ? ", immutable flag?" : ""})`);
+    return fail(JobErrorCode.PERMISSION_DENIED, `The worker may not write the image (${code}${code === "EPERM" ? ", immutable flag?" : ""})`);
   }
   const backing = info.fullBackingFilename ?? (info.backingFilename ? path.resolve(path.dirname(input.path), info.backingFilename) : null);
   if ((backing ?? null) !== (input.expectedBackingPath ?? null)) {
-    return fail("CHAIN_CHANGED", `The image's backing file changed since the last scan (now ${backing ?? "none"}, was ${input.expectedBackingPath ?? "none"}); rescan the storage domain`);
+    return fail(JobErrorCode.CHAIN_CHANGED, `The image's backing file changed since the last scan (now ${backing ?? "none"}, was ${input.expectedBackingPath ?? "none"}); rescan the storage domain`);
   }
   if (input.allocationSetByUser !== DiskAllocation.SPARSE) {
     const check = input.format === "qcow2" && info.apparentSize >= info.virtualSize ? await qemuImgCheck(input.path).catch(() => null) : null;
     const verdict = classifyAllocation({ format: input.format === "qcow2" ? DiskFormat.QCOW2 : DiskFormat.RAW, virtualSize: info.virtualSize, actualSize: info.actualSize, ...(check ?? {}) });
     if (verdict.allocation === DiskAllocation.PREALLOCATED) {
       return fail(
-        "PREALLOCATED",
+        JobErrorCode.PREALLOCATED,
         `The image is preallocated (${verdict.source === AllocationSource.DETECTED ? "detected" : "inferred: every block is written"}); sparsifying would silently make it thin. An admin can mark it SPARSE if that is wrong`,
       );
     }

@@ -1,13 +1,8 @@
 import type { SparsifyOutputEvent } from "./virt-sparsify-output.js";
 
-/** Coarse phases of one sparsify job, in the order they happen. */
-export enum SparsifyPhase {
-  CHECKING = "CHECKING",
-  LAUNCHING = "LAUNCHING",
-  TRIMMING = "TRIMMING",
-  MEASURING = "MEASURING",
-  DONE = "DONE",
-}
+import { SparsifyPhase } from "../domain/sparsify-job-enums.js";
+
+export { SparsifyPhase };
 
 /** Progress as shown to users: `progress` is an integer percentage that never decreases. */
 export interface SparsifyProgress {

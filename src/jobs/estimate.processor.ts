@@ -1,3 +1,4 @@
+import { EstimateMethod, EstimateUnavailableReason } from "../domain/estimate-enums.js";
 import path from "node:path";
 import type { Logger } from "pino";
 import { In, type DataSource } from "typeorm";
@@ -56,15 +57,15 @@ export async function processEstimate(data: EstimateJobData, d: EstimateDeps): P
 }
 
 async function estimateOne(own: { path: string; format: "raw" | "qcow2" }[], log: Logger): Promise<Partial<Disk>> {
-  if (own.length === 0) return unavailableAs("UNREADABLE");
+  if (own.length === 0) return unavailableAs(EstimateUnavailableReason.UNREADABLE);
   try {
     const e = await estimateReclaimable({ volumes: own, timeoutMs: PER_DISK_TIMEOUT_MS });
-    return { reclaimableEstimate: e.reclaimableBytes, reclaimableAfterMerge: e.afterMergeBytes, estimateMethod: e.method, estimateUnavailableReason: null };
+    return { reclaimableEstimate: e.reclaimableBytes, reclaimableAfterMerge: e.afterMergeBytes, estimateMethod: EstimateMethod.FREE_BLOCKS, estimateDetail: e.method, estimateUnavailableReason: null };
   } catch (error) {
-    if (error instanceof EstimateUnavailableError) return unavailableAs(error.reason);
+    if (error instanceof EstimateUnavailableError) return unavailableAs(error.reason as EstimateUnavailableReason);
     log.warn({ err: (error as Error).message }, "estimate failed");
-    return unavailableAs("UNREADABLE");
+    return unavailableAs(EstimateUnavailableReason.UNREADABLE);
   }
 }
 
-const unavailableAs = (reason: string): Partial<Disk> => ({ reclaimableEstimate: null, reclaimableAfterMerge: null, estimateMethod: null, estimateUnavailableReason: reason });
+const unavailableAs = (reason: EstimateUnavailableReason): Partial<Disk> => ({ reclaimableEstimate: null, reclaimableAfterMerge: null, estimateMethod: null, estimateDetail: null, estimateUnavailableReason: reason });

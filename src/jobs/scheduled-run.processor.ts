@@ -1,3 +1,4 @@
+import { JobTrigger } from "../domain/sparsify-job-enums.js";
 import type { Logger } from "pino";
 import { In } from "typeorm";
 import { insideWindow } from "../domain/maintenance-window.js";
@@ -36,7 +37,7 @@ export async function processScheduledRun(data: ScheduledRunData, s: Services, l
     summary.ran = true;
     await processEstimate({ storageDomainId: domain.id, requestedBy: actor }, { config: s.config, db: s.db, log, hostName });
     const candidates = await s.db.getRepository(Disk).find({ where: { storageDomainId: domain.id, needsSparsify: true }, order: { reclaimableEstimate: "DESC", alias: "ASC" } });
-    const running = await s.db.getRepository(SparsifyJob).countBy({ storageDomainId: domain.id, trigger: "SCHEDULE", state: In([...ACTIVE_JOB_STATES]) });
+    const running = await s.db.getRepository(SparsifyJob).countBy({ storageDomainId: domain.id, trigger: JobTrigger.SCHEDULE, state: In([...ACTIVE_JOB_STATES]) });
     let slots = schedule.maxConcurrent - running;
     const sparsify = new SparsifyService(s);
     for (const disk of candidates) {
@@ -49,7 +50,7 @@ export async function processScheduledRun(data: ScheduledRunData, s: Services, l
         continue;
       }
       try {
-        summary.started.push((await sparsify.request(disk.id, actor, "SCHEDULE")).id);
+        summary.started.push((await sparsify.request(disk.id, actor, JobTrigger.SCHEDULE)).id);
         slots--;
       } catch (error) {
         const blockers = ((error as { extensions?: { blockers?: ScheduledRunSummary["skipped"][0]["blockers"] } }).extensions?.blockers ?? [{ code: "ERROR", message: (error as Error).message }]);

@@ -4,6 +4,7 @@ import type { Job } from "bullmq";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import type { Config } from "../config.js";
+import { JobErrorCode } from "../domain/job-error-code.js";
 import { assessSparsify } from "../domain/sparsify-blockers.js";
 import { explainOutcome } from "../domain/sparsify-outcome.js";
 import { isInside } from "../domain/storage-path.js";
@@ -44,7 +45,7 @@ interface Target {
 const toImageFormat = (f: DiskFormat): ImageFormat => (f === DiskFormat.QCOW2 ? "qcow2" : "raw");
 
 class JobFailure extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(readonly code: JobErrorCode, message: string) {
     super(message);
   }
 }
@@ -129,9 +130,9 @@ export class SparsifyProcessor {
       progress = finishProgress(progress);
       return this.end(jobId, { state: JobState.SUCCEEDED, actualSizeAfter: after, outcome: explained.outcome, outcomeMessage: explained.message });
     } catch (error) {
-      const code = error instanceof JobFailure ? error.code : "INTERNAL_ERROR";
+      const code = error instanceof JobFailure ? error.code : JobErrorCode.INTERNAL_ERROR;
       if (!(error instanceof JobFailure)) log.error({ err: error }, "sparsify job crashed");
-      if (signal?.aborted && code === "IMAGE_IN_USE") return this.end(jobId, { state: JobState.CANCELLED });
+      if (signal?.aborted && code === JobErrorCode.IMAGE_IN_USE) return this.end(jobId, { state: JobState.CANCELLED });
       return this.end(jobId, { state: JobState.FAILED, errorCode: code, errorMessage: (error as Error).message });
     }
   }
@@ -149,14 +150,14 @@ export class SparsifyProcessor {
 
   private async loadTarget(row: SparsifyJob): Promise<Target> {
     const disk = await this.d.db.getRepository(Disk).findOneBy({ id: row.diskId });
-    if (!disk || disk.status === DiskStatus.MISSING || !disk.leafVolumeId) throw new JobFailure("DISK_MISSING", "The disk is no longer in the inventory or its image is missing");
+    if (!disk || disk.status === DiskStatus.MISSING || !disk.leafVolumeId) throw new JobFailure(JobErrorCode.DISK_MISSING, "The disk is no longer in the inventory or its image is missing");
     const own = await this.d.db.getRepository(Volume).find({ where: { diskId: disk.id }, order: { depth: "ASC" } });
     const leaf = own.find((v) => v.id === disk.leafVolumeId);
     const domain = await this.d.db.getRepository(StorageDomain).findOneBy({ id: disk.storageDomainId });
-    if (!leaf || !domain) throw new JobFailure("DISK_MISSING", "The disk's leaf volume or storage domain is gone; rescan");
+    if (!leaf || !domain) throw new JobFailure(JobErrorCode.DISK_MISSING, "The disk's leaf volume or storage domain is gone; rescan");
     const leafPath = path.join(domain.path, leaf.relPath);
     // Paths come from our own scan, but never act outside the domain whatever the database says.
-    if (!isInside(leafPath, domain.path)) throw new JobFailure("CHAIN_INVALID", `Leaf path ${leaf.relPath} escapes the storage domain`);
+    if (!isInside(leafPath, domain.path)) throw new JobFailure(JobErrorCode.CHAIN_INVALID, `Leaf path ${leaf.relPath} escapes the storage domain`);
     return { disk, leaf, own, domain, leafPath, format: toImageFormat(leaf.format) };
   }
 
@@ -165,7 +166,7 @@ export class SparsifyProcessor {
     const facts = (await loadDiskFacts(this.d.db.manager, [t.disk])).get(t.disk.id)!;
     // Our own lock and job are expected here; every other blocker still applies.
     const { blockers } = assessSparsify({ ...facts, status: DiskStatus.OK, activeJob: null });
-    if (blockers.length) throw new JobFailure("DISK_NOT_SPARSIFIABLE", blockers.map((b) => b.message).join("; "));
+    if (blockers.length) throw new JobFailure(JobErrorCode.DISK_NOT_SPARSIFIABLE, blockers.map((b) => b.message).join("; "));
     const deadline = Date.now() + this.d.config.IMAGE_IN_USE_DEADLINE_MS;
     for (;;) {
       const checked = await precheckImage({
@@ -176,7 +177,7 @@ export class SparsifyProcessor {
       });
       if (checked.ok) break;
       // A retried job may find its own orphaned run still finishing: wait for it, up to a deadline.
-      if (checked.code === "IMAGE_IN_USE" && retried && Date.now() < deadline && !signal?.aborted) {
+      if (checked.code === JobErrorCode.IMAGE_IN_USE && retried && Date.now() < deadline && !signal?.aborted) {
         await sleep(2_000);
         continue;
       }

@@ -1,4 +1,5 @@
-import { Authorized, Arg, Ctx, Int, Query, Resolver } from "type-graphql";
+import { Authorized, Arg, Args, Ctx, Query, Resolver } from "type-graphql";
+import { ConnectionArgs } from "../schema/connection.args.js";
 import { AuditEventConnection, AuditEventFilter, AuditEventType } from "../schema/audit-event.type.js";
 import { listEvents } from "../services/history-query.service.js";
 import { Role } from "../domain/roles.js";
@@ -10,10 +11,9 @@ export class AuditEventResolver {
   @Query(() => AuditEventConnection, { description: "The audit trail, newest first." })
   async events(
     @Ctx() ctx: GatewayContext,
-    @Arg("first", () => Int, { nullable: true }) first?: number,
-    @Arg("after", () => String, { nullable: true }) after?: string,
+    @Args() page: ConnectionArgs,
     @Arg("filter", () => AuditEventFilter, { nullable: true }) filter?: AuditEventFilter,
   ): Promise<AuditEventConnection> {
-    return (await listEvents(ctx.services.db, { first, after, ...filter })) as unknown as AuditEventConnection;
+    return (await listEvents(ctx.services.db, { ...page, ...filter })) as unknown as AuditEventConnection;
   }
 }

@@ -1,6 +1,7 @@
-import { Authorized, Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Authorized, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Disk, DiskAttachment, StorageDomain, Volume } from "../entities/index.js";
 import { DiskAttachmentType } from "../schema/disk-attachment.type.js";
+import { ConnectionArgs } from "../schema/connection.args.js";
 import { DiskConnection } from "../schema/disk-connection.type.js";
 import { DiskFilter, DiskOrder } from "../schema/disk-query.input.js";
 import { DiskType } from "../schema/disk.type.js";
@@ -9,6 +10,8 @@ import { StorageDomainType } from "../schema/storage-domain.type.js";
 import { VolumeType } from "../schema/volume.type.js";
 import { listDisks } from "../services/disk-query.service.js";
 import { Role } from "../domain/roles.js";
+import type { SparsifyIssue } from "../domain/sparsify-issue.js";
+import { SparsifyIssueType } from "../schema/sparsify-issue.type.js";
 import type { GatewayContext } from "./context.js";
 
 @Authorized(Role.VIEWER)
@@ -17,14 +20,12 @@ export class DiskResolver {
   @Query(() => DiskConnection, { description: "Disks, 50 per page by default, at most 500." })
   async disks(
     @Ctx() ctx: GatewayContext,
-    @Arg("first", () => Int, { nullable: true }) first?: number,
-    @Arg("after", () => String, { nullable: true }) after?: string,
+    @Args() page: ConnectionArgs,
     @Arg("filter", () => DiskFilter, { nullable: true }) filter?: DiskFilter,
     @Arg("orderBy", () => DiskOrder, { nullable: true }) orderBy?: DiskOrder,
   ): Promise<DiskConnection> {
-    const page = await listDisks(ctx.services.db, { first, after, filter, orderBy });
     // totalCount is a getter: the COUNT runs only when the client selects it.
-    return page as unknown as DiskConnection;
+    return (await listDisks(ctx.services.db, { ...page, filter, orderBy })) as unknown as DiskConnection;
   }
 
   @Query(() => DiskType, { nullable: true })
@@ -42,6 +43,16 @@ export class DiskResolver {
   @Mutation(() => Boolean, { description: "Removes a MISSING disk from the inventory." })
   forgetDisk(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<boolean> {
     return ctx.services.disks.forget(id, ctx.actor);
+  }
+
+  @FieldResolver(() => [SparsifyIssueType], { description: "Every reason the disk cannot be sparsified now; empty when sparsifiable." })
+  sparsifyBlockers(@Root() disk: Disk): SparsifyIssue[] {
+    return disk.blockers;
+  }
+
+  @FieldResolver(() => [SparsifyIssueType], { description: "What to know before sparsifying (snapshots, a running VM it is unplugged from)." })
+  sparsifyWarnings(@Root() disk: Disk): SparsifyIssue[] {
+    return disk.warnings;
   }
 
   @FieldResolver(() => StorageDomainType)

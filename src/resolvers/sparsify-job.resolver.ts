@@ -1,11 +1,13 @@
-import { Authorized, Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
+import { Authorized, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import type { Disk, SparsifyJob } from "../entities/index.js";
 import { openJobStream, followJobEvents } from "../jobs/job-stream.js";
+import { ConnectionArgs } from "../schema/connection.args.js";
 import { DiskType } from "../schema/disk.type.js";
 import { SparsifyJobConnection } from "../schema/sparsify-job-connection.type.js";
 import { JobErrorType, SignedBytesScalar, SparsifyJobEventFilter, SparsifyJobFilter, SparsifyJobType } from "../schema/sparsify-job.type.js";
 import { listJobs } from "../services/history-query.service.js";
 import { parseId } from "../services/ids.js";
+import { asJobErrorCode } from "../domain/job-error-code.js";
 import { Role } from "../domain/roles.js";
 import type { GatewayContext } from "./context.js";
 
@@ -34,11 +36,10 @@ export class SparsifyJobResolver {
   @Query(() => SparsifyJobConnection, { description: "Newest first." })
   async sparsifyJobs(
     @Ctx() ctx: GatewayContext,
-    @Arg("first", () => Int, { nullable: true }) first?: number,
-    @Arg("after", () => String, { nullable: true }) after?: string,
+    @Args() page: ConnectionArgs,
     @Arg("filter", () => SparsifyJobFilter, { nullable: true }) filter?: SparsifyJobFilter,
   ): Promise<SparsifyJobConnection> {
-    return (await listJobs(ctx.services.db, { first, after, diskId: filter?.diskId, states: filter?.states })) as unknown as SparsifyJobConnection;
+    return (await listJobs(ctx.services.db, { ...page, diskId: filter?.diskId, states: filter?.states })) as unknown as SparsifyJobConnection;
   }
 
   @Subscription(() => SparsifyJobType, {
@@ -77,6 +78,6 @@ export class SparsifyJobResolver {
 
   @FieldResolver(() => JobErrorType, { nullable: true })
   error(@Root() job: SparsifyJob): JobErrorType | null {
-    return job.errorCode ? { code: job.errorCode, message: job.errorMessage ?? job.errorCode } : null;
+    return job.errorCode ? { code: asJobErrorCode(job.errorCode), message: job.errorMessage ?? job.errorCode } : null;
   }
 }

@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from "type-graphql";
-import { AllocationSource, DiskAllocation, DiskFormat, DiskStatus, StorageType } from "./enums.js";
+import { AllocationSource, DiskAllocation, DiskFormat, DiskStatus, EstimateMethod, EstimateUnavailableReason, StorageType } from "./enums.js";
 import { BytesScalar } from "./scalars/bytes.scalar.js";
 import { SparsifyIssueType } from "./sparsify-issue.type.js";
 
@@ -37,9 +37,15 @@ export class DiskType {
   sparsifiable: boolean;
 
   @Field(() => [SparsifyIssueType], { description: "Every reason the disk cannot be sparsified now; empty when sparsifiable." })
+  sparsifyBlockers: SparsifyIssueType[];
+
+  @Field(() => [SparsifyIssueType], { description: "What to know before sparsifying (snapshots, a running VM it is unplugged from)." })
+  sparsifyWarnings: SparsifyIssueType[];
+
+  @Field(() => [SparsifyIssueType], { deprecationReason: "Use sparsifyBlockers" })
   blockers: SparsifyIssueType[];
 
-  @Field(() => [SparsifyIssueType])
+  @Field(() => [SparsifyIssueType], { deprecationReason: "Use sparsifyWarnings" })
   warnings: SparsifyIssueType[];
 
   @Field(() => BytesScalar, { nullable: true, description: "Bytes sparsifying would give back, estimated read-only from the guest filesystem's free blocks and the host allocation." })
@@ -48,14 +54,17 @@ export class DiskType {
   @Field(() => BytesScalar, { nullable: true, description: "How much MORE merging the snapshots first would free (disks with snapshots)." })
   reclaimableAfterMerge: number | null;
 
-  @Field(() => String, { nullable: true })
-  estimateMethod: string | null;
+  @Field(() => EstimateMethod, { nullable: true })
+  estimateMethod: EstimateMethod | null;
+
+  @Field(() => String, { nullable: true, description: 'The method in words, e.g. "ext4+swap: free blocks ∩ qemu-img map (skipped: LVM2_member)".' })
+  estimateDetail: string | null;
 
   @Field(() => Date, { nullable: true })
   estimatedAt: Date | null;
 
-  @Field(() => String, { nullable: true, description: "Why there is no estimate: NO_FILESYSTEM, UNSUPPORTED_FILESYSTEM, LVM, ENCRYPTED, IMAGE_IN_USE, UNREADABLE, TIMED_OUT." })
-  estimateUnavailableReason: string | null;
+  @Field(() => EstimateUnavailableReason, { nullable: true, description: "Why there is no estimate; null when there is one or none was tried yet." })
+  estimateUnavailableReason: EstimateUnavailableReason | null;
 
   @Field({ description: "The estimate passes the storage domain's reclaim policy (bytes and share of actual size)." })
   needsSparsify: boolean;

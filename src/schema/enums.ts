@@ -1,5 +1,9 @@
 import { registerEnumType } from "type-graphql";
+import { EstimateMethod, EstimateUnavailableReason } from "../domain/estimate-enums.js";
+import { JobErrorCode } from "../domain/job-error-code.js";
 import { SparsifyIssueCode } from "../domain/sparsify-issue.js";
+import { JobTrigger, SparsifyPhase } from "../domain/sparsify-job-enums.js";
+import { SparsifyOutcome } from "../domain/sparsify-outcome.js";
 import {
   AllocationSource,
   DiskAllocation,
@@ -24,8 +28,21 @@ registerEnumType(DiskStatus, { name: "DiskStatus" });
 registerEnumType(VmStatus, { name: "VmStatus" });
 registerEnumType(JobState, { name: "JobState" });
 registerEnumType(SparsifyIssueCode, { name: "SparsifyIssueCode" });
+// The enums below live in domain/ so the worker writes exactly what the API declares.
+registerEnumType(SparsifyPhase, { name: "SparsifyPhase", description: "Coarse phases of a sparsify job, in the order they happen." });
+registerEnumType(SparsifyOutcome, { name: "SparsifyOutcome", description: "What a successful sparsify run did; outcomeMessage says it in words." });
+registerEnumType(JobTrigger, { name: "JobTrigger", description: "Who asked for the job: a user, or the storage domain's schedule." });
+registerEnumType(JobErrorCode, { name: "JobErrorCode", description: "Why a job ended FAILED." });
+registerEnumType(EstimateMethod, { name: "EstimateMethod", description: "How a reclaimable-space estimate was made; estimateDetail names the filesystems." });
+registerEnumType(EstimateUnavailableReason, { name: "EstimateUnavailableReason", description: "Why a disk has no reclaimable-space estimate." });
 
 export {
+  EstimateMethod,
+  EstimateUnavailableReason,
+  JobErrorCode,
+  JobTrigger,
+  SparsifyOutcome,
+  SparsifyPhase,
   AllocationSource,
   DiskAllocation,
   DiskFormat,

@@ -1,7 +1,7 @@
 import { Field, ObjectType } from "type-graphql";
 import { SparsifyIssueCode } from "./enums.js";
 
-@ObjectType({ description: "A reason a disk cannot be sparsified, or a warning before doing it." })
+@ObjectType("SparsifyIssue", { description: "A reason a disk cannot be sparsified, or a warning before doing it." })
 export class SparsifyIssueType {
   @Field(() => SparsifyIssueCode)
   code: SparsifyIssueCode;

@@ -1,11 +1,11 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
-import { JobState } from "./enums.js";
+import { JobErrorCode, JobState, JobTrigger, SparsifyOutcome, SparsifyPhase } from "./enums.js";
 import { BytesScalar, SignedBytesScalar } from "./scalars/bytes.scalar.js";
 
 @ObjectType("JobError")
 export class JobErrorType {
-  @Field({ description: "IMAGE_IN_USE, PERMISSION_DENIED, WRONG_FORMAT, APPLIANCE_FAILED, TIMED_OUT, PREALLOCATED, CHAIN_CHANGED, …" })
-  code: string;
+  @Field(() => JobErrorCode)
+  code: JobErrorCode;
 
   @Field()
   message: string;
@@ -20,8 +20,8 @@ export class SparsifyJobType {
   @Field(() => JobState)
   state: JobState;
 
-  @Field({ description: "QUEUED, CHECKING, LAUNCHING, TRIMMING, MEASURING, DONE." })
-  phase: string;
+  @Field(() => SparsifyPhase)
+  phase: SparsifyPhase;
 
   @Field(() => Int, { description: "0–100; never goes backwards." })
   progress: number;
@@ -35,8 +35,8 @@ export class SparsifyJobType {
   @Field(() => BytesScalar, { nullable: true })
   actualSizeAfter: number | null;
 
-  @Field(() => String, { nullable: true, description: "RECLAIMED, NOTHING_TO_RECLAIM, NO_FILESYSTEM_FOUND, GREW." })
-  outcome: string | null;
+  @Field(() => SparsifyOutcome, { nullable: true, description: "Set when the job SUCCEEDED." })
+  outcome: SparsifyOutcome | null;
 
   @Field(() => String, { nullable: true, description: "The outcome in words." })
   outcomeMessage: string | null;
@@ -47,8 +47,8 @@ export class SparsifyJobType {
   @Field()
   requestedBy: string;
 
-  @Field({ description: "USER or SCHEDULE." })
-  trigger: string;
+  @Field(() => JobTrigger)
+  trigger: JobTrigger;
 
   @Field(() => Date, { nullable: true })
   cancelRequestedAt: Date | null;

@@ -32,6 +32,7 @@ import { graphiqlHandler } from "./graphiql.js";
 import { healthRoutes } from "./health.js";
 import { metricsRoute } from "./metrics-route.js";
 import { buildGatewaySchema } from "./schema.js";
+import { CSRF_PREVENTION } from "./security/csrf.js";
 import { authenticate } from "./security/authenticate.js";
 import { queryLimitRules } from "./security/query-limits.js";
 import { rateLimitPlugin } from "./security/rate-limit.plugin.js";
@@ -106,7 +107,7 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
     allowBatchedHttpRequests: false,
     // main.ts owns shutdown; Apollo's own handler would stop it early and re-raise the signal.
     stopOnTerminationSignals: false,
-    csrfPrevention: true,
+    csrfPrevention: CSRF_PREVENTION,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),

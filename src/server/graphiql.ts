@@ -22,8 +22,8 @@ query Disks {
     edges {
       node {
         alias format virtualSize actualSize sparsifiable
-        blockers { code message }
-        warnings { code message }
+        sparsifyBlockers { code message }
+        sparsifyWarnings { code message }
         storageDomain { name }
       }
     }

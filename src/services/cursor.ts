@@ -10,7 +10,8 @@ export function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify([c.value, c.id])).toString("base64url");
 }
 
-export function decodeCursor(raw: string): Cursor {
+/** @param field the argument it came in (`after` or `before`), named in the error. */
+export function decodeCursor(raw: string, field: "after" | "before" = "after"): Cursor {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
     if (Array.isArray(parsed) && parsed.length === 2 && (typeof parsed[0] === "string" || typeof parsed[0] === "number") && typeof parsed[1] === "string") {
@@ -19,5 +20,5 @@ export function decodeCursor(raw: string): Cursor {
   } catch {
     // fall through
   }
-  throw badInput("after is not a cursor returned by this API", "after");
+  throw badInput(`${field} is not a cursor returned by this API`, field);
 }

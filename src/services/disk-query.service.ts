@@ -2,7 +2,7 @@ import type { DataSource, SelectQueryBuilder } from "typeorm";
 import { Disk } from "../entities/index.js";
 import { badInput } from "../errors.js";
 import { DiskOrderField, OrderDirection, type DiskFilter, type DiskOrder } from "../schema/disk-query.input.js";
-import { decodeCursor, encodeCursor } from "./cursor.js";
+import { keysetPage, type Page, type PageArgs } from "./keyset-page.js";
 import { parseId } from "./ids.js";
 
 export const MAX_PAGE = 500;
@@ -16,40 +16,27 @@ const COLUMN: Record<DiskOrderField, { sql: string; key: keyof Disk; numeric: bo
   [DiskOrderField.RECLAIMABLE]: { sql: 'COALESCE(d."reclaimableEstimate", 0)', key: "reclaimableEstimate", numeric: true },
 };
 
-export interface DiskPage {
-  edges: { cursor: string; node: Disk }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  /** A getter: counted only when a client selects it. */
-  readonly totalCount: Promise<number>;
-}
+export type DiskPage = Page<Disk>;
 
 /**
- * Keyset pagination over (order column, id): one statement per page plus one COUNT when asked,
- * whatever the page size; stable and gap-free while rows are added.
+ * Keyset pagination over (order column, id), forwards (first/after) or backwards (last/before):
+ * one statement per page whatever its size; stable and gap-free while rows are added.
  */
-export async function listDisks(db: DataSource, args: { first?: number | null; after?: string | null; filter?: DiskFilter | null; orderBy?: DiskOrder | null }): Promise<DiskPage> {
-  const first = args.first ?? DEFAULT_PAGE;
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE) throw badInput(`first must be between 0 and ${MAX_PAGE}`, "first");
+export function listDisks(db: DataSource, args: PageArgs & { filter?: DiskFilter | null; orderBy?: DiskOrder | null }): Promise<DiskPage> {
   const order = COLUMN[args.orderBy?.field ?? DiskOrderField.ALIAS];
-  const dir = args.orderBy?.direction === OrderDirection.DESC ? "DESC" : "ASC";
-  const filtered = () => applyFilter(db.getRepository(Disk).createQueryBuilder("d"), args.filter);
-
-  const page = filtered();
-  if (args.after) {
-    const cursor = decodeCursor(args.after);
-    if (typeof cursor.value !== (order.numeric ? "number" : "string")) throw badInput("after belongs to another ordering", "after");
-    page.andWhere(`(${order.sql}, d.id) ${dir === "ASC" ? ">" : "<"} (:cv, :cid)`, { cv: cursor.value, cid: parseId(cursor.id, "after") });
-  }
-  const rows = await page.orderBy(order.sql, dir).addOrderBy("d.id", dir).limit(first + 1).getMany();
-  const nodes = rows.slice(0, first);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor({ value: (node[order.key] as string | number | null) ?? 0, id: node.id }), node }));
-  return {
-    edges,
-    pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null },
-    get totalCount() {
-      return filtered().getCount();
+  return keysetPage(
+    {
+      build: () => applyFilter(db.getRepository(Disk).createQueryBuilder("d"), args.filter),
+      alias: "d",
+      orderSql: order.sql,
+      direction: args.orderBy?.direction === OrderDirection.DESC ? "DESC" : "ASC",
+      valueOf: (node) => (node[order.key] as string | number | null) ?? 0,
+      accepts: (value) => typeof value === (order.numeric ? "number" : "string"),
+      defaultSize: DEFAULT_PAGE,
+      maxSize: MAX_PAGE,
     },
-  };
+    args,
+  );
 }
 
 function applyFilter(qb: SelectQueryBuilder<Disk>, filter?: DiskFilter | null): SelectQueryBuilder<Disk> {

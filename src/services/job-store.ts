@@ -1,3 +1,6 @@
+import { JobErrorCode } from "../domain/job-error-code.js";
+import { SparsifyPhase } from "../domain/sparsify-job-enums.js";
+import type { SparsifyOutcome } from "../domain/sparsify-outcome.js";
 import { In, type DataSource, type EntityManager } from "typeorm";
 import { ACTIVE_JOB_STATES, DiskStatus, JobState } from "../entities/enums.js";
 import { Disk, SparsifyJob } from "../entities/index.js";
@@ -10,9 +13,9 @@ export type TerminalState = JobState.SUCCEEDED | JobState.FAILED | JobState.CANC
 
 export interface JobEnding {
   state: TerminalState;
-  outcome?: string | null;
+  outcome?: SparsifyOutcome | null;
   outcomeMessage?: string | null;
-  errorCode?: string | null;
+  errorCode?: JobErrorCode | null;
   errorMessage?: string | null;
   actualSizeAfter?: number | null;
   /** Who ended it: the requester for a cancel, "reconciler", or the host. */
@@ -66,7 +69,7 @@ export class JobStore {
       if (!current || !ACTIVE_JOB_STATES.includes(current.state as (typeof ACTIVE_JOB_STATES)[number])) return null;
       Object.assign(current, {
         state: ending.state,
-        phase: ending.state === JobState.SUCCEEDED ? "DONE" : current.phase,
+        phase: ending.state === JobState.SUCCEEDED ? SparsifyPhase.DONE : current.phase,
         progress: ending.state === JobState.SUCCEEDED ? 100 : current.progress,
         outcome: ending.outcome ?? null,
         outcomeMessage: ending.outcomeMessage ?? null,

@@ -1,3 +1,5 @@
+import { JobErrorCode } from "../domain/job-error-code.js";
+import { JobTrigger } from "../domain/sparsify-job-enums.js";
 import { randomUUID } from "node:crypto";
 import { In } from "typeorm";
 import { assessSparsify } from "../domain/sparsify-blockers.js";
@@ -38,7 +40,7 @@ export class SparsifyService {
    * the partial unique index on active jobs), then enqueues. If enqueueing fails the job ends
    * FAILED and the disk is released.
    */
-  async request(diskIdRaw: string, actor: string, trigger = "USER"): Promise<SparsifyJob> {
+  async request(diskIdRaw: string, actor: string, trigger: JobTrigger = JobTrigger.USER): Promise<SparsifyJob> {
     const diskId = parseId(diskIdRaw, "diskId");
     let job: SparsifyJob;
     try {
@@ -64,7 +66,7 @@ export class SparsifyService {
       const data: SparsifyJobData = { jobId: job.id, diskId: job.diskId, storageDomainId: job.storageDomainId };
       await this.s.queues.enqueue(JobName.SPARSIFY, data);
     } catch (error) {
-      await this.store.finish(job.id, { state: JobState.FAILED, errorCode: ErrorCode.QUEUE_UNAVAILABLE, errorMessage: "The job queue (Redis) was unreachable; nothing was done", actor });
+      await this.store.finish(job.id, { state: JobState.FAILED, errorCode: JobErrorCode.QUEUE_UNAVAILABLE, errorMessage: "The job queue (Redis) was unreachable; nothing was done", actor });
       throw new AppError(ErrorCode.QUEUE_UNAVAILABLE, `Could not enqueue the job: the job queue is unreachable (${(error as Error).message}); the disk was released`);
     }
     await this.store.announce(job);

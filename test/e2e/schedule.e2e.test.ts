@@ -21,7 +21,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "q
   const disk = new Map<string, any>();
 
   const loadDisks = async () => {
-    const data = ok<any>(await stack.gql(`{ disks(orderBy: { field: RECLAIMABLE, direction: DESC }) { edges { node { id alias actualSize reclaimableEstimate estimateMethod estimateUnavailableReason needsSparsify sparsifiable } } } }`));
+    const data = ok<any>(await stack.gql(`{ disks(orderBy: { field: RECLAIMABLE, direction: DESC }) { edges { node { id alias actualSize reclaimableEstimate estimateMethod estimateDetail estimateUnavailableReason needsSparsify sparsifiable } } } }`));
     for (const e of data.disks.edges) disk.set(e.node.alias, e.node);
     return data.disks.edges.map((e: any) => e.node);
   };
@@ -51,7 +51,8 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "q
   it("estimates what would come back, read-only, and flags the disks worth it", () => {
     const big = disk.get("big");
     expect(Math.abs(big.reclaimableEstimate - 200 * MiB)).toBeLessThan(10 * MiB);
-    expect(big.estimateMethod).toBeTruthy();
+    expect(big.estimateMethod).toBe("FREE_BLOCKS");
+    expect(big.estimateDetail).toMatch(/free blocks/);
     expect(big).toMatchObject({ needsSparsify: true, sparsifiable: true });
     expect(disk.get("busy")).toMatchObject({ needsSparsify: true, sparsifiable: false });
     expect(disk.get("small").needsSparsify).toBe(false);

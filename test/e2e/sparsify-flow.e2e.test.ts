@@ -29,7 +29,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
   const kept = new Map<string, string>();
 
   const sparsify = async (alias: string) => ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { ${JOB_FIELDS} } }`, { d: diskId.get(alias) })).sparsifyDisk;
-  const disk = async (alias: string) => ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status sparsifiable actualSize blockers { code } lastSparsifyJob { id state } } }`, { d: diskId.get(alias) })).disk;
+  const disk = async (alias: string) => ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status sparsifiable actualSize sparsifyBlockers { code } lastSparsifyJob { id state } } }`, { d: diskId.get(alias) })).disk;
 
   beforeAll(async () => {
     stack = await startStack();
@@ -47,7 +47,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     await makeExt4Image(path.join(dir, "cancel.qcow2"), { format: "qcow2", deletedMiB: 50 });
     const domain = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "dom", path: $p }) { id } }`, { p: dir })).addStorageDomain;
     ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domain.id }));
-    const list = ok<any>(await stack.gql(`{ disks(first: 50) { edges { node { id alias sparsifiable blockers { code } } } } }`));
+    const list = ok<any>(await stack.gql(`{ disks(first: 50) { edges { node { id alias sparsifiable sparsifyBlockers { code } } } } }`));
     for (const e of list.disks.edges) diskId.set(e.node.alias, e.node.id);
   }, 120_000);
   afterAll(async () => {

@@ -158,11 +158,11 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "c
     expect(await legacy.getByRole("checkbox").isDisabled()).toBe(true);
     expect(await legacy.locator(".badge").textContent()).toBe("Blocked");
     await legacy.getByRole("button", { name: /Why\? 2 reasons/ }).click();
-    const { disk } = await gql(`query($id: ID!) { disk(id: $id) { blockers { code message } } }`, { id: ids.get("legacy") });
-    expect(disk.blockers.map((b: any) => b.code).sort()).toEqual(["PREALLOCATED", "VM_NOT_DOWN"]);
+    const { disk } = await gql(`query($id: ID!) { disk(id: $id) { sparsifyBlockers { code message } } }`, { id: ids.get("legacy") });
+    expect(disk.sparsifyBlockers.map((b: any) => b.code).sort()).toEqual(["PREALLOCATED", "VM_NOT_DOWN"]);
     const list = page.getByRole("list", { name: "Reasons legacy cannot be sparsified" });
     await list.waitFor();
-    expect(await list.getByRole("listitem").allTextContents()).toEqual(disk.blockers.map((b: any) => b.message));
+    expect(await list.getByRole("listitem").allTextContents()).toEqual(disk.sparsifyBlockers.map((b: any) => b.message));
     expect(await list.textContent()).toContain("Attached to VM db-vm, which is UP");
     await page.screenshot({ path: path.join(SHOTS, "blocked-reasons.png") });
     await context.close();

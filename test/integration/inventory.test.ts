@@ -7,7 +7,7 @@ import { requireTools } from "../support/require-tool.js";
 import { codeOf, ok, startStack, type Stack } from "../support/stack.js";
 
 const DISK_FIELDS = `id alias format allocation allocationSource storageType virtualSize actualSize status sparsifiable
-  blockers { code message } warnings { code message }
+  sparsifyBlockers { code message } sparsifyWarnings { code message }
   volumes { relPath format actualSize depth } template { alias } derivedDisks { alias }
   attachments { plugged vm { name status } } storageDomain { name }`;
 
@@ -64,7 +64,7 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
     expect(web.virtualSize).toBe(1073741824);
     expect(web.format).toBe("QCOW2");
     expect(disks.get("db-01").actualSize).toBe(await actualSize(path.join(dir, "db-01.raw"), "raw"));
-    expect(disks.get("web-01")).toMatchObject({ sparsifiable: true, blockers: [], warnings: [], status: "OK", storageType: "IMAGE", allocation: "SPARSE" });
+    expect(disks.get("web-01")).toMatchObject({ sparsifiable: true, sparsifyBlockers: [], sparsifyWarnings: [], status: "OK", storageType: "IMAGE", allocation: "SPARSE" });
   });
 
   it("a snapshot chain is one disk: own volumes leaf first, size summed, a warning", () => {
@@ -72,13 +72,13 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
     expect(app.volumes.map((v: any) => v.relPath)).toEqual(["nested/app-01-snap.qcow2", "nested/app-01.qcow2"]);
     expect(app.actualSize).toBe(app.volumes.reduce((s: number, v: any) => s + v.actualSize, 0));
     expect(app.sparsifiable).toBe(true);
-    expect(app.warnings.map((w: any) => w.code)).toEqual(["HAS_SNAPSHOTS"]);
+    expect(app.sparsifyWarnings.map((w: any) => w.code)).toEqual(["HAS_SNAPSHOTS"]);
   });
 
   it("a template with two clones: its own disk, blocked, clones derived from it", () => {
     const template = disks.get("template");
     expect(template.derivedDisks.map((d: any) => d.alias)).toEqual(["clone-1", "clone-2"]);
-    expect(template.blockers.map((b: any) => b.code)).toEqual(["HAS_DERIVED_DISKS"]);
+    expect(template.sparsifyBlockers.map((b: any) => b.code)).toEqual(["HAS_DERIVED_DISKS"]);
     for (const clone of ["clone-1", "clone-2"]) {
       expect(disks.get(clone).template.alias).toBe("template");
       expect(disks.get(clone).volumes).toHaveLength(1);
@@ -88,7 +88,7 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
 
   it("detects metadata preallocation", () => {
     expect(disks.get("prealloc")).toMatchObject({ allocation: "PREALLOCATED", allocationSource: "DETECTED", sparsifiable: false });
-    expect(disks.get("prealloc").blockers.map((b: any) => b.code)).toEqual(["PREALLOCATED"]);
+    expect(disks.get("prealloc").sparsifyBlockers.map((b: any) => b.code)).toEqual(["PREALLOCATED"]);
   });
 
   it("a raw file with a qcow2 header is read as raw: its backing file is never followed", () => {
@@ -96,15 +96,15 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
     expect(hostile.format).toBe("RAW");
     expect(hostile.volumes.map((v: any) => v.relPath)).toEqual(["hostile.raw"]);
     // Read as raw it is a tiny, fully written file: nothing about a backing chain.
-    expect(hostile.blockers.map((b: any) => b.code)).toEqual(["PREALLOCATED"]);
+    expect(hostile.sparsifyBlockers.map((b: any) => b.code)).toEqual(["PREALLOCATED"]);
     expect(hostile.allocationSource).toBe("INFERRED");
   });
 
   it("a qcow2 whose backing file is outside the storage roots is refused with the reason", () => {
     const escape = disks.get("escape");
     expect(escape.sparsifiable).toBe(false);
-    expect(escape.blockers[0].code).toBe("CHAIN_INVALID");
-    expect(escape.blockers[0].message).toMatch(/outside the storage roots/);
+    expect(escape.sparsifyBlockers[0].code).toBe("CHAIN_INVALID");
+    expect(escape.sparsifyBlockers[0].message).toMatch(/outside the storage roots/);
   });
 
   it("a VM that is UP blocks its plugged disk; DOWN or unplugged does not", async () => {
@@ -112,15 +112,15 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
     const vm = ok<any>(await stack.gql(`mutation { addVm(input: { name: "web-vm" }) { id } }`)).addVm;
     ok(await stack.gql(`mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: true) { plugged } }`, { v: vm.id, d: web.id }));
     ok(await stack.gql(`mutation($v: ID!) { setVmStatus(id: $v, status: UP) { status } }`, { v: vm.id }));
-    let disk = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifiable blockers { code message } } }`, { d: web.id })).disk;
+    let disk = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifiable sparsifyBlockers { code message } } }`, { d: web.id })).disk;
     expect(disk.sparsifiable).toBe(false);
-    expect(disk.blockers).toEqual([{ code: "VM_NOT_DOWN", message: "Attached to VM web-vm, which is UP; shut it down or unplug the disk" }]);
+    expect(disk.sparsifyBlockers).toEqual([{ code: "VM_NOT_DOWN", message: "Attached to VM web-vm, which is UP; shut it down or unplug the disk" }]);
     const blocked = ok<any>(await stack.gql(`{ disks(filter: { sparsifiable: false }, first: 100) { edges { node { alias } } } }`));
     expect(blocked.disks.edges.map((e: any) => e.node.alias)).toContain("web-01");
 
     ok(await stack.gql(`mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: false) { plugged } }`, { v: vm.id, d: web.id }));
-    disk = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifiable warnings { code } } }`, { d: web.id })).disk;
-    expect(disk).toEqual({ sparsifiable: true, warnings: [{ code: "UNPLUGGED_FROM_RUNNING_VM" }] });
+    disk = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifiable sparsifyWarnings { code } } }`, { d: web.id })).disk;
+    expect(disk).toEqual({ sparsifiable: true, sparsifyWarnings: [{ code: "UNPLUGGED_FROM_RUNNING_VM" }] });
 
     ok(await stack.gql(`mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: true) { plugged } }`, { v: vm.id, d: web.id }));
     ok(await stack.gql(`mutation($v: ID!) { setVmStatus(id: $v, status: DOWN) { status } }`, { v: vm.id }));
@@ -132,8 +132,8 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
     ok(await stack.gql(`mutation($id: ID!) { deactivateStorageDomain(id: $id) { status } }`, { id: domainId }));
     const data = ok<any>(await stack.gql(`query($id: ID!) { disks(first: 100, filter: { storageDomainId: $id, sparsifiable: true }) { totalCount } }`, { id: domainId }));
     expect(data.disks.totalCount).toBe(0);
-    const db = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { blockers { code message } } }`, { d: disks.get("db-01").id })).disk;
-    expect(db.blockers).toEqual([{ code: "STORAGE_DOMAIN_NOT_ACTIVE", message: "Storage domain domain-a is INACTIVE: deactivated by an administrator" }]);
+    const db = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifyBlockers { code message } } }`, { d: disks.get("db-01").id })).disk;
+    expect(db.sparsifyBlockers).toEqual([{ code: "STORAGE_DOMAIN_NOT_ACTIVE", message: "Storage domain domain-a is INACTIVE: deactivated by an administrator" }]);
     ok(await stack.gql(`mutation($id: ID!) { activateStorageDomain(id: $id) { status } }`, { id: domainId }));
     const again = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifiable } }`, { d: disks.get("db-01").id })).disk;
     expect(again.sparsifiable).toBe(true);
@@ -155,7 +155,7 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
     expect(disks.get("web-01").volumes.map((v: any) => v.relPath)).toEqual(["web-01-snap.qcow2", "web-01.qcow2"]);
     expect(disks.get("prealloc").allocationSource).toBe("SET_BY_USER");
     expect(disks.get("blank")).toMatchObject({ status: "MISSING", sparsifiable: false });
-    expect(disks.get("blank").blockers[0].code).toBe("DISK_MISSING");
+    expect(disks.get("blank").sparsifyBlockers[0].code).toBe("DISK_MISSING");
 
     expect(codeOf(await stack.gql(`mutation($d: ID!) { forgetDisk(id: $d) }`, { d: disks.get("web-01").id }))).toBe("DISK_NOT_MISSING");
     ok(await stack.gql(`mutation($d: ID!) { forgetDisk(id: $d) }`, { d: disks.get("blank").id }));

@@ -13,8 +13,8 @@ describe("sparsifyDisk request", () => {
   afterAll(() => stack?.close());
 
   it("returns the complete QUEUED job and locks the disk with JOB_ACTIVE, as stored", async () => {
-    const job = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id state phase progress attempts trigger requestedBy actualSizeBefore createdAt disk { status sparsifiable blockers { code } } } }`, { d: diskId })).sparsifyDisk;
-    expect(job).toMatchObject({ state: "QUEUED", phase: "QUEUED", progress: 0, attempts: 0, trigger: "USER", requestedBy: "test-admin", actualSizeBefore: 12345, disk: { status: "LOCKED", sparsifiable: false, blockers: [{ code: "JOB_ACTIVE" }] } });
+    const job = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id state phase progress attempts trigger requestedBy actualSizeBefore createdAt disk { status sparsifiable sparsifyBlockers { code } } } }`, { d: diskId })).sparsifyDisk;
+    expect(job).toMatchObject({ state: "QUEUED", phase: "QUEUED", progress: 0, attempts: 0, trigger: "USER", requestedBy: "test-admin", actualSizeBefore: 12345, disk: { status: "LOCKED", sparsifiable: false, sparsifyBlockers: [{ code: "JOB_ACTIVE" }] } });
     const stored = ok<any>(await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { createdAt state } }`, { j: job.id })).sparsifyJob;
     expect(stored).toEqual({ createdAt: job.createdAt, state: "QUEUED" });
   });

@@ -21,6 +21,9 @@ function newestSource(dir: string): number {
  */
 export async function ensureWebBuilt(): Promise<void> {
   const index = path.join(WEB, "dist", "index.html");
-  if (existsSync(index) && statSync(index).mtimeMs >= newestSource(WEB)) return;
+  // The UI's API types come from schema.graphql: a newer schema means a rebuild too.
+  const newest = Math.max(newestSource(WEB), statSync("schema.graphql").mtimeMs);
+  if (existsSync(index) && statSync(index).mtimeMs >= newest) return;
+  await execa("npm", ["run", "codegen", "--silent"], { stdio: "inherit" });
   await execa("npx", ["vite", "build", "web", "--logLevel", "warn"], { stdio: "inherit" });
 }

@@ -1,4 +1,5 @@
 /** Numbers, times and codes in words. Sizes use binary units, like qemu-img and oVirt. */
+import type { SparsifyPhase } from "./api/types";
 
 const UNITS = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
 const integer = new Intl.NumberFormat("en-US");
@@ -51,7 +52,8 @@ export function formatRelative(iso: string, now = Date.now()): string {
 /** "POWERING_UP" → "Powering up". */
 export const humanise = (code: string) => code.charAt(0) + code.slice(1).toLowerCase().replaceAll("_", " ");
 
-const PHASES: Record<string, string> = {
+/** Every phase the schema declares: a new one fails the web build until it has words here. */
+const PHASES: Record<SparsifyPhase, string> = {
   QUEUED: "Waiting for a host worker",
   CHECKING: "Checking the image",
   LAUNCHING: "Starting the appliance",
@@ -59,4 +61,4 @@ const PHASES: Record<string, string> = {
   MEASURING: "Measuring the result",
   DONE: "Done",
 };
-export const phaseLabel = (phase: string) => PHASES[phase] ?? humanise(phase);
+export const phaseLabel = (phase: SparsifyPhase) => PHASES[phase] ?? humanise(phase);

@@ -62,7 +62,7 @@ export function SessionProvider({ signedOut, checking, children }: { signedOut: 
       let signedIn = false;
       const api = new Api(token, { onAuthLost: (message) => signedIn && signOut(`You were signed out: ${message.replace(/\.$/, "")}.`) });
       try {
-        const { me } = await api.request<{ me: Me }>(ME);
+        const { me } = await api.request(ME);
         signedIn = true;
         return { api, me };
       } catch (error) {

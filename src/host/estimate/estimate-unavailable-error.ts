@@ -1,12 +1,7 @@
-/** Why a disk has no reclaimable-space estimate. String values: they are stored and sent to clients. */
-export type EstimateUnavailableReason =
-  | "NO_FILESYSTEM"
-  | "UNSUPPORTED_FILESYSTEM"
-  | "LVM"
-  | "ENCRYPTED"
-  | "IMAGE_IN_USE"
-  | "UNREADABLE"
-  | "TIMED_OUT";
+import type { EstimateUnavailableReason as Reason } from "../../domain/estimate-enums.js";
+
+/** Why a disk has no reclaimable-space estimate: a value of the domain enum (stored, sent to clients). */
+export type EstimateUnavailableReason = `${Reason}`;
 
 /** The estimator cannot say how much sparsifying would give back; `reason` says why. */
 export class EstimateUnavailableError extends Error {

@@ -1,4 +1,5 @@
 import { createClient, type Client } from "graphql-ws";
+import type { TypedDocumentString } from "./generated/graphql";
 import { ApiError, HTTP, NETWORK } from "./errors";
 
 /** The gateway's WebSocket close codes that retrying cannot fix. */
@@ -35,6 +36,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** How long a ping may wait for its pong before the socket counts as dead (a cut link stays "open"). */
 const PONG_TIMEOUT_MS = 5_000;
+
+/** Variables then an abort signal; both optional when the operation takes no variables. */
+type VariablesOf<V> = V extends Record<string, never> ? [variables?: V, signal?: AbortSignal] : [variables: V, signal?: AbortSignal];
 
 /** Options of {@link Api}. */
 export interface ApiOptions {
@@ -102,8 +106,12 @@ export class Api {
     });
   }
 
-  /** Sends a query or mutation; rejects with an {@link ApiError} carrying the gateway's code. */
-  async request<T>(query: string, variables?: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+  /**
+   * Sends a query or mutation (a generated document: result and variables are typed by it);
+   * rejects with an {@link ApiError} carrying the gateway's code.
+   */
+  async request<T, V>(document: TypedDocumentString<T, V>, ...[variables, signal]: VariablesOf<V>): Promise<T> {
+    const query = document.toString();
     let response: Response;
     try {
       response = await fetch(this.endpoint, {
@@ -132,9 +140,9 @@ export class Api {
   }
 
   /** Subscribes over the WebSocket; returns the unsubscribe function. */
-  subscribe<T>(query: string, variables: Record<string, unknown> | undefined, sink: Sink<T>): () => void {
+  subscribe<T, V>(document: TypedDocumentString<T, V>, variables: V, sink: Sink<T>): () => void {
     return this.ws.subscribe<T>(
-      { query, variables },
+      { query: document.toString(), variables: variables as Record<string, unknown> },
       {
         next: (result) => {
           if (result.errors?.length) sink.error?.(toApiError(result.errors as GraphQLErrorJson[]));

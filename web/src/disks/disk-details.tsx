@@ -11,11 +11,11 @@ export function DiskDetails({ disk, onSparsify }: { disk: Disk; onSparsify: (dis
   const job = disk.lastSparsifyJob;
   return (
     <div className="details">
-      {disk.blockers.length > 0 && (
+      {disk.sparsifyBlockers.length > 0 && (
         <section className="details-block">
           <h3 className="details-title details-title-blocked">Why {disk.alias} cannot be sparsified now</h3>
           <ul className="reasons" aria-label={`Reasons ${disk.alias} cannot be sparsified`}>
-            {disk.blockers.map((b, i) => (
+            {disk.sparsifyBlockers.map((b, i) => (
               <li key={`${b.code}-${i}`} data-code={b.code}>
                 {b.message}
               </li>
@@ -23,11 +23,11 @@ export function DiskDetails({ disk, onSparsify }: { disk: Disk; onSparsify: (dis
           </ul>
         </section>
       )}
-      {disk.warnings.length > 0 && (
+      {disk.sparsifyWarnings.length > 0 && (
         <section className="details-block">
           <h3 className="details-title details-title-warning">Before you sparsify {disk.alias}</h3>
           <ul className="warnings">
-            {disk.warnings.map((w, i) => (
+            {disk.sparsifyWarnings.map((w, i) => (
               <li key={`${w.code}-${i}`} data-code={w.code}>
                 {w.message}
               </li>
@@ -35,7 +35,7 @@ export function DiskDetails({ disk, onSparsify }: { disk: Disk; onSparsify: (dis
           </ul>
         </section>
       )}
-      {disk.sparsifiable && disk.warnings.length === 0 && <p className="details-ok">Nothing stands in the way: {disk.alias} can be sparsified now.</p>}
+      {disk.sparsifiable && disk.sparsifyWarnings.length === 0 && <p className="details-ok">Nothing stands in the way: {disk.alias} can be sparsified now.</p>}
       <dl className="facts">
         <div>
           <dt>Format</dt>

@@ -30,7 +30,7 @@ export function DiskRow({ disk, liveJob, selectable, selected, expanded, columns
   const current = liveJob && (!last || liveJob.id === last.id || isActive(liveJob.state)) ? liveJob : last;
   const job = current && isActive(current.state) ? current : null;
   const blocked = !disk.sparsifiable;
-  const toggleLabel = job ? "Details" : blocked ? `Why? ${plural(disk.blockers.length, "reason")}` : disk.warnings.length ? plural(disk.warnings.length, "warning") : "Details";
+  const toggleLabel = job ? "Details" : blocked ? `Why? ${plural(disk.sparsifyBlockers.length, "reason")}` : disk.sparsifyWarnings.length ? plural(disk.sparsifyWarnings.length, "warning") : "Details";
   return (
     <>
       <tr className={`${selected ? "selected" : ""}${expanded ? " expanded" : ""}`} data-disk-id={disk.id} data-alias={disk.alias}>
@@ -41,8 +41,8 @@ export function DiskRow({ disk, liveJob, selectable, selected, expanded, columns
               checked={selected}
               disabled={blocked}
               onChange={(e) => onSelect(disk, e.target.checked)}
-              aria-label={blocked ? `${disk.alias} cannot be sparsified: ${disk.blockers.map((b) => b.message).join("; ")}` : `Select ${disk.alias}`}
-              title={blocked ? disk.blockers.map((b) => b.message).join("\n") : undefined}
+              aria-label={blocked ? `${disk.alias} cannot be sparsified: ${disk.sparsifyBlockers.map((b) => b.message).join("; ")}` : `Select ${disk.alias}`}
+              title={blocked ? disk.sparsifyBlockers.map((b) => b.message).join("\n") : undefined}
             />
           </td>
         )}
@@ -94,7 +94,7 @@ export function DiskRow({ disk, liveJob, selectable, selected, expanded, columns
         <td className="col-sparsify">
           {/* A running job blocks its own disk: say so rather than "Blocked". */}
           <span className={`badge ${job ? "badge-job-running" : blocked ? "badge-blocked" : "badge-ok"}`}>{job ? "Sparsifying" : blocked ? "Blocked" : "Sparsifiable"}</span>
-          <button type="button" className={`link-button${!blocked && disk.warnings.length ? " warn" : ""}`} aria-expanded={expanded} aria-controls={detailsId} onClick={() => onToggle(disk)}>
+          <button type="button" className={`link-button${!blocked && disk.sparsifyWarnings.length ? " warn" : ""}`} aria-expanded={expanded} aria-controls={detailsId} onClick={() => onToggle(disk)}>
             {toggleLabel}
             <span className="visually-hidden"> for {disk.alias}</span>
           </button>

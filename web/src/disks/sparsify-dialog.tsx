@@ -36,7 +36,7 @@ export function SparsifyDialog({ disks, onClose, onStarted }: { disks: Disk[]; o
     const started: Job[] = [];
     for (const disk of disks) {
       try {
-        const { sparsifyDisk } = await api.request<{ sparsifyDisk: Job }>(SPARSIFY_DISK, { diskId: disk.id });
+        const { sparsifyDisk } = await api.request(SPARSIFY_DISK, { diskId: disk.id });
         out.set(disk.id, { job: sparsifyDisk });
         started.push(sparsifyDisk);
       } catch (error) {
@@ -108,11 +108,11 @@ export function SparsifyDialog({ disks, onClose, onStarted }: { disks: Disk[]; o
                     </td>
                   )}
                 </tr>
-                {disk.warnings.length > 0 && (
+                {disk.sparsifyWarnings.length > 0 && (
                   <tr className="dialog-note">
                     <td colSpan={cols}>
                       <ul className="warnings" aria-label={`Warnings for ${disk.alias}`}>
-                        {disk.warnings.map((w, i) => (
+                        {disk.sparsifyWarnings.map((w, i) => (
                           <li key={`${w.code}-${i}`}>{w.message}</li>
                         ))}
                       </ul>

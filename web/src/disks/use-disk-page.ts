@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { Api } from "../api/client";
 import { asApiError, type ApiError } from "../api/errors";
 import { fetchDisks } from "./fetch-disks";
-import type { Connection, Disk, DiskFilter, DiskOrder } from "../api/types";
+import type { DiskConnection, DiskFilter, DiskOrder } from "../api/types";
 
 export interface DiskQuery {
   filter: DiskFilter;
@@ -12,7 +12,7 @@ export interface DiskQuery {
 
 interface Cached {
   at: number;
-  data: Connection<Disk>;
+  data: DiskConnection;
 }
 
 /** A page fetched less than this long ago (a prefetch, or Back) is shown without asking again. */
@@ -30,7 +30,7 @@ export function useDiskPage(api: Api, query: DiskQuery) {
   const pageIndex = cursors.length - 1;
   const after = cursors[pageIndex];
   // The rows on screen and the page they are, which lags `pageIndex` while the next page loads.
-  const [shown, setShown] = useState<{ data: Connection<Disk>; pageIndex: number; key: string } | null>(null);
+  const [shown, setShown] = useState<{ data: DiskConnection; pageIndex: number; key: string } | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(true);
   const [version, setVersion] = useState(0);

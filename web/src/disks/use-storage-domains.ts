@@ -8,7 +8,7 @@ export function useStorageDomains(api: Api): StorageDomain[] {
   const [domains, setDomains] = useState<StorageDomain[]>([]);
   useEffect(() => {
     let live = true;
-    api.request<{ storageDomains: StorageDomain[] }>(STORAGE_DOMAINS).then(
+    api.request(STORAGE_DOMAINS).then(
       (d) => live && setDomains([...d.storageDomains].sort((a, b) => a.name.localeCompare(b.name))),
       () => {},
     );

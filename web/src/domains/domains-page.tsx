@@ -81,7 +81,7 @@ function useDomains() {
   useEffect(() => {
     const controller = new AbortController();
     setLoading(true);
-    api.request<{ storageDomains: StorageDomainDetails[] }>(STORAGE_DOMAIN_DETAILS, undefined, controller.signal).then(
+    api.request(STORAGE_DOMAIN_DETAILS, undefined, controller.signal).then(
       (d) => {
         setDomains([...d.storageDomains].sort((a, b) => a.name.localeCompare(b.name)));
         setError(null);

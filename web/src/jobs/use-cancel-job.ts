@@ -1,6 +1,5 @@
 import { useCallback, useState } from "react";
 import { CANCEL_JOB } from "../api/operations";
-import type { Job } from "../api/types";
 import { useSession } from "../session";
 
 /** cancelSparsifyJob with its pending state and error, for a Cancel button. */
@@ -13,7 +12,7 @@ export function useCancelJob() {
       setPending(true);
       setError(null);
       try {
-        return (await api.request<{ cancelSparsifyJob: Job }>(CANCEL_JOB, { id })).cancelSparsifyJob;
+        return (await api.request(CANCEL_JOB, { id })).cancelSparsifyJob;
       } catch (e) {
         setError(e);
         return null;

@@ -14,7 +14,7 @@ export function useJobEvents(api: Api, onJob: (job: Job) => void, onReconnect?: 
   });
   useEffect(() => {
     const off = api.onReconnect(() => handlers.current.onReconnect?.());
-    const unsubscribe = api.subscribe<{ sparsifyJobEvents: Job }>(JOB_EVENTS, undefined, {
+    const unsubscribe = api.subscribe(JOB_EVENTS, {}, {
       next: (data) => handlers.current.onJob(data.sparsifyJobEvents),
     });
     return () => {

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { Api } from "../api/client";
 import { asApiError, type ApiError } from "../api/errors";
 import { JOBS } from "../api/operations";
-import type { Connection, Job, JobState } from "../api/types";
+import type { Job, JobState } from "../api/types";
 import { laterJob, useJobEvents } from "./use-job-events";
 
 export type StateFilter = "ALL" | "ACTIVE" | "SUCCEEDED" | "FAILED" | "CANCELLED";
@@ -40,7 +40,7 @@ export function useJobHistory(api: Api, filter: StateFilter) {
       const mine = ++generation.current;
       setLoading(true);
       try {
-        const { sparsifyJobs } = await api.request<{ sparsifyJobs: Connection<Job> }>(JOBS, { first, after, filter: states ? { states } : null });
+        const { sparsifyJobs } = await api.request(JOBS, { first, after, filter: states ? { states } : null });
         if (mine !== generation.current) return;
         const page = sparsifyJobs.edges.map((e) => e.node);
         setJobs((current) => (after ? [...current, ...page.filter((j) => !current.some((c) => c.id === j.id))] : page));

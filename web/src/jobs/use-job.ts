@@ -13,7 +13,7 @@ export function useJob(api: Api, id: string, seed?: Job): { job: Job | null; err
   const [error, setError] = useState<ApiError | null>(null);
   useEffect(
     () =>
-      api.subscribe<{ sparsifyJob: Job }>(WATCH_JOB, { id }, {
+      api.subscribe(WATCH_JOB, { id }, {
         next: (data) => {
           setJob(data.sparsifyJob);
           setError(null);
