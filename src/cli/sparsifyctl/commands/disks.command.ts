@@ -14,7 +14,7 @@ interface DiskRow {
   sparsifiable: boolean;
   status: string;
   storageDomain: { name: string };
-  blockers: { code: string; message: string }[];
+  sparsifyBlockers: { code: string; message: string }[];
 }
 
 export interface DisksOptions {
@@ -39,7 +39,7 @@ export async function disksCommand(api: ApiClient, opts: DisksOptions, out: Node
   const { disks } = await api.request<{ disks: { totalCount: number; edges: { node: DiskRow }[] } }>(
     `query($filter: DiskFilter, $first: Int) { disks(first: $first, filter: $filter, orderBy: { field: ACTUAL_SIZE, direction: DESC }) {
       totalCount edges { node { id alias format virtualSize actualSize reclaimableEstimate needsSparsify sparsifiable status
-        storageDomain { name } blockers { code message } } } } }`,
+        storageDomain { name } sparsifyBlockers { code message } } } } }`,
     { filter, first },
   );
   const rows = disks.edges.map((e) => e.node);
@@ -54,7 +54,7 @@ export async function disksCommand(api: ApiClient, opts: DisksOptions, out: Node
     humanBytes(d.virtualSize),
     humanBytes(d.actualSize),
     humanBytes(d.reclaimableEstimate),
-    d.sparsifiable ? (d.needsSparsify ? "yes (needs it)" : "yes") : `no: ${d.blockers.map((b) => b.code).join(", ")}`,
+    d.sparsifiable ? (d.needsSparsify ? "yes (needs it)" : "yes") : `no: ${d.sparsifyBlockers.map((b) => b.code).join(", ")}`,
     d.id,
   ]);
   out.write(`${renderTable(["ALIAS", "DOMAIN", "FORMAT", "VIRTUAL", "ACTUAL", "RECLAIMABLE", "SPARSIFIABLE", "ID"], table, new Set([3, 4, 5]))}\n`);
