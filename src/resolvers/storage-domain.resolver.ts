@@ -65,6 +65,6 @@ export class StorageDomainResolver {
   @FieldResolver(() => [DiskType], { description: "Disks of the domain by alias; use Query.disks with a filter to page." })
   async disks(@Root() d: StorageDomain, @Arg("first", () => Int, { defaultValue: 100 }) first: number, @Ctx() ctx: GatewayContext): Promise<Disk[]> {
     if (first < 0 || first > 500) throw badInput("first must be between 0 and 500", "first");
-    return ctx.services.db.getRepository(Disk).find({ where: { storageDomainId: d.id }, order: { alias: "ASC", id: "ASC" }, take: first });
+    return ctx.loaders.disksOfDomain.load({ parentId: d.id, limit: first });
   }
 }
