@@ -8,6 +8,7 @@ import { AddStorageDomainInput } from "../schema/storage-domain.input.js";
 import { StorageDomainType } from "../schema/storage-domain.type.js";
 import { Role } from "../domain/roles.js";
 import type { GatewayContext } from "./context.js";
+import { WithoutHostPaths } from "./host-internals.js";
 
 @Authorized(Role.VIEWER)
 @Resolver(() => StorageDomainType)
@@ -57,6 +58,7 @@ export class StorageDomainResolver {
     return domainStatus(d).status;
   }
 
+  @WithoutHostPaths()
   @FieldResolver(() => String, { nullable: true })
   statusReason(@Root() d: StorageDomain): string | null {
     return domainStatus(d).reason;

@@ -2,6 +2,7 @@ import { Field, ID, ObjectType } from "type-graphql";
 import { AllocationSource, DiskAllocation, DiskFormat, DiskStatus, StorageType } from "./enums.js";
 import { BytesScalar } from "./scalars/bytes.scalar.js";
 import { SparsifyIssueType } from "./sparsify-issue.type.js";
+import { WithoutHostPaths } from "../resolvers/host-internals.js";
 
 /** Relations (storageDomain, volumes, template, …) are field resolvers in disk.resolver.ts. */
 @ObjectType("Disk")
@@ -54,6 +55,7 @@ export class DiskType {
   @Field(() => Date, { nullable: true })
   estimatedAt: Date | null;
 
+  @WithoutHostPaths()
   @Field(() => String, { nullable: true, description: "Why there is no estimate: NO_FILESYSTEM, UNSUPPORTED_FILESYSTEM, LVM, ENCRYPTED, IMAGE_IN_USE, UNREADABLE, TIMED_OUT." })
   estimateUnavailableReason: string | null;
 

@@ -52,7 +52,8 @@ export interface SparsifySchedule {
 }
 
 export interface StorageDomainDetails extends StorageDomain {
-  path: string;
+  /** Null unless the token is an admin's (host internals). */
+  path: string | null;
   statusReason: string | null;
   scanState: string;
   lastScannedAt: string | null;
