@@ -18,7 +18,7 @@ import { bridgeBusToPubSub, type JobPubSub } from "../jobs/job-stream.js";
 import { QueueRegistry } from "../jobs/queue-registry.js";
 import { createRedis } from "../jobs/redis.js";
 import type { GatewayContext, GatewayServices } from "../resolvers/context.js";
-import { createLoaders } from "../resolvers/loaders.js";
+import { createLoaders, type Loaders } from "../resolvers/loaders.js";
 import { DiskService } from "../services/disk.service.js";
 import { ReclaimService } from "../services/reclaim.service.js";
 import { Reconciler } from "../services/reconciler.js";
@@ -98,7 +98,15 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
   app.set("trust proxy", config.TRUST_PROXY);
   const httpServer = http.createServer(app);
   const clientAddress = (request: http.IncomingMessage) => proxyaddr(request, app.get("trust proxy fn"));
-  const forEvent = (context: GatewayContext): GatewayContext => ({ ...context, loaders: createLoaders(db) });
+  // Loaders live for one event and are shared by every subscriber of it (the bus converts each
+  // event to one object): a disk is read once per event, not once per subscriber, and never reused.
+  const eventLoaders = new WeakMap<object, Loaders>();
+  const forEvent = (context: GatewayContext, event: unknown): GatewayContext => {
+    if (typeof event !== "object" || event === null) return { ...context, loaders: createLoaders(db) };
+    let loaders = eventLoaders.get(event);
+    if (!loaders) eventLoaders.set(event, (loaders = createLoaders(db)));
+    return { ...context, loaders };
+  };
   const ws = attachWebSocket({ httpServer, path: GRAPHQL_PATH, schema, config, tokens, rateLimits, bus, log, makeContext, forEvent, clientAddress, limitRules, formatError });
 
   const apollo = new ApolloServer<GatewayContext>({

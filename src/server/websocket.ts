@@ -43,7 +43,7 @@ export interface WebSocketDeps {
   log: Logger;
   makeContext: (principal: Principal) => GatewayContext;
   /** A subscription's context for one event (fresh DataLoaders). */
-  forEvent: (context: GatewayContext) => GatewayContext;
+  forEvent: (context: GatewayContext, event: unknown) => GatewayContext;
   /** The client's address (X-Forwarded-For only from a proxy TRUST_PROXY trusts). */
   clientAddress: (request: http.IncomingMessage) => string;
   limitRules: ValidationRule[];
