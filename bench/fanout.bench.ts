@@ -89,6 +89,9 @@ const gatewayEnv: Record<string, string> = {
   HOST_OFFLINE_AFTER_MS: "3600000",
   // One token opens 5,000 subscriptions within seconds; the default 500/s would throttle the ramp, which is not what is measured.
   RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND: "1000000",
+  // One socket per subscriber, all with one token: 5,000 sockets (default cap 20 per token).
+  MAX_SOCKETS_PER_TOKEN: "1000000",
+  MAX_SUBSCRIPTIONS_PER_SOCKET: "1000000",
 };
 const db = await openDatabase(loadConfig(gatewayEnv).DATABASE_URL);
 const publisher = createRedis(REDIS_URL, "bench-fanout-worker");
@@ -198,7 +201,7 @@ const rounds: Round[] = [];
 let failed = false;
 try {
   console.log(`${EVENTS} progress updates ${INTERVAL_MS} ms apart + SUCCEEDED per round; ${ROUNDS} rounds per size and server, alternating; one socket per subscriber (ulimit -n ${openFilesLimit})`);
-  console.log(`gateway: RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND=1000000 (default 500 would throttle the ramp), viewer token; bare: graphql-ws/use/ws + graphql-js, no auth`);
+  console.log(`gateway: RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND=1000000 (default 500 would throttle the ramp), MAX_SOCKETS_PER_TOKEN=1000000 (one socket per subscriber), viewer token; bare: graphql-ws/use/ws + graphql-js, no auth`);
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, n] of SIZES.entries()) {
       // Alternate which server goes first, so drift (the other core, Redis, PostgreSQL) hits both alike.

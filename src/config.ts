@@ -9,6 +9,15 @@ const csv = (value: string) =>
     .filter(Boolean)
     .map((s) => (s.length > 1 ? s.replace(/\/+$/, "") : s));
 
+/** TRUST_PROXY → the value express's "trust proxy" takes. */
+function trustProxy(value: string): boolean | number | string[] {
+  const v = value.trim().toLowerCase();
+  if (["false", "0", "no", ""].includes(v)) return false;
+  if (["true", "yes"].includes(v)) return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return csv(value);
+}
+
 const milliseconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const flag = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 const count = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -21,8 +30,14 @@ const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   /** HTTP + WebSocket port of the gateway. */
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  /** Address the gateway binds to. */
-  BIND_ADDRESS: z.string().default("0.0.0.0"),
+  /** Address the gateway binds to: loopback unless you mean to expose it (compose sets 0.0.0.0). */
+  BIND_ADDRESS: z.string().default("127.0.0.1"),
+  /**
+   * Which proxies may name the client in X-Forwarded-For (express "trust proxy"): false (default:
+   * the socket's peer is the client), true, a hop count, or comma-separated addresses / CIDRs /
+   * loopback, linklocal, uniquelocal. The address keys the failed-authentication limit.
+   */
+  TRUST_PROXY: z.string().default("false").transform(trustProxy),
   DATABASE_URL: z.url().default("postgres://postgres@127.0.0.1:5432/sparsify"),
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
   /** Prefix of every Redis key and channel: lets several installations (or tests) share a Redis. */
@@ -72,6 +87,12 @@ const schema = z.object({
   RATE_LIMIT_QUERIES_PER_SECOND: count(200),
   /** Subscription starts per second: one UI opens thousands of job subscriptions. */
   RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND: count(500),
+  /** Failed authentications per client address per minute; past it, no token is looked up at all. */
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: count(30),
+  /** Open WebSockets per token (each browser tab holds one). */
+  MAX_SOCKETS_PER_TOKEN: count(20),
+  /** Subscriptions open at once on one WebSocket (the UI holds one per live job). */
+  MAX_SUBSCRIPTIONS_PER_SOCKET: count(1_000),
   AUDIT_RETENTION_DAYS: count(365),
   /** Global needs-sparsify policy (a storage domain may override): both must hold. */
   NEEDS_SPARSIFY_MIN_BYTES: z.coerce.number().int().nonnegative().default(256 * 1024 * 1024),

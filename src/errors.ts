@@ -16,6 +16,14 @@ export enum ErrorCode {
   QUEUE_UNAVAILABLE = "QUEUE_UNAVAILABLE",
   DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE",
   INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR",
+  /** Query limits (extensions carry `limit` and what was found): see src/server/security/query-limits.ts. */
+  QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX",
+  QUERY_TOO_DEEP = "QUERY_TOO_DEEP",
+  TOO_MANY_ALIASES = "TOO_MANY_ALIASES",
+  TOO_MANY_DIRECTIVES = "TOO_MANY_DIRECTIVES",
+  TOO_MANY_TOKENS = "TOO_MANY_TOKENS",
+  /** MAX_SUBSCRIPTIONS_PER_SOCKET reached on this WebSocket. */
+  TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS",
 }
 
 /** A client-facing error: always carries a code from {@link ErrorCode}. */

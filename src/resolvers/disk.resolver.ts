@@ -1,4 +1,4 @@
-import { Authorized, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Authorized, Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Disk, DiskAttachment, StorageDomain, Volume } from "../entities/index.js";
 import { DiskAttachmentType } from "../schema/disk-attachment.type.js";
 import { ConnectionArgs } from "../schema/connection.args.js";
@@ -8,6 +8,7 @@ import { DiskType } from "../schema/disk.type.js";
 import { DiskAllocation } from "../schema/enums.js";
 import { StorageDomainType } from "../schema/storage-domain.type.js";
 import { VolumeType } from "../schema/volume.type.js";
+import { badInput } from "../errors.js";
 import { listDisks } from "../services/disk-query.service.js";
 import { Role } from "../domain/roles.js";
 import type { SparsifyIssue } from "../domain/sparsify-issue.js";
@@ -70,9 +71,10 @@ export class DiskResolver {
     return disk.templateDiskId ? ctx.loaders.disk.load(disk.templateDiskId) : Promise.resolve(null);
   }
 
-  @FieldResolver(() => [DiskType], { description: "Disks whose chains have this disk as their template." })
-  derivedDisks(@Root() disk: Disk, @Ctx() ctx: GatewayContext): Promise<Disk[]> {
-    return ctx.loaders.derivedOfDisk.load(disk.id);
+  @FieldResolver(() => [DiskType], { description: "Disks whose chains have this disk as their template, by alias; at most `first` (≤ 500)." })
+  async derivedDisks(@Root() disk: Disk, @Ctx() ctx: GatewayContext, @Arg("first", () => Int, { defaultValue: 100 }) first: number): Promise<Disk[]> {
+    if (first < 0 || first > 500) throw badInput("first must be between 0 and 500", "first");
+    return ctx.loaders.derivedOfDisk.load({ parentId: disk.id, limit: first });
   }
 
   @FieldResolver(() => [DiskAttachmentType])

@@ -1,5 +1,6 @@
 import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
+import { childrenLoader } from "./children-loader.js";
 import { Disk, DiskAttachment, SparsifyJob, StorageDomain, Vm, Volume } from "../entities/index.js";
 
 function byKey<T, K>(keys: readonly K[], rows: T[], key: (row: T) => K): (T | null)[] {
@@ -13,7 +14,10 @@ function groupedByKey<T, K>(keys: readonly K[], rows: T[], key: (row: T) => K): 
   return keys.map((k) => map.get(k)!);
 }
 
-/** Per-request batching: one query per relation per page of disks, never one per disk. */
+/**
+ * Per-request batching: one query per relation per page of disks, never one per disk. Lists are
+ * bounded per parent (the field's `first`). A subscription gets fresh loaders for every event.
+ */
 export function createLoaders(db: DataSource) {
   return {
     domain: new DataLoader<string, StorageDomain | null>(async (ids) => byKey(ids, await db.getRepository(StorageDomain).findBy({ id: In([...ids]) }), (d) => d.id)),
@@ -22,9 +26,8 @@ export function createLoaders(db: DataSource) {
     volumesOfDisk: new DataLoader<string, Volume[]>(async (ids) =>
       groupedByKey(ids, await db.getRepository(Volume).find({ where: { diskId: In([...ids]) }, order: { depth: "ASC" } }), (v) => v.diskId!),
     ),
-    derivedOfDisk: new DataLoader<string, Disk[]>(async (ids) =>
-      groupedByKey(ids, await db.getRepository(Disk).find({ where: { templateDiskId: In([...ids]) }, order: { alias: "ASC" } }), (d) => d.templateDiskId!),
-    ),
+    derivedOfDisk: childrenLoader(db, { entity: Disk, table: "disk", parent: "templateDiskId", order: [["alias", "ASC"], ["id", "ASC"]] }),
+    disksOfDomain: childrenLoader(db, { entity: Disk, table: "disk", parent: "storageDomainId", order: [["alias", "ASC"], ["id", "ASC"]] }),
     attachmentsOfDisk: new DataLoader<string, DiskAttachment[]>(async (ids) =>
       groupedByKey(ids, await db.getRepository(DiskAttachment).findBy({ diskId: In([...ids]) }), (a) => a.diskId),
     ),
@@ -46,19 +49,7 @@ export function createLoaders(db: DataSource) {
         (j) => j.diskId,
       ),
     ),
-    jobsOfDisk: new DataLoader<string, SparsifyJob[]>(async (ids) =>
-      groupedByKey(
-        ids,
-        await db
-          .getRepository(SparsifyJob)
-          .createQueryBuilder("j")
-          // The newest 100 per disk, whatever the number of disks in the batch.
-          .where(`j.id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY "diskId" ORDER BY "createdAt" DESC) AS rn FROM sparsify_job WHERE "diskId" = ANY(:ids)) t WHERE rn <= 100)`, { ids: [...ids] })
-          .orderBy('j."createdAt"', "DESC")
-          .getMany(),
-        (j) => j.diskId,
-      ),
-    ),
+    jobsOfDisk: childrenLoader(db, { entity: SparsifyJob, table: "sparsify_job", parent: "diskId", order: [["createdAt", "DESC"], ["id", "DESC"]] }),
   };
 }
 

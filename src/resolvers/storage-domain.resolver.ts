@@ -8,6 +8,7 @@ import { AddStorageDomainInput } from "../schema/storage-domain.input.js";
 import { StorageDomainType } from "../schema/storage-domain.type.js";
 import { Role } from "../domain/roles.js";
 import type { GatewayContext } from "./context.js";
+import { WithoutHostPaths } from "./host-internals.js";
 
 @Authorized(Role.VIEWER)
 @Resolver(() => StorageDomainType)
@@ -57,6 +58,7 @@ export class StorageDomainResolver {
     return domainStatus(d).status;
   }
 
+  @WithoutHostPaths()
   @FieldResolver(() => String, { nullable: true })
   statusReason(@Root() d: StorageDomain): string | null {
     return domainStatus(d).reason;
@@ -65,6 +67,6 @@ export class StorageDomainResolver {
   @FieldResolver(() => [DiskType], { description: "Disks of the domain by alias; use Query.disks with a filter to page." })
   async disks(@Root() d: StorageDomain, @Arg("first", () => Int, { defaultValue: 100 }) first: number, @Ctx() ctx: GatewayContext): Promise<Disk[]> {
     if (first < 0 || first > 500) throw badInput("first must be between 0 and 500", "first");
-    return ctx.services.db.getRepository(Disk).find({ where: { storageDomainId: d.id }, order: { alias: "ASC", id: "ASC" }, take: first });
+    return ctx.loaders.disksOfDomain.load({ parentId: d.id, limit: first });
   }
 }

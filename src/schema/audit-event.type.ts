@@ -1,6 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
 import { GraphQLJSONObject } from "graphql-scalars";
 import { PageInfo } from "./page-info.type.js";
+import { AdminOnly, WithoutHostPaths } from "../resolvers/host-internals.js";
 
 @ObjectType("AuditEvent")
 export class AuditEventType {
@@ -22,10 +23,12 @@ export class AuditEventType {
   @Field({ description: "Who asked (token name), or system / reconciler / host:NAME." })
   actor: string;
 
+  @WithoutHostPaths()
   @Field()
   message: string;
 
-  @Field(() => GraphQLJSONObject)
+  @AdminOnly()
+  @Field(() => GraphQLJSONObject, { nullable: true, description: "Details as recorded (host output included). Admins only (null for others)." })
   data: Record<string, unknown>;
 
   @Field()

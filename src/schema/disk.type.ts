@@ -2,6 +2,7 @@ import { Field, ID, ObjectType } from "type-graphql";
 import { AllocationSource, DiskAllocation, DiskFormat, DiskStatus, EstimateMethod, EstimateUnavailableReason, StorageType } from "./enums.js";
 import { BytesScalar } from "./scalars/bytes.scalar.js";
 import { SparsifyIssueType } from "./sparsify-issue.type.js";
+import { WithoutHostPaths } from "../resolvers/host-internals.js";
 
 /** Relations (storageDomain, volumes, template, …) are field resolvers in disk.resolver.ts. */
 @ObjectType("Disk")
@@ -57,6 +58,7 @@ export class DiskType {
   @Field(() => EstimateMethod, { nullable: true })
   estimateMethod: EstimateMethod | null;
 
+  @WithoutHostPaths()
   @Field(() => String, { nullable: true, description: 'The method in words, e.g. "ext4+swap: free blocks ∩ qemu-img map (skipped: LVM2_member)".' })
   estimateDetail: string | null;
 

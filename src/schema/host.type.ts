@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
+import { AdminOnly } from "../resolvers/host-internals.js";
 
 @ObjectType("Host", { description: "A host worker that runs scans and virt-sparsify." })
 export class HostType {
@@ -20,10 +21,12 @@ export class HostType {
   @Field(() => Int)
   concurrency: number;
 
-  @Field(() => String, { nullable: true })
+  @AdminOnly()
+  @Field(() => String, { nullable: true, description: "Admins only (null for others)." })
   virtSparsifyVersion: string | null;
 
-  @Field(() => String, { nullable: true })
+  @AdminOnly()
+  @Field(() => String, { nullable: true, description: "Admins only (null for others)." })
   qemuVersion: string | null;
 
   @Field({ description: "KVM, or TCG (software emulation, slower)." })

@@ -1,12 +1,14 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
 import { JobErrorCode, JobState, JobTrigger, SparsifyOutcome, SparsifyPhase } from "./enums.js";
 import { BytesScalar, SignedBytesScalar } from "./scalars/bytes.scalar.js";
+import { WithoutHostPaths } from "../resolvers/host-internals.js";
 
 @ObjectType("JobError")
 export class JobErrorType {
   @Field(() => JobErrorCode)
   code: JobErrorCode;
 
+  @WithoutHostPaths()
   @Field()
   message: string;
 }
@@ -38,6 +40,7 @@ export class SparsifyJobType {
   @Field(() => SparsifyOutcome, { nullable: true, description: "Set when the job SUCCEEDED." })
   outcome: SparsifyOutcome | null;
 
+  @WithoutHostPaths()
   @Field(() => String, { nullable: true, description: "The outcome in words." })
   outcomeMessage: string | null;
 

@@ -1,5 +1,6 @@
 import { Field, ID, ObjectType } from "type-graphql";
 import { ScanState, StorageDomainStatus, StorageKind } from "./enums.js";
+import { AdminOnly } from "../resolvers/host-internals.js";
 
 @ObjectType("StorageDomain")
 export class StorageDomainType {
@@ -9,7 +10,8 @@ export class StorageDomainType {
   @Field()
   name: string;
 
-  @Field({ description: "Absolute path as the hosts see it." })
+  @AdminOnly()
+  @Field(() => String, { nullable: true, description: "Absolute path as the hosts see it. Admins only (null for others)." })
   path: string;
 
   @Field(() => StorageKind)
@@ -27,7 +29,8 @@ export class StorageDomainType {
   @Field(() => ScanState)
   scanState: ScanState;
 
-  @Field(() => String, { nullable: true })
+  @AdminOnly()
+  @Field(() => String, { nullable: true, description: "Why the last scan failed, as the host reported it. Admins only (null for others)." })
   scanError: string | null;
 
   @Field(() => Date, { nullable: true })

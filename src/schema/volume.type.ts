@@ -1,13 +1,15 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { DiskFormat } from "./enums.js";
 import { BytesScalar } from "./scalars/bytes.scalar.js";
+import { AdminOnly, WithoutHostPaths } from "../resolvers/host-internals.js";
 
 @ObjectType("Volume", { description: "One image file of a disk: the leaf (active layer) or a snapshot layer." })
 export class VolumeType {
   @Field(() => ID)
   id: string;
 
-  @Field({ description: "Path relative to the storage domain." })
+  @AdminOnly()
+  @Field(() => String, { nullable: true, description: "Path relative to the storage domain. Admins only (null for others)." })
   relPath: string;
 
   @Field(() => DiskFormat)
@@ -25,6 +27,7 @@ export class VolumeType {
   @Field()
   missing: boolean;
 
+  @WithoutHostPaths()
   @Field(() => String, { nullable: true })
   problem: string | null;
 }

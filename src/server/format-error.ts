@@ -2,6 +2,7 @@ import type { GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
 import { ErrorCode } from "../errors.js";
 import { isUnreachable } from "./infra-errors.js";
+import { QUERY_LIMIT_CODES } from "./security/query-limits.js";
 
 const OWN_CODES = new Set<string>(Object.values(ErrorCode));
 /** Codes graphql-js / Apollo assign to request errors: the client's own doing, shown as they are. */
@@ -21,6 +22,12 @@ export function makeFormatError(log: Logger, opts: { hideSuggestions?: boolean }
     // field or enum value in variables ("… Did you mean "name"?") and WebSocket errors come here.
     const formatted = opts.hideSuggestions ? { ...given, message: given.message.replace(SUGGESTION, "") } : given;
     const code = String(formatted.extensions?.code ?? "");
+    // Apollo's ValidationError overwrites the code of every validation error; a refused limit
+    // keeps its own (QUERY_TOO_DEEP, …), carried by the original error.
+    const limitCode = (error as { originalError?: { extensions?: { code?: unknown } } })?.originalError?.extensions?.code;
+    if (code === "GRAPHQL_VALIDATION_FAILED" && typeof limitCode === "string" && QUERY_LIMIT_CODES.has(limitCode)) {
+      return { ...formatted, extensions: { ...formatted.extensions, code: limitCode } };
+    }
     if (OWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
     if (REQUEST_CODES.has(code)) return formatted;
     const original = (error as { originalError?: unknown })?.originalError ?? error;

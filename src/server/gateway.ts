@@ -7,6 +7,7 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { expressMiddleware } from "@as-integrations/express5";
 import { createPubSub } from "@graphql-yoga/subscription";
 import express from "express";
+import proxyaddr from "proxy-addr";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
@@ -17,7 +18,7 @@ import { bridgeBusToPubSub, type JobPubSub } from "../jobs/job-stream.js";
 import { QueueRegistry } from "../jobs/queue-registry.js";
 import { createRedis } from "../jobs/redis.js";
 import type { GatewayContext, GatewayServices } from "../resolvers/context.js";
-import { createLoaders } from "../resolvers/loaders.js";
+import { createLoaders, type Loaders } from "../resolvers/loaders.js";
 import { DiskService } from "../services/disk.service.js";
 import { ReclaimService } from "../services/reclaim.service.js";
 import { Reconciler } from "../services/reconciler.js";
@@ -33,8 +34,9 @@ import { healthRoutes } from "./health.js";
 import { metricsRoute } from "./metrics-route.js";
 import { buildGatewaySchema } from "./schema.js";
 import { CSRF_PREVENTION } from "./security/csrf.js";
-import { authenticate } from "./security/authenticate.js";
+import { authenticate, authRateLimited } from "./security/authenticate.js";
 import { queryLimitRules } from "./security/query-limits.js";
+import { refuseTooManyTokens } from "./security/token-limit.middleware.js";
 import { rateLimitPlugin } from "./security/rate-limit.plugin.js";
 import { requestGuardsPlugin } from "./security/request-guards.plugin.js";
 import { RateLimits } from "./security/rate-limits.js";
@@ -92,9 +94,21 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
 
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", "loopback");
+  // Only a proxy TRUST_PROXY names may set the client address (X-Forwarded-For): it keys the
+  // failed-authentication limit, so a client must not choose it.
+  app.set("trust proxy", config.TRUST_PROXY);
   const httpServer = http.createServer(app);
-  const ws = attachWebSocket({ httpServer, path: GRAPHQL_PATH, schema, config, tokens, rateLimits, bus, log, makeContext, limitRules, formatError });
+  const clientAddress = (request: http.IncomingMessage) => proxyaddr(request, app.get("trust proxy fn"));
+  // Loaders live for one event and are shared by every subscriber of it (the bus converts each
+  // event to one object): a disk is read once per event, not once per subscriber, and never reused.
+  const eventLoaders = new WeakMap<object, Loaders>();
+  const forEvent = (context: GatewayContext, event: unknown): GatewayContext => {
+    if (typeof event !== "object" || event === null) return { ...context, loaders: createLoaders(db) };
+    let loaders = eventLoaders.get(event);
+    if (!loaders) eventLoaders.set(event, (loaders = createLoaders(db)));
+    return { ...context, loaders };
+  };
+  const ws = attachWebSocket({ httpServer, path: GRAPHQL_PATH, schema, config, tokens, rateLimits, bus, log, makeContext, forEvent, clientAddress, limitRules, formatError });
 
   const apollo = new ApolloServer<GatewayContext>({
     schema,
@@ -119,15 +133,18 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
   await apollo.start();
 
   app.use(healthRoutes(db, redis));
-  app.use(metricsRoute(config, services));
+  app.use(metricsRoute(config, services, rateLimits));
   if (graphiqlEnabled(config)) app.get(GRAPHQL_PATH, graphiqlHandler(GRAPHQL_PATH));
   app.use(
     GRAPHQL_PATH,
     express.json({ limit: "256kb" }),
+    refuseTooManyTokens(config.MAX_QUERY_TOKENS),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
-        const auth = await authenticate(config, tokens, req.headers.authorization);
-        return makeContext(auth.principal, { clientAddress: req.ip, ...(auth.principal ? {} : { authFailure: auth.reason }) });
+        const clientAddress = req.ip ?? req.socket.remoteAddress ?? "?";
+        const auth = await authenticate(config, tokens, req.headers.authorization, { limits: rateLimits, address: clientAddress });
+        if (auth.principal === null && auth.reason === "rate-limited") throw authRateLimited(auth.retryAfterSeconds);
+        return makeContext(auth.principal, { clientAddress, ...(auth.principal ? {} : { authFailure: auth.reason }) });
       },
     }),
     bodyErrors,

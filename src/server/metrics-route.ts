@@ -3,12 +3,13 @@ import type { Config } from "../config.js";
 import { bytesReclaimed, jobDuration, jobsByState, queueDepth, reclaimableBytes, registry, workersOnline } from "../metrics.js";
 import type { GatewayServices } from "../resolvers/context.js";
 import { authenticate } from "./security/authenticate.js";
+import type { RateLimits } from "./security/rate-limits.js";
 
 /**
  * GET /metrics (Prometheus). Not public in production: a Bearer token of any role is needed
  * unless METRICS_PUBLIC=true (default only in development).
  */
-export function metricsRoute(config: Config, services: GatewayServices): Router {
+export function metricsRoute(config: Config, services: GatewayServices, rateLimits?: RateLimits): Router {
   const router = Router();
   const isPublic = config.METRICS_PUBLIC ?? config.NODE_ENV !== "production";
   // Finished jobs are folded into the histogram/counter once each, by finish time.
@@ -45,7 +46,8 @@ export function metricsRoute(config: Config, services: GatewayServices): Router 
 
   router.get("/metrics", async (req, res) => {
     if (!isPublic) {
-      const auth = await authenticate(config, services.tokens, req.headers.authorization);
+      const auth = await authenticate(config, services.tokens, req.headers.authorization, rateLimits && { limits: rateLimits, address: req.ip ?? "?" });
+      if (auth.principal === null && auth.reason === "rate-limited") return void res.status(429).type("text").send(`Too many failed authentications; retry in ${auth.retryAfterSeconds} s\n`);
       if (!auth.principal) return void res.status(401).type("text").send("A Bearer token is required for /metrics\n");
     }
     try {

@@ -11,12 +11,20 @@ import type { EventBus } from "../jobs/event-bus.js";
 import type { GatewayContext } from "../resolvers/context.js";
 import type { TokenService } from "../services/token.service.js";
 import { authenticate } from "./security/authenticate.js";
+import { perEventSubscribe } from "./per-event-subscribe.js";
 import { isOriginAllowed } from "./security/origin.js";
+import { tokenLimitError } from "./security/query-limits.js";
+import { rootFieldCount } from "./security/root-fields.js";
 import { illFormedTextPath } from "./security/well-formed-text.js";
 import type { RateLimits } from "./security/rate-limits.js";
 
 /** Our close codes, beside graphql-ws's own (4403 Forbidden, 4400 BadRequest, …). */
 export const WS_UNAUTHORIZED = 4401;
+/**
+ * Too many: failed authentications from the address, or sockets of the token
+ * (MAX_SOCKETS_PER_TOKEN); the reason says which. graphql-ws clients do not retry it.
+ */
+export const WS_TOO_MANY = 4429;
 
 type Extra = {
   socket: WebSocket;
@@ -34,6 +42,10 @@ export interface WebSocketDeps {
   bus: EventBus;
   log: Logger;
   makeContext: (principal: Principal) => GatewayContext;
+  /** A subscription's context for one event (fresh DataLoaders). */
+  forEvent: (context: GatewayContext, event: unknown) => GatewayContext;
+  /** The client's address (X-Forwarded-For only from a proxy TRUST_PROXY trusts). */
+  clientAddress: (request: http.IncomingMessage) => string;
   limitRules: ValidationRule[];
   /** The HTTP side's formatError, so both transports show the same client-facing errors. */
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -63,6 +75,7 @@ export function attachWebSocket(d: WebSocketDeps) {
   const cleanup = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema: d.schema,
+      subscribe: perEventSubscribe(d.forEvent),
       onConnect: async (ctx) => {
         const { request, socket } = ctx.extra;
         if (!isOriginAllowed(request.headers.origin, request.headers.host, d.config.ALLOWED_ORIGINS)) {
@@ -70,7 +83,11 @@ export function attachWebSocket(d: WebSocketDeps) {
           socket.close(CloseCode.Forbidden, "Origin not allowed");
           return false;
         }
-        const auth = await authenticate(d.config, d.tokens, ctx.connectionParams?.authorization);
+        const auth = await authenticate(d.config, d.tokens, ctx.connectionParams?.authorization, { limits: d.rateLimits, address: d.clientAddress(request) });
+        if (auth.principal === null && auth.reason === "rate-limited") {
+          socket.close(WS_TOO_MANY, `Too many failed authentications from this address; retry in ${auth.retryAfterSeconds} s`);
+          return false;
+        }
         if (!auth.principal) {
           socket.close(WS_UNAUTHORIZED, auth.reason === "invalid" ? "Invalid, revoked or expired token" : "Unauthorized: send connectionParams.authorization");
           return false;
@@ -79,6 +96,10 @@ export function attachWebSocket(d: WebSocketDeps) {
         ctx.extra.principal = principal;
         if (principal.tokenId) {
           const set = socketsByToken.get(principal.tokenId) ?? new Set();
+          if (set.size >= d.config.MAX_SOCKETS_PER_TOKEN) {
+            socket.close(WS_TOO_MANY, `Too many WebSockets for this token (MAX_SOCKETS_PER_TOKEN=${d.config.MAX_SOCKETS_PER_TOKEN}); share one socket`);
+            return false;
+          }
           set.add(socket);
           socketsByToken.set(principal.tokenId, set);
           // setTimeout caps at ~24.8 days: re-arm until the real expiry.
@@ -103,6 +124,12 @@ export function attachWebSocket(d: WebSocketDeps) {
           ctx.extra.socket.close(WS_UNAUTHORIZED, "Token expired");
           return [new GraphQLError("The API token expired", { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
         }
+        // graphql-ws has already registered this one in ctx.subscriptions.
+        if (Object.keys(ctx.subscriptions).length > d.config.MAX_SUBSCRIPTIONS_PER_SOCKET) {
+          return [new GraphQLError(`This WebSocket already runs ${d.config.MAX_SUBSCRIPTIONS_PER_SOCKET} operations (MAX_SUBSCRIPTIONS_PER_SOCKET); complete some first`, { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, limit: d.config.MAX_SUBSCRIPTIONS_PER_SOCKET } })];
+        }
+        const tooManyTokens = tokenLimitError(payload.query, d.config.MAX_QUERY_TOKENS);
+        if (tooManyTokens) return [tooManyTokens];
         let document;
         try {
           document = parse(payload.query, { maxTokens: d.config.MAX_QUERY_TOKENS });
@@ -116,7 +143,7 @@ export function attachWebSocket(d: WebSocketDeps) {
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError("Unknown or ambiguous operation", { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
         try {
-          await d.rateLimits.consume(operation.operation, principal.tokenId ?? principal.name);
+          await d.rateLimits.consume(operation.operation, principal.tokenId ?? principal.name, rootFieldCount(document, operation));
         } catch (error) {
           return [error as GraphQLError];
         }

@@ -45,6 +45,10 @@ export class SparsifyService {
     let job: SparsifyJob;
     try {
       job = await this.s.db.transaction(async (em) => {
+        // Lock order shared with removeStorageDomain: the domain row (shared), then the disk. A
+        // removal that commits first leaves no row here; one that comes later sees this job.
+        const [owner] = await em.query(`SELECT sd.id FROM storage_domain sd JOIN disk d ON d."storageDomainId" = sd.id WHERE d.id = $1 FOR SHARE OF sd`, [diskId]);
+        if (!owner) throw notFound("Disk", diskId);
         const disk = await em.getRepository(Disk).findOne({ where: { id: diskId }, lock: { mode: "pessimistic_write" } });
         if (!disk) throw notFound("Disk", diskId);
         const facts = (await loadDiskFacts(em, [disk])).get(disk.id)!;

@@ -2,13 +2,14 @@ import { randomUUID } from "node:crypto";
 import { In, type DataSource } from "typeorm";
 import { storagePathProblem } from "../domain/storage-path.js";
 import { ACTIVE_JOB_STATES, ScanState } from "../entities/enums.js";
-import { Disk, DiskAttachment, SparsifyJob, StorageDomain, Volume } from "../entities/index.js";
+import { Disk, DiskAttachment, SparsifyJob, SparsifySchedule, StorageDomain, Volume } from "../entities/index.js";
 import { AppError, ErrorCode, notFound } from "../errors.js";
 import { JobName, type ScanJobData } from "../jobs/queue-names.js";
 import { recordEvent } from "./audit.js";
 import type { Services } from "./context.js";
 import { refreshDomainAssessments } from "./disk-assessment.service.js";
 import { parseId, parseName } from "./ids.js";
+import { schedulerId } from "./schedule.service.js";
 
 export class StorageDomainService {
   constructor(private readonly s: Services) {}
@@ -86,7 +87,11 @@ export class StorageDomainService {
     return this.get(domain.id);
   }
 
-  /** Forgets the domain and its inventory; never touches image files. Refused while jobs run. */
+  /**
+   * Forgets the domain, its inventory and its schedule; never touches image files. Refused while
+   * jobs run. The domain row lock (FOR UPDATE here, FOR SHARE in sparsifyDisk) orders the two: a
+   * job inserted first is counted below, a request after it finds no disk.
+   */
   async remove(id: string, actor: string): Promise<boolean> {
     const domain = await this.get(id);
     await this.db.transaction(async (em) => {
@@ -98,9 +103,13 @@ export class StorageDomainService {
       await em.delete(Volume, { storageDomainId: domain.id });
       await em.delete(Disk, { storageDomainId: domain.id });
       await em.delete(StorageDomain, { id: domain.id });
+      // Deleted with the domain, so the reconciler never restores a scheduler for it.
+      await em.delete(SparsifySchedule, { storageDomainId: domain.id });
       await recordEvent(em, { type: "STORAGE_DOMAIN_REMOVED", actor, storageDomainId: domain.id, message: `Storage domain ${domain.name} removed from the inventory (${diskIds.length} disks; image files untouched)` });
     });
     await this.s.bus.publish({ type: "domains-changed" });
+    // Explicitly: a job scheduler left in Redis would fire scheduled runs for a domain that is gone.
+    await this.s.queues.get(domain.id).removeJobScheduler(schedulerId(domain.id)).catch(() => {});
     await this.s.queues.obliterate(domain.id).catch(() => {});
     return true;
   }

@@ -152,13 +152,13 @@ describe("hostile input", () => {
     const deep = `{ disks(first: 1) { edges { node { ${"template { ".repeat(12)}id${" }".repeat(12)} } } } }`;
     const fragments = Array.from({ length: 13 }, (_, i) => `fragment F${i} on Disk { template { ${i < 12 ? `...F${i + 1}` : "id"} } }`).join("\n");
     const cases: [string, string, string, RegExp][] = [
-      ["depth 15", deep, "GRAPHQL_VALIDATION_FAILED", /depth/i],
-      ["depth 15 through fragments", `{ disks(first: 1) { edges { node { ...F0 } } } }\n${fragments}`, "GRAPHQL_VALIDATION_FAILED", /depth/i],
-      ["depth 15 in a subscription", `subscription { sparsifyJobEvents { disk { ${"template { ".repeat(13)}id${" }".repeat(13)} } } }`, "GRAPHQL_VALIDATION_FAILED", /depth/i],
-      ["20 aliases", `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: me { name }`).join(" ")} }`, "GRAPHQL_VALIDATION_FAILED", /alias/i],
-      ["3,000 tokens", `{ me { ${"name ".repeat(3_000)}} }`, "GRAPHQL_PARSE_FAILED", /token/i],
-      ["an expensive query", "{ disks(first: 500) { edges { node { sparsifyJobs(first: 100) { id } } } } }", "GRAPHQL_VALIDATION_FAILED", /cost/i],
-      ["60 directives", `{ me ${"@include(if: true) ".repeat(60)}{ name } }`, "GRAPHQL_VALIDATION_FAILED", /directive/i],
+      ["depth 15", deep, "QUERY_TOO_DEEP", /depth/i],
+      ["depth 15 through fragments", `{ disks(first: 1) { edges { node { ...F0 } } } }\n${fragments}`, "QUERY_TOO_DEEP", /depth/i],
+      ["depth 15 in a subscription", `subscription { sparsifyJobEvents { disk { ${"template { ".repeat(13)}id${" }".repeat(13)} } } }`, "QUERY_TOO_DEEP", /depth/i],
+      ["20 aliases", `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: me { name }`).join(" ")} }`, "TOO_MANY_ALIASES", /alias/i],
+      ["3,000 tokens", `{ me { ${"name ".repeat(3_000)}} }`, "TOO_MANY_TOKENS", /token/i],
+      ["an expensive query", "{ disks(first: 500) { edges { node { sparsifyJobs(first: 100) { id } } } } }", "QUERY_TOO_COMPLEX", /cost/i],
+      ["60 directives", `{ me ${"@include(if: true) ".repeat(60)}{ name } }`, "TOO_MANY_DIRECTIVES", /directive/i],
     ];
 
     it.each(cases)("%s → %s", async (_case, query, code, message) => {

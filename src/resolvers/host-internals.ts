@@ -1,0 +1,26 @@
+import { UseMiddleware, type MiddlewareFn } from "type-graphql";
+import { hasRole, Role } from "../domain/roles.js";
+import { redactHostPaths } from "../domain/redact-host-paths.js";
+import type { GatewayContext } from "./context.js";
+
+const isAdmin = (context: GatewayContext) => !!context.principal && hasRole(context.principal.role, Role.ADMIN);
+
+const adminOnly: MiddlewareFn<GatewayContext> = async ({ context }, next) => (isAdmin(context) ? next() : null);
+
+const redact = (value: unknown): unknown =>
+  typeof value === "string" ? redactHostPaths(value) : Array.isArray(value) ? value.map(redact) : value;
+
+const withoutHostPaths: MiddlewareFn<GatewayContext> = async ({ context }, next) => {
+  const value = await next();
+  return isAdmin(context) ? value : redact(value);
+};
+
+/**
+ * Host internals (absolute paths, raw tool output, tool versions) are for admins: for viewers and
+ * operators the field is null. Operators run jobs; they act on disks, not on the host's layout.
+ * The field must be nullable. README "What viewers do not see" lists every field that has it.
+ */
+export const AdminOnly = () => UseMiddleware(adminOnly);
+
+/** Text in words that may quote a host path: non-admins read "[host path]" in its place. */
+export const WithoutHostPaths = () => UseMiddleware(withoutHostPaths);
