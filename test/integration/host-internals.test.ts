@@ -10,7 +10,7 @@ import { ok, startStack, type Stack } from "../support/stack.js";
  */
 const QUERY = `{
   storageDomains { path scanError statusReason disks(first: 10) {
-    blockers { message } warnings { message } estimateUnavailableReason
+    blockers { message } warnings { message } estimateUnavailableReason estimateDetail
     volumes { relPath problem }
     sparsifyJobs(first: 5) { outcomeMessage error { message } }
   } }
@@ -31,7 +31,7 @@ describe("viewers see no host internals", () => {
     const leaf = `${domainPath}/vm/leaf.qcow2`;
     await stack.db.query(`UPDATE storage_domain SET "scanError" = $2, "inaccessibleReason" = $3 WHERE id = $1`, [domainId, `qemu-img: Could not open '${leaf}': Permission denied`, `${domainPath} is not mounted`]);
     const [{ id: diskId }] = await stack.db.query(
-      `INSERT INTO disk ("storageDomainId", alias, format, blockers, warnings, "estimateUnavailableReason") VALUES ($1, 'leaf', 'QCOW2', $2, $3, $4) RETURNING id`,
+      `INSERT INTO disk ("storageDomainId", alias, format, blockers, warnings, "estimateUnavailableReason", "estimateDetail") VALUES ($1, 'leaf', 'QCOW2', $2, $3, 'UNREADABLE', $4) RETURNING id`,
       [domainId, JSON.stringify([{ code: "CHAIN_INVALID", message: `The disk's volume chain is refused: backing file /etc/outside.raw is outside ${domainPath}` }]), JSON.stringify([{ code: "HAS_SNAPSHOTS", message: `snapshot ${leaf}` }]), `UNREADABLE: ${leaf}`],
     );
     await stack.db.query(`INSERT INTO volume ("storageDomainId", "diskId", "relPath", format, problem) VALUES ($1, $2, 'vm/leaf.qcow2', 'QCOW2', $3)`, [domainId, diskId, `vm/leaf.qcow2 cannot be read as qcow2: Could not open '${leaf}'`]);
@@ -72,7 +72,8 @@ describe("viewers see no host internals", () => {
     expect(disk.volumes[0].problem).toContain(domainPath);
     expect(disk.blockers[0].message).toContain("/etc/outside.raw");
     expect(disk.warnings[0].message).toContain(domainPath);
-    expect(disk.estimateUnavailableReason).toContain(domainPath);
+    expect(disk.estimateUnavailableReason).toBe("UNREADABLE");
+    expect(disk.estimateDetail).toContain(domainPath);
     expect(disk.sparsifyJobs[0].outcomeMessage).toContain(domainPath);
     expect(disk.sparsifyJobs[0].error.message).toContain(domainPath);
     expect(data.hosts).toEqual([{ name: "h1", virtSparsifyVersion: "virt-sparsify 1.54.1", qemuVersion: "qemu-img version 9.2.0" }]);
