@@ -84,6 +84,8 @@ const schema = z.object({
   MAX_QUERY_COST: count(50_000),
   /** Per token, across gateway replicas (Redis): mutations per minute. */
   RATE_LIMIT_MUTATIONS_PER_MINUTE: count(120),
+  /** Most disks one sparsifyDisks request may name or match (TOO_MANY_DISKS above). */
+  BULK_SPARSIFY_MAX_DISKS: count(1000),
   RATE_LIMIT_QUERIES_PER_SECOND: count(200),
   /** Subscription starts per second: one UI opens thousands of job subscriptions. */
   RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND: count(500),

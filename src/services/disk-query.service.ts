@@ -39,7 +39,7 @@ export function listDisks(db: DataSource, args: PageArgs & { filter?: DiskFilter
   );
 }
 
-function applyFilter(qb: SelectQueryBuilder<Disk>, filter?: DiskFilter | null): SelectQueryBuilder<Disk> {
+export function applyFilter(qb: SelectQueryBuilder<Disk>, filter?: DiskFilter | null): SelectQueryBuilder<Disk> {
   qb.where("TRUE");
   if (filter?.storageDomainId) qb.andWhere('d."storageDomainId" = :sd', { sd: parseId(filter.storageDomainId, "filter.storageDomainId") });
   if (filter?.sparsifiable !== undefined && filter?.sparsifiable !== null) qb.andWhere("d.sparsifiable = :sp", { sp: filter.sparsifiable });

@@ -18,3 +18,6 @@ export function parseName(value: string, field = "name"): string {
   if (/\p{Surrogate}/u.test(name)) throw badInput(`${field} is not well-formed Unicode`, field);
   return name;
 }
+
+/** True for a well-formed UUID (any case). */
+export const isUuid = (value: unknown): boolean => typeof value === "string" && UUID.test(value);

@@ -13,6 +13,7 @@ import { isUniqueViolation } from "./db-errors.js";
 import type { Services } from "./context.js";
 import { loadDiskFacts } from "./disk-assessment.service.js";
 import { parseId } from "./ids.js";
+import { BulkSparsifyService } from "./bulk-sparsify.service.js";
 import { JobStore } from "./job-store.js";
 
 
@@ -24,9 +25,12 @@ const jobActive = (id?: string) =>
 /** sparsifyDisk and cancelSparsifyJob: validate, lock, enqueue; never leave a disk locked. */
 export class SparsifyService {
   readonly store: JobStore;
+  /** sparsifyDisks: the same checks for many disks in one transaction. */
+  readonly bulk: BulkSparsifyService;
 
   constructor(private readonly s: Services) {
     this.store = new JobStore(s.db, s.bus);
+    this.bulk = new BulkSparsifyService(s, this.store);
   }
 
   async get(id: string): Promise<SparsifyJob> {

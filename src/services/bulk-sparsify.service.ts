@@ -1,0 +1,145 @@
+import { randomUUID } from "node:crypto";
+import { In, type EntityManager } from "typeorm";
+import { JobErrorCode } from "../domain/job-error-code.js";
+import { assessSparsify } from "../domain/sparsify-blockers.js";
+import type { SparsifyIssue } from "../domain/sparsify-issue.js";
+import { JobTrigger } from "../domain/sparsify-job-enums.js";
+import { DiskStatus, JobState } from "../entities/enums.js";
+import { AuditEvent, Disk, SparsifyJob } from "../entities/index.js";
+import { AppError, badInput, ErrorCode } from "../errors.js";
+import { JobName, type SparsifyJobData } from "../jobs/queue-names.js";
+import type { DiskFilter } from "../schema/disk-query.input.js";
+import type { Services } from "./context.js";
+import { loadDiskFacts } from "./disk-assessment.service.js";
+import { applyFilter } from "./disk-query.service.js";
+import { isUuid } from "./ids.js";
+import type { JobStore } from "./job-store.js";
+
+/** One disk's answer: a job, the reasons it is blocked, or why the id was not usable. */
+export interface SparsifyRequestOutcome {
+  diskId: string;
+  job?: SparsifyJob;
+  sparsifyBlockers?: SparsifyIssue[];
+  error?: { code: ErrorCode; message: string };
+}
+
+export interface BulkSparsifyInput {
+  diskIds?: string[] | null;
+  filter?: DiskFilter | null;
+}
+
+/**
+ * sparsifyDisks: many disks in one request. The accepted ones are locked and their jobs created in
+ * ONE transaction (the same checks as sparsifyDisk, over facts loaded with a fixed number of
+ * statements), then queued with one addBulk per domain; blocked disks are reported, not failed.
+ */
+export class BulkSparsifyService {
+  constructor(
+    private readonly s: Services,
+    private readonly store: JobStore,
+  ) {}
+
+  async request(input: BulkSparsifyInput, actor: string, trigger: JobTrigger = JobTrigger.USER): Promise<SparsifyRequestOutcome[]> {
+    const hasIds = input.diskIds !== undefined && input.diskIds !== null;
+    const hasFilter = input.filter !== undefined && input.filter !== null;
+    if (hasIds === hasFilter) throw badInput("Give exactly one of diskIds or filter", hasIds ? "filter" : "diskIds");
+    const max = this.s.config.BULK_SPARSIFY_MAX_DISKS;
+    if (hasIds && input.diskIds!.length > max) throw tooMany(input.diskIds!.length, max);
+
+    const outcomes = new Map<string, SparsifyRequestOutcome>();
+    const wanted: string[] = [];
+    const key = (raw: string) => (isUuid(raw) ? raw.toLowerCase() : raw);
+    for (const raw of new Set((hasIds ? input.diskIds! : []).map(key))) {
+      if (isUuid(raw)) wanted.push(raw);
+      else outcomes.set(raw, { diskId: raw, error: { code: ErrorCode.BAD_USER_INPUT, message: `${JSON.stringify(raw.slice(0, 80))} is not a disk id` } });
+    }
+
+    const accepted = await this.s.db.transaction(async (em) => {
+      const ids = hasFilter ? await this.matching(em, input.filter!, max) : wanted;
+      // Lock order shared with sparsifyDisk and removeStorageDomain: domain rows (shared), then
+      // the disks in id order, so two bulk requests cannot deadlock each other.
+      const disks = ids.length ? await this.lock(em, ids) : [];
+      const found = new Set(disks.map((d) => d.id));
+      for (const id of ids) if (!found.has(id)) outcomes.set(id, { diskId: id, error: { code: ErrorCode.NOT_FOUND, message: `Disk ${id} does not exist` } });
+      const facts = await loadDiskFacts(em, disks);
+      const jobs: SparsifyJob[] = [];
+      const lockedRows: { id: string; blockers: SparsifyIssue[]; warnings: SparsifyIssue[] }[] = [];
+      for (const disk of disks) {
+        const f = facts.get(disk.id)!;
+        const { blockers } = assessSparsify(f);
+        if (blockers.length) {
+          outcomes.set(disk.id, { diskId: disk.id, sparsifyBlockers: blockers });
+          continue;
+        }
+        const job = em.create(SparsifyJob, { id: randomUUID(), diskId: disk.id, storageDomainId: disk.storageDomainId, requestedBy: actor, trigger, actualSizeBefore: disk.actualSize, createdAt: new Date() });
+        jobs.push(job);
+        const locked = assessSparsify({ ...f, status: DiskStatus.LOCKED, activeJob: { id: job.id, state: JobState.QUEUED } });
+        lockedRows.push({ id: disk.id, blockers: locked.blockers, warnings: locked.warnings });
+      }
+      if (jobs.length) await this.persist(em, jobs, lockedRows, disks, actor);
+      return jobs;
+    });
+
+    await this.enqueue(accepted, actor);
+    for (const job of accepted) outcomes.set(job.diskId, { diskId: job.diskId, job });
+    if (!hasIds) return [...outcomes.values()];
+    return [...new Set(input.diskIds!.map(key))].map((id) => outcomes.get(id)!);
+  }
+
+  /** Disk ids matching the filter, by alias; TOO_MANY_DISKS past the cap (nothing is locked). */
+  private async matching(em: EntityManager, filter: DiskFilter, max: number): Promise<string[]> {
+    const rows = await applyFilter(em.getRepository(Disk).createQueryBuilder("d"), filter).select("d.id", "id").orderBy("d.alias").addOrderBy("d.id").limit(max + 1).getRawMany<{ id: string }>();
+    if (rows.length > max) {
+      const total = await applyFilter(em.getRepository(Disk).createQueryBuilder("d"), filter).getCount();
+      throw tooMany(total, max);
+    }
+    return rows.map((r) => r.id);
+  }
+
+  private async lock(em: EntityManager, ids: string[]): Promise<Disk[]> {
+    await em.query(`SELECT sd.id FROM storage_domain sd WHERE sd.id IN (SELECT DISTINCT "storageDomainId" FROM disk WHERE id = ANY($1::uuid[])) ORDER BY sd.id FOR SHARE`, [ids]);
+    await em.query(`SELECT id FROM disk WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
+    return em.findBy(Disk, { id: In(ids) });
+  }
+
+  /** Three statements whatever the count: jobs, disk locks (one UPDATE … FROM unnest), events. */
+  private async persist(em: EntityManager, jobs: SparsifyJob[], rows: { id: string; blockers: SparsifyIssue[]; warnings: SparsifyIssue[] }[], disks: Disk[], actor: string): Promise<void> {
+    await em.insert(SparsifyJob, jobs);
+    await em.query(
+      `UPDATE disk d SET status = 'LOCKED', sparsifiable = false, blockers = v.blockers, warnings = v.warnings, "updatedAt" = now()
+         FROM unnest($1::uuid[], $2::jsonb[], $3::jsonb[]) AS v(id, blockers, warnings) WHERE d.id = v.id`,
+      [rows.map((r) => r.id), rows.map((r) => JSON.stringify(r.blockers)), rows.map((r) => JSON.stringify(r.warnings))],
+    );
+    const alias = new Map(disks.map((d) => [d.id, d.alias]));
+    await em.insert(
+      AuditEvent,
+      jobs.map((j) => ({ type: "JOB_QUEUED", actor, diskId: j.diskId, jobId: j.id, storageDomainId: j.storageDomainId, message: `Sparsify of ${alias.get(j.diskId)} requested (with ${jobs.length - 1} other disk(s))`, data: {} })),
+    );
+  }
+
+  /** Queues per domain; a domain whose queue is unreachable gets its jobs FAILED and disks released. */
+  private async enqueue(jobs: SparsifyJob[], actor: string): Promise<void> {
+    const byDomain = new Map<string, SparsifyJob[]>();
+    for (const job of jobs) {
+      const list = byDomain.get(job.storageDomainId);
+      if (list) list.push(job);
+      else byDomain.set(job.storageDomainId, [job]);
+    }
+    for (const list of byDomain.values()) {
+      const data: SparsifyJobData[] = list.map((j) => ({ jobId: j.id, diskId: j.diskId, storageDomainId: j.storageDomainId }));
+      try {
+        await this.s.queues.enqueueBulk(JobName.SPARSIFY, data);
+      } catch {
+        for (const job of list) {
+          const ended = await this.store.finish(job.id, { state: JobState.FAILED, errorCode: JobErrorCode.QUEUE_UNAVAILABLE, errorMessage: "The job queue (Redis) was unreachable; nothing was done", actor });
+          if (ended) Object.assign(job, ended);
+        }
+        continue;
+      }
+      await Promise.all(list.map((job) => this.store.announce(job)));
+    }
+  }
+}
+
+const tooMany = (count: number, max: number) =>
+  new AppError(ErrorCode.TOO_MANY_DISKS, `${count} disks is more than one request may sparsify (${max}); narrow the filter or split the list`, { count, max });
