@@ -184,6 +184,8 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "c
     const alert = dialog.getByRole("alert");
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/app was not started\. Disk app cannot be sparsified now:Attached to VM db-vm, which is UP; shut it down or unplug the disk/);
+    // One sparsifyDisks request answered for every selected disk; the summary says what it did.
+    expect(await dialog.getByRole("status").textContent()).toBe("0 started · 1 not started");
     await dialog.getByRole("button", { name: "Close" }).click();
     await dialog.waitFor({ state: "hidden" });
     await gql(`mutation($v: ID!, $d: ID!) { detachDisk(vmId: $v, diskId: $d) }`, { v: dbVm, d: ids.get("app") });

@@ -67,6 +67,17 @@ export const SPARSIFY_DISK = graphql(`
   }
 `);
 
+export const SPARSIFY_DISKS = graphql(`
+  mutation SparsifyDisks($input: SparsifyDisksInput!) {
+    sparsifyDisks(input: $input) {
+      diskId
+      job { ...JobFields }
+      sparsifyBlockers { code message }
+      error { code message }
+    }
+  }
+`);
+
 export const CANCEL_JOB = graphql(`
   mutation CancelSparsifyJob($id: ID!) {
     cancelSparsifyJob(id: $id) { ...JobFields }

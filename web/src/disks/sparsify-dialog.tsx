@@ -1,5 +1,5 @@
 import { Fragment, useEffect, useRef, useState } from "react";
-import { SPARSIFY_DISK } from "../api/operations";
+import { SPARSIFY_DISKS } from "../api/operations";
 import type { Disk, Job } from "../api/types";
 import { useSession } from "../session";
 import { Bytes } from "../ui/bytes";
@@ -8,12 +8,22 @@ import { ErrorAlert } from "../ui/error-alert";
 import { plural } from "./disk-labels";
 import { EstimateCell } from "./estimate-cell";
 
-type Result = { job: Job } | { error: unknown };
+type Reason = { code: string; message: string };
+type Result = { job: Job } | { blockers: Reason[] } | { problem: string } | { error: unknown };
+
+/** "2 started · 1 refused": what one sparsifyDisks request did, in words. */
+export function requestSummary(results: ReadonlyMap<string, Result>): string {
+  const values = [...results.values()];
+  const started = values.filter((r) => "job" in r).length;
+  const refused = values.length - started;
+  return refused ? `${started} started · ${refused} not started` : `${plural(started, "job")} started`;
+}
 
 /**
- * "Are you sure?" with the disks, their sizes and their warnings. Confirming starts one job per
- * disk, one after another (each is validated and locked by the gateway); the dialog closes when
- * all started, or stays open with each refusal in words.
+ * "Are you sure?" with the disks, their sizes and their warnings. Confirming sends ONE
+ * sparsifyDisks request: the gateway locks and queues the accepted disks together and reports each
+ * refused one with its reasons; the dialog closes when all started, or stays open with a summary
+ * and each refusal in words.
  */
 export function SparsifyDialog({ disks, onClose, onStarted }: { disks: Disk[]; onClose: () => void; onStarted: (jobs: Job[]) => void }) {
   const { api } = useSession();
@@ -33,18 +43,19 @@ export function SparsifyDialog({ disks, onClose, onStarted }: { disks: Disk[]; o
   const confirm = async () => {
     setRunning(true);
     const out = new Map<string, Result>();
-    const started: Job[] = [];
-    for (const disk of disks) {
-      try {
-        const { sparsifyDisk } = await api.request(SPARSIFY_DISK, { diskId: disk.id });
-        out.set(disk.id, { job: sparsifyDisk });
-        started.push(sparsifyDisk);
-      } catch (error) {
-        out.set(disk.id, { error });
+    try {
+      const { sparsifyDisks } = await api.request(SPARSIFY_DISKS, { input: { diskIds: disks.map((d) => d.id) } });
+      for (const r of sparsifyDisks) {
+        if (r.job) out.set(r.diskId, { job: r.job });
+        else if (r.sparsifyBlockers) out.set(r.diskId, { blockers: r.sparsifyBlockers });
+        else out.set(r.diskId, { problem: r.error?.message ?? "The gateway did not say why" });
       }
-      setResults(new Map(out));
+    } catch (error) {
+      for (const disk of disks) out.set(disk.id, { error });
     }
+    setResults(out);
     setRunning(false);
+    const started = [...out.values()].flatMap((r) => ("job" in r ? [r.job] : []));
     if (started.length) onStarted(started);
     if (started.length === disks.length) onClose();
   };
@@ -59,7 +70,7 @@ export function SparsifyDialog({ disks, onClose, onStarted }: { disks: Disk[]; o
         Cancel
       </button>
       <button ref={confirmRef} type="button" className="button button-primary" onClick={() => void confirm()} disabled={running}>
-        {running ? `Starting ${Math.min(results.size + 1, disks.length)} of ${disks.length}…` : `Sparsify ${plural(disks.length, "disk")}`}
+        {running ? `Starting ${plural(disks.length, "disk")}…` : `Sparsify ${plural(disks.length, "disk")}`}
       </button>
     </>
   );
@@ -126,6 +137,29 @@ export function SparsifyDialog({ disks, onClose, onStarted }: { disks: Disk[]; o
                     </td>
                   </tr>
                 )}
+                {result && ("blockers" in result || "problem" in result) && (
+                  <tr className="dialog-note">
+                    <td colSpan={cols}>
+                      <div className="alert alert-error" role="alert">
+                        <div className="alert-body">
+                          <strong>{disk.alias} was not started. </strong>
+                          {"blockers" in result ? (
+                            <>
+                              <span>Disk {disk.alias} cannot be sparsified now:</span>
+                              <ul className="reasons">
+                                {result.blockers.map((b, i) => (
+                                  <li key={`${b.code}-${i}`}>{b.message}</li>
+                                ))}
+                              </ul>
+                            </>
+                          ) : (
+                            <span>{result.problem}</span>
+                          )}
+                        </div>
+                      </div>
+                    </td>
+                  </tr>
+                )}
               </Fragment>
             );
           })}
@@ -144,6 +178,11 @@ export function SparsifyDialog({ disks, onClose, onStarted }: { disks: Disk[]; o
           </tfoot>
         )}
       </table>
+      {done && (
+        <p className="request-summary" role="status">
+          {requestSummary(results)}
+        </p>
+      )}
       <p className="muted small">
         virt-sparsify runs on a host worker with each disk locked; the VMs using them must stay down until it ends. You can follow and cancel each job.
       </p>
