@@ -19,6 +19,15 @@ export interface PrecheckInput {
 
 export type PrecheckResult = { ok: true; info: ImageInfo } | { ok: false; code: JobErrorCode; message: string };
 
+/** A probe's reading of qemu's error, as the job error it becomes (checked: every probe code maps). */
+const AS_JOB_ERROR: Record<ImageErrorCode, JobErrorCode> = {
+  [ImageErrorCode.IMAGE_IN_USE]: JobErrorCode.IMAGE_IN_USE,
+  [ImageErrorCode.IMAGE_NOT_FOUND]: JobErrorCode.IMAGE_NOT_FOUND,
+  [ImageErrorCode.PERMISSION_DENIED]: JobErrorCode.PERMISSION_DENIED,
+  [ImageErrorCode.WRONG_FORMAT]: JobErrorCode.WRONG_FORMAT,
+  [ImageErrorCode.IMAGE_UNREADABLE]: JobErrorCode.IMAGE_UNREADABLE,
+};
+
 const fail = (code: JobErrorCode, message: string): PrecheckResult => ({ ok: false, code, message });
 
 /**
@@ -40,7 +49,7 @@ export async function precheckImage(input: PrecheckInput): Promise<PrecheckResul
       [ImageErrorCode.WRONG_FORMAT]: `The image is not in its recorded format (${input.format})`,
       [ImageErrorCode.IMAGE_UNREADABLE]: "qemu-img cannot read the image",
     };
-    return fail(error.code as string as JobErrorCode, `${why[error.code]}: ${error.message}`);
+    return fail(AS_JOB_ERROR[error.code], `${why[error.code]}: ${error.message}`);
   }
   try {
     await access(input.path, constants.W_OK);

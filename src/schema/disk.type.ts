@@ -37,11 +37,7 @@ export class DiskType {
   @Field()
   sparsifiable: boolean;
 
-  @Field(() => [SparsifyIssueType], { description: "Every reason the disk cannot be sparsified now; empty when sparsifiable." })
-  sparsifyBlockers: SparsifyIssueType[];
-
-  @Field(() => [SparsifyIssueType], { description: "What to know before sparsifying (snapshots, a running VM it is unplugged from)." })
-  sparsifyWarnings: SparsifyIssueType[];
+  // sparsifyBlockers and sparsifyWarnings (the names as filed) are field resolvers in disk.resolver.ts.
 
   @Field(() => [SparsifyIssueType], { deprecationReason: "Use sparsifyBlockers" })
   blockers: SparsifyIssueType[];

@@ -61,3 +61,16 @@ describe("encodeCursor / decodeCursor", () => {
     expectBadInput(() => decodeCursor(raw));
   });
 });
+
+describe("decodeCursor for before", () => {
+  it("names the argument it came in", () => {
+    let caught: unknown;
+    try {
+      decodeCursor("nope", "before");
+    } catch (e) {
+      caught = e;
+    }
+    expect((caught as GraphQLError).extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "before" });
+    expect((caught as GraphQLError).message).toBe("before is not a cursor returned by this API");
+  });
+});
