@@ -14,6 +14,7 @@ import type { QueueRegistry } from "./queue-registry.js";
 import { domainQueueName, JobName, type ScanJobData, type ScheduledRunData } from "./queue-names.js";
 import { processScheduledRun } from "./scheduled-run.processor.js";
 import { processScan } from "./scan.processor.js";
+import { HAND_BACK_REASON, isHandedBack } from "./hand-back.js";
 
 export interface HostWorkerDeps {
   config: Config;
@@ -156,7 +157,15 @@ export class HostWorker {
           if (summary) await this.enqueueEstimate(storageDomainId, (job.data as ScanJobData).requestedBy).catch(() => {});
           return summary;
         }
-        if (job.name === JobName.SPARSIFY) return this.d.sparsify(job, signal);
+        if (job.name === JobName.SPARSIFY) {
+          const result = await this.d.sparsify(job, signal);
+          // Handed back (the worker stops): to the queue now, not after a stalled-job check.
+          if (isHandedBack(result)) {
+            await job.moveToDelayed(Date.now(), token);
+            throw new DelayedError();
+          }
+          return result;
+        }
         if (job.name === JobName.ESTIMATE) {
           const result = await processEstimate(job.data as EstimateJobData, deps);
           await this.d.bus.publish({ type: "estimate", storageDomainId, estimateJobId: job.id! }).catch(() => {});
@@ -182,6 +191,14 @@ export class HostWorker {
   /** Cancels a job if this host runs it; the processor sees the abort signal. */
   private cancelLocal(jobId: string): void {
     for (const worker of this.workers.values()) worker.cancelJob(jobId, "cancelled by request");
+  }
+
+  /**
+   * Stops the running sparsify jobs at once and puts them back in their queue, to be run again
+   * (by another worker, or this host after a restart). Used while {@link stop} drains.
+   */
+  handBack(): void {
+    for (const worker of this.workers.values()) worker.cancelAllJobs(HAND_BACK_REASON);
   }
 
   /** Stops taking jobs; waits for running ones unless `force` (then they are handed back). */
