@@ -14,12 +14,12 @@ export interface ShutdownDeps {
 }
 
 /**
- * Ctrl-C on a terminal reaches the service and npm alike, and npm forwards its copy: signals this
- * close to the first are the same request, not a second one.
+ * Ctrl-C on a terminal reaches the service and npm alike, and npm forwards its copy: a signal this
+ * close to the one before is the same request, not the next one.
  */
 export const REPEAT_WINDOW_MS = 1_000;
 /** Handing back takes seconds (SIGTERM, SIGKILL after 2 s, reaping qemu); past this we just exit. */
-const HAND_BACK_LIMIT_MS = 30_000;
+export const HAND_BACK_LIMIT_MS = 30_000;
 
 /**
  * SIGINT / SIGTERM handling shared by every mode:
@@ -31,7 +31,7 @@ const HAND_BACK_LIMIT_MS = 30_000;
  */
 export function installShutdown(d: ShutdownDeps): void {
   let signals = 0;
-  let firstAt = 0;
+  let lastAt = 0;
   let handBackRequested: () => void = () => {};
   const handBack = new Promise<void>((resolve) => (handBackRequested = resolve));
 
@@ -56,10 +56,10 @@ export function installShutdown(d: ShutdownDeps): void {
 
   const onSignal = (signal: NodeJS.Signals) => {
     const now = Date.now();
-    if (signals > 0 && now - firstAt < REPEAT_WINDOW_MS) return;
+    if (signals > 0 && now - lastAt < REPEAT_WINDOW_MS) return;
     signals += 1;
+    lastAt = now;
     if (signals === 1) {
-      firstAt = now;
       void drain(signal);
     } else if (signals === 2) {
       d.log.warn({ signal }, "second signal: handing running jobs back now");
