@@ -38,8 +38,10 @@ const schema = z.object({
    * loopback, linklocal, uniquelocal. The address keys the failed-authentication limit.
    */
   TRUST_PROXY: z.string().default("false").transform(trustProxy),
-  DATABASE_URL: z.url().default("postgres://postgres@127.0.0.1:5432/sparsify"),
-  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: "not a PostgreSQL URL: use postgres://user[:password]@host:5432/database" }).default("postgres://postgres@127.0.0.1:5432/sparsify"),
+  /** Create the database named in DATABASE_URL when missing (the default `sparsify` always is). */
+  CREATE_DATABASE: flag.default(false),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: "not a Redis URL: use redis://host:6379 (rediss:// for TLS)" }).default("redis://127.0.0.1:6379"),
   /** Prefix of every Redis key and channel: lets several installations (or tests) share a Redis. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default("sparsify"),
   /** Comma-separated absolute directories inside which storage domains may live. */
@@ -103,6 +105,10 @@ const schema = z.object({
   METRICS_PUBLIC: flag.optional(),
   /** On SIGTERM a worker finishes its running jobs for this long, then exits and hands them back. */
   WORKER_SHUTDOWN_GRACE_MS: milliseconds(60_000),
+  /** auto: readable lines on a terminal, JSON lines otherwise. */
+  LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
+  /** GraphQL errors carry stack traces (extensions.stacktrace) only when this is on. */
+  DEBUG_ERRORS: flag.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -1,16 +1,41 @@
 import "reflect-metadata";
+import { parseArgs } from "node:util";
 import type { DataSource } from "typeorm";
+import { loadEnvFile } from "./cli/env-file.js";
+import { argumentError, exitWithError } from "./cli/fatal.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { Role } from "./domain/roles.js";
 import { startHostWorker } from "./jobs/start-worker.js";
 import { createLogger } from "./logger.js";
 import { openDatabase } from "./server/database.js";
 import { startGateway } from "./server/gateway.js";
-import { InfraUnavailableError } from "./server/infra-errors.js";
-import { assertRedisReachable } from "./server/redis-check.js";
+import { redact } from "./server/infra-errors.js";
+import { assertPortFree } from "./server/listen.js";
+import { checkDependencies } from "./server/preflight.js";
+import { startupSummary } from "./server/startup-summary.js";
 import type { TokenService } from "./services/token.service.js";
+import { installShutdown } from "./shutdown.js";
 
 type Mode = "all" | "gateway" | "worker";
+const MODES: readonly string[] = ["all", "gateway", "worker"];
+
+const USAGE = `Usage: node dist/src/main.js [all|gateway|worker] [--env-file FILE] [--create-db]
+       (npm start = all; npm run start:gateway; npm run start:worker)
+
+  all       the gateway (GraphQL, web UI) and a local host worker in one process (default)
+  gateway   the GraphQL gateway and web UI only
+  worker    a host worker only (runs virt-sparsify on the storage domains this host sees)
+
+Options:
+  --env-file FILE  read settings from FILE (default: ./.env when it exists; ENV_FILE also names
+                   one). Variables already set in the environment win.
+  --create-db      create the database named in DATABASE_URL if it is missing (CREATE_DATABASE=true
+                   does the same). Only the default database "sparsify" is created without it.
+  -h, --help       show this help
+
+Settings are environment variables: see .env.example and README "Configuration".
+First SIGINT/SIGTERM drains (running jobs finish within WORKER_SHUTDOWN_GRACE_MS), a second hands
+them back to the queue at once, a third exits.`;
 
 /** In development, a fresh admin token at each start (the previous one is revoked). */
 async function issueDevelopmentToken(tokens: TokenService, db: DataSource): Promise<string> {
@@ -24,13 +49,32 @@ async function issueDevelopmentToken(tokens: TokenService, db: DataSource): Prom
  * Entry point. `all` (npm start) runs the gateway and one local host worker in one process;
  * `gateway` and `worker` run them apart (several workers per host or across hosts).
  */
-async function main(mode: Mode): Promise<void> {
+async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { "env-file": { type: "string" }, "create-db": { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+  } catch (error) {
+    throw argumentError(error, "node dist/src/main.js");
+  }
+  if (parsed.values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const [given = "all", ...extra] = parsed.positionals;
+  if (!MODES.includes(given) || extra.length) throw new ConfigError(`Unknown mode ${[given, ...extra].join(" ")}: use all, gateway or worker (see --help)`);
+  const mode = given as Mode;
+  const envFile = loadEnvFile(parsed.values["env-file"]);
   const config = loadConfig();
-  const log = createLogger(config.LOG_LEVEL, mode);
+  const log = createLogger(config.LOG_LEVEL, mode, config.LOG_FORMAT);
+  log.info(startupSummary(config, mode, envFile), "starting");
+  // Every dependency is checked before anything changes (no database created, no migration run).
+  if (mode !== "worker") await assertPortFree(config.PORT, config.BIND_ADDRESS);
+  const { created } = await checkDependencies(config, { createDatabase: parsed.values["create-db"] === true, redis: true });
+  if (created) log.info({ database: redact(config.DATABASE_URL) }, "created the database");
   const db = await openDatabase(config.DATABASE_URL);
-  await assertRedisReachable(config.REDIS_URL);
   const gateway = mode === "worker" ? null : await startGateway(config, db, log);
   const worker = mode === "gateway" ? null : await startHostWorker(config, db, log);
+  installShutdown({ log, gateway, worker, db, drainMs: config.WORKER_SHUTDOWN_GRACE_MS });
   if (gateway) {
     console.log(`Sparsify gateway ready: web UI at http://localhost:${gateway.port}/ and GraphiQL at http://localhost:${gateway.port}/graphql`);
     if (config.NODE_ENV === "development" && !config.AUTH_DISABLED) {
@@ -38,41 +82,6 @@ async function main(mode: Mode): Promise<void> {
       console.log(`Development admin token (valid 7 days; GraphiQL headers: {"Authorization": "Bearer …"}):\n${secret}`);
     }
   }
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) process.exit(1); // a second signal forces it
-    stopping = true;
-    log.info({ signal }, "shutting down");
-    // The gateway drains HTTP and closes WebSockets with 1001 (clients reconnect elsewhere).
-    await gateway?.close().catch((e) => log.warn({ err: e.message }, "gateway close failed"));
-    // The worker takes nothing new and lets running jobs finish within the grace period; past it
-    // the process exits, virt-sparsify dies with it (pdeathsig) and BullMQ's stalled-job check
-    // hands the job to another worker, which resumes it.
-    if (worker) {
-      const finished = await Promise.race([
-        worker.close(false).then(() => true),
-        new Promise<false>((resolve) => setTimeout(() => resolve(false), config.WORKER_SHUTDOWN_GRACE_MS).unref()),
-      ]).catch(() => false);
-      log.info({ finished }, finished ? "worker drained" : "worker grace period over: running jobs handed back");
-    }
-    await db.destroy().catch(() => {});
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-const mode = (process.argv[2] ?? "all") as Mode;
-if (!["all", "gateway", "worker"].includes(mode)) {
-  console.error(`Unknown mode ${mode}: use all, gateway or worker`);
-  process.exit(2);
-}
-main(mode).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof InfraUnavailableError) {
-    console.error(error.message);
-    process.exit(error instanceof ConfigError ? 2 : 1);
-  }
-  console.error(error);
-  process.exit(1);
-});
+main(process.argv.slice(2)).catch(exitWithError);

@@ -16,6 +16,7 @@ export async function probeRawWriteLock(path: string, format: ImageFormat = "raw
   const result = await execa("qemu-io", ["-f", "raw", "-c", "quit", resolve(path)], {
     reject: false,
     stdin: "ignore",
+    detached: true, // own process group: a Ctrl-C meant for the service does not reach it
   });
   if (result.exitCode === undefined) throw new Error(`qemu-io could not be run: ${result.shortMessage}`);
   if (result.exitCode !== 0) {

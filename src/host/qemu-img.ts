@@ -25,7 +25,8 @@ export interface QemuImgInfoOptions {
 const safePath = (path: string) => resolve(path);
 
 async function runQemuImg(args: string[], path: string, okExitCodes: readonly number[] = [0]) {
-  const result = await execa("qemu-img", args, { reject: false, stdin: "ignore" });
+  // detached: its own process group, so a Ctrl-C meant for the service does not reach it.
+  const result = await execa("qemu-img", args, { reject: false, stdin: "ignore", detached: true });
   if (result.exitCode === undefined) {
     // Spawn failure (qemu-img missing): a host problem, not an image problem.
     throw new Error(`qemu-img could not be run: ${result.shortMessage}`);

@@ -40,6 +40,11 @@ export interface SparsifyRunOptions {
    * @default 15000
    */
   killGraceMs?: number;
+  /**
+   * Aborting stops the run at once: SIGTERM, then SIGKILL after {@link HURRY_KILL_MS} (a worker
+   * handing its job back). The image stays consistent, as when a worker dies (pdeathsig).
+   */
+  hurry?: AbortSignal;
   /** Called for every output line, in arrival order. Exceptions are rethrown after cleanup. */
   onEvent?: (event: SparsifyOutputEvent) => void;
 }
@@ -67,6 +72,7 @@ export interface SparsifyRunResult {
 }
 
 const STDERR_TAIL_LINES = 40;
+const HURRY_KILL_MS = 2_000;
 const WATCH_INTERVAL_MS = 500;
 /** libguestfs' recovery process stops an orphaned qemu within ~2.6 s (notes §5). */
 const QEMU_REAP_GRACE_MS = 5_000;
@@ -138,6 +144,10 @@ export async function runVirtSparsify(opts: SparsifyRunOptions): Promise<Sparsif
         ...(isRoot ? {} : { XDG_RUNTIME_DIR: runTmp }),
       },
       stdin: "ignore",
+      // A session of its own: a Ctrl-C on the terminal (or systemd's stop of the whole cgroup)
+      // reaches the service only, which drains or hands the job back; pdeathsig still kills the
+      // tool if the service dies.
+      detached: true,
       buffer: false,
       reject: false,
       cancelSignal: opts.signal,
@@ -145,6 +155,15 @@ export async function runVirtSparsify(opts: SparsifyRunOptions): Promise<Sparsif
       killSignal: "SIGTERM",
       forceKillAfterDelay: opts.killGraceMs ?? 15_000,
     });
+
+    opts.hurry?.addEventListener(
+      "abort",
+      () => {
+        subprocess.kill("SIGTERM");
+        setTimeout(() => subprocess.kill("SIGKILL"), HURRY_KILL_MS).unref();
+      },
+      { once: true },
+    );
 
     // Watch the process tree: remember qemu & co. to reap them, and attribute socket dirs.
     let watching = Promise.resolve();

@@ -16,6 +16,7 @@ import type { QueueRegistry } from "./queue-registry.js";
 import { JobName, type ScanJobData } from "./queue-names.js";
 import { processScheduledRun } from "./scheduled-run.processor.js";
 import { processScan } from "./scan.processor.js";
+import { HAND_BACK_REASON, isHandedBack } from "./hand-back.js";
 
 export interface HostWorkerDeps {
   config: Config;
@@ -180,11 +181,18 @@ export class HostWorker {
       await job.moveToDelayed(Date.now() + this.d.config.SLOT_RETRY_MS, token);
       throw new DelayedError();
     }
+    let result: unknown;
     try {
-      return await this.d.sparsify(job, signal);
+      result = await this.d.sparsify(job, signal);
     } finally {
       await slot.release();
     }
+    // Handed back (the worker stops): to the queue now, not after a stalled-job check.
+    if (isHandedBack(result)) {
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
+    return result;
   }
 
   private createWorker(storageDomainId: string, lane: Lane): Worker {
@@ -217,6 +225,14 @@ export class HostWorker {
   /** Cancels a job if this host runs it; the processor sees the abort signal. */
   private cancelLocal(jobId: string): void {
     for (const worker of this.allWorkers()) worker.cancelJob(jobId, "cancelled by request");
+  }
+
+  /**
+   * Stops the running sparsify jobs at once and puts them back in their queue, to be run again
+   * (by another worker, or this host after a restart). Used while {@link stop} drains.
+   */
+  handBack(): void {
+    for (const worker of this.allWorkers()) worker.cancelAllJobs(HAND_BACK_REASON);
   }
 
   /** Stops taking jobs; waits for running ones unless `force` (then they are handed back). */

@@ -22,6 +22,7 @@ import { JobStore, type JobEnding } from "../services/job-store.js";
 import { recordEvent } from "../services/audit.js";
 import { processEstimate } from "./estimate.processor.js";
 import type { EventBus } from "./event-bus.js";
+import { isHandBack, type HandedBack } from "./hand-back.js";
 import type { SparsifyJobData } from "./queue-names.js";
 
 export interface SparsifyDeps {
@@ -61,7 +62,7 @@ export class SparsifyProcessor {
     this.store = new JobStore(d.db, d.bus);
   }
 
-  async process(job: Job<SparsifyJobData>, signal?: AbortSignal): Promise<{ state: string } | null> {
+  async process(job: Job<SparsifyJobData>, signal?: AbortSignal): Promise<{ state: string } | HandedBack | null> {
     const { jobId } = job.data;
     const row = await this.store.get(jobId);
     if (!row || (row.state !== JobState.QUEUED && row.state !== JobState.RUNNING)) return null; // ended meanwhile
@@ -90,7 +91,9 @@ export class SparsifyProcessor {
 
       // Progress is written in order; a cancel request seen in the row aborts the run.
       const abort = new AbortController();
-      signal?.addEventListener("abort", () => abort.abort(), { once: true });
+      const hurry = new AbortController();
+      signal?.addEventListener("abort", () => (isHandBack(signal) ? hurry.abort() : abort.abort()), { once: true });
+      if (isHandBack(signal)) return this.handBack(row, log); // the stop came during the pre-checks
       let writes = Promise.resolve();
       const seen = new Set<string>();
       const publish = (next: SparsifyProgress) => {
@@ -104,6 +107,7 @@ export class SparsifyProcessor {
         path: target.leafPath,
         format: target.format,
         signal: abort.signal,
+        hurry: hurry.signal,
         timeoutMs: this.d.config.SPARSIFY_TIMEOUT_MS,
         killGraceMs: this.d.config.SPARSIFY_KILL_GRACE_MS,
         backendSettings: this.d.backendSettings,
@@ -123,6 +127,7 @@ export class SparsifyProcessor {
       await writes;
       log.info({ exitCode: result.exitCode, trimmed: result.trimmedDevices, before, after, ms: result.durationMs }, "virt-sparsify finished");
 
+      if (isHandBack(signal)) return this.handBack(row, log);
       if (result.cancelled) return this.end(jobId, { state: JobState.CANCELLED, actualSizeAfter: after, outcomeMessage: "Cancelled; the image was left consistent" });
       const failure = await diagnoseRun(result, { path: target.leafPath, format: target.format });
       if (failure) return this.end(jobId, { state: JobState.FAILED, actualSizeAfter: after, errorCode: failure.code, errorMessage: failure.message });
@@ -130,11 +135,19 @@ export class SparsifyProcessor {
       progress = finishProgress(progress);
       return this.end(jobId, { state: JobState.SUCCEEDED, actualSizeAfter: after, outcome: explained.outcome, outcomeMessage: explained.message });
     } catch (error) {
+      if (isHandBack(signal)) return this.handBack(row, log);
       const code = error instanceof JobFailure ? error.code : JobErrorCode.INTERNAL_ERROR;
       if (!(error instanceof JobFailure)) log.error({ err: error }, "sparsify job crashed");
       if (signal?.aborted && code === JobErrorCode.IMAGE_IN_USE) return this.end(jobId, { state: JobState.CANCELLED });
       return this.end(jobId, { state: JobState.FAILED, errorCode: code, errorMessage: (error as Error).message });
     }
+  }
+
+  /** The worker stops: the job stays RUNNING in PostgreSQL and goes back to the queue (the caller moves it); its next run resumes it as a retry. */
+  private async handBack(row: SparsifyJob, log: Logger): Promise<HandedBack> {
+    log.warn("worker stopping: job handed back to the queue, to run again");
+    await recordEvent(this.d.db.manager, { type: "JOB_HANDED_BACK", diskId: row.diskId, jobId: row.id, message: `The worker on ${this.d.hostName} stopped; the job went back to the queue to run again` }).catch(() => {});
+    return { handedBack: true };
   }
 
   private async end(jobId: string, ending: JobEnding): Promise<{ state: string }> {

@@ -13,6 +13,8 @@ import { SparsifyProcessor } from "./sparsify.processor.js";
 export interface RunningWorker {
   worker: HostWorker;
   close(force?: boolean): Promise<void>;
+  /** Running sparsify jobs go back to the queue now (see HostWorker.handBack). */
+  handBack(): void;
 }
 
 /** Wires a host worker: capabilities, Redis, bus, the processors. */
@@ -50,6 +52,7 @@ export async function startHostWorker(config: Config, db: DataSource, log: Logge
   log.info({ host: config.HOST_NAME, concurrency, accel: caps.accel, backendSettings, domains: worker.domainIds().length }, "host worker started");
   return {
     worker,
+    handBack: () => worker.handBack(),
     async close(force = false) {
       await worker.stop(force);
       await queues.close();

@@ -31,6 +31,7 @@ import { bodyErrors } from "./body-errors.js";
 import { makeFormatError } from "./format-error.js";
 import { graphiqlHandler } from "./graphiql.js";
 import { healthRoutes } from "./health.js";
+import { listen } from "./listen.js";
 import { metricsRoute } from "./metrics-route.js";
 import { buildGatewaySchema } from "./schema.js";
 import { CSRF_PREVENTION } from "./security/csrf.js";
@@ -113,6 +114,8 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
   const apollo = new ApolloServer<GatewayContext>({
     schema,
     formatError,
+    // Stack traces in GraphQL errors are opt-in (DEBUG_ERRORS), not implied by NODE_ENV.
+    includeStacktraceInErrorResponses: config.DEBUG_ERRORS,
     introspection: introspectionEnabled(config),
     validationRules: limitRules,
     parseOptions: { maxTokens: config.MAX_QUERY_TOKENS },
@@ -151,7 +154,17 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
   );
   app.use(webUi());
 
-  await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.BIND_ADDRESS, resolve));
+  try {
+    await listen(httpServer, config.PORT, config.BIND_ADDRESS);
+  } catch (error) {
+    await apollo.stop().catch(() => {});
+    unbridge();
+    await bus.close().catch(() => {});
+    await queues.close().catch(() => {});
+    redis.disconnect();
+    subscriber.disconnect();
+    throw error;
+  }
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}${GRAPHQL_PATH}`;
   const reconciler = new Reconciler(base, log);

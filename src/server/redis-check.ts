@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
 import { InfraUnavailableError } from "./infra-errors.js";
+import { describeRedisError, StartupError } from "./startup-errors.js";
 
 /**
  * The long-lived connections retry forever (to ride out restarts); at start we want the opposite:
@@ -7,12 +8,17 @@ import { InfraUnavailableError } from "./infra-errors.js";
  */
 export async function assertRedisReachable(url: string, timeoutMs = 3_000): Promise<void> {
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
-  probe.on("error", () => {});
+  // ioredis reports the socket's own error here and only "Connection is closed." from connect():
+  // keep the first one, it says why.
+  let socketError: unknown;
+  probe.on("error", (e) => (socketError ??= e));
   try {
     await probe.connect();
     await probe.ping();
   } catch (error) {
-    throw new InfraUnavailableError("Redis", url, error);
+    const cause = socketError ?? error;
+    const described = describeRedisError(url, cause);
+    throw described ? new StartupError(described) : new InfraUnavailableError("Redis", url, cause);
   } finally {
     probe.disconnect();
   }

@@ -58,6 +58,8 @@ export interface WebSocketDeps {
  */
 export function attachWebSocket(d: WebSocketDeps) {
   const wss = new WebSocketServer({ server: d.httpServer, path: d.path, maxPayload: 256 * 1024 });
+  // ws re-emits the HTTP server's errors (EADDRINUSE…); listen() reports them, so none is unhandled here.
+  wss.on("error", () => {});
   const socketsByToken = new Map<string, Set<WebSocket>>();
   // Apollo blocks introspection on HTTP when it is off; graphql-ws validates on its own, so add the rule here.
   const rules = [...specifiedRules, ...(introspectionEnabled(d.config) ? [] : [NoSchemaIntrospectionCustomRule]), ...d.limitRules];

@@ -22,7 +22,7 @@ const HIDDEN_THRESHOLD = 1024 * 1024;
  * the share estimate of host-allocation.ts covers that case.
  */
 async function unwrittenExtents(path: string, signal: AbortSignal): Promise<ByteRange[]> {
-  const result = await execa("filefrag", ["-v", resolve(path)], { reject: false, stdin: "ignore", cancelSignal: signal, maxBuffer: 64 * 1024 * 1024 });
+  const result = await execa("filefrag", ["-v", resolve(path)], { reject: false, stdin: "ignore", detached: true, cancelSignal: signal, maxBuffer: 64 * 1024 * 1024 });
   if (result.isCanceled) throw signal.reason;
   if (result.exitCode !== 0) return [];
   try {

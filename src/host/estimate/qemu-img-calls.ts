@@ -14,7 +14,7 @@ const MAX_JSON_BYTES = 64 * 1024 * 1024;
  * @throws {ImageProbeError} classified like every other qemu message.
  */
 async function qemuImg(args: string[], path: string, signal: AbortSignal): Promise<string> {
-  const result = await execa("qemu-img", args, { reject: false, stdin: "ignore", cancelSignal: signal, maxBuffer: MAX_JSON_BYTES });
+  const result = await execa("qemu-img", args, { reject: false, stdin: "ignore", detached: true, cancelSignal: signal, maxBuffer: MAX_JSON_BYTES });
   if (result.isCanceled) throw signal.reason ?? new Error("aborted");
   if (result.exitCode === undefined) throw new Error(`qemu-img could not be run: ${result.shortMessage}`);
   if (result.exitCode !== 0) {

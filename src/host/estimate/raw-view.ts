@@ -78,7 +78,7 @@ async function stopExport(daemon: Daemon, dir: string, mountpoint: string): Prom
   // A SIGKILLed daemon leaves a dead mount ("Transport endpoint is not connected") behind.
   if (await isMounted(mountpoint).catch(() => true)) {
     const fusermount = findExecutable("fusermount3") ?? findExecutable("fusermount");
-    if (fusermount) await execa(fusermount, ["-u", "-z", mountpoint], { reject: false, stdin: "ignore" });
+    if (fusermount) await execa(fusermount, ["-u", "-z", mountpoint], { reject: false, stdin: "ignore", detached: true });
   }
   await rm(dir, { recursive: true, force: true }).catch(() => undefined);
 }
@@ -88,7 +88,7 @@ function startDaemon(layers: readonly { path: string; format: ImageFormat }[], m
   const qsd = ["qemu-storage-daemon", ...fuseExportArgs(layers, mountpoint, opts.parser !== undefined, opts.window)];
   // Foreground (a daemonized one survives SIGTERM with its mount, notes §6); TERM if the worker dies.
   const [file, ...args] = setpriv ? [setpriv, "--pdeathsig=TERM", "--", ...qsd] : qsd;
-  const child = execa(file!, args, { reject: false, stdin: "ignore", stdout: "ignore", stderr: "pipe", maxBuffer: 64 * 1024 });
+  const child = execa(file!, args, { reject: false, stdin: "ignore", detached: true, stdout: "ignore", stderr: "pipe", maxBuffer: 64 * 1024 });
   let ended = false;
   void child.then(() => (ended = true));
   return { process: child, ended: () => ended };

@@ -54,6 +54,7 @@ export async function runUntrusted(command: readonly string[], opts: UntrustedRu
     reject: false,
     stdin: "ignore",
     extendEnv: false,
+    detached: true, // own process group: a Ctrl-C meant for the service does not reach it
     env: SAFE_ENV,
     cwd: "/",
     killSignal: "SIGKILL",

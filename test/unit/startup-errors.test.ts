@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { listenError } from "../../src/server/listen.js";
+import { describePostgresError, describeRedisError, StartupError } from "../../src/server/startup-errors.js";
+
+const PG = "postgres://app:s3cret@db.example:5432/inventory";
+const REDIS = "redis://:pw@cache.example:6379";
+const err = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+/** One row per failure an operator meets at start: the line names the cause and the fix, never the password. */
+describe("describePostgresError", () => {
+  it.each([
+    ["refused", err("ECONNREFUSED", "connect ECONNREFUSED 10.0.0.1:5432"), /not reachable: nothing accepts connections.*Fix: start it/],
+    ["unknown host", err("ENOTFOUND", "getaddrinfo ENOTFOUND db.example"), /host name in db\.example:5432 does not resolve/],
+    ["refused inside an AggregateError", Object.assign(new AggregateError([err("ECONNREFUSED", "a"), err("ECONNREFUSED", "b")], ""), {}), /connection refused/],
+    ["wrong password", err("28P01", 'password authentication failed for user "app"'), /rejected the password of user "app"\. Fix: .*postgres:\/\/app:PASSWORD@db\.example:5432\/inventory/],
+    ["no password given", new Error("SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string"), /asks user "app" for a password/],
+    ["unknown user", err("28000", 'role "app" does not exist'), /has no user "app"\. Fix: .*createuser/],
+    ["pg_hba", err("28000", 'no pg_hba.conf entry for host "::1", user "app"'), /no pg_hba\.conf entry/],
+    ["unknown database", err("3D000", 'database "inventory" does not exist'), /has no database "inventory"\. Fix: .*--create-db/],
+  ])("%s", (_name, error, expected) => {
+    const line = describePostgresError(PG, error)!;
+    expect(line).toMatch(expected);
+    expect(line).not.toMatch(/\n/);
+    expect(line).not.toContain("s3cret");
+  });
+
+  it("anything else is left to the caller", () => {
+    expect(describePostgresError(PG, err("42P01", 'relation "x" does not exist'))).toBeNull();
+  });
+});
+
+describe("describeRedisError", () => {
+  it.each([
+    ["refused", err("ECONNREFUSED", "connect ECONNREFUSED"), /^Redis at cache\.example:6379 is not reachable: nothing accepts connections/],
+    ["not Redis on that port", new Error("Connection is closed."), /did not answer as Redis does/],
+    ["password", new Error("NOAUTH Authentication required."), /refused the credentials in REDIS_URL/],
+  ])("%s", (_name, error, expected) => {
+    const line = describeRedisError(REDIS, error)!;
+    expect(line).toMatch(expected);
+    expect(line).toMatch(/Fix: /);
+    expect(line).not.toContain(":pw@");
+  });
+});
+
+describe("listenError", () => {
+  it.each([
+    ["EADDRINUSE", /^Port 4000 on 0\.0\.0\.0 is already in use .*Fix: .*PORT=4001 npm start/],
+    ["EACCES", /^Port 4000 on 0\.0\.0\.0 needs privileges/],
+    ["EADDRNOTAVAIL", /^BIND_ADDRESS 0\.0\.0\.0 is not an address/],
+  ])("%s", (code, expected) => {
+    const error = listenError(err(code, "listen"), 4000, "0.0.0.0");
+    expect(error).toBeInstanceOf(StartupError);
+    expect((error as Error).message).toMatch(expected);
+  });
+});
