@@ -21,7 +21,8 @@ stale() {
   marker=$1
   shift
   [ -e "$marker" ] || return 0
-  [ -n "$(find "$@" -newer "$marker" -type f ! -path 'web/dist/*' -print 2>/dev/null | head -n 1)" ]
+  # Build outputs never count: web/dist, and the API types codegen writes under web/src.
+  [ -n "$(find "$@" -newer "$marker" -type f ! -path 'web/dist/*' ! -path 'web/src/api/generated/*' -print 2>/dev/null | head -n 1)" ]
 }
 
 if stale dist/.built src package.json package-lock.json tsconfig.json; then
@@ -29,7 +30,7 @@ if stale dist/.built src package.json package-lock.json tsconfig.json; then
   ./node_modules/.bin/tsc -p tsconfig.json
   touch dist/.built
 fi
-if [ "$web" = yes ] && stale web/dist/index.html web package.json package-lock.json; then
+if [ "$web" = yes ] && stale web/dist/index.html web schema.graphql package.json package-lock.json; then
   echo "Web UI sources changed since the last build: building (npm run build:web)" >&2
   npm run build:web --silent
 fi

@@ -122,7 +122,7 @@ describe("npm start builds only when sources are newer than the build", () => {
 
   beforeAll(async () => {
     copy = await fs.mkdtemp(path.join(os.tmpdir(), "launch-"));
-    for (const item of ["src", "web", "scripts", "package.json", "package-lock.json", "tsconfig.json"]) {
+    for (const item of ["src", "web", "scripts", "schema.graphql", "package.json", "package-lock.json", "tsconfig.json"]) {
       await fs.cp(path.resolve(item), path.join(copy, item), { recursive: true, filter: (src) => !src.includes(`${path.sep}web${path.sep}dist`) });
     }
     for (const item of ["node_modules", "test", "bench"]) await fs.symlink(path.resolve(item), path.join(copy, item));
