@@ -76,6 +76,8 @@ const schema = z.object({
   METRICS_PUBLIC: flag.optional(),
   /** On SIGTERM a worker finishes its running jobs for this long, then exits and hands them back. */
   WORKER_SHUTDOWN_GRACE_MS: milliseconds(60_000),
+  /** Development only: where `npm start` keeps its admin token (mode 0600) across restarts. */
+  DEV_TOKEN_FILE: z.string().default(path.resolve("var/dev-token")),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

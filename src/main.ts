@@ -1,24 +1,14 @@
 import "reflect-metadata";
-import type { DataSource } from "typeorm";
 import { ConfigError, loadConfig } from "./config.js";
-import { Role } from "./domain/roles.js";
 import { startHostWorker } from "./jobs/start-worker.js";
 import { createLogger } from "./logger.js";
 import { openDatabase } from "./server/database.js";
+import { developmentToken } from "./server/dev-token.js";
 import { startGateway } from "./server/gateway.js";
 import { InfraUnavailableError } from "./server/infra-errors.js";
 import { assertRedisReachable } from "./server/redis-check.js";
-import type { TokenService } from "./services/token.service.js";
 
 type Mode = "all" | "gateway" | "worker";
-
-/** In development, a fresh admin token at each start (the previous one is revoked). */
-async function issueDevelopmentToken(tokens: TokenService, db: DataSource): Promise<string> {
-  await db.query(`UPDATE api_token SET "revokedAt" = now() WHERE "createdBy" = 'npm-start' AND "revokedAt" IS NULL`);
-  const name = `dev-admin-${Date.now().toString(36)}`;
-  const { secret } = await tokens.create({ name, role: Role.ADMIN, expiresAt: new Date(Date.now() + 7 * 86_400_000) }, "npm-start");
-  return secret;
-}
 
 /**
  * Entry point. `all` (npm start) runs the gateway and one local host worker in one process;
@@ -34,8 +24,8 @@ async function main(mode: Mode): Promise<void> {
   if (gateway) {
     console.log(`Sparsify gateway ready: web UI at http://localhost:${gateway.port}/ and GraphiQL at http://localhost:${gateway.port}/graphql`);
     if (config.NODE_ENV === "development" && !config.AUTH_DISABLED) {
-      const secret = await issueDevelopmentToken(gateway.services.tokens, db);
-      console.log(`Development admin token (valid 7 days; GraphiQL headers: {"Authorization": "Bearer …"}):\n${secret}`);
+      const dev = await developmentToken(gateway.services.tokens, config.DEV_TOKEN_FILE);
+      console.log(`Development admin token (${dev.reused ? "kept" : "new"}, in ${config.DEV_TOKEN_FILE}, valid until ${dev.expiresAt?.toISOString() ?? "revoked"}; GraphiQL headers: {"Authorization": "Bearer …"}):\n${dev.secret}`);
     }
   }
 
