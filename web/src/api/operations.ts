@@ -2,7 +2,7 @@
 
 const ISSUE = "{ code message }";
 
-export const JOB_FIELDS = `id state phase progress host actualSizeBefore actualSizeAfter reclaimedBytes outcome outcomeMessage
+export const JOB_FIELDS = `id state phase progress attempts host actualSizeBefore actualSizeAfter reclaimedBytes outcome outcomeMessage
   error { code message } requestedBy cancelRequestedAt createdAt startedAt finishedAt disk { id alias }`;
 
 export const DISK_FIELDS = `id alias format allocation virtualSize actualSize status sparsifiable

@@ -89,6 +89,8 @@ export interface Disk {
 }
 
 export interface Job extends JobSummary {
+  /** Runs so far: above 1 when a worker died with the job and another took it over. */
+  attempts: number;
   host: string | null;
   actualSizeBefore: number | null;
   actualSizeAfter: number | null;
