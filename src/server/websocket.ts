@@ -14,6 +14,7 @@ import { authenticate } from "./security/authenticate.js";
 import { isOriginAllowed } from "./security/origin.js";
 import { illFormedTextPath } from "./security/well-formed-text.js";
 import type { RateLimits } from "./security/rate-limits.js";
+import { connectionParam } from "./security/connection-params.js";
 
 /** Our close codes, beside graphql-ws's own (4403 Forbidden, 4400 BadRequest, …). */
 export const WS_UNAUTHORIZED = 4401;
@@ -70,9 +71,9 @@ export function attachWebSocket(d: WebSocketDeps) {
           socket.close(CloseCode.Forbidden, "Origin not allowed");
           return false;
         }
-        const auth = await authenticate(d.config, d.tokens, ctx.connectionParams?.authorization);
+        const auth = await authenticate(d.config, d.tokens, connectionParam(ctx.connectionParams, "authorization"));
         if (!auth.principal) {
-          socket.close(WS_UNAUTHORIZED, auth.reason === "invalid" ? "Invalid, revoked or expired token" : "Unauthorized: send connectionParams.authorization");
+          socket.close(WS_UNAUTHORIZED, auth.reason === "invalid" ? "Invalid, revoked or expired token" : "Unauthorized: send connectionParams.authorization (\"Bearer <token>\")");
           return false;
         }
         const principal = auth.principal;
