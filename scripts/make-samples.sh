@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make a sample storage domain of realistic disk images, with host tools only (no appliance,
-# no Node): about 5 s on an idle machine and 1.2 GB of disk (the files are sparse: 3.8 GB apparent).
+# no Node): seconds on an idle machine (22-38 s measured on a busy 2-core one) and 1.2 GB of disk
+# (the files are sparse: 3.8 GB apparent).
 #
 #   bash scripts/make-samples.sh [DIR]        # DIR defaults to ./var/storage/samples
 #   PORT and DEV_TOKEN_FILE, when set, go into the printed instructions (as for npm start).
