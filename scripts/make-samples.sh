@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Make a sample storage domain of realistic disk images, with host tools only (no appliance,
-# no Node): about 5 s and ~700 MB of disk (the files are sparse: ~2 GB apparent).
+# no Node): seconds on an idle machine (22-38 s measured on a busy 2-core one) and 1.2 GB of disk
+# (the files are sparse: 3.8 GB apparent).
 #
 #   bash scripts/make-samples.sh [DIR]        # DIR defaults to ./var/storage/samples
+#   PORT and DEV_TOKEN_FILE, when set, go into the printed instructions (as for npm start).
 #
 # Re-running replaces every sample. Each image is built in a work dir and moved into place.
 # What you get (all 1 GiB virtual, ext4 unless noted; "deleted" = 200 MiB written then rm'ed,
 # the blocks still hold data, which is what virt-sparsify --in-place reclaims):
-#   ext4-deleted.qcow2      qcow2, filesystem on the whole disk
+#   ext4-deleted.qcow2      qcow2, filesystem on the whole disk, 320 MiB deleted: above the default
+#                           needs-sparsify policy (256 MiB and 10 %), so "Needs sparsify" lists it
 #   ext4-deleted-part.raw   raw, MBR partition table, filesystem on partition 1 at 1 MiB
 #   base.qcow2              clean base (nothing deleted)
 #   base-snap1.qcow2        overlay on base.qcow2; 200 MiB written into free blocks after the
@@ -18,7 +21,6 @@
 #   no-filesystem.raw       1 GiB sparse raw, its first 10 MiB random: virt-sparsify "completes"
 #                           and trims nothing (outcome NO_FILESYSTEM_FOUND)
 # Every file also keeps /keep.bin (1 MiB random) inside its filesystem; its sha256 is printed.
-# Recipes and measurements: /work/shared/virt-sparsify-notes.md §3.
 set -euo pipefail
 
 DIR=${1:-./var/storage/samples}
@@ -87,7 +89,7 @@ largest_free() {
 declare -A SHA
 echo "Making samples in $DIR ..."
 
-read -r _ SHA[ext4-deleted.qcow2] < <(mkfs_raw "$WORK/a.raw" plain 200)
+read -r _ SHA[ext4-deleted.qcow2] < <(mkfs_raw "$WORK/a.raw" plain 320)
 to_qcow2 "$WORK/a.raw" "$DIR/ext4-deleted.qcow2"
 
 read -r _ SHA[ext4-deleted-part.raw] < <(mkfs_raw "$WORK/b.raw" part 200)
@@ -134,16 +136,23 @@ for name in ext4-deleted.qcow2 ext4-deleted-part.raw base.qcow2 base-snap1.qcow2
 done
 echo
 echo "Sizes are bytes. ACTUAL is what virt-sparsify --in-place reduces; APPARENT never shrinks."
+PORT=${PORT:-4000}
+# Where npm start keeps its development token (same variable and default as the gateway's).
+TOKEN_FILE=${DEV_TOKEN_FILE:-$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)/var/dev-token}
+used=$(du -s --block-size=1 -- "$DIR" | cut -f1)
+echo "Disk use: $((used / MIB)) MiB in $DIR (the files are sparse)."
 cat <<EOF
 
-Register them: with \`npm start\` running, open http://localhost:4000/graphql and run
+Register them: with \`npm start\` running, open http://localhost:$PORT/graphql, put the token it
+printed in the Headers tab as {"Authorization": "Bearer <token>"}, and run
 
   mutation { addStorageDomain(input: { name: "samples", path: "$DIR" }) { id status scanState } }
 
-or from a shell:
+or from a shell (npm start keeps its development token in $TOKEN_FILE):
 
-  curl -s http://localhost:4000/graphql -H 'content-type: application/json' \\
-    -d '{"query":"mutation { addStorageDomain(input: { name: \"samples\", path: \"$DIR\" }) { id status } }"}'
+  curl -s http://localhost:$PORT/graphql -H 'content-type: application/json' \\
+    -H "authorization: Bearer \$(cat '$TOKEN_FILE')" \\
+    -d '{"query":"mutation { addStorageDomain(input: { name: \"samples\", path: \"$DIR\" }) { id status scanState } }"}'
 
 The directory must be inside STORAGE_ROOTS (default: ./var/storage).
 EOF

@@ -109,6 +109,8 @@ const schema = z.object({
   LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
   /** GraphQL errors carry stack traces (extensions.stacktrace) only when this is on. */
   DEBUG_ERRORS: flag.default(false),
+  /** Development only: where `npm start` keeps its admin token (mode 0600) across restarts. */
+  DEV_TOKEN_FILE: z.string().default(path.resolve("var/dev-token")),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -4,16 +4,15 @@ import type { DataSource } from "typeorm";
 import { loadEnvFile } from "./cli/env-file.js";
 import { argumentError, exitWithError } from "./cli/fatal.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { Role } from "./domain/roles.js";
 import { startHostWorker } from "./jobs/start-worker.js";
 import { createLogger } from "./logger.js";
 import { openDatabase } from "./server/database.js";
+import { developmentToken } from "./server/dev-token.js";
 import { startGateway } from "./server/gateway.js";
 import { redact } from "./server/infra-errors.js";
 import { assertPortFree } from "./server/listen.js";
 import { checkDependencies } from "./server/preflight.js";
 import { startupSummary } from "./server/startup-summary.js";
-import type { TokenService } from "./services/token.service.js";
 import { installShutdown } from "./shutdown.js";
 
 type Mode = "all" | "gateway" | "worker";
@@ -36,14 +35,6 @@ Options:
 Settings are environment variables: see .env.example and README "Configuration".
 First SIGINT/SIGTERM drains (running jobs finish within WORKER_SHUTDOWN_GRACE_MS), a second hands
 them back to the queue at once, a third exits.`;
-
-/** In development, a fresh admin token at each start (the previous one is revoked). */
-async function issueDevelopmentToken(tokens: TokenService, db: DataSource): Promise<string> {
-  await db.query(`UPDATE api_token SET "revokedAt" = now() WHERE "createdBy" = 'npm-start' AND "revokedAt" IS NULL`);
-  const name = `dev-admin-${Date.now().toString(36)}`;
-  const { secret } = await tokens.create({ name, role: Role.ADMIN, expiresAt: new Date(Date.now() + 7 * 86_400_000) }, "npm-start");
-  return secret;
-}
 
 /**
  * Entry point. `all` (npm start) runs the gateway and one local host worker in one process;
@@ -78,8 +69,8 @@ async function main(argv: string[]): Promise<void> {
   if (gateway) {
     console.log(`Sparsify gateway ready: web UI at http://localhost:${gateway.port}/ and GraphiQL at http://localhost:${gateway.port}/graphql`);
     if (config.NODE_ENV === "development" && !config.AUTH_DISABLED) {
-      const secret = await issueDevelopmentToken(gateway.services.tokens, db);
-      console.log(`Development admin token (valid 7 days; GraphiQL headers: {"Authorization": "Bearer …"}):\n${secret}`);
+      const dev = await developmentToken(gateway.services.tokens, config.DEV_TOKEN_FILE);
+      console.log(`Development admin token (${dev.reused ? "kept" : "new"}, in ${config.DEV_TOKEN_FILE}, valid until ${dev.expiresAt?.toISOString() ?? "revoked"}; GraphiQL headers: {"Authorization": "Bearer …"}):\n${dev.secret}`);
     }
   }
 }

@@ -61,6 +61,26 @@ export function reduceProgress(state: SparsifyProgress, event: SparsifyOutputEve
   }
 }
 
+/**
+ * The appliance boot is silent for its first ~6.5 s (the first `N/12` is 9/12), so until then the
+ * bar follows an estimated ramp: it rises fast, then slower, and never reaches what 9/12 shows.
+ */
+const RAMP_CEILING = 50;
+const RAMP_TAU_MS = 4_000;
+/** How often the caller should apply {@link rampLaunch} while virt-sparsify runs. */
+export const RAMP_TICK_MS = 750;
+
+/**
+ * The estimated progress `elapsedMs` after virt-sparsify started. Pure; only moves a job that is
+ * still checking or launching, and (like every step) never backwards. Returns `state` itself when
+ * nothing changes.
+ */
+export function rampLaunch(state: SparsifyProgress, elapsedMs: number): SparsifyProgress {
+  if (ORDER.indexOf(state.phase) > ORDER.indexOf(SparsifyPhase.LAUNCHING) || elapsedMs < 0) return state;
+  const estimate = LAUNCH_FROM + (RAMP_CEILING - LAUNCH_FROM) * (1 - Math.exp(-elapsedMs / RAMP_TAU_MS));
+  return advance(state, SparsifyPhase.LAUNCHING, Math.min(RAMP_CEILING, estimate));
+}
+
 /** The caller is measuring the result with qemu-img. */
 export const startMeasuring = (state: SparsifyProgress): SparsifyProgress =>
   advance(state, SparsifyPhase.MEASURING, MEASURING);

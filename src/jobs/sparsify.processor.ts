@@ -14,7 +14,7 @@ import type { ImageFormat } from "../host/image-format.js";
 import { qemuImgInfo } from "../host/qemu-img.js";
 import { diagnoseRun } from "../host/sparsify-failure-probe.js";
 import { precheckImage } from "../host/sparsify-precheck.js";
-import { finish as finishProgress, initialProgress, reduceProgress, startMeasuring, type SparsifyProgress } from "../host/sparsify-progress.js";
+import { finish as finishProgress, initialProgress, RAMP_TICK_MS, rampLaunch, reduceProgress, startMeasuring, type SparsifyProgress } from "../host/sparsify-progress.js";
 import { eventKey } from "../host/virt-sparsify-output.js";
 import { runVirtSparsify } from "../host/virt-sparsify-runner.js";
 import { loadDiskFacts } from "../services/disk-assessment.service.js";
@@ -70,17 +70,19 @@ export class SparsifyProcessor {
     if (row.cancelRequestedAt) return this.end(jobId, { state: JobState.CANCELLED, actor: row.requestedBy });
 
     const retried = row.state === JobState.RUNNING; // a worker died with it: BullMQ handed it over
+    const attempt = row.attempts + 1;
+    // A retry starts over, so its progress does too (the attempt number says why it went back).
     let progress: SparsifyProgress = initialProgress;
     const running = await this.store.patchActive(jobId, {
       state: JobState.RUNNING,
       phase: progress.phase,
-      progress: Math.max(row.progress, progress.progress),
+      progress: retried ? progress.progress : Math.max(row.progress, progress.progress),
       host: this.d.hostName,
       startedAt: row.startedAt ?? new Date(),
-      attempts: row.attempts + 1,
+      attempts: attempt,
     });
     if (!running) return null;
-    if (retried) await recordEvent(this.d.db.manager, { type: "JOB_RETRIED", diskId: row.diskId, jobId, message: `Job resumed on ${this.d.hostName} after its worker stopped` });
+    if (retried) await this.recordRetry(row, attempt, log);
     else await recordEvent(this.d.db.manager, { type: "JOB_STARTED", actor: row.requestedBy, diskId: row.diskId, jobId, message: `Sparsify started on ${this.d.hostName}` });
     await job.updateProgress(running.progress).catch(() => {});
 
@@ -103,6 +105,12 @@ export class SparsifyProcessor {
           await job.updateProgress(next.progress).catch(() => {});
         });
       };
+      // The appliance boot says nothing for ~6 s: an estimated ramp keeps the bar moving.
+      const launched = Date.now();
+      const ramp = setInterval(() => {
+        const next = rampLaunch(progress, Date.now() - launched);
+        if (next !== progress) publish((progress = next));
+      }, RAMP_TICK_MS);
       const result = await runVirtSparsify({
         path: target.leafPath,
         format: target.format,
@@ -120,7 +128,7 @@ export class SparsifyProcessor {
           const next = reduceProgress(progress, event);
           if (next !== progress) publish((progress = next));
         },
-      });
+      }).finally(() => clearInterval(ramp));
       await writes;
       publish((progress = startMeasuring(progress)));
       const after = await this.measure(target);
@@ -148,6 +156,20 @@ export class SparsifyProcessor {
     log.warn("worker stopping: job handed back to the queue, to run again");
     await recordEvent(this.d.db.manager, { type: "JOB_HANDED_BACK", diskId: row.diskId, jobId: row.id, message: `The worker on ${this.d.hostName} stopped; the job went back to the queue to run again` }).catch(() => {});
     return { handedBack: true };
+  }
+
+  /** A worker died with this job (crash, SIGKILL, lost host): say so in the log and the audit trail. */
+  private async recordRetry(row: SparsifyJob, attempt: number, log: Logger): Promise<void> {
+    const lost = `attempt ${row.attempts} on ${row.host ?? "an unknown host"} was lost at ${row.phase} ${row.progress} % (its worker stopped)`;
+    log.warn({ attempt: row.attempts, previousHost: row.host, phase: row.phase, progress: row.progress }, `sparsify job lost: ${lost}`);
+    log.warn({ attempt, host: this.d.hostName }, `sparsify job retried: attempt ${attempt} on ${this.d.hostName}`);
+    await recordEvent(this.d.db.manager, {
+      type: "JOB_RETRIED",
+      diskId: row.diskId,
+      jobId: row.id,
+      message: `Attempt ${attempt} on ${this.d.hostName}: ${lost}`,
+      data: { attempt, host: this.d.hostName, previousHost: row.host, lostAtPhase: row.phase, lostAtProgress: row.progress },
+    });
   }
 
   private async end(jobId: string, ending: JobEnding): Promise<{ state: string }> {

@@ -44,7 +44,7 @@ export class SparsifyJobType {
   @Field(() => String, { nullable: true, description: "The outcome in words." })
   outcomeMessage: string | null;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: "Runs of this job so far: above 1 when a worker died with it and another took it over (see the JOB_RETRIED audit event)." })
   attempts: number;
 
   @Field()

@@ -17,6 +17,7 @@ import { tokenLimitError } from "./security/query-limits.js";
 import { rootFieldCount } from "./security/root-fields.js";
 import { illFormedTextPath } from "./security/well-formed-text.js";
 import type { RateLimits } from "./security/rate-limits.js";
+import { connectionParam } from "./security/connection-params.js";
 
 /** Our close codes, beside graphql-ws's own (4403 Forbidden, 4400 BadRequest, …). */
 export const WS_UNAUTHORIZED = 4401;
@@ -85,13 +86,13 @@ export function attachWebSocket(d: WebSocketDeps) {
           socket.close(CloseCode.Forbidden, "Origin not allowed");
           return false;
         }
-        const auth = await authenticate(d.config, d.tokens, ctx.connectionParams?.authorization, { limits: d.rateLimits, address: d.clientAddress(request) });
+        const auth = await authenticate(d.config, d.tokens, connectionParam(ctx.connectionParams, "authorization"), { limits: d.rateLimits, address: d.clientAddress(request) });
         if (auth.principal === null && auth.reason === "rate-limited") {
           socket.close(WS_TOO_MANY, `Too many failed authentications from this address; retry in ${auth.retryAfterSeconds} s`);
           return false;
         }
         if (!auth.principal) {
-          socket.close(WS_UNAUTHORIZED, auth.reason === "invalid" ? "Invalid, revoked or expired token" : "Unauthorized: send connectionParams.authorization");
+          socket.close(WS_UNAUTHORIZED, auth.reason === "invalid" ? "Invalid, revoked or expired token" : "Unauthorized: send connectionParams.authorization (\"Bearer <token>\")");
           return false;
         }
         const principal = auth.principal;

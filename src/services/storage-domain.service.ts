@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { In, type DataSource } from "typeorm";
-import { storagePathProblem } from "../domain/storage-path.js";
+import { isInside, storagePathProblem, trimTrailingSlashes } from "../domain/storage-path.js";
 import { ACTIVE_JOB_STATES, ScanState } from "../entities/enums.js";
 import { Disk, DiskAttachment, SparsifyJob, SparsifySchedule, StorageDomain, Volume } from "../entities/index.js";
 import { AppError, ErrorCode, notFound } from "../errors.js";
@@ -10,6 +10,7 @@ import type { Services } from "./context.js";
 import { refreshDomainAssessments } from "./disk-assessment.service.js";
 import { parseId, parseName } from "./ids.js";
 import { schedulerId } from "./schedule.service.js";
+import { failUnseenScan } from "./scan-watchdog.js";
 
 export class StorageDomainService {
   constructor(private readonly s: Services) {}
@@ -30,6 +31,7 @@ export class StorageDomainService {
 
   async add(input: { name: string; path: string }, actor: string): Promise<StorageDomain> {
     const name = parseName(input.name);
+    input = { ...input, path: trimTrailingSlashes(input.path) };
     const problem = storagePathProblem(input.path, this.s.config.STORAGE_ROOTS);
     if (problem) throw new AppError(ErrorCode.STORAGE_PATH_INVALID, `Storage domain path refused: ${problem}`, { field: "path" });
     const domain = await this.db.transaction(async (em) => {
@@ -37,12 +39,18 @@ export class StorageDomainService {
       if (clash) {
         throw new AppError(ErrorCode.CONFLICT, clash.name === name ? `A storage domain named ${name} already exists` : `Storage domain ${clash.name} already uses ${input.path}`);
       }
+      // Nested domains would list one image twice (two records, two locks): refuse them.
+      const nested = (await em.find(StorageDomain, { select: { name: true, path: true } })).find((d) => isInside(input.path, d.path) || isInside(d.path, input.path));
+      if (nested) {
+        const how = isInside(input.path, nested.path) ? "already contains" : "lies inside";
+        throw new AppError(ErrorCode.CONFLICT, `Storage domain ${nested.name} at ${nested.path} ${how} ${input.path}: an image must belong to one domain only`, { field: "path" });
+      }
       const created = await em.save(StorageDomain, em.create(StorageDomain, { name, path: input.path }));
       await recordEvent(em, { type: "STORAGE_DOMAIN_ADDED", actor, storageDomainId: created.id, message: `Storage domain ${name} added at ${input.path}` });
       return created;
     });
     await this.s.bus.publish({ type: "domains-changed" });
-    await this.enqueueScan(domain, "added", actor).catch(() => {}); // the worker scans on start too
+    await this.enqueueScan(domain, "added", actor).then(() => this.watchScan(domain.id)).catch(() => {}); // the worker scans on start too
     return this.get(domain.id);
   }
 
@@ -55,8 +63,19 @@ export class StorageDomainService {
     const finished = this.s.bus.waitFor("scan", (m) => m.scanJobId === jobId && (m.state === ScanState.DONE || m.state === ScanState.FAILED), this.s.config.SCAN_WAIT_MS);
     await this.s.bus.publish({ type: "domains-changed" }).catch(() => {});
     await this.enqueueScan(domain, "requested", actor, jobId);
-    await finished;
+    if (!(await finished)) await this.failIfUnseen(domain.id);
     return this.get(domain.id);
+  }
+
+  /** After the scan wait, a scan no host took ends FAILED with the reason (not QUEUED forever). */
+  private watchScan(id: string): void {
+    setTimeout(() => void this.failIfUnseen(id), this.s.config.SCAN_WAIT_MS).unref();
+  }
+
+  private async failIfUnseen(id: string): Promise<void> {
+    const opts = { hostOfflineAfterMs: this.s.config.HOST_OFFLINE_AFTER_MS, waitedMs: this.s.config.SCAN_WAIT_MS };
+    // Best effort: the gateway may be stopping, or the domain gone meanwhile.
+    await failUnseenScan(this.db, id, opts).catch(() => false);
   }
 
   /** Without a jobId, at most one automatic scan waits per domain (deduplicated). */
@@ -83,7 +102,7 @@ export class StorageDomainService {
         message: `Storage domain ${domain.name} ${active ? "activated" : "deactivated"}`,
       });
     });
-    if (active) await this.enqueueScan(domain, "activated", actor).catch(() => {});
+    if (active) await this.enqueueScan(domain, "activated", actor).then(() => this.watchScan(domain.id)).catch(() => {});
     return this.get(domain.id);
   }
 

@@ -58,7 +58,10 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     // pdeathsig: virt-sparsify does not outlive its worker.
     await expect.poll(() => pgrep(`virt-sparsify .*${file}`), { timeout: 10_000 }).toEqual([]);
 
-    workers.push(spawnWorker(stack.config, "host-b"));
+    const heir = spawnWorker(stack.config, "host-b");
+    workers.push(heir);
+    let heirLog = "";
+    heir.stdout!.on("data", (chunk: Buffer) => (heirLog += chunk.toString()));
     const states = await followed.done;
     const last = states.at(-1);
     expect(last).toMatchObject({ state: "SUCCEEDED", outcome: "RECLAIMED", host: "host-b", attempts: 2 });
@@ -67,7 +70,18 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     expect(disk).toEqual({ status: "OK", sparsifiable: true });
     expect(await sha256InImage(file, "qcow2", "/keep.bin")).toBe(keep);
     expect(await e2fsckClean(file, "qcow2")).toBe(true);
-    const events = ok<any>(await stack.gql(`query($j: ID!) { events(filter: { jobId: $j }) { edges { node { type } } } }`, { j: job.id }));
-    expect(events.events.edges.map((e: any) => e.node.type)).toContain("JOB_RETRIED");
+    // The loss and the retry are in the audit trail (with the attempt) and in host-b's log.
+    const events = ok<any>(await stack.gql(`query($j: ID!) { events(filter: { jobId: $j, types: ["JOB_RETRIED"] }) { edges { node { type message data } } } }`, { j: job.id }));
+    expect(events.events.edges).toHaveLength(1);
+    const retried = events.events.edges[0].node;
+    expect(retried.data).toMatchObject({ attempt: 2, host: "host-b", previousHost: "host-a" });
+    expect(retried.message).toMatch(/^Attempt 2 on host-b: attempt 1 on host-a was lost at /);
+    expect(heirLog).toMatch(/sparsify job lost: attempt 1 on host-a/);
+    expect(heirLog).toMatch(/sparsify job retried: attempt 2 on host-b/);
+    // During host-b's appliance boot (before virt-sparsify's first step, 9/12 = 53 %) the
+    // progress moved: several increasing values, not one flat 2 %.
+    const booting = states.filter((st) => st.host === "host-b" && st.attempts === 2 && st.phase === "LAUNCHING" && st.progress < 53).map((st) => st.progress);
+    expect(new Set(booting).size).toBeGreaterThanOrEqual(3);
+    expect(booting).toEqual([...booting].sort((a, b) => a - b));
   }, 180_000);
 });

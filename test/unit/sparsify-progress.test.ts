@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   finish,
+  RAMP_TICK_MS,
+  rampLaunch,
   initialProgress,
   reduceProgress,
   SparsifyPhase as P,
@@ -62,4 +64,35 @@ describe("reduceProgress", () => {
       expect(state.progress).toBe(fixture.startsWith("sigterm") ? 2 : 90);
     },
   );
+});
+
+describe("rampLaunch", () => {
+  it.each<[string, SparsifyProgress, number, SparsifyProgress]>([
+    ["at the start: launching, 5 %", initialProgress, 0, s(P.LAUNCHING, 5)],
+    ["after 1 s", s(P.LAUNCHING, 5), 1_000, s(P.LAUNCHING, 14)],
+    ["after 4 s", s(P.LAUNCHING, 14), 4_000, s(P.LAUNCHING, 33)],
+    ["never past 50, however long the boot", s(P.LAUNCHING, 33), 600_000, s(P.LAUNCHING, 50)],
+    ["a real launch step ahead of the ramp wins", s(P.LAUNCHING, 53), 2_000, s(P.LAUNCHING, 53)],
+    ["does not touch trimming", s(P.TRIMMING, 75), 1_000, s(P.TRIMMING, 75)],
+    ["does not touch measuring", s(P.MEASURING, 95), 1_000, s(P.MEASURING, 95)],
+  ])("%s", (_name, state, elapsed, expected) => {
+    expect(rampLaunch(state, elapsed)).toEqual(expected);
+  });
+
+  it("moves every tick during the ~7 s boot, strictly increasing, and stays below 9/12", () => {
+    let state = initialProgress;
+    const seen: number[] = [];
+    for (let t = 0; t <= 7_000; t += RAMP_TICK_MS) {
+      state = rampLaunch(state, t);
+      seen.push(state.progress);
+    }
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1]!);
+    expect(seen.length).toBeGreaterThanOrEqual(9);
+    expect(state.progress).toBeLessThan(reduceProgress(initialProgress, launch(9)).progress);
+  });
+
+  it("returns the same object when nothing changes", () => {
+    const state = s(P.LAUNCHING, 50);
+    expect(rampLaunch(state, 100_000)).toBe(state);
+  });
 });

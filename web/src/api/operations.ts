@@ -14,7 +14,7 @@ export const ISSUE_FIELDS = graphql(`
 
 export const JOB_FIELDS = graphql(`
   fragment JobFields on SparsifyJob {
-    id state phase progress host actualSizeBefore actualSizeAfter reclaimedBytes outcome outcomeMessage
+    id state phase progress attempts host actualSizeBefore actualSizeAfter reclaimedBytes outcome outcomeMessage
     error { code message } requestedBy cancelRequestedAt createdAt startedAt finishedAt disk { id alias }
   }
 `);

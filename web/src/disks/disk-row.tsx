@@ -7,6 +7,7 @@ import { SizeBar } from "../ui/size-bar";
 import { DiskDetails } from "./disk-details";
 import { EstimateCell } from "./estimate-cell";
 import { diskStatusLabel, formatLabel, plural, vmStatusTone } from "./disk-labels";
+import { reclaimHint } from "./reclaim-hint";
 
 export interface DiskRowProps {
   disk: Disk;
@@ -94,6 +95,11 @@ export function DiskRow({ disk, liveJob, selectable, selected, expanded, columns
         <td className="col-sparsify">
           {/* A running job blocks its own disk: say so rather than "Blocked". */}
           <span className={`badge ${job ? "badge-job-running" : blocked ? "badge-blocked" : "badge-ok"}`}>{job ? "Sparsifying" : blocked ? "Blocked" : "Sparsifiable"}</span>
+          {!job && !blocked && reclaimHint(disk) && (
+            <span className="muted small reclaim-hint" title="The estimate is under 1 MiB: sparsifying would give almost nothing back">
+              {reclaimHint(disk)}
+            </span>
+          )}
           <button type="button" className={`link-button${!blocked && disk.sparsifyWarnings.length ? " warn" : ""}`} aria-expanded={expanded} aria-controls={detailsId} onClick={() => onToggle(disk)}>
             {toggleLabel}
             <span className="visually-hidden"> for {disk.alias}</span>

@@ -5,6 +5,7 @@ import { useSession } from "../session";
 import { ErrorAlert } from "../ui/error-alert";
 import { ProgressBar } from "../ui/progress-bar";
 import { useNow } from "../ui/use-now";
+import { ATTEMPT_HINT, attemptLabel } from "./attempt";
 import { JobResult } from "./job-result";
 import { StateBadge } from "./state-badge";
 import { jobTiming } from "./timing";
@@ -50,6 +51,11 @@ export function JobCard({ id, seed, onDismiss }: { id: string; seed?: Job; onDis
               </span>
             )}
             {job.host && <span>on {job.host}</span>}
+            {attemptLabel(job.attempts) && (
+              <span className="chip chip-warn" title={ATTEMPT_HINT} data-testid="job-attempt">
+                {attemptLabel(job.attempts)}
+              </span>
+            )}
             <span>by {job.requestedBy}</span>
           </div>
           <div aria-live="polite">{!active && <JobResult job={job} />}</div>

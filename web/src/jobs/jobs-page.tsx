@@ -6,6 +6,7 @@ import { Bytes } from "../ui/bytes";
 import { ErrorAlert } from "../ui/error-alert";
 import { ProgressBar } from "../ui/progress-bar";
 import { useNow } from "../ui/use-now";
+import { ATTEMPT_HINT, attemptLabel } from "./attempt";
 import { JobResult } from "./job-result";
 import { StateBadge } from "./state-badge";
 import { jobTiming } from "./timing";
@@ -31,6 +32,11 @@ function JobRow({ job, now }: { job: Job; now: number }) {
         <th scope="row">{alias}</th>
         <td>
           <StateBadge state={job.state} />
+          {attemptLabel(job.attempts) && (
+            <span className="chip chip-warn" title={ATTEMPT_HINT}>
+              {attemptLabel(job.attempts)}
+            </span>
+          )}
         </td>
         <td className="col-progress">
           {active ? (
