@@ -35,7 +35,7 @@ function boundedSource(bytes: Buffer, size: number, reads: { offset: number; len
     size,
     read: async (offset, length) => {
       reads.push({ offset, length });
-      const inHead = offset >= 0 && offset + length <= Math.min(1024, size);
+      const inHead = offset >= 0 && offset + length <= Math.min(HEAD_BYTES, size);
       const inTail = offset >= Math.max(0, size - TAIL_BYTES) && offset + length <= size;
       if (!inHead && !inTail) throw new Error(`read past the bound: offset ${offset}, length ${length}, size ${size}`);
       const out = Buffer.alloc(length);
