@@ -19,6 +19,8 @@ export enum InspectionCode {
   NOT_REGULAR_FILE = "NOT_REGULAR_FILE",
   /** The file could not be opened or read for inspection. */
   UNREADABLE = "UNREADABLE",
+  /** A layer's backing file is no longer what the scan recorded (or is gone): rescan. */
+  CHAIN_CHANGED = "CHAIN_CHANGED",
   /** Scanned before the inspector existed; a rescan inspects it. */
   NOT_INSPECTED = "NOT_INSPECTED",
 }
