@@ -13,6 +13,17 @@ export enum SparsifyFailureCode {
   TIMED_OUT = "TIMED_OUT",
   CANCELLED = "CANCELLED",
   SPARSIFY_FAILED = "SPARSIFY_FAILED",
+  // The image inspector refused a layer right before a qemu tool would open it (src/host/inspect).
+  EXTERNAL_DATA_FILE = "EXTERNAL_DATA_FILE",
+  BACKING_OUTSIDE_CHAIN = "BACKING_OUTSIDE_CHAIN",
+  UNKNOWN_FEATURES = "UNKNOWN_FEATURES",
+  FORMAT_MISMATCH = "FORMAT_MISMATCH",
+  ENCRYPTED = "ENCRYPTED",
+  HEADER_INVALID = "HEADER_INVALID",
+  NOT_REGULAR_FILE = "NOT_REGULAR_FILE",
+  UNREADABLE = "UNREADABLE",
+  CHAIN_CHANGED = "CHAIN_CHANGED",
+  NOT_INSPECTED = "NOT_INSPECTED",
 }
 
 /** A failure code and a sentence a user can act on. */

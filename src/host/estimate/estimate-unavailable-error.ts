@@ -1,5 +1,13 @@
-/** Why a disk has no reclaimable-space estimate. String values: they are stored and sent to clients. */
+import type { InspectionCode } from "../inspect/inspection-code.js";
+
+/**
+ * Why a disk has no reclaimable-space estimate. String values: they are stored and sent to
+ * clients. The image inspector's codes (EXTERNAL_DATA_FILE…) and CHAIN_INVALID say the disk was
+ * refused before any tool opened it.
+ */
 export type EstimateUnavailableReason =
+  | `${InspectionCode}`
+  | "CHAIN_INVALID"
   | "NO_FILESYSTEM"
   | "UNSUPPORTED_FILESYSTEM"
   | "LVM"
