@@ -69,7 +69,7 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
     await qemuImgCreate(dom, "jsonback.qcow2", "qcow2", "1G", ["-u", "-b", `json:{"file.driver":"file","file.filename":"${path.join(outside, "base.raw")}"}`, "-F", "raw"]);
     await qemuImgCreate(dom, "unknown.qcow2", "qcow2", "64M");
     await patchBytes(path.join(dom, "unknown.qcow2"), 72, u64(1n << 9n));
-    await qemuImgCreate(dom, "enc.qcow2", "qcow2", "64M", ["-o", "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10"]);
+    await qemuImgCreate(dom, "enc.qcow2", "qcow2", "64M", ["-o", "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=50"]);
     // A VMDK descriptor named .raw whose extent is outside: probed, qemu would open the extent.
     await qemuImgCreate(outside, "ext.vmdk", "vmdk", "64M", ["-o", "subformat=monolithicFlat"]);
     await fs.copyFile(path.join(outside, "ext.vmdk"), path.join(dom, "desc.raw"));

@@ -7,9 +7,17 @@ export async function qemuImgCreate(dir: string, name: string, format: string, s
   const path = join(dir, name);
   const secret = ["--object", "secret,id=sec0,data=test"];
   const needsSecret = format === "luks" || options.some((o) => o.includes("encrypt."));
-  const opts = format === "luks" ? ["-o", "key-secret=sec0,iter-time=10", ...options] : options;
-  await execa("qemu-img", ["create", "-q", "-f", format, ...(needsSecret ? secret : []), ...opts, path, size]);
-  return path;
+  const opts = format === "luks" ? ["-o", "key-secret=sec0,iter-time=50", ...options] : options;
+  // qemu times its PBKDF with getrusage; on a busy machine a short iter-time can measure 0 and
+  // fail with "Unable to get accurate CPU usage": try again a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await execa("qemu-img", ["create", "-q", "-f", format, ...(needsSecret ? secret : []), ...opts, path, size]);
+      return path;
+    } catch (error) {
+      if (attempt >= 5 || !/accurate CPU usage/.test(String((error as { stderr?: string }).stderr))) throw error;
+    }
+  }
 }
 
 /** Overwrites bytes of a file at an offset (to forge header fields qemu-img will not write). */

@@ -47,7 +47,7 @@ const rows: { name: string; make: Make; expect: string | null }[] = [
     expect: "EXTERNAL_DATA_FILE",
   },
   { name: "external-data-file bit without the name extension", make: patched("dfbit.qcow2", [[72, u64(1n << 2n)]]), expect: "EXTERNAL_DATA_FILE" },
-  { name: "LUKS-encrypted qcow2", make: made("qcow2", ["-o", "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10"], "enc.qcow2"), expect: "ENCRYPTED" },
+  { name: "LUKS-encrypted qcow2", make: made("qcow2", ["-o", "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=50"], "enc.qcow2"), expect: "ENCRYPTED" },
   { name: "AES crypt_method forged", make: patched("aes.qcow2", [[32, u32(1)]]), expect: "ENCRYPTED" },
   { name: "unknown incompatible bit", make: patched("inc.qcow2", [[72, u64(1n << 9n)]]), expect: "UNKNOWN_FEATURES" },
   { name: "unknown compatible bit", make: patched("comp.qcow2", [[80, u64(1n << 5n)]]), expect: "UNKNOWN_FEATURES" },
