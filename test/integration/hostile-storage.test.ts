@@ -43,6 +43,8 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
       { timeout: 120_000, what: `job of ${alias} to end` },
     );
   };
+  /** The estimate the worker queues after a scan has run for this disk (it must not race a swap). */
+  const estimated = (alias: string) => waitFor(async () => (await disk(alias)).reclaimableEstimate !== null, { timeout: 60_000, what: `estimate of ${alias}` });
   /** Overwrites an image in place (same inode) with the bytes of another: a change after the scan. */
   const overwriteWith = async (target: string, source: string) => {
     const bytes = await fs.readFile(source);
@@ -133,6 +135,7 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
 
   it("run time: a leaf given an external data file after the scan fails EXTERNAL_DATA_FILE; the outside file is untouched", async () => {
     expect((await disk("late-df")).sparsifiable).toBe(true);
+    await estimated("late-df");
     await overwriteWith(path.join(dom, "late-df.qcow2"), path.join(outside, "hostile-df.qcow2"));
     const job = await sparsifyToEnd("late-df");
     expect(job).toMatchObject({ state: "FAILED", error: { code: "EXTERNAL_DATA_FILE" } });
@@ -143,6 +146,7 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
   }, 180_000);
 
   it("run time: a leaf given an outside backing file after the scan fails BACKING_OUTSIDE_CHAIN", async () => {
+    await estimated("late-back");
     await overwriteWith(path.join(dom, "late-back.qcow2"), path.join(outside, "hostile-back.qcow2"));
     const job = await sparsifyToEnd("late-back");
     expect(job).toMatchObject({ state: "FAILED", error: { code: "BACKING_OUTSIDE_CHAIN" } });
