@@ -54,7 +54,7 @@ export class DiskType {
   @Field(() => Date, { nullable: true })
   estimatedAt: Date | null;
 
-  @Field(() => String, { nullable: true, description: "Why there is no estimate: NO_FILESYSTEM, UNSUPPORTED_FILESYSTEM, LVM, ENCRYPTED, IMAGE_IN_USE, UNREADABLE, TIMED_OUT." })
+  @Field(() => String, { nullable: true, description: "Why there is no estimate: NO_FILESYSTEM, UNSUPPORTED_FILESYSTEM, LVM, ENCRYPTED, IMAGE_IN_USE, UNREADABLE, TIMED_OUT, CHAIN_INVALID, or an image inspector refusal (EXTERNAL_DATA_FILE, BACKING_OUTSIDE_CHAIN, UNKNOWN_FEATURES, FORMAT_MISMATCH, HEADER_INVALID, NOT_REGULAR_FILE, CHAIN_CHANGED, NOT_INSPECTED)." })
   estimateUnavailableReason: string | null;
 
   @Field({ description: "The estimate passes the storage domain's reclaim policy (bytes and share of actual size)." })

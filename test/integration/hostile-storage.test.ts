@@ -77,7 +77,7 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
     await fs.copyFile(path.join(outside, "ext.vmdk"), path.join(dom, "desc.raw"));
     await execa("sed", ["-i", `s#"ext-flat.vmdk"#"${path.join(outside, "ext-flat.vmdk")}"#`, path.join(dom, "desc.raw")]);
     // Clean at scan time, swapped for hostile content (same inode) before the run / the estimate.
-    for (const name of ["late-df", "late-back", "late-est"]) await makeExt4Image(path.join(dom, `${name}.qcow2`), { format: "qcow2", deletedMiB: 30 });
+    for (const name of ["late-df", "late-back", "late-est", "late-est-back"]) await makeExt4Image(path.join(dom, `${name}.qcow2`), { format: "qcow2", deletedMiB: 30 });
     await qemuImgCreate(outside, "hostile-df.qcow2", "qcow2", "1G", ["-o", `data_file=${path.join(outside, "data.raw")},data_file_raw=on`]);
     await makeExt4Image(path.join(outside, "data.raw"), { format: "raw", deletedMiB: 60 }); // created again: the header truncated it
     await qemuImgCreate(outside, "hostile-back.qcow2", "qcow2", "1G", ["-b", path.join(outside, "base.raw"), "-F", "raw"]);
@@ -157,6 +157,14 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
     await overwriteWith(path.join(dom, "late-est.qcow2"), path.join(outside, "hostile-df.qcow2"));
     await estimate();
     expect(await disk("late-est")).toMatchObject({ reclaimableEstimate: null, estimateUnavailableReason: "EXTERNAL_DATA_FILE", sparsifiable: false });
+    expect(await canaryStates(canaries)).toEqual(before);
+  });
+
+  it("estimate time: a leaf given an outside backing file after the scan is refused, never estimated through it", async () => {
+    await estimated("late-est-back");
+    await overwriteWith(path.join(dom, "late-est-back.qcow2"), path.join(outside, "hostile-back.qcow2"));
+    await estimate();
+    expect(await disk("late-est-back")).toMatchObject({ reclaimableEstimate: null, estimateUnavailableReason: "BACKING_OUTSIDE_CHAIN", sparsifiable: false });
     expect(await canaryStates(canaries)).toEqual(before);
   });
 
