@@ -52,7 +52,7 @@ describe.runIf(requireTools("qemu-img"))("upgrade: disks scanned before the insp
     expect(result.errors?.[0]?.extensions?.code).toBe("DISK_NOT_SPARSIFIABLE");
   });
 
-  it("the rescan a starting worker queues inspects the disk and lifts the block, once per domain", async () => {
+  it("the rescan a starting worker queues inspects the disk and lifts the block", async () => {
     next = await startHostWorker(stack.config, stack.db, pino({ level: "silent" }));
     const d = await waitFor(async () => {
       const now = await disk();
