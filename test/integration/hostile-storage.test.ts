@@ -7,8 +7,8 @@ import { canaryStates, type CanaryState } from "../support/canary.js";
 import { makeExt4Image } from "../support/images.js";
 import { patchBytes, qemuImgCreate, u64 } from "../support/inspector-images.js";
 import { requireTools } from "../support/require-tool.js";
+import { domainDriver, overwriteWith } from "../support/domain-driver.js";
 import { codeOf, ok, startStack, type Stack } from "../support/stack.js";
-import { waitFor } from "../support/wait-for.js";
 
 /**
  * Hostile images in a storage domain, driven through scan, estimate and sparsifyDisk with the
@@ -22,41 +22,8 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
   let domainId: string;
   let canaries: string[];
   let before: CanaryState[];
-  const ids = new Map<string, string>();
 
-  const disk = async (alias: string) =>
-    ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { alias status sparsifiable blockers { code message } reclaimableEstimate estimateUnavailableReason } }`, { d: ids.get(alias) })).disk;
-  const scan = async () => {
-    ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domainId }));
-    const list = ok<any>(await stack.gql(`{ disks(first: 100) { edges { node { id alias } } } }`));
-    for (const e of list.disks.edges) ids.set(e.node.alias, e.node.id);
-  };
-  const estimate = () => stack.gql(`mutation($id: ID!) { estimateStorageDomain(id: $id) { id } }`, { id: domainId }).then(ok);
-  /** Runs sparsifyDisk to its end (the worker takes it) and returns the stored job. */
-  const sparsifyToEnd = async (alias: string) => {
-    const job = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: ids.get(alias) })).sparsifyDisk;
-    return waitFor(
-      async () => {
-        const j = ok<any>(await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { state error { code message } } }`, { j: job.id })).sparsifyJob;
-        return j.state === "QUEUED" || j.state === "RUNNING" ? null : j;
-      },
-      { timeout: 120_000, what: `job of ${alias} to end` },
-    );
-  };
-  /** The estimate the worker queues after a scan has run for this disk (it must not race a swap). */
-  const estimated = (alias: string) => waitFor(async () => (await disk(alias)).reclaimableEstimate !== null, { timeout: 60_000, what: `estimate of ${alias}` });
-  /** Overwrites an image in place (same inode) with the bytes of another: a change after the scan. */
-  const overwriteWith = async (target: string, source: string) => {
-    const bytes = await fs.readFile(source);
-    const fh = await fs.open(target, "r+");
-    try {
-      await fh.truncate(0);
-      await fh.write(bytes, 0, bytes.length, 0);
-    } finally {
-      await fh.close();
-    }
-  };
-
+  const { ids, disk, scan, estimate, estimated, sparsifyToEnd } = domainDriver(() => stack, () => domainId);
   beforeAll(async () => {
     stack = await startStack();
     outside = await fs.mkdtemp(path.join(os.tmpdir(), "outside-roots-"));
