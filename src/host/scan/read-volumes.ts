@@ -61,8 +61,10 @@ async function resolveBacking(
  * @param libvirtDriverType the disk's `<driver type>` when a libvirt domain describes it (decides `.img`).
  */
 export async function readVolume(image: ImageFile, domainRoot: string, roots: readonly string[], libvirtDriverType?: string | null): Promise<VolumeReading> {
-  const base = { relPath: image.relPath, format: image.format, virtualSize: 0, actualSize: 0, backingPath: null, backingRelPath: null, refusal: null };
   const expected = expectedFormat(image.relPath, libvirtDriverType);
+  // libvirt's driver type may make an .img qcow2; that format is recorded and used from now on.
+  const format = expected === "qcow2" ? DiskFormat.QCOW2 : expected === "raw" ? DiskFormat.RAW : image.format;
+  const base = { relPath: image.relPath, format, virtualSize: 0, actualSize: 0, backingPath: null, backingRelPath: null, refusal: null };
   const refused = (code: InspectionCode, message: string): VolumeReading => ({ ...base, problem: null, unreadable: false, refusal: { code, message } });
   if (!expected) return refused(InspectionCode.FORMAT_MISMATCH, `libvirt describes it as ${libvirtDriverType}, a format this gateway does not handle`);
   let inspection;
@@ -78,9 +80,9 @@ export async function readVolume(image: ImageFile, domainRoot: string, roots: re
   }
   let info;
   try {
-    info = await qemuImgInfo(image.absPath, lower(image.format), { shared: true });
+    info = await qemuImgInfo(image.absPath, expected, { shared: true });
   } catch (error) {
-    return { ...base, problem: `${image.relPath} cannot be read as ${lower(image.format)}: ${(error as Error).message}`, unreadable: true };
+    return { ...base, problem: `${image.relPath} cannot be read as ${expected}: ${(error as Error).message}`, unreadable: true };
   }
   const reading: VolumeReading = { ...base, virtualSize: info.virtualSize, actualSize: info.actualSize, problem: null, unreadable: info.corrupt, refusal: null };
   if (info.corrupt) reading.problem = `${image.relPath} is marked corrupt by qemu`;
@@ -88,7 +90,7 @@ export async function readVolume(image: ImageFile, domainRoot: string, roots: re
     Object.assign(reading, await resolveBacking(image, info.fullBackingFilename ?? info.backingFilename, info.backingFormat, domainRoot, roots));
   }
   // Only a file at least as long as the disk can have every cluster allocated; skip the check otherwise.
-  if (image.format === DiskFormat.QCOW2 && info.apparentSize >= info.virtualSize && !reading.unreadable) {
+  if (format === DiskFormat.QCOW2 && info.apparentSize >= info.virtualSize && !reading.unreadable) {
     const check = await qemuImgCheck(image.absPath).catch(() => null);
     if (check) Object.assign(reading, check);
   }
@@ -96,13 +98,23 @@ export async function readVolume(image: ImageFile, domainRoot: string, roots: re
 }
 
 /** Reads every image with a small concurrency (qemu-img is ~3 ms a call; 4 at once saturates 2 cores). */
-export async function readVolumes(images: ImageFile[], domainRoot: string, roots: readonly string[], concurrency = 4): Promise<VolumeReading[]> {
+/**
+ * @param driverTypeOf the libvirt seam: a disk's `<driver type>` by the image's path relative to
+ *   the domain, when a libvirt domain describes it (null or absent: the file name decides).
+ */
+export async function readVolumes(
+  images: ImageFile[],
+  domainRoot: string,
+  roots: readonly string[],
+  concurrency = 4,
+  driverTypeOf: (relPath: string) => string | null = () => null,
+): Promise<VolumeReading[]> {
   const out: VolumeReading[] = new Array(images.length);
   let next = 0;
   const lane = async () => {
     while (next < images.length) {
       const i = next++;
-      out[i] = await readVolume(images[i]!, domainRoot, roots);
+      out[i] = await readVolume(images[i]!, domainRoot, roots, driverTypeOf(images[i]!.relPath));
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, images.length) }, lane));
