@@ -23,7 +23,7 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
   let canaries: string[];
   let before: CanaryState[];
 
-  const { ids, disk, scan, estimate, estimated, sparsifyToEnd } = domainDriver(() => stack, () => domainId);
+  const { ids, disk, scan, estimate, estimated, sparsifyToEnd, until } = domainDriver(() => stack, () => domainId);
   beforeAll(async () => {
     stack = await startStack();
     outside = await fs.mkdtemp(path.join(os.tmpdir(), "outside-roots-"));
@@ -85,9 +85,9 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
   it("estimate: refused disks are not estimated and say why; clean ones are", async () => {
     await estimate();
     for (const [alias, code] of [["datafile", "EXTERNAL_DATA_FILE"], ["outback", "BACKING_OUTSIDE_CHAIN"], ["unknown", "UNKNOWN_FEATURES"], ["enc", "ENCRYPTED"], ["desc", "FORMAT_MISMATCH"]]) {
-      expect(await disk(alias!), alias).toMatchObject({ reclaimableEstimate: null, estimateUnavailableReason: code });
+      expect(await until(alias!, (d) => d.estimateUnavailableReason !== null), alias).toMatchObject({ reclaimableEstimate: null, estimateUnavailableReason: code });
     }
-    expect((await disk("late-est")).reclaimableEstimate).toBeGreaterThan(20 * 1024 * 1024);
+    expect((await until("late-est", (d) => d.reclaimableEstimate !== null)).reclaimableEstimate).toBeGreaterThan(20 * 1024 * 1024);
     expect(await canaryStates(canaries)).toEqual(before);
   });
 
@@ -123,7 +123,7 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
   it("estimate time: a leaf swapped after the scan is refused, not estimated, and stays blocked", async () => {
     await overwriteWith(path.join(dom, "late-est.qcow2"), path.join(outside, "hostile-df.qcow2"));
     await estimate();
-    expect(await disk("late-est")).toMatchObject({ reclaimableEstimate: null, estimateUnavailableReason: "EXTERNAL_DATA_FILE", sparsifiable: false });
+    expect(await until("late-est", (d) => d.estimateUnavailableReason !== null)).toMatchObject({ reclaimableEstimate: null, estimateUnavailableReason: "EXTERNAL_DATA_FILE", sparsifiable: false });
     expect(await canaryStates(canaries)).toEqual(before);
   });
 
@@ -131,7 +131,7 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
     await estimated("late-est-back");
     await overwriteWith(path.join(dom, "late-est-back.qcow2"), path.join(outside, "hostile-back.qcow2"));
     await estimate();
-    expect(await disk("late-est-back")).toMatchObject({ reclaimableEstimate: null, estimateUnavailableReason: "BACKING_OUTSIDE_CHAIN", sparsifiable: false });
+    expect(await until("late-est-back", (d) => d.estimateUnavailableReason !== null)).toMatchObject({ reclaimableEstimate: null, estimateUnavailableReason: "BACKING_OUTSIDE_CHAIN", sparsifiable: false });
     expect(await canaryStates(canaries)).toEqual(before);
   });
 

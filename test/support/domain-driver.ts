@@ -17,6 +17,15 @@ export function domainDriver(getStack: () => Stack, domainId: () => string) {
       for (const e of list.disks.edges) ids.set(e.node.alias, e.node.id);
     },
     estimate: () => gql(`mutation($id: ID!) { estimateStorageDomain(id: $id) { id } }`, { id: domainId() }).then(ok),
+    /**
+     * Polls a disk until `matches` holds: estimateStorageDomain returns after SCAN_WAIT_MS even
+     * when the estimate is still running on a loaded host.
+     */
+    until: (alias: string, matches: (d: any) => boolean, what = `disk ${alias}`) =>
+      waitFor(async () => {
+        const d = await disk(alias);
+        return matches(d) ? d : null;
+      }, { timeout: 90_000, what }),
     /** The estimate the worker queues after a scan has run for this disk (it must not race a swap). */
     estimated: (alias: string) => waitFor(async () => (await disk(alias)).reclaimableEstimate !== null, { timeout: 60_000, what: `estimate of ${alias}` }),
     /** Runs sparsifyDisk to its end (the worker takes it) and returns the stored job. */
