@@ -18,6 +18,8 @@ export interface DiskFacts {
   derivedDiskAliases: string[];
   /** A problem found while reading the chain (bad backing file); null when the chain is sound. */
   chainProblem: string | null;
+  /** The image inspector's refusal of one of the disk's layers (code + words), or NOT_INSPECTED. */
+  inspection: { code: string; message: string } | null;
   domain: {
     name: string;
     status: StorageDomainStatus;

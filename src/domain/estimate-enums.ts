@@ -16,4 +16,15 @@ export enum EstimateUnavailableReason {
   IMAGE_IN_USE = "IMAGE_IN_USE",
   UNREADABLE = "UNREADABLE",
   TIMED_OUT = "TIMED_OUT",
+  /** The disk's recorded chain is refused (a layer escapes the domain, a loop). */
+  CHAIN_INVALID = "CHAIN_INVALID",
+  // The image inspector refused a layer before any tool opened it (src/host/inspect/inspection-code.ts).
+  EXTERNAL_DATA_FILE = "EXTERNAL_DATA_FILE",
+  BACKING_OUTSIDE_CHAIN = "BACKING_OUTSIDE_CHAIN",
+  UNKNOWN_FEATURES = "UNKNOWN_FEATURES",
+  FORMAT_MISMATCH = "FORMAT_MISMATCH",
+  HEADER_INVALID = "HEADER_INVALID",
+  NOT_REGULAR_FILE = "NOT_REGULAR_FILE",
+  CHAIN_CHANGED = "CHAIN_CHANGED",
+  NOT_INSPECTED = "NOT_INSPECTED",
 }

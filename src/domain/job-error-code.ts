@@ -33,6 +33,25 @@ export enum JobErrorCode {
   WORKER_LOST = "WORKER_LOST",
   /** Redis was unreachable when the job was queued; nothing was done. */
   QUEUE_UNAVAILABLE = "QUEUE_UNAVAILABLE",
+  // The image inspector refused a layer right before a qemu tool would open it (src/host/inspect).
+  /** A qcow2 whose guest data lives in another file named in its header. */
+  EXTERNAL_DATA_FILE = "EXTERNAL_DATA_FILE",
+  /** A backing file that is not the next volume of the disk's recorded chain. */
+  BACKING_OUTSIDE_CHAIN = "BACKING_OUTSIDE_CHAIN",
+  /** qcow2 feature bits this gateway does not know. */
+  UNKNOWN_FEATURES = "UNKNOWN_FEATURES",
+  /** The content is another image format than recorded. */
+  FORMAT_MISMATCH = "FORMAT_MISMATCH",
+  /** An encrypted qcow2 (AES or LUKS). */
+  ENCRYPTED = "ENCRYPTED",
+  /** An inconsistent or implausible qcow2 header. */
+  HEADER_INVALID = "HEADER_INVALID",
+  /** Not a regular file (FIFO, device, directory, socket) or a symlink. */
+  NOT_REGULAR_FILE = "NOT_REGULAR_FILE",
+  /** The file could not be opened or read for inspection. */
+  UNREADABLE = "UNREADABLE",
+  /** Scanned before the inspector existed; a rescan inspects it. */
+  NOT_INSPECTED = "NOT_INSPECTED",
   /** A bug in the worker; its log has the stack. */
   INTERNAL_ERROR = "INTERNAL_ERROR",
 }

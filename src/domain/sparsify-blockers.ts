@@ -24,6 +24,7 @@ const issue = (code: Code, message: string): SparsifyIssue => ({ code, message }
 const blockerRules: Rule[] = [
   (f) => (f.status === DiskStatus.MISSING ? issue(Code.DISK_MISSING, "The disk's image file is gone from storage; rescan the domain or forget the disk") : null),
   (f) => (f.status === DiskStatus.ILLEGAL ? issue(Code.DISK_ILLEGAL, "The disk is marked illegal: its image could not be read consistently") : null),
+  (f) => (f.inspection ? issue(f.inspection.code as Code, f.inspection.message) : null),
   (f) => (f.chainProblem ? issue(Code.CHAIN_INVALID, `The disk's volume chain is refused: ${f.chainProblem}`) : null),
   (f) =>
     f.activeJob

@@ -60,6 +60,13 @@ export class Disk {
   chainProblem: string | null;
 
   /**
+   * Why the image inspector refuses this disk (one of its volumes or its template's), or
+   * NOT_INSPECTED until a scan has inspected it; null when every layer is clean.
+   */
+  @Column({ type: "jsonb", nullable: true })
+  inspection: SparsifyIssue | null;
+
+  /**
    * Stored result of assessSparsify(), recomputed whenever a fact it reads changes, so that
    * filtering and counting happen in SQL without a second copy of the rules.
    */

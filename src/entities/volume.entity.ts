@@ -40,6 +40,14 @@ export class Volume {
   @Column({ type: "text", nullable: true })
   problem: string | null;
 
+  /** The image inspector's refusal code for this file (EXTERNAL_DATA_FILE…); null when clean. */
+  @Column({ type: "text", nullable: true })
+  refusalCode: string | null;
+
+  /** When the inspector last read this file; null for volumes scanned before it existed. */
+  @Column({ type: "timestamptz", nullable: true })
+  inspectedAt: Date | null;
+
   /** Position in its disk: 0 = leaf (the active layer). */
   @Column({ type: "int", default: 0 })
   depth: number;

@@ -3,10 +3,14 @@ import path from "node:path";
 import type { Logger } from "pino";
 import { In, type DataSource } from "typeorm";
 import type { Config } from "../config.js";
-import { DiskFormat, DiskStatus, StorageType } from "../entities/enums.js";
-import { Disk, StorageDomain, Volume } from "../entities/index.js";
+import { DiskStatus, StorageType } from "../entities/enums.js";
+import { Disk, StorageDomain } from "../entities/index.js";
 import { EstimateUnavailableError, estimateReclaimable } from "../host/estimate/estimate-reclaimable.js";
+import { ImageRefusal } from "../host/inspect/image-refusal.js";
+import { INSPECTION_CODES, type InspectionCode } from "../host/inspect/inspection-code.js";
 import { recordEvent } from "../services/audit.js";
+import { loadRecordedChain } from "../services/recorded-chain.js";
+import { recordRefusal } from "../services/refusal-recorder.js";
 import { refreshNeedsSparsify } from "../services/reclaim-policy.service.js";
 
 import type { EstimateJobData } from "./job-catalog.js";
@@ -33,12 +37,13 @@ export async function processEstimate(data: EstimateJobData, d: EstimateDeps): P
   const disks = await d.db.getRepository(Disk).find({
     where: { storageDomainId: domain.id, status: DiskStatus.OK, storageType: StorageType.IMAGE, ...(data.diskIds ? { id: In(data.diskIds) } : {}) },
   });
-  const volumes = disks.length ? await d.db.getRepository(Volume).find({ where: { diskId: In(disks.map((x) => x.id)), missing: false }, order: { depth: "ASC" } }) : [];
   let estimated = 0;
   let unavailable = 0;
   for (const disk of disks) {
-    const own = volumes.filter((v) => v.diskId === disk.id).map((v) => ({ path: path.join(domain.path, v.relPath), format: v.format === DiskFormat.QCOW2 ? ("qcow2" as const) : ("raw" as const) }));
-    const patch = await estimateOne(own, d.log.child({ diskId: disk.id }));
+    // A disk the inspector refused (or never inspected), or whose chain is refused, is not opened.
+    const refused = disk.inspection?.code ?? (disk.chainProblem ? "CHAIN_INVALID" : null);
+    // Inspector codes are EstimateUnavailableReason values too (same strings, one vocabulary).
+    const patch = refused ? unavailableAs(refused as unknown as EstimateUnavailableReason) : await estimateChain(disk, domain, d);
     if (patch.reclaimableEstimate !== null) estimated++;
     else unavailable++;
     await d.db.getRepository(Disk).update({ id: disk.id }, { ...patch, estimatedAt: new Date() });
@@ -56,13 +61,20 @@ export async function processEstimate(data: EstimateJobData, d: EstimateDeps): P
   return { estimated, unavailable };
 }
 
-async function estimateOne(own: { path: string; format: "raw" | "qcow2" }[], log: Logger): Promise<Partial<Disk>> {
-  if (own.length === 0) return unavailableAs(EstimateUnavailableReason.UNREADABLE);
+/** The chain comes from the inventory (own volumes, then the template's), never from headers. */
+async function estimateChain(disk: Disk, domain: StorageDomain, d: EstimateDeps): Promise<Partial<Disk>> {
+  const log = d.log.child({ diskId: disk.id });
+  const { layers, ownCount } = await loadRecordedChain(d.db.manager, disk, domain);
+  if (ownCount === 0) return unavailableAs(EstimateUnavailableReason.UNREADABLE);
   try {
-    const e = await estimateReclaimable({ volumes: own, timeoutMs: PER_DISK_TIMEOUT_MS });
+    const e = await estimateReclaimable({ volumes: layers.map(({ path, format }) => ({ path, format })), ownedCount: ownCount, domainRoot: domain.path, timeoutMs: PER_DISK_TIMEOUT_MS });
     return { reclaimableEstimate: e.reclaimableBytes, reclaimableAfterMerge: e.afterMergeBytes, estimateMethod: EstimateMethod.FREE_BLOCKS, estimateDetail: e.method, estimateUnavailableReason: null };
   } catch (error) {
-    if (error instanceof EstimateUnavailableError) return unavailableAs(error.reason as EstimateUnavailableReason);
+    if (error instanceof EstimateUnavailableError) {
+      // A refusal found now is kept on the disk: no qemu tool opens it again until a rescan.
+      if (INSPECTION_CODES.includes(error.reason)) await recordRefusal(d.db, disk.id, new ImageRefusal(error.reason as InspectionCode, error.message));
+      return unavailableAs(error.reason as EstimateUnavailableReason);
+    }
     log.warn({ err: (error as Error).message }, "estimate failed");
     return unavailableAs(EstimateUnavailableReason.UNREADABLE);
   }

@@ -12,6 +12,10 @@ import { AllocationSource, DiskFormat, DiskStatus, JobState } from "../entities/
 import { Disk, SparsifyJob, StorageDomain, Volume } from "../entities/index.js";
 import type { ImageFormat } from "../host/image-format.js";
 import { qemuImgInfo } from "../host/qemu-img.js";
+import { ImageRefusal } from "../host/inspect/image-refusal.js";
+import { inspectChain } from "../host/inspect/inspect-chain.js";
+import { loadRecordedChain, type RecordedChain } from "../services/recorded-chain.js";
+import { recordRefusal } from "../services/refusal-recorder.js";
 import { diagnoseRun } from "../host/sparsify-failure-probe.js";
 import { precheckImage } from "../host/sparsify-precheck.js";
 import { finish as finishProgress, initialProgress, RAMP_TICK_MS, rampLaunch, reduceProgress, startMeasuring, type SparsifyProgress } from "../host/sparsify-progress.js";
@@ -41,6 +45,8 @@ interface Target {
   domain: StorageDomain;
   leafPath: string;
   format: ImageFormat;
+  /** Every layer qemu will open, from the inventory (own volumes, then the template's). */
+  chain: RecordedChain;
 }
 
 const toImageFormat = (f: DiskFormat): ImageFormat => (f === DiskFormat.QCOW2 ? "qcow2" : "raw");
@@ -96,6 +102,7 @@ export class SparsifyProcessor {
       const hurry = new AbortController();
       signal?.addEventListener("abort", () => (isHandBack(signal) ? hurry.abort() : abort.abort()), { once: true });
       if (isHandBack(signal)) return this.handBack(row, log); // the stop came during the pre-checks
+      await this.inspect(target); // again, right before virt-sparsify opens the chain
       let writes = Promise.resolve();
       const seen = new Set<string>();
       const publish = (next: SparsifyProgress) => {
@@ -193,11 +200,13 @@ export class SparsifyProcessor {
     const leafPath = path.join(domain.path, leaf.relPath);
     // Paths come from our own scan, but never act outside the domain whatever the database says.
     if (!isInside(leafPath, domain.path)) throw new JobFailure(JobErrorCode.CHAIN_INVALID, `Leaf path ${leaf.relPath} escapes the storage domain`);
-    return { disk, leaf, own, domain, leafPath, format: toImageFormat(leaf.format) };
+    const chain = await loadRecordedChain(this.d.db.manager, disk, domain);
+    return { disk, leaf, own, domain, leafPath, format: toImageFormat(leaf.format), chain };
   }
 
   /** Everything that may have changed since the job was queued; returns actualSizeBefore. */
   private async precheck(t: Target, retried: boolean, signal?: AbortSignal): Promise<number> {
+    await this.inspect(t); // before the first qemu-img call on the chain
     const facts = (await loadDiskFacts(this.d.db.manager, [t.disk])).get(t.disk.id)!;
     // Our own lock and job are expected here; every other blocker still applies.
     const { blockers } = assessSparsify({ ...facts, status: DiskStatus.OK, activeJob: null });
@@ -219,6 +228,21 @@ export class SparsifyProcessor {
       throw new JobFailure(checked.code, checked.message);
     }
     return this.measure(t);
+  }
+
+  /**
+   * The image inspector over the recorded chain. A refusal is stored on the disk (a blocker
+   * until a rescan finds the image clean) and ends the job with the refusal's code.
+   */
+  private async inspect(t: Target): Promise<void> {
+    try {
+      await inspectChain(t.chain.layers, t.domain.path);
+    } catch (error) {
+      if (!(error instanceof ImageRefusal)) throw error;
+      await recordRefusal(this.d.db, t.disk.id, error);
+      // Every InspectionCode is also a JobErrorCode (same string).
+      throw new JobFailure(error.code as unknown as JobErrorCode, `The image inspector refused the disk: ${error.message}`);
+    }
   }
 
   /** Actual size of the disk's own volumes now; also refreshes the inventory. */

@@ -65,6 +65,7 @@ export async function loadDiskFacts(em: EntityManager, disks: Disk[]): Promise<M
       ownVolumeCount: disk.ownVolumeCount,
       derivedDiskAliases: (derivedOf.get(disk.id) ?? []).map((r) => r.alias),
       chainProblem: disk.chainProblem,
+      inspection: disk.inspection,
       domain: { name: domain.name, status, statusReason: reason, kind: domain.kind, nfsVersion: domain.nfsVersion },
       attachments: (attachmentsOf.get(disk.id) ?? []).map(({ diskId: _, ...a }) => a),
       activeJob: job ? { id: job.id, state: job.state } : null,

@@ -4,7 +4,35 @@ import { classifyAllocation } from "../domain/preallocation.js";
 import { AllocationSource, DiskStatus } from "../entities/enums.js";
 import { Disk, StorageDomain, Volume } from "../entities/index.js";
 import type { VolumeReading } from "../host/scan/read-volumes.js";
+import type { SparsifyIssue, SparsifyIssueCode } from "../domain/sparsify-issue.js";
 import { refreshDomainAssessments } from "./disk-assessment.service.js";
+
+/**
+ * A disk is refused when any layer qemu would open is: its own volumes (leaf first), then its
+ * template's, and so on down the chain. The first refusal found is the one shown.
+ */
+function diskInspections(disks: { disk: Disk; relPaths: string[] }[], readings: Map<string, VolumeReading>): Map<Disk, SparsifyIssue | null> {
+  const byId = new Map(disks.map((d) => [d.disk.id, d]));
+  const out = new Map<Disk, SparsifyIssue | null>();
+  const of = (d: { disk: Disk; relPaths: string[] }, depth: number): SparsifyIssue | null => {
+    if (out.has(d.disk)) return out.get(d.disk)!;
+    let found: SparsifyIssue | null = null;
+    for (const relPath of d.relPaths) {
+      const refusal = readings.get(relPath)?.refusal;
+      if (refusal) {
+        found = { code: refusal.code as unknown as SparsifyIssueCode, message: `The image inspector refused ${relPath} (${refusal.code}): ${refusal.message}` };
+        break;
+      }
+    }
+    const template = d.disk.templateDiskId ? byId.get(d.disk.templateDiskId) : undefined;
+    // Depth guard: templates cannot loop (grouping breaks loops), but never recurse unbounded.
+    if (!found && template && depth < 64) found = of(template, depth + 1);
+    out.set(d.disk, found);
+    return found;
+  };
+  for (const d of disks) of(d, 0);
+  return out;
+}
 
 export interface ScanSummary {
   volumes: number;
@@ -25,7 +53,9 @@ export async function applyScan(em: EntityManager, domain: StorageDomain, readin
       virtualSize: r.virtualSize,
       actualSize: r.actualSize,
       backingPath: r.backingPath,
-      problem: r.problem,
+      problem: r.problem ?? (r.refusal ? `${r.refusal.code}: ${r.refusal.message}` : null),
+      refusalCode: r.refusal?.code ?? null,
+      inspectedAt: now,
       missing: false,
       scannedAt: now,
     }),
@@ -74,6 +104,8 @@ export async function applyScan(em: EntityManager, domain: StorageDomain, readin
     disk.templateDiskId = group.templateBaseRelPath ? (diskIdByBasePath.get(group.templateBaseRelPath) ?? null) : null;
     own.forEach((v, depth) => Object.assign(v, { diskId: disk.id, depth }));
   }
+  const inspections = diskInspections(disks.map(({ disk, group }) => ({ disk, relPaths: group.volumeRelPaths })), readingByPath);
+  for (const { disk } of disks) disk.inspection = inspections.get(disk) ?? null;
   const owned = new Set(disks.flatMap(({ own }) => own.map((v) => v.id)));
   for (const v of volumes) if (!owned.has(v.id)) v.diskId = null;
   await em.save(Disk, disks.map((d) => d.disk), { chunk: 500 });

@@ -259,10 +259,12 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
       expect(await reason([{ path, format: "qcow2" }])).toBe("UNREADABLE");
     });
 
-    it("a volume list that is not the image's backing chain → UNREADABLE", async () => {
+    it("a volume list that is not the image's backing chain → BACKING_OUTSIDE_CHAIN (the inspector, before qemu)", async () => {
       const other = await makeExt4Image(join(dir.path, "other.qcow2"), { format: "qcow2", deletedMiB: 0 });
       const top = await makeSnapshot(other.path, join(dir.path, "other-top.qcow2"));
-      expect(await reason([{ path: top.path, format: "qcow2" }, { path: cases[0]!.volumes[0]!.path, format: "qcow2" }])).toBe("UNREADABLE");
+      expect(await reason([{ path: top.path, format: "qcow2" }, { path: cases[0]!.volumes[0]!.path, format: "qcow2" }])).toBe("BACKING_OUTSIDE_CHAIN");
+      // Headers never add layers: the leaf alone, whose header names a backing file, is refused too.
+      expect(await reason([{ path: top.path, format: "qcow2" }])).toBe("BACKING_OUTSIDE_CHAIN");
     });
   });
 

@@ -91,19 +91,19 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
     expect(disks.get("prealloc").sparsifyBlockers.map((b: any) => b.code)).toEqual(["PREALLOCATED"]);
   });
 
-  it("a raw file with a qcow2 header is read as raw: its backing file is never followed", () => {
+  it("a raw file with a qcow2 header is refused as FORMAT_MISMATCH: its backing file is never followed", () => {
     const hostile = disks.get("hostile");
     expect(hostile.format).toBe("RAW");
     expect(hostile.volumes.map((v: any) => v.relPath)).toEqual(["hostile.raw"]);
-    // Read as raw it is a tiny, fully written file: nothing about a backing chain.
-    expect(hostile.sparsifyBlockers.map((b: any) => b.code)).toEqual(["PREALLOCATED"]);
-    expect(hostile.allocationSource).toBe("INFERRED");
+    // The inspector refuses it before qemu-img: nothing about a backing chain.
+    expect(hostile.sparsifyBlockers.map((b: any) => b.code)).toEqual(["FORMAT_MISMATCH"]);
+    expect(hostile.sparsifyBlockers[0].message).toMatch(/hostile\.raw.*named as raw but holds a qcow2 image/);
   });
 
   it("a qcow2 whose backing file is outside the storage roots is refused with the reason", () => {
     const escape = disks.get("escape");
     expect(escape.sparsifiable).toBe(false);
-    expect(escape.sparsifyBlockers[0].code).toBe("CHAIN_INVALID");
+    expect(escape.sparsifyBlockers[0].code).toBe("BACKING_OUTSIDE_CHAIN");
     expect(escape.sparsifyBlockers[0].message).toMatch(/outside the storage roots/);
   });
 

@@ -20,6 +20,7 @@ const sparsifiable = (): DiskFacts => ({
   ownVolumeCount: 1,
   derivedDiskAliases: [],
   chainProblem: null,
+  inspection: null,
   domain: { name: "nfs-data", status: StorageDomainStatus.ACTIVE, statusReason: null, kind: StorageKind.FILE, nfsVersion: "4.2" },
   attachments: [{ vmName: "web01", vmStatus: VmStatus.DOWN, plugged: true }],
   activeJob: null,
@@ -56,6 +57,12 @@ describe("assessSparsify: one blocker per changed fact", () => {
       code: Code.CHAIN_INVALID,
       mentions: ["backing file base.qcow2 of leaf.qcow2 is missing"],
     },
+    ...(["EXTERNAL_DATA_FILE", "BACKING_OUTSIDE_CHAIN", "UNKNOWN_FEATURES", "FORMAT_MISMATCH", "ENCRYPTED", "HEADER_INVALID", "NOT_REGULAR_FILE", "UNREADABLE", "CHAIN_CHANGED", "NOT_INSPECTED"] as const).map((code) => ({
+      name: `inspector refusal ${code}`,
+      change: (f: DiskFacts) => ({ ...f, inspection: { code, message: `The image inspector refused d.qcow2 (${code}): a reason in words` } }),
+      code: Code[code],
+      mentions: ["d.qcow2", "a reason in words"],
+    })),
     { name: "disk locked, no job", change: (f) => ({ ...f, status: DiskStatus.LOCKED }), code: Code.DISK_LOCKED, mentions: ["locked"] },
     {
       name: "a queued sparsify job exists",
@@ -336,6 +343,16 @@ describe("SparsifyIssueCode is a stable API", () => {
         "STORAGE_DOMAIN_NOT_ACTIVE",
         "UNPLUGGED_FROM_RUNNING_VM",
         "VM_NOT_DOWN",
+        "EXTERNAL_DATA_FILE",
+        "BACKING_OUTSIDE_CHAIN",
+        "UNKNOWN_FEATURES",
+        "FORMAT_MISMATCH",
+        "ENCRYPTED",
+        "HEADER_INVALID",
+        "NOT_REGULAR_FILE",
+        "UNREADABLE",
+        "CHAIN_CHANGED",
+        "NOT_INSPECTED",
       ].sort(),
     );
   });
@@ -357,5 +374,12 @@ describe("nfsSupportsDiscard", () => {
     { version: "garbage", expected: false },
   ])("NFS $version → $expected", ({ version, expected }) => {
     expect(nfsSupportsDiscard(version)).toBe(expected);
+  });
+});
+
+describe("inspection codes are blocker codes", () => {
+  it("every InspectionCode is a SparsifyIssueCode with the same string", async () => {
+    const { INSPECTION_CODES } = await import("../../src/host/inspect/inspection-code.js");
+    for (const code of INSPECTION_CODES) expect(Object.values(Code)).toContain(code);
   });
 });

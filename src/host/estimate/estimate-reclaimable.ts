@@ -26,6 +26,15 @@ export interface ReclaimEstimate {
   durationMs: number;
 }
 
+export interface EstimateInput {
+  volumes: { path: string; format: "raw" | "qcow2" }[];
+  /** How many of `volumes` belong to the disk. @default volumes.length */
+  ownedCount?: number;
+  /** The storage domain: every backing file must resolve inside it. @default the leaf's directory */
+  domainRoot?: string;
+  timeoutMs?: number;
+}
+
 /** The worker gives 20 s per disk; a healthy 16 GiB image takes well under 0.2 s. */
 const DEFAULT_TIMEOUT_MS = 20_000;
 
@@ -40,8 +49,10 @@ function asUnavailable(error: unknown, signal: AbortSignal): unknown {
   return error;
 }
 
-async function estimate(volumes: { path: string; format: "raw" | "qcow2" }[], signal: AbortSignal, started: number): Promise<ReclaimEstimate> {
-  const chain = await resolveChain(volumes, signal);
+async function estimate(input: EstimateInput, signal: AbortSignal, started: number): Promise<ReclaimEstimate> {
+  const all = input.volumes;
+  const chain = await resolveChain(all, signal, input.ownedCount ?? all.length, input.domainRoot);
+  const volumes = all.slice(0, input.ownedCount ?? all.length);
   const owned = chain.filter((l) => l.ownedByDisk);
   // Host maps need no view: run them while the export starts (cores: 2, processes: short).
   const allocations = Promise.all(owned.map((layer, i) => readLayerAllocation(layer, { leaf: i === 0, signal })));
@@ -91,18 +102,19 @@ async function estimate(volumes: { path: string; format: "raw" | "qcow2" }[], si
  * and writes nothing, so sha256 and mtime stay); guest metadata is parsed by a sandboxed
  * dumpe2fs/xfs_db or by pure code; everything runs under `timeoutMs`.
  *
- * @param input.volumes leaf first, then the backing layers that belong to this disk; layers
- *   beyond them (a shared template) are read for the guest view but never counted.
+ * @param input.volumes the disk's recorded chain, leaf first: its own layers, then (beyond
+ *   `ownedCount`) a shared template's, read for the guest view but never counted. Headers never
+ *   add layers: a backing file that is not the next given volume is refused.
  * @throws {EstimateUnavailableError} NO_FILESYSTEM, UNSUPPORTED_FILESYSTEM, LVM, ENCRYPTED,
  *   IMAGE_IN_USE, UNREADABLE or TIMED_OUT. Anything else is a bug or a missing host tool.
  */
-export async function estimateReclaimable(input: { volumes: { path: string; format: "raw" | "qcow2" }[]; timeoutMs?: number }): Promise<ReclaimEstimate> {
+export async function estimateReclaimable(input: EstimateInput): Promise<ReclaimEstimate> {
   const started = performance.now();
   const timeoutMs = input.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new EstimateUnavailableError("TIMED_OUT", `estimate took longer than ${timeoutMs} ms`)), timeoutMs);
   try {
-    return await estimate(input.volumes, controller.signal, started);
+    return await estimate(input, controller.signal, started);
   } catch (error) {
     throw asUnavailable(error, controller.signal);
   } finally {

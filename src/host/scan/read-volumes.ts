@@ -2,6 +2,10 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { isInside } from "../../domain/storage-path.js";
 import { DiskFormat } from "../../entities/enums.js";
+import { expectedFormat } from "../inspect/expected-format.js";
+import { ImageRefusal } from "../inspect/image-refusal.js";
+import { inspectImage } from "../inspect/inspect-image.js";
+import { InspectionCode } from "../inspect/inspection-code.js";
 import { qemuImgCheck, qemuImgInfo } from "../qemu-img.js";
 import { formatFromExtension, type ImageFile } from "./find-images.js";
 
@@ -19,6 +23,8 @@ export interface VolumeReading {
   unreadable: boolean;
   allocatedClusters?: number;
   totalClusters?: number;
+  /** The image inspector refused the file: no qemu tool was run on it. */
+  refusal: { code: InspectionCode; message: string } | null;
 }
 
 const lower = (f: DiskFormat) => (f === DiskFormat.QCOW2 ? "qcow2" : "raw");
@@ -29,34 +35,62 @@ async function resolveBacking(
   backingFormat: string | undefined,
   domainRoot: string,
   roots: readonly string[],
-): Promise<Pick<VolumeReading, "backingPath" | "backingRelPath" | "problem">> {
+): Promise<Pick<VolumeReading, "backingPath" | "backingRelPath" | "problem" | "refusal">> {
   const absolute = path.resolve(path.dirname(image.absPath), backing);
   const real = await fs.realpath(absolute).catch(() => absolute);
-  const refuse = (problem: string) => ({ backingPath: absolute, backingRelPath: null, problem });
-  if (!roots.some((root) => isInside(real, root))) return refuse(`backing file ${backing} of ${image.relPath} is outside the storage roots`);
-  if (!isInside(real, domainRoot)) return refuse(`backing file ${backing} of ${image.relPath} is outside the storage domain`);
+  const refuse = (problem: string) => ({ backingPath: absolute, backingRelPath: null, problem, refusal: null });
+  // Outside the domain is a refusal, not just a chain problem: no qemu tool may open this image.
+  const outside = (where: string) => ({
+    backingPath: absolute,
+    backingRelPath: null,
+    problem: null,
+    refusal: { code: InspectionCode.BACKING_OUTSIDE_CHAIN, message: `its backing file ${JSON.stringify(backing)} is outside the ${where}` },
+  });
+  if (!roots.some((root) => isInside(real, root))) return outside("storage roots");
+  if (!isInside(real, domainRoot)) return outside("storage domain");
   if (!backingFormat) return refuse(`${image.relPath} does not record the format of its backing file ${backing}; qemu would have to guess it`);
   const named = formatFromExtension(real);
   if (!named || lower(named) !== backingFormat) return refuse(`${image.relPath} records its backing file ${backing} as ${backingFormat}, which does not match the file's name`);
-  return { backingPath: absolute, backingRelPath: path.relative(domainRoot, real), problem: null };
+  return { backingPath: absolute, backingRelPath: path.relative(domainRoot, real), problem: null, refusal: null };
 }
 
-/** Reads one image with `-U` (a running VM's image must not fail the scan), never probing. */
-export async function readVolume(image: ImageFile, domainRoot: string, roots: readonly string[]): Promise<VolumeReading> {
-  const base = { relPath: image.relPath, format: image.format, virtualSize: 0, actualSize: 0, backingPath: null, backingRelPath: null };
+/**
+ * Reads one image: first the inspector (plain code, header bytes only), and only if it accepts
+ * the file and its backing file lies inside the domain, `qemu-img info -U` (a running VM's image
+ * must not fail the scan), never probing a format.
+ * @param libvirtDriverType the disk's `<driver type>` when a libvirt domain describes it (decides `.img`).
+ */
+export async function readVolume(image: ImageFile, domainRoot: string, roots: readonly string[], libvirtDriverType?: string | null): Promise<VolumeReading> {
+  const expected = expectedFormat(image.relPath, libvirtDriverType);
+  // libvirt's driver type may make an .img qcow2; that format is recorded and used from now on.
+  const format = expected === "qcow2" ? DiskFormat.QCOW2 : expected === "raw" ? DiskFormat.RAW : image.format;
+  const base = { relPath: image.relPath, format, virtualSize: 0, actualSize: 0, backingPath: null, backingRelPath: null, refusal: null };
+  const refused = (code: InspectionCode, message: string): VolumeReading => ({ ...base, problem: null, unreadable: false, refusal: { code, message } });
+  if (!expected) return refused(InspectionCode.FORMAT_MISMATCH, `libvirt describes it as ${libvirtDriverType}, a format this gateway does not handle`);
+  let inspection;
+  try {
+    inspection = await inspectImage(image.absPath, expected);
+  } catch (error) {
+    if (error instanceof ImageRefusal) return refused(error.code, error.message);
+    throw error;
+  }
+  if (inspection.backing) {
+    const backing = await resolveBacking(image, inspection.backing.name, inspection.backing.format ?? undefined, domainRoot, roots);
+    if (backing.refusal) return { ...base, ...backing, unreadable: false };
+  }
   let info;
   try {
-    info = await qemuImgInfo(image.absPath, lower(image.format), { shared: true });
+    info = await qemuImgInfo(image.absPath, expected, { shared: true });
   } catch (error) {
-    return { ...base, problem: `${image.relPath} cannot be read as ${lower(image.format)}: ${(error as Error).message}`, unreadable: true };
+    return { ...base, problem: `${image.relPath} cannot be read as ${expected}: ${(error as Error).message}`, unreadable: true };
   }
-  const reading: VolumeReading = { ...base, virtualSize: info.virtualSize, actualSize: info.actualSize, problem: null, unreadable: info.corrupt };
+  const reading: VolumeReading = { ...base, virtualSize: info.virtualSize, actualSize: info.actualSize, problem: null, unreadable: info.corrupt, refusal: null };
   if (info.corrupt) reading.problem = `${image.relPath} is marked corrupt by qemu`;
   if (info.backingFilename) {
     Object.assign(reading, await resolveBacking(image, info.fullBackingFilename ?? info.backingFilename, info.backingFormat, domainRoot, roots));
   }
   // Only a file at least as long as the disk can have every cluster allocated; skip the check otherwise.
-  if (image.format === DiskFormat.QCOW2 && info.apparentSize >= info.virtualSize && !reading.unreadable) {
+  if (format === DiskFormat.QCOW2 && info.apparentSize >= info.virtualSize && !reading.unreadable) {
     const check = await qemuImgCheck(image.absPath).catch(() => null);
     if (check) Object.assign(reading, check);
   }
@@ -64,13 +98,23 @@ export async function readVolume(image: ImageFile, domainRoot: string, roots: re
 }
 
 /** Reads every image with a small concurrency (qemu-img is ~3 ms a call; 4 at once saturates 2 cores). */
-export async function readVolumes(images: ImageFile[], domainRoot: string, roots: readonly string[], concurrency = 4): Promise<VolumeReading[]> {
+/**
+ * @param driverTypeOf the libvirt seam: a disk's `<driver type>` by the image's path relative to
+ *   the domain, when a libvirt domain describes it (null or absent: the file name decides).
+ */
+export async function readVolumes(
+  images: ImageFile[],
+  domainRoot: string,
+  roots: readonly string[],
+  concurrency = 4,
+  driverTypeOf: (relPath: string) => string | null = () => null,
+): Promise<VolumeReading[]> {
   const out: VolumeReading[] = new Array(images.length);
   let next = 0;
   const lane = async () => {
     while (next < images.length) {
       const i = next++;
-      out[i] = await readVolume(images[i]!, domainRoot, roots);
+      out[i] = await readVolume(images[i]!, domainRoot, roots, driverTypeOf(images[i]!.relPath));
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, images.length) }, lane));
