@@ -132,6 +132,8 @@ describe("contract: the migration maps what older versions stored onto the enums
       await old.destroy();
 
       const now = createDataSource(database.url);
+      // Up to the enum mapping itself: later migrations (the image inspector's) clear estimates.
+      Object.assign(now.options, { migrations: migrations.slice(0, before + 1) });
       await now.initialize();
       try {
         await now.runMigrations();
