@@ -7,7 +7,7 @@ import { methodLabel } from "./method-label.js";
 import { openRawView } from "./raw-view.js";
 import { resolveChain } from "./resolve-chain.js";
 import { UntrustedRunError } from "./run-untrusted.js";
-import { PARSER_GID, PARSER_UID } from "./sandbox-argv.js";
+import { sandboxPlan } from "./sandbox-plan.js";
 import { scanDisk } from "./scan-disk.js";
 import { unavailableReason } from "./unavailable-reason.js";
 
@@ -41,15 +41,16 @@ function asUnavailable(error: unknown, signal: AbortSignal): unknown {
 }
 
 async function estimate(volumes: { path: string; format: "raw" | "qcow2" }[], signal: AbortSignal, started: number): Promise<ReclaimEstimate> {
+  // First: without its sandbox nothing is estimated, and no image is opened for nothing.
+  const sandbox = await sandboxPlan();
   const chain = await resolveChain(volumes, signal);
   const owned = chain.filter((l) => l.ownedByDisk);
   // Host maps need no view: run them while the export starts (cores: 2, processes: short).
   const allocations = Promise.all(owned.map((layer, i) => readLayerAllocation(layer, { leaf: i === 0, signal })));
   allocations.catch(() => undefined); // awaited below; do not let an early failure go unhandled
-  const isRoot = process.geteuid?.() === 0;
   let parts;
   try {
-    const viewOptions = { signal, ...(isRoot ? { parser: { uid: PARSER_UID, gid: PARSER_GID } } : {}) };
+    const viewOptions = { signal, ...(sandbox.isRoot ? { parser: { uid: sandbox.uid!, gid: sandbox.gid! } } : {}) };
     const view = await openRawView(chain, viewOptions);
     try {
       parts = await scanDisk(view, { signal, openWindow: (window) => openRawView(chain, { ...viewOptions, window }) });
@@ -94,7 +95,7 @@ async function estimate(volumes: { path: string; format: "raw" | "qcow2" }[], si
  * @param input.volumes leaf first, then the backing layers that belong to this disk; layers
  *   beyond them (a shared template) are read for the guest view but never counted.
  * @throws {EstimateUnavailableError} NO_FILESYSTEM, UNSUPPORTED_FILESYSTEM, LVM, ENCRYPTED,
- *   IMAGE_IN_USE, UNREADABLE or TIMED_OUT. Anything else is a bug or a missing host tool.
+ *   IMAGE_IN_USE, UNREADABLE, TIMED_OUT or SANDBOX_* (see `sandboxPlan`). Anything else is a bug or a missing host tool.
  */
 export async function estimateReclaimable(input: { volumes: { path: string; format: "raw" | "qcow2" }[]; timeoutMs?: number }): Promise<ReclaimEstimate> {
   const started = performance.now();

@@ -6,7 +6,13 @@ export type EstimateUnavailableReason =
   | "ENCRYPTED"
   | "IMAGE_IN_USE"
   | "UNREADABLE"
-  | "TIMED_OUT";
+  | "TIMED_OUT"
+  /** prlimit, unshare or setpriv is missing: no parser runs without its sandbox. */
+  | "SANDBOX_TOOL_MISSING"
+  /** A root worker has no `sparsify-parser` user to run the parsers as. */
+  | "SANDBOX_USER_MISSING"
+  /** A non-root worker cannot create user namespaces (kernel or sysctl forbids it). */
+  | "SANDBOX_USERNS_UNAVAILABLE";
 
 /** The estimator cannot say how much sparsifying would give back; `reason` says why. */
 export class EstimateUnavailableError extends Error {
