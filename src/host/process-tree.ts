@@ -100,3 +100,16 @@ export async function reapProcesses(refs: readonly ProcessRef[], graceMs: number
   }
   return alive.map((r) => r.pid);
 }
+
+/**
+ * The processes among `refs` that still exist `waitMs` after the call (checked every 100 ms): a
+ * SIGKILLed process in uninterruptible sleep (I/O on hung storage) outlives its kill.
+ */
+export async function stillAlive(refs: readonly ProcessRef[], waitMs: number): Promise<ProcessRef[]> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const alive = (await Promise.all(refs.map(async (r) => ((await isAlive(r)) ? r : undefined)))).filter((r): r is ProcessRef => r !== undefined);
+    if (alive.length === 0 || Date.now() >= deadline) return alive;
+    await sleep(100);
+  }
+}
