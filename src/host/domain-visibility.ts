@@ -20,7 +20,7 @@ export async function checkVisibility(db: DataSource, roots: readonly string[], 
   const out: Visibility = { visible: [], unreachable: [] };
   const ours = domains.filter((domain) => roots.some((root) => isInside(domain.path, root)));
   // In parallel: one hung domain must not delay the others by its timeout.
-  const probes = await Promise.all(ours.map((domain) => probePath(domain.path, probeTimeoutMs)));
+  const probes = await Promise.all(ours.map((domain) => probePath(domain.path, probeTimeoutMs, { readDir: true })));
   for (const [i, domain] of ours.entries()) {
     const probe = probes[i]!;
     if (!probe.ok && probe.condition === "HUNG") {

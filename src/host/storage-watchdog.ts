@@ -3,6 +3,8 @@ import { probePath } from "./storage-probe.js";
 /** A path the run depends on, with the identity it had when the run started. */
 export interface WatchedPath {
   path: string;
+  /** Also read it (a directory): a stat may be answered from cache while the server hangs. */
+  readDir?: boolean;
   dev: string;
   ino: string;
 }
@@ -36,7 +38,7 @@ export function watchStorage(opts: StorageWatchOptions): StorageWatch {
   let timer: NodeJS.Timeout | undefined;
   const check = async () => {
     for (const watched of opts.paths) {
-      const seen = await probePath(watched.path, opts.timeoutMs);
+      const seen = await probePath(watched.path, opts.timeoutMs, { readDir: watched.readDir ?? false });
       if (stopped) return;
       const why = !seen.ok ? seen.reason : seen.dev !== watched.dev || seen.ino !== watched.ino ? `${watched.path} is no longer the file the run started on (device or inode changed: unmounted or replaced)` : null;
       if (why) {

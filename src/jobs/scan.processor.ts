@@ -34,7 +34,7 @@ export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promis
   await setState(ScanState.SCANNING);
   const started = Date.now();
   // Say what the storage is doing rather than hang on it (or mark every disk MISSING when it is gone).
-  const probe = await probePath(domain.path, deps.config.STORAGE_CHECK_TIMEOUT_MS);
+  const probe = await probePath(domain.path, deps.config.STORAGE_CHECK_TIMEOUT_MS, { readDir: true });
   if (!probe.ok) {
     const reason = `${probe.reason} on host ${deps.hostName}`;
     await db.transaction(async (em) => {

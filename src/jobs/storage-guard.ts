@@ -29,9 +29,9 @@ export interface StorageGuard {
 export async function guardStorage(paths: readonly string[], opts: { intervalMs: number; timeoutMs: number }): Promise<StorageGuard> {
   const watched: WatchedPath[] = [];
   for (const path of paths) {
-    const seen = await probePath(path, opts.timeoutMs);
+    const seen = await probePath(path, opts.timeoutMs, { readDir: true });
     if (!seen.ok) throw new StorageUnavailableError(seen.reason);
-    watched.push({ path, dev: seen.dev, ino: seen.ino });
+    watched.push({ path, dev: seen.dev, ino: seen.ino, readDir: seen.type === "directory" });
   }
   const controller = new AbortController();
   let rejectLost: (error: Error) => void = () => undefined;

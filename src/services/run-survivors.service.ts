@@ -1,6 +1,6 @@
 import type { DataSource } from "typeorm";
 import { Disk } from "../entities/index.js";
-import { isAlive } from "../host/process-tree.js";
+import { isRunning } from "../host/process-tree.js";
 import { recordEvent } from "./audit.js";
 import { refreshAssessments } from "./disk-assessment.service.js";
 
@@ -19,7 +19,7 @@ export async function releaseGoneSurvivors(db: DataSource, hostName: string): Pr
   const released: string[] = [];
   for (const disk of blocked) {
     const run = disk.runStillAlive!;
-    const alive = await Promise.all(run.processes.map((p) => isAlive({ ...p, ppid: 0 })));
+    const alive = await Promise.all(run.processes.map((p) => isRunning(p)));
     if (alive.some(Boolean)) continue;
     await db.transaction(async (em) => {
       // Only the record we looked at: a newer run's survivors are left alone.
