@@ -5,6 +5,7 @@ import type { Config } from "../config.js";
 import { DiskFormat, DiskStatus, StorageType } from "../entities/enums.js";
 import { Disk, StorageDomain, Volume } from "../entities/index.js";
 import { EstimateUnavailableError, estimateReclaimable } from "../host/estimate/estimate-reclaimable.js";
+import { probePath } from "../host/storage-probe.js";
 import { recordEvent } from "../services/audit.js";
 import { refreshNeedsSparsify } from "../services/reclaim-policy.service.js";
 
@@ -39,6 +40,16 @@ export async function processEstimate(data: EstimateJobData, d: EstimateDeps): P
   let estimated = 0;
   let unavailable = 0;
   for (const disk of disks) {
+    // Before each disk, a bounded look at the domain: on vanished or hung storage the remaining
+    // disks are marked at once instead of each parser and qemu-img waiting on it.
+    const probe = await probePath(domain.path, d.config.STORAGE_CHECK_TIMEOUT_MS, { readDir: true });
+    if (!probe.ok) {
+      const rest = disks.slice(disks.indexOf(disk)).map((x) => x.id);
+      await d.db.getRepository(Disk).update({ id: In(rest) }, { ...unavailableAs("STORAGE_UNAVAILABLE"), estimatedAt: new Date() });
+      d.log.warn({ domain: domain.name, reason: probe.reason }, "estimate stopped: storage unavailable");
+      unavailable += rest.length;
+      break;
+    }
     const own = volumes.filter((v) => v.diskId === disk.id).map((v) => ({ path: path.join(domain.path, v.relPath), format: v.format === DiskFormat.QCOW2 ? ("qcow2" as const) : ("raw" as const) }));
     const patch = await estimateOne(own, d.log.child({ diskId: disk.id }));
     if (patch.reclaimableEstimate !== null) estimated++;

@@ -54,7 +54,7 @@ export class DiskType {
   @Field(() => Date, { nullable: true })
   estimatedAt: Date | null;
 
-  @Field(() => String, { nullable: true, description: "Why there is no estimate: NO_FILESYSTEM, UNSUPPORTED_FILESYSTEM, LVM, ENCRYPTED, IMAGE_IN_USE, UNREADABLE, TIMED_OUT, or SANDBOX_TOOL_MISSING, SANDBOX_USER_MISSING, SANDBOX_USERNS_UNAVAILABLE (the parsers' sandbox cannot be built on the host: nothing was parsed)." })
+  @Field(() => String, { nullable: true, description: "Why there is no estimate: NO_FILESYSTEM, UNSUPPORTED_FILESYSTEM, LVM, ENCRYPTED, IMAGE_IN_USE, UNREADABLE, TIMED_OUT, STORAGE_UNAVAILABLE (the domain was gone or hung), or SANDBOX_TOOL_MISSING, SANDBOX_USER_MISSING, SANDBOX_USERNS_UNAVAILABLE (the parsers' sandbox cannot be built on the host: nothing was parsed)." })
   estimateUnavailableReason: string | null;
 
   @Field({ description: "The estimate passes the storage domain's reclaim policy (bytes and share of actual size)." })

@@ -7,7 +7,9 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pino } from "pino";
 import { DiskFormat, DiskStatus } from "../../src/entities/enums.js";
+import { processEstimate } from "../../src/jobs/estimate.processor.js";
 import { Disk, StorageDomain } from "../../src/entities/index.js";
 import { isRunning, processTree } from "../../src/host/process-tree.js";
 import { probePath } from "../../src/host/storage-probe.js";
@@ -105,7 +107,7 @@ describe("isRunning", () => {
   });
 });
 
-describe("releaseGoneSurvivors", () => {
+describe.runIf(tools && isRoot)("with PostgreSQL", () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({ worker: false });
@@ -131,5 +133,25 @@ describe("releaseGoneSurvivors", () => {
     expect(await releaseGoneSurvivors(stack.db, "host-a")).toEqual([disk.id]);
     expect(await blockers()).not.toContain("RUN_STILL_ALIVE");
     expect((await stack.db.getRepository(Disk).findOneByOrFail({ id: disk.id })).runStillAlive).toBeNull();
+  });
+
+  it("an estimate over a hung domain marks its disks STORAGE_UNAVAILABLE at the deadline instead of waiting on it", async () => {
+    const real = path.join(stack.root, "est-real");
+    const dir = path.join(stack.root, "est");
+    await fs.mkdir(real);
+    await fs.mkdir(dir);
+    const mount = await mountPausable(real, dir);
+    try {
+      const domain = await stack.db.getRepository(StorageDomain).save({ name: "est", path: dir });
+      const disks = await stack.db.getRepository(Disk).save([1, 2].map((i) => ({ storageDomainId: domain.id, alias: `e${i}`, format: DiskFormat.RAW, status: DiskStatus.OK })));
+      mount.pause();
+      const t0 = performance.now();
+      const result = await processEstimate({ storageDomainId: domain.id, requestedBy: "test" }, { config: { ...stack.config, STORAGE_CHECK_TIMEOUT_MS: 1_000 }, db: stack.db, log: pino({ level: "silent" }), hostName: "host-a" });
+      expect(performance.now() - t0).toBeLessThan(5_000);
+      expect(result).toEqual({ estimated: 0, unavailable: 2 });
+      for (const d of disks) expect((await stack.db.getRepository(Disk).findOneByOrFail({ id: d.id })).estimateUnavailableReason).toBe("STORAGE_UNAVAILABLE");
+    } finally {
+      await mount.teardown();
+    }
   });
 });

@@ -7,6 +7,8 @@ export type EstimateUnavailableReason =
   | "IMAGE_IN_USE"
   | "UNREADABLE"
   | "TIMED_OUT"
+  /** The storage domain was gone or hung when the disk's turn came (set by the estimate job). */
+  | "STORAGE_UNAVAILABLE"
   /** prlimit, unshare or setpriv is missing: no parser runs without its sandbox. */
   | "SANDBOX_TOOL_MISSING"
   /** A root worker has no `sparsify-parser` user to run the parsers as. */
