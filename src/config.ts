@@ -47,7 +47,7 @@ const schema = z.object({
   STORAGE_CHECK_INTERVAL_MS: milliseconds(5_000),
   /**
    * A stat slower than this means the storage hangs. Also bounds the hosts' reachability checks.
-   * A job on vanished storage ends within interval + timeout + SPARSIFY_KILL_GRACE_MS + ~11 s.
+   * A job on vanished storage ends within interval + timeout + SPARSIFY_KILL_GRACE_MS + ~13 s.
    */
   STORAGE_CHECK_TIMEOUT_MS: milliseconds(10_000),
   /** How long scanStorageDomain waits for the host's scan before returning the scan state. */

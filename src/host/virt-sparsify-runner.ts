@@ -80,8 +80,11 @@ const QEMU_REAP_GRACE_MS = 5_000;
  * (hung storage): stop waiting for it and report it among the survivors.
  */
 const ABANDON_AFTER_KILL_MS = 5_000;
-/** Time a SIGKILLed process gets to disappear before it counts as a survivor. */
-const SURVIVOR_CHECK_MS = 1_000;
+/**
+ * Time a SIGKILLed process gets to disappear before it counts as a survivor (a loaded host takes
+ * a while to tear down a 600 MB qemu).
+ */
+const SURVIVOR_CHECK_MS = 3_000;
 
 /** Resolves `afterMs` after the run was told to stop (abort or timeout); never otherwise. */
 function whenAbandoned(signal: AbortSignal | undefined, timeoutMs: number, afterMs: number): { promise: Promise<"abandoned">; clear: () => void } {

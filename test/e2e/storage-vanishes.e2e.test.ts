@@ -18,8 +18,8 @@ import { waitFor } from "../support/wait-for.js";
 /** Watchdog settings of this file; a job on lost storage must end within BOUND_MS of the loss. */
 const CHECK_INTERVAL_MS = 500;
 const KILL_GRACE_MS = 3_000;
-/** interval + timeout + kill grace + the runner's ~11 s (abandon + reap + survivor check), with slack. */
-const boundMs = (checkTimeoutMs: number) => CHECK_INTERVAL_MS + checkTimeoutMs + KILL_GRACE_MS + 11_000 + 5_000;
+/** interval + timeout + kill grace + the runner's ~13 s (abandon + reap + survivor check), with slack. */
+const boundMs = (checkTimeoutMs: number) => CHECK_INTERVAL_MS + checkTimeoutMs + KILL_GRACE_MS + 13_000 + 5_000;
 
 const tools = requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "bindfs", "fusermount3");
 const isRoot = process.geteuid?.() === 0;
@@ -51,15 +51,20 @@ describe.runIf(tools && isRoot)("storage vanishes during a sparsify run", () => 
    */
   async function startRun(diskId: string, image: string, moment: "booting" | "spawning" = "booting"): Promise<string> {
     const jobId = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId })).sparsifyDisk.id as string;
+    if (moment === "spawning") {
+      // Host-side only, polled fast: the earlier the pause, the surer the run meets it.
+      await waitFor(async () => (await execa("pgrep", ["-f", `virt-sparsify .*${image}`], { reject: false })).exitCode === 0, { timeout: 120_000, interval: 10, what: "virt-sparsify to start" });
+      return jobId;
+    }
     await waitFor(
       async () => {
         const j = await job(jobId);
         if (j.state !== "RUNNING" && j.state !== "QUEUED") throw new Error(`the job ended before its storage went: ${JSON.stringify(j)}`);
-        return moment === "booting" ? j.phase === "LAUNCHING" : (await execa("pgrep", ["-f", `virt-sparsify .*${image}`], { reject: false })).exitCode === 0;
+        return j.phase === "LAUNCHING";
       },
       { timeout: 120_000, interval: 50, what: "the run to start" },
     );
-    if (moment === "booting") await new Promise((r) => setTimeout(r, 4_000));
+    await new Promise((r) => setTimeout(r, 4_000));
     return jobId;
   }
 
