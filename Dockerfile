@@ -30,7 +30,9 @@ USER root
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive INITRD=No apt-get install -y --no-install-recommends \
       libguestfs-tools qemu-utils linux-image-amd64 e2fsprogs fdisk util-linux xfsprogs fuse3 \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group sparsify-parser
+# sparsify-parser: the estimator's parsers of guest data (dumpe2fs, xfs_db) run as this user.
 ENV LIBGUESTFS_BACKEND=direct LIBGUESTFS_CACHEDIR=/var/tmp
 # Runs as root: it must write VM images owned by the hypervisor user and use /dev/kvm.
 CMD ["node", "dist/src/main.js", "worker"]

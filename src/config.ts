@@ -61,6 +61,16 @@ const schema = z.object({
   SPARSIFY_TIMEOUT_MS: milliseconds(30 * 60_000),
   /** SIGTERM first; SIGKILL after this grace (virt-sparsify honours SIGTERM only between steps). */
   SPARSIFY_KILL_GRACE_MS: milliseconds(15_000),
+  /**
+   * While a job runs, its storage domain and image are stat'ed (in a child) this often; gone,
+   * replaced or unanswered ends the job FAILED with STORAGE_UNAVAILABLE.
+   */
+  STORAGE_CHECK_INTERVAL_MS: milliseconds(5_000),
+  /**
+   * A stat slower than this means the storage hangs. Also bounds the hosts' reachability checks.
+   * A job on vanished storage ends within interval + timeout + SPARSIFY_KILL_GRACE_MS + ~13 s.
+   */
+  STORAGE_CHECK_TIMEOUT_MS: milliseconds(10_000),
   /** How long scanStorageDomain waits for the host's scan before returning the scan state. */
   SCAN_WAIT_MS: milliseconds(30_000),
   HEARTBEAT_INTERVAL_MS: milliseconds(5_000),

@@ -30,4 +30,6 @@ export interface DiskFacts {
   };
   attachments: { vmName: string; vmStatus: VmStatus; plugged: boolean }[];
   activeJob: { id: string; state: JobState } | null;
+  /** Processes of an ended run still alive on a host; null when none. */
+  runStillAlive: { jobId: string; host: string; pids: number[] } | null;
 }

@@ -27,4 +27,12 @@ export enum EstimateUnavailableReason {
   NOT_REGULAR_FILE = "NOT_REGULAR_FILE",
   CHAIN_CHANGED = "CHAIN_CHANGED",
   NOT_INSPECTED = "NOT_INSPECTED",
+  /** The storage domain was gone or hung when the disk's turn came (set by the estimate job). */
+  STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE",
+  /** prlimit, unshare or setpriv is missing: no parser runs without its sandbox. */
+  SANDBOX_TOOL_MISSING = "SANDBOX_TOOL_MISSING",
+  /** A root worker has no `sparsify-parser` user to run the parsers as. */
+  SANDBOX_USER_MISSING = "SANDBOX_USER_MISSING",
+  /** A non-root worker cannot create user namespaces (kernel or sysctl forbids it). */
+  SANDBOX_USERNS_UNAVAILABLE = "SANDBOX_USERNS_UNAVAILABLE",
 }

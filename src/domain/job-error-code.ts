@@ -52,6 +52,8 @@ export enum JobErrorCode {
   UNREADABLE = "UNREADABLE",
   /** Scanned before the inspector existed; a rescan inspects it. */
   NOT_INSPECTED = "NOT_INSPECTED",
+  /** The storage domain or the image went away or hung during the run; the run was stopped. */
+  STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE",
   /** A bug in the worker; its log has the stack. */
   INTERNAL_ERROR = "INTERNAL_ERROR",
 }

@@ -33,6 +33,13 @@ const blockerRules: Rule[] = [
         ? issue(Code.DISK_LOCKED, "The disk is locked by another operation; wait for it to finish")
         : null,
   (f) =>
+    f.runStillAlive
+      ? issue(
+          Code.RUN_STILL_ALIVE,
+          `Processes of sparsify job ${f.runStillAlive.jobId} are still alive on host ${f.runStillAlive.host} (pid ${f.runStillAlive.pids.join(", ")}), stuck on storage I/O, and may still write the image; the disk is released when they are gone (restore the storage, or abort its connection)`,
+        )
+      : null,
+  (f) =>
     f.storageType !== StorageType.IMAGE
       ? issue(Code.NOT_IMAGE_DISK, `Only image disks can be sparsified; this is a ${f.storageType === StorageType.LUN ? "direct LUN" : "managed block"} disk`)
       : null,

@@ -2,6 +2,7 @@ import type { EstimateMethod, EstimateUnavailableReason } from "../domain/estima
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
 import type { SparsifyIssue } from "../domain/sparsify-issue.js";
 import { bigintAsNumber } from "./bigint-transformer.js";
+import type { RunStillAlive } from "../domain/run-still-alive.js";
 import { AllocationSource, DiskAllocation, DiskFormat, DiskStatus, StorageType } from "./enums.js";
 
 @Entity("disk")
@@ -102,6 +103,13 @@ export class Disk {
   /** Why there is no estimate: NO_FILESYSTEM, UNSUPPORTED_FILESYSTEM, LVM, ENCRYPTED, IMAGE_IN_USE… */
   @Column({ type: "text", nullable: true })
   estimateUnavailableReason: EstimateUnavailableReason | null;
+
+  /**
+   * Processes of an ended run that outlived SIGKILL (stuck on hung storage, they may still write
+   * the image): the disk is blocked (RUN_STILL_ALIVE) until that host's worker sees them gone.
+   */
+  @Column({ type: "jsonb", nullable: true })
+  runStillAlive: RunStillAlive | null;
 
   /** Stored result of needsSparsify() under the domain's policy, so lists filter in SQL. */
   @Index()

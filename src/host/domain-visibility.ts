@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import type { DataSource } from "typeorm";
 import { isInside } from "../domain/storage-path.js";
 import { StorageDomain } from "../entities/index.js";
+import { probePath } from "./storage-probe.js";
 
 export interface Visibility {
   visible: StorageDomain[];
@@ -9,12 +10,23 @@ export interface Visibility {
   unreachable: { domain: StorageDomain; reason: string }[];
 }
 
-/** Which domains under this host's storage roots exist here as readable directories. */
-export async function checkVisibility(db: DataSource, roots: readonly string[], hostName: string): Promise<Visibility> {
+/**
+ * Which domains under this host's storage roots exist here as readable directories. Each is first
+ * stat'ed in a child with `probeTimeoutMs` (see `probePath`): hung storage is reported as such
+ * instead of blocking the worker.
+ */
+export async function checkVisibility(db: DataSource, roots: readonly string[], hostName: string, probeTimeoutMs = 10_000): Promise<Visibility> {
   const domains = await db.getRepository(StorageDomain).find({ order: { name: "ASC" } });
   const out: Visibility = { visible: [], unreachable: [] };
-  for (const domain of domains) {
-    if (!roots.some((root) => isInside(domain.path, root))) continue;
+  const ours = domains.filter((domain) => roots.some((root) => isInside(domain.path, root)));
+  // In parallel: one hung domain must not delay the others by its timeout.
+  const probes = await Promise.all(ours.map((domain) => probePath(domain.path, probeTimeoutMs, { readDir: true })));
+  for (const [i, domain] of ours.entries()) {
+    const probe = probes[i]!;
+    if (!probe.ok && probe.condition === "HUNG") {
+      out.unreachable.push({ domain, reason: `${probe.reason} on host ${hostName}` });
+      continue;
+    }
     try {
       const st = await fs.stat(domain.path);
       if (!st.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });

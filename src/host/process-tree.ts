@@ -70,6 +70,26 @@ export async function socketInodes(pid: number): Promise<string[]> {
   return links.flatMap((link) => /^socket:\[(\d+)\]$/.exec(link)?.[1] ?? []);
 }
 
+/**
+ * True while the very process `ref` exists and has not exited: a zombie (Z) or dead (X) one
+ * only waits to be reaped and can no longer do anything (its parent may never reap it, e.g.
+ * when it was reparented to an init that does not).
+ */
+export async function isRunning(ref: Pick<ProcessRef, "pid" | "startTime">): Promise<boolean> {
+  const stateOf = (text: string) => text.slice(text.lastIndexOf(")") + 2, text.lastIndexOf(")") + 3);
+  try {
+    const text = await readFile(`/proc/${ref.pid}/stat`, "utf8");
+    if (parseProcStat(text)?.startTime !== ref.startTime) return false;
+    if (stateOf(text) !== "Z" && stateOf(text) !== "X") return true;
+    // A leader that exited while another thread is stuck in I/O shows Z: ask every thread.
+    const tasks = await readdir(`/proc/${ref.pid}/task`);
+    const states = await Promise.all(tasks.map((t) => readFile(`/proc/${ref.pid}/task/${t}/stat`, "utf8").then(stateOf, () => "X")));
+    return states.some((st) => st !== "Z" && st !== "X");
+  } catch {
+    return false;
+  }
+}
+
 /** True while the very process `ref` (same pid, same start time) exists. */
 export async function isAlive(ref: ProcessRef): Promise<boolean> {
   return (await readStat(ref.pid))?.startTime === ref.startTime;
@@ -99,4 +119,17 @@ export async function reapProcesses(refs: readonly ProcessRef[], graceMs: number
     }
   }
   return alive.map((r) => r.pid);
+}
+
+/**
+ * The processes among `refs` that still exist `waitMs` after the call (checked every 100 ms): a
+ * SIGKILLed process in uninterruptible sleep (I/O on hung storage) outlives its kill.
+ */
+export async function stillAlive(refs: readonly ProcessRef[], waitMs: number): Promise<ProcessRef[]> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const alive = (await Promise.all(refs.map(async (r) => ((await isRunning(r)) ? r : undefined)))).filter((r): r is ProcessRef => r !== undefined);
+    if (alive.length === 0 || Date.now() >= deadline) return alive;
+    await sleep(100);
+  }
 }

@@ -7,7 +7,7 @@ import { execa } from "execa";
 import { findExecutable } from "./find-executable.js";
 import type { ImageFormat } from "./image-format.js";
 import { ROOT_SOCKDIR_PARENT, SockdirTracker } from "./libguestfs-sockdirs.js";
-import { processTree, reapProcesses, socketInodes, type ProcessRef } from "./process-tree.js";
+import { processTree, reapProcesses, socketInodes, stillAlive, type ProcessRef } from "./process-tree.js";
 import { parseSparsifyLine, type OutputStream, type SparsifyOutputEvent } from "./virt-sparsify-output.js";
 
 /** Options for {@link runVirtSparsify}. */
@@ -69,6 +69,11 @@ export interface SparsifyRunResult {
   durationMs: number;
   /** libguestfs socket dirs left in /tmp by this run that were removed. */
   removedSockdirs: string[];
+  /**
+   * Processes of the run still alive after it was stopped and SIGKILLed (virt-sparsify, qemu…):
+   * stuck in uninterruptible sleep on hung storage, from where they may still write the image.
+   */
+  survivors: ProcessRef[];
 }
 
 const STDERR_TAIL_LINES = 40;
@@ -76,6 +81,28 @@ const HURRY_KILL_MS = 2_000;
 const WATCH_INTERVAL_MS = 500;
 /** libguestfs' recovery process stops an orphaned qemu within ~2.6 s (notes §5). */
 const QEMU_REAP_GRACE_MS = 5_000;
+/**
+ * A stopped run whose process has not exited this long after SIGKILL is stuck in the kernel
+ * (hung storage): stop waiting for it and report it among the survivors.
+ */
+const ABANDON_AFTER_KILL_MS = 5_000;
+/**
+ * Time a SIGKILLed process gets to disappear before it counts as a survivor (a loaded host takes
+ * a while to tear down a 600 MB qemu).
+ */
+const SURVIVOR_CHECK_MS = 3_000;
+
+/** Resolves `afterMs` after the run was told to stop (abort or timeout); never otherwise. */
+function whenAbandoned(signal: AbortSignal | undefined, timeoutMs: number, afterMs: number): { promise: Promise<"abandoned">; clear: () => void } {
+  const timers: NodeJS.Timeout[] = [];
+  const promise = new Promise<"abandoned">((resolve) => {
+    const start = () => timers.push(setTimeout(() => resolve("abandoned"), afterMs));
+    if (signal?.aborted) start();
+    else signal?.addEventListener("abort", start, { once: true });
+    timers.push(setTimeout(start, timeoutMs));
+  });
+  return { promise, clear: () => timers.forEach(clearTimeout) };
+}
 
 function buildCommand(path: string, format: ImageFormat): [string, string[]] {
   const sparsify = ["--in-place", "--format", format, "--machine-readable=stream:stderr", path];
@@ -179,16 +206,23 @@ export async function runVirtSparsify(opts: SparsifyRunOptions): Promise<Sparsif
     };
     const timer = setInterval(watch, WATCH_INTERVAL_MS);
     setTimeout(watch, 100).unref();
+    const root = subprocess.pid === undefined ? Promise.resolve(undefined) : processTree(subprocess.pid).then((t) => t.find((p) => p.pid === subprocess.pid));
 
-    const [result] = await Promise.all([
-      subprocess,
-      lines(subprocess.stdout, (l) => handle(l, "stdout")),
-      lines(subprocess.stderr, (l) => handle(l, "stderr")),
-    ]);
+    const grace = opts.killGraceMs ?? 15_000;
+    const abandon = whenAbandoned(opts.signal, opts.timeoutMs, grace + ABANDON_AFTER_KILL_MS);
+    const ran = Promise.all([subprocess, lines(subprocess.stdout, (l) => handle(l, "stdout")), lines(subprocess.stderr, (l) => handle(l, "stderr"))]);
+    ran.catch(() => undefined);
+    const first = await Promise.race([ran, abandon.promise]);
+    abandon.clear();
     clearInterval(timer);
     await watching.catch(() => undefined);
-    await reapProcesses([...seen.values()], QEMU_REAP_GRACE_MS);
+    const rootRef = await root.catch(() => undefined);
+    const refs = [...seen.values(), ...(first === "abandoned" && rootRef ? [rootRef] : [])];
+    await reapProcesses(refs, QEMU_REAP_GRACE_MS);
+    const survivors = await stillAlive(refs, SURVIVOR_CHECK_MS);
     const removedSockdirs = (await sockdirs?.cleanup()) ?? [];
+    // Stuck in the kernel past SIGKILL: report it as killed, and the process as a survivor.
+    const result = first === "abandoned" ? { exitCode: undefined, signal: "SIGKILL", isCanceled: opts.signal?.aborted ?? false, timedOut: !opts.signal?.aborted, shortMessage: "did not exit after SIGKILL" } : first[0];
 
     if (result.exitCode === undefined && result.signal === undefined) {
       errorMessage ??= `virt-sparsify could not be started: ${result.shortMessage ?? "unknown error"}`;
@@ -206,6 +240,7 @@ export async function runVirtSparsify(opts: SparsifyRunOptions): Promise<Sparsif
       stderrTail: tail.join("\n"),
       durationMs: Date.now() - started,
       removedSockdirs,
+      survivors,
     };
   } finally {
     await rm(runTmp, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { Disk, StorageDomain } from "../entities/index.js";
 import { EstimateUnavailableError, estimateReclaimable } from "../host/estimate/estimate-reclaimable.js";
 import { ImageRefusal } from "../host/inspect/image-refusal.js";
 import { INSPECTION_CODES, type InspectionCode } from "../host/inspect/inspection-code.js";
+import { probePath } from "../host/storage-probe.js";
 import { recordEvent } from "../services/audit.js";
 import { loadRecordedChain } from "../services/recorded-chain.js";
 import { recordRefusal } from "../services/refusal-recorder.js";
@@ -40,6 +41,16 @@ export async function processEstimate(data: EstimateJobData, d: EstimateDeps): P
   let estimated = 0;
   let unavailable = 0;
   for (const disk of disks) {
+    // Before each disk, a bounded look at the domain: on vanished or hung storage the remaining
+    // disks are marked at once instead of each parser and qemu-img waiting on it.
+    const probe = await probePath(domain.path, d.config.STORAGE_CHECK_TIMEOUT_MS, { readDir: true });
+    if (!probe.ok) {
+      const rest = disks.slice(disks.indexOf(disk)).map((x) => x.id);
+      await d.db.getRepository(Disk).update({ id: In(rest) }, { ...unavailableAs(EstimateUnavailableReason.STORAGE_UNAVAILABLE), estimatedAt: new Date() });
+      d.log.warn({ domain: domain.name, reason: probe.reason }, "estimate stopped: storage unavailable");
+      unavailable += rest.length;
+      break;
+    }
     // A disk the inspector refused (or never inspected), or whose chain is refused, is not opened.
     const refused = disk.inspection?.code ?? (disk.chainProblem ? "CHAIN_INVALID" : null);
     // Inspector codes are EstimateUnavailableReason values too (same strings, one vocabulary).

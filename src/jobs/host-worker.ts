@@ -7,6 +7,7 @@ import { StorageDomain } from "../entities/index.js";
 import { checkVisibility } from "../host/domain-visibility.js";
 import { sweepDeadSockdirs } from "../host/libguestfs-sockdirs.js";
 import { refreshDomainAssessments } from "../services/disk-assessment.service.js";
+import { releaseGoneSurvivors } from "../services/run-survivors.service.js";
 import type { EventBus } from "./event-bus.js";
 import { heartbeat, registerHost, type HostFacts } from "./host-registration.js";
 import { processEstimate } from "./estimate.processor.js";
@@ -100,7 +101,7 @@ export class HostWorker {
 
   private async doRefresh({ scanAll = false }: { scanAll?: boolean }): Promise<void> {
     if (this.stopped) return;
-    const { visible, unreachable } = await checkVisibility(this.d.db, this.d.config.STORAGE_ROOTS, this.name);
+    const { visible, unreachable } = await checkVisibility(this.d.db, this.d.config.STORAGE_ROOTS, this.name, this.d.config.STORAGE_CHECK_TIMEOUT_MS);
     const visibleIds = new Set(visible.map((d) => d.id));
     for (const [id, workers] of this.workers) {
       if (!visibleIds.has(id)) {
@@ -119,6 +120,9 @@ export class HostWorker {
       if (domain.inaccessibleReason !== reason && !(await this.seenByAnotherHost(domain.id))) await this.setReachability(domain, reason);
     }
     await heartbeat(this.d.db, this.name, this.domainIds());
+    // Disks blocked by processes of ended runs on this host (RUN_STILL_ALIVE): free them once gone.
+    const released = await releaseGoneSurvivors(this.d.db, this.name);
+    if (released.length) this.d.log.info({ diskIds: released }, "processes of ended runs are gone: disks released");
   }
 
   private async seenByAnotherHost(domainId: string): Promise<boolean> {

@@ -5,9 +5,11 @@ import type { Config } from "../config.js";
 import { ScanState } from "../entities/enums.js";
 import { StorageDomain } from "../entities/index.js";
 import { readNfsVersion } from "../host/nfs-mounts.js";
+import { probePath } from "../host/storage-probe.js";
 import { findImages } from "../host/scan/find-images.js";
 import { readVolumes } from "../host/scan/read-volumes.js";
 import { recordEvent } from "../services/audit.js";
+import { refreshDomainAssessments } from "../services/disk-assessment.service.js";
 import { applyScan, type ScanSummary } from "../services/inventory-writer.js";
 import type { EventBus } from "./event-bus.js";
 import type { ScanJobData } from "./queue-names.js";
@@ -31,6 +33,18 @@ export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promis
   };
   await setState(ScanState.SCANNING);
   const started = Date.now();
+  // Say what the storage is doing rather than hang on it (or mark every disk MISSING when it is gone).
+  const probe = await probePath(domain.path, deps.config.STORAGE_CHECK_TIMEOUT_MS, { readDir: true });
+  if (!probe.ok) {
+    const reason = `${probe.reason} on host ${deps.hostName}`;
+    await db.transaction(async (em) => {
+      await em.update(StorageDomain, { id: domain.id }, { inaccessibleReason: reason });
+      await refreshDomainAssessments(em, domain.id);
+    });
+    await setState(ScanState.FAILED, { scanError: reason });
+    await recordEvent(db.manager, { type: "SCAN_FAILED", storageDomainId: domain.id, message: `Scan of ${domain.name} failed on ${deps.hostName}: ${reason}` });
+    return null;
+  }
   try {
     const summary = await db.transaction(async (em) => {
       // One scan of a domain at a time, across workers and hosts: the files are read inside

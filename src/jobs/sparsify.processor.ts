@@ -27,6 +27,7 @@ import { recordEvent } from "../services/audit.js";
 import { processEstimate } from "./estimate.processor.js";
 import type { EventBus } from "./event-bus.js";
 import { isHandBack, type HandedBack } from "./hand-back.js";
+import { guardStorage, StorageUnavailableError, type StorageGuard } from "./storage-guard.js";
 import type { SparsifyJobData } from "./queue-names.js";
 
 export interface SparsifyDeps {
@@ -92,17 +93,22 @@ export class SparsifyProcessor {
     else await recordEvent(this.d.db.manager, { type: "JOB_STARTED", actor: row.requestedBy, diskId: row.diskId, jobId, message: `Sparsify started on ${this.d.hostName}` });
     await job.updateProgress(running.progress).catch(() => {});
 
+    let guard: StorageGuard | undefined;
     try {
       const target = await this.loadTarget(row);
-      const before = await this.precheck(target, retried, signal);
+      // The domain and the image are watched from here on: gone, replaced or hung ends the job.
+      guard = await guardStorage([target.domain.path, target.leafPath], { intervalMs: this.d.config.STORAGE_CHECK_INTERVAL_MS, timeoutMs: this.d.config.STORAGE_CHECK_TIMEOUT_MS });
+      const storage = guard;
+      const before = await storage.until(this.precheck(target, retried, signal));
       await this.store.patchActive(jobId, { actualSizeBefore: before });
 
       // Progress is written in order; a cancel request seen in the row aborts the run.
       const abort = new AbortController();
       const hurry = new AbortController();
       signal?.addEventListener("abort", () => (isHandBack(signal) ? hurry.abort() : abort.abort()), { once: true });
+      storage.signal.addEventListener("abort", () => abort.abort(), { once: true });
       if (isHandBack(signal)) return this.handBack(row, log); // the stop came during the pre-checks
-      await this.inspect(target); // again, right before virt-sparsify opens the chain
+      await storage.until(this.inspect(target)); // again, right before virt-sparsify opens the chain
       let writes = Promise.resolve();
       const seen = new Set<string>();
       const publish = (next: SparsifyProgress) => {
@@ -137,24 +143,33 @@ export class SparsifyProcessor {
         },
       }).finally(() => clearInterval(ramp));
       await writes;
+      // Processes that outlived SIGKILL (stuck on storage) keep the disk blocked until they are gone.
+      const survivors = result.survivors.length ? { survivors: { host: this.d.hostName, processes: result.survivors.map(({ pid, startTime }) => ({ pid, startTime })) } } : {};
+      if (result.survivors.length) log.warn({ pids: result.survivors.map((p) => p.pid) }, "processes of the run outlived SIGKILL");
+      if (storage.lost) {
+        // Nothing is measured or probed: the image is unreachable, and a probe could hang too.
+        return this.end(jobId, { state: JobState.FAILED, errorCode: JobErrorCode.STORAGE_UNAVAILABLE, errorMessage: `The storage became unavailable during the run and the run was stopped: ${storage.lost}`, ...survivors });
+      }
       publish((progress = startMeasuring(progress)));
-      const after = await this.measure(target);
+      const after = await storage.until(this.measure(target));
       await writes;
       log.info({ exitCode: result.exitCode, trimmed: result.trimmedDevices, before, after, ms: result.durationMs }, "virt-sparsify finished");
 
       if (isHandBack(signal)) return this.handBack(row, log);
-      if (result.cancelled) return this.end(jobId, { state: JobState.CANCELLED, actualSizeAfter: after, outcomeMessage: "Cancelled; the image was left consistent" });
-      const failure = await diagnoseRun(result, { path: target.leafPath, format: target.format });
-      if (failure) return this.end(jobId, { state: JobState.FAILED, actualSizeAfter: after, errorCode: failure.code, errorMessage: failure.message });
+      if (result.cancelled) return this.end(jobId, { state: JobState.CANCELLED, actualSizeAfter: after, outcomeMessage: "Cancelled; the image was left consistent", ...survivors });
+      const failure = await storage.until(diagnoseRun(result, { path: target.leafPath, format: target.format }));
+      if (failure) return this.end(jobId, { state: JobState.FAILED, actualSizeAfter: after, errorCode: failure.code, errorMessage: failure.message, ...survivors });
       const explained = explainOutcome({ trimmedDevices: result.trimmedDevices, swapCleared: result.swapCleared, actualSizeBefore: before, actualSizeAfter: after, ownVolumeCount: target.own.length });
       progress = finishProgress(progress);
-      return this.end(jobId, { state: JobState.SUCCEEDED, actualSizeAfter: after, outcome: explained.outcome, outcomeMessage: explained.message });
+      return this.end(jobId, { state: JobState.SUCCEEDED, actualSizeAfter: after, outcome: explained.outcome, outcomeMessage: explained.message, ...survivors });
     } catch (error) {
       if (isHandBack(signal)) return this.handBack(row, log);
-      const code = error instanceof JobFailure ? error.code : JobErrorCode.INTERNAL_ERROR;
-      if (!(error instanceof JobFailure)) log.error({ err: error }, "sparsify job crashed");
+      const code = error instanceof JobFailure || error instanceof StorageUnavailableError ? error.code : JobErrorCode.INTERNAL_ERROR;
+      if (code === JobErrorCode.INTERNAL_ERROR) log.error({ err: error }, "sparsify job crashed");
       if (signal?.aborted && code === JobErrorCode.IMAGE_IN_USE) return this.end(jobId, { state: JobState.CANCELLED });
       return this.end(jobId, { state: JobState.FAILED, errorCode: code, errorMessage: (error as Error).message });
+    } finally {
+      guard?.stop();
     }
   }
 

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import type { Config } from "../config.js";
 import { defaultBackendSettings, detectCapabilities } from "../host/host-capabilities.js";
+import { ensureParserUser } from "../host/parser-user.js";
 import { EventBus } from "./event-bus.js";
 import { defaultConcurrency } from "./host-registration.js";
 import { HostSlots } from "./host-slots.js";
@@ -21,6 +22,8 @@ export interface RunningWorker {
 export async function startHostWorker(config: Config, db: DataSource, log: Logger): Promise<RunningWorker> {
   const caps = await detectCapabilities({ cacheDir: config.LIBGUESTFS_CACHEDIR });
   const backendSettings = config.LIBGUESTFS_BACKEND_SETTINGS === "auto" ? defaultBackendSettings(caps) : config.LIBGUESTFS_BACKEND_SETTINGS || undefined;
+  // As root the estimator's parsers run as a dedicated user; without it estimates are refused.
+  if (process.geteuid?.() === 0) await ensureParserUser(log);
   if (!caps.virtSparsifyVersion) log.warn("virt-sparsify is not installed on this host: sparsify jobs will fail (see README: host tools)");
   const connection = createRedis(config.REDIS_URL, `worker-${config.HOST_NAME}`);
   const subscriber = createRedis(config.REDIS_URL, `worker-${config.HOST_NAME}-sub`);

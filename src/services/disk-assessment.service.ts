@@ -69,6 +69,7 @@ export async function loadDiskFacts(em: EntityManager, disks: Disk[]): Promise<M
       domain: { name: domain.name, status, statusReason: reason, kind: domain.kind, nfsVersion: domain.nfsVersion },
       attachments: (attachmentsOf.get(disk.id) ?? []).map(({ diskId: _, ...a }) => a),
       activeJob: job ? { id: job.id, state: job.state } : null,
+      runStillAlive: disk.runStillAlive ? { jobId: disk.runStillAlive.jobId, host: disk.runStillAlive.host, pids: disk.runStillAlive.processes.map((p) => p.pid) } : null,
     });
   }
   return facts;

@@ -20,6 +20,8 @@ export interface JobEnding {
   actualSizeAfter?: number | null;
   /** Who ended it: the requester for a cancel, "reconciler", or the host. */
   actor?: string;
+  /** Processes of the run that outlived it (host + pid/start time): the disk stays blocked (RUN_STILL_ALIVE). */
+  survivors?: { host: string; processes: { pid: number; startTime: string }[] };
 }
 
 const EVENT_TYPE: Record<TerminalState, string> = {
@@ -80,6 +82,10 @@ export class JobStore {
       });
       await em.save(SparsifyJob, current);
       await em.update(Disk, { id: current.diskId, status: DiskStatus.LOCKED }, { status: DiskStatus.OK });
+      if (ending.survivors?.processes.length) {
+        const runStillAlive = { jobId: current.id, host: ending.survivors.host, processes: ending.survivors.processes, since: new Date().toISOString() };
+        await em.update(Disk, { id: current.diskId }, { runStillAlive });
+      }
       await refreshAssessments(em, [current.diskId]);
       const detail = ending.outcomeMessage ?? ending.errorMessage ?? "";
       await recordEvent(em, {

@@ -87,7 +87,7 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
 
   beforeAll(async () => {
     dir = await makeTempDir("estimate-accuracy-");
-    // The sandboxed parser (uid 65534) must be able to walk to the view inside it.
+    // The sandboxed parser (the sparsify-parser user) must be able to walk to the view inside it.
     await chmod(dir.path, 0o711);
     savedTmp = process.env.TMPDIR;
     process.env.TMPDIR = dir.path;

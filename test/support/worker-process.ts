@@ -5,10 +5,14 @@ import type { Config } from "../../src/config.js";
 
 const MAIN = path.resolve("dist/src/main.js");
 
-/** A host worker in its own process (`node dist/src/main.js worker`), as in production. */
-export function spawnWorker(config: Config, hostName: string, env: Record<string, string> = {}): ResultPromise {
+/**
+ * A host worker in its own process (`node dist/src/main.js worker`), as in production.
+ * `wrap` runs it under another command (e.g. `setpriv --reuid=…` for a non-root worker).
+ */
+export function spawnWorker(config: Config, hostName: string, env: Record<string, string> = {}, wrap: string[] = []): ResultPromise {
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does it)`);
-  return execa("node", [MAIN, "worker"], {
+  const [file, ...args] = [...wrap, process.execPath, MAIN, "worker"];
+  return execa(file!, args, {
     reject: false,
     stdio: ["ignore", "pipe", "pipe"],
     env: {

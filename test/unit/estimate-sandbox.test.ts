@@ -1,34 +1,52 @@
 import { describe, expect, it } from "vitest";
 import { fuseExportArgs } from "../../src/host/estimate/fuse-export-args.js";
 import { sandboxArgv } from "../../src/host/estimate/sandbox-argv.js";
+import { parsePasswdLine } from "../../src/host/parser-user.js";
 import { viewPlan } from "../../src/host/estimate/view-plan.js";
 
 describe("sandboxArgv", () => {
   const tools = { setpriv: "/usr/bin/setpriv", prlimit: "/usr/bin/prlimit", unshare: "/usr/bin/unshare" };
   const cmd = ["dumpe2fs", "/tmp/v/disk.raw?offset=1048576"];
+  const limits = ["/usr/bin/prlimit", "--as=1073741824", "--cpu=30", "--nproc=64", "--fsize=0", "--core=0", "--nofile=64", "--"];
 
-  it("as root: limits, no network, nobody, no capabilities, no_new_privs, dies with the worker", () => {
-    expect(sandboxArgv(cmd, { isRoot: true, ...tools })).toEqual([
-      "/usr/bin/prlimit", "--as=1073741824", "--fsize=0", "--core=0", "--nofile=64", "--",
-      "/usr/bin/unshare", "--net", "--ipc", "--",
-      "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--ambient-caps=-all",
+  it("as root: limits, no network, private mounts, the parser user, no capabilities, no_new_privs, dies with the worker", () => {
+    expect(sandboxArgv(cmd, { isRoot: true, ...tools, uid: 998, gid: 997 })).toEqual([
+      ...limits,
+      "/usr/bin/unshare", "--net", "--mount", "--ipc", "--",
+      "/usr/bin/setpriv", "--reuid=998", "--regid=997", "--clear-groups", "--inh-caps=-all", "--ambient-caps=-all",
       "--bounding-set=-all", "--no-new-privs", "--pdeathsig=KILL", "--",
       ...cmd,
     ]);
   });
 
-  it("not root: nothing to drop but no_new_privs and the inheritable set", () => {
+  it("not root: the same limits and namespaces inside a user namespace", () => {
     expect(sandboxArgv(cmd, { isRoot: false, ...tools })).toEqual([
-      "/usr/bin/prlimit", "--as=1073741824", "--fsize=0", "--core=0", "--nofile=64", "--",
+      ...limits,
+      "/usr/bin/unshare", "--user", "--net", "--mount", "--ipc", "--",
       "/usr/bin/setpriv", "--no-new-privs", "--inh-caps=-all", "--pdeathsig=KILL", "--",
       ...cmd,
     ]);
   });
 
-  it("skips missing optional wrappers, honours another uid", () => {
-    expect(sandboxArgv(cmd, { isRoot: true, setpriv: "/s", uid: 1000, gid: 1001 })).toEqual([
-      "/s", "--reuid=1000", "--regid=1001", "--clear-groups", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs", "--pdeathsig=KILL", "--", ...cmd,
-    ]);
+  it("as root without a parser user (or with uid 0) there is no argv at all", () => {
+    expect(() => sandboxArgv(cmd, { isRoot: true, ...tools })).toThrow(/parser user/);
+    expect(() => sandboxArgv(cmd, { isRoot: true, ...tools, uid: 0, gid: 0 })).toThrow(/parser user/);
+  });
+
+  it("limits can only be overridden one by one, the others stay", () => {
+    expect(sandboxArgv(cmd, { isRoot: false, ...tools, limits: { cpuSeconds: 1 } }).slice(0, 8)).toEqual(limits.map((a) => (a === "--cpu=30" ? "--cpu=1" : a)));
+  });
+});
+
+describe("parsePasswdLine", () => {
+  it.each([
+    ["sparsify-parser:x:998:997::/nonexistent:/usr/sbin/nologin", { uid: 998, gid: 997 }],
+    ["root:x:0:0:root:/root:/bin/bash", { uid: 0, gid: 0 }],
+    ["", undefined],
+    ["broken:x::1::/:", undefined],
+    ["broken:x:a:b::/:", undefined],
+  ])("%j", (line, ids) => {
+    expect(parsePasswdLine(line)).toEqual(ids);
   });
 });
 

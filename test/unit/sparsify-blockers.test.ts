@@ -24,6 +24,7 @@ const sparsifiable = (): DiskFacts => ({
   domain: { name: "nfs-data", status: StorageDomainStatus.ACTIVE, statusReason: null, kind: StorageKind.FILE, nfsVersion: "4.2" },
   attachments: [{ vmName: "web01", vmStatus: VmStatus.DOWN, plugged: true }],
   activeJob: null,
+  runStillAlive: null,
 });
 
 type Change = (f: DiskFacts) => DiskFacts;
@@ -75,6 +76,12 @@ describe("assessSparsify: one blocker per changed fact", () => {
       change: (f) => ({ ...f, activeJob: { id: "job-42", state: JobState.RUNNING } }),
       code: Code.JOB_ACTIVE,
       mentions: ["running", "job-42"],
+    },
+    {
+      name: "processes of an ended run still alive",
+      change: (f) => ({ ...f, runStillAlive: { jobId: "job-7", host: "host-a", pids: [4242, 4243] } }),
+      code: Code.RUN_STILL_ALIVE,
+      mentions: ["job-7", "host-a", "4242, 4243"],
     },
     { name: "direct LUN disk", change: (f) => ({ ...f, storageType: StorageType.LUN }), code: Code.NOT_IMAGE_DISK, mentions: ["direct LUN"] },
     {
@@ -340,6 +347,7 @@ describe("SparsifyIssueCode is a stable API", () => {
         "NFS_TOO_OLD",
         "NOT_IMAGE_DISK",
         "PREALLOCATED",
+        "RUN_STILL_ALIVE",
         "STORAGE_DOMAIN_NOT_ACTIVE",
         "UNPLUGGED_FROM_RUNNING_VM",
         "VM_NOT_DOWN",

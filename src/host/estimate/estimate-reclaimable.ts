@@ -7,7 +7,7 @@ import { methodLabel } from "./method-label.js";
 import { openRawView } from "./raw-view.js";
 import { resolveChain } from "./resolve-chain.js";
 import { UntrustedRunError } from "./run-untrusted.js";
-import { PARSER_GID, PARSER_UID } from "./sandbox-argv.js";
+import { sandboxPlan } from "./sandbox-plan.js";
 import { scanDisk } from "./scan-disk.js";
 import { unavailableReason } from "./unavailable-reason.js";
 
@@ -50,6 +50,8 @@ function asUnavailable(error: unknown, signal: AbortSignal): unknown {
 }
 
 async function estimate(input: EstimateInput, signal: AbortSignal, started: number): Promise<ReclaimEstimate> {
+  // First: without its sandbox nothing is estimated, and no image is opened for nothing.
+  const sandbox = await sandboxPlan();
   const all = input.volumes;
   const chain = await resolveChain(all, signal, input.ownedCount ?? all.length, input.domainRoot);
   const volumes = all.slice(0, input.ownedCount ?? all.length);
@@ -57,10 +59,9 @@ async function estimate(input: EstimateInput, signal: AbortSignal, started: numb
   // Host maps need no view: run them while the export starts (cores: 2, processes: short).
   const allocations = Promise.all(owned.map((layer, i) => readLayerAllocation(layer, { leaf: i === 0, signal })));
   allocations.catch(() => undefined); // awaited below; do not let an early failure go unhandled
-  const isRoot = process.geteuid?.() === 0;
   let parts;
   try {
-    const viewOptions = { signal, ...(isRoot ? { parser: { uid: PARSER_UID, gid: PARSER_GID } } : {}) };
+    const viewOptions = { signal, ...(sandbox.isRoot ? { parser: { uid: sandbox.uid!, gid: sandbox.gid! } } : {}) };
     const view = await openRawView(chain, viewOptions);
     try {
       parts = await scanDisk(view, { signal, openWindow: (window) => openRawView(chain, { ...viewOptions, window }) });
@@ -106,7 +107,7 @@ async function estimate(input: EstimateInput, signal: AbortSignal, started: numb
  *   `ownedCount`) a shared template's, read for the guest view but never counted. Headers never
  *   add layers: a backing file that is not the next given volume is refused.
  * @throws {EstimateUnavailableError} NO_FILESYSTEM, UNSUPPORTED_FILESYSTEM, LVM, ENCRYPTED,
- *   IMAGE_IN_USE, UNREADABLE or TIMED_OUT. Anything else is a bug or a missing host tool.
+ *   IMAGE_IN_USE, UNREADABLE, TIMED_OUT or SANDBOX_* (see `sandboxPlan`). Anything else is a bug or a missing host tool.
  */
 export async function estimateReclaimable(input: EstimateInput): Promise<ReclaimEstimate> {
   const started = performance.now();

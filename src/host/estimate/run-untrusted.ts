@@ -1,6 +1,6 @@
 import { execa } from "execa";
-import { findExecutable } from "../find-executable.js";
-import { sandboxArgv, type SandboxPlan } from "./sandbox-argv.js";
+import { sandboxArgv, type ParserLimits } from "./sandbox-argv.js";
+import { sandboxPlan } from "./sandbox-plan.js";
 
 /** Why a sandboxed parser gave no usable output. */
 export type UntrustedFailure = "FAILED" | "TIMED_OUT" | "OUTPUT_TOO_LARGE";
@@ -25,19 +25,8 @@ export interface UntrustedRunOptions {
    * @default 33554432 (32 MiB: dumpe2fs of a badly fragmented 16 GiB filesystem is < 1 MiB)
    */
   maxOutputBytes?: number;
-}
-
-let plan: SandboxPlan | undefined;
-/** Looked up once: PATH does not change under a running worker. */
-function sandboxPlan(): SandboxPlan {
-  if (plan) return plan;
-  const setpriv = findExecutable("setpriv");
-  // Refuse rather than run a parser of guest data with the worker's privileges.
-  if (!setpriv) throw new Error("setpriv (util-linux) is not installed: refusing to parse guest data without dropping privileges");
-  const prlimit = findExecutable("prlimit");
-  const unshare = findExecutable("unshare");
-  plan = { isRoot: process.geteuid?.() === 0, setpriv, ...(prlimit ? { prlimit } : {}), ...(unshare ? { unshare } : {}) };
-  return plan;
+  /** Lower limits than the defaults (tests use them to see a limit bite quickly). */
+  limits?: Partial<ParserLimits>;
 }
 
 const SAFE_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" };
@@ -47,9 +36,11 @@ const SAFE_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" };
  * an empty environment (no E2FSPROGS_* or locale surprises), cwd `/`, no stdin, bounded output
  * and the caller's deadline. Resolves with stdout.
  * @throws {UntrustedRunError}
+ * @throws {EstimateUnavailableError} SANDBOX_*: the sandbox cannot be built here, nothing ran.
  */
 export async function runUntrusted(command: readonly string[], opts: UntrustedRunOptions = {}): Promise<string> {
-  const [file, ...args] = sandboxArgv(command, sandboxPlan());
+  const plan = await sandboxPlan();
+  const [file, ...args] = sandboxArgv(command, opts.limits ? { ...plan, limits: opts.limits } : plan);
   const result = await execa(file!, args, {
     reject: false,
     stdin: "ignore",

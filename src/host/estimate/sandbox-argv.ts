@@ -1,47 +1,64 @@
-/** Who the guest-data parser runs as, and which wrappers this host has. */
+/** Who the guest-data parser runs as, and the wrappers that confine it (all three required). */
 export interface SandboxPlan {
-  /** The worker runs as root: drop to {@link uid}/{@link gid}, no capabilities, no network. */
+  /** The worker runs as root: drop to {@link uid}/{@link gid}. Otherwise: a user namespace. */
   isRoot: boolean;
-  /** @default 65534 (nobody) */
+  /** The dedicated parser user's uid (see `PARSER_USER`); required as root. */
   uid?: number;
-  /** @default 65534 (nogroup) */
   gid?: number;
-  /** Absolute paths of the wrappers; a missing one is skipped (setpriv is required, see runUntrusted). */
+  /** Absolute paths of the wrappers; `sandboxPlan` refuses to build a plan without any of them. */
   setpriv: string;
-  prlimit?: string;
-  unshare?: string;
+  prlimit: string;
+  unshare: string;
+  /** Overrides of {@link PARSER_LIMITS} (tests lower them to see them bite). */
+  limits?: Partial<ParserLimits>;
 }
 
-/** Who runs the parser when the worker is root. */
-export const PARSER_UID = 65534;
-export const PARSER_GID = 65534;
+/** Resource limits of one parser process (prlimit). */
+export interface ParserLimits {
+  /** RLIMIT_AS. dumpe2fs of a 16 GiB filesystem needs a few MiB. */
+  addressSpaceBytes: number;
+  /** RLIMIT_CPU: a parser looping on a crafted filesystem is killed (SIGXCPU, then SIGKILL). */
+  cpuSeconds: number;
+  /**
+   * RLIMIT_NPROC: counted per real uid, i.e. across every parser of the dedicated user on the
+   * host; a fork bomb stops there. dumpe2fs and xfs_db are single processes.
+   */
+  processes: number;
+}
 
-/**
- * Resource limits for a parser of untrusted bytes: 1 GiB of address space (dumpe2fs of a
- * 16 GiB filesystem needs a few MiB), no file it could create or grow (stdout is a pipe, so
- * RLIMIT_FSIZE=0 costs nothing), no core dump of guest data, few descriptors.
- */
-const LIMITS = ["--as=1073741824", "--fsize=0", "--core=0", "--nofile=64"];
+export const PARSER_LIMITS: ParserLimits = { addressSpaceBytes: 1024 ** 3, cpuSeconds: 30, processes: 64 };
+
+function limitArgs(limits: ParserLimits): string[] {
+  // No file it could create or grow (stdout is a pipe, so RLIMIT_FSIZE=0 costs nothing), no core
+  // dump of guest data, few descriptors.
+  return [`--as=${limits.addressSpaceBytes}`, `--cpu=${limits.cpuSeconds}`, `--nproc=${limits.processes}`, "--fsize=0", "--core=0", "--nofile=64"];
+}
 
 /**
  * The argv that runs `command` as an untrusted-input parser. Pure.
  *
- * As root: `prlimit … unshare --net --ipc setpriv --reuid --regid --clear-groups` with every
- * capability set emptied (bounding, inheritable, ambient) and no_new_privs, so neither the
- * parser nor anything it could exec regains a privilege; no network to send guest data to.
- * Otherwise the worker has nothing to drop: no_new_privs and an empty inheritable set only.
- * `--pdeathsig KILL` in both: a parser outliving a SIGKILLed worker is killed too.
+ * Always: prlimit (address space, CPU time, processes, no files, no core), then unshare of the
+ * network (only a down `lo`: nowhere to send guest data), mount and IPC namespaces, then setpriv
+ * with no_new_privs and `--pdeathsig KILL` (a parser never outlives a SIGKILLed worker). Every
+ * wrapper execs the next, so the parser is the worker's direct child.
+ *
+ * As root: setpriv drops to the dedicated parser user (never the shared `nobody`, whose other
+ * processes it could signal or ptrace), no supplementary groups, every capability set emptied.
+ * As non-root: `unshare --user` first, so the worker needs no privilege to create the other
+ * namespaces; the parser's uid is unmapped inside, so it holds no capability there after exec.
  */
 export function sandboxArgv(command: readonly string[], plan: SandboxPlan): string[] {
-  const limits = plan.prlimit ? [plan.prlimit, ...LIMITS, "--"] : [];
+  const limits = [plan.prlimit, ...limitArgs({ ...PARSER_LIMITS, ...plan.limits }), "--"];
   if (!plan.isRoot) {
-    return [...limits, plan.setpriv, "--no-new-privs", "--inh-caps=-all", "--pdeathsig=KILL", "--", ...command];
+    const isolate = [plan.unshare, "--user", "--net", "--mount", "--ipc", "--"];
+    return [...limits, ...isolate, plan.setpriv, "--no-new-privs", "--inh-caps=-all", "--pdeathsig=KILL", "--", ...command];
   }
-  const isolate = plan.unshare ? [plan.unshare, "--net", "--ipc", "--"] : [];
+  if (plan.uid === undefined || plan.gid === undefined || plan.uid === 0) throw new Error("sandboxArgv: a root plan needs the parser user's uid and gid");
+  const isolate = [plan.unshare, "--net", "--mount", "--ipc", "--"];
   const drop = [
     plan.setpriv,
-    `--reuid=${plan.uid ?? PARSER_UID}`,
-    `--regid=${plan.gid ?? PARSER_GID}`,
+    `--reuid=${plan.uid}`,
+    `--regid=${plan.gid}`,
     "--clear-groups",
     "--inh-caps=-all",
     "--ambient-caps=-all",
