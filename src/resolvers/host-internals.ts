@@ -22,5 +22,8 @@ const withoutHostPaths: MiddlewareFn<GatewayContext> = async ({ context }, next)
  */
 export const AdminOnly = () => UseMiddleware(adminOnly);
 
+/** `text` as `context`'s caller may read it (the sync form, for hot field resolvers). */
+export const textFor = (context: GatewayContext, text: string | null): string | null => (text === null || isAdmin(context) ? text : redactHostPaths(text));
+
 /** Text in words that may quote a host path: non-admins read "[host path]" in its place. */
 export const WithoutHostPaths = () => UseMiddleware(withoutHostPaths);

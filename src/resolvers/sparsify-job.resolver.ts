@@ -8,6 +8,7 @@ import { listJobs } from "../services/history-query.service.js";
 import { parseId } from "../services/ids.js";
 import { Role } from "../domain/roles.js";
 import type { GatewayContext } from "./context.js";
+import { textFor } from "./host-internals.js";
 
 type Sub<A> = SubscribeResolverData<unknown, A, GatewayContext>;
 
@@ -76,7 +77,7 @@ export class SparsifyJobResolver {
   }
 
   @FieldResolver(() => JobErrorType, { nullable: true })
-  error(@Root() job: SparsifyJob): JobErrorType | null {
-    return job.errorCode ? { code: job.errorCode, message: job.errorMessage ?? job.errorCode } : null;
+  error(@Root() job: SparsifyJob, @Ctx() ctx: GatewayContext): JobErrorType | null {
+    return job.errorCode ? { code: job.errorCode, message: textFor(ctx, job.errorMessage) ?? job.errorCode } : null;
   }
 }

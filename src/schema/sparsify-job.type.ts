@@ -1,15 +1,13 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
 import { JobState } from "./enums.js";
 import { BytesScalar, SignedBytesScalar } from "./scalars/bytes.scalar.js";
-import { WithoutHostPaths } from "../resolvers/host-internals.js";
 
 @ObjectType("JobError")
 export class JobErrorType {
   @Field({ description: "IMAGE_IN_USE, PERMISSION_DENIED, WRONG_FORMAT, APPLIANCE_FAILED, TIMED_OUT, PREALLOCATED, CHAIN_CHANGED, …" })
   code: string;
 
-  @WithoutHostPaths()
-  @Field()
+  @Field({ description: "In words; for non-admins absolute paths read [host path] (see SparsifyJobTextResolver)." })
   message: string;
 }
 
@@ -40,8 +38,7 @@ export class SparsifyJobType {
   @Field(() => String, { nullable: true, description: "RECLAIMED, NOTHING_TO_RECLAIM, NO_FILESYSTEM_FOUND, GREW." })
   outcome: string | null;
 
-  @WithoutHostPaths()
-  @Field(() => String, { nullable: true, description: "The outcome in words." })
+  @Field(() => String, { nullable: true, description: "The outcome in words; for non-admins absolute paths read [host path]." })
   outcomeMessage: string | null;
 
   @Field(() => Int)
