@@ -8,7 +8,7 @@ import { listJobs } from "../services/history-query.service.js";
 import { parseId } from "../services/ids.js";
 import { Role } from "../domain/roles.js";
 import type { GatewayContext } from "./context.js";
-import { textFor } from "./host-internals.js";
+import { refusalFor, textFor } from "./host-internals.js";
 
 type Sub<A> = SubscribeResolverData<unknown, A, GatewayContext>;
 
@@ -18,7 +18,7 @@ export class SparsifyJobResolver {
   @Authorized(Role.OPERATOR)
   @Mutation(() => SparsifyJobType, { description: "Validates, locks the disk and queues a sparsify job. Blocked: DISK_NOT_SPARSIFIABLE with extensions.blockers." })
   sparsifyDisk(@Arg("diskId", () => ID) diskId: string, @Ctx() ctx: GatewayContext): Promise<SparsifyJob> {
-    return ctx.services.sparsify.request(diskId, ctx.actor);
+    return ctx.services.sparsify.request(diskId, ctx.actor).catch((error: unknown) => Promise.reject(refusalFor(ctx, error)));
   }
 
   @Authorized(Role.OPERATOR)
