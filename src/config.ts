@@ -1,5 +1,6 @@
 import os from "node:os";
 import path from "node:path";
+import proxyaddr from "proxy-addr";
 import { z } from "zod";
 
 const csv = (value: string) =>
@@ -144,6 +145,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = parsed.data;
   if (config.AUTH_DISABLED && config.NODE_ENV === "production") {
     throw new ConfigError("Invalid configuration:\n  AUTH_DISABLED: cannot be true with NODE_ENV=production");
+  }
+  if (Array.isArray(config.TRUST_PROXY)) {
+    try {
+      proxyaddr.compile(config.TRUST_PROXY);
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration:\n  TRUST_PROXY: ${(error as Error).message} (give true, a hop count, or addresses / CIDRs / loopback)`);
+    }
   }
   if (config.STORAGE_ROOTS.length === 0) throw new ConfigError("Invalid configuration:\n  STORAGE_ROOTS: give at least one directory");
   for (const root of config.STORAGE_ROOTS) {

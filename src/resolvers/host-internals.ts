@@ -1,3 +1,4 @@
+import { GraphQLError } from "graphql";
 import { UseMiddleware, type MiddlewareFn } from "type-graphql";
 import { hasRole, Role } from "../domain/roles.js";
 import { redactHostPaths } from "../domain/redact-host-paths.js";
@@ -22,5 +23,20 @@ const withoutHostPaths: MiddlewareFn<GatewayContext> = async ({ context }, next)
  */
 export const AdminOnly = () => UseMiddleware(adminOnly);
 
+/** `text` as `context`'s caller may read it (the sync form, for hot field resolvers). */
+export const textFor = (context: GatewayContext, text: string | null): string | null => (text === null || isAdmin(context) ? text : redactHostPaths(text));
+
 /** Text in words that may quote a host path: non-admins read "[host path]" in its place. */
 export const WithoutHostPaths = () => UseMiddleware(withoutHostPaths);
+
+/**
+ * A refusal as `context`'s caller may read it: the blockers a DISK_NOT_SPARSIFIABLE error carries
+ * in `extensions.blockers` lose their host paths for non-admins, like Disk.blockers.
+ */
+export function refusalFor(context: GatewayContext, error: unknown): unknown {
+  const blockers = error instanceof GraphQLError ? error.extensions.blockers : undefined;
+  if (!Array.isArray(blockers) || isAdmin(context)) return error;
+  const e = error as GraphQLError;
+  const redacted = blockers.map((b: { message?: unknown }) => (typeof b?.message === "string" ? { ...b, message: redactHostPaths(b.message) } : b));
+  return new GraphQLError(redactHostPaths(e.message), { extensions: { ...e.extensions, blockers: redacted } });
+}

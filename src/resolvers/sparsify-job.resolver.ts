@@ -10,6 +10,7 @@ import { parseId } from "../services/ids.js";
 import { asJobErrorCode } from "../domain/job-error-code.js";
 import { Role } from "../domain/roles.js";
 import type { GatewayContext } from "./context.js";
+import { refusalFor, textFor } from "./host-internals.js";
 
 type Sub<A> = SubscribeResolverData<unknown, A, GatewayContext>;
 
@@ -19,7 +20,7 @@ export class SparsifyJobResolver {
   @Authorized(Role.OPERATOR)
   @Mutation(() => SparsifyJobType, { description: "Validates, locks the disk and queues a sparsify job. Blocked: DISK_NOT_SPARSIFIABLE with extensions.blockers." })
   sparsifyDisk(@Arg("diskId", () => ID) diskId: string, @Ctx() ctx: GatewayContext): Promise<SparsifyJob> {
-    return ctx.services.sparsify.request(diskId, ctx.actor);
+    return ctx.services.sparsify.request(diskId, ctx.actor).catch((error: unknown) => Promise.reject(refusalFor(ctx, error)));
   }
 
   @Authorized(Role.OPERATOR)
@@ -77,7 +78,7 @@ export class SparsifyJobResolver {
   }
 
   @FieldResolver(() => JobErrorType, { nullable: true })
-  error(@Root() job: SparsifyJob): JobErrorType | null {
-    return job.errorCode ? { code: asJobErrorCode(job.errorCode), message: job.errorMessage ?? job.errorCode } : null;
+  error(@Root() job: SparsifyJob, @Ctx() ctx: GatewayContext): JobErrorType | null {
+    return job.errorCode ? { code: asJobErrorCode(job.errorCode), message: textFor(ctx, job.errorMessage) ?? job.errorCode } : null;
   }
 }

@@ -1,15 +1,13 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
 import { JobErrorCode, JobState, JobTrigger, SparsifyOutcome, SparsifyPhase } from "./enums.js";
 import { BytesScalar, SignedBytesScalar } from "./scalars/bytes.scalar.js";
-import { WithoutHostPaths } from "../resolvers/host-internals.js";
 
 @ObjectType("JobError")
 export class JobErrorType {
   @Field(() => JobErrorCode)
   code: JobErrorCode;
 
-  @WithoutHostPaths()
-  @Field()
+  @Field({ description: "In words; for non-admins absolute paths read [host path] (see SparsifyJobTextResolver)." })
   message: string;
 }
 
@@ -40,8 +38,7 @@ export class SparsifyJobType {
   @Field(() => SparsifyOutcome, { nullable: true, description: "Set when the job SUCCEEDED." })
   outcome: SparsifyOutcome | null;
 
-  @WithoutHostPaths()
-  @Field(() => String, { nullable: true, description: "The outcome in words." })
+  @Field(() => String, { nullable: true, description: "The outcome in words; for non-admins absolute paths read [host path]." })
   outcomeMessage: string | null;
 
   @Field(() => Int, { description: "Runs of this job so far: above 1 when a worker died with it and another took it over (see the JOB_RETRIED audit event)." })

@@ -100,13 +100,17 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
   app.set("trust proxy", config.TRUST_PROXY);
   const httpServer = http.createServer(app);
   const clientAddress = (request: http.IncomingMessage) => proxyaddr(request, app.get("trust proxy fn"));
-  // Loaders live for one event and are shared by every subscriber of it (the bus converts each
-  // event to one object): a disk is read once per event, not once per subscriber, and never reused.
-  const eventLoaders = new WeakMap<object, Loaders>();
+  // Loaders live for one event. The bus converts each event to one object, and its subscribers
+  // resolve it in the same turn of the event loop: they share one set, so a disk is read once per
+  // event, not once per subscriber. The set is dropped after that turn (a WeakMap would keep it as
+  // long as each stream holds its last job); a subscriber that resolves later gets a fresh one.
+  const eventLoaders = new Map<unknown, Loaders>();
   const forEvent = (context: GatewayContext, event: unknown): GatewayContext => {
-    if (typeof event !== "object" || event === null) return { ...context, loaders: createLoaders(db) };
     let loaders = eventLoaders.get(event);
-    if (!loaders) eventLoaders.set(event, (loaders = createLoaders(db)));
+    if (!loaders) {
+      eventLoaders.set(event, (loaders = createLoaders(db)));
+      setImmediate(() => eventLoaders.delete(event));
+    }
     return { ...context, loaders };
   };
   const ws = attachWebSocket({ httpServer, path: GRAPHQL_PATH, schema, config, tokens, rateLimits, bus, log, makeContext, forEvent, clientAddress, limitRules, formatError });

@@ -31,8 +31,8 @@ describe("viewers see no host internals", () => {
     const leaf = `${domainPath}/vm/leaf.qcow2`;
     await stack.db.query(`UPDATE storage_domain SET "scanError" = $2, "inaccessibleReason" = $3 WHERE id = $1`, [domainId, `qemu-img: Could not open '${leaf}': Permission denied`, `${domainPath} is not mounted`]);
     const [{ id: diskId }] = await stack.db.query(
-      `INSERT INTO disk ("storageDomainId", alias, format, blockers, warnings, "estimateUnavailableReason", "estimateDetail") VALUES ($1, 'leaf', 'QCOW2', $2, $3, 'UNREADABLE', $4) RETURNING id`,
-      [domainId, JSON.stringify([{ code: "CHAIN_INVALID", message: `The disk's volume chain is refused: backing file /etc/outside.raw is outside ${domainPath}` }]), JSON.stringify([{ code: "HAS_SNAPSHOTS", message: `snapshot ${leaf}` }]), `UNREADABLE: ${leaf}`],
+      `INSERT INTO disk ("storageDomainId", alias, format, blockers, warnings, "estimateUnavailableReason", "estimateDetail", "chainProblem") VALUES ($1, 'leaf', 'QCOW2', $2, $3, 'UNREADABLE', $4, $5) RETURNING id`,
+      [domainId, JSON.stringify([{ code: "CHAIN_INVALID", message: `The disk's volume chain is refused: backing file /etc/outside.raw is outside ${domainPath}` }]), JSON.stringify([{ code: "HAS_SNAPSHOTS", message: `snapshot ${leaf}` }]), `UNREADABLE: ${leaf}`, `backing file /etc/outside.raw is outside ${domainPath}`],
     );
     await stack.db.query(`INSERT INTO volume ("storageDomainId", "diskId", "relPath", format, problem) VALUES ($1, $2, 'vm/leaf.qcow2', 'QCOW2', $3)`, [domainId, diskId, `vm/leaf.qcow2 cannot be read as qcow2: Could not open '${leaf}'`]);
     await stack.db.query(`INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, "outcomeMessage", "errorCode", "errorMessage", "finishedAt") VALUES (gen_random_uuid(), $1, $2, 'FAILED', $3, 'PERMISSION_DENIED', $4, now())`, [diskId, domainId, `Nothing came back from ${leaf}`, `virt-sparsify failed: open ${leaf}: Permission denied`]);
@@ -59,6 +59,18 @@ describe("viewers see no host internals", () => {
     const text = JSON.stringify(data);
     expect(text).not.toContain(stack.root);
     expect(text).not.toMatch(/(^|[\s'"(])\/(etc|srv|tmp|var)\b/);
+  });
+
+  it("a refused sparsifyDisk carries its blockers without host paths for an operator, with them for an admin", async () => {
+    const [{ id }] = await stack.db.query(`SELECT id FROM disk WHERE alias = 'leaf'`);
+    const refuse = async (role: Role) => (await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: id }, { authorization: `Bearer ${await stack.tokenFor(role)}` })).errors![0];
+    const operator = await refuse(Role.OPERATOR);
+    expect(operator.extensions.code).toBe("DISK_NOT_SPARSIFIABLE");
+    const chain = operator.extensions.blockers.find((b: any) => b.code === "CHAIN_INVALID");
+    expect(chain.message).toBe(`The disk's volume chain is refused: backing file ${HIDDEN_PATH} is outside ${HIDDEN_PATH}`);
+    expect(JSON.stringify(operator)).not.toContain(stack.root);
+    const admin = await refuse(Role.ADMIN);
+    expect(admin.extensions.blockers.find((b: any) => b.code === "CHAIN_INVALID").message).toContain(domainPath);
   });
 
   it("an admin sees every one of them as stored", async () => {

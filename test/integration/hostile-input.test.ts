@@ -466,6 +466,8 @@ describe("rate limits", () => {
     it("are the documented ones", () => {
       expect(DEFAULTS.RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND).toBeGreaterThanOrEqual(200);
       expect(stack.config.RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND).toBe(DEFAULTS.RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND);
+      // The WebSocket caps run at their defaults here too: the 300-a-second test below holds with them.
+      expect([stack.config.MAX_SOCKETS_PER_TOKEN, stack.config.MAX_SUBSCRIPTIONS_PER_SOCKET]).toEqual([DEFAULTS.MAX_SOCKETS_PER_TOKEN, DEFAULTS.MAX_SUBSCRIPTIONS_PER_SOCKET]);
     });
 
     it("one UI opens 300 sparsifyJobEvents subscriptions within a second, none RATE_LIMITED, and every one sees the next job", async () => {

@@ -77,6 +77,7 @@ describe("loadConfig", () => {
     { name: "NODE_ENV unknown", env: { NODE_ENV: "staging" }, variable: "NODE_ENV" },
     { name: "LOG_LEVEL unknown", env: { LOG_LEVEL: "verbose" }, variable: "LOG_LEVEL" },
     { name: "WORKER_CONCURRENCY=0", env: { WORKER_CONCURRENCY: "0" }, variable: "WORKER_CONCURRENCY" },
+    { name: "TRUST_PROXY not an address", env: { TRUST_PROXY: "proxy.example" }, variable: "TRUST_PROXY" },
     { name: "SPARSIFY_TIMEOUT_MS=-5", env: { SPARSIFY_TIMEOUT_MS: "-5" }, variable: "SPARSIFY_TIMEOUT_MS" },
     { name: "HEARTBEAT_INTERVAL_MS=soon", env: { HEARTBEAT_INTERVAL_MS: "soon" }, variable: "HEARTBEAT_INTERVAL_MS" },
     { name: "STORAGE_ROOTS relative", env: { STORAGE_ROOTS: "var/storage" }, variable: "STORAGE_ROOTS" },
