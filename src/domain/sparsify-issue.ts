@@ -12,6 +12,9 @@ export enum SparsifyIssueCode {
   BLOCK_STORAGE_DOMAIN = "BLOCK_STORAGE_DOMAIN",
   NFS_TOO_OLD = "NFS_TOO_OLD",
   JOB_ACTIVE = "JOB_ACTIVE",
+  /** One of the disk's files has several names (path guard, see host/path-guard.ts). */
+  IMAGE_HARDLINKED = "IMAGE_HARDLINKED",
+  IMAGE_NOT_REGULAR_FILE = "IMAGE_NOT_REGULAR_FILE",
   // warnings
   HAS_SNAPSHOTS = "HAS_SNAPSHOTS",
   UNPLUGGED_FROM_RUNNING_VM = "UNPLUGGED_FROM_RUNNING_VM",

@@ -26,6 +26,8 @@ export async function applyScan(em: EntityManager, domain: StorageDomain, readin
       actualSize: r.actualSize,
       backingPath: r.backingPath,
       problem: r.problem,
+      fileDevice: r.fileDevice ?? null,
+      fileInode: r.fileInode ?? null,
       missing: false,
       scannedAt: now,
     }),

@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { isInside } from "../../domain/storage-path.js";
 import { DiskFormat } from "../../entities/enums.js";
+import { fileFactsProblem, readFileFacts } from "../path-guard.js";
 import { qemuImgCheck, qemuImgInfo } from "../qemu-img.js";
 import { formatFromExtension, type ImageFile } from "./find-images.js";
 
@@ -19,6 +20,9 @@ export interface VolumeReading {
   unreadable: boolean;
   allocatedClusters?: number;
   totalClusters?: number;
+  /** st_dev / st_ino of the file (lstat), checked again before any tool opens it. */
+  fileDevice?: string | null;
+  fileInode?: string | null;
 }
 
 const lower = (f: DiskFormat) => (f === DiskFormat.QCOW2 ? "qcow2" : "raw");
@@ -43,7 +47,11 @@ async function resolveBacking(
 
 /** Reads one image with `-U` (a running VM's image must not fail the scan), never probing. */
 export async function readVolume(image: ImageFile, domainRoot: string, roots: readonly string[]): Promise<VolumeReading> {
-  const base = { relPath: image.relPath, format: image.format, virtualSize: 0, actualSize: 0, backingPath: null, backingRelPath: null };
+  const facts = await readFileFacts(image.absPath);
+  const base = { relPath: image.relPath, format: image.format, virtualSize: 0, actualSize: 0, backingPath: null, backingRelPath: null, fileDevice: facts.device, fileInode: facts.inode };
+  // A hard link's other name may be outside every root: no qemu tool opens it, even read-only.
+  const fileProblem = fileFactsProblem(facts, image.relPath);
+  if (fileProblem) return { ...base, problem: fileProblem, unreadable: false };
   let info;
   try {
     info = await qemuImgInfo(image.absPath, lower(image.format), { shared: true });
