@@ -1,11 +1,12 @@
-import path from "node:path";
 import type { Logger } from "pino";
 import { In, type DataSource } from "typeorm";
 import type { Config } from "../config.js";
 import { DiskFormat, DiskStatus, StorageType } from "../entities/enums.js";
 import { Disk, StorageDomain, Volume } from "../entities/index.js";
 import { EstimateUnavailableError, estimateReclaimable } from "../host/estimate/estimate-reclaimable.js";
+import { PathGuardError } from "../host/path-guard.js";
 import { recordEvent } from "../services/audit.js";
+import { guardDiskChain } from "./guarded-chain.js";
 import { refreshNeedsSparsify } from "../services/reclaim-policy.service.js";
 
 export interface EstimateJobData {
@@ -39,8 +40,8 @@ export async function processEstimate(data: EstimateJobData, d: EstimateDeps): P
   let estimated = 0;
   let unavailable = 0;
   for (const disk of disks) {
-    const own = volumes.filter((v) => v.diskId === disk.id).map((v) => ({ path: path.join(domain.path, v.relPath), format: v.format === DiskFormat.QCOW2 ? ("qcow2" as const) : ("raw" as const) }));
-    const patch = await estimateOne(own, d.log.child({ diskId: disk.id }));
+    const ownVolumes = volumes.filter((v) => v.diskId === disk.id);
+    const patch = await estimateGuarded(d, domain, ownVolumes, d.log.child({ diskId: disk.id }));
     if (patch.reclaimableEstimate !== null) estimated++;
     else unavailable++;
     await d.db.getRepository(Disk).update({ id: disk.id }, { ...patch, estimatedAt: new Date() });
@@ -56,6 +57,18 @@ export async function processEstimate(data: EstimateJobData, d: EstimateDeps): P
     });
   }
   return { estimated, unavailable };
+}
+
+/** Proves the layers are still the files the scan saw (path guard), then estimates from their real paths. */
+async function estimateGuarded(d: EstimateDeps, domain: StorageDomain, own: Volume[], log: Logger): Promise<Partial<Disk>> {
+  let paths: string[] = [];
+  try {
+    if (own.length) paths = (await guardDiskChain(d.db, domain, own, d.config.STORAGE_ROOTS)).own;
+  } catch (error) {
+    if (error instanceof PathGuardError) return unavailableAs(error.code);
+    throw error;
+  }
+  return estimateOne(own.map((v, i) => ({ path: paths[i]!, format: v.format === DiskFormat.QCOW2 ? ("qcow2" as const) : ("raw" as const) })), log);
 }
 
 async function estimateOne(own: { path: string; format: "raw" | "qcow2" }[], log: Logger): Promise<Partial<Disk>> {
