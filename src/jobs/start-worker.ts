@@ -2,6 +2,8 @@ import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import type { Config } from "../config.js";
 import { defaultBackendSettings, detectCapabilities } from "../host/host-capabilities.js";
+import { configureImageTools } from "../host/run-image-tool.js";
+import { resolveHostTools } from "../host/tools.js";
 import { EventBus } from "./event-bus.js";
 import { defaultConcurrency } from "./host-registration.js";
 import { HostWorker } from "./host-worker.js";
@@ -16,6 +18,10 @@ export interface RunningWorker {
 
 /** Wires a host worker: capabilities, Redis, bus, the processors. */
 export async function startHostWorker(config: Config, db: DataSource, log: Logger): Promise<RunningWorker> {
+  // Tool paths are fixed now: a PATH change or a program planted later is never run.
+  const missingTools = resolveHostTools();
+  if (missingTools.length) log.warn({ missingTools }, "host tools not found");
+  configureImageTools({ timeoutMs: config.QEMU_TOOL_TIMEOUT_MS });
   const caps = await detectCapabilities({ cacheDir: config.LIBGUESTFS_CACHEDIR });
   const backendSettings = config.LIBGUESTFS_BACKEND_SETTINGS === "auto" ? defaultBackendSettings(caps) : config.LIBGUESTFS_BACKEND_SETTINGS || undefined;
   if (!caps.virtSparsifyVersion) log.warn("virt-sparsify is not installed on this host: sparsify jobs will fail (see README: host tools)");

@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
-import { findExecutable } from "../find-executable.js";
+import { childEnv } from "../child-env.js";
+import { imageToolCommand } from "../run-image-tool.js";
+import { toolPath } from "../tools.js";
 import type { ImageFormat } from "../image-format.js";
 import { ImageProbeError } from "../image-probe-error.js";
 import { parseMounts } from "../nfs-mounts.js";
@@ -77,18 +79,19 @@ async function stopExport(daemon: Daemon, dir: string, mountpoint: string): Prom
   }
   // A SIGKILLed daemon leaves a dead mount ("Transport endpoint is not connected") behind.
   if (await isMounted(mountpoint).catch(() => true)) {
-    const fusermount = findExecutable("fusermount3") ?? findExecutable("fusermount");
-    if (fusermount) await execa(fusermount, ["-u", "-z", mountpoint], { reject: false, stdin: "ignore" });
+    const fusermount = toolPath("fusermount3") ?? toolPath("fusermount");
+    if (fusermount) await execa(fusermount, ["-u", "-z", mountpoint], { reject: false, stdin: "ignore", extendEnv: false, env: childEnv(), timeout: 10_000 });
   }
   await rm(dir, { recursive: true, force: true }).catch(() => undefined);
 }
 
 function startDaemon(layers: readonly { path: string; format: ImageFormat }[], mountpoint: string, opts: RawViewOptions): Daemon {
-  const setpriv = findExecutable("setpriv");
-  const qsd = ["qemu-storage-daemon", ...fuseExportArgs(layers, mountpoint, opts.parser !== undefined, opts.window)];
+  const setpriv = toolPath("setpriv");
+  const qsd = fuseExportArgs(layers, mountpoint, opts.parser !== undefined, opts.window);
   // Foreground (a daemonized one survives SIGTERM with its mount, notes §6); TERM if the worker dies.
-  const [file, ...args] = setpriv ? [setpriv, "--pdeathsig=TERM", "--", ...qsd] : qsd;
-  const child = execa(file!, args, { reject: false, stdin: "ignore", stdout: "ignore", stderr: "pipe", maxBuffer: 64 * 1024 });
+  // Bounded like every qemu tool (prlimit, allow-listed env); its lifetime is close()'s business.
+  const { file, args, options } = imageToolCommand("qemu-storage-daemon", qsd, setpriv ? { wrapper: [setpriv, "--pdeathsig=TERM", "--"] } : {});
+  const child = execa(file, args, { reject: false, stdin: "ignore", stdout: "ignore", stderr: "pipe", maxBuffer: 64 * 1024, extendEnv: false, env: options.env!, cwd: "/" });
   let ended = false;
   void child.then(() => (ended = true));
   return { process: child, ended: () => ended };
