@@ -13,7 +13,7 @@ import { processEstimate, type EstimateJobData } from "./estimate.processor.js";
 import type { QueueRegistry } from "./queue-registry.js";
 import { domainQueueName, JobName, type ScanJobData, type ScheduledRunData } from "./queue-names.js";
 import { processScheduledRun } from "./scheduled-run.processor.js";
-import { processScan } from "./scan.processor.js";
+import { processScan, SCAN_DEFERRED } from "./scan.processor.js";
 
 export interface HostWorkerDeps {
   config: Config;
@@ -153,6 +153,11 @@ export class HostWorker {
         const deps = { ...this.d, hostName: this.name };
         if (job.name === JobName.SCAN) {
           const summary = await processScan(job as Job<ScanJobData>, deps);
+          if (summary === SCAN_DEFERRED) {
+            // Another scan of this domain runs: come back later rather than wait on a lock.
+            await job.moveToDelayed(Date.now() + this.d.config.SCAN_DEFER_MS, token);
+            throw new DelayedError();
+          }
           if (summary) await this.enqueueEstimate(storageDomainId, (job.data as ScanJobData).requestedBy).catch(() => {});
           return summary;
         }
