@@ -1,7 +1,11 @@
 import { constants } from "node:fs";
 import { lstat, open, realpath } from "node:fs/promises";
 import path from "node:path";
+import { execa } from "execa";
 import { isInside } from "../domain/storage-path.js";
+import { childEnv } from "./child-env.js";
+import { imageToolTimeoutMs } from "./run-image-tool.js";
+import { toolCommand } from "./tools.js";
 
 /**
  * Why an image's path may not be handed to a tool now. Job error codes and (IMAGE_HARDLINKED)
@@ -15,6 +19,8 @@ export enum PathGuardCode {
   /** The file has more than one name: writing it would also write a file elsewhere. */
   IMAGE_HARDLINKED = "IMAGE_HARDLINKED",
   IMAGE_NOT_FOUND = "IMAGE_NOT_FOUND",
+  /** The storage did not answer a stat in time (hung mount): nothing was opened. */
+  STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE",
 }
 
 /** A file's identity, as strings: st_ino and st_dev can exceed 2^53. */
@@ -62,6 +68,17 @@ export interface GuardedLayer {
 const fail = (code: PathGuardCode, message: string) => new PathGuardError(code, message);
 
 /**
+ * A stat of the path in a child under a deadline, before this process touches it: on a hung
+ * mount a stat never returns, and in Node it would hold a libuv pool thread forever; a child is
+ * killed. Nothing is opened or followed at the end (stat without -L).
+ */
+async function answersInTime(file: string): Promise<void> {
+  const timeoutMs = imageToolTimeoutMs();
+  const result = await execa(toolCommand("stat"), ["--format=%i", "--", file], { reject: false, stdin: "ignore", stdout: "ignore", stderr: "ignore", extendEnv: false, env: childEnv({ LC_ALL: "C" }), cwd: "/", timeout: timeoutMs, killSignal: "SIGKILL" });
+  if (result.timedOut) throw fail(PathGuardCode.STORAGE_UNAVAILABLE, `The storage did not answer a stat of ${file} within ${timeoutMs} ms (hung mount?); nothing was opened`);
+}
+
+/**
  * Proves, right before a tool opens it, that an image is still the file the scan saw: its real
  * path is exactly `<real domain>/<relPath>` (no symlink anywhere on it, no directory swapped),
  * inside the domain (and the domain inside a storage root), a regular file with one link, with
@@ -71,6 +88,7 @@ const fail = (code: PathGuardCode, message: string) => new PathGuardError(code, 
  * @throws {PathGuardError}
  */
 export async function guardImagePath(domainPath: string, layer: GuardedLayer, roots: readonly string[] = []): Promise<string> {
+  await answersInTime(path.join(domainPath, layer.relPath));
   const realDomain = await realpath(domainPath).catch(() => {
     throw fail(PathGuardCode.IMAGE_NOT_FOUND, `The storage domain ${domainPath} cannot be resolved`);
   });
