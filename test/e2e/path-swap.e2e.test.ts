@@ -38,12 +38,14 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "m
     await fs.mkdir(path.join(dom, "sub"), { recursive: true });
     for (const name of ["leaf.qcow2", "sub/dir.qcow2", "hard.qcow2"]) await execa("qemu-img", ["create", "-q", "-f", "qcow2", path.join(dom, name), "64M"]);
     for (const name of ["dev.raw", "fifo.raw"]) await execa("truncate", ["-s", "64M", path.join(dom, name)]);
+    // Hard-linked before the scan: the scan itself sees it.
+    await fs.link(await canary("prelinked-canary.qcow2"), path.join(dom, "prelinked.qcow2"));
     domainId = (await gql(`mutation($p: String!) { addStorageDomain(input: { name: "swaps", path: $p }) { id } }`, { p: dom })).addStorageDomain.id;
     await gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domainId });
     const list = await gql(`{ disks(first: 50) { edges { node { id alias sparsifiable blockers { code } } } } }`);
     for (const e of list.disks.edges) diskId.set(e.node.alias, e.node.id);
-    expect([...diskId.keys()].sort()).toEqual(["dev", "dir", "fifo", "hard", "leaf"]);
-    expect(list.disks.edges.every((e: any) => e.node.sparsifiable)).toBe(true);
+    expect([...diskId.keys()].sort()).toEqual(["dev", "dir", "fifo", "hard", "leaf", "prelinked"]);
+    for (const e of list.disks.edges) expect({ alias: e.node.alias, blockers: e.node.blockers }).toEqual({ alias: e.node.alias, blockers: e.node.alias === "prelinked" ? [{ code: "IMAGE_HARDLINKED" }] : [] });
 
     // The swaps, after the scan recorded each file.
     const leafCanary = await canary("leaf-canary.qcow2");
@@ -64,7 +66,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "m
     await fs.rm(path.join(dom, "fifo.raw"));
     await execa("mkfifo", [path.join(dom, "fifo.raw")]);
 
-    for (const name of ["leaf-canary.qcow2", "subdir/dir.qcow2", "hard-canary.qcow2"]) canaries.set(name, await canaryState(path.join(outside.path, name)));
+    for (const name of ["leaf-canary.qcow2", "subdir/dir.qcow2", "hard-canary.qcow2", "prelinked-canary.qcow2"]) canaries.set(name, await canaryState(path.join(outside.path, name)));
   }, 180_000);
 
   afterAll(async () => {
@@ -103,6 +105,15 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "m
       expect(disk.status).not.toBe("LOCKED");
     }
   }, 300_000);
+
+  it("a file hard-linked at scan time is blocked with IMAGE_HARDLINKED, never estimated, and sparsifyDisk refuses it", async () => {
+    const disk = (await gql(`query($d: ID!) { disk(id: $d) { sparsifiable blockers { code message } estimateUnavailableReason } }`, { d: diskId.get("prelinked") })).disk;
+    expect(disk.sparsifiable).toBe(false);
+    expect(disk.blockers[0].message).toMatch(/2 hard links/);
+    expect(disk.estimateUnavailableReason).toBe("IMAGE_HARDLINKED");
+    const refused = await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId.get("prelinked") });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: "DISK_NOT_SPARSIFIABLE", blockers: [{ code: "IMAGE_HARDLINKED" }] });
+  });
 
   it("every canary outside the roots is byte- and allocation-identical", async () => {
     for (const [name, before] of canaries) expect({ name, ...(await canaryState(path.join(outside.path, name))) }).toEqual({ name, ...before });
