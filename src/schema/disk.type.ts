@@ -54,7 +54,7 @@ export class DiskType {
   @Field(() => Date, { nullable: true })
   estimatedAt: Date | null;
 
-  @Field(() => String, { nullable: true, description: "Why there is no estimate: NO_FILESYSTEM, UNSUPPORTED_FILESYSTEM, LVM, ENCRYPTED, IMAGE_IN_USE, UNREADABLE, TIMED_OUT." })
+  @Field(() => String, { nullable: true, description: "Why there is no estimate: NO_FILESYSTEM, UNSUPPORTED_FILESYSTEM, LVM, ENCRYPTED, IMAGE_IN_USE, UNREADABLE, TIMED_OUT, or a path-guard code (IMAGE_PATH_CHANGED, IMAGE_NOT_REGULAR_FILE, IMAGE_HARDLINKED, IMAGE_NOT_FOUND, STORAGE_UNAVAILABLE)." })
   estimateUnavailableReason: string | null;
 
   @Field({ description: "The estimate passes the storage domain's reclaim policy (bytes and share of actual size)." })

@@ -4,7 +4,7 @@ import { BytesScalar, SignedBytesScalar } from "./scalars/bytes.scalar.js";
 
 @ObjectType("JobError")
 export class JobErrorType {
-  @Field({ description: "IMAGE_IN_USE, PERMISSION_DENIED, WRONG_FORMAT, APPLIANCE_FAILED, TIMED_OUT, PREALLOCATED, CHAIN_CHANGED, …" })
+  @Field({ description: "IMAGE_IN_USE, PERMISSION_DENIED, WRONG_FORMAT, APPLIANCE_FAILED, TIMED_OUT, PREALLOCATED, CHAIN_CHANGED, IMAGE_PATH_CHANGED, IMAGE_NOT_REGULAR_FILE, IMAGE_HARDLINKED, IMAGE_NOT_FOUND, STORAGE_UNAVAILABLE, …" })
   code: string;
 
   @Field()
