@@ -7,6 +7,7 @@ import { childEnv } from "../../src/host/child-env.js";
 import { openRawView } from "../../src/host/estimate/raw-view.js";
 import { DEFAULT_IMAGE_TOOL_LIMITS, ImageToolTimeoutError, runImageTool } from "../../src/host/run-image-tool.js";
 import { requireTools } from "../support/require-tool.js";
+import { resolveHostTools } from "../../src/host/tools.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const SECRET = "postgres://admin:hunter2@db.internal/sparsify";
@@ -85,6 +86,23 @@ describe.runIf(requireTools("qemu-img", "qemu-io", "qemu-storage-daemon", "prlim
     expect(limits).toMatch(new RegExp(`Max address space\\s+${DEFAULT_IMAGE_TOOL_LIMITS.addressSpaceBytes}\\s`));
     expect(limits).toMatch(new RegExp(`Max cpu time\\s+${DEFAULT_IMAGE_TOOL_LIMITS.cpuSeconds}\\s`));
     expect((await run).exitCode).toBe(0);
+  });
+
+  it("tool paths are fixed when the worker starts: a program planted on PATH later is never run", async () => {
+    expect(resolveHostTools()).not.toContain("qemu-io");
+    const planted = path.join(dir.path, "bin");
+    const marker = path.join(dir.path, "planted-ran");
+    await fs.mkdir(planted);
+    await fs.writeFile(path.join(planted, "qemu-io"), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${planted}:${savedPath}`;
+    try {
+      const result = await runImageTool("qemu-io", ["-f", "raw", "-r", "-c", "quit", raw]);
+      expect(result.exitCode).toBe(0);
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    expect(await fs.access(marker).then(() => true, () => false)).toBe(false);
   });
 
   it("a call past its deadline is killed and says so", async () => {
