@@ -1,3 +1,4 @@
+import { constants as fsConstants } from "node:fs";
 import { chmod, chown, mkdtemp, open, readFile, rm, writeFile, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -7,7 +8,7 @@ import { childEnv } from "../child-env.js";
 import { imageToolCommand } from "../run-image-tool.js";
 import { toolPath } from "../tools.js";
 import type { ImageFormat } from "../image-format.js";
-import { ImageProbeError } from "../image-probe-error.js";
+import { ImageErrorCode, ImageProbeError } from "../image-probe-error.js";
 import { parseMounts } from "../nfs-mounts.js";
 import { classifyQemuError } from "../qemu-error-classifier.js";
 import { fuseExportArgs, type ExportWindow } from "./fuse-export-args.js";
@@ -56,8 +57,14 @@ async function readAt(fd: FileHandle, offset: number, length: number): Promise<B
 }
 
 async function directView(path: string): Promise<RawView> {
-  const fd = await open(path, "r");
-  const { size } = await fd.stat();
+  // Never through a link, never blocking on a FIFO swapped in after the path guard.
+  const fd = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  const st = await fd.stat();
+  if (!st.isFile()) {
+    await fd.close();
+    throw new ImageProbeError(ImageErrorCode.IMAGE_UNREADABLE, `${path} is not a regular file`, path);
+  }
+  const { size } = st;
   return { path, size, read: (o, l) => readAt(fd, o, l), close: () => fd.close().catch(() => undefined) };
 }
 
