@@ -38,14 +38,19 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "m
     await fs.mkdir(path.join(dom, "sub"), { recursive: true });
     for (const name of ["leaf.qcow2", "sub/dir.qcow2", "hard.qcow2"]) await execa("qemu-img", ["create", "-q", "-f", "qcow2", path.join(dom, name), "64M"]);
     for (const name of ["dev.raw", "fifo.raw"]) await execa("truncate", ["-s", "64M", path.join(dom, name)]);
+    // A template and two clones: a clone's chain includes a layer it does not own.
+    await fs.mkdir(path.join(dom, "tpl"));
+    await execa("qemu-img", ["create", "-q", "-f", "qcow2", path.join(dom, "tpl", "base.qcow2"), "64M"]);
+    for (const clone of ["c1.qcow2", "c2.qcow2"]) await execa("qemu-img", ["create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", path.join(dom, "tpl", clone)]);
     // Hard-linked before the scan: the scan itself sees it.
     await fs.link(await canary("prelinked-canary.qcow2"), path.join(dom, "prelinked.qcow2"));
     domainId = (await gql(`mutation($p: String!) { addStorageDomain(input: { name: "swaps", path: $p }) { id } }`, { p: dom })).addStorageDomain.id;
     await gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domainId });
     const list = await gql(`{ disks(first: 50) { edges { node { id alias sparsifiable blockers { code } } } } }`);
     for (const e of list.disks.edges) diskId.set(e.node.alias, e.node.id);
-    expect([...diskId.keys()].sort()).toEqual(["dev", "dir", "fifo", "hard", "leaf", "prelinked"]);
-    for (const e of list.disks.edges) expect({ alias: e.node.alias, blockers: e.node.blockers }).toEqual({ alias: e.node.alias, blockers: e.node.alias === "prelinked" ? [{ code: "IMAGE_HARDLINKED" }] : [] });
+    expect([...diskId.keys()].sort()).toEqual(["base", "c1", "c2", "dev", "dir", "fifo", "hard", "leaf", "prelinked"]);
+    const blockersOf: Record<string, string[]> = { prelinked: ["IMAGE_HARDLINKED"], base: ["HAS_DERIVED_DISKS"] };
+    for (const e of list.disks.edges) expect({ alias: e.node.alias, blockers: e.node.blockers.map((b: any) => b.code) }).toEqual({ alias: e.node.alias, blockers: blockersOf[e.node.alias] ?? [] });
 
     // The swaps, after the scan recorded each file.
     const leafCanary = await canary("leaf-canary.qcow2");
@@ -61,12 +66,16 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "m
     await fs.rm(path.join(dom, "hard.qcow2"));
     await fs.link(hardCanary, path.join(dom, "hard.qcow2"));
 
+    const templateCanary = await canary("template-canary.qcow2");
+    await fs.rm(path.join(dom, "tpl", "base.qcow2"));
+    await fs.symlink(templateCanary, path.join(dom, "tpl", "base.qcow2"));
+
     await fs.rm(path.join(dom, "dev.raw"));
     await execa("mknod", [path.join(dom, "dev.raw"), "c", "1", "3"]); // like /dev/null
     await fs.rm(path.join(dom, "fifo.raw"));
     await execa("mkfifo", [path.join(dom, "fifo.raw")]);
 
-    for (const name of ["leaf-canary.qcow2", "subdir/dir.qcow2", "hard-canary.qcow2", "prelinked-canary.qcow2"]) canaries.set(name, await canaryState(path.join(outside.path, name)));
+    for (const name of ["leaf-canary.qcow2", "subdir/dir.qcow2", "hard-canary.qcow2", "prelinked-canary.qcow2", "template-canary.qcow2"]) canaries.set(name, await canaryState(path.join(outside.path, name)));
   }, 180_000);
 
   afterAll(async () => {
@@ -80,6 +89,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "m
     hard: "IMAGE_HARDLINKED",
     dev: "IMAGE_NOT_REGULAR_FILE",
     fifo: "IMAGE_NOT_REGULAR_FILE",
+    c1: "IMAGE_PATH_CHANGED", // its template layer was swapped
   };
 
   it("the estimate refuses each swapped disk with its code and reads nothing outside", async () => {
