@@ -68,14 +68,23 @@ export interface GuardedLayer {
 const fail = (code: PathGuardCode, message: string) => new PathGuardError(code, message);
 
 /**
- * A stat of the path in a child under a deadline, before this process touches it: on a hung
- * mount a stat never returns, and in Node it would hold a libuv pool thread forever; a child is
- * killed. Nothing is opened or followed at the end (stat without -L).
+ * Touches the path in killable children under a deadline before this process does: on a hung
+ * mount a stat or an open never returns, and in Node it would hold a libuv pool thread forever.
+ * `stat` (no -L: nothing followed at the end) proves the lookup answers; an attribute cache can
+ * answer that while the server is gone, so a regular file is then also opened the way the guard
+ * will open it (`dd … iflag=nonblock,nofollow count=0`: opened, nothing read). Devices and FIFOs
+ * are never opened here.
  */
 async function answersInTime(file: string): Promise<void> {
   const timeoutMs = imageToolTimeoutMs();
-  const result = await execa(toolCommand("stat"), ["--format=%i", "--", file], { reject: false, stdin: "ignore", stdout: "ignore", stderr: "ignore", extendEnv: false, env: childEnv({ LC_ALL: "C" }), cwd: "/", timeout: timeoutMs, killSignal: "SIGKILL" });
-  if (result.timedOut) throw fail(PathGuardCode.STORAGE_UNAVAILABLE, `The storage did not answer a stat of ${file} within ${timeoutMs} ms (hung mount?); nothing was opened`);
+  const run = (tool: "stat" | "dd", args: string[]) =>
+    execa(toolCommand(tool), args, { reject: false, stdin: "ignore", stderr: "ignore", extendEnv: false, env: childEnv({ LC_ALL: "C" }), cwd: "/", timeout: timeoutMs, killSignal: "SIGKILL" });
+  const hung = () => fail(PathGuardCode.STORAGE_UNAVAILABLE, `The storage did not answer for ${file} within ${timeoutMs} ms (hung mount?); nothing was opened`);
+  const stat = await run("stat", ["--format=%F", "--", file]);
+  if (stat.timedOut) throw hung();
+  if (stat.exitCode !== 0 || String(stat.stdout).trim() !== "regular file") return; // the checks below say why
+  const open = await run("dd", [`if=${file}`, "of=/dev/null", "count=0", "iflag=nonblock,nofollow", "status=none"]);
+  if (open.timedOut) throw hung();
 }
 
 /**

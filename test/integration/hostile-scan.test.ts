@@ -35,6 +35,7 @@ async function hugeTableQcow2(file: string): Promise<void> {
 describe.runIf(requireTools("qemu-img", "qemu-storage-daemon", "fusermount3", "mkfifo", "prlimit"))("hostile files and stuck storage", () => {
   let stack: Stack;
   let stuck: StuckFuse | undefined;
+  let stuck2: StuckFuse | undefined;
   let admin: pg.Client;
   const domainIds = new Map<string, string>();
   const gql = async (q: string, v?: Record<string, unknown>) => ok<any>(await stack.gql(q, v));
@@ -53,6 +54,7 @@ describe.runIf(requireTools("qemu-img", "qemu-storage-daemon", "fusermount3", "m
   }, 60_000);
   afterAll(async () => {
     await stuck?.release();
+    await stuck2?.release();
     await admin?.end();
     await stack?.close();
   }, 60_000);
@@ -133,14 +135,24 @@ describe.runIf(requireTools("qemu-img", "qemu-storage-daemon", "fusermount3", "m
   }, 120_000);
 
   it("on the stuck mount, the estimate and sparsifyDisk end with STORAGE_UNAVAILABLE in bounded time; the disk is not left locked", async () => {
-    const hung = (await gql(`{ disks(first: 50) { edges { node { id alias } } } }`)).disks.edges.find((e: any) => e.node.alias === "hung").node.id;
-    await gql(`mutation($id: ID!) { estimateStorageDomain(id: $id) { id } }`, { id: domainIds.get("stuck") });
+    // A domain of its own, scanned while healthy and frozen right after: no rescan can mark
+    // the disk ILLEGAL first (the one above still has deferred scans in its queue).
+    const dir = path.join(stack.root, "stuck2");
+    await fs.mkdir(dir);
+    const backing = path.join(stack.root, "backing2.bin");
+    await execa("truncate", ["-s", "64M", backing]);
+    stuck2 = await exportStuckFuse(backing, path.join(dir, "frozen.raw"));
+    await addDomain("stuck2");
+    await waitFor(async () => (await gql(`query($id: ID!) { storageDomain(id: $id) { scanState } }`, { id: domainIds.get("stuck2") })).storageDomain.scanState === "DONE", { what: "scan of stuck2" });
+    const hung = (await gql(`{ disks(first: 50) { edges { node { id alias } } } }`)).disks.edges.find((e: any) => e.node.alias === "frozen").node.id;
+    // The FUSE export reports every block allocated: an admin says it is thin, as one would.
+    await gql(`mutation($d: ID!) { setDiskAllocation(id: $d, allocation: SPARSE) { id } }`, { d: hung });
+    stuck2.pause();
+    await gql(`mutation($id: ID!) { estimateStorageDomain(id: $id) { id } }`, { id: domainIds.get("stuck2") });
     await waitFor(async () => (await gql(`query($d: ID!) { disk(id: $d) { estimateUnavailableReason } }`, { d: hung })).disk.estimateUnavailableReason === "STORAGE_UNAVAILABLE", {
       timeout: 20_000,
       what: "the estimate to give up on the stuck disk",
     });
-    // The FUSE export reports every block allocated: an admin says it is thin, as one would.
-    await gql(`mutation($d: ID!) { setDiskAllocation(id: $d, allocation: SPARSE) { id } }`, { d: hung });
     const started = Date.now();
     const job = (await gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: hung })).sparsifyDisk;
     const ended = await waitFor(
