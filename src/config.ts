@@ -82,6 +82,12 @@ const schema = z.object({
   /** How often workers re-check which storage domains they can see. */
   DOMAIN_REFRESH_MS: milliseconds(15_000),
   RECONCILE_INTERVAL_MS: milliseconds(30_000),
+  /** Wall-clock limit of every qemu-img / qemu-io call on an image (also under prlimit); a hung mount or hostile header ends there. */
+  QEMU_TOOL_TIMEOUT_MS: milliseconds(60_000),
+  /** A scan gives up on a storage domain that does not answer a directory walk within this time. */
+  SCAN_PROBE_TIMEOUT_MS: milliseconds(30_000),
+  /** A scan that finds its domain being scanned elsewhere re-queues itself after this delay. */
+  SCAN_DEFER_MS: milliseconds(5_000),
   /** Deadline for a retried job that finds its image still held by an orphaned run. */
   IMAGE_IN_USE_DEADLINE_MS: milliseconds(120_000),
   /** Development only: every caller is an admin named "dev". Refused with NODE_ENV=production. */

@@ -35,4 +35,9 @@ export enum EstimateUnavailableReason {
   SANDBOX_USER_MISSING = "SANDBOX_USER_MISSING",
   /** A non-root worker cannot create user namespaces (kernel or sysctl forbids it). */
   SANDBOX_USERNS_UNAVAILABLE = "SANDBOX_USERNS_UNAVAILABLE",
+  // The path guard: a layer is no longer the file the scan recorded (src/host/path-guard.ts).
+  IMAGE_PATH_CHANGED = "IMAGE_PATH_CHANGED",
+  IMAGE_NOT_REGULAR_FILE = "IMAGE_NOT_REGULAR_FILE",
+  IMAGE_HARDLINKED = "IMAGE_HARDLINKED",
+  IMAGE_NOT_FOUND = "IMAGE_NOT_FOUND",
 }

@@ -54,6 +54,12 @@ export enum JobErrorCode {
   NOT_INSPECTED = "NOT_INSPECTED",
   /** The storage domain or the image went away or hung during the run; the run was stopped. */
   STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE",
+  /** A layer's real path, device or inode is not what the scan recorded (swapped or moved): rescan. */
+  IMAGE_PATH_CHANGED = "IMAGE_PATH_CHANGED",
+  /** A layer is now a symlink, device, FIFO or directory. */
+  IMAGE_NOT_REGULAR_FILE = "IMAGE_NOT_REGULAR_FILE",
+  /** A layer has several names (hard links): one may be outside every root. */
+  IMAGE_HARDLINKED = "IMAGE_HARDLINKED",
   /** A bug in the worker; its log has the stack. */
   INTERNAL_ERROR = "INTERNAL_ERROR",
 }

@@ -1,5 +1,6 @@
 import { DiskAllocation, DiskStatus, StorageDomainStatus, StorageKind, StorageType, VmStatus } from "../entities/enums.js";
 import type { DiskFacts } from "./disk-facts.js";
+import { codedProblem } from "./coded-problem.js";
 import { SparsifyIssueCode as Code, type SparsifyIssue } from "./sparsify-issue.js";
 
 export interface SparsifyAssessment {
@@ -25,7 +26,11 @@ const blockerRules: Rule[] = [
   (f) => (f.status === DiskStatus.MISSING ? issue(Code.DISK_MISSING, "The disk's image file is gone from storage; rescan the domain or forget the disk") : null),
   (f) => (f.status === DiskStatus.ILLEGAL ? issue(Code.DISK_ILLEGAL, "The disk is marked illegal: its image could not be read consistently") : null),
   (f) => (f.inspection ? issue(f.inspection.code as Code, f.inspection.message) : null),
-  (f) => (f.chainProblem ? issue(Code.CHAIN_INVALID, `The disk's volume chain is refused: ${f.chainProblem}`) : null),
+  (f) => {
+    if (!f.chainProblem) return null;
+    const coded = codedProblem(f.chainProblem);
+    return coded ? issue(coded.code, coded.message) : issue(Code.CHAIN_INVALID, `The disk's volume chain is refused: ${f.chainProblem}`);
+  },
   (f) =>
     f.activeJob
       ? issue(Code.JOB_ACTIVE, `A sparsify job is already ${f.activeJob.state.toLowerCase()} for this disk (job ${f.activeJob.id})`)

@@ -24,6 +24,9 @@ export enum SparsifyIssueCode {
   CHAIN_CHANGED = "CHAIN_CHANGED",
   NOT_INSPECTED = "NOT_INSPECTED",
   RUN_STILL_ALIVE = "RUN_STILL_ALIVE",
+  /** One of the disk's files has several names (path guard, see host/path-guard.ts). */
+  IMAGE_HARDLINKED = "IMAGE_HARDLINKED",
+  IMAGE_NOT_REGULAR_FILE = "IMAGE_NOT_REGULAR_FILE",
   // warnings
   HAS_SNAPSHOTS = "HAS_SNAPSHOTS",
   UNPLUGGED_FROM_RUNNING_VM = "UNPLUGGED_FROM_RUNNING_VM",

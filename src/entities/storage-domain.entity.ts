@@ -34,6 +34,13 @@ export class StorageDomain {
   @Column({ type: "text", nullable: true })
   scanError: string | null;
 
+  /** Which scan may write this domain's inventory, and until when (renewed while it runs). */
+  @Column({ type: "text", nullable: true })
+  scanLeaseOwner: string | null;
+
+  @Column({ type: "timestamptz", nullable: true })
+  scanLeaseUntil: Date | null;
+
   @Column({ type: "timestamptz", nullable: true })
   lastScannedAt: Date | null;
 

@@ -55,6 +55,13 @@ export class Volume {
   @Column({ type: "boolean", default: false })
   missing: boolean;
 
+  /** st_dev and st_ino at the last scan (strings: they can exceed 2^53); null before they were recorded. */
+  @Column({ type: "text", nullable: true })
+  fileDevice: string | null;
+
+  @Column({ type: "text", nullable: true })
+  fileInode: string | null;
+
   @Column({ type: "timestamptz", nullable: true })
   scannedAt: Date | null;
 }

@@ -1,6 +1,8 @@
 import { access, constants, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
+import { childEnv } from "./child-env.js";
+import { toolCommand } from "./tools.js";
 
 /** What this host can do, found without booting the appliance (a few ms). */
 export interface HostCapabilities {
@@ -36,7 +38,7 @@ export const applianceDir = (cacheDir: string, uid: number): string =>
   join(cacheDir, `.guestfs-${uid}`, "appliance.d");
 
 async function versionOf(file: string, parse: (text: string) => string | null): Promise<string | null> {
-  const result = await execa(file, ["--version"], { reject: false, stdin: "ignore", timeout: 10_000 });
+  const result = await execa(file, ["--version"], { reject: false, stdin: "ignore", timeout: 10_000, extendEnv: false, env: childEnv({ LC_ALL: "C" }) });
   return result.exitCode === 0 ? parse(result.stdout) : null;
 }
 
@@ -58,8 +60,8 @@ export async function detectCapabilities(opts: DetectOptions = {}): Promise<Host
   const uid = process.geteuid?.() ?? 0;
   const appliance = applianceDir(opts.cacheDir ?? "/var/tmp", uid);
   const [virtSparsifyVersion, qemuImgVersion, devKvm, cpuinfo, kernel, initrd, root] = await Promise.all([
-    versionOf("virt-sparsify", parseVirtSparsifyVersion),
-    versionOf("qemu-img", parseQemuImgVersion),
+    versionOf(toolCommand("virt-sparsify"), parseVirtSparsifyVersion),
+    versionOf(toolCommand("qemu-img"), parseQemuImgVersion),
     exists("/dev/kvm", constants.R_OK | constants.W_OK),
     readFile("/proc/cpuinfo", "utf8").catch(() => ""),
     ...["kernel", "initrd", "root"].map((f) => stat(join(appliance, f)).then((s) => s.size > 0, () => false)),

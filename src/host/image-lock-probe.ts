@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
-import { execa } from "execa";
 import type { ImageFormat } from "./image-format.js";
-import { ImageProbeError } from "./image-probe-error.js";
+import { ImageErrorCode, ImageProbeError } from "./image-probe-error.js";
+import { ImageToolTimeoutError, runImageTool } from "./run-image-tool.js";
 import { classifyQemuError } from "./qemu-error-classifier.js";
 
 /**
@@ -13,10 +13,9 @@ import { classifyQemuError } from "./qemu-error-classifier.js";
  */
 export async function probeRawWriteLock(path: string, format: ImageFormat = "raw"): Promise<void> {
   if (format !== "raw") throw new Error("probeRawWriteLock only opens raw images read-write");
-  const result = await execa("qemu-io", ["-f", "raw", "-c", "quit", resolve(path)], {
-    reject: false,
-    stdin: "ignore",
-    detached: true, // own process group: a Ctrl-C meant for the service does not reach it
+  const result = await runImageTool("qemu-io", ["-f", "raw", "-c", "quit", resolve(path)]).catch((error: unknown) => {
+    if (error instanceof ImageToolTimeoutError) throw new ImageProbeError(ImageErrorCode.IMAGE_UNREADABLE, error.message, path);
+    throw error;
   });
   if (result.exitCode === undefined) throw new Error(`qemu-io could not be run: ${result.shortMessage}`);
   if (result.exitCode !== 0) {

@@ -1,4 +1,4 @@
-import { readdir, readFile, rm } from "node:fs/promises";
+import { lstat, readdir, readFile, rmdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 
 /**
@@ -10,6 +10,35 @@ import { join } from "node:path";
 export const ROOT_SOCKDIR_PARENT = "/tmp";
 const PREFIX = "libguestfs";
 const SOCKET_NAME = "guestfsd.sock";
+/** All a libguestfs socket dir ever holds (direct backend). */
+const OUR_ENTRIES = new Set([SOCKET_NAME, "console.sock"]);
+
+/**
+ * Removes `parent/name` only if it provably is a libguestfs socket dir of this user: a real
+ * directory (not a link) owned by us, writable by nobody else (so nobody else can have put
+ * anything in it; libguestfs makes it 0700, or 0755 as root), holding nothing but our socket
+ * names, each a socket (not a link, file or directory) owned by us. Each socket is unlinked and
+ * the directory removed with rmdir: no recursion, nothing followed. Returns whether it was removed.
+ */
+export async function removeOwnSockdir(parent: string, name: string, uid = process.geteuid?.() ?? 0): Promise<boolean> {
+  if (!name.startsWith(PREFIX) || name.includes("/")) return false;
+  const dir = join(parent, name);
+  try {
+    const st = await lstat(dir);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return false;
+    const entries = await readdir(dir);
+    if (!entries.includes(SOCKET_NAME) || entries.some((e) => !OUR_ENTRIES.has(e))) return false;
+    for (const entry of entries) {
+      const est = await lstat(join(dir, entry));
+      if (!est.isSocket() || est.uid !== uid) return false;
+    }
+    for (const entry of entries) await unlink(join(dir, entry));
+    await rmdir(dir);
+    return true;
+  } catch {
+    return false; // gone meanwhile, or not ours to judge
+  }
+}
 
 /** Parses /proc/net/unix into inode → bound path (unbound sockets are skipped). Pure. */
 export function parseProcNetUnix(text: string): Map<string, string> {
@@ -94,9 +123,9 @@ export class SockdirTracker {
         live: liveDirs.has(name),
       })),
     );
-    const doomed = selectSockdirsToRemove(candidates).map((name) => join(this.parent, name));
-    await Promise.all(doomed.map((dir) => rm(dir, { recursive: true, force: true })));
-    return doomed;
+    const removed: string[] = [];
+    for (const name of selectSockdirsToRemove(candidates)) if (await removeOwnSockdir(this.parent, name)) removed.push(join(this.parent, name));
+    return removed;
   }
 }
 
@@ -109,12 +138,10 @@ export async function sweepDeadSockdirs(parent = ROOT_SOCKDIR_PARENT): Promise<s
   const live = new Set(
     [...(await boundSockets()).values()].filter((p) => p.startsWith(join(parent, PREFIX))).map((p) => p.slice(parent.length + 1).split("/")[0]!),
   );
-  const doomed: string[] = [];
+  const removed: string[] = [];
   for (const name of await listLibguestfsDirs(parent)) {
     if (live.has(name)) continue;
-    const entries = await readdir(join(parent, name)).catch((): string[] => []);
-    if (entries.includes(SOCKET_NAME)) doomed.push(join(parent, name));
+    if (await removeOwnSockdir(parent, name)) removed.push(join(parent, name));
   }
-  await Promise.all(doomed.map((dir) => rm(dir, { recursive: true, force: true })));
-  return doomed;
+  return removed;
 }

@@ -1,9 +1,9 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { execa } from "execa";
 import type { ImageFormat } from "./image-format.js";
 import { ImageErrorCode, ImageProbeError } from "./image-probe-error.js";
 import { classifyQemuError } from "./qemu-error-classifier.js";
+import { ImageToolTimeoutError, runImageTool } from "./run-image-tool.js";
 import { parseImageCheckJson, parseImageInfoJson, type ImageCheck, type ImageInfo } from "./qemu-img-json.js";
 
 export type { ImageCheck, ImageInfo } from "./qemu-img-json.js";
@@ -25,8 +25,11 @@ export interface QemuImgInfoOptions {
 const safePath = (path: string) => resolve(path);
 
 async function runQemuImg(args: string[], path: string, okExitCodes: readonly number[] = [0]) {
-  // detached: its own process group, so a Ctrl-C meant for the service does not reach it.
-  const result = await execa("qemu-img", args, { reject: false, stdin: "ignore", detached: true });
+  // Bounded (timeout, prlimit) with an allow-listed environment: a hung mount or a hostile header ends here.
+  const result = await runImageTool("qemu-img", args).catch((error: unknown) => {
+    if (error instanceof ImageToolTimeoutError) throw new ImageProbeError(ImageErrorCode.IMAGE_UNREADABLE, error.message, path);
+    throw error;
+  });
   if (result.exitCode === undefined) {
     // Spawn failure (qemu-img missing): a host problem, not an image problem.
     throw new Error(`qemu-img could not be run: ${result.shortMessage}`);

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { execa } from "execa";
-import { findExecutable } from "./find-executable.js";
+import { childEnv } from "./child-env.js";
+import { toolCommand, toolPath } from "./tools.js";
 import type { ImageFormat } from "./image-format.js";
 import { ROOT_SOCKDIR_PARENT, SockdirTracker } from "./libguestfs-sockdirs.js";
 import { processTree, reapProcesses, socketInodes, stillAlive, type ProcessRef } from "./process-tree.js";
@@ -106,11 +107,10 @@ function whenAbandoned(signal: AbortSignal | undefined, timeoutMs: number, after
 
 function buildCommand(path: string, format: ImageFormat): [string, string[]] {
   const sparsify = ["--in-place", "--format", format, "--machine-readable=stream:stderr", path];
-  const setpriv = findExecutable("setpriv");
+  const setpriv = toolPath("setpriv");
+  const tool = toolCommand("virt-sparsify");
   // pdeathsig: if this worker is SIGKILLed, virt-sparsify dies too instead of running on.
-  return setpriv
-    ? [setpriv, ["--pdeathsig", "KILL", "--", "virt-sparsify", ...sparsify]]
-    : ["virt-sparsify", sparsify];
+  return setpriv ? [setpriv, ["--pdeathsig", "KILL", "--", tool, ...sparsify]] : [tool, sparsify];
 }
 
 function lines(stream: Readable | null, onLine: (line: string) => void): Promise<void> {
@@ -163,13 +163,15 @@ export async function runVirtSparsify(opts: SparsifyRunOptions): Promise<Sparsif
   try {
     const [file, args] = buildCommand(opts.path, opts.format);
     const subprocess = execa(file, args, {
-      env: {
+      // Allow-listed: the worker's DATABASE_URL & co. never reach virt-sparsify or its qemu.
+      extendEnv: false,
+      env: childEnv({
         LIBGUESTFS_BACKEND: "direct",
         LIBGUESTFS_BACKEND_SETTINGS: opts.backendSettings,
         LIBGUESTFS_CACHEDIR: opts.cacheDir ?? "/var/tmp",
         TMPDIR: runTmp,
         ...(isRoot ? {} : { XDG_RUNTIME_DIR: runTmp }),
-      },
+      }),
       stdin: "ignore",
       // A session of its own: a Ctrl-C on the terminal (or systemd's stop of the whole cgroup)
       // reaches the service only, which drains or hands the job back; pdeathsig still kills the

@@ -12,6 +12,8 @@ import { probePath } from "../host/storage-probe.js";
 import { recordEvent } from "../services/audit.js";
 import { loadRecordedChain } from "../services/recorded-chain.js";
 import { recordRefusal } from "../services/refusal-recorder.js";
+import { PathGuardError } from "../host/path-guard.js";
+import { guardVolumes } from "./guarded-chain.js";
 import { refreshNeedsSparsify } from "../services/reclaim-policy.service.js";
 
 import type { EstimateJobData } from "./job-catalog.js";
@@ -77,8 +79,17 @@ async function estimateChain(disk: Disk, domain: StorageDomain, d: EstimateDeps)
   const log = d.log.child({ diskId: disk.id });
   const { layers, ownCount } = await loadRecordedChain(d.db.manager, disk, domain);
   if (ownCount === 0) return unavailableAs(EstimateUnavailableReason.UNREADABLE);
+  // Path guard: every layer is still the file the scan saw (real path, inode, one link); the
+  // tools get the real paths.
+  let real: string[];
   try {
-    const e = await estimateReclaimable({ volumes: layers.map(({ path, format }) => ({ path, format })), ownedCount: ownCount, domainRoot: domain.path, timeoutMs: PER_DISK_TIMEOUT_MS });
+    real = await guardVolumes(d.db, domain, layers.map((l) => l.volumeId), d.config.STORAGE_ROOTS);
+  } catch (error) {
+    if (error instanceof PathGuardError) return unavailableAs(error.code as unknown as EstimateUnavailableReason);
+    throw error;
+  }
+  try {
+    const e = await estimateReclaimable({ volumes: layers.map(({ format }, i) => ({ path: real[i]!, format })), ownedCount: ownCount, domainRoot: domain.path, timeoutMs: PER_DISK_TIMEOUT_MS });
     return { reclaimableEstimate: e.reclaimableBytes, reclaimableAfterMerge: e.afterMergeBytes, estimateMethod: EstimateMethod.FREE_BLOCKS, estimateDetail: e.method, estimateUnavailableReason: null };
   } catch (error) {
     if (error instanceof EstimateUnavailableError) {

@@ -16,7 +16,7 @@ import { Lane, laneQueueName, type EstimateJobData, type JobDataByName } from ".
 import type { QueueRegistry } from "./queue-registry.js";
 import { JobName, type ScanJobData } from "./queue-names.js";
 import { processScheduledRun } from "./scheduled-run.processor.js";
-import { processScan } from "./scan.processor.js";
+import { processScan, SCAN_DEFERRED } from "./scan.processor.js";
 import { HAND_BACK_REASON, isHandedBack } from "./hand-back.js";
 
 export interface HostWorkerDeps {
@@ -155,8 +155,13 @@ export class HostWorker {
 
   /** What each job name does on this host; typed by the job catalog, so no casts. */
   private readonly handlers: { [K in JobName]: Handler<K> } = {
-    [JobName.SCAN]: async (job) => {
+    [JobName.SCAN]: async (job, token) => {
       const summary = await processScan(job, { ...this.d, hostName: this.name });
+      if (summary === SCAN_DEFERRED) {
+        // Another scan of this domain runs: come back later rather than wait on a lock.
+        await job.moveToDelayed(Date.now() + this.d.config.SCAN_DEFER_MS, token);
+        throw new DelayedError();
+      }
       if (summary) await this.enqueueEstimate(job.data.storageDomainId, job.data.requestedBy).catch(() => {});
       return summary;
     },

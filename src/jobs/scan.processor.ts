@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Job } from "bullmq";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
@@ -7,10 +8,12 @@ import { StorageDomain } from "../entities/index.js";
 import { readNfsVersion } from "../host/nfs-mounts.js";
 import { probePath } from "../host/storage-probe.js";
 import { findImages } from "../host/scan/find-images.js";
+import { probeDomain } from "../host/scan/probe-domain.js";
 import { readVolumes } from "../host/scan/read-volumes.js";
 import { recordEvent } from "../services/audit.js";
 import { refreshDomainAssessments } from "../services/disk-assessment.service.js";
 import { applyScan, type ScanSummary } from "../services/inventory-writer.js";
+import { ScanLease } from "../services/scan-lease.js";
 import type { EventBus } from "./event-bus.js";
 import type { ScanJobData } from "./queue-names.js";
 
@@ -22,16 +25,29 @@ export interface ScanDeps {
   hostName: string;
 }
 
-/** Reads a storage domain on this host and stores the inventory; always reports DONE or FAILED. */
-export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promise<ScanSummary | null> {
+/** Returned when another scan holds the domain: the caller re-queues the job with a delay. */
+export const SCAN_DEFERRED = "deferred" as const;
+
+/** Longer than any healthy step between renewals; a dead worker's lease lapses after it. */
+const LEASE_MS = 60_000;
+
+/**
+ * Reads a storage domain on this host and stores the inventory; reports DONE or FAILED, or
+ * defers when another scan of the domain is under way. The files are read and the qemu calls
+ * made with no transaction open and no connection held; only the final write is a transaction,
+ * and it checks the scan still holds the domain's lease, so a slower, older reading can never
+ * overwrite a newer one.
+ */
+export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promise<ScanSummary | null | typeof SCAN_DEFERRED> {
   const { db, bus, log } = deps;
   const domain = await db.getRepository(StorageDomain).findOneBy({ id: job.data.storageDomainId });
   if (!domain) return null; // removed while queued
+  const lease = await ScanLease.take(db, domain.id, `${deps.hostName}:${job.id}:${randomUUID()}`, LEASE_MS);
+  if (!lease) return SCAN_DEFERRED;
   const setState = async (scanState: ScanState, extra: Partial<StorageDomain> = {}) => {
     await db.getRepository(StorageDomain).update({ id: domain.id }, { scanState, ...extra });
     await bus.publish({ type: "scan", storageDomainId: domain.id, state: scanState, scanJobId: job.id }).catch(() => {});
   };
-  await setState(ScanState.SCANNING);
   const started = Date.now();
   // Say what the storage is doing rather than hang on it (or mark every disk MISSING when it is gone).
   const probe = await probePath(domain.path, deps.config.STORAGE_CHECK_TIMEOUT_MS, { readDir: true });
@@ -46,13 +62,13 @@ export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promis
     return null;
   }
   try {
+    await setState(ScanState.SCANNING);
+    await probeDomain(domain.path, deps.config.SCAN_PROBE_TIMEOUT_MS);
+    const images = await findImages(domain.path);
+    const readings = await readVolumes(images, domain.path, deps.config.STORAGE_ROOTS);
+    const nfsVersion = await readNfsVersion(domain.path);
     const summary = await db.transaction(async (em) => {
-      // One scan of a domain at a time, across workers and hosts: the files are read inside
-      // the lock so a slower, older reading can never overwrite a newer one.
-      await em.query(`SELECT pg_advisory_xact_lock(hashtext('scan:' || $1))`, [domain.id]);
-      const images = await findImages(domain.path);
-      const readings = await readVolumes(images, domain.path, deps.config.STORAGE_ROOTS);
-      const nfsVersion = await readNfsVersion(domain.path);
+      if (!(await lease.stillHeld(em))) return SCAN_DEFERRED; // lapsed and taken: that scan's reading wins
       await em.update(StorageDomain, { id: domain.id }, { nfsVersion });
       const fresh = (await em.findOneBy(StorageDomain, { id: domain.id }))!;
       const result = await applyScan(em, fresh, readings);
@@ -65,6 +81,7 @@ export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promis
       });
       return result;
     });
+    if (summary === SCAN_DEFERRED) return summary;
     await setState(ScanState.DONE, { lastScannedAt: new Date(), scanError: null });
     log.info({ domain: domain.name, ...summary, ms: Date.now() - started }, "scan finished");
     return summary;
@@ -74,5 +91,7 @@ export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promis
     await setState(ScanState.FAILED, { scanError: message });
     await recordEvent(db.manager, { type: "SCAN_FAILED", storageDomainId: domain.id, message: `Scan of ${domain.name} failed on ${deps.hostName}: ${message}` });
     return null;
+  } finally {
+    await lease.release().catch(() => undefined);
   }
 }

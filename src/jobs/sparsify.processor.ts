@@ -21,6 +21,7 @@ import { precheckImage } from "../host/sparsify-precheck.js";
 import { finish as finishProgress, initialProgress, RAMP_TICK_MS, rampLaunch, reduceProgress, startMeasuring, type SparsifyProgress } from "../host/sparsify-progress.js";
 import { eventKey } from "../host/virt-sparsify-output.js";
 import { runVirtSparsify } from "../host/virt-sparsify-runner.js";
+import { PathGuardError } from "../host/path-guard.js";
 import { loadDiskFacts } from "../services/disk-assessment.service.js";
 import { JobStore, type JobEnding } from "../services/job-store.js";
 import { recordEvent } from "../services/audit.js";
@@ -28,6 +29,7 @@ import { processEstimate } from "./estimate.processor.js";
 import type { EventBus } from "./event-bus.js";
 import { isHandBack, type HandedBack } from "./hand-back.js";
 import { guardStorage, StorageUnavailableError, type StorageGuard } from "./storage-guard.js";
+import { guardDiskChain } from "./guarded-chain.js";
 import type { SparsifyJobData } from "./queue-names.js";
 
 export interface SparsifyDeps {
@@ -44,7 +46,10 @@ interface Target {
   leaf: Volume;
   own: Volume[];
   domain: StorageDomain;
+  /** Real path of the leaf, proved by the path guard: the only path handed to a tool. */
   leafPath: string;
+  /** Real paths of the own volumes, leaf first. */
+  ownPaths: string[];
   format: ImageFormat;
   /** Every layer qemu will open, from the inventory (own volumes, then the template's). */
   chain: RecordedChain;
@@ -101,6 +106,8 @@ export class SparsifyProcessor {
       const storage = guard;
       const before = await storage.until(this.precheck(target, retried, signal));
       await this.store.patchActive(jobId, { actualSizeBefore: before });
+      // The pre-check took a while: prove once more that nothing was swapped since.
+      await this.guard(target);
 
       // Progress is written in order; a cancel request seen in the row aborts the run.
       const abort = new AbortController();
@@ -216,7 +223,22 @@ export class SparsifyProcessor {
     // Paths come from our own scan, but never act outside the domain whatever the database says.
     if (!isInside(leafPath, domain.path)) throw new JobFailure(JobErrorCode.CHAIN_INVALID, `Leaf path ${leaf.relPath} escapes the storage domain`);
     const chain = await loadRecordedChain(this.d.db.manager, disk, domain);
-    return { disk, leaf, own, domain, leafPath, format: toImageFormat(leaf.format), chain };
+    const target = { disk, leaf, own, domain, leafPath, ownPaths: [], format: toImageFormat(leaf.format), chain };
+    await this.guard(target);
+    return target;
+  }
+
+  /** Every layer is still the file the scan saw (no symlink, hard link, device or other inode). */
+  private async guard(t: Target): Promise<void> {
+    try {
+      const { own } = await guardDiskChain(this.d.db, t.domain, t.own, this.d.config.STORAGE_ROOTS);
+      t.ownPaths = own;
+      t.leafPath = own[0]!;
+    } catch (error) {
+      // Every path-guard code is also a JobErrorCode (same string).
+      if (error instanceof PathGuardError) throw new JobFailure(error.code as unknown as JobErrorCode, error.message);
+      throw error;
+    }
   }
 
   /** Everything that may have changed since the job was queued; returns actualSizeBefore. */
@@ -263,8 +285,8 @@ export class SparsifyProcessor {
   /** Actual size of the disk's own volumes now; also refreshes the inventory. */
   private async measure(t: Target): Promise<number> {
     let total = 0;
-    for (const v of t.own) {
-      const info = await qemuImgInfo(path.join(t.domain.path, v.relPath), toImageFormat(v.format), { shared: true });
+    for (const [i, v] of t.own.entries()) {
+      const info = await qemuImgInfo(t.ownPaths[i]!, toImageFormat(v.format), { shared: true });
       total += info.actualSize;
       await this.d.db.getRepository(Volume).update({ id: v.id }, { actualSize: info.actualSize, scannedAt: new Date() });
     }

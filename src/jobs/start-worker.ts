@@ -3,6 +3,8 @@ import type { DataSource } from "typeorm";
 import type { Config } from "../config.js";
 import { defaultBackendSettings, detectCapabilities } from "../host/host-capabilities.js";
 import { ensureParserUser } from "../host/parser-user.js";
+import { configureImageTools } from "../host/run-image-tool.js";
+import { resolveHostTools } from "../host/tools.js";
 import { EventBus } from "./event-bus.js";
 import { defaultConcurrency } from "./host-registration.js";
 import { HostSlots } from "./host-slots.js";
@@ -20,6 +22,10 @@ export interface RunningWorker {
 
 /** Wires a host worker: capabilities, Redis, bus, the processors. */
 export async function startHostWorker(config: Config, db: DataSource, log: Logger): Promise<RunningWorker> {
+  // Tool paths are fixed now: a PATH change or a program planted later is never run.
+  const missingTools = resolveHostTools();
+  if (missingTools.length) log.warn({ missingTools }, "host tools not found");
+  configureImageTools({ timeoutMs: config.QEMU_TOOL_TIMEOUT_MS });
   const caps = await detectCapabilities({ cacheDir: config.LIBGUESTFS_CACHEDIR });
   const backendSettings = config.LIBGUESTFS_BACKEND_SETTINGS === "auto" ? defaultBackendSettings(caps) : config.LIBGUESTFS_BACKEND_SETTINGS || undefined;
   // As root the estimator's parsers run as a dedicated user; without it estimates are refused.

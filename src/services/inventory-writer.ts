@@ -56,6 +56,8 @@ export async function applyScan(em: EntityManager, domain: StorageDomain, readin
       problem: r.problem ?? (r.refusal ? `${r.refusal.code}: ${r.refusal.message}` : null),
       refusalCode: r.refusal?.code ?? null,
       inspectedAt: now,
+      fileDevice: r.fileDevice ?? null,
+      fileInode: r.fileInode ?? null,
       missing: false,
       scannedAt: now,
     }),

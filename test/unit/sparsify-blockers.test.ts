@@ -64,6 +64,24 @@ describe("assessSparsify: one blocker per changed fact", () => {
       code: Code[code],
       mentions: ["d.qcow2", "a reason in words"],
     })),
+    {
+      name: "an image with hard links (path guard, found by the scan)",
+      change: (f: DiskFacts) => ({ ...f, chainProblem: "IMAGE_HARDLINKED: The image leaf.qcow2 has 2 hard links; writing it would change the other names too" }),
+      code: Code.IMAGE_HARDLINKED,
+      mentions: ["leaf.qcow2 has 2 hard links"],
+    },
+    {
+      name: "an image that is not a regular file",
+      change: (f: DiskFacts) => ({ ...f, chainProblem: "IMAGE_NOT_REGULAR_FILE: The image x.raw is not a regular file" }),
+      code: Code.IMAGE_NOT_REGULAR_FILE,
+      mentions: ["x.raw is not a regular file"],
+    },
+    {
+      name: "an uncoded problem that merely looks coded stays CHAIN_INVALID",
+      change: (f: DiskFacts) => ({ ...f, chainProblem: "SOMETHING_ELSE: x" }),
+      code: Code.CHAIN_INVALID,
+      mentions: ["SOMETHING_ELSE: x"],
+    },
     { name: "disk locked, no job", change: (f) => ({ ...f, status: DiskStatus.LOCKED }), code: Code.DISK_LOCKED, mentions: ["locked"] },
     {
       name: "a queued sparsify job exists",
@@ -343,6 +361,8 @@ describe("SparsifyIssueCode is a stable API", () => {
         "DISK_MISSING",
         "HAS_DERIVED_DISKS",
         "HAS_SNAPSHOTS",
+        "IMAGE_HARDLINKED",
+        "IMAGE_NOT_REGULAR_FILE",
         "JOB_ACTIVE",
         "NFS_TOO_OLD",
         "NOT_IMAGE_DISK",

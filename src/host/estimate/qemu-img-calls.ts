@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
-import { execa } from "execa";
 import type { ImageFormat } from "../image-format.js";
-import { ImageProbeError } from "../image-probe-error.js";
+import { ImageErrorCode, ImageProbeError } from "../image-probe-error.js";
+import { ImageToolTimeoutError, runImageTool } from "../run-image-tool.js";
 import { classifyQemuError } from "../qemu-error-classifier.js";
 import { parseImageInfoJson, type ImageInfo } from "../qemu-img-json.js";
 import { parseQemuImgMap, type MapEntry } from "./allocated-extents.js";
@@ -14,7 +14,10 @@ const MAX_JSON_BYTES = 64 * 1024 * 1024;
  * @throws {ImageProbeError} classified like every other qemu message.
  */
 async function qemuImg(args: string[], path: string, signal: AbortSignal): Promise<string> {
-  const result = await execa("qemu-img", args, { reject: false, stdin: "ignore", detached: true, cancelSignal: signal, maxBuffer: MAX_JSON_BYTES });
+  const result = await runImageTool("qemu-img", args, { signal, maxBuffer: MAX_JSON_BYTES }).catch((error: unknown) => {
+    if (error instanceof ImageToolTimeoutError) throw new ImageProbeError(ImageErrorCode.IMAGE_UNREADABLE, error.message, path);
+    throw error;
+  });
   if (result.isCanceled) throw signal.reason ?? new Error("aborted");
   if (result.exitCode === undefined) throw new Error(`qemu-img could not be run: ${result.shortMessage}`);
   if (result.exitCode !== 0) {

@@ -1,11 +1,14 @@
+import { constants as fsConstants } from "node:fs";
 import { chmod, chown, mkdtemp, open, readFile, rm, writeFile, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
-import { findExecutable } from "../find-executable.js";
+import { childEnv } from "../child-env.js";
+import { imageToolCommand } from "../run-image-tool.js";
+import { toolPath } from "../tools.js";
 import type { ImageFormat } from "../image-format.js";
-import { ImageProbeError } from "../image-probe-error.js";
+import { ImageErrorCode, ImageProbeError } from "../image-probe-error.js";
 import { parseMounts } from "../nfs-mounts.js";
 import { classifyQemuError } from "../qemu-error-classifier.js";
 import { fuseExportArgs, type ExportWindow } from "./fuse-export-args.js";
@@ -54,8 +57,14 @@ async function readAt(fd: FileHandle, offset: number, length: number): Promise<B
 }
 
 async function directView(path: string): Promise<RawView> {
-  const fd = await open(path, "r");
-  const { size } = await fd.stat();
+  // Never through a link, never blocking on a FIFO swapped in after the path guard.
+  const fd = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  const st = await fd.stat();
+  if (!st.isFile()) {
+    await fd.close();
+    throw new ImageProbeError(ImageErrorCode.IMAGE_UNREADABLE, `${path} is not a regular file`, path);
+  }
+  const { size } = st;
   return { path, size, read: (o, l) => readAt(fd, o, l), close: () => fd.close().catch(() => undefined) };
 }
 
@@ -77,18 +86,19 @@ async function stopExport(daemon: Daemon, dir: string, mountpoint: string): Prom
   }
   // A SIGKILLed daemon leaves a dead mount ("Transport endpoint is not connected") behind.
   if (await isMounted(mountpoint).catch(() => true)) {
-    const fusermount = findExecutable("fusermount3") ?? findExecutable("fusermount");
-    if (fusermount) await execa(fusermount, ["-u", "-z", mountpoint], { reject: false, stdin: "ignore", detached: true });
+    const fusermount = toolPath("fusermount3") ?? toolPath("fusermount");
+    if (fusermount) await execa(fusermount, ["-u", "-z", mountpoint], { reject: false, stdin: "ignore", detached: true, extendEnv: false, env: childEnv(), timeout: 10_000 });
   }
   await rm(dir, { recursive: true, force: true }).catch(() => undefined);
 }
 
 function startDaemon(layers: readonly { path: string; format: ImageFormat }[], mountpoint: string, opts: RawViewOptions): Daemon {
-  const setpriv = findExecutable("setpriv");
-  const qsd = ["qemu-storage-daemon", ...fuseExportArgs(layers, mountpoint, opts.parser !== undefined, opts.window)];
+  const setpriv = toolPath("setpriv");
+  const qsd = fuseExportArgs(layers, mountpoint, opts.parser !== undefined, opts.window);
   // Foreground (a daemonized one survives SIGTERM with its mount, notes §6); TERM if the worker dies.
-  const [file, ...args] = setpriv ? [setpriv, "--pdeathsig=TERM", "--", ...qsd] : qsd;
-  const child = execa(file!, args, { reject: false, stdin: "ignore", detached: true, stdout: "ignore", stderr: "pipe", maxBuffer: 64 * 1024 });
+  // Bounded like every qemu tool (prlimit, allow-listed env); its lifetime is close()'s business.
+  const { file, args, options } = imageToolCommand("qemu-storage-daemon", qsd, setpriv ? { wrapper: [setpriv, "--pdeathsig=TERM", "--"] } : {});
+  const child = execa(file, args, { reject: false, stdin: "ignore", detached: true, stdout: "ignore", stderr: "pipe", maxBuffer: 64 * 1024, extendEnv: false, env: options.env!, cwd: "/" });
   let ended = false;
   void child.then(() => (ended = true));
   return { process: child, ended: () => ended };

@@ -6,6 +6,7 @@ import { expectedFormat } from "../inspect/expected-format.js";
 import { ImageRefusal } from "../inspect/image-refusal.js";
 import { inspectImage } from "../inspect/inspect-image.js";
 import { InspectionCode } from "../inspect/inspection-code.js";
+import { fileFactsProblem, readFileFacts } from "../path-guard.js";
 import { qemuImgCheck, qemuImgInfo } from "../qemu-img.js";
 import { formatFromExtension, type ImageFile } from "./find-images.js";
 
@@ -25,6 +26,9 @@ export interface VolumeReading {
   totalClusters?: number;
   /** The image inspector refused the file: no qemu tool was run on it. */
   refusal: { code: InspectionCode; message: string } | null;
+  /** st_dev / st_ino of the file (lstat), checked again before any tool opens it. */
+  fileDevice?: string | null;
+  fileInode?: string | null;
 }
 
 const lower = (f: DiskFormat) => (f === DiskFormat.QCOW2 ? "qcow2" : "raw");
@@ -55,16 +59,21 @@ async function resolveBacking(
 }
 
 /**
- * Reads one image: first the inspector (plain code, header bytes only), and only if it accepts
- * the file and its backing file lies inside the domain, `qemu-img info -U` (a running VM's image
- * must not fail the scan), never probing a format.
+ * Reads one image: first its file facts (lstat: a hard link or a non-regular file is never opened),
+ * then the inspector (plain code, header bytes only), and only if it accepts the file and its
+ * backing file lies inside the domain, `qemu-img info -U` (a running VM's image must not fail the
+ * scan), never probing a format.
  * @param libvirtDriverType the disk's `<driver type>` when a libvirt domain describes it (decides `.img`).
  */
 export async function readVolume(image: ImageFile, domainRoot: string, roots: readonly string[], libvirtDriverType?: string | null): Promise<VolumeReading> {
   const expected = expectedFormat(image.relPath, libvirtDriverType);
   // libvirt's driver type may make an .img qcow2; that format is recorded and used from now on.
   const format = expected === "qcow2" ? DiskFormat.QCOW2 : expected === "raw" ? DiskFormat.RAW : image.format;
-  const base = { relPath: image.relPath, format, virtualSize: 0, actualSize: 0, backingPath: null, backingRelPath: null, refusal: null };
+  const facts = await readFileFacts(image.absPath);
+  const base = { relPath: image.relPath, format, virtualSize: 0, actualSize: 0, backingPath: null, backingRelPath: null, refusal: null, fileDevice: facts.device, fileInode: facts.inode };
+  // A hard link's other name may be outside every root: no qemu tool opens it, even read-only.
+  const fileProblem = fileFactsProblem(facts, image.relPath);
+  if (fileProblem) return { ...base, problem: fileProblem, unreadable: false };
   const refused = (code: InspectionCode, message: string): VolumeReading => ({ ...base, problem: null, unreadable: false, refusal: { code, message } });
   if (!expected) return refused(InspectionCode.FORMAT_MISMATCH, `libvirt describes it as ${libvirtDriverType}, a format this gateway does not handle`);
   let inspection;
