@@ -23,7 +23,7 @@ const ROLES = [Role.VIEWER, Role.OPERATOR, Role.ADMIN] as const;
 const KINDS: OperationKind[] = ["query", "mutation", "subscription"];
 
 /** The rules: viewers read and watch, operators also sparsify and cancel, admins do the rest. */
-const OPERATOR_MUTATIONS = new Set(["sparsifyDisk", "cancelSparsifyJob"]);
+const OPERATOR_MUTATIONS = new Set(["sparsifyDisk", "sparsifyDisks", "cancelSparsifyJob"]);
 const ADMIN_QUERIES = new Set(["apiTokens"]);
 const requiredRole = (kind: OperationKind, field: string): Role =>
   kind === "mutation" ? (OPERATOR_MUTATIONS.has(field) ? Role.OPERATOR : Role.ADMIN) : ADMIN_QUERIES.has(field) ? Role.ADMIN : Role.VIEWER;
