@@ -25,7 +25,10 @@ export interface DiskFacts {
     kind: StorageKind;
     /** NFS version of the domain's mount ("4.2", "3"), null when not on NFS. */
     nfsVersion: string | null;
+    /** Hosts configured for libvirt that see this domain and lost their libvirt connection. */
+    libvirtUnreachableHosts?: string[];
   };
-  attachments: { vmName: string; vmStatus: VmStatus; plugged: boolean }[];
+  /** `vmHost` / `vmFromLibvirt`: where a libvirt VM is reported (absent for manual VMs). */
+  attachments: { vmName: string; vmStatus: VmStatus; plugged: boolean; vmHost?: string | null; vmFromLibvirt?: boolean }[];
   activeJob: { id: string; state: JobState } | null;
 }

@@ -12,6 +12,8 @@ export enum SparsifyIssueCode {
   BLOCK_STORAGE_DOMAIN = "BLOCK_STORAGE_DOMAIN",
   NFS_TOO_OLD = "NFS_TOO_OLD",
   JOB_ACTIVE = "JOB_ACTIVE",
+  /** A libvirt host lost its connection: what runs on it is unknown, so nothing it may use is touched. */
+  VM_STATE_UNKNOWN = "VM_STATE_UNKNOWN",
   // warnings
   HAS_SNAPSHOTS = "HAS_SNAPSHOTS",
   UNPLUGGED_FROM_RUNNING_VM = "UNPLUGGED_FROM_RUNNING_VM",

@@ -9,6 +9,7 @@ import { sweepDeadSockdirs } from "../host/libguestfs-sockdirs.js";
 import { refreshDomainAssessments } from "../services/disk-assessment.service.js";
 import type { EventBus } from "./event-bus.js";
 import { heartbeat, registerHost, type HostFacts } from "./host-registration.js";
+import { LibvirtLink } from "./libvirt-link.js";
 import { processEstimate, type EstimateJobData } from "./estimate.processor.js";
 import type { QueueRegistry } from "./queue-registry.js";
 import { domainQueueName, JobName, type ScanJobData, type ScheduledRunData } from "./queue-names.js";
@@ -40,6 +41,7 @@ export class HostWorker {
   private maintenance = false;
   private refreshing: Promise<void> = Promise.resolve();
   private stopped = false;
+  private libvirt: LibvirtLink | null = null;
 
   constructor(private readonly d: HostWorkerDeps) {}
 
@@ -59,6 +61,9 @@ export class HostWorker {
     this.timers.push(setInterval(() => void this.refreshDomains(), this.d.config.DOMAIN_REFRESH_MS).unref());
     this.timers.push(setInterval(() => void this.beat(), this.d.config.HEARTBEAT_INTERVAL_MS).unref());
     await this.beat();
+    // After the domains are known, so disk sources map to volumes from the first resync on.
+    this.libvirt = new LibvirtLink(this.d.config, this.d.db, this.name, this.d.log);
+    await this.libvirt.start();
   }
 
   /** Ids of the domains whose queues this host consumes. */
@@ -154,6 +159,7 @@ export class HostWorker {
         if (job.name === JobName.SCAN) {
           const summary = await processScan(job as Job<ScanJobData>, deps);
           if (summary) await this.enqueueEstimate(storageDomainId, (job.data as ScanJobData).requestedBy).catch(() => {});
+          this.libvirt?.requestFullSync();
           return summary;
         }
         if (job.name === JobName.SPARSIFY) return this.d.sparsify(job, signal);
@@ -189,6 +195,7 @@ export class HostWorker {
     this.stopped = true;
     this.timers.forEach(clearInterval);
     this.offs.forEach((off) => off());
+    await this.libvirt?.stop();
     await this.refreshing;
     await Promise.all([...this.workers.values()].map((w) => w.close(force)));
     this.workers.clear();

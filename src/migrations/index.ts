@@ -1,6 +1,7 @@
 import { Init1795596224961 } from "./1795596224961-Init.js";
 import { ApiTokens1795598726493 } from "./1795598726493-ApiTokens.js";
 import { ReclaimIntelligence1795599570700 } from "./1795599570700-ReclaimIntelligence.js";
+import { LibvirtVms1795976049080 } from "./1795976049080-LibvirtVms.js";
 
 /** Every migration, in order. Generated with `typeorm migration:generate`, never synchronize. */
-export const migrations = [Init1795596224961, ApiTokens1795598726493, ReclaimIntelligence1795599570700];
+export const migrations = [Init1795596224961, ApiTokens1795598726493, ReclaimIntelligence1795599570700, LibvirtVms1795976049080];
