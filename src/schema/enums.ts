@@ -11,6 +11,8 @@ import {
   StorageKind,
   StorageType,
   VmStatus,
+  VmSource,
+  LibvirtState,
 } from "../entities/enums.js";
 
 registerEnumType(StorageDomainStatus, { name: "StorageDomainStatus" });
@@ -24,6 +26,8 @@ registerEnumType(DiskStatus, { name: "DiskStatus" });
 registerEnumType(VmStatus, { name: "VmStatus" });
 registerEnumType(JobState, { name: "JobState" });
 registerEnumType(SparsifyIssueCode, { name: "SparsifyIssueCode" });
+registerEnumType(VmSource, { name: "VmSource", description: "LIBVIRT: read live from a host's libvirt (read-only here); MANUAL: entered by a person." });
+registerEnumType(LibvirtState, { name: "LibvirtState" });
 
 export {
   AllocationSource,
@@ -37,4 +41,6 @@ export {
   StorageKind,
   StorageType,
   VmStatus,
+  VmSource,
+  LibvirtState,
 };
