@@ -1,10 +1,13 @@
+import fs from "node:fs";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import type { Config } from "../config.js";
 import { LibvirtState } from "../entities/enums.js";
 import { LibvirtMonitor } from "../host/libvirt/libvirt-monitor.js";
-import { chooseLibvirtUri } from "../host/libvirt/libvirt-uri.js";
+import { chooseLibvirtUri, DEFAULT_LIBVIRT_URI } from "../host/libvirt/libvirt-uri.js";
 import { LibvirtSync } from "../services/libvirt-sync.service.js";
+
+const QEMU_CONFIG_DIR = "/etc/libvirt/qemu";
 
 /** A host worker's libvirt link: picks the URI, says it once, and feeds the monitor into the inventory. */
 export class LibvirtLink {
@@ -30,6 +33,7 @@ export class LibvirtLink {
       resyncMs: this.config.LIBVIRT_RESYNC_MS,
       reconnectMs: this.config.LIBVIRT_RECONNECT_MS,
       log: this.log,
+      configDir: choice.uri === DEFAULT_LIBVIRT_URI && fs.existsSync(QEMU_CONFIG_DIR) ? QEMU_CONFIG_DIR : null,
       sink: {
         connected: () => sync.setState(LibvirtState.CONNECTED, null),
         unreachable: (reason) => sync.setState(LibvirtState.UNREACHABLE, reason),

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { execa, type ResultPromise } from "execa";
 import type { Logger } from "pino";
 import { parseEventLine } from "./event-line.js";
@@ -20,6 +21,12 @@ export interface LibvirtMonitorOptions {
   reconnectMs: number;
   log: Logger;
   sink: LibvirtSink;
+  /**
+   * Directory where libvirtd keeps persistent domain configs (`/etc/libvirt/qemu` for a local
+   * qemu:///system). libvirt 9 emits no event when a shut-off domain's config changes
+   * (`detach-disk --config`), but it rewrites NAME.xml there: watching it closes that gap.
+   */
+  configDir?: string | null;
 }
 
 /**
@@ -36,11 +43,28 @@ export class LibvirtMonitor {
   private readonly pending = new Set<string>();
   private fullPending = false;
   private draining = false;
+  private watcher: fs.FSWatcher | null = null;
 
   constructor(private readonly o: LibvirtMonitorOptions) {}
 
   start(): Promise<void> {
+    this.watchConfigs();
     return this.serial(() => this.connect());
+  }
+
+  private watchConfigs(): void {
+    if (!this.o.configDir) return;
+    try {
+      this.watcher = fs.watch(this.o.configDir, (_, file) => {
+        const name = typeof file === "string" && file.endsWith(".xml") ? file.slice(0, -4) : null;
+        if (!name || this.state !== "connected") return;
+        this.pending.add(name);
+        void this.drain();
+      });
+      this.watcher.on("error", () => this.watcher?.close());
+    } catch (error) {
+      this.o.log.warn({ err: (error as Error).message, dir: this.o.configDir }, "cannot watch libvirt config dir; config-only changes wait for the next resync");
+    }
   }
 
   /** Asks for a full resync soon (e.g. after a scan found new volumes). */
@@ -52,6 +76,7 @@ export class LibvirtMonitor {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.watcher?.close();
     if (this.timer) clearTimeout(this.timer);
     this.events?.kill();
     await this.chain.catch(() => {});
