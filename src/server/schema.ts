@@ -14,8 +14,9 @@ import { SparsifyJobResolver } from "../resolvers/sparsify-job.resolver.js";
 import { StorageDomainResolver } from "../resolvers/storage-domain.resolver.js";
 import { VmResolver } from "../resolvers/vm.resolver.js";
 import { VolumeLibvirtResolver } from "../resolvers/volume-libvirt.resolver.js";
+import { LockedImagesResolver } from "../resolvers/locked-images.resolver.js";
 
-export const resolvers = [StorageDomainResolver, DiskResolver, DiskJobsResolver, DiskAttachmentResolver, VmResolver, VolumeLibvirtResolver, HostResolver, SparsifyJobResolver, AuditEventResolver, ApiTokenResolver, ReclaimResolver] as const;
+export const resolvers = [StorageDomainResolver, DiskResolver, DiskJobsResolver, DiskAttachmentResolver, VmResolver, VolumeLibvirtResolver, LockedImagesResolver, HostResolver, SparsifyJobResolver, AuditEventResolver, ApiTokenResolver, ReclaimResolver] as const;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function buildGatewaySchema(pubSub: PubSub<any>): Promise<GraphQLSchema> {

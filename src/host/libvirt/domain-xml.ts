@@ -73,19 +73,19 @@ function readDisk(disk: Node): DomainDisk {
   };
 }
 
-function readDomain(domain: Node): DomainDescription {
+function readDomain(domain: Node, requireUuid = true): DomainDescription {
   const uuid = text(domain.uuid)?.trim().toLowerCase() ?? "";
-  if (!UUID.test(uuid)) throw new Error("domain XML has no valid <uuid>");
+  if (requireUuid && !UUID.test(uuid)) throw new Error("domain XML has no valid <uuid>");
   const name = text(domain.name) ?? "";
   const devices = obj(domain.devices);
   const disks = (Array.isArray(devices?.disk) ? devices.disk : []).map((d) => readDisk(obj(d) ?? {}));
   return { uuid, name, disks };
 }
 
-/** Parses one `virsh dumpxml` output. Throws on XML that is not a domain. */
-export function parseDomainXml(xml: string): DomainDescription {
+/** Parses one `virsh dumpxml` output. Throws on XML that is not a domain (or has no valid UUID unless told). */
+export function parseDomainXml(xml: string, { requireUuid = true } = {}): DomainDescription {
   const doc = parser.parse(xml) as Node;
   const domains = doc.domain;
   if (!Array.isArray(domains) || domains.length !== 1) throw new Error("not a libvirt domain XML");
-  return readDomain(obj(domains[0]) ?? {});
+  return readDomain(obj(domains[0]) ?? {}, requireUuid);
 }
