@@ -7,7 +7,8 @@ import { LibvirtMonitor } from "../host/libvirt/libvirt-monitor.js";
 import { chooseLibvirtUri, DEFAULT_LIBVIRT_URI } from "../host/libvirt/libvirt-uri.js";
 import { LibvirtSync } from "../services/libvirt-sync.service.js";
 
-const QEMU_CONFIG_DIR = "/etc/libvirt/qemu";
+/** Where a local qemu:///system writes persistent configs and live status, one NAME.xml each. */
+const QEMU_DOMAIN_DIRS = ["/etc/libvirt/qemu", "/run/libvirt/qemu"];
 
 /** A host worker's libvirt link: picks the URI, says it once, and feeds the monitor into the inventory. */
 export class LibvirtLink {
@@ -33,7 +34,7 @@ export class LibvirtLink {
       resyncMs: this.config.LIBVIRT_RESYNC_MS,
       reconnectMs: this.config.LIBVIRT_RECONNECT_MS,
       log: this.log,
-      configDir: choice.uri === DEFAULT_LIBVIRT_URI && fs.existsSync(QEMU_CONFIG_DIR) ? QEMU_CONFIG_DIR : null,
+      watchDirs: choice.uri === DEFAULT_LIBVIRT_URI ? QEMU_DOMAIN_DIRS.filter((d) => fs.existsSync(d)) : [],
       sink: {
         connected: () => sync.setState(LibvirtState.CONNECTED, null),
         unreachable: (reason) => sync.setState(LibvirtState.UNREACHABLE, reason),

@@ -22,11 +22,13 @@ export interface LibvirtMonitorOptions {
   log: Logger;
   sink: LibvirtSink;
   /**
-   * Directory where libvirtd keeps persistent domain configs (`/etc/libvirt/qemu` for a local
-   * qemu:///system). libvirt 9 emits no event when a shut-off domain's config changes
-   * (`detach-disk --config`), but it rewrites NAME.xml there: watching it closes that gap.
+   * Directories where libvirtd writes each domain's NAME.xml: the persistent configs
+   * (`/etc/libvirt/qemu`) and the live status (`/run/libvirt/qemu`) of a local qemu:///system.
+   * libvirt 9 emits no event for some changes — a shut-off domain's config edited
+   * (`detach-disk --config`), a disk unplugged live that qemu released at once — but it always
+   * rewrites these files: watching them closes that gap.
    */
-  configDir?: string | null;
+  watchDirs?: string[];
 }
 
 /**
@@ -43,7 +45,7 @@ export class LibvirtMonitor {
   private readonly pending = new Set<string>();
   private fullPending = false;
   private draining = false;
-  private watcher: fs.FSWatcher | null = null;
+  private readonly watchers: fs.FSWatcher[] = [];
 
   constructor(private readonly o: LibvirtMonitorOptions) {}
 
@@ -53,17 +55,19 @@ export class LibvirtMonitor {
   }
 
   private watchConfigs(): void {
-    if (!this.o.configDir) return;
-    try {
-      this.watcher = fs.watch(this.o.configDir, (_, file) => {
-        const name = typeof file === "string" && file.endsWith(".xml") ? file.slice(0, -4) : null;
-        if (!name || this.state !== "connected") return;
-        this.pending.add(name);
-        void this.drain();
-      });
-      this.watcher.on("error", () => this.watcher?.close());
-    } catch (error) {
-      this.o.log.warn({ err: (error as Error).message, dir: this.o.configDir }, "cannot watch libvirt config dir; config-only changes wait for the next resync");
+    for (const dir of this.o.watchDirs ?? []) {
+      try {
+        const watcher = fs.watch(dir, (_, file) => {
+          const name = typeof file === "string" && file.endsWith(".xml") ? file.slice(0, -4) : null;
+          if (!name || this.state !== "connected") return;
+          this.pending.add(name);
+          void this.drain();
+        });
+        watcher.on("error", () => watcher.close());
+        this.watchers.push(watcher);
+      } catch (error) {
+        this.o.log.warn({ err: (error as Error).message, dir }, "cannot watch libvirt's domain files; changes without an event wait for the next resync");
+      }
     }
   }
 
@@ -76,7 +80,7 @@ export class LibvirtMonitor {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.watcher?.close();
+    this.watchers.forEach((w) => w.close());
     if (this.timer) clearTimeout(this.timer);
     this.events?.kill();
     await this.chain.catch(() => {});
