@@ -7,7 +7,15 @@ export const JOB_FIELDS = `id state phase progress host actualSizeBefore actualS
 
 export const DISK_FIELDS = `id alias format allocation virtualSize actualSize status sparsifiable
   blockers ${ISSUE} warnings ${ISSUE} storageDomain { id name }
-  attachments { plugged vm { id name status } } lastSparsifyJob { id state progress phase }`;
+  attachments { plugged vm { id name status source host { name } } } lastSparsifyJob { id state progress phase }`;
+
+const VM_SUMMARY = `id name status source libvirtUuid libvirtState syncedAt host { id name libvirt { state } }`;
+
+export const VMS = `query Vms { vms { ${VM_SUMMARY} attachments { id } } }`;
+
+export const VM = `query Vm($id: ID!) { vm(id: $id) { ${VM_SUMMARY}
+  attachments { id plugged targetDev driverType readOnly shareable disk { ${DISK_FIELDS} } }
+  disks { target bus device source driverType readOnly shareable diskId } } }`;
 
 export const ME = `query Me { me { name role expiresAt } }`;
 

@@ -80,7 +80,7 @@ export interface Disk {
   blockers: Issue[];
   warnings: Issue[];
   storageDomain: { id: string; name: string };
-  attachments: { plugged: boolean; vm: { id: string; name: string; status: string } }[];
+  attachments: { plugged: boolean; vm: { id: string; name: string; status: string; source?: VmSource; host?: { name: string } | null } }[];
   lastSparsifyJob: JobSummary | null;
   /** Reclaim estimates: absent on gateways that predate them (see disksQuery). */
   reclaimableEstimate?: number | null;
@@ -124,3 +124,33 @@ export interface DiskOrder {
 
 export const ACTIVE_STATES: readonly JobState[] = ["QUEUED", "RUNNING"];
 export const isActive = (state: JobState) => ACTIVE_STATES.includes(state);
+
+export type VmSource = "LIBVIRT" | "MANUAL";
+
+export interface VmSummary {
+  id: string;
+  name: string;
+  status: string;
+  source: VmSource;
+  libvirtUuid: string | null;
+  libvirtState: string | null;
+  syncedAt: string | null;
+  host: { id: string; name: string; libvirt: { state: "CONNECTED" | "UNREACHABLE" | "DISABLED" } } | null;
+  attachments: { id: string }[];
+}
+
+export interface LibvirtDisk {
+  target: string | null;
+  bus: string | null;
+  device: string;
+  source: string | null;
+  driverType: string | null;
+  readOnly: boolean;
+  shareable: boolean;
+  diskId: string | null;
+}
+
+export interface VmDetails extends Omit<VmSummary, "attachments"> {
+  attachments: { id: string; plugged: boolean; targetDev: string | null; driverType: string | null; readOnly: boolean; shareable: boolean; disk: Disk }[];
+  disks: LibvirtDisk[];
+}
