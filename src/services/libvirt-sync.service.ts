@@ -143,7 +143,9 @@ export class LibvirtSync {
       const reported = new Set(domains.map((d) => d.uuid));
       const removed = existing.filter((v) => v.hostId === hostId && !reported.has(v.libvirtUuid) && (opts.removeOthers || opts.gone.includes(v.name)));
       const touchedVmIds = [...upserted.map((u) => u.id), ...removed.map((v) => v.id)];
-      const before: { diskId: string }[] = touchedVmIds.length ? await em.query(`DELETE FROM disk_attachment WHERE "vmId" = ANY($1::uuid[]) RETURNING "diskId"`, [touchedVmIds]) : [];
+      // SELECT then DELETE: TypeORM returns [rows, count] for DELETE … RETURNING on pg, not rows.
+      const before: { diskId: string }[] = touchedVmIds.length ? await em.query(`SELECT "diskId" FROM disk_attachment WHERE "vmId" = ANY($1::uuid[])`, [touchedVmIds]) : [];
+      if (touchedVmIds.length) await em.query(`DELETE FROM disk_attachment WHERE "vmId" = ANY($1::uuid[])`, [touchedVmIds]);
       if (removed.length) await em.query(`DELETE FROM vm WHERE id = ANY($1::uuid[])`, [removed.map((v) => v.id)]);
       const idOf = new Map(upserted.map((u) => [u.libvirtUuid, u.id]));
       const attachments = records.flatMap((r) => {
