@@ -11,12 +11,14 @@
  */
 import "reflect-metadata";
 import fs from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import pg from "pg";
+import { parseEventLine } from "../src/host/libvirt/event-line.js";
 import { readAllDomains } from "../src/host/libvirt/virsh.js";
 import { LibvirtSync } from "../src/services/libvirt-sync.service.js";
-import { defineDomain, domainName, ensureLibvirtd, LIBVIRT_URI, virsh } from "../test/support/libvirt.js";
+import { domainName, domainXml, ensureLibvirtd, LIBVIRT_URI, virsh } from "../test/support/libvirt.js";
 import { startStack } from "../test/support/stack.js";
 import { addBenchDomain } from "./bench-domain.js";
 import { percentile } from "./stats.js";
@@ -29,24 +31,30 @@ const median = (xs: number[]) => percentile(xs, 50);
 await ensureLibvirtd();
 const prefix = domainName("bench");
 const names = Array.from({ length: DOMAINS }, (_, i) => `${prefix}-${String(i).padStart(4, "0")}`);
-const stack = await startStack({ env: { LIBVIRT_URI, LIBVIRT_RESYNC_MS: "3600000", LIBVIRT_RECONNECT_MS: "1000" } });
+// Images and domains first, before any worker follows libvirt (500 defines would be 500 events).
+const root = await fs.mkdtemp(path.join(os.tmpdir(), "sparsify-bench-libvirt-"));
+await fs.chmod(root, 0o755); // qemu runs as libvirt's own user: the path must be traversable
+const dir = path.join(root, "bench-vms");
+await fs.mkdir(dir, { mode: 0o755 });
+let t = performance.now();
+for (let i = 0; i < DOMAINS; i += 50) {
+  await Promise.all(names.slice(i, i + 50).map((n) => execa("qemu-img", ["create", "-q", "-f", "qcow2", path.join(dir, `${n}.qcow2`), "64M"])));
+}
+for (const n of names) await fs.chmod(path.join(dir, `${n}.qcow2`), 0o644);
+const xmlDir = path.join(root, "xml");
+await fs.mkdir(xmlDir);
+for (const n of names) await fs.writeFile(path.join(xmlDir, `${n}.xml`), domainXml(n, [{ file: path.join(dir, `${n}.qcow2`), format: "qcow2", target: "vda", bus: "virtio" }]));
+for (let i = 0; i < DOMAINS; i += 100) {
+  const r = await execa("virsh", ["-q", "-c", LIBVIRT_URI, names.slice(i, i + 100).map((n) => `define ${path.join(xmlDir, `${n}.xml`)}`).join(" ; ")], { reject: false });
+  if (r.exitCode !== 0) throw new Error(`virsh define: ${r.stderr}`);
+}
+console.log(`setup: ${DOMAINS} images and domains in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+t = performance.now();
+const stack = await startStack({ env: { LIBVIRT_URI, LIBVIRT_RESYNC_MS: "3600000", LIBVIRT_RECONNECT_MS: "1000", STORAGE_ROOTS: root, SCAN_WAIT_MS: "600000" } });
 const db = new pg.Client({ connectionString: stack.databaseUrl });
 try {
-  await fs.chmod(stack.root, 0o755);
-  const dir = path.join(stack.root, "bench-vms");
-  await fs.mkdir(dir, { mode: 0o755 });
-  let t = performance.now();
-  for (let i = 0; i < DOMAINS; i += 50) {
-    await Promise.all(names.slice(i, i + 50).map((n) => execa("qemu-img", ["create", "-q", "-f", "qcow2", path.join(dir, `${n}.qcow2`), "64M"])));
-  }
-  for (const n of names) await fs.chmod(path.join(dir, `${n}.qcow2`), 0o644);
-  const xmlDir = path.join(stack.root, "xml");
-  await fs.mkdir(xmlDir);
-  for (let i = 0; i < DOMAINS; i += 25) {
-    await Promise.all(names.slice(i, i + 25).map((n) => defineDomain(n, [{ file: path.join(dir, `${n}.qcow2`), format: "qcow2", target: "vda", bus: "virtio" }], xmlDir)));
-  }
   const domain = await addBenchDomain(stack, "bench-vms");
-  console.log(`setup: ${DOMAINS} images, domains defined and scanned in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(`setup: stack started and ${DOMAINS} images scanned in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   await db.connect();
   // The worker's own resync after the scan maps every domain's disk; wait for it.
   for (let i = 0; ; i++) {
@@ -90,8 +98,9 @@ try {
   events.stdout!.on("data", (chunk: string) => {
     const at = performance.now();
     for (const line of chunk.split("\n")) {
-      const m = /for domain '([^']+)': (Started|Stopped)/.exec(line);
-      if (m && !seen.has(`${m[1]}:${m[2]}`)) seen.set(`${m[1]}:${m[2]}`, at);
+      const e = parseEventLine(line);
+      const word = e?.detail.split(" ")[0];
+      if (e?.domain && (word === "Started" || word === "Stopped") && !seen.has(`${e.domain}:${word}`)) seen.set(`${e.domain}:${word}`, at);
     }
   });
   await new Promise((r) => setTimeout(r, 500));
@@ -131,4 +140,5 @@ try {
     await execa("virsh", ["-q", "-c", LIBVIRT_URI, batch.flatMap((n) => [`destroy ${n}`, `undefine ${n}`]).join(" ; ")], { reject: false });
   }
   await stack.close();
+  await fs.rm(root, { recursive: true, force: true });
 }

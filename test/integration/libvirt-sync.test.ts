@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LibvirtState } from "../../src/entities/enums.js";
+import type { DomainReading } from "../../src/host/libvirt/virsh.js";
+import { registerHost } from "../../src/jobs/host-registration.js";
+import { LibvirtSync } from "../../src/services/libvirt-sync.service.js";
+import { ok, startStack, type Stack } from "../support/stack.js";
+
+const UUID = "6f1c3f0e-2a4b-4c9d-9e8f-0123456789ab";
+const reading = (state: string, name = "guest"): DomainReading => ({ uuid: UUID, name, state, disks: [] });
+const facts = (name: string) => ({ name, concurrency: 1, virtSparsifyVersion: null, qemuVersion: null, accel: "TCG", applianceReady: false });
+
+/**
+ * What the host workers write, against the real database: a migration (one UUID on two hosts)
+ * and the fail-safe switch. The readings are given here; the live libvirt side is proven in
+ * test/e2e/libvirt.e2e.test.ts.
+ */
+describe("libvirt sync into the inventory", () => {
+  let stack: Stack;
+  let a: LibvirtSync;
+  let b: LibvirtSync;
+  const vm = async () => ok<any>(await stack.gql(`{ vms { name status source host { name } } }`)).vms.filter((v: any) => v.source === "LIBVIRT");
+
+  beforeAll(async () => {
+    stack = await startStack({ worker: false });
+    await registerHost(stack.db, facts("kvm-a"));
+    await registerHost(stack.db, facts("kvm-b"));
+    a = new LibvirtSync(stack.db, "kvm-a", "qemu+ssh://kvm-a/system");
+    b = new LibvirtSync(stack.db, "kvm-b", "qemu+ssh://kvm-b/system");
+  });
+  afterAll(() => stack?.close());
+
+  it("a migration: the host where the domain runs wins; a stopped copy elsewhere does not take it over", async () => {
+    await a.fullSync([reading("running")]);
+    expect(await vm()).toEqual([{ name: "guest", status: "UP", source: "LIBVIRT", host: { name: "kvm-a" } }]);
+    // The destination has the persistent definition, shut off, while the source still runs it.
+    await b.fullSync([reading("shut off")]);
+    expect(await vm()).toEqual([expect.objectContaining({ status: "UP", host: { name: "kvm-a" } })]);
+    // Migrated: it runs on B now.
+    await b.domainChanged("guest", reading("running"));
+    expect(await vm()).toEqual([expect.objectContaining({ status: "UP", host: { name: "kvm-b" } })]);
+    // A no longer has it (or has it shut off): B keeps it, A's resync does not remove B's VM.
+    await a.fullSync([]);
+    await a.domainChanged("guest", null);
+    expect(await vm()).toEqual([expect.objectContaining({ status: "UP", host: { name: "kvm-b" } })]);
+  });
+
+  it("a host's full resync drops the domains it no longer reports; UNREACHABLE makes its VMs UNKNOWN", async () => {
+    await a.fullSync([{ ...reading("shut off", "other"), uuid: "7f1c3f0e-2a4b-4c9d-9e8f-0123456789ab" }]);
+    expect((await vm()).map((v: any) => `${v.name}@${v.host.name}:${v.status}`).sort()).toEqual(["guest@kvm-b:UP", "other@kvm-a:DOWN"]);
+    await a.setState(LibvirtState.UNREACHABLE, "libvirtd gone");
+    expect((await vm()).map((v: any) => `${v.name}@${v.host.name}:${v.status}`).sort()).toEqual(["guest@kvm-b:UP", "other@kvm-a:UNKNOWN"]);
+    const hosts = ok<any>(await stack.gql(`{ hosts { name libvirt { uri state message } } }`)).hosts;
+    expect(hosts.find((h: any) => h.name === "kvm-a").libvirt).toEqual({ uri: "qemu+ssh://kvm-a/system", state: "UNREACHABLE", message: "libvirtd gone" });
+    await a.setState(LibvirtState.CONNECTED, null);
+    await a.fullSync([]);
+    expect((await vm()).map((v: any) => v.name)).toEqual(["guest"]);
+  });
+});
