@@ -19,8 +19,7 @@ import { parseEventLine } from "../src/host/libvirt/event-line.js";
 import { readAllDomains } from "../src/host/libvirt/virsh.js";
 import { LibvirtSync } from "../src/services/libvirt-sync.service.js";
 import { domainName, domainXml, ensureLibvirtd, LIBVIRT_URI, virsh } from "../test/support/libvirt.js";
-import { startStack } from "../test/support/stack.js";
-import { addBenchDomain } from "./bench-domain.js";
+import { ok, startStack, type Stack } from "../test/support/stack.js";
 import { percentile } from "./stats.js";
 
 const DOMAINS = Number(process.env.BENCH_DOMAINS ?? 500);
@@ -50,15 +49,20 @@ for (let i = 0; i < DOMAINS; i += 100) {
 }
 console.log(`setup: ${DOMAINS} images and domains in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 t = performance.now();
-const stack = await startStack({ env: { LIBVIRT_URI, LIBVIRT_RESYNC_MS: "3600000", LIBVIRT_RECONNECT_MS: "1000", STORAGE_ROOTS: root, SCAN_WAIT_MS: "600000" } });
-const db = new pg.Client({ connectionString: stack.databaseUrl });
+let stack: Stack | null = null;
+let db: pg.Client | null = null;
 try {
-  const domain = await addBenchDomain(stack, "bench-vms");
+  stack = await startStack({ env: { LIBVIRT_URI, LIBVIRT_RESYNC_MS: "3600000", LIBVIRT_RECONNECT_MS: "1000", STORAGE_ROOTS: root, SCAN_WAIT_MS: "600000" } });
+  const client = new pg.Client({ connectionString: stack.databaseUrl });
+  db = client;
+  const domain = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "bench-vms", path: $p }) { id } }`, { p: dir })).addStorageDomain;
+  const scanned = ok<any>(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domain.id })).scanStorageDomain;
+  if (scanned.scanState !== "DONE") throw new Error(`scan ended ${scanned.scanState}`);
   console.log(`setup: stack started and ${DOMAINS} images scanned in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  await db.connect();
+  await client.connect();
   // The worker's own resync after the scan maps every domain's disk; wait for it.
   for (let i = 0; ; i++) {
-    const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM disk_attachment a JOIN disk d ON d.id = a."diskId" WHERE d."storageDomainId" = $1`, [domain.id])).rows;
+    const [{ n }] = (await client.query(`SELECT count(*)::int AS n FROM disk_attachment a JOIN disk d ON d.id = a."diskId" WHERE d."storageDomainId" = $1`, [domain.id])).rows;
     if (n >= DOMAINS) break;
     if (i > 600) throw new Error(`only ${n} of ${DOMAINS} attachments mapped`);
     await new Promise((r) => setTimeout(r, 100));
@@ -105,8 +109,8 @@ try {
   });
   await new Promise((r) => setTimeout(r, 500));
   const diskOf = new Map<string, string>();
-  for (const row of (await db.query(`SELECT d.alias, d.id FROM disk d WHERE d."storageDomainId" = $1`, [domain.id])).rows) diskOf.set(row.alias, row.id);
-  const blocked = async (diskId: string) => (await db.query(`SELECT sparsifiable FROM disk WHERE id = $1`, [diskId])).rows[0].sparsifiable === false;
+  for (const row of (await client.query(`SELECT d.alias, d.id FROM disk d WHERE d."storageDomainId" = $1`, [domain.id])).rows) diskOf.set(row.alias, row.id);
+  const blocked = async (diskId: string) => (await client.query(`SELECT sparsifiable FROM disk WHERE id = $1`, [diskId])).rows[0].sparsifiable === false;
   const waitBlocked = async (diskId: string, want: boolean) => {
     const deadline = performance.now() + 30_000;
     for (;;) {
@@ -134,11 +138,11 @@ try {
   console.log(`event → blocker change, ${latencies.length} events (start/destroy of ${LATENCY_VMS} domains among ${DOMAINS}):`);
   console.log(`  p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms (target p99 ≤ 1000 ms) ${p99 <= 1000 ? "OK" : "MISSED"}`);
 } finally {
-  await db.end().catch(() => {});
+  await db?.end().catch(() => {});
   for (let i = 0; i < names.length; i += 100) {
     const batch = names.slice(i, i + 100);
     await execa("virsh", ["-q", "-c", LIBVIRT_URI, batch.flatMap((n) => [`destroy ${n}`, `undefine ${n}`]).join(" ; ")], { reject: false });
   }
-  await stack.close();
+  await stack?.close();
   await fs.rm(root, { recursive: true, force: true });
 }
