@@ -3,6 +3,8 @@ import { LibvirtState } from "../../src/entities/enums.js";
 import type { DomainReading } from "../../src/host/libvirt/virsh.js";
 import { registerHost } from "../../src/jobs/host-registration.js";
 import { LibvirtSync } from "../../src/services/libvirt-sync.service.js";
+import { Reconciler } from "../../src/services/reconciler.js";
+import { pino } from "pino";
 import { ok, startStack, type Stack } from "../support/stack.js";
 
 const UUID = "6f1c3f0e-2a4b-4c9d-9e8f-0123456789ab";
@@ -54,5 +56,17 @@ describe("libvirt sync into the inventory", () => {
     await a.setState(LibvirtState.CONNECTED, null);
     await a.fullSync([]);
     expect((await vm()).map((v: any) => v.name)).toEqual(["guest"]);
+  });
+
+  it("a libvirt host whose worker stopped heartbeating is marked UNREACHABLE by the reconciler: its VMs become UNKNOWN", async () => {
+    await registerHost(stack.db, facts("kvm-c"));
+    const c = new LibvirtSync(stack.db, "kvm-c", "qemu+ssh://kvm-c/system");
+    await c.setState(LibvirtState.CONNECTED, null);
+    await c.fullSync([{ ...reading("running", "web"), uuid: "8f1c3f0e-2a4b-4c9d-9e8f-0123456789ab" }]);
+    await stack.db.query(`UPDATE host SET "heartbeatAt" = now() - interval '1 hour' WHERE name = 'kvm-c'`);
+    await new Reconciler(stack.gateway.services, pino({ level: "silent" }), 0).run();
+    const hosts = ok<any>(await stack.gql(`{ hosts { name libvirt { uri state message } } }`)).hosts;
+    expect(hosts.find((h: any) => h.name === "kvm-c").libvirt).toEqual({ uri: "qemu+ssh://kvm-c/system", state: "UNREACHABLE", message: expect.stringContaining("stopped heartbeating") });
+    expect((await vm()).find((v: any) => v.name === "web").status).toBe("UNKNOWN");
   });
 });
