@@ -97,11 +97,14 @@ try {
 
   // 2. Event → blocker change latency.
   const seen = new Map<string, number>();
-  const events = execa("virsh", ["-q", "-c", LIBVIRT_URI, "event", "--loop", "--all", "--event", "lifecycle"], { buffer: false, reject: false });
+  const events = execa("virsh", ["-q", "-c", LIBVIRT_URI, "event", "--loop", "--event", "lifecycle"], { buffer: false, reject: false });
   events.stdout!.setEncoding("utf8");
+  let rest = "";
   events.stdout!.on("data", (chunk: string) => {
     const at = performance.now();
-    for (const line of chunk.split("\n")) {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) {
       const e = parseEventLine(line);
       const word = e?.detail.split(" ")[0];
       if (e?.domain && (word === "Started" || word === "Stopped") && !seen.has(`${e.domain}:${word}`)) seen.set(`${e.domain}:${word}`, at);
