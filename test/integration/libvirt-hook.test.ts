@@ -81,6 +81,11 @@ describe.runIf(requireTools("qemu-img"))("libvirt qemu hook", () => {
     expect(garbage.stderr).toMatch(/cannot read the domain XML.*fail open/);
   });
 
+  it("a host worker with LIBVIRT_URI=none (every test stack but the libvirt one) says so in hosts", async () => {
+    const [host] = ok<any>(await stack.gql(`{ hosts { libvirt { uri state message lastEventAt } } }`)).hosts;
+    expect(host.libvirt).toEqual({ uri: null, state: "DISABLED", message: "LIBVIRT_URI=none: this host deliberately has no hypervisor", lastEventAt: null });
+  });
+
   it("lockedImages refuses more than 256 paths with a typed error", async () => {
     const many = Array.from({ length: 257 }, (_, i) => `/x/${i}`);
     expect(codeOf(await stack.gql(`query($p: [String!]!) { lockedImages(paths: $p) { path } }`, { p: many }))).toBe("BAD_USER_INPUT");
