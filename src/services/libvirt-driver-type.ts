@@ -15,3 +15,25 @@ export async function libvirtDriverTypes(db: DataSource | EntityManager, volumeI
   );
   return new Map(rows.map((r) => [r.volumeId, r.driverType]));
 }
+
+/**
+ * The same by image path, before any scan mapped the path to a volume: what every libvirt domain's
+ * XML says the format of that file is, as `<driver type>` of a disk source or `<format type>` of a
+ * `<backingStore>` layer. Paths are compared exactly as libvirt wrote them (pass the real path and
+ * the path as given when they differ). Paths described with two different formats are left out.
+ */
+export async function libvirtDriverTypesByPath(db: DataSource | EntityManager, paths: string[]): Promise<Map<string, string>> {
+  if (paths.length === 0) return new Map();
+  const rows: { path: string; type: string }[] = await db.query(
+    `WITH described AS (
+       SELECT d->>'source' AS path, d->>'driverType' AS type FROM vm, jsonb_array_elements(vm.disks) d WHERE vm.source = 'LIBVIRT'
+       UNION ALL
+       SELECT b->>'source', b->>'format' FROM vm, jsonb_array_elements(vm.disks) d, jsonb_array_elements(d->'backingStore') b WHERE vm.source = 'LIBVIRT'
+     )
+     SELECT path, min(type) AS type FROM described
+      WHERE path = ANY($1::text[]) AND type IS NOT NULL
+      GROUP BY path HAVING count(DISTINCT type) = 1`,
+    [paths],
+  );
+  return new Map(rows.map((r) => [r.path, r.type]));
+}

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LibvirtState } from "../../src/entities/enums.js";
 import type { DomainReading } from "../../src/host/libvirt/virsh.js";
 import { registerHost } from "../../src/jobs/host-registration.js";
+import { libvirtDriverTypesByPath } from "../../src/services/libvirt-driver-type.js";
 import { LibvirtSync } from "../../src/services/libvirt-sync.service.js";
 import { Reconciler } from "../../src/services/reconciler.js";
 import { pino } from "pino";
@@ -68,5 +69,18 @@ describe("libvirt sync into the inventory", () => {
     const hosts = ok<any>(await stack.gql(`{ hosts { name libvirt { uri state message } } }`)).hosts;
     expect(hosts.find((h: any) => h.name === "kvm-c").libvirt).toEqual({ uri: "qemu+ssh://kvm-c/system", state: "UNREACHABLE", message: expect.stringContaining("stopped heartbeating") });
     expect((await vm()).find((v: any) => v.name === "web").status).toBe("UNKNOWN");
+  });
+
+  it("the driver type a domain describes for an image path (disk source or backing-store layer), for the image inspector", async () => {
+    const d = (source: string, driverType: string, backing: { source: string; format: string }[] = []) =>
+      ({ type: "file", device: "disk", source, driverType, target: "vda", bus: "virtio", readOnly: false, shareable: false, backingStore: backing });
+    await b.fullSync([
+      { ...reading("shut off", "img-a"), uuid: "9f1c3f0e-2a4b-4c9d-9e8f-0123456789ab", disks: [d("/s/a.img", "raw", [{ source: "/s/base.img", format: "qcow2" }])] },
+      { ...reading("shut off", "img-b"), uuid: "af1c3f0e-2a4b-4c9d-9e8f-0123456789ab", disks: [d("/s/b.img", "qcow2"), d("/s/a.img", "raw")] },
+      { ...reading("shut off", "img-c"), uuid: "bf1c3f0e-2a4b-4c9d-9e8f-0123456789ab", disks: [d("/s/both.img", "raw")] },
+      { ...reading("shut off", "img-d"), uuid: "cf1c3f0e-2a4b-4c9d-9e8f-0123456789ab", disks: [d("/s/both.img", "qcow2")] },
+    ]);
+    const types = await libvirtDriverTypesByPath(stack.db, ["/s/a.img", "/s/b.img", "/s/base.img", "/s/both.img", "/s/none.img"]);
+    expect(Object.fromEntries(types)).toEqual({ "/s/a.img": "raw", "/s/b.img": "qcow2", "/s/base.img": "qcow2" });
   });
 });
