@@ -128,6 +128,15 @@ const schema = z.object({
   DEBUG_ERRORS: flag.default(false),
   /** Development only: where `npm start` keeps its admin token (mode 0600) across restarts. */
   DEV_TOKEN_FILE: z.string().default(path.resolve("var/dev-token")),
+  /**
+   * libvirt this host worker follows for VM truth. Unset: `qemu:///system` when its socket exists,
+   * otherwise off. `none`: this host deliberately has no hypervisor.
+   */
+  LIBVIRT_URI: z.string().min(1).optional(),
+  /** Full resync with libvirt at this period (besides on connect and reconnect). */
+  LIBVIRT_RESYNC_MS: milliseconds(60_000),
+  /** How often a lost libvirt connection is retried. */
+  LIBVIRT_RECONNECT_MS: milliseconds(5_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -27,8 +27,11 @@ export interface DiskFacts {
     kind: StorageKind;
     /** NFS version of the domain's mount ("4.2", "3"), null when not on NFS. */
     nfsVersion: string | null;
+    /** Hosts configured for libvirt that see this domain and lost their libvirt connection. */
+    libvirtUnreachableHosts?: string[];
   };
-  attachments: { vmName: string; vmStatus: VmStatus; plugged: boolean }[];
+  /** `vmHost` / `vmFromLibvirt`: where a libvirt VM is reported (absent for manual VMs). */
+  attachments: { vmName: string; vmStatus: VmStatus; plugged: boolean; vmHost?: string | null; vmFromLibvirt?: boolean }[];
   activeJob: { id: string; state: JobState } | null;
   /** Processes of an ended run still alive on a host; null when none. */
   runStillAlive: { jobId: string; host: string; pids: number[] } | null;

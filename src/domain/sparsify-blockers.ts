@@ -16,6 +16,11 @@ export function nfsSupportsDiscard(version: string): boolean {
 
 type Rule = (f: DiskFacts) => SparsifyIssue | SparsifyIssue[] | null;
 
+type Attachment = DiskFacts["attachments"][number];
+const libvirtUnknown = (a: Attachment) => a.vmFromLibvirt === true && a.vmStatus === VmStatus.UNKNOWN;
+/** Libvirt names are unique per host only: say which host. */
+const vmLabel = (a: Attachment) => (a.vmHost ? `${a.vmName} (host ${a.vmHost})` : a.vmName);
+
 const issue = (code: Code, message: string): SparsifyIssue => ({ code, message });
 
 /**
@@ -61,8 +66,16 @@ const blockerRules: Rule[] = [
       : null,
   (f) =>
     f.attachments
-      .filter((a) => a.plugged && a.vmStatus !== VmStatus.DOWN)
-      .map((a) => issue(Code.VM_NOT_DOWN, `Attached to VM ${a.vmName}, which is ${a.vmStatus}; shut it down or unplug the disk`)),
+      .filter((a) => a.plugged && a.vmStatus !== VmStatus.DOWN && !libvirtUnknown(a))
+      .map((a) => issue(Code.VM_NOT_DOWN, `Attached to VM ${vmLabel(a)}, which is ${a.vmStatus}; shut it down or unplug the disk`)),
+  (f) =>
+    f.attachments
+      .filter(libvirtUnknown)
+      .map((a) => issue(Code.VM_STATE_UNKNOWN, `Attached to VM ${vmLabel(a)}, whose state is unknown: host ${a.vmHost ?? "?"} lost its libvirt connection; it is never assumed down`)),
+  (f) =>
+    (f.domain.libvirtUnreachableHosts ?? []).map((host) =>
+      issue(Code.VM_STATE_UNKNOWN, `Host ${host} sees storage domain ${f.domain.name} and lost its libvirt connection: a VM there may use this disk; blocked until it reconnects`),
+    ),
   (f) =>
     f.domain.status !== StorageDomainStatus.ACTIVE
       ? issue(
@@ -90,8 +103,8 @@ const warningRules: Rule[] = [
       : null,
   (f) =>
     f.attachments
-      .filter((a) => !a.plugged && a.vmStatus !== VmStatus.DOWN)
-      .map((a) => issue(Code.UNPLUGGED_FROM_RUNNING_VM, `Unplugged from VM ${a.vmName} (${a.vmStatus}); do not plug it in while the job runs`)),
+      .filter((a) => !a.plugged && a.vmStatus !== VmStatus.DOWN && !libvirtUnknown(a))
+      .map((a) => issue(Code.UNPLUGGED_FROM_RUNNING_VM, `Unplugged from VM ${vmLabel(a)} (${a.vmStatus}); do not plug it in while the job runs`)),
 ];
 
 const collect = (rules: Rule[], facts: DiskFacts) =>

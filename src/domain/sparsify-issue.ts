@@ -27,6 +27,8 @@ export enum SparsifyIssueCode {
   /** One of the disk's files has several names (path guard, see host/path-guard.ts). */
   IMAGE_HARDLINKED = "IMAGE_HARDLINKED",
   IMAGE_NOT_REGULAR_FILE = "IMAGE_NOT_REGULAR_FILE",
+  /** A libvirt host lost its connection: what runs on it is unknown, so nothing it may use is touched. */
+  VM_STATE_UNKNOWN = "VM_STATE_UNKNOWN",
   // warnings
   HAS_SNAPSHOTS = "HAS_SNAPSHOTS",
   UNPLUGGED_FROM_RUNNING_VM = "UNPLUGGED_FROM_RUNNING_VM",

@@ -74,3 +74,16 @@ export enum JobState {
 }
 
 export const ACTIVE_JOB_STATES = [JobState.QUEUED, JobState.RUNNING] as const;
+
+/** Where a VM's facts come from: a hypervisor's libvirt (read-only here) or a person. */
+export enum VmSource {
+  LIBVIRT = "LIBVIRT",
+  MANUAL = "MANUAL",
+}
+
+/** A host worker's link to its libvirt: DISABLED = none configured (LIBVIRT_URI=none or no socket). */
+export enum LibvirtState {
+  CONNECTED = "CONNECTED",
+  UNREACHABLE = "UNREACHABLE",
+  DISABLED = "DISABLED",
+}

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from "typeorm";
+import { LibvirtState } from "./enums.js";
 
 /** A host worker process, registered by itself and kept alive by its heartbeat. */
 @Entity("host")
@@ -33,6 +34,20 @@ export class Host {
 
   @Column({ type: "boolean", default: false })
   maintenance: boolean;
+
+  /** The libvirt URI this worker follows; null when disabled. */
+  @Column({ type: "text", nullable: true })
+  libvirtUri: string | null;
+
+  @Column({ type: "text", default: LibvirtState.DISABLED })
+  libvirtState: LibvirtState;
+
+  @Column({ type: "timestamptz", nullable: true })
+  libvirtLastEventAt: Date | null;
+
+  /** Why libvirt is disabled or unreachable, in words. */
+  @Column({ type: "text", nullable: true })
+  libvirtMessage: string | null;
 
   @CreateDateColumn({ type: "timestamptz" })
   createdAt: Date;

@@ -13,6 +13,7 @@ import { heartbeat, registerHost, type HostFacts } from "./host-registration.js"
 import { processEstimate } from "./estimate.processor.js";
 import type { HostSlots } from "./host-slots.js";
 import { Lane, laneQueueName, type EstimateJobData, type JobDataByName } from "./job-catalog.js";
+import { LibvirtLink } from "./libvirt-link.js";
 import type { QueueRegistry } from "./queue-registry.js";
 import { JobName, type ScanJobData } from "./queue-names.js";
 import { processScheduledRun } from "./scheduled-run.processor.js";
@@ -49,6 +50,7 @@ export class HostWorker {
   private maintenance = false;
   private refreshing: Promise<void> = Promise.resolve();
   private stopped = false;
+  private libvirt: LibvirtLink | null = null;
 
   constructor(private readonly d: HostWorkerDeps) {}
 
@@ -68,6 +70,9 @@ export class HostWorker {
     this.timers.push(setInterval(() => void this.refreshDomains(), this.d.config.DOMAIN_REFRESH_MS).unref());
     this.timers.push(setInterval(() => void this.beat(), this.d.config.HEARTBEAT_INTERVAL_MS).unref());
     await this.beat();
+    // After the domains are known, so disk sources map to volumes from the first resync on.
+    this.libvirt = new LibvirtLink(this.d.config, this.d.db, this.name, this.d.log);
+    await this.libvirt.start();
   }
 
   /** Ids of the domains whose queues this host consumes. */
@@ -163,6 +168,8 @@ export class HostWorker {
         throw new DelayedError();
       }
       if (summary) await this.enqueueEstimate(job.data.storageDomainId, job.data.requestedBy).catch(() => {});
+      // New volumes may be what a libvirt domain's disks point at: map them now.
+      this.libvirt?.requestFullSync();
       return summary;
     },
     [JobName.SPARSIFY]: (job, token, signal) => this.runSparsify(job, token, signal),
@@ -249,6 +256,7 @@ export class HostWorker {
     this.stopped = true;
     this.timers.forEach(clearInterval);
     this.offs.forEach((off) => off());
+    await this.libvirt?.stop();
     await this.refreshing;
     await Promise.all(this.allWorkers().map((w) => w.close(force)));
     this.workers.clear();

@@ -1,7 +1,7 @@
 import { Authorized, Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Host } from "../entities/index.js";
 import { notFound } from "../errors.js";
-import { HostType } from "../schema/host.type.js";
+import { HostLibvirtType, HostType } from "../schema/host.type.js";
 import { recordEvent } from "../services/audit.js";
 import { parseId } from "../services/ids.js";
 import { Role } from "../domain/roles.js";
@@ -25,6 +25,11 @@ export class HostResolver {
     await ctx.services.bus.publish({ type: "hosts-changed" });
     await recordEvent(ctx.services.db.manager, { type: on ? "HOST_MAINTENANCE_ON" : "HOST_MAINTENANCE_OFF", actor: ctx.actor, message: `Host ${host.name} maintenance ${on ? "on" : "off"}` });
     return (await repo.findOneBy({ id: host.id }))!;
+  }
+
+  @FieldResolver(() => HostLibvirtType)
+  libvirt(@Root() host: Host): HostLibvirtType {
+    return { uri: host.libvirtUri, state: host.libvirtState, lastEventAt: host.libvirtLastEventAt, message: host.libvirtMessage };
   }
 
   @FieldResolver(() => Boolean)

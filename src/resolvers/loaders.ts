@@ -1,7 +1,8 @@
 import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
 import { childrenLoader } from "./children-loader.js";
-import { Disk, DiskAttachment, SparsifyJob, StorageDomain, Vm, Volume } from "../entities/index.js";
+import { libvirtDriverTypes } from "../services/libvirt-driver-type.js";
+import { Disk, DiskAttachment, Host, SparsifyJob, StorageDomain, Vm, Volume } from "../entities/index.js";
 
 function byKey<T, K>(keys: readonly K[], rows: T[], key: (row: T) => K): (T | null)[] {
   const map = new Map(rows.map((r) => [key(r), r]));
@@ -22,6 +23,11 @@ export function createLoaders(db: DataSource) {
   return {
     domain: new DataLoader<string, StorageDomain | null>(async (ids) => byKey(ids, await db.getRepository(StorageDomain).findBy({ id: In([...ids]) }), (d) => d.id)),
     disk: new DataLoader<string, Disk | null>(async (ids) => byKey(ids, await db.getRepository(Disk).findBy({ id: In([...ids]) }), (d) => d.id)),
+    host: new DataLoader<string, Host | null>(async (ids) => byKey(ids, await db.getRepository(Host).findBy({ id: In([...ids]) }), (h) => h.id)),
+    driverTypeOfVolume: new DataLoader<string, string | null>(async (ids) => {
+      const types = await libvirtDriverTypes(db, [...ids]);
+      return ids.map((id) => types.get(id) ?? null);
+    }),
     vm: new DataLoader<string, Vm | null>(async (ids) => byKey(ids, await db.getRepository(Vm).findBy({ id: In([...ids]) }), (v) => v.id)),
     volumesOfDisk: new DataLoader<string, Volume[]>(async (ids) =>
       groupedByKey(ids, await db.getRepository(Volume).find({ where: { diskId: In([...ids]) }, order: { depth: "ASC" } }), (v) => v.diskId!),

@@ -1,5 +1,6 @@
 import { Authorized, Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import { DiskAttachment, Vm } from "../entities/index.js";
+import { DiskAttachment, Host, Vm } from "../entities/index.js";
+import { HostType } from "../schema/host.type.js";
 import { DiskAttachmentType } from "../schema/disk-attachment.type.js";
 import { VmStatus } from "../schema/enums.js";
 import { AddVmInput, VmType } from "../schema/vm.type.js";
@@ -12,6 +13,11 @@ export class VmResolver {
   @Query(() => [VmType])
   vms(@Ctx() ctx: GatewayContext): Promise<Vm[]> {
     return ctx.services.vms.list();
+  }
+
+  @Query(() => VmType, { description: "One VM, for its view (disks, state, source)." })
+  vm(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Vm> {
+    return ctx.services.vms.get(id);
   }
 
   @Authorized(Role.ADMIN)
@@ -41,6 +47,11 @@ export class VmResolver {
   @Mutation(() => Boolean)
   detachDisk(@Arg("vmId", () => ID) vmId: string, @Arg("diskId", () => ID) diskId: string, @Ctx() ctx: GatewayContext): Promise<boolean> {
     return ctx.services.vms.detach(vmId, diskId, ctx.actor);
+  }
+
+  @FieldResolver(() => HostType, { nullable: true, description: "The host that reports this VM (LIBVIRT); null for manual VMs." })
+  async host(@Root() vm: Vm, @Ctx() ctx: GatewayContext): Promise<Host | null> {
+    return vm.hostId ? ctx.loaders.host.load(vm.hostId) : null;
   }
 
   @FieldResolver(() => [DiskAttachmentType])

@@ -15,6 +15,8 @@ import {
   StorageKind,
   StorageType,
   VmStatus,
+  VmSource,
+  LibvirtState,
 } from "../entities/enums.js";
 
 registerEnumType(StorageDomainStatus, { name: "StorageDomainStatus" });
@@ -35,6 +37,8 @@ registerEnumType(JobTrigger, { name: "JobTrigger", description: "Who asked for t
 registerEnumType(JobErrorCode, { name: "JobErrorCode", description: "Why a job ended FAILED." });
 registerEnumType(EstimateMethod, { name: "EstimateMethod", description: "How a reclaimable-space estimate was made; estimateDetail names the filesystems." });
 registerEnumType(EstimateUnavailableReason, { name: "EstimateUnavailableReason", description: "Why a disk has no reclaimable-space estimate." });
+registerEnumType(VmSource, { name: "VmSource", description: "LIBVIRT: read live from a host's libvirt (read-only here); MANUAL: entered by a person." });
+registerEnumType(LibvirtState, { name: "LibvirtState" });
 
 export {
   EstimateMethod,
@@ -54,4 +58,6 @@ export {
   StorageKind,
   StorageType,
   VmStatus,
+  VmSource,
+  LibvirtState,
 };

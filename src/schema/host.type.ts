@@ -1,5 +1,22 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { AdminOnly } from "../resolvers/host-internals.js";
+import { LibvirtState } from "./enums.js";
+
+@ObjectType("HostLibvirt", { description: "The host worker's link to its libvirt." })
+export class HostLibvirtType {
+  @Field(() => String, { nullable: true, description: "The URI followed; null when DISABLED." })
+  uri: string | null;
+
+  @Field(() => LibvirtState, { description: "DISABLED: LIBVIRT_URI=none or no libvirt socket; UNREACHABLE: configured but lost (its disks are blocked)." })
+  state: LibvirtState;
+
+  @Field(() => Date, { nullable: true, description: "When the last libvirt event arrived." })
+  lastEventAt: Date | null;
+
+  @Field(() => String, { nullable: true, description: "Why it is disabled or unreachable, in words." })
+  message: string | null;
+}
+
 
 @ObjectType("Host", { description: "A host worker that runs scans and virt-sparsify." })
 export class HostType {
@@ -37,4 +54,7 @@ export class HostType {
 
   @Field()
   maintenance: boolean;
+
+  @Field(() => HostLibvirtType)
+  libvirt: HostLibvirtType;
 }

@@ -15,8 +15,10 @@ import { SparsifyJobResolver } from "../resolvers/sparsify-job.resolver.js";
 import { BulkSparsifyResolver } from "../resolvers/bulk-sparsify.resolver.js";
 import { StorageDomainResolver } from "../resolvers/storage-domain.resolver.js";
 import { VmResolver } from "../resolvers/vm.resolver.js";
+import { VolumeLibvirtResolver } from "../resolvers/volume-libvirt.resolver.js";
+import { LockedImagesResolver } from "../resolvers/locked-images.resolver.js";
 
-export const resolvers = [StorageDomainResolver, DiskResolver, DiskJobsResolver, DiskAttachmentResolver, VmResolver, HostResolver, SparsifyJobResolver, SparsifyJobTextResolver, BulkSparsifyResolver, AuditEventResolver, ApiTokenResolver, ReclaimResolver] as const;
+export const resolvers = [StorageDomainResolver, DiskResolver, DiskJobsResolver, DiskAttachmentResolver, VmResolver, VolumeLibvirtResolver, LockedImagesResolver, HostResolver, SparsifyJobResolver, SparsifyJobTextResolver, BulkSparsifyResolver, AuditEventResolver, ApiTokenResolver, ReclaimResolver] as const;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function buildGatewaySchema(pubSub: PubSub<any>): Promise<GraphQLSchema> {

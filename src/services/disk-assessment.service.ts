@@ -3,7 +3,7 @@ import type { DiskFacts } from "../domain/disk-facts.js";
 import { assessSparsify } from "../domain/sparsify-blockers.js";
 import { domainStatus } from "../domain/storage-domain-status.js";
 import { ACTIVE_JOB_STATES } from "../entities/enums.js";
-import { Disk, DiskAttachment, SparsifyJob, StorageDomain, Vm } from "../entities/index.js";
+import { Disk, DiskAttachment, Host, SparsifyJob, StorageDomain, Vm } from "../entities/index.js";
 
 const CHUNK = 2_000;
 
@@ -31,15 +31,20 @@ export async function loadDiskFacts(em: EntityManager, disks: Disk[]): Promise<M
   const ids = disks.map((d) => d.id);
   const domainIds = [...new Set(disks.map((d) => d.storageDomainId))];
   // Sequential on purpose: inside a transaction all four share one connection.
-  const [domains, attachments, derived, jobs] = await sequence([
+  const [domains, attachments, unreachable, derived, jobs] = await sequence([
     () => em.findBy(StorageDomain, { id: In(domainIds) }),
     () => em
       .createQueryBuilder(DiskAttachment, "a")
       .innerJoin(Vm, "vm", "vm.id = a.vmId")
-      .select(['a."diskId" AS "diskId"', "a.plugged AS plugged", 'vm.name AS "vmName"', 'vm.status AS "vmStatus"'])
+      .leftJoin(Host, "h", 'h.id = vm."hostId"')
+      .select(['a."diskId" AS "diskId"', "a.plugged AS plugged", 'vm.name AS "vmName"', 'vm.status AS "vmStatus"', 'h.name AS "vmHost"', `vm.source = 'LIBVIRT' AS "vmFromLibvirt"`])
       .where('a."diskId" IN (:...ids)', { ids })
       .orderBy("vm.name")
-      .getRawMany<{ diskId: string; plugged: boolean; vmName: string; vmStatus: DiskFacts["attachments"][0]["vmStatus"] }>(),
+      .getRawMany<{ diskId: string } & DiskFacts["attachments"][0]>(),
+    () => em.query(
+      `SELECT name, "storageDomainIds" FROM host WHERE "libvirtState" = 'UNREACHABLE' AND "storageDomainIds" && $1::uuid[] ORDER BY name`,
+      [domainIds],
+    ) as Promise<{ name: string; storageDomainIds: string[] }[]>,
     () => em
       .createQueryBuilder(Disk, "d")
       .select(['d."templateDiskId" AS "templateDiskId"', "d.alias AS alias"])
@@ -66,8 +71,11 @@ export async function loadDiskFacts(em: EntityManager, disks: Disk[]): Promise<M
       derivedDiskAliases: (derivedOf.get(disk.id) ?? []).map((r) => r.alias),
       chainProblem: disk.chainProblem,
       inspection: disk.inspection,
-      domain: { name: domain.name, status, statusReason: reason, kind: domain.kind, nfsVersion: domain.nfsVersion },
-      attachments: (attachmentsOf.get(disk.id) ?? []).map(({ diskId: _, ...a }) => a),
+      domain: {
+        name: domain.name, status, statusReason: reason, kind: domain.kind, nfsVersion: domain.nfsVersion,
+        libvirtUnreachableHosts: unreachable.filter((h) => h.storageDomainIds.includes(domain.id)).map((h) => h.name),
+      },
+      attachments: (attachmentsOf.get(disk.id) ?? []).map(({ diskId: _, vmHost, vmFromLibvirt, ...a }) => (vmFromLibvirt ? { ...a, vmHost, vmFromLibvirt } : a)),
       activeJob: job ? { id: job.id, state: job.state } : null,
       runStillAlive: disk.runStillAlive ? { jobId: disk.runStillAlive.jobId, host: disk.runStillAlive.host, pids: disk.runStillAlive.processes.map((p) => p.pid) } : null,
     });

@@ -7,6 +7,7 @@ import { recordEvent } from "./audit.js";
 import type { Services } from "./context.js";
 import { refreshAssessments } from "./disk-assessment.service.js";
 import { JobStore } from "./job-store.js";
+import { markSilentLibvirtHosts } from "./libvirt-silent-hosts.js";
 import { ScheduleService } from "./schedule.service.js";
 
 export interface ReconcileReport {
@@ -54,6 +55,8 @@ export class Reconciler {
         await this.requeueForgotten(report);
         await this.endLost(report);
         await this.releaseOrphanLocks(report);
+        const silent = await markSilentLibvirtHosts(this.s.db, this.s.config.HOST_OFFLINE_AFTER_MS);
+        if (silent.length) this.log.warn({ hosts: silent }, "libvirt hosts stopped heartbeating: their VMs are UNKNOWN");
         await this.pruneAuditEvents();
         // Job schedulers live in Redis: put back any that a Redis restart without persistence lost.
         await new ScheduleService(this.s).ensureInstalled();

@@ -1,4 +1,4 @@
-import { VmStatus } from "../entities/enums.js";
+import { VmSource, VmStatus } from "../entities/enums.js";
 import { Disk, DiskAttachment, Vm } from "../entities/index.js";
 import { AppError, ErrorCode, badInput, notFound } from "../errors.js";
 import { recordEvent } from "./audit.js";
@@ -13,7 +13,14 @@ export class VmService {
   constructor(private readonly s: Services) {}
 
   list(): Promise<Vm[]> {
-    return this.s.db.getRepository(Vm).find({ order: { name: "ASC" } });
+    return this.s.db.getRepository(Vm).find({ order: { name: "ASC", hostId: "ASC" } });
+  }
+
+  /** Libvirt's VMs mirror the hypervisor: a hand edit would be overwritten by the next event, so it is refused. */
+  private assertManual(vm: Vm): void {
+    if (vm.source === VmSource.LIBVIRT) {
+      throw new AppError(ErrorCode.VM_MANAGED_BY_LIBVIRT, `VM ${vm.name} comes from libvirt (UUID ${vm.libvirtUuid}); change it with libvirt on its host, not here`, { vmId: vm.id });
+    }
   }
 
   async get(id: string): Promise<Vm> {
@@ -39,6 +46,7 @@ export class VmService {
   async setStatus(id: string, status: VmStatus, actor: string): Promise<Vm> {
     if (!Object.values(VmStatus).includes(status)) throw badInput(`unknown VM status ${status}`, "status");
     const vm = await this.get(id);
+    this.assertManual(vm);
     await this.s.db.transaction(async (em) => {
       await em.update(Vm, { id: vm.id }, { status });
       const diskIds = (await em.findBy(DiskAttachment, { vmId: vm.id })).map((a) => a.diskId);
@@ -50,6 +58,7 @@ export class VmService {
 
   async attach(vmId: string, diskId: string, plugged: boolean, actor: string): Promise<DiskAttachment> {
     const vm = await this.get(vmId);
+    this.assertManual(vm);
     const disk = await this.s.db.getRepository(Disk).findOneBy({ id: parseId(diskId, "diskId") });
     if (!disk) throw notFound("Disk", diskId);
     return this.s.db.transaction(async (em) => {
@@ -62,6 +71,7 @@ export class VmService {
 
   async detach(vmId: string, diskId: string, actor: string): Promise<boolean> {
     const vm = await this.get(vmId);
+    this.assertManual(vm);
     const id = parseId(diskId, "diskId");
     return this.s.db.transaction(async (em) => {
       const result = await em.delete(DiskAttachment, { vmId: vm.id, diskId: id });

@@ -52,6 +52,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
         STORAGE_ROOTS: root,
         HOST_NAME: `shutdown-${randomBytes(3).toString("hex")}`,
         LOG_LEVEL: "info",
+        LIBVIRT_URI: "none",
       },
     });
     proc.stdout!.on("data", (d) => (output += d));

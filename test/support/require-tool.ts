@@ -9,7 +9,9 @@ import { findExecutable } from "../../src/host/find-executable.js";
 export function requireTools(...names: string[]): boolean {
   const missing = names.filter((name) => findExecutable(name) === undefined);
   if (missing.length === 0) return true;
-  const packages = missing.some((name) => name !== "chromium") ? ["libguestfs-tools", "qemu-utils", "linux-image-amd64"] : [];
+  const libvirt = ["virsh", "libvirtd"];
+  const packages = missing.some((name) => name !== "chromium" && !libvirt.includes(name)) ? ["libguestfs-tools", "qemu-utils", "linux-image-amd64"] : [];
+  if (missing.some((name) => libvirt.includes(name))) packages.push("libvirt-daemon-system", "libvirt-clients");
   if (missing.includes("chromium")) packages.push("chromium");
   const message =
     `missing host tool(s): ${missing.join(", ")}. Install them with ` +

@@ -86,6 +86,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     SPARSIFY_KILL_GRACE_MS: "15000",
     WORKER_CONCURRENCY: "2",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    // No hypervisor unless a test asks: the libvirt tests kill libvirtd, which must not disturb others.
+    LIBVIRT_URI: "none",
     // Tests hammer the API; the rate-limit test sets its own limits.
     RATE_LIMIT_QUERIES_PER_SECOND: "100000",
     RATE_LIMIT_MUTATIONS_PER_MINUTE: "100000",

@@ -28,6 +28,7 @@ export function spawnWorker(config: Config, hostName: string, env: Record<string
       DOMAIN_REFRESH_MS: "1000",
       WORKER_CONCURRENCY: "1",
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
+      LIBVIRT_URI: "none",
       ...env,
     },
   });

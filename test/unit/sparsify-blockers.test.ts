@@ -151,6 +151,18 @@ describe("assessSparsify: one blocker per changed fact", () => {
       code: Code.NFS_TOO_OLD,
       mentions: ["NFS 4.1"],
     },
+    {
+      name: "libvirt VM in UNKNOWN state (its host lost libvirt)",
+      change: (f) => ({ ...f, attachments: [{ vmName: "web01", vmStatus: VmStatus.UNKNOWN, plugged: false, vmHost: "kvm-a", vmFromLibvirt: true }] }),
+      code: Code.VM_STATE_UNKNOWN,
+      mentions: ["web01", "kvm-a", "unknown"],
+    },
+    {
+      name: "a host seeing the domain lost libvirt",
+      change: (f) => ({ ...f, domain: { ...f.domain, libvirtUnreachableHosts: ["kvm-b"] } }),
+      code: Code.VM_STATE_UNKNOWN,
+      mentions: ["kvm-b", "nfs-data", "reconnects"],
+    },
   ];
 
   it.each(rows)("$name → exactly one blocker $code, no warning", ({ change, code, mentions }) => {
@@ -381,8 +393,24 @@ describe("SparsifyIssueCode is a stable API", () => {
         "UNREADABLE",
         "CHAIN_CHANGED",
         "NOT_INSPECTED",
+        "VM_STATE_UNKNOWN",
       ].sort(),
     );
+  });
+});
+
+describe("libvirt VMs", () => {
+  it("a manual VM set to UNKNOWN stays VM_NOT_DOWN (only libvirt VMs get VM_STATE_UNKNOWN)", () => {
+    const f = sparsifiable();
+    const { blockers } = assessSparsify({ ...f, attachments: [{ vmName: "web01", vmStatus: VmStatus.UNKNOWN, plugged: true }] });
+    expect(codes(blockers)).toEqual([Code.VM_NOT_DOWN]);
+  });
+
+  it("a running libvirt VM names its host next to its name", () => {
+    const f = sparsifiable();
+    const { blockers } = assessSparsify({ ...f, attachments: [{ vmName: "web01", vmStatus: VmStatus.UP, plugged: true, vmHost: "kvm-a", vmFromLibvirt: true }] });
+    expect(codes(blockers)).toEqual([Code.VM_NOT_DOWN]);
+    expect(blockers[0]!.message).toContain("web01 (host kvm-a)");
   });
 });
 

@@ -8,11 +8,15 @@ import { Link, usePath } from "./router";
 import { SessionProvider, useSession } from "./session";
 import { SignIn } from "./sign-in";
 import { LiveStatusBadge } from "./ui/live-status";
+import { VmPage } from "./vms/vm-page";
+import { VmsPage } from "./vms/vms-page";
 
 const PAGES: Record<string, { title: string; render: () => ReactNode }> = {
   "/": { title: "Disks", render: () => <DisksPage /> },
   "/jobs": { title: "Jobs", render: () => <JobsPage /> },
   "/domains": { title: "Storage domains", render: () => <DomainsPage /> },
+  "/vms": { title: "VMs", render: () => <VmsPage /> },
+  "/vm": { title: "VM", render: () => <VmPage /> },
 };
 
 function NotFound() {
@@ -44,6 +48,7 @@ function Shell() {
           <Link to="/">Disks</Link>
           <Link to="/jobs">Jobs</Link>
           <Link to="/domains">Storage domains</Link>
+          <Link to="/vms">VMs</Link>
         </nav>
         <div className="topbar-end">
           <LiveStatusBadge api={api} />

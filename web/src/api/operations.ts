@@ -23,8 +23,30 @@ export const DISK_FIELDS = graphql(`
   fragment DiskFields on Disk {
     id alias format allocation virtualSize actualSize status sparsifiable
     sparsifyBlockers { ...IssueFields } sparsifyWarnings { ...IssueFields } storageDomain { id name }
-    attachments { plugged vm { id name status } } lastSparsifyJob { id state progress phase }
+    attachments { plugged vm { id name status source host { name } } } lastSparsifyJob { id state progress phase }
     reclaimableEstimate needsSparsify estimateUnavailableReason
+  }
+`);
+
+export const VM_SUMMARY_FIELDS = graphql(`
+  fragment VmSummaryFields on Vm {
+    id name status source libvirtUuid libvirtState syncedAt host { id name libvirt { state } }
+  }
+`);
+
+export const VMS = graphql(`
+  query Vms {
+    vms { ...VmSummaryFields attachments { id } }
+  }
+`);
+
+export const VM = graphql(`
+  query Vm($id: ID!) {
+    vm(id: $id) {
+      ...VmSummaryFields
+      attachments { id plugged targetDev driverType readOnly shareable disk { ...DiskFields } }
+      disks { target bus device source driverType readOnly shareable diskId }
+    }
   }
 `);
 

@@ -11,6 +11,8 @@ import type {
   MeQuery,
   StorageDomainDetailsQuery,
   StorageDomainsQuery,
+  VmQuery,
+  VmsQuery,
 } from "./generated/graphql";
 
 export type {
@@ -35,6 +37,11 @@ export type StorageDomain = StorageDomainsQuery["storageDomains"][number];
 export type StorageDomainDetails = StorageDomainDetailsQuery["storageDomains"][number];
 export type ReclaimPolicy = StorageDomainDetails["reclaimPolicy"];
 export type SparsifySchedule = NonNullable<StorageDomainDetails["schedule"]>;
+export type VmSummary = VmsQuery["vms"][number];
+export type VmDetails = NonNullable<VmQuery["vm"]>;
+export type VmSource = VmSummary["source"];
 
 export const ACTIVE_STATES: readonly JobState[] = ["QUEUED", "RUNNING"];
 export const isActive = (state: JobState) => ACTIVE_STATES.includes(state);
+
+export type LibvirtDisk = VmDetails["disks"][number];

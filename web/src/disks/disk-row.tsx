@@ -2,6 +2,7 @@ import { useId } from "react";
 import { isActive, type Disk, type Job } from "../api/types";
 import { humanise, phaseLabel } from "../format";
 import { Bytes } from "../ui/bytes";
+import { Link } from "../router";
 import { ProgressBar } from "../ui/progress-bar";
 import { SizeBar } from "../ui/size-bar";
 import { DiskDetails } from "./disk-details";
@@ -57,7 +58,8 @@ export function DiskRow({ disk, liveJob, selectable, selected, expanded, columns
             <ul className="vm-list">
               {disk.attachments.map((a) => (
                 <li key={a.vm.id}>
-                  {a.vm.name} <span className={`chip chip-${vmStatusTone(a.vm.status)}`}>{humanise(a.vm.status)}</span>
+                  <Link to={`/vm?id=${a.vm.id}`}>{a.vm.name}</Link>
+                  {a.vm.host && <span className="muted small"> on {a.vm.host.name}</span>} <span className={`chip chip-${vmStatusTone(a.vm.status)}`}>{humanise(a.vm.status)}</span>
                   {!a.plugged && <span className="muted"> unplugged</span>}
                 </li>
               ))}
