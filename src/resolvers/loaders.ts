@@ -1,6 +1,7 @@
 import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
 import { childrenLoader } from "./children-loader.js";
+import { domainSizeTotalsLoader } from "./domain-size-totals.js";
 import { Disk, DiskAttachment, SparsifyJob, StorageDomain, Vm, Volume } from "../entities/index.js";
 
 function byKey<T, K>(keys: readonly K[], rows: T[], key: (row: T) => K): (T | null)[] {
@@ -42,6 +43,7 @@ export function createLoaders(db: DataSource) {
       const byId = new Map(rows.map((r) => [r.id, Number(r.total)]));
       return ids.map((id) => byId.get(id) ?? 0);
     }),
+    sizeTotalsOfDomain: domainSizeTotalsLoader(db),
     lastJobOfDisk: new DataLoader<string, SparsifyJob | null>(async (ids) =>
       byKey(
         ids,

@@ -10,12 +10,13 @@ import { DiskJobsResolver } from "../resolvers/disk-jobs.resolver.js";
 import { DiskResolver } from "../resolvers/disk.resolver.js";
 import { HostResolver } from "../resolvers/host.resolver.js";
 import { ReclaimResolver } from "../resolvers/reclaim.resolver.js";
+import { DomainSizeTotalsResolver } from "../resolvers/domain-size-totals.resolver.js";
 import { SparsifyJobResolver } from "../resolvers/sparsify-job.resolver.js";
 import { BulkSparsifyResolver } from "../resolvers/bulk-sparsify.resolver.js";
 import { StorageDomainResolver } from "../resolvers/storage-domain.resolver.js";
 import { VmResolver } from "../resolvers/vm.resolver.js";
 
-export const resolvers = [StorageDomainResolver, DiskResolver, DiskJobsResolver, DiskAttachmentResolver, VmResolver, HostResolver, SparsifyJobResolver, BulkSparsifyResolver, AuditEventResolver, ApiTokenResolver, ReclaimResolver] as const;
+export const resolvers = [StorageDomainResolver, DiskResolver, DiskJobsResolver, DiskAttachmentResolver, VmResolver, HostResolver, SparsifyJobResolver, BulkSparsifyResolver, AuditEventResolver, ApiTokenResolver, ReclaimResolver, DomainSizeTotalsResolver] as const;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function buildGatewaySchema(pubSub: PubSub<any>): Promise<GraphQLSchema> {
