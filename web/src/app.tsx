@@ -1,5 +1,9 @@
 import { useEffect, type ReactNode } from "react";
 import { DisksPage } from "./disks/disks-page";
+import { EventsPage } from "./admin/events-page";
+import { HostsPage } from "./admin/hosts-page";
+import { TokensPage } from "./admin/tokens-page";
+import { ChartsPage } from "./charts/charts-page";
 import { DomainsPage } from "./domains/domains-page";
 import { humanise } from "./format";
 import { JobsPage } from "./jobs/jobs-page";
@@ -13,6 +17,10 @@ const PAGES: Record<string, { title: string; render: () => ReactNode }> = {
   "/": { title: "Disks", render: () => <DisksPage /> },
   "/jobs": { title: "Jobs", render: () => <JobsPage /> },
   "/domains": { title: "Storage domains", render: () => <DomainsPage /> },
+  "/charts": { title: "Charts", render: () => <ChartsPage /> },
+  "/hosts": { title: "Hosts", render: () => <HostsPage /> },
+  "/tokens": { title: "API tokens", render: () => <TokensPage /> },
+  "/events": { title: "Audit trail", render: () => <EventsPage /> },
 };
 
 function NotFound() {
@@ -44,6 +52,10 @@ function Shell() {
           <Link to="/">Disks</Link>
           <Link to="/jobs">Jobs</Link>
           <Link to="/domains">Storage domains</Link>
+          <Link to="/charts">Charts</Link>
+          <Link to="/hosts">Hosts</Link>
+          <Link to="/tokens">Tokens</Link>
+          <Link to="/events">Audit</Link>
         </nav>
         <div className="topbar-end">
           <LiveStatusBadge api={api} />

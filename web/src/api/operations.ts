@@ -44,7 +44,7 @@ export const STORAGE_DOMAINS = graphql(`
 export const STORAGE_DOMAIN_DETAILS = graphql(`
   query StorageDomainDetails {
     storageDomains {
-      id name path status statusReason scanState lastScannedAt reclaimableTotal
+      id name path status statusReason scanState lastScannedAt reclaimableTotal diskCount
       reclaimPolicy { minReclaimableBytes minReclaimableRatio inherited }
       schedule { cron timezone windowStart windowEnd maxConcurrent enabled lastRunAt lastRunSummary }
     }
