@@ -78,8 +78,8 @@ export function DomainActions({ domain, onChanged }: { domain: StorageDomainDeta
       >
         {active ? "Deactivate" : "Activate"}
       </button>
-      <button type="button" className="button" onClick={() => setOpen("policy")} aria-label={`Policy and schedule of ${domain.name}`}>
-        Policy &amp; schedule…
+      <button type="button" className="button" onClick={() => setOpen("policy")}>
+        Policy &amp; schedule…<span className="visually-hidden"> of {domain.name}</span>
       </button>
       <button type="button" className="button button-danger" onClick={() => setOpen("remove")} aria-label={`Remove ${domain.name}…`}>
         Remove…

@@ -78,7 +78,7 @@ export function EventsPage() {
         </div>
       </form>
       {error && <ErrorAlert title="Could not load the events." error={error} onRetry={reload} />}
-      <div className="table-wrap" aria-busy={loading}>
+      <div className="table-wrap" aria-busy={loading} tabIndex={0} role="region" aria-label="Events table">
         <table className="events">
           <caption className="visually-hidden">Audit events, newest first</caption>
           <thead>

@@ -41,7 +41,7 @@ export function HostsPage() {
       </div>
       {!admin && <AdminOnlyNote what="maintenance (and seeing tool versions)" />}
       {error && <ErrorAlert title="Could not load the hosts." error={error} onRetry={reload} />}
-      <div className="table-wrap" aria-busy={loading}>
+      <div className="table-wrap" aria-busy={loading} tabIndex={0} role="region" aria-label="Hosts table">
         <table className="hosts">
           <caption className="visually-hidden">Host workers by name</caption>
           <thead>

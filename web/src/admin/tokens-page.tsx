@@ -122,7 +122,7 @@ function TokenAdmin() {
       <CreateTokenForm onCreated={reload} />
       {error && <ErrorAlert title="Could not load the tokens." error={error} onRetry={reload} />}
       {revoke.error && <ErrorAlert title="Not revoked." error={revoke.error} onDismiss={revoke.clear} />}
-      <div className="table-wrap" aria-busy={loading}>
+      <div className="table-wrap" aria-busy={loading} tabIndex={0} role="region" aria-label="Tokens table">
         <table className="tokens">
           <caption className="visually-hidden">API tokens, newest first</caption>
           <thead>

@@ -132,7 +132,7 @@ function TopReclaimable() {
         )}
       </div>
       {error && <ErrorAlert error={error} onRetry={reload} />}
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Top reclaimable disks table">
         <table className="top-disks">
           <caption className="visually-hidden">The disks with the most reclaimable space, largest first</caption>
           <thead>

@@ -1,5 +1,6 @@
 /** Pure helpers for the hand-drawn SVG charts: axis ticks in binary units, bucket labels, gaps filled. */
-import type { TimeBucket } from "../api/types";
+/** The API's TimeBucket (kept here so this file imports nothing and tests load it as is). */
+type TimeBucket = "ALL" | "DAY" | "WEEK" | "MONTH";
 
 const KiB = 1024;
 const STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500];

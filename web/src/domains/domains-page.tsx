@@ -119,7 +119,7 @@ export function DomainsPage() {
       </div>
       {admin ? <AddDomainForm onAdded={reload} /> : <AdminOnlyNote what="adding, scanning, removing a domain or changing its policy and schedule" />}
       {error && <ErrorAlert title="Could not load the storage domains." error={error} onRetry={reload} />}
-      <div className="table-wrap" aria-busy={loading}>
+      <div className="table-wrap" aria-busy={loading} tabIndex={0} role="region" aria-label="Storage domains table">
         <table className="domains">
           <caption className="visually-hidden">Storage domains by name</caption>
           <thead>
