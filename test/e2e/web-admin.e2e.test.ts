@@ -95,7 +95,10 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
         [big, addStorageDomain.id, before * MiB, after * MiB, at],
       );
     }
-    for (let i = 0; i < 30; i++) await stack.db.query(`INSERT INTO event (type, actor, message, "diskId") VALUES ('PAGING_PROBE', 'test', $1, $2)`, [`probe ${i}`, i % 2 ? big : null]);
+    // One second apart: the trail is newest first, and equal times would order by random id.
+    for (let i = 0; i < 30; i++) {
+      await stack.db.query(`INSERT INTO event (type, actor, message, "diskId", "createdAt") VALUES ('PAGING_PROBE', 'test', $1, $2, now() - interval '1 hour' + $3 * interval '1 second')`, [`probe ${i}`, i % 2 ? big : null, i]);
+    }
     admin = await stack.tokenFor(Role.ADMIN, "ada");
     operator = await stack.tokenFor(Role.OPERATOR, "otto");
     viewer = await stack.tokenFor(Role.VIEWER, "vera");
@@ -309,13 +312,13 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
 
     const top = page.getByRole("region", { name: "Top reclaimable disks" });
     await expect.poll(() => top.locator("tbody tr[data-alias]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-alias")))).toEqual(["big", "mid"]);
+    await page.screenshot({ path: path.join(SHOTS, "charts.png"), fullPage: true });
     await top.getByRole("checkbox", { name: "Select mid" }).check();
     await top.getByRole("checkbox", { name: "Select big" }).check();
     await top.getByRole("button", { name: "Sparsify 2 disks…" }).click();
     // The disks page's own dialog (one sparsifyDisks request with a summary); not confirmed here.
     const dialog = page.getByRole("dialog", { name: /Sparsify 2 disks/ });
     await dialog.waitFor();
-    await page.screenshot({ path: path.join(SHOTS, "charts.png"), fullPage: true });
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "hidden" });
     expect((await gql(`{ sparsifyJobs { totalCount } }`)).sparsifyJobs.totalCount).toBe(2);

@@ -127,7 +127,7 @@ function TopReclaimable() {
         <h2 id={`${id}-title`}>Top reclaimable disks</h2>
         {canSparsify && (
           <button type="button" className="button button-primary" disabled={!chosen.length} onClick={() => setConfirming(chosen)}>
-            Sparsify {chosen.length === 1 ? "1 disk" : `${chosen.length} disks`}…
+            Sparsify{chosen.length === 1 ? " 1 disk" : chosen.length ? ` ${chosen.length} disks` : ""}…
           </button>
         )}
       </div>
