@@ -200,10 +200,10 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     const dialog = page.getByRole("dialog", { name: "Remove storage domain extra?" });
     await dialog.waitFor();
     expect(await dialog.getByRole("list", { name: "What removing extra does" }).getByRole("listitem").allTextContents()).toEqual([
-      "Its 1 disk leaves the inventory, with their job history links.",
+      "Its 1 disk leaves the inventory, with their VM attachments; past jobs stay in the history.",
       "It has no schedule to remove.",
       "Image files are never deleted: the directory stays as it is on the hosts.",
-      "The gateway refuses while a job runs on one of its disks.",
+      "The gateway refuses while a job is queued or running on one of its disks.",
     ]);
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Cancel");
     await page.keyboard.press("Escape");

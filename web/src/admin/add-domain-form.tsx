@@ -2,15 +2,8 @@ import { useId, useState, type FormEvent } from "react";
 import { describeError } from "../api/errors";
 import { ADD_STORAGE_DOMAIN } from "../api/operations";
 import { useSession } from "../session";
+import { localPathProblem } from "./admin-words";
 import { useMutation } from "./use-query";
-
-/** Path problems the browser can see before asking; the gateway checks the rest (roots, clashes). */
-export function localPathProblem(path: string): string | null {
-  if (!path) return null;
-  if (!path.startsWith("/")) return "The path must be absolute (start with /).";
-  if (/\/\.{1,2}(\/|$)|\/\/|.\/$/.test(path)) return "The path must be normalised: no //, no . or .. parts, no trailing /.";
-  return null;
-}
 
 /**
  * Adds a storage domain (the gateway scans it at once). A refused path is shown under the path

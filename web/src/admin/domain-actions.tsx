@@ -4,21 +4,11 @@ import type { StorageDomainDetails } from "../api/types";
 import { useSession } from "../session";
 import { Dialog } from "../ui/dialog";
 import { ErrorAlert } from "../ui/error-alert";
+import { removalConsequences } from "./admin-words";
 import { useMutation } from "./use-query";
 
 // cron-parser brings luxon (~40 KB gzipped): loaded only when an admin opens this dialog.
 const PolicyScheduleDialog = lazy(() => import("./policy-schedule-dialog").then((m) => ({ default: m.PolicyScheduleDialog })));
-
-/** What removing a domain does, said before it is done (the gateway's removeStorageDomain contract). */
-export function removalConsequences(domain: { name: string; diskCount?: number | null; schedule?: unknown }): string[] {
-  const disks = domain.diskCount == null ? "Its disks leave" : domain.diskCount === 1 ? "Its 1 disk leaves" : `Its ${domain.diskCount} disks leave`;
-  return [
-    `${disks} the inventory, with their job history links.`,
-    domain.schedule ? "Its periodic sparsify schedule is removed." : "It has no schedule to remove.",
-    "Image files are never deleted: the directory stays as it is on the hosts.",
-    "The gateway refuses while a job runs on one of its disks.",
-  ];
-}
 
 function RemoveDialog({ domain, onClose, onRemoved }: { domain: StorageDomainDetails & { diskCount?: number | null }; onClose: () => void; onRemoved: () => void }) {
   const { api } = useSession();

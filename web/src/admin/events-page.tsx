@@ -3,6 +3,7 @@ import { EVENTS } from "../api/operations";
 import { formatCount, formatDateTime } from "../format";
 import { useSearchParams } from "../router";
 import { ErrorAlert } from "../ui/error-alert";
+import { parseTypes } from "./admin-words";
 import { useQuery } from "./use-query";
 
 const PAGE_SIZE = 25;
@@ -12,9 +13,6 @@ const KNOWN_TYPES = [
   "SCAN_FINISHED", "SCAN_FAILED", "ESTIMATE_FINISHED", "STORAGE_DOMAIN_ADDED", "STORAGE_DOMAIN_ACTIVATED", "STORAGE_DOMAIN_DEACTIVATED", "STORAGE_DOMAIN_REMOVED",
   "RECLAIM_POLICY_SET", "SCHEDULE_SET", "SCHEDULE_REMOVED", "SCHEDULE_DISK_SKIPPED", "TOKEN_CREATED", "TOKEN_REVOKED", "DISK_ATTACHED", "DISK_DETACHED", "DISK_FORGOTTEN", "LOCK_RELEASED",
 ];
-
-/** "JOB_QUEUED, scan_failed" → ["JOB_QUEUED", "SCAN_FAILED"]; empty → no type filter. */
-export const parseTypes = (text: string) => text.split(/[\s,]+/).map((t) => t.trim().toUpperCase()).filter(Boolean);
 
 /** The audit trail, newest first: filters by type, disk and job (kept in the address), pages by cursor. */
 export function EventsPage() {
