@@ -210,7 +210,13 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     await dialog.waitFor({ state: "hidden" });
     expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Remove extra…");
 
+    // A job queued on one of its disks: the gateway refuses, and the dialog says why.
+    const [{ id: one }] = await stack.db.query(`SELECT id FROM disk WHERE "storageDomainId" = $1`, [addStorageDomain.id]);
+    const [{ id: queued }] = await stack.db.query(`INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state) VALUES (gen_random_uuid(), $1, $2, 'QUEUED') RETURNING id`, [one, addStorageDomain.id]);
     await page.keyboard.press("Enter");
+    await dialog.getByRole("button", { name: "Remove extra" }).click();
+    await expect.poll(() => dialog.getByRole("alert").textContent()).toMatch(/^Not removed\. Storage domain extra has 1 sparsify job\(s\) queued or running; cancel them or wait\./);
+    await stack.db.query(`DELETE FROM sparsify_job WHERE id = $1`, [queued]);
     await dialog.getByRole("button", { name: "Remove extra" }).click();
     await row.waitFor({ state: "detached" });
     expect((await gql(`{ storageDomains { name } }`)).storageDomains.map((d: any) => d.name)).not.toContain("extra");
