@@ -3,6 +3,7 @@ import { In, type DataSource } from "typeorm";
 import { childrenLoader } from "./children-loader.js";
 import { libvirtDriverTypes } from "../services/libvirt-driver-type.js";
 import { Disk, DiskAttachment, Host, SparsifyJob, StorageDomain, Vm, Volume } from "../entities/index.js";
+import { domainSizeTotalsLoader } from "./domain-size-totals.js";
 
 function byKey<T, K>(keys: readonly K[], rows: T[], key: (row: T) => K): (T | null)[] {
   const map = new Map(rows.map((r) => [key(r), r]));
@@ -48,6 +49,7 @@ export function createLoaders(db: DataSource) {
       const byId = new Map(rows.map((r) => [r.id, Number(r.total)]));
       return ids.map((id) => byId.get(id) ?? 0);
     }),
+    sizeTotalsOfDomain: domainSizeTotalsLoader(db),
     lastJobOfDisk: new DataLoader<string, SparsifyJob | null>(async (ids) =>
       byKey(
         ids,

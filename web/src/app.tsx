@@ -1,5 +1,9 @@
 import { useEffect, type ReactNode } from "react";
 import { DisksPage } from "./disks/disks-page";
+import { EventsPage } from "./admin/events-page";
+import { HostsPage } from "./admin/hosts-page";
+import { TokensPage } from "./admin/tokens-page";
+import { ChartsPage } from "./charts/charts-page";
 import { DomainsPage } from "./domains/domains-page";
 import { humanise } from "./format";
 import { JobsPage } from "./jobs/jobs-page";
@@ -17,6 +21,10 @@ const PAGES: Record<string, { title: string; render: () => ReactNode }> = {
   "/domains": { title: "Storage domains", render: () => <DomainsPage /> },
   "/vms": { title: "VMs", render: () => <VmsPage /> },
   "/vm": { title: "VM", render: () => <VmPage /> },
+  "/charts": { title: "Charts", render: () => <ChartsPage /> },
+  "/hosts": { title: "Hosts", render: () => <HostsPage /> },
+  "/tokens": { title: "API tokens", render: () => <TokensPage /> },
+  "/events": { title: "Audit trail", render: () => <EventsPage /> },
 };
 
 function NotFound() {
@@ -49,6 +57,10 @@ function Shell() {
           <Link to="/jobs">Jobs</Link>
           <Link to="/domains">Storage domains</Link>
           <Link to="/vms">VMs</Link>
+          <Link to="/charts">Charts</Link>
+          <Link to="/hosts">Hosts</Link>
+          <Link to="/tokens">Tokens</Link>
+          <Link to="/events">Audit</Link>
         </nav>
         <div className="topbar-end">
           <LiveStatusBadge api={api} />

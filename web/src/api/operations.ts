@@ -66,7 +66,7 @@ export const STORAGE_DOMAINS = graphql(`
 export const STORAGE_DOMAIN_DETAILS = graphql(`
   query StorageDomainDetails {
     storageDomains {
-      id name path status statusReason scanState lastScannedAt reclaimableTotal
+      id name path status statusReason scanState lastScannedAt reclaimableTotal diskCount
       reclaimPolicy { minReclaimableBytes minReclaimableRatio inherited }
       schedule { cron timezone windowStart windowEnd maxConcurrent enabled lastRunAt lastRunSummary }
     }
@@ -125,5 +125,109 @@ export const WATCH_JOB = graphql(`
 export const JOB_EVENTS = graphql(`
   subscription JobEvents {
     sparsifyJobEvents { ...JobFields }
+  }
+`);
+
+/* Administration (issue 16): domains, hosts, tokens, policy and schedules, the audit trail. */
+
+export const ADD_STORAGE_DOMAIN = graphql(`
+  mutation AddStorageDomain($input: AddStorageDomainInput!) {
+    addStorageDomain(input: $input) { id name scanState }
+  }
+`);
+
+export const SCAN_STORAGE_DOMAIN = graphql(`
+  mutation ScanStorageDomain($id: ID!) {
+    scanStorageDomain(id: $id) { id scanState }
+  }
+`);
+
+export const ACTIVATE_STORAGE_DOMAIN = graphql(`
+  mutation ActivateStorageDomain($id: ID!) {
+    activateStorageDomain(id: $id) { id status }
+  }
+`);
+
+export const DEACTIVATE_STORAGE_DOMAIN = graphql(`
+  mutation DeactivateStorageDomain($id: ID!) {
+    deactivateStorageDomain(id: $id) { id status }
+  }
+`);
+
+export const REMOVE_STORAGE_DOMAIN = graphql(`
+  mutation RemoveStorageDomain($id: ID!) {
+    removeStorageDomain(id: $id)
+  }
+`);
+
+export const SET_RECLAIM_POLICY = graphql(`
+  mutation SetReclaimPolicy($id: ID!, $policy: ReclaimPolicyInput!) {
+    setReclaimPolicy(storageDomainId: $id, policy: $policy) { id }
+  }
+`);
+
+export const SET_SPARSIFY_SCHEDULE = graphql(`
+  mutation SetSparsifySchedule($id: ID!, $schedule: SparsifyScheduleInput!) {
+    setSparsifySchedule(storageDomainId: $id, schedule: $schedule) { id cron }
+  }
+`);
+
+export const REMOVE_SPARSIFY_SCHEDULE = graphql(`
+  mutation RemoveSparsifySchedule($id: ID!) {
+    removeSparsifySchedule(storageDomainId: $id)
+  }
+`);
+
+export const HOSTS = graphql(`
+  query Hosts {
+    hosts { id name accel applianceReady concurrency heartbeatAt maintenance online qemuVersion virtSparsifyVersion storageDomainIds }
+  }
+`);
+
+export const SET_HOST_MAINTENANCE = graphql(`
+  mutation SetHostMaintenance($id: ID!, $on: Boolean!) {
+    setHostMaintenance(id: $id, on: $on) { id maintenance }
+  }
+`);
+
+export const API_TOKENS = graphql(`
+  query ApiTokens {
+    apiTokens { id name role createdAt createdBy expiresAt revokedAt }
+  }
+`);
+
+export const CREATE_API_TOKEN = graphql(`
+  mutation CreateApiToken($input: CreateApiTokenInput!) {
+    createApiToken(input: $input) { secret token { id name role expiresAt } }
+  }
+`);
+
+export const REVOKE_API_TOKEN = graphql(`
+  mutation RevokeApiToken($id: ID!) {
+    revokeApiToken(id: $id) { id revokedAt }
+  }
+`);
+
+export const EVENTS = graphql(`
+  query AuditEvents($first: Int, $after: String, $filter: AuditEventFilter) {
+    events(first: $first, after: $after, filter: $filter) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { node { id type actor message createdAt diskId jobId storageDomainId } }
+    }
+  }
+`);
+
+/* Charts. */
+
+export const RECLAIMED_OVER_TIME = graphql(`
+  query ReclaimedOverTime($bucket: TimeBucket!, $since: DateTimeISO) {
+    reclaimedTotals(bucket: $bucket, groupBy: TOTAL, since: $since) { bucketStart reclaimedBytes jobs }
+  }
+`);
+
+export const DOMAIN_SIZES = graphql(`
+  query DomainSizes {
+    storageDomains { id name diskCount virtualSizeTotal actualSizeTotal reclaimableTotal }
   }
 `);

@@ -45,3 +45,9 @@ export const ACTIVE_STATES: readonly JobState[] = ["QUEUED", "RUNNING"];
 export const isActive = (state: JobState) => ACTIVE_STATES.includes(state);
 
 export type LibvirtDisk = VmDetails["disks"][number];
+export type { TimeBucket } from "./generated/graphql";
+import type { ApiTokensQuery, AuditEventsQuery, DomainSizesQuery, HostsQuery } from "./generated/graphql";
+export type Host = HostsQuery["hosts"][number];
+export type ApiToken = ApiTokensQuery["apiTokens"][number];
+export type AuditEvent = AuditEventsQuery["events"]["edges"][number]["node"];
+export type DomainSizes = DomainSizesQuery["storageDomains"][number];

@@ -7,6 +7,9 @@ import { useSession } from "../session";
 import { Bytes } from "../ui/bytes";
 import { ErrorAlert } from "../ui/error-alert";
 import { useNow } from "../ui/use-now";
+import { AddDomainForm } from "../admin/add-domain-form";
+import { AdminOnlyNote, useIsAdmin } from "../admin/admin-only";
+import { DomainActions } from "../admin/domain-actions";
 
 const count = (list: unknown) => (Array.isArray(list) ? list.length : 0);
 const percent = (ratio: number) => `${Number((ratio * 100).toFixed(1))}%`;
@@ -103,22 +106,20 @@ function useDomains() {
 export function DomainsPage() {
   const { domains, error, loading, reload } = useDomains();
   const now = useNow(true, 30_000);
+  const admin = useIsAdmin();
   return (
     <section className="page" aria-labelledby="domains-title">
       <div className="page-head">
         <h1 id="domains-title">Storage domains</h1>
-        <p className="muted small">
-          Read-only here: administrators set the policy and schedule through GraphQL (<code>setReclaimPolicy</code>, <code>setSparsifySchedule</code>,{" "}
-          <code>removeSparsifySchedule</code>).
-        </p>
         <div className="page-actions">
           <button type="button" className="button" onClick={reload} disabled={loading}>
             Refresh
           </button>
         </div>
       </div>
+      {admin ? <AddDomainForm onAdded={reload} /> : <AdminOnlyNote what="adding, scanning, removing a domain or changing its policy and schedule" />}
       {error && <ErrorAlert title="Could not load the storage domains." error={error} onRetry={reload} />}
-      <div className="table-wrap" aria-busy={loading}>
+      <div className="table-wrap" aria-busy={loading} tabIndex={0} role="region" aria-label="Storage domains table">
         <table className="domains">
           <caption className="visually-hidden">Storage domains by name</caption>
           <thead>
@@ -130,6 +131,7 @@ export function DomainsPage() {
               </th>
               <th scope="col">Needs sparsify when</th>
               <th scope="col">Schedule</th>
+              {admin && <th scope="col">Actions</th>}
             </tr>
           </thead>
           <tbody>
@@ -158,12 +160,17 @@ export function DomainsPage() {
                   <td className="small col-schedule">
                     <ScheduleText schedule={d.schedule} now={now} />
                   </td>
+                  {admin && (
+                    <td className="col-actions">
+                      <DomainActions domain={d} onChanged={reload} />
+                    </td>
+                  )}
                 </tr>
               ))
             ) : (
               <tr>
-                <td colSpan={5} className="empty">
-                  {domains ? "No storage domain yet: an administrator adds one with addStorageDomain." : "Loading storage domains…"}
+                <td colSpan={admin ? 6 : 5} className="empty">
+                  {domains ? "No storage domain yet: an administrator adds one here." : "Loading storage domains…"}
                 </td>
               </tr>
             )}
