@@ -18,7 +18,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # The web UI, served by the gateway at / (the worker image carries it too; it is 0.3 MB).
 COPY --from=build /app/web/dist ./web/dist
+# npm start / token:create run through the launcher; with no sources in the image it never builds.
 COPY package.json ./
+COPY scripts/launch.sh ./scripts/
 EXPOSE 4000
 USER node
 CMD ["node", "dist/src/main.js", "gateway"]

@@ -25,12 +25,13 @@ stale() {
   [ -n "$(find "$@" -newer "$marker" -type f ! -path 'web/dist/*' ! -path 'web/src/api/generated/*' -print 2>/dev/null | head -n 1)" ]
 }
 
-if stale dist/.built src package.json package-lock.json tsconfig.json; then
+# A runtime image (Dockerfile) carries the build but no sources: nothing to build there.
+if [ -d src ] && stale dist/.built src package.json package-lock.json tsconfig.json; then
   echo "Sources changed since the last build: building (npm run build)" >&2
   ./node_modules/.bin/tsc -p tsconfig.json
   touch dist/.built
 fi
-if [ "$web" = yes ] && stale web/dist/index.html web schema.graphql package.json package-lock.json; then
+if [ "$web" = yes ] && [ -d web/src ] && stale web/dist/index.html web schema.graphql package.json package-lock.json; then
   echo "Web UI sources changed since the last build: building (npm run build:web)" >&2
   npm run build:web --silent
 fi
