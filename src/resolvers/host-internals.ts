@@ -24,7 +24,9 @@ const withoutHostPaths: MiddlewareFn<GatewayContext> = async ({ context }, next)
 export const AdminOnly = () => UseMiddleware(adminOnly);
 
 /** `text` as `context`'s caller may read it (the sync form, for hot field resolvers). */
-export const textFor = (context: GatewayContext, text: string | null): string | null => (text === null || isAdmin(context) ? text : redactHostPaths(text));
+export const textFor = (context: GatewayContext, text: string | null | undefined): string | null =>
+  // A job fresh from sparsifyDisk has no outcome yet: its text fields are undefined, not null.
+  text === null || text === undefined ? null : isAdmin(context) ? text : redactHostPaths(text);
 
 /** Text in words that may quote a host path: non-admins read "[host path]" in its place. */
 export const WithoutHostPaths = () => UseMiddleware(withoutHostPaths);
