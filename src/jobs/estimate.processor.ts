@@ -1,3 +1,4 @@
+import { codedProblem } from "../domain/coded-problem.js";
 import { EstimateMethod, EstimateUnavailableReason } from "../domain/estimate-enums.js";
 import path from "node:path";
 import type { Logger } from "pino";
@@ -54,7 +55,8 @@ export async function processEstimate(data: EstimateJobData, d: EstimateDeps): P
       break;
     }
     // A disk the inspector refused (or never inspected), or whose chain is refused, is not opened.
-    const refused = disk.inspection?.code ?? (disk.chainProblem ? "CHAIN_INVALID" : null);
+    // A coded chain problem (IMAGE_HARDLINKED…) keeps its own code.
+    const refused = disk.inspection?.code ?? (disk.chainProblem ? (codedProblem(disk.chainProblem)?.code ?? "CHAIN_INVALID") : null);
     // Inspector codes are EstimateUnavailableReason values too (same strings, one vocabulary).
     const patch = refused ? unavailableAs(refused as unknown as EstimateUnavailableReason) : await estimateChain(disk, domain, d);
     if (patch.reclaimableEstimate !== null) estimated++;
