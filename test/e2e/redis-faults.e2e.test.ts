@@ -49,7 +49,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "r
     await expect.poll(() => followed.states.some((s) => s.state === "RUNNING"), { timeout: 30_000, interval: 100 }).toBe(true);
     await redis.restart(true, 1_000);
     const last = (await followed.done).at(-1);
-    expect(last).toMatchObject({ state: "SUCCEEDED", outcome: "RECLAIMED" });
+    expect(last, `ended with ${JSON.stringify(last.error)}`).toMatchObject({ state: "SUCCEEDED", outcome: "RECLAIMED" });
     expect(await diskState("a")).toEqual({ status: "OK", sparsifiable: true });
   }, 120_000);
 
