@@ -40,7 +40,7 @@ export class SparsifyJobResolver {
     @Args() page: ConnectionArgs,
     @Arg("filter", () => SparsifyJobFilter, { nullable: true }) filter?: SparsifyJobFilter,
   ): Promise<SparsifyJobConnection> {
-    return (await listJobs(ctx.services.db, { ...page, diskId: filter?.diskId, states: filter?.states })) as unknown as SparsifyJobConnection;
+    return (await listJobs(ctx.services.db, { ...page, diskId: filter?.diskId, vmId: filter?.vmId, states: filter?.states })) as unknown as SparsifyJobConnection;
   }
 
   @Subscription(() => SparsifyJobType, {

@@ -77,6 +77,9 @@ export class SparsifyJobFilter {
   @Field(() => ID, { nullable: true })
   diskId?: string;
 
+  @Field(() => ID, { nullable: true, description: "Jobs of the disks attached to this VM (plugged or not): the VM's history." })
+  vmId?: string;
+
   @Field(() => [JobState], { nullable: true })
   states?: JobState[];
 }

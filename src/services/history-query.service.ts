@@ -25,12 +25,14 @@ function newestFirst<T extends ObjectLiteral & { id: string; createdAt: Date }>(
   );
 }
 
-export function listJobs(db: DataSource, args: PageArgs & { diskId?: string | null; states?: JobState[] | null }) {
+export function listJobs(db: DataSource, args: PageArgs & { diskId?: string | null; vmId?: string | null; states?: JobState[] | null }) {
   const diskId = args.diskId ? parseId(args.diskId, "filter.diskId") : null;
+  const vmId = args.vmId ? parseId(args.vmId, "filter.vmId") : null;
   return newestFirst(
     () => {
       const qb = db.getRepository(SparsifyJob).createQueryBuilder("j").where("TRUE");
       if (diskId) qb.andWhere('j."diskId" = :diskId', { diskId });
+      if (vmId) qb.andWhere('j."diskId" IN (SELECT a."diskId" FROM disk_attachment a WHERE a."vmId" = :vmId)', { vmId });
       if (args.states?.length) qb.andWhere("j.state IN (:...states)", { states: args.states });
       return qb;
     },

@@ -59,6 +59,16 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI: VM view", () => {
     await expect.poll(() => manual.innerText()).toMatch(/Manual[\s\S]*Up[\s\S]*2/);
     const kvm = page.locator('tr[data-vm="kvm-guest"]');
     expect(await kvm.innerText()).toMatch(new RegExp(`kvm-guest[\\s\\S]*on ${stack.config.HOST_NAME}[\\s\\S]*libvirt[\\s\\S]*Down`));
+    // Filters: by source, then by name or host; the count says how many are shown.
+    const filters = page.getByRole("search", { name: "Filter VMs" });
+    await filters.getByLabel("Source").selectOption("MANUAL");
+    await expect.poll(() => page.locator("tr[data-vm]").count()).toBe(1);
+    expect(await page.locator("tr[data-vm]").first().getAttribute("data-vm")).toBe("mail-01");
+    await filters.getByLabel("Source").selectOption("");
+    await filters.getByLabel("Name or host").fill("kvm");
+    await expect.poll(() => page.locator("tr[data-vm]").count()).toBe(1);
+    expect(await filters.getByRole("status").innerText()).toMatch(/^1 of \d+ VMs$/);
+    await filters.getByLabel("Name or host").fill("");
   });
 
   it("a VM's view lists its disks with why they are blocked, and the Sparsify action once they are free", async () => {
@@ -78,6 +88,9 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI: VM view", () => {
     await dialog.waitFor();
     expect(await dialog.innerText()).toContain("boot");
     await dialog.getByRole("button", { name: "Cancel" }).click();
+    // The VM's history: nothing was sparsified yet.
+    await page.getByRole("heading", { name: "Job history" }).waitFor();
+    await expect.poll(() => page.locator("table.vm-jobs").innerText()).toMatch(/No disk of this VM was sparsified yet/);
     expect(problems).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { useSession } from "../session";
 import { Bytes } from "../ui/bytes";
 import { ErrorAlert } from "../ui/error-alert";
 import { useQuery } from "./use-query";
+import { VmJobHistory } from "./vm-job-history";
 import { VmSourceText, VmStatusChip } from "./vm-labels";
 
 const REFRESH_MS = 3_000;
@@ -113,6 +114,7 @@ export function VmPage() {
           </tbody>
         </table>
       </div>
+      {id && <VmJobHistory vmId={id} every={REFRESH_MS} />}
       {unmapped.length > 0 && (
         <div className="small">
           <h2>Not in the inventory</h2>
