@@ -233,6 +233,9 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     expect(await row.locator(".badge").textContent()).toBe("Online");
     expect(await row.textContent()).toMatch(/(KVM|TCG).*appliance (ready|not ready)/);
     expect(await row.textContent()).toMatch(/qemu \S+/);
+    // Test stacks run with LIBVIRT_URI=none: the host says libvirt is off (DISABLED).
+    expect(await row.locator("[data-libvirt]").getAttribute("data-libvirt")).toBe("DISABLED");
+    expect(await row.textContent()).toMatch(/libvirt off/);
     await row.getByRole("button", { name: `Put ${name} in maintenance` }).click();
     await row.getByRole("button", { name: `End maintenance of ${name}` }).waitFor();
     expect((await gql(`{ hosts { name maintenance } }`)).hosts.find((h: any) => h.name === name).maintenance).toBe(true);

@@ -75,6 +75,9 @@ export function HostsPage() {
                     {h.virtSparsifyVersion && <div className="muted">virt-sparsify {h.virtSparsifyVersion}</div>}
                     {h.qemuVersion && <div className="muted">qemu {h.qemuVersion}</div>}
                     <div className="muted">sees {formatCount(h.storageDomainIds.length)} storage domain(s)</div>
+                    <div className={h.libvirt.state === "UNREACHABLE" ? "warn" : "muted"} title={h.libvirt.message ?? undefined} data-libvirt={h.libvirt.state}>
+                      libvirt {h.libvirt.state === "CONNECTED" ? `connected (${h.libvirt.uri})` : h.libvirt.state === "UNREACHABLE" ? `unreachable: its disks are blocked` : "off"}
+                    </div>
                   </td>
                   <td className="num">{formatCount(h.concurrency)}</td>
                   <td>{admin ? <MaintenanceToggle host={h} onChanged={reload} /> : h.maintenance ? "On" : "Off"}</td>

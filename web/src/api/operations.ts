@@ -180,7 +180,7 @@ export const REMOVE_SPARSIFY_SCHEDULE = graphql(`
 
 export const HOSTS = graphql(`
   query Hosts {
-    hosts { id name accel applianceReady concurrency heartbeatAt maintenance online qemuVersion virtSparsifyVersion storageDomainIds }
+    hosts { id name accel applianceReady concurrency heartbeatAt maintenance online qemuVersion virtSparsifyVersion storageDomainIds libvirt { state uri message lastEventAt } }
   }
 `);
 
