@@ -1,3 +1,5 @@
+import { imageToolTimeoutMs } from "../run-image-tool.js";
+import { withDeadline } from "../with-deadline.js";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { isInside } from "../../domain/storage-path.js";
@@ -69,7 +71,9 @@ export async function readVolume(image: ImageFile, domainRoot: string, roots: re
   const expected = expectedFormat(image.relPath, libvirtDriverType);
   // libvirt's driver type may make an .img qcow2; that format is recorded and used from now on.
   const format = expected === "qcow2" ? DiskFormat.QCOW2 : expected === "raw" ? DiskFormat.RAW : image.format;
-  const facts = await readFileFacts(image.absPath);
+  // In-process lstat and open: bounded, so a file on a hung mount fails the scan instead of parking it.
+  const deadlineMs = imageToolTimeoutMs();
+  const facts = await withDeadline(readFileFacts(image.absPath), deadlineMs, image.relPath);
   const base = { relPath: image.relPath, format, virtualSize: 0, actualSize: 0, backingPath: null, backingRelPath: null, refusal: null, fileDevice: facts.device, fileInode: facts.inode };
   // A hard link's other name may be outside every root: no qemu tool opens it, even read-only.
   const fileProblem = fileFactsProblem(facts, image.relPath);
@@ -78,7 +82,7 @@ export async function readVolume(image: ImageFile, domainRoot: string, roots: re
   if (!expected) return refused(InspectionCode.FORMAT_MISMATCH, `libvirt describes it as ${libvirtDriverType}, a format this gateway does not handle`);
   let inspection;
   try {
-    inspection = await inspectImage(image.absPath, expected);
+    inspection = await withDeadline(inspectImage(image.absPath, expected), deadlineMs, image.relPath);
   } catch (error) {
     if (error instanceof ImageRefusal) return refused(error.code, error.message);
     throw error;
