@@ -47,8 +47,10 @@ export async function overwriteWith(target: string, source: string): Promise<voi
   const bytes = await fs.readFile(source);
   const fh = await fs.open(target, "r+");
   try {
-    await fh.truncate(0);
+    // New bytes first, then the length: a concurrent reader (an estimate, a scan) sees the old or
+    // the new header, never an empty file (which reads as FORMAT_MISMATCH and sticks as a refusal).
     await fh.write(bytes, 0, bytes.length, 0);
+    await fh.truncate(bytes.length);
   } finally {
     await fh.close();
   }
