@@ -3,7 +3,7 @@ import { describeError } from "../api/errors";
 import { ADD_STORAGE_DOMAIN } from "../api/operations";
 import { useSession } from "../session";
 import { localPathProblem } from "./admin-words";
-import { useMutation } from "./use-query";
+import { useMutation } from "../api/use-query";
 
 /**
  * Adds a storage domain (the gateway scans it at once). A refused path is shown under the path

@@ -5,7 +5,7 @@ import { useSession } from "../session";
 import { Dialog } from "../ui/dialog";
 import { ErrorAlert } from "../ui/error-alert";
 import { removalConsequences } from "./admin-words";
-import { useMutation } from "./use-query";
+import { useMutation } from "../api/use-query";
 
 // cron-parser brings luxon (~40 KB gzipped): loaded only when an admin opens this dialog.
 const PolicyScheduleDialog = lazy(() => import("./policy-schedule-dialog").then((m) => ({ default: m.PolicyScheduleDialog })));

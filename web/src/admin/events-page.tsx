@@ -4,7 +4,7 @@ import { formatCount, formatDateTime } from "../format";
 import { useSearchParams } from "../router";
 import { ErrorAlert } from "../ui/error-alert";
 import { parseTypes } from "./admin-words";
-import { useQuery } from "./use-query";
+import { useQuery } from "../api/use-query";
 
 const PAGE_SIZE = 25;
 /** Suggestions only: the gateway records more types, and the field takes any. */

@@ -5,7 +5,7 @@ import { useSession } from "../session";
 import { ErrorAlert } from "../ui/error-alert";
 import { useNow } from "../ui/use-now";
 import { AdminOnlyNote, useIsAdmin } from "./admin-only";
-import { useMutation, useQuery } from "./use-query";
+import { useMutation, useQuery } from "../api/use-query";
 
 function MaintenanceToggle({ host, onChanged }: { host: Host; onChanged: () => void }) {
   const { api } = useSession();

@@ -5,7 +5,7 @@ import { useSession } from "../session";
 import { Dialog } from "../ui/dialog";
 import { ErrorAlert } from "../ui/error-alert";
 import { previewCron } from "./cron-preview";
-import { useMutation } from "./use-query";
+import { useMutation } from "../api/use-query";
 
 const MiB = 1024 * 1024;
 

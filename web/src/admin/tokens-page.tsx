@@ -6,7 +6,7 @@ import { useSession } from "../session";
 import { Dialog } from "../ui/dialog";
 import { ErrorAlert } from "../ui/error-alert";
 import { AdminOnlyNote, useIsAdmin } from "./admin-only";
-import { useMutation, useQuery } from "./use-query";
+import { useMutation, useQuery } from "../api/use-query";
 
 /** The secret, once: a read-only field and a copy button; closing the dialog forgets it. */
 function SecretDialog({ name, secret, onClose }: { name: string; secret: string; onClose: () => void }) {

@@ -1,7 +1,7 @@
 import { useId, useMemo, useState } from "react";
 import { DISKS, DOMAIN_SIZES, RECLAIMED_OVER_TIME } from "../api/operations";
 import type { Disk, TimeBucket } from "../api/types";
-import { useQuery } from "../admin/use-query";
+import { useQuery } from "../api/use-query";
 import { SparsifyDialog } from "../disks/sparsify-dialog";
 import { formatCount } from "../format";
 import { useWatchedJobs } from "../jobs/watched-jobs";

@@ -1,7 +1,7 @@
 import { JOBS } from "../api/operations";
 import { formatBytes, formatDateTime, humanise } from "../format";
 import { ErrorAlert } from "../ui/error-alert";
-import { useQuery } from "./use-query";
+import { useQuery } from "../api/use-query";
 
 /** The sparsify jobs of a VM's disks, newest first: what was done to this VM's storage, and how it went. */
 export function VmJobHistory({ vmId, every }: { vmId: string; every: number }) {

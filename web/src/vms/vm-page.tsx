@@ -9,7 +9,7 @@ import { Link, useSearchParams } from "../router";
 import { useSession } from "../session";
 import { Bytes } from "../ui/bytes";
 import { ErrorAlert } from "../ui/error-alert";
-import { useQuery } from "./use-query";
+import { useQuery } from "../api/use-query";
 import { VmJobHistory } from "./vm-job-history";
 import { VmSourceText, VmStatusChip } from "./vm-labels";
 

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { VMS } from "../api/operations";
 import { Link } from "../router";
 import { ErrorAlert } from "../ui/error-alert";
-import { useQuery } from "./use-query";
+import { useQuery } from "../api/use-query";
 import { filterVms, NO_VM_FILTER, type VmFilter } from "./vm-filter";
 import { VmSourceText, VmStatusChip } from "./vm-labels";
 

@@ -1,10 +1,13 @@
 import { useCallback, useEffect, useState } from "react";
-import type { TypedDocumentString } from "../api/generated/graphql";
-import { asApiError, type ApiError } from "../api/errors";
+import type { TypedDocumentString } from "./generated/graphql";
+import { asApiError, type ApiError } from "./errors";
 import { useSession } from "../session";
 
-/** One query, refetched when its variables change or on reload(); the last answer stays while loading. */
-export function useQuery<T, V>(document: TypedDocumentString<T, V>, variables?: V) {
+/**
+ * One query, refetched when its variables change, on reload(), and every `every` ms when given
+ * (live VM state); the last answer stays while loading.
+ */
+export function useQuery<T, V>(document: TypedDocumentString<T, V>, variables?: V, every = 0) {
   const { api } = useSession();
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
@@ -29,6 +32,11 @@ export function useQuery<T, V>(document: TypedDocumentString<T, V>, variables?: 
     return () => controller.abort();
   }, [api, document, key, version]);
   const reload = useCallback(() => setVersion((v) => v + 1), []);
+  useEffect(() => {
+    if (!every) return;
+    const timer = setInterval(reload, every);
+    return () => clearInterval(timer);
+  }, [every, reload]);
   return { data, error, loading, reload };
 }
 
