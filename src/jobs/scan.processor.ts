@@ -8,6 +8,7 @@ import { StorageDomain } from "../entities/index.js";
 import { readNfsVersion } from "../host/nfs-mounts.js";
 import { probePath } from "../host/storage-probe.js";
 import { findImages } from "../host/scan/find-images.js";
+import { withDeadline } from "../host/with-deadline.js";
 import { probeDomain } from "../host/scan/probe-domain.js";
 import { readVolumes } from "../host/scan/read-volumes.js";
 import { recordEvent } from "../services/audit.js";
@@ -64,7 +65,8 @@ export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promis
   try {
     await setState(ScanState.SCANNING);
     await probeDomain(domain.path, deps.config.SCAN_PROBE_TIMEOUT_MS);
-    const images = await findImages(domain.path);
+    // The walk above can pass on cached attributes while the server hangs: bound the in-process one too.
+    const images = await withDeadline(findImages(domain.path), deps.config.SCAN_PROBE_TIMEOUT_MS, "the storage domain's directory walk");
     const readings = await readVolumes(images, domain.path, deps.config.STORAGE_ROOTS);
     const nfsVersion = await readNfsVersion(domain.path);
     const summary = await db.transaction(async (em) => {

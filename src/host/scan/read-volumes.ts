@@ -127,7 +127,9 @@ export async function readVolumes(
   const lane = async () => {
     while (next < images.length) {
       const i = next++;
-      out[i] = await readVolume(images[i]!, domainRoot, roots, driverTypeOf(images[i]!.relPath));
+      // Each image is bounded as a whole (lstat, header, realpath of its backing, qemu-img): one file
+      // on a hung mount fails the scan in bounded time instead of parking it.
+      out[i] = await withDeadline(readVolume(images[i]!, domainRoot, roots, driverTypeOf(images[i]!.relPath)), 2 * imageToolTimeoutMs() + 1_000, images[i]!.relPath);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, images.length) }, lane));
