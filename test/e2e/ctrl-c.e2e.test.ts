@@ -52,7 +52,10 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     const [tool] = (await waitFor(async () => {
       const found = await virtSparsifyOn(image);
       return found.length ? found : undefined;
-    }, { timeout: 120_000, what: "virt-sparsify to run" }))!;
+    }, { timeout: 120_000, what: "virt-sparsify to run" }).catch(async (error: Error) => {
+      // Seen once in a full run: say where the job stood and what the service logged.
+      throw new Error(`${error.message}; job ${JSON.stringify(await job(id))}; service output:\n${service!.output().slice(-4000)}`);
+    }))!;
     // The tool lives in a session of its own: a terminal's SIGINT to the service's group misses it.
     expect(tool!.sid).not.toBe(service!.proc.pid);
     await sleep(1_500); // into the appliance launch
