@@ -48,7 +48,7 @@ describe.runIf(requireTools("qemu-img", "qemu-storage-daemon", "fusermount3", "m
   const scan = (name: string) => stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState scanError } }`, { id: domainIds.get(name) });
 
   beforeAll(async () => {
-    stack = await startStack({ env: { SCAN_PROBE_TIMEOUT_MS: "3000", SCAN_DEFER_MS: "500", SCAN_WAIT_MS: "8000", QEMU_TOOL_TIMEOUT_MS: "5000" } });
+    stack = await startStack({ env: { SCAN_PROBE_TIMEOUT_MS: "3000", SCAN_DEFER_MS: "500", SCAN_WAIT_MS: "8000", QEMU_TOOL_TIMEOUT_MS: "5000", STORAGE_CHECK_TIMEOUT_MS: "3000" } });
     admin = new pg.Client({ connectionString: stack.databaseUrl });
     await admin.connect();
   }, 60_000);
@@ -125,7 +125,7 @@ describe.runIf(requireTools("qemu-img", "qemu-storage-daemon", "fusermount3", "m
         const d = (await gql(`query($id: ID!) { storageDomain(id: $id) { scanState scanError } }`, { id: domainIds.get("stuck") })).storageDomain;
         return d.scanState === "FAILED" ? d : null;
       },
-      { timeout: 15_000, what: "the stuck domain's scan to fail" },
+      { timeout: 30_000, what: "the stuck domain's scan to fail" },
     );
     // Either truthful reason, whichever lands first: the host's own probe ("… did not answer within
     // N ms (storage hung)"), or the gateway's scan watchdog when the host has not reported yet.
