@@ -8,14 +8,17 @@ export async function qemuImgCreate(dir: string, name: string, format: string, s
   const secret = ["--object", "secret,id=sec0,data=test"];
   const needsSecret = format === "luks" || options.some((o) => o.includes("encrypt."));
   const opts = format === "luks" ? ["-o", "key-secret=sec0,iter-time=50", ...options] : options;
-  // qemu times its PBKDF with getrusage; on a busy machine a short iter-time can measure 0 and
-  // fail with "Unable to get accurate CPU usage": try again a few times.
+  // qemu calibrates its PBKDF by timing a first batch of iterations with getrusage; on these
+  // VMs that batch measures 0 ms in about one try of five, idle or loaded alike (measured 5/30
+  // and 6/30), and qemu-img fails with "Unable to get accurate CPU usage". Five tries were seen
+  // failing in a row under a full test run, so try many times, pausing so the tries spread out.
   for (let attempt = 1; ; attempt++) {
     try {
       await execa("qemu-img", ["create", "-q", "-f", format, ...(needsSecret ? secret : []), ...opts, path, size]);
       return path;
     } catch (error) {
-      if (attempt >= 5 || !/accurate CPU usage/.test(String((error as { stderr?: string }).stderr))) throw error;
+      if (attempt >= 40 || !/accurate CPU usage/.test(String((error as { stderr?: string }).stderr))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * Math.min(attempt, 10)));
     }
   }
 }
