@@ -9,7 +9,7 @@ import "reflect-metadata";
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import pg from "pg";
-import { createRedis } from "../src/jobs/redis.js";
+import { createRedis } from "../src/jobs/queue/redis.js";
 import { ok, startStack } from "../test/support/stack.js";
 import { ms, percentile, timeIt } from "./stats.js";
 

@@ -11,8 +11,8 @@ import { GraphQLError, GraphQLFloat, GraphQLID, GraphQLInt, GraphQLNonNull, Grap
 import { useServer } from "graphql-ws/use/ws";
 import { Redis } from "ioredis";
 import { WebSocketServer } from "ws";
-import type { BusMessage } from "../src/jobs/event-bus.js";
-import type { JobSnapshot } from "../src/jobs/job-snapshot.js";
+import type { BusMessage } from "../src/jobs/queue/event-bus.js";
+import type { JobSnapshot } from "../src/jobs/queue/job-snapshot.js";
 import { serveParent } from "./fanout-server-process.js";
 
 const { redisUrl, channel } = JSON.parse(process.argv[2]!) as { redisUrl: string; channel: string };

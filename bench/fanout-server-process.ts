@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import type { JobSnapshot } from "../src/jobs/job-snapshot.js";
+import type { JobSnapshot } from "../src/jobs/queue/job-snapshot.js";
 
 /** What a server under test reports about itself: memory after an optional GC, CPU spent so far. */
 export interface ServerSample {

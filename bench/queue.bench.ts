@@ -17,7 +17,7 @@ import path from "node:path";
 import { Queue, Worker, type Job } from "bullmq";
 import pg from "pg";
 import { execa } from "execa";
-import { createRedis } from "../src/jobs/redis.js";
+import { createRedis } from "../src/jobs/queue/redis.js";
 import { codeOf, ok, startStack } from "../test/support/stack.js";
 import { wsClient } from "../test/support/ws.js";
 import { countStatements } from "./statement-counter.js";

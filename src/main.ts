@@ -4,7 +4,7 @@ import type { DataSource } from "typeorm";
 import { loadEnvFile } from "./cli/env-file.js";
 import { argumentError, exitWithError } from "./cli/fatal.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { startHostWorker } from "./jobs/start-worker.js";
+import { startHostWorker } from "./jobs/worker/start-worker.js";
 import { createLogger } from "./logger.js";
 import { openDatabase } from "./server/database.js";
 import { developmentToken } from "./server/dev-token.js";

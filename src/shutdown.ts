@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
-import type { RunningWorker } from "./jobs/start-worker.js";
+import type { RunningWorker } from "./jobs/worker/start-worker.js";
 import type { Gateway } from "./server/gateway.js";
 
 /** Options for {@link installShutdown}. */

@@ -1,5 +1,5 @@
 /**
- * Why a job ended FAILED: the one vocabulary the worker (src/jobs, src/host) writes to
+ * Why a job ended FAILED: the one vocabulary the worker (src/jobs/worker, src/host) writes to
  * `sparsify_job.errorCode`, the API exposes as the `JobErrorCode` enum and the web UI receives
  * through the generated types. The column is text, so adding a code is one line here (and
  * `npm run build` to refresh schema.graphql); no migration is needed.

@@ -1,5 +1,5 @@
 import type { Principal } from "../domain/roles.js";
-import type { JobPubSub } from "../jobs/job-stream.js";
+import type { JobPubSub } from "../jobs/queue/job-stream.js";
 import type { Services } from "../services/context.js";
 import type { DiskService } from "../services/disk.service.js";
 import type { SparsifyService } from "../services/sparsify.service.js";

@@ -1,6 +1,6 @@
 import { Authorized, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import type { Disk, SparsifyJob } from "../entities/index.js";
-import { openJobStream, followJobEvents } from "../jobs/job-stream.js";
+import { openJobStream, followJobEvents } from "../jobs/queue/job-stream.js";
 import { ConnectionArgs } from "../schema/connection.args.js";
 import { DiskType } from "../schema/disk.type.js";
 import { SparsifyJobConnection } from "../schema/sparsify-job-connection.type.js";

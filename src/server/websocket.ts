@@ -7,7 +7,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { introspectionEnabled, type Config } from "../config.js";
 import type { Principal } from "../domain/roles.js";
 import { ErrorCode } from "../errors.js";
-import type { EventBus } from "../jobs/event-bus.js";
+import type { EventBus } from "../jobs/queue/event-bus.js";
 import type { GatewayContext } from "../resolvers/context.js";
 import type { TokenService } from "../services/token.service.js";
 import { authenticate } from "./security/authenticate.js";

@@ -7,7 +7,7 @@ import { JobTrigger, SparsifyPhase } from "../domain/sparsify-job-enums.js";
 import { DiskStatus, JobState } from "../entities/enums.js";
 import { Disk, SparsifyJob } from "../entities/index.js";
 import { AppError, badInput, ErrorCode } from "../errors.js";
-import { JobName, type SparsifyJobData } from "../jobs/queue-names.js";
+import { JobName, type SparsifyJobData } from "../jobs/queue/queue-names.js";
 import type { DiskFilter } from "../schema/disk-query.input.js";
 import type { Services } from "./context.js";
 import { loadDiskFacts } from "./disk-assessment.service.js";

@@ -4,8 +4,8 @@ import type { SparsifyOutcome } from "../domain/sparsify-outcome.js";
 import { In, type DataSource, type EntityManager } from "typeorm";
 import { ACTIVE_JOB_STATES, DiskStatus, JobState } from "../entities/enums.js";
 import { Disk, SparsifyJob } from "../entities/index.js";
-import type { EventBus } from "../jobs/event-bus.js";
-import { toSnapshot } from "../jobs/job-snapshot.js";
+import type { EventBus } from "../jobs/queue/event-bus.js";
+import { toSnapshot } from "../jobs/queue/job-snapshot.js";
 import { recordEvent } from "./audit.js";
 import { refreshAssessments } from "./disk-assessment.service.js";
 

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { StorageDomain } from "../entities/index.js";
 import { AppError, ErrorCode, badInput, notFound } from "../errors.js";
-import type { EstimateJobData } from "../jobs/job-catalog.js";
-import { JobName } from "../jobs/queue-names.js";
+import type { EstimateJobData } from "../jobs/queue/job-catalog.js";
+import { JobName } from "../jobs/queue/queue-names.js";
 import { recordEvent } from "./audit.js";
 import type { Services } from "./context.js";
 import { parseId } from "./ids.js";

@@ -2,7 +2,7 @@ import { JobErrorCode } from "../domain/job-error-code.js";
 import type { Logger } from "pino";
 import { JobState } from "../entities/enums.js";
 import { SparsifyJob } from "../entities/index.js";
-import { JobName, type SparsifyJobData } from "../jobs/queue-names.js";
+import { JobName, type SparsifyJobData } from "../jobs/queue/queue-names.js";
 import { recordEvent } from "./audit.js";
 import type { Services } from "./context.js";
 import { refreshAssessments } from "./disk-assessment.service.js";

@@ -7,7 +7,7 @@ import { SparsifyIssueCode } from "../domain/sparsify-issue.js";
 import { ACTIVE_JOB_STATES, DiskStatus, JobState } from "../entities/enums.js";
 import { Disk, SparsifyJob } from "../entities/index.js";
 import { AppError, ErrorCode, notFound } from "../errors.js";
-import { JobName, type SparsifyJobData } from "../jobs/queue-names.js";
+import { JobName, type SparsifyJobData } from "../jobs/queue/queue-names.js";
 import { recordEvent } from "./audit.js";
 import { isUniqueViolation } from "./db-errors.js";
 import type { Services } from "./context.js";

@@ -4,7 +4,7 @@ import { isInside, storagePathProblem, trimTrailingSlashes } from "../domain/sto
 import { ACTIVE_JOB_STATES, ScanState } from "../entities/enums.js";
 import { Disk, DiskAttachment, SparsifyJob, SparsifySchedule, StorageDomain, Volume } from "../entities/index.js";
 import { AppError, ErrorCode, notFound } from "../errors.js";
-import { JobName, type ScanJobData } from "../jobs/queue-names.js";
+import { JobName, type ScanJobData } from "../jobs/queue/queue-names.js";
 import { recordEvent } from "./audit.js";
 import type { Services } from "./context.js";
 import { refreshDomainAssessments } from "./disk-assessment.service.js";

@@ -3,7 +3,7 @@ import { IsNull, type DataSource } from "typeorm";
 import type { Principal } from "../domain/roles.js";
 import { ApiToken, Role } from "../entities/api-token.entity.js";
 import { AppError, ErrorCode, badInput, notFound } from "../errors.js";
-import type { EventBus } from "../jobs/event-bus.js";
+import type { EventBus } from "../jobs/queue/event-bus.js";
 import { recordEvent } from "./audit.js";
 import { isUniqueViolation } from "./db-errors.js";
 import { parseId, parseName } from "./ids.js";

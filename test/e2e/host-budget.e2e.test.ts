@@ -2,7 +2,7 @@ import { readdir, readFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHostWorker, type RunningWorker } from "../../src/jobs/start-worker.js";
+import { startHostWorker, type RunningWorker } from "../../src/jobs/worker/start-worker.js";
 import { makeExt4Image } from "../support/images.js";
 import { requireTools } from "../support/require-tool.js";
 import { ok, startStack, type Stack } from "../support/stack.js";

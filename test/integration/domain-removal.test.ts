@@ -1,6 +1,6 @@
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Lane, laneQueueName } from "../../src/jobs/job-catalog.js";
+import { Lane, laneQueueName } from "../../src/jobs/queue/job-catalog.js";
 import { schedulerId } from "../../src/services/schedule.service.js";
 import { codeOf, ok, REDIS_URL, startStack, type Stack } from "../support/stack.js";
 

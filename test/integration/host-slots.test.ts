@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HostSlots } from "../../src/jobs/host-slots.js";
+import { HostSlots } from "../../src/jobs/worker/host-slots.js";
 import { REDIS_URL } from "../support/stack.js";
 
 /** The per-host budget is a lease set in real Redis, shared by every worker process of a host. */

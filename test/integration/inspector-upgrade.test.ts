@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHostWorker, type RunningWorker } from "../../src/jobs/start-worker.js";
+import { startHostWorker, type RunningWorker } from "../../src/jobs/worker/start-worker.js";
 import { ImageInspector1795976314305 } from "../../src/migrations/1795976314305-ImageInspector.js";
 import { qemuImgCreate } from "../support/inspector-images.js";
 import { requireTools } from "../support/require-tool.js";

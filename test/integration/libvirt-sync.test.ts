@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LibvirtState } from "../../src/entities/enums.js";
 import type { DomainReading } from "../../src/host/libvirt/virsh.js";
-import { registerHost } from "../../src/jobs/host-registration.js";
+import { registerHost } from "../../src/jobs/worker/host-registration.js";
 import { libvirtDriverTypesByPath } from "../../src/services/libvirt-driver-type.js";
 import { LibvirtSync } from "../../src/services/libvirt-sync.service.js";
 import { Reconciler } from "../../src/services/reconciler.js";

@@ -9,7 +9,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { DiskFormat, DiskStatus } from "../../src/entities/enums.js";
-import { processEstimate } from "../../src/jobs/estimate.processor.js";
+import { processEstimate } from "../../src/jobs/worker/estimate.processor.js";
 import { Disk, StorageDomain } from "../../src/entities/index.js";
 import { isRunning, processTree } from "../../src/host/process-tree.js";
 import { probePath } from "../../src/host/storage-probe.js";

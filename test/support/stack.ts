@@ -7,7 +7,7 @@ import { pino } from "pino";
 import type { DataSource } from "typeorm";
 import { loadConfig, type Config } from "../../src/config.js";
 import { Role } from "../../src/domain/roles.js";
-import { startHostWorker, type RunningWorker } from "../../src/jobs/start-worker.js";
+import { startHostWorker, type RunningWorker } from "../../src/jobs/worker/start-worker.js";
 import { openDatabase } from "../../src/server/database.js";
 import { startGateway, type Gateway } from "../../src/server/gateway.js";
 import { assertRedisReachable } from "../../src/server/redis-check.js";

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { Redis } from "ioredis";
-import type { ScanState } from "../entities/enums.js";
+import type { ScanState } from "../../entities/enums.js";
 import type { JobSnapshot } from "./job-snapshot.js";
 
 /** Everything that crosses processes besides the queues themselves. */

@@ -1,23 +1,23 @@
-import { codedProblem } from "../domain/coded-problem.js";
-import { EstimateMethod, EstimateUnavailableReason } from "../domain/estimate-enums.js";
+import { codedProblem } from "../../domain/coded-problem.js";
+import { EstimateMethod, EstimateUnavailableReason } from "../../domain/estimate-enums.js";
 import path from "node:path";
 import type { Logger } from "pino";
 import { In, type DataSource } from "typeorm";
-import type { Config } from "../config.js";
-import { DiskStatus, StorageType } from "../entities/enums.js";
-import { Disk, StorageDomain } from "../entities/index.js";
-import { EstimateUnavailableError, estimateReclaimable } from "../host/estimate/estimate-reclaimable.js";
-import { ImageRefusal } from "../host/inspect/image-refusal.js";
-import { INSPECTION_CODES, type InspectionCode } from "../host/inspect/inspection-code.js";
-import { probePath } from "../host/storage-probe.js";
-import { recordEvent } from "../services/audit.js";
-import { loadRecordedChain } from "../services/recorded-chain.js";
-import { recordRefusal } from "../services/refusal-recorder.js";
-import { PathGuardError } from "../host/path-guard.js";
+import type { Config } from "../../config.js";
+import { DiskStatus, StorageType } from "../../entities/enums.js";
+import { Disk, StorageDomain } from "../../entities/index.js";
+import { EstimateUnavailableError, estimateReclaimable } from "../../host/estimate/estimate-reclaimable.js";
+import { ImageRefusal } from "../../host/inspect/image-refusal.js";
+import { INSPECTION_CODES, type InspectionCode } from "../../host/inspect/inspection-code.js";
+import { probePath } from "../../host/storage-probe.js";
+import { recordEvent } from "../../services/audit.js";
+import { loadRecordedChain } from "../../services/recorded-chain.js";
+import { recordRefusal } from "../../services/refusal-recorder.js";
+import { PathGuardError } from "../../host/path-guard.js";
 import { guardVolumes } from "./guarded-chain.js";
-import { refreshNeedsSparsify } from "../services/reclaim-policy.service.js";
+import { refreshNeedsSparsify } from "../../services/reclaim-policy.service.js";
 
-import type { EstimateJobData } from "./job-catalog.js";
+import type { EstimateJobData } from "../queue/job-catalog.js";
 
 export type { EstimateJobData };
 

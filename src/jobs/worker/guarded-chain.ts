@@ -1,6 +1,6 @@
 import { In, type DataSource } from "typeorm";
-import { StorageDomain, Volume } from "../entities/index.js";
-import { guardLayers, type GuardedLayer } from "../host/path-guard.js";
+import { StorageDomain, Volume } from "../../entities/index.js";
+import { guardLayers, type GuardedLayer } from "../../host/path-guard.js";
 
 /** Deeper than any real chain: a loop in stale rows must not spin. */
 const MAX_DEPTH = 64;

@@ -1,7 +1,7 @@
 import type { PubSub } from "@graphql-yoga/subscription";
-import { JobState } from "../entities/enums.js";
-import { activeSubscriptions } from "../metrics.js";
-import type { SparsifyJob } from "../entities/index.js";
+import { JobState } from "../../entities/enums.js";
+import { activeSubscriptions } from "../../metrics.js";
+import type { SparsifyJob } from "../../entities/index.js";
 import type { EventBus } from "./event-bus.js";
 import { fromSnapshot } from "./job-snapshot.js";
 

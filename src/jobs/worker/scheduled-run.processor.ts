@@ -1,14 +1,14 @@
-import { JobTrigger } from "../domain/sparsify-job-enums.js";
+import { JobTrigger } from "../../domain/sparsify-job-enums.js";
 import type { Logger } from "pino";
 import { In } from "typeorm";
-import { insideWindow } from "../domain/maintenance-window.js";
-import { ACTIVE_JOB_STATES } from "../entities/enums.js";
-import { Disk, SparsifyJob, SparsifySchedule, StorageDomain } from "../entities/index.js";
-import { recordEvent } from "../services/audit.js";
-import type { Services } from "../services/context.js";
-import { SparsifyService } from "../services/sparsify.service.js";
+import { insideWindow } from "../../domain/maintenance-window.js";
+import { ACTIVE_JOB_STATES } from "../../entities/enums.js";
+import { Disk, SparsifyJob, SparsifySchedule, StorageDomain } from "../../entities/index.js";
+import { recordEvent } from "../../services/audit.js";
+import type { Services } from "../../services/context.js";
+import { SparsifyService } from "../../services/sparsify.service.js";
 import { processEstimate } from "./estimate.processor.js";
-import type { ScheduledRunData } from "./queue-names.js";
+import type { ScheduledRunData } from "../queue/queue-names.js";
 
 export interface ScheduledRunSummary {
   ran: boolean;

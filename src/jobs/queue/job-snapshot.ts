@@ -1,4 +1,4 @@
-import type { SparsifyJob } from "../entities/index.js";
+import type { SparsifyJob } from "../../entities/index.js";
 
 /** A job as it travels on the bus: plain JSON, dates as ISO strings. */
 export type JobSnapshot = Omit<SparsifyJob, "createdAt" | "startedAt" | "finishedAt" | "cancelRequestedAt"> & {

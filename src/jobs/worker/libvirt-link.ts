@@ -1,11 +1,11 @@
 import fs from "node:fs";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
-import type { Config } from "../config.js";
-import { LibvirtState } from "../entities/enums.js";
-import { LibvirtMonitor } from "../host/libvirt/libvirt-monitor.js";
-import { chooseLibvirtUri, DEFAULT_LIBVIRT_URI } from "../host/libvirt/libvirt-uri.js";
-import { LibvirtSync } from "../services/libvirt-sync.service.js";
+import type { Config } from "../../config.js";
+import { LibvirtState } from "../../entities/enums.js";
+import { LibvirtMonitor } from "../../host/libvirt/libvirt-monitor.js";
+import { chooseLibvirtUri, DEFAULT_LIBVIRT_URI } from "../../host/libvirt/libvirt-uri.js";
+import { LibvirtSync } from "../../services/libvirt-sync.service.js";
 
 /** Where a local qemu:///system writes persistent configs and live status, one NAME.xml each. */
 const QEMU_DOMAIN_DIRS = ["/etc/libvirt/qemu", "/run/libvirt/qemu"];

@@ -1,6 +1,6 @@
-import { JobErrorCode } from "../domain/job-error-code.js";
-import { probePath } from "../host/storage-probe.js";
-import { watchStorage, type WatchedPath } from "../host/storage-watchdog.js";
+import { JobErrorCode } from "../../domain/job-error-code.js";
+import { probePath } from "../../host/storage-probe.js";
+import { watchStorage, type WatchedPath } from "../../host/storage-watchdog.js";
 
 /** The storage under a job vanished, was replaced or hangs: the job ends STORAGE_UNAVAILABLE. */
 export class StorageUnavailableError extends Error {

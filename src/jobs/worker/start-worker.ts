@@ -1,16 +1,16 @@
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
-import type { Config } from "../config.js";
-import { defaultBackendSettings, detectCapabilities } from "../host/host-capabilities.js";
-import { ensureParserUser } from "../host/parser-user.js";
-import { configureImageTools } from "../host/run-image-tool.js";
-import { resolveHostTools } from "../host/tools.js";
-import { EventBus } from "./event-bus.js";
+import type { Config } from "../../config.js";
+import { defaultBackendSettings, detectCapabilities } from "../../host/host-capabilities.js";
+import { ensureParserUser } from "../../host/parser-user.js";
+import { configureImageTools } from "../../host/run-image-tool.js";
+import { resolveHostTools } from "../../host/tools.js";
+import { EventBus } from "../queue/event-bus.js";
 import { defaultConcurrency } from "./host-registration.js";
 import { HostSlots } from "./host-slots.js";
 import { HostWorker } from "./host-worker.js";
-import { QueueRegistry } from "./queue-registry.js";
-import { createRedis } from "./redis.js";
+import { QueueRegistry } from "../queue/queue-registry.js";
+import { createRedis } from "../queue/redis.js";
 import { SparsifyProcessor } from "./sparsify.processor.js";
 
 export interface RunningWorker {

@@ -1,6 +1,6 @@
 import os from "node:os";
 import type { DataSource } from "typeorm";
-import { Host } from "../entities/index.js";
+import { Host } from "../../entities/index.js";
 
 export interface HostFacts {
   name: string;
