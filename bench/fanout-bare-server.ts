@@ -9,10 +9,10 @@ import { EventEmitter } from "node:events";
 import type { AddressInfo } from "node:net";
 import { GraphQLError, GraphQLFloat, GraphQLID, GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { Redis } from "ioredis";
 import { WebSocketServer } from "ws";
 import type { BusMessage } from "../src/jobs/queue/event-bus.js";
 import type { JobSnapshot } from "../src/jobs/queue/job-snapshot.js";
+import { createRedis } from "../src/jobs/queue/redis.js";
 import { serveParent } from "./fanout-server-process.js";
 
 const { redisUrl, channel } = JSON.parse(process.argv[2]!) as { redisUrl: string; channel: string };
@@ -20,7 +20,7 @@ const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 
 const current = new Map<string, JobSnapshot>();
 const changes = new EventEmitter().setMaxListeners(0);
-const redis = new Redis(redisUrl);
+const redis = createRedis(redisUrl, "bench-fanout-bare");
 redis.on("message", (from: string, raw: string) => {
   if (from !== channel) return;
   const message = JSON.parse(raw) as BusMessage;

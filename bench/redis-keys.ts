@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import { createRedis } from "../src/jobs/queue/redis.js";
 
 /**
  * Deletes every Redis key under `prefix:`. BullMQ's `obliterate` clears one queue, but a stack
@@ -7,7 +7,7 @@ import { Redis } from "ioredis";
  */
 export async function deleteKeysUnder(url: string, prefix: string): Promise<number> {
   if (!prefix) throw new Error("deleteKeysUnder needs a non-empty prefix");
-  const redis = new Redis(url, { maxRetriesPerRequest: 3 });
+  const redis = createRedis(url, "bench-cleanup", { maxRetriesPerRequest: 3 });
   let deleted = 0;
   try {
     for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<string[]>) {

@@ -2,6 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import proxyaddr from "proxy-addr";
 import { z } from "zod";
+import { parseRedisUrl, RedisUrlError } from "./redis-url.js";
 
 const csv = (value: string) =>
   value
@@ -42,7 +43,18 @@ const schema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: "not a PostgreSQL URL: use postgres://user[:password]@host:5432/database" }).default("postgres://postgres@127.0.0.1:5432/sparsify"),
   /** Create the database named in DATABASE_URL when missing (the default `sparsify` always is). */
   CREATE_DATABASE: flag.default(false),
-  REDIS_URL: z.url({ protocol: /^rediss?$/, error: "not a Redis URL: use redis://host:6379 (rediss:// for TLS)" }).default("redis://127.0.0.1:6379"),
+  /** One server (`redis://`, `rediss://`) or a Sentinel group (`redis+sentinel://h1:26379,h2:26379/mastername`). */
+  REDIS_URL: z
+    .string()
+    .default("redis://127.0.0.1:6379")
+    .superRefine((value, ctx) => {
+      try {
+        parseRedisUrl(value);
+      } catch (error) {
+        if (!(error instanceof RedisUrlError)) throw error;
+        ctx.addIssue({ code: "custom", message: error.message });
+      }
+    }),
   /** Prefix of every Redis key and channel: lets several installations (or tests) share a Redis. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default("sparsify"),
   /** Comma-separated absolute directories inside which storage domains may live. */

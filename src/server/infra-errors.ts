@@ -1,3 +1,5 @@
+import { parseRedisUrl, redactRedisTarget } from "../redis-url.js";
+
 /**
  * Turns "cannot reach PostgreSQL/Redis" into one line a person can act on instead of a stack
  * trace; anything else is left alone.
@@ -20,8 +22,15 @@ export function isUnreachable(error: unknown): boolean {
   return Array.isArray(nested) && nested.some(isUnreachable);
 }
 
-/** Never print a password from a connection URL. */
+/** Never print a password from a connection URL (a Sentinel REDIS_URL too, which URL cannot parse). */
 export function redact(url: string): string {
+  if (/^rediss?\+sentinel:/i.test(url)) {
+    try {
+      return redactRedisTarget(parseRedisUrl(url));
+    } catch {
+      return "(a malformed redis+sentinel:// URL)";
+    }
+  }
   try {
     const u = new URL(url);
     if (u.password) u.password = "***";

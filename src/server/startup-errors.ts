@@ -1,3 +1,4 @@
+import { describeSentinels, parseRedisUrl, type SentinelTarget } from "../redis-url.js";
 import { redact } from "./infra-errors.js";
 
 /**
@@ -74,8 +75,13 @@ export function describePostgresError(url: string, error: unknown): string | nul
   return null;
 }
 
-/** One line for a Redis failure at start, or null when it is not one we know. */
-export function describeRedisError(url: string, error: unknown): string | null {
+/**
+ * One line for a Redis failure at start, or null when it is not one we know. With a Sentinel
+ * REDIS_URL, `sentinelErrors` are what each sentinel answered (ioredis's `sentinelError` events).
+ */
+export function describeRedisError(url: string, error: unknown, sentinelErrors: unknown[] = []): string | null {
+  const target = parseRedisUrl(url);
+  if (target.kind === "sentinel") return describeSentinelError(target, redact(url), error, sentinelErrors);
   const u = new URL(url);
   const where = `Redis at ${u.host}`;
   const code = codeOf(error);
@@ -87,6 +93,35 @@ export function describeRedisError(url: string, error: unknown): string | null {
   }
   if (/Connection is closed|ECONNRESET|Parse error|Protocol error/i.test(`${message} ${code}`)) {
     return `${where} accepted the connection but did not answer as Redis does (is another service on that port?). Fix: point REDIS_URL at a Redis server (now ${redact(url)}).`;
+  }
+  return null;
+}
+
+/** The errno code named in a message ("connect ECONNREFUSED 127.0.0.1:26379"): ioredis's sentinel errors carry none. */
+const codeInText = (text: string) => /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)\b/.exec(text)?.[1] ?? "";
+
+function describeSentinelError(target: SentinelTarget, shown: string, error: unknown, sentinelErrors: unknown[]): string | null {
+  const sentinels = describeSentinels(target);
+  const told = sentinelErrors.map(firstLine);
+  const message = firstLine(error);
+  if (told.some((t) => /NOAUTH|WRONGPASS|invalid password|AUTH.*without any password|invalid username-password/i.test(t))) {
+    return `Redis ${sentinels} refused the sentinel credentials. Fix: set them in REDIS_URL (?sentinelPassword=…), now ${shown}.`;
+  }
+  if (/All sentinels are unreachable/i.test(message)) {
+    if (told.some((t) => /invalid reply/i.test(t))) {
+      return `Redis ${sentinels}: the sentinels answer but monitor no master named "${target.masterName}". Fix: use the name of their \`sentinel monitor\` line in REDIS_URL (now ${shown}).`;
+    }
+    const code = codeInText([message, ...told].join(" "));
+    const network = networkCause(code, "any of them");
+    return `Redis ${sentinels} is not reachable: ${network ?? "no sentinel answered"}. Fix: start the sentinels, or set REDIS_URL (now ${shown}).`;
+  }
+  // The sentinels named a primary; the failure is the primary's own.
+  const code = codeOf(error);
+  const primary = `Redis primary "${target.masterName}" named by ${sentinels}`;
+  const network = networkCause(code, "the address the sentinels gave");
+  if (network) return `${primary} is not reachable: ${network}. Fix: start it, or check the sentinels' view (\`redis-cli -p 26379 sentinel get-master-addr-by-name ${target.masterName}\`).`;
+  if (/NOAUTH|WRONGPASS|invalid password|AUTH.*without any password/i.test(message)) {
+    return `${primary} refused the credentials in REDIS_URL (${message.replace(/^ReplyError: /, "")}). Fix: redis+sentinel://:PASSWORD@… (now ${shown}).`;
   }
   return null;
 }
