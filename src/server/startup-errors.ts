@@ -108,12 +108,12 @@ function describeSentinelError(target: SentinelTarget, shown: string, error: unk
     return `Redis ${sentinels} refused the sentinel credentials. Fix: set them in REDIS_URL (?sentinelPassword=…), now ${shown}.`;
   }
   if (/All sentinels are unreachable/i.test(message)) {
-    if (told.some((t) => /invalid reply/i.test(t))) {
+    if (told.some((t) => /invalid reply|No such master/i.test(t))) {
       return `Redis ${sentinels}: the sentinels answer but monitor no master named "${target.masterName}". Fix: use the name of their \`sentinel monitor\` line in REDIS_URL (now ${shown}).`;
     }
-    const code = codeInText([message, ...told].join(" "));
+    const code = sentinelErrors.map(codeOf).find(Boolean) || codeInText([message, ...told].join(" "));
     const network = networkCause(code, "any of them");
-    return `Redis ${sentinels} is not reachable: ${network ?? "no sentinel answered"}. Fix: start the sentinels, or set REDIS_URL (now ${shown}).`;
+    return `Redis ${sentinels} are not reachable: ${network ?? "no sentinel answered"}. Fix: start the sentinels, or set REDIS_URL (now ${shown}).`;
   }
   // The sentinels named a primary; the failure is the primary's own.
   const code = codeOf(error);

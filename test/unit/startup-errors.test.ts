@@ -42,6 +42,27 @@ describe("describeRedisError", () => {
   });
 });
 
+describe("describeRedisError with a Sentinel REDIS_URL", () => {
+  const SENTINEL = "redis+sentinel://:pw@s1.example:26379,s2.example:26380/cache?sentinelPassword=spw";
+  const unreachable = new Error("All sentinels are unreachable and retry is disabled. Last error: Connection is closed.");
+  it.each([
+    ["every sentinel refused", unreachable, [err("ECONNREFUSED", "connect ECONNREFUSED 10.0.0.1:26379")], /^Redis sentinels s1\.example:26379, s2\.example:26380 \(master "cache"\) are not reachable: nothing accepts connections/],
+    ["no sentinel resolves", unreachable, [err("ENOTFOUND", "getaddrinfo ENOTFOUND s1.example")], /sentinels s1\.example:26379, s2\.example:26380 .*do(es)? not resolve/],
+    ["no such master", unreachable, [new Error("failed to connect to sentinel s1.example:26379 because ERR No such master with that name")], /monitor no master named "cache"\. Fix: /],
+    ["an empty answer", unreachable, [new Error("connected to sentinel s1.example:26379 successfully, but got an invalid reply: null")], /monitor no master named "cache"/],
+    ["sentinel password", unreachable, [new Error("failed to connect to sentinel s1.example:26379 because NOAUTH Authentication required.")], /refused the sentinel credentials\. Fix: .*sentinelPassword/],
+    ["the primary refused", err("ECONNREFUSED", "connect ECONNREFUSED 10.0.0.9:6379"), [], /^Redis primary "cache" named by sentinels s1\.example:26379, s2\.example:26380 .* is not reachable: nothing accepts/],
+    ["the primary's password", new Error("WRONGPASS invalid username-password pair"), [], /^Redis primary "cache" .* refused the credentials in REDIS_URL/],
+  ])("%s", (_name, error, told, expected) => {
+    const line = describeRedisError(SENTINEL, error, told)!;
+    expect(line).toMatch(expected);
+    expect(line).toMatch(/Fix: /);
+    expect(line).not.toMatch(/\n/);
+    expect(line).not.toContain("pw@");
+    expect(line).not.toContain("spw");
+  });
+});
+
 describe("listenError", () => {
   it.each([
     ["EADDRINUSE", /^Port 4000 on 0\.0\.0\.0 is already in use .*Fix: .*PORT=4001 npm start/],
