@@ -80,6 +80,11 @@ export class SentinelCluster {
     return Number(port);
   }
 
+  /** The other server: the replica while `primaryPort` is the primary. */
+  replicaPort(primaryPort: number): number {
+    return this.servers.find((s) => s.port !== primaryPort)!.port;
+  }
+
   /** The server on `port` as a plain client (for the test's own reads). */
   client(port: number): Redis {
     return new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true });
