@@ -177,6 +177,25 @@ describe("start-up checks and messages", () => {
     expect(line.redis).toMatch(/^redis:\/\/:\*\*\*@127\.0\.0\.1:\d+$/);
   });
 
+  it("a Sentinel REDIS_URL whose sentinels do not answer: one line naming them, the start line redacts both passwords", async () => {
+    const [p1, p2] = [await freePort(), await freePort()];
+    const url = `redis+sentinel://:redis-secret-3@127.0.0.1:${p1},[::1]:${p2}/fleet?sentinelPassword=sentinel-secret-4`;
+    const r = await runCli(MAIN, ["worker"], { ...base(), REDIS_URL: url });
+    expect(r.exitCode).toBe(1);
+    expectOneLine(r.stderr, new RegExp(`^Redis sentinels 127\\.0\\.0\\.1:${p1}, \\[::1\\]:${p2} \\(master "fleet"\\) are not reachable: .*Fix: start the sentinels`));
+    const all = r.stdout + r.stderr;
+    expect(all).not.toContain("redis-secret-3");
+    expect(all).not.toContain("sentinel-secret-4");
+    const start = JSON.parse(r.stdout.split("\n").find((l) => l.includes('"msg":"starting"'))!);
+    expect(start.redis).toBe(`redis+sentinel://:***@127.0.0.1:${p1},[::1]:${p2}/fleet?sentinelPassword=***`);
+  });
+
+  it("a malformed Sentinel REDIS_URL is refused in one line with the right form", async () => {
+    const r = await runCli(MAIN, ["all"], { ...base(), REDIS_URL: "redis+sentinel://127.0.0.1:26379,127.0.0.1:26380" });
+    expect(r.exitCode).toBe(2);
+    expectOneLine(r.stderr, /^Invalid configuration: REDIS_URL: no master name after the sentinels: use redis\+sentinel:\/\/host1:26379,host2:26379\/mastername/);
+  });
+
   it("a port already in use: one line naming the port and what to do, exit non-zero, nothing migrated", async () => {
     const fresh = await createTestDatabase();
     const taken = net.createServer();
