@@ -43,7 +43,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "r
     client = wsClient(stack.wsUrl, stack.token);
     const dir = path.join(stack.root, "sentinel");
     await fs.mkdir(dir);
-    for (const name of ["a", "b"]) await makeExt4Image(path.join(dir, `${name}.qcow2`), { format: "qcow2", deletedMiB: 60 });
+    for (const name of ["a", "b", "c"]) await makeExt4Image(path.join(dir, `${name}.qcow2`), { format: "qcow2", deletedMiB: 60 });
     domainId = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "sentinel", path: $p }) { id } }`, { p: dir })).addStorageDomain.id;
     ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domainId }));
     for (const e of ok<any>(await stack.gql(`{ disks { edges { node { id alias } } } }`)).disks.edges) disks.set(e.node.alias, e.node.id);
@@ -111,5 +111,33 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "r
     }
     const rows = await stack.db.query(`SELECT id, state FROM sparsify_job ORDER BY "createdAt"`);
     expect(rows).toEqual([{ id: a, state: "SUCCEEDED" }, { id: b, state: "SUCCEEDED" }]);
+  }, 240_000);
+
+  it("SENTINEL FAILOVER during a run (the old primary demoted, still up): the connections move, the job ends SUCCEEDED once", async () => {
+    // The killed server comes back as the replica the next failover promotes.
+    const dead = cluster.replicaPort(await cluster.primaryPort());
+    await cluster.restartAsReplica(dead);
+
+    const c = await request("c");
+    let movedAt = Number.POSITIVE_INFINITY;
+    const afterMove: any[] = [];
+    const followed = followJob(client, c, (s) => Date.now() > movedAt && afterMove.push(s));
+    await expect.poll(() => followed.states.some((s) => s.state === "RUNNING"), { timeout: 60_000, interval: 100 }).toBe(true);
+    movedAt = Date.now();
+    const demoted = await cluster.failover();
+    expect(await cluster.waitForFailover(demoted)).toBe(dead);
+    // Sentinel converts the old primary only after it has reported "master" for ~8 s: until then
+    // it still takes writes, and only the sentinels' +switch-master moves clients off it.
+    await expect.poll(async () => /role:slave/.test(await cluster.info(demoted, "replication")), { timeout: 40_000, interval: 200 }).toBe(true);
+
+    const last = (await followed.done).at(-1);
+    expect(last, `c ended with ${JSON.stringify(last.error)}`).toMatchObject({ state: "SUCCEEDED", outcome: "RECLAIMED", attempts: 1 });
+    expect(afterMove.length).toBeGreaterThan(1);
+    const events = await eventsOf(c);
+    expect(events.filter((t) => t === "JOB_SUCCEEDED")).toHaveLength(1);
+    expect(events).not.toContain("JOB_RETRIED");
+    // BullMQ completes the job in Redis just after the processor's SUCCEEDED, on the new primary.
+    await expect.poll(() => cluster.ask(dead, ["hget", jobKey(c), "finishedOn"]), { timeout: 15_000, interval: 200 }).not.toBeNull();
+    expect(ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status } }`, { d: disks.get("c") })).disk.status).toBe("OK");
   }, 240_000);
 });

@@ -99,6 +99,34 @@ export class SentinelCluster {
     return port;
   }
 
+  /** `SENTINEL FAILOVER`: the primary is demoted to a replica and stays up, answering READONLY. */
+  async failover(): Promise<number> {
+    const port = await this.primaryPort();
+    await this.ask(this.sentinels[0]!.port, ["sentinel", "failover", this.masterName]);
+    return port;
+  }
+
+  /** Brings a killed server back on its port as a replica of the primary, and waits till it is usable. */
+  async restartAsReplica(port: number): Promise<void> {
+    const primary = await this.primaryPort();
+    const index = this.servers.findIndex((s) => s.port === port);
+    const previous = this.servers[index]!.proc;
+    if (previous.exitCode === null && previous.signalCode === null) return; // never killed: nothing to bring back
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir, "--replicaof", "127.0.0.1", String(primary)];
+    this.servers[index] = { port, proc: execa("redis-server", args, { reject: false, stdio: "ignore" }) };
+    await waitUntil(`redis-server on ${port} back`, () => listening(port));
+    await waitUntil("the returning replica in sync", async () => /master_link_status:up/.test(await this.info(port, "replication")));
+    // Every sentinel must see it healthy again, or SENTINEL FAILOVER finds no replica to promote.
+    await waitUntil("the sentinels see the replica again", async () => {
+      for (const s of this.sentinels) {
+        const replicas = (await this.ask(s.port, ["sentinel", "replicas", this.masterName])) as string[][];
+        const mine = replicas.map((r) => Object.fromEntries(pairs(r))).find((r) => r.port === String(port));
+        if (!mine || /s_down|disconnected/.test(mine.flags ?? "")) return false;
+      }
+      return true;
+    }, 30_000);
+  }
+
   /** Resolves once the sentinels name a primary other than `oldPort` and it answers as one. */
   async waitForFailover(oldPort: number, timeoutMs = 30_000): Promise<number> {
     await waitUntil("a replica promoted", async () => {
