@@ -54,6 +54,7 @@ export class RedisUrlError extends Error {
 }
 
 const SENTINEL_FORM = "redis+sentinel://host1:26379,host2:26379/mastername";
+const FORMS = `redis://host:6379 (rediss:// for TLS, or ${SENTINEL_FORM})`;
 const SENTINEL_OPTIONS = ["sentinelUsername", "sentinelPassword"] as const;
 /** A host name or IPv4 address; IPv6 comes in brackets and is checked apart. */
 const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
@@ -62,6 +63,7 @@ const IPV6 = /^[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.-]+)?$/;
 const fail = (problem: RedisUrlProblem, message: string): never => {
   throw new RedisUrlError(problem, message);
 };
+const badHost = (message: string): never => fail(RedisUrlProblem.BAD_SENTINEL_HOST, message);
 
 function decode(part: string, what: string): string {
   try {
@@ -78,21 +80,23 @@ function parseSentinelAddress(item: string): SentinelAddress {
   let port: string | undefined;
   if (item.startsWith("[")) {
     const close = item.indexOf("]");
-    if (close < 0) return fail(RedisUrlProblem.BAD_SENTINEL_HOST, `sentinel "${item}" opens an IPv6 bracket it never closes`);
+    if (close < 0) return badHost(`sentinel "${item}" opens an IPv6 bracket it never closes`);
     host = item.slice(1, close);
     const rest = item.slice(close + 1);
-    if (rest && !rest.startsWith(":")) return fail(RedisUrlProblem.BAD_SENTINEL_HOST, `sentinel "${item}": expected :port after the IPv6 address`);
+    if (rest && !rest.startsWith(":")) return badHost(`sentinel "${item}": expected :port after the IPv6 address`);
     port = rest ? rest.slice(1) : undefined;
-    if (!IPV6.test(host) || !host.includes(":")) return fail(RedisUrlProblem.BAD_SENTINEL_HOST, `sentinel "${item}" is not an IPv6 address`);
+    if (!IPV6.test(host) || !host.includes(":")) return badHost(`sentinel "${item}" is not an IPv6 address`);
   } else {
     const parts = item.split(":");
-    if (parts.length > 2) return fail(RedisUrlProblem.BAD_SENTINEL_HOST, `sentinel "${item}": write an IPv6 address in brackets, e.g. [::1]:26379`);
+    if (parts.length > 2) return badHost(`sentinel "${item}": write an IPv6 address in brackets, e.g. [::1]:26379`);
     [host = "", port] = parts;
-    if (!HOST_NAME.test(host)) return fail(RedisUrlProblem.BAD_SENTINEL_HOST, `sentinel "${item}" has no valid host name`);
+    if (!HOST_NAME.test(host)) return badHost(`sentinel "${item}" has no valid host name`);
   }
   if (port === undefined) return { host, port: DEFAULT_SENTINEL_PORT };
   const n = Number(port);
-  if (!/^\d{1,5}$/.test(port) || n < 1 || n > 65535) return fail(RedisUrlProblem.BAD_SENTINEL_PORT, `sentinel "${item}" has no valid port (1–65535)`);
+  if (!/^\d{1,5}$/.test(port) || n < 1 || n > 65535) {
+    return fail(RedisUrlProblem.BAD_SENTINEL_PORT, `sentinel "${item}" has no valid port (1–65535)`);
+  }
   return { host, port: n };
 }
 
@@ -121,13 +125,18 @@ function parseSentinelUrl(rest: string): SentinelTarget {
 
   if (!hostList) fail(RedisUrlProblem.NO_SENTINELS, `no sentinel address: use ${SENTINEL_FORM}`);
   for (const item of hostList.split(",")) {
-    if (!item) fail(RedisUrlProblem.BAD_SENTINEL_HOST, `an empty sentinel address (two commas, or one at either end): use ${SENTINEL_FORM}`);
+    if (!item) badHost(`an empty sentinel address (two commas, or one at either end): use ${SENTINEL_FORM}`);
     target.sentinels.push(parseSentinelAddress(item));
   }
 
   const segments = path.split("/").filter((s, i, all) => s !== "" || i < all.length - 1);
-  if (!path || segments.length === 0 || segments[0] === "") fail(RedisUrlProblem.NO_MASTER_NAME, `no master name after the sentinels: use ${SENTINEL_FORM}`);
-  if (segments.length > 1) fail(RedisUrlProblem.BAD_MASTER_NAME, `"/${path}": give one master name after the sentinels (use QUEUE_PREFIX, not a database number, to separate installations)`);
+  if (!path || segments.length === 0 || segments[0] === "") {
+    fail(RedisUrlProblem.NO_MASTER_NAME, `no master name after the sentinels: use ${SENTINEL_FORM}`);
+  }
+  if (segments.length > 1) {
+    const why = "use QUEUE_PREFIX, not a database number, to separate installations";
+    fail(RedisUrlProblem.BAD_MASTER_NAME, `"/${path}": give one master name after the sentinels (${why})`);
+  }
   target.masterName = decode(segments[0]!, "master name");
   if (/\s/.test(target.masterName)) fail(RedisUrlProblem.BAD_MASTER_NAME, "the master name has white space");
 
@@ -151,16 +160,17 @@ export function parseRedisUrl(url: string): RedisTarget {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
   if (scheme === "redis+sentinel") return parseSentinelUrl(url.slice(scheme.length + 3));
   if (scheme === "rediss+sentinel") {
-    return fail(RedisUrlProblem.SENTINEL_TLS_UNSUPPORTED, "TLS with Sentinel (rediss+sentinel://) is not supported: use redis+sentinel:// on a private network, or rediss:// to one server");
+    const instead = "use redis+sentinel:// on a private network, or rediss:// to one server";
+    return fail(RedisUrlProblem.SENTINEL_TLS_UNSUPPORTED, `TLS with Sentinel (rediss+sentinel://) is not supported: ${instead}`);
   }
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return fail(RedisUrlProblem.NOT_A_URL, `not a Redis URL: use redis://host:6379 (rediss:// for TLS, or ${SENTINEL_FORM})`);
+    return fail(RedisUrlProblem.NOT_A_URL, `not a Redis URL: use ${FORMS}`);
   }
   if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
-    return fail(RedisUrlProblem.UNSUPPORTED_SCHEME, `not a Redis URL: use redis://host:6379 (rediss:// for TLS, or ${SENTINEL_FORM}), not ${parsed.protocol}//`);
+    return fail(RedisUrlProblem.UNSUPPORTED_SCHEME, `not a Redis URL: use ${FORMS}, not ${parsed.protocol}//`);
   }
   if (!parsed.hostname) return fail(RedisUrlProblem.NOT_A_URL, "not a Redis URL: no host (use redis://host:6379)");
   return { kind: "server", url };
@@ -190,5 +200,6 @@ export function redactRedisTarget(target: RedisTarget): string {
     target.sentinelUsername ? `sentinelUsername=${encodeURIComponent(target.sentinelUsername)}` : "",
     target.sentinelPassword ? "sentinelPassword=***" : "",
   ].filter(Boolean);
-  return `redis+sentinel://${auth}${target.sentinels.map(showHost).join(",")}/${encodeURIComponent(target.masterName)}${options.length ? `?${options.join("&")}` : ""}`;
+  const hosts = target.sentinels.map(showHost).join(",");
+  return `redis+sentinel://${auth}${hosts}/${encodeURIComponent(target.masterName)}${options.length ? `?${options.join("&")}` : ""}`;
 }

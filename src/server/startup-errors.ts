@@ -109,19 +109,25 @@ function describeSentinelError(target: SentinelTarget, shown: string, error: unk
   }
   if (/All sentinels are unreachable/i.test(message)) {
     if (told.some((t) => /invalid reply|No such master/i.test(t))) {
-      return `Redis ${sentinels}: the sentinels answer but monitor no master named "${target.masterName}". Fix: use the name of their \`sentinel monitor\` line in REDIS_URL (now ${shown}).`;
+      const fix = `Fix: use the name of their \`sentinel monitor\` line in REDIS_URL (now ${shown}).`;
+      return `Redis ${sentinels}: the sentinels answer but monitor no master named "${target.masterName}". ${fix}`;
     }
     const code = sentinelErrors.map(codeOf).find(Boolean) || codeInText([message, ...told].join(" "));
     const network = networkCause(code, "any of them");
-    return `Redis ${sentinels} are not reachable: ${network ?? "no sentinel answered"}. Fix: start the sentinels, or set REDIS_URL (now ${shown}).`;
+    const fix = `Fix: start the sentinels, or set REDIS_URL (now ${shown}).`;
+    return `Redis ${sentinels} are not reachable: ${network ?? "no sentinel answered"}. ${fix}`;
   }
   // The sentinels named a primary; the failure is the primary's own.
   const code = codeOf(error);
   const primary = `Redis primary "${target.masterName}" named by ${sentinels}`;
   const network = networkCause(code, "the address the sentinels gave");
-  if (network) return `${primary} is not reachable: ${network}. Fix: start it, or check the sentinels' view (\`redis-cli -p 26379 sentinel get-master-addr-by-name ${target.masterName}\`).`;
+  if (network) {
+    const view = `redis-cli -p 26379 sentinel get-master-addr-by-name ${target.masterName}`;
+    return `${primary} is not reachable: ${network}. Fix: start it, or check the sentinels' view (\`${view}\`).`;
+  }
   if (/NOAUTH|WRONGPASS|invalid password|AUTH.*without any password/i.test(message)) {
-    return `${primary} refused the credentials in REDIS_URL (${message.replace(/^ReplyError: /, "")}). Fix: redis+sentinel://:PASSWORD@… (now ${shown}).`;
+    const said = message.replace(/^ReplyError: /, "");
+    return `${primary} refused the credentials in REDIS_URL (${said}). Fix: redis+sentinel://:PASSWORD@… (now ${shown}).`;
   }
   return null;
 }

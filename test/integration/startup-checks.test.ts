@@ -182,7 +182,8 @@ describe("start-up checks and messages", () => {
     const url = `redis+sentinel://:redis-secret-3@127.0.0.1:${p1},[::1]:${p2}/fleet?sentinelPassword=sentinel-secret-4`;
     const r = await runCli(MAIN, ["worker"], { ...base(), REDIS_URL: url });
     expect(r.exitCode).toBe(1);
-    expectOneLine(r.stderr, new RegExp(`^Redis sentinels 127\\.0\\.0\\.1:${p1}, \\[::1\\]:${p2} \\(master "fleet"\\) are not reachable: .*Fix: start the sentinels`));
+    const named = `^Redis sentinels 127\\.0\\.0\\.1:${p1}, \\[::1\\]:${p2} \\(master "fleet"\\) are not reachable: `;
+    expectOneLine(r.stderr, new RegExp(named), /Fix: start the sentinels/);
     const all = r.stdout + r.stderr;
     expect(all).not.toContain("redis-secret-3");
     expect(all).not.toContain("sentinel-secret-4");
@@ -193,7 +194,7 @@ describe("start-up checks and messages", () => {
   it("a malformed Sentinel REDIS_URL is refused in one line with the right form", async () => {
     const r = await runCli(MAIN, ["all"], { ...base(), REDIS_URL: "redis+sentinel://127.0.0.1:26379,127.0.0.1:26380" });
     expect(r.exitCode).toBe(2);
-    expectOneLine(r.stderr, /^Invalid configuration: REDIS_URL: no master name after the sentinels: use redis\+sentinel:\/\/host1:26379,host2:26379\/mastername/);
+    expectOneLine(r.stderr, /^Invalid configuration: REDIS_URL: no master name after the sentinels: /, "use redis+sentinel://host1:26379,host2:26379/mastername");
   });
 
   it("a port already in use: one line naming the port and what to do, exit non-zero, nothing migrated", async () => {

@@ -8,6 +8,7 @@ import { Redis } from "ioredis";
 import { freePort } from "./redis-server.js";
 
 const MASTER_NAME = "sparsify-test";
+const QUIET = { reject: false, stdio: "ignore" } as const;
 
 interface Proc {
   port: number;
@@ -47,7 +48,8 @@ export class SentinelCluster {
     try {
       const primary = await cluster.startServer([]);
       await cluster.startServer(["--replicaof", "127.0.0.1", String(primary.port)]);
-      await waitUntil("the replica in sync", async () => /master_link_status:up/.test(await cluster.info(cluster.servers[1]!.port, "replication")));
+      const replica = cluster.servers[1]!.port;
+      await waitUntil("the replica in sync", async () => /master_link_status:up/.test(await cluster.info(replica, "replication")));
       for (let i = 0; i < 3; i++) await cluster.startSentinel(primary.port, i);
       // Ready when every sentinel knows the replica and the other sentinels (gossip via hello).
       await waitUntil("the sentinels see each other and the replica", async () => {
@@ -112,8 +114,7 @@ export class SentinelCluster {
     const index = this.servers.findIndex((s) => s.port === port);
     const previous = this.servers[index]!.proc;
     if (previous.exitCode === null && previous.signalCode === null) return; // never killed: nothing to bring back
-    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir, "--replicaof", "127.0.0.1", String(primary)];
-    this.servers[index] = { port, proc: execa("redis-server", args, { reject: false, stdio: "ignore" }) };
+    this.servers[index] = { port, proc: execa("redis-server", this.serverArgs(port, ["--replicaof", "127.0.0.1", String(primary)]), QUIET) };
     await waitUntil(`redis-server on ${port} back`, () => listening(port));
     await waitUntil("the returning replica in sync", async () => /master_link_status:up/.test(await this.info(port, "replication")));
     // Every sentinel must see it healthy again, or SENTINEL FAILOVER finds no replica to promote.
@@ -158,11 +159,15 @@ export class SentinelCluster {
 
   private async startServer(extra: string[]): Promise<Proc> {
     const port = await freePort();
-    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir, ...extra];
-    const p = { port, proc: execa("redis-server", args, { reject: false, stdio: "ignore" }) };
+    const p = { port, proc: execa("redis-server", this.serverArgs(port, extra), QUIET) };
     this.servers.push(p);
     await waitUntil(`redis-server on ${port} listening`, () => listening(port));
     return p;
+  }
+
+  /** No persistence: a restarted server starts empty and syncs from the primary. */
+  private serverArgs(port: number, extra: string[]): string[] {
+    return ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir, ...extra];
   }
 
   private async startSentinel(primaryPort: number, i: number): Promise<void> {
@@ -182,7 +187,7 @@ export class SentinelCluster {
         "",
       ].join("\n"),
     );
-    const p = { port, proc: execa("redis-server", [file, "--sentinel"], { reject: false, stdio: "ignore" }) };
+    const p = { port, proc: execa("redis-server", [file, "--sentinel"], QUIET) };
     this.sentinels.push(p);
     await waitUntil(`sentinel on ${port} listening`, () => listening(port));
   }
