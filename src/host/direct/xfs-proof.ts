@@ -5,6 +5,7 @@ import { DirectRefusal, type PartitionView, type ProvenFreeSpace } from "./direc
 import { agreedFree } from "./readers-agree.js";
 import { parseUntrusted } from "./untrusted-text.js";
 import { readXfsFreeFromBtrees, type XfsExtent } from "./xfs-btree-reader.js";
+import { copyXfsLog } from "./xfs-log-copy.js";
 import { parseXfsLogState } from "./xfs-log-state.js";
 import { checkXfsSuperblock, parseXfsSuperblock, XFS_SUPERBLOCK_BYTES, type XfsSuperblock } from "./xfs-superblock.js";
 
@@ -25,8 +26,8 @@ const toBytes = (extents: readonly XfsExtent[], fsStart: number, sb: XfsSuperblo
 
 /**
  * Proves the free blocks of a clean XFS v5 filesystem: its superblock read at the partition's
- * absolute offset (allowed features, geometry), a clean log (`xfs_logprint -t`: head = tail after
- * an unmount record), xfs_db on the partition's window (reader 1, sandboxed: the by-size btrees)
+ * absolute offset (allowed features, geometry), a clean log (`xfs_logprint -t` on a private copy
+ * of it: head = tail after an unmount record), xfs_db on the partition's window (reader 1, sandboxed: the by-size btrees)
  * reporting the same superblock, and a walk of the by-block btrees (reader 2). Only what both
  * call free, without the AG free lists, cut to the filesystem and the partition.
  * @throws {DirectRefusal}
@@ -38,7 +39,10 @@ export async function proveXfsFree(view: PartitionView, signal?: AbortSignal): P
   const sb = parseXfsSuperblock(bytes);
   checkXfsSuperblock(sb, length);
   const opts = signal ? { signal } : {};
-  const log = await parseUntrusted(["xfs_logprint", "-t", view.path], parseXfsLogState, { ...opts, unreadable: DirectFallbackReason.XFS_LOG_DIRTY });
+  const copy = await copyXfsLog(view.readDisk, start, sb);
+  const log = await parseUntrusted(["xfs_logprint", "-t", copy.path], parseXfsLogState, { ...opts, unreadable: DirectFallbackReason.XFS_LOG_DIRTY }).finally(copy.remove);
+  // A log without a single record header is zeroed or not where the superblock says: never "clean".
+  if (!copy.hasRecords) throw new DirectRefusal(DirectFallbackReason.XFS_LOG_DIRTY, "XFS log holds no log record where the superblock puts it");
   if (!log.clean) throw new DirectRefusal(DirectFallbackReason.XFS_LOG_DIRTY, `XFS log is dirty (tail ${log.tail}, head ${log.head}): it needs a replay`);
   const db = await parseUntrusted(["xfs_db", "-r", "-f", ...XFS_DB_READER, view.path], parseXfsDb, opts);
   if (db.magic !== sb.magic || db.blockSize !== sb.blockSize || db.dBlocks !== sb.dBlocks || db.agBlocks !== sb.agBlocks || db.agCount !== sb.agCount) {

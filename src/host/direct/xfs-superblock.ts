@@ -7,7 +7,10 @@ export interface XfsSuperblock {
   blockSize: number;
   dBlocks: number;
   rBlocks: number;
+  /** The internal log's first block, encoded as AG number << agBlkLog | block in the AG. */
   logStart: number;
+  logBlocks: number;
+  agBlkLog: number;
   agBlocks: number;
   agCount: number;
   versionNum: number;
@@ -43,6 +46,8 @@ export function parseXfsSuperblock(sb: Buffer): XfsSuperblock {
     dBlocks: u64(sb, 8),
     rBlocks: u64(sb, 16),
     logStart: u64(sb, 48),
+    logBlocks: sb.readUInt32BE(96),
+    agBlkLog: sb.readUInt8(124),
     agBlocks: sb.readUInt32BE(84),
     agCount: sb.readUInt32BE(88),
     versionNum: sb.readUInt16BE(100),
@@ -84,5 +89,12 @@ export function checkXfsSuperblock(sb: XfsSuperblock, partitionLength: number): 
   if (sb.agCount === 0 || sb.agBlocks < 16 || sb.dBlocks > sb.agCount * sb.agBlocks || sb.dBlocks <= (sb.agCount - 1) * sb.agBlocks) {
     throw mismatch(`${sb.dBlocks} blocks do not make ${sb.agCount} groups of ${sb.agBlocks}`);
   }
+  if (sb.agBlkLog > 31 || 2 ** sb.agBlkLog < sb.agBlocks || 2 ** (sb.agBlkLog - 1) >= sb.agBlocks) throw mismatch(`agblklog ${sb.agBlkLog} for ${sb.agBlocks} blocks per AG`);
+  const log = xfsLogBlock(sb);
+  if (sb.logBlocks === 0 || log + sb.logBlocks > sb.dBlocks) throw mismatch(`a log of ${sb.logBlocks} blocks at block ${log} is outside the filesystem`);
   if (sb.dBlocks * sb.blockSize > partitionLength) throw mismatch(`${sb.dBlocks} blocks of ${sb.blockSize} bytes do not fit the partition's ${partitionLength} bytes`);
 }
+
+/** The internal log's first block as a linear block number of the filesystem. Pure. */
+export const xfsLogBlock = (sb: XfsSuperblock): number =>
+  Math.floor(sb.logStart / 2 ** sb.agBlkLog) * sb.agBlocks + (sb.logStart % 2 ** sb.agBlkLog);
