@@ -97,14 +97,12 @@ export async function mkSwap(image: string, offset: number, bytes: number): Prom
   await dst.write(header, 0, 4096, offset).finally(() => dst.close());
 }
 
-/** Partitions `image` with sfdisk (`script` in its input format), returns them as byte ranges. */
-export async function partition(image: string, script: string): Promise<Array<{ start: number; length: number }>> {
+/** Partitions `image` with sfdisk (`script` in its input format), returns them numbered as Linux does. */
+export async function partition(image: string, script: string): Promise<Partition[]> {
   await execa("sfdisk", ["-q", image], { input: script });
   const { stdout } = await execa("sfdisk", ["--json", image]);
-  return (JSON.parse(stdout) as { partitiontable: { partitions: { start: number; size: number }[] } }).partitiontable.partitions.map((p) => ({
-    start: p.start * 512,
-    length: p.size * 512,
-  }));
+  const parts = (JSON.parse(stdout) as { partitiontable: { partitions: { node: string; start: number; size: number }[] } }).partitiontable.partitions;
+  return parts.map((p) => ({ number: Number(/(\d+)$/.exec(p.node)![1]), start: p.start * 512, length: p.size * 512 }));
 }
 
 /** A read-only window on one partition of a raw image, plus the whole disk at absolute offsets. */

@@ -24,6 +24,7 @@ export interface ExtSuperblock {
   lastOrphan: number;
   /** 32, or s_desc_size with the 64bit feature. */
   descSize: number;
+  uuid: Buffer;
 }
 
 const INCOMPAT_64BIT = 0x80;
@@ -56,6 +57,7 @@ export function parseExtSuperblock(sb: Buffer): ExtSuperblock {
     reservedGdtBlocks: sb.readUInt16LE(0xce),
     lastOrphan: sb.readUInt32LE(0xe8),
     descSize: is64 ? sb.readUInt16LE(0xfe) : 32,
+    uuid: Buffer.from(sb.subarray(0x68, 0x78)),
   };
 }
 

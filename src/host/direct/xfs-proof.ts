@@ -3,6 +3,7 @@ import { clip, intersect, normalize, type ByteRange } from "../estimate/interval
 import { parseXfsFreeExtents } from "../estimate/xfs-free-ranges.js";
 import { DirectRefusal, type PartitionView, type ProvenFreeSpace } from "./direct-contract.js";
 import { agreedFree } from "./readers-agree.js";
+import { formatUuid } from "./uuid-text.js";
 import { parseUntrusted } from "./untrusted-text.js";
 import { readXfsFreeFromBtrees, type XfsExtent } from "./xfs-btree-reader.js";
 import { copyXfsLog } from "./xfs-log-copy.js";
@@ -10,12 +11,14 @@ import { parseXfsLogState } from "./xfs-log-state.js";
 import { checkXfsSuperblock, parseXfsSuperblock, XFS_SUPERBLOCK_BYTES, type XfsSuperblock } from "./xfs-superblock.js";
 
 /** Reader 1: xfs_db's listing of the by-size (cnt) btrees plus the free lists, and the superblock it read. */
-const XFS_DB_READER = ["-c", "sb 0", "-c", "p magicnum blocksize agblocks agcount dblocks", "-c", "freesp -d -c"];
+const XFS_DB_READER = ["-c", "sb 0", "-c", "p magicnum uuid blocksize agblocks agcount dblocks", "-c", "freesp -d -c"];
 
 function parseXfsDb(text: string) {
   const magic = Number(/^magicnum = (0x[0-9a-f]+)\s*$/m.exec(text)?.[1]);
   if (!Number.isSafeInteger(magic)) throw new Error('no valid "magicnum"');
-  return { magic, ...parseXfsFreeExtents(text) };
+  const uuid = /^uuid = ([0-9a-f-]{36})\s*$/m.exec(text)?.[1];
+  if (!uuid) throw new Error('no valid "uuid"');
+  return { magic, uuid, ...parseXfsFreeExtents(text) };
 }
 
 const toBytes = (extents: readonly XfsExtent[], fsStart: number, sb: XfsSuperblock): ByteRange[] =>
@@ -45,11 +48,12 @@ export async function proveXfsFree(view: PartitionView, signal?: AbortSignal): P
   if (!copy.hasRecords) throw new DirectRefusal(DirectFallbackReason.XFS_LOG_DIRTY, "XFS log holds no log record where the superblock puts it");
   if (!log.clean) throw new DirectRefusal(DirectFallbackReason.XFS_LOG_DIRTY, `XFS log is dirty (tail ${log.tail}, head ${log.head}): it needs a replay`);
   const db = await parseUntrusted(["xfs_db", "-r", "-f", ...XFS_DB_READER, view.path], parseXfsDb, opts);
-  if (db.magic !== sb.magic || db.blockSize !== sb.blockSize || db.dBlocks !== sb.dBlocks || db.agBlocks !== sb.agBlocks || db.agCount !== sb.agCount) {
+  const uuid = formatUuid(sb.uuid, "00000000-0000-0000-0000-000000000000");
+  if (db.uuid !== uuid || db.magic !== sb.magic || db.blockSize !== sb.blockSize || db.dBlocks !== sb.dBlocks || db.agBlocks !== sb.agBlocks || db.agCount !== sb.agCount) {
     throw new DirectRefusal(
       DirectFallbackReason.SUPERBLOCK_MISMATCH,
-      `XFS superblock: xfs_db on the window reads ${db.dBlocks} blocks of ${db.blockSize} bytes in ${db.agCount} AGs of ${db.agBlocks}; ` +
-        `at the discard offset: ${sb.dBlocks} of ${sb.blockSize} in ${sb.agCount} of ${sb.agBlocks}`,
+      `XFS superblock: xfs_db on the window reads ${db.uuid}: ${db.dBlocks} blocks of ${db.blockSize} bytes in ${db.agCount} AGs of ${db.agBlocks}; ` +
+        `at the discard offset: ${uuid}: ${sb.dBlocks} of ${sb.blockSize} in ${sb.agCount} of ${sb.agBlocks}`,
     );
   }
   const walked = await readXfsFreeFromBtrees(view.readDisk, start, sb);

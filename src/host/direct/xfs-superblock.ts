@@ -20,6 +20,7 @@ export interface XfsSuperblock {
   featuresRoCompat: number;
   featuresIncompat: number;
   featuresLogIncompat: number;
+  uuid: Buffer;
 }
 
 export const XFS_MAGIC = 0x58465342; // "XFSB"
@@ -57,6 +58,7 @@ export function parseXfsSuperblock(sb: Buffer): XfsSuperblock {
     featuresRoCompat: sb.readUInt32BE(212),
     featuresIncompat: sb.readUInt32BE(216),
     featuresLogIncompat: sb.readUInt32BE(220),
+    uuid: Buffer.from(sb.subarray(32, 48)),
   };
 }
 
