@@ -109,4 +109,25 @@ describe.skipIf(!tools)("proveFreeRanges on ext filesystems", () => {
     const error = await refusal(withPartitionView(image, whole, "ext", (view) => proveFreeRanges(view)));
     expect(error.reason, error.message).toBe(reason);
   });
+
+  it("a block bitmap that frees a file's block behind the group descriptor's back is refused", async () => {
+    const image = await make("flipped-bitmap", ["-t", "ext2", "-b", "4096"]);
+    const block = (await extFileBlocks(image, 0))[0]!;
+    const { stdout } = await execa("dumpe2fs", [image], { stderr: "ignore" });
+    const group = Math.floor(block / 32768);
+    const bitmapAt = Number(new RegExp(`^Group ${group}:[\\s\\S]*?Block bitmap at (\\d+)`, "m").exec(stdout)![1]);
+    const bit = block - group * 32768;
+    const fd = await open(image, "r+");
+    try {
+      const byte = Buffer.alloc(1);
+      await fd.read(byte, 0, 1, bitmapAt * 4096 + (bit >> 3));
+      byte[0]! &= ~(1 << (bit & 7));
+      await fd.write(byte, 0, 1, bitmapAt * 4096 + (bit >> 3));
+    } finally {
+      await fd.close();
+    }
+    const error = await refusal(withPartitionView(image, whole, "ext", (view) => proveFreeRanges(view)));
+    expect(error.reason, error.message).toBe(DirectFallbackReason.FREE_SPACE_READERS_DISAGREE);
+    expect(error.message).toMatch(/bitmaps show \d+ free blocks, the group descriptors count \d+/);
+  });
 });

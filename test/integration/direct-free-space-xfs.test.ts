@@ -137,4 +137,16 @@ describe.skipIf(!tools)("proveFreeRanges on XFS filesystems", () => {
     const error = await refusal(withPartitionView(image, whole, "xfs", (view) => proveFreeRanges(view)));
     expect(error.reason, error.message).toBe(DirectFallbackReason.SUPERBLOCK_MISMATCH);
   });
+
+  it("a by-size btree that disagrees with the by-block btree (one reader each) is refused", async () => {
+    const { image, fsFile } = await make("cnt-disagrees", []);
+    // Shrink AG 0's largest free extent in the by-size btree only (xfs_db fixes up the CRC).
+    const { stdout } = await execa("xfs_db", ["-r", "-f", "-c", "agf 0", "-c", "addr cntroot", "-c", "p numrecs", fsFile]);
+    const last = Number(/numrecs = (\d+)/.exec(stdout)![1]);
+    await execa("xfs_db", ["-x", "-f", "-c", "agf 0", "-c", "addr cntroot", "-c", `write -d recs[${last}].blockcount 7`, fsFile]);
+    await execa("dd", [`if=${fsFile}`, `of=${image}`, "bs=1M", "conv=notrunc,sparse", "status=none"]);
+    const error = await refusal(withPartitionView(image, whole, "xfs", (view) => proveFreeRanges(view)));
+    expect(error.reason, error.message).toBe(DirectFallbackReason.FREE_SPACE_READERS_DISAGREE);
+    expect(error.message).toMatch(/the two free-space readers disagree/);
+  });
 });
