@@ -8,6 +8,7 @@ import { xfsLogBlock, type XfsSuperblock } from "./xfs-superblock.js";
 /** A log record header starts with this magic, at the start of a 512-byte log block. */
 const XLOG_HEADER_MAGIC = 0xfeedbabe;
 const CHUNK = 1024 * 1024;
+const ZEROS = Buffer.alloc(CHUNK);
 
 /** A private sparse copy of an XFS filesystem's first block and internal log, for xfs_logprint. */
 export interface XfsLogCopy {
@@ -44,7 +45,8 @@ export async function copyXfsLog(read: ReadAt, fsStart: number, sb: XfsSuperbloc
       for (let at = logStart; at < logEnd; at += CHUNK) {
         const chunk = await read(fsStart + at, Math.min(CHUNK, logEnd - at));
         if (chunk.length === 0) break;
-        if (chunk.some((b) => b !== 0)) await file.write(chunk, 0, chunk.length, at);
+        if (chunk.equals(ZEROS.subarray(0, chunk.length))) continue; // a hole stays a hole
+        await file.write(chunk, 0, chunk.length, at);
         hasRecords ||= startsRecord(chunk);
       }
     } finally {
