@@ -45,7 +45,8 @@ async function measure(name: string, image: string, kind: DirectFsKind): Promise
     }
     const [b, p] = [percentile(base, 50), percentile(proof, 50)];
     console.log(
-      `${name.padEnd(14)} one reader ${b.toFixed(0).padStart(5)} ms   proof ${p.toFixed(0).padStart(5)} ms   ratio ${(p / b).toFixed(2)}×   ` +
+      `${name.padEnd(14)} one reader ${b.toFixed(0).padStart(5)} ms   proof ${p.toFixed(0).padStart(5)} ms   ` +
+        `ratio ${(p / b).toFixed(2)}×   ` +
         `proven free ${(totalBytes(proven.ranges) / GiB).toFixed(2)} GiB in ${proven.ranges.length} ranges   load ${load()}`,
     );
     return totalBytes(proven.ranges) > SIZE / 2;

@@ -18,7 +18,10 @@ import { requireTools } from "../support/require-tool.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const MiB = 1024 * 1024;
-const tools = requireTools("mke2fs", "debugfs", "dumpe2fs", "e2fsck", "fallocate", "qemu-storage-daemon", "fusermount3", "setpriv", "prlimit", "unshare");
+const tools = requireTools(
+  "mke2fs", "debugfs", "dumpe2fs", "e2fsck", "fallocate", "qemu-storage-daemon", "fusermount3", "setpriv",
+  "prlimit", "unshare",
+);
 const SIZE = 1024 * MiB; // 8 groups of 4 KiB blocks, 128 of 1 KiB: flex_bg packs, BLOCK_UNINIT groups
 const whole = { number: 0, start: 0, length: SIZE };
 

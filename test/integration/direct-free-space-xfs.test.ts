@@ -17,7 +17,10 @@ import { requireTools } from "../support/require-tool.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const MiB = 1024 * 1024;
-const tools = requireTools("mkfs.xfs", "xfs_db", "xfs_logprint", "xfs_repair", "xfs_io", "fallocate", "mount", "umount", "qemu-storage-daemon", "fusermount3", "setpriv");
+const tools = requireTools(
+  "mkfs.xfs", "xfs_db", "xfs_logprint", "xfs_repair", "xfs_io", "fallocate", "mount", "umount",
+  "qemu-storage-daemon", "fusermount3", "setpriv",
+);
 const SIZE = 512 * MiB;
 const whole = { number: 0, start: 0, length: SIZE };
 

@@ -21,7 +21,10 @@ import { requireTools } from "../support/require-tool.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const MiB = 1024 * 1024;
-const tools = requireTools("sfdisk", "mke2fs", "debugfs", "dumpe2fs", "e2fsck", "mkfs.xfs", "xfs_db", "xfs_logprint", "xfs_repair", "mkswap", "mkfs.vfat", "fallocate", "xfs_io", "mount");
+const tools = requireTools(
+  "sfdisk", "mke2fs", "debugfs", "dumpe2fs", "e2fsck", "mkfs.xfs", "xfs_db", "xfs_logprint", "xfs_repair",
+  "mkswap", "mkfs.vfat", "fallocate", "xfs_io", "mount",
+);
 const ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
 const BIOS_BOOT = "21686148-6449-6E6F-744E-656564454649";
 const LINUX = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
@@ -38,7 +41,8 @@ async function readAt(image: string, offset: number, length: number): Promise<Bu
   }
 }
 
-const sha = async (image: string, start: number, length: number) => createHash("sha256").update(await readAt(image, start, length)).digest("hex");
+const sha = async (image: string, start: number, length: number) =>
+  createHash("sha256").update(await readAt(image, start, length)).digest("hex");
 
 async function planOf(image: string, size: number): Promise<DirectPlan> {
   const read = (o: number, l: number) => readAt(image, o, l);
@@ -55,7 +59,9 @@ async function proveAll(image: string, plan: DirectPlan): Promise<ProvenFreeSpac
 }
 
 async function punchAll(image: string, proven: readonly ProvenFreeSpace[]): Promise<void> {
-  for (const r of proven.flatMap((p) => p.ranges)) await execa("fallocate", ["-p", "-o", String(r.start), "-l", String(r.end - r.start), image]);
+  for (const r of proven.flatMap((p) => p.ranges)) {
+    await execa("fallocate", ["-p", "-o", String(r.start), "-l", String(r.end - r.start), image]);
+  }
 }
 
 async function refusal(p: Promise<unknown>): Promise<DirectRefusal> {
@@ -109,7 +115,8 @@ describe.skipIf(!tools)("DIRECT on partitioned disks", () => {
     await punchAll(image, proven);
     expect(await Promise.all(plan.skipped.map((s) => sha(image, s.start, s.length)))).toEqual(untouched);
     await execa("e2fsck", ["-fn", `${image}?offset=${ext4!.start}`]);
-    await execa("dd", [`if=${image}`, `of=${xfsFile}`, "bs=1M", `skip=${xfs!.start}`, `count=${xfs!.length}`, "iflag=skip_bytes,count_bytes", "status=none"]);
+    const region = [`skip=${xfs!.start}`, `count=${xfs!.length}`, "iflag=skip_bytes,count_bytes"];
+    await execa("dd", [`if=${image}`, `of=${xfsFile}`, "bs=1M", ...region, "status=none"]);
     await execa("xfs_repair", ["-n", "-f", xfsFile]);
     expect((await readAt(image, swap!.start + 4086, 10)).toString("latin1")).toBe("SWAPSPACE2");
   });
@@ -117,7 +124,8 @@ describe.skipIf(!tools)("DIRECT on partitioned disks", () => {
   it("MBR with logical partitions: ext2 (1 KiB blocks), vfat, an empty one, swap and ext4 in the extended partition", async () => {
     const size = 512 * MiB;
     const image = await sparseFile(join(dir.path, "mbr.raw"), size);
-    const script = ["start=2048, size=128MiB, type=83", "size=32MiB, type=ef", "size=8MiB, type=83", "size=+, type=5", "size=64MiB, type=82", "size=128MiB, type=83", ""];
+    const script = ["start=2048, size=128MiB, type=83", "size=32MiB, type=ef", "size=8MiB, type=83", "size=+, type=5"];
+    script.push("size=64MiB, type=82", "size=128MiB, type=83", "");
     const [p1, p2, , , p5, p6] = await partition(image, script.join("\n"));
     await mkExt(image, p1!.start, p1!.length, root, ["-t", "ext2", "-b", "1024"]);
     await mkVfat(image, p2!.start, p2!.length);
@@ -139,7 +147,8 @@ describe.skipIf(!tools)("DIRECT on partitioned disks", () => {
   it("a hibernation image in the swap partition refuses the whole disk", async () => {
     const size = 256 * MiB;
     const image = await sparseFile(join(dir.path, "hibernated.raw"), size);
-    const [p1, p2] = await partition(image, ["label: gpt", `start=2048, size=128MiB, type=${LINUX}`, `size=64MiB, type=${SWAP}`, ""].join("\n"));
+    const script = ["label: gpt", `start=2048, size=128MiB, type=${LINUX}`, `size=64MiB, type=${SWAP}`, ""];
+    const [p1, p2] = await partition(image, script.join("\n"));
     await mkExt(image, p1!.start, p1!.length, root, ["-t", "ext4"]);
     await mkSwap(image, p2!.start, p2!.length);
     // What the kernel writes over the signature when it hibernates to this swap.

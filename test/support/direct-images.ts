@@ -101,18 +101,28 @@ export async function mkSwap(image: string, offset: number, bytes: number): Prom
 export async function partition(image: string, script: string): Promise<Partition[]> {
   await execa("sfdisk", ["-q", image], { input: script });
   const { stdout } = await execa("sfdisk", ["--json", image]);
-  const parts = (JSON.parse(stdout) as { partitiontable: { partitions: { node: string; start: number; size: number }[] } }).partitiontable.partitions;
+  type Table = { partitiontable: { partitions: { node: string; start: number; size: number }[] } };
+  const parts = (JSON.parse(stdout) as Table).partitiontable.partitions;
   return parts.map((p) => ({ number: Number(/(\d+)$/.exec(p.node)![1]), start: p.start * 512, length: p.size * 512 }));
 }
 
 /** A read-only window on one partition of a raw image, plus the whole disk at absolute offsets. */
-export async function withPartitionView<T>(image: string, part: Partition, kind: DirectFsKind, use: (view: PartitionView) => Promise<T>): Promise<T> {
+export async function withPartitionView<T>(
+  image: string,
+  part: Partition,
+  kind: DirectFsKind,
+  use: (view: PartitionView) => Promise<T>,
+): Promise<T> {
   const plan = await sandboxPlan();
   const signal = new AbortController().signal;
   const parser = plan.isRoot ? { parser: { uid: plan.uid!, gid: plan.gid! } } : {};
   const disk = await openRawView([{ path: image, format: "raw" }], { signal, ...parser });
   try {
-    const window = await openRawView([{ path: image, format: "raw" }], { signal, ...parser, window: { offset: part.start, size: part.length } });
+    const window = await openRawView([{ path: image, format: "raw" }], {
+      signal,
+      ...parser,
+      window: { offset: part.start, size: part.length },
+    });
     try {
       return await use({ partition: part, kind, path: window.path, readDisk: disk.read });
     } finally {

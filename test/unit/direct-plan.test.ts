@@ -45,7 +45,10 @@ describe("planDirect", () => {
       gpt(p(1, 1, 100), p(2, 50, 100), p(3, 200, 10)),
       [ext4, xfs, swap],
       210,
-      { discard: ["3:swap"], skipped: ["-:gap@0+1", "1:ext4 (overlaps partition 2)@1+100", "2:xfs (overlaps partition 1)@50+100", "-:gap@150+50"] },
+      {
+        discard: ["3:swap"],
+        skipped: ["-:gap@0+1", "1:ext4 (overlaps partition 2)@1+100", "2:xfs (overlaps partition 1)@50+100", "-:gap@150+50"],
+      },
     ],
   ])("%s", (_, layout, signatures, diskMiB, expected) => {
     expect(summary(planDirect(layout, signatures, diskMiB * MiB))).toEqual(expected);

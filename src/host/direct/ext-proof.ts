@@ -32,13 +32,16 @@ export async function proveExtFree(view: PartitionView, signal?: AbortSignal): P
   checkExtClean(sb);
   const problem = extSuperblockProblem(sb, length);
   if (problem) throw mismatch(problem);
-  const text = await parseUntrusted(["dumpe2fs", view.path], (t) => ({ header: parseDumpe2fsHeader(t), free: parseExtFreeBlocks(t) }), signal ? { signal } : {});
+  const parse = (t: string) => ({ header: parseDumpe2fsHeader(t), free: parseExtFreeBlocks(t) });
+  const text = await parseUntrusted(["dumpe2fs", view.path], parse, signal ? { signal } : {});
   const { header } = text;
   const uuid = formatUuid(sb.uuid);
   // The UUID too: two filesystems made alike have the same geometry, never the same UUID.
   if (header.magic !== sb.magic || header.blockSize !== sb.blockSize || header.blockCount !== sb.blocksCount || header.uuid !== uuid) {
-    throw mismatch(`dumpe2fs on the window reads ${header.uuid}: ${header.blockCount} blocks of ${header.blockSize} bytes, magic 0x${header.magic.toString(16)}; ` +
-      `at the discard offset: ${uuid}: ${sb.blocksCount} blocks of ${sb.blockSize} bytes`);
+    throw mismatch(
+      `dumpe2fs on the window reads ${header.uuid}: ${header.blockCount} blocks of ${header.blockSize} bytes, ` +
+        `magic 0x${header.magic.toString(16)}; at the discard offset: ${uuid}: ${sb.blocksCount} blocks of ${sb.blockSize} bytes`,
+    );
   }
   const fromBitmaps = await readExtFreeFromBitmaps(view.readDisk, start, sb);
   const end = start + Math.min(length, sb.blocksCount * sb.blockSize);

@@ -38,21 +38,30 @@ const toBytes = (extents: readonly XfsExtent[], fsStart: number, sb: XfsSuperblo
 export async function proveXfsFree(view: PartitionView, signal?: AbortSignal): Promise<ProvenFreeSpace> {
   const { start, length } = view.partition;
   const bytes = await view.readDisk(start, XFS_SUPERBLOCK_BYTES);
-  if (bytes.length !== XFS_SUPERBLOCK_BYTES) throw new DirectRefusal(DirectFallbackReason.SUPERBLOCK_MISMATCH, `XFS superblock: short read at ${start}`);
+  if (bytes.length !== XFS_SUPERBLOCK_BYTES) {
+    throw new DirectRefusal(DirectFallbackReason.SUPERBLOCK_MISMATCH, `XFS superblock: short read at ${start}`);
+  }
   const sb = parseXfsSuperblock(bytes);
   checkXfsSuperblock(sb, length);
   const opts = signal ? { signal } : {};
   const copy = await copyXfsLog(view.readDisk, start, sb);
-  const log = await parseUntrusted(["xfs_logprint", "-t", copy.path], parseXfsLogState, { ...opts, unreadable: DirectFallbackReason.XFS_LOG_DIRTY }).finally(copy.remove);
+  const logOpts = { ...opts, unreadable: DirectFallbackReason.XFS_LOG_DIRTY };
+  const log = await parseUntrusted(["xfs_logprint", "-t", copy.path], parseXfsLogState, logOpts).finally(copy.remove);
   // A log without a single record header is zeroed or not where the superblock says: never "clean".
-  if (!copy.hasRecords) throw new DirectRefusal(DirectFallbackReason.XFS_LOG_DIRTY, "XFS log holds no log record where the superblock puts it");
-  if (!log.clean) throw new DirectRefusal(DirectFallbackReason.XFS_LOG_DIRTY, `XFS log is dirty (tail ${log.tail}, head ${log.head}): it needs a replay`);
+  if (!copy.hasRecords) {
+    throw new DirectRefusal(DirectFallbackReason.XFS_LOG_DIRTY, "XFS log holds no log record where the superblock puts it");
+  }
+  if (!log.clean) {
+    throw new DirectRefusal(DirectFallbackReason.XFS_LOG_DIRTY, `XFS log is dirty (tail ${log.tail}, head ${log.head}): it needs a replay`);
+  }
   const db = await parseUntrusted(["xfs_db", "-r", "-f", ...XFS_DB_READER, view.path], parseXfsDb, opts);
   const uuid = formatUuid(sb.uuid, "00000000-0000-0000-0000-000000000000");
-  if (db.uuid !== uuid || db.magic !== sb.magic || db.blockSize !== sb.blockSize || db.dBlocks !== sb.dBlocks || db.agBlocks !== sb.agBlocks || db.agCount !== sb.agCount) {
+  const same = db.uuid === uuid && db.magic === sb.magic && db.blockSize === sb.blockSize;
+  if (!same || db.dBlocks !== sb.dBlocks || db.agBlocks !== sb.agBlocks || db.agCount !== sb.agCount) {
     throw new DirectRefusal(
       DirectFallbackReason.SUPERBLOCK_MISMATCH,
-      `XFS superblock: xfs_db on the window reads ${db.uuid}: ${db.dBlocks} blocks of ${db.blockSize} bytes in ${db.agCount} AGs of ${db.agBlocks}; ` +
+      `XFS superblock: xfs_db on the window reads ${db.uuid}: ${db.dBlocks} blocks of ${db.blockSize} bytes ` +
+        `in ${db.agCount} AGs of ${db.agBlocks}; ` +
         `at the discard offset: ${uuid}: ${sb.dBlocks} of ${sb.blockSize} in ${sb.agCount} of ${sb.agBlocks}`,
     );
   }

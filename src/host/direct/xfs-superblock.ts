@@ -75,9 +75,16 @@ export function checkXfsSuperblock(sb: XfsSuperblock, partitionLength: number): 
   const mismatch = (why: string) => new DirectRefusal(DirectFallbackReason.SUPERBLOCK_MISMATCH, `XFS superblock: ${why}`);
   const unsupported = (why: string) => new DirectRefusal(DirectFallbackReason.XFS_UNSUPPORTED_FEATURE, `XFS filesystem ${why}`);
   if (sb.magic !== XFS_MAGIC) throw mismatch(`magic ${hex(sb.magic)} is not XFSB`);
-  if (!pow2(sb.blockSize, 512, 65536) || !pow2(sb.sectSize, 512, 32768) || sb.sectSize > sb.blockSize) throw mismatch(`block size ${sb.blockSize}, sector size ${sb.sectSize}`);
+  if (!pow2(sb.blockSize, 512, 65536) || !pow2(sb.sectSize, 512, 32768) || sb.sectSize > sb.blockSize) {
+    throw mismatch(`block size ${sb.blockSize}, sector size ${sb.sectSize}`);
+  }
   if ((sb.versionNum & 0xf) !== 5) throw unsupported(`is version ${sb.versionNum & 0xf}, not 5`);
-  if (sb.featuresLogIncompat !== 0) throw new DirectRefusal(DirectFallbackReason.XFS_LOG_DIRTY, `XFS log has incompatible features ${hex(sb.featuresLogIncompat)} set (items to replay)`);
+  if (sb.featuresLogIncompat !== 0) {
+    throw new DirectRefusal(
+      DirectFallbackReason.XFS_LOG_DIRTY,
+      `XFS log has incompatible features ${hex(sb.featuresLogIncompat)} set (items to replay)`,
+    );
+  }
   if (sb.featuresIncompat & INCOMPAT_NEEDSREPAIR) throw unsupported("is marked as needing xfs_repair");
   const extra = [
     ["compat", sb.featuresCompat & ~XFS_ALLOWED_FEATURES.compat],
@@ -91,10 +98,16 @@ export function checkXfsSuperblock(sb: XfsSuperblock, partitionLength: number): 
   if (sb.agCount === 0 || sb.agBlocks < 16 || sb.dBlocks > sb.agCount * sb.agBlocks || sb.dBlocks <= (sb.agCount - 1) * sb.agBlocks) {
     throw mismatch(`${sb.dBlocks} blocks do not make ${sb.agCount} groups of ${sb.agBlocks}`);
   }
-  if (sb.agBlkLog > 31 || 2 ** sb.agBlkLog < sb.agBlocks || 2 ** (sb.agBlkLog - 1) >= sb.agBlocks) throw mismatch(`agblklog ${sb.agBlkLog} for ${sb.agBlocks} blocks per AG`);
+  if (sb.agBlkLog > 31 || 2 ** sb.agBlkLog < sb.agBlocks || 2 ** (sb.agBlkLog - 1) >= sb.agBlocks) {
+    throw mismatch(`agblklog ${sb.agBlkLog} for ${sb.agBlocks} blocks per AG`);
+  }
   const log = xfsLogBlock(sb);
-  if (sb.logBlocks === 0 || log + sb.logBlocks > sb.dBlocks) throw mismatch(`a log of ${sb.logBlocks} blocks at block ${log} is outside the filesystem`);
-  if (sb.dBlocks * sb.blockSize > partitionLength) throw mismatch(`${sb.dBlocks} blocks of ${sb.blockSize} bytes do not fit the partition's ${partitionLength} bytes`);
+  if (sb.logBlocks === 0 || log + sb.logBlocks > sb.dBlocks) {
+    throw mismatch(`a log of ${sb.logBlocks} blocks at block ${log} is outside the filesystem`);
+  }
+  if (sb.dBlocks * sb.blockSize > partitionLength) {
+    throw mismatch(`${sb.dBlocks} blocks of ${sb.blockSize} bytes do not fit the partition's ${partitionLength} bytes`);
+  }
 }
 
 /** The internal log's first block as a linear block number of the filesystem. Pure. */
