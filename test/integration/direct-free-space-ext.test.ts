@@ -133,4 +133,11 @@ describe.skipIf(!tools)("proveFreeRanges on ext filesystems", () => {
     expect(error.reason, error.message).toBe(DirectFallbackReason.FREE_SPACE_READERS_DISAGREE);
     expect(error.message).toMatch(/bitmaps show \d+ free blocks, the group descriptors count \d+/);
   });
+
+  it("a group descriptor whose block bitmap lies beyond the filesystem is refused", async () => {
+    const image = await make("descriptor-outside", ["-t", "ext2", "-b", "4096"]);
+    await execa("debugfs", ["-w", "-R", `set_bg 1 block_bitmap ${SIZE / 4096 + 10}`, image], { stderr: "ignore" });
+    const error = await refusal(withPartitionView(image, whole, "ext", (view) => proveFreeRanges(view)));
+    expect(error.reason, error.message).toBe(DirectFallbackReason.FREE_SPACE_READERS_DISAGREE);
+  });
 });
