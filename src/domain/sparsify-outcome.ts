@@ -1,9 +1,7 @@
-export enum SparsifyOutcome {
-  RECLAIMED = "RECLAIMED",
-  NOTHING_TO_RECLAIM = "NOTHING_TO_RECLAIM",
-  NO_FILESYSTEM_FOUND = "NO_FILESYSTEM_FOUND",
-  GREW = "GREW",
-}
+import { SparsifyOutcome } from "../entities/sparsify-outcome.js";
+
+// Stored in sparsify_job.outcome, so the enum lives with the entities; re-exported with its rule.
+export { SparsifyOutcome };
 
 export interface OutcomeFacts {
   trimmedDevices: string[];

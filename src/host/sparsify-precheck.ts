@@ -2,7 +2,7 @@ import { access, constants } from "node:fs/promises";
 import path from "node:path";
 import { JobErrorCode } from "../domain/job-error-code.js";
 import { classifyAllocation } from "../domain/preallocation.js";
-import { AllocationSource, DiskAllocation, DiskFormat } from "../entities/enums.js";
+import { AllocationSource, DiskAllocation, DiskFormat } from "../domain/disk-enums.js";
 import type { ImageFormat } from "./image-format.js";
 import { probeRawWriteLock } from "./image-lock-probe.js";
 import { ImageErrorCode, ImageProbeError } from "./image-probe-error.js";

@@ -8,7 +8,7 @@ import { DiskStatus, JobState } from "../entities/enums.js";
 import { Disk, SparsifyJob } from "../entities/index.js";
 import { AppError, badInput, ErrorCode } from "../errors.js";
 import { JobName, type SparsifyJobData } from "../jobs/queue/queue-names.js";
-import type { DiskFilter } from "../schema/disk-query.input.js";
+import type { DiskQueryFilter } from "../domain/disk-query.js";
 import type { Services } from "./context.js";
 import { loadDiskFacts } from "./disk-assessment.service.js";
 import { applyFilter } from "./disk-query.service.js";
@@ -25,7 +25,7 @@ export interface SparsifyRequestOutcome {
 
 export interface BulkSparsifyInput {
   diskIds?: string[] | null;
-  filter?: DiskFilter | null;
+  filter?: DiskQueryFilter | null;
 }
 
 /**
@@ -92,7 +92,7 @@ export class BulkSparsifyService {
   }
 
   /** Disk ids matching the filter, by alias; TOO_MANY_DISKS past the cap (nothing is locked). */
-  private async matching(em: EntityManager, filter: DiskFilter, max: number): Promise<string[]> {
+  private async matching(em: EntityManager, filter: DiskQueryFilter, max: number): Promise<string[]> {
     const rows = await applyFilter(em.getRepository(Disk).createQueryBuilder("d"), filter).select("d.id", "id").orderBy("d.alias").addOrderBy("d.id").limit(max + 1).getRawMany<{ id: string }>();
     if (rows.length > max) {
       const total = await applyFilter(em.getRepository(Disk).createQueryBuilder("d"), filter).getCount();

@@ -106,7 +106,9 @@ export class HostWorker {
 
   private async doRefresh({ scanAll = false }: { scanAll?: boolean }): Promise<void> {
     if (this.stopped) return;
-    const { visible, unreachable } = await checkVisibility(this.d.db, this.d.config.STORAGE_ROOTS, this.name, this.d.config.STORAGE_CHECK_TIMEOUT_MS);
+    const domains = await this.d.db.getRepository(StorageDomain).find({ order: { name: "ASC" } });
+    const { STORAGE_ROOTS, STORAGE_CHECK_TIMEOUT_MS } = this.d.config;
+    const { visible, unreachable } = await checkVisibility(domains, STORAGE_ROOTS, this.name, STORAGE_CHECK_TIMEOUT_MS);
     const visibleIds = new Set(visible.map((d) => d.id));
     for (const [id, workers] of this.workers) {
       if (!visibleIds.has(id)) {
