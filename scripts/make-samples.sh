@@ -80,7 +80,11 @@ largest_free() {
       for (i = 1; i <= n; i++) {
         if (parts[i] == "") continue
         m = split(parts[i], ab, "-"); a = ab[1]; b = (m == 2) ? ab[2] : a
-        if (have && a == last + 1) last = b; else { if (have && last - first > bl - bf) { bf = first; bl = last }; first = a; last = b; have = 1 }
+        if (have && a == last + 1) last = b
+        else {
+          if (have && last - first > bl - bf) { bf = first; bl = last }
+          first = a; last = b; have = 1
+        }
       }
     }
     END { if (last - first > bl - bf) { bf = first; bl = last }; printf "%d %d\n", bf * bs, (bl - bf + 1) * bs }'

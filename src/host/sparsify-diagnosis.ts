@@ -83,7 +83,7 @@ export function diagnoseFailure(run: DiagnosableRun, probe: ImageAccessProbe = {
   if (detail !== undefined && APPLIANCE.test(detail)) {
     return {
       code: SparsifyFailureCode.APPLIANCE_FAILED,
-      message: `The libguestfs appliance failed to start (${detail}). Run libguestfs-test-tool on the host; on hosts without usable KVM set LIBGUESTFS_BACKEND_SETTINGS=force_tcg.`,
+      message: `The libguestfs appliance failed to start (${detail}). Run libguestfs-test-tool on the host; on ` + "hosts without usable KVM set LIBGUESTFS_BACKEND_SETTINGS=force_tcg.",
     };
   }
   const how = run.signal

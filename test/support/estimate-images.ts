@@ -94,7 +94,7 @@ export async function makeGptImage(
     await truncate(raw, 1280 * MiB);
     const linux = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
     await execa("sfdisk", ["-q", raw], {
-      input: `label: gpt\nstart=2048, size=600MiB, type=${linux}\nsize=400MiB, type=${linux}\nsize=+, type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F\n`,
+      input: `label: gpt\nstart=2048, size=600MiB, type=${linux}\nsize=400MiB, type=${linux}\nsize=+, ` + `type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F\n`,
     });
     const { stdout } = await execa("sfdisk", ["--json", raw]);
     const [ext4, xfs, swap] = (JSON.parse(stdout) as { partitiontable: { partitions: { start: number; size: number }[] } }).partitiontable.partitions.map(

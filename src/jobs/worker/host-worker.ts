@@ -134,7 +134,7 @@ export class HostWorker {
 
   private async seenByAnotherHost(domainId: string): Promise<boolean> {
     const rows = await this.d.db.query(
-      `SELECT 1 FROM host WHERE name <> $1 AND $2 = ANY("storageDomainIds") AND "heartbeatAt" > now() - ($3 || ' milliseconds')::interval LIMIT 1`,
+      `SELECT 1 FROM host WHERE name <> $1 AND $2 = ANY("storageDomainIds") AND "heartbeatAt" > now() ` + "- ($3 || ' milliseconds')::interval LIMIT 1",
       [this.name, domainId, String(this.d.config.HOST_OFFLINE_AFTER_MS)],
     );
     return rows.length > 0;
