@@ -1,7 +1,7 @@
 /**
  * bench:estimate — the read-only reclaim estimate next to a real `virt-sparsify --in-place` on a
  * copy of the same image: 1 GiB qcow2 (200 MiB deleted) and 16 GiB qcow2 (4 GiB of garbage in
- * free blocks, notes §4). Estimate: median of 10 after one warm-up. Targets: estimate ≤ 1 % of the
+ * free blocks, docs/virt-sparsify.md §4). Estimate: median of 10 after one warm-up. Targets: estimate ≤ 1 % of the
  * virt-sparsify wall time, and within max(5 %, 8 MiB) of the bytes virt-sparsify gave back.
  */
 import { copyFile, mkdtemp, rm, stat } from "node:fs/promises";

@@ -51,7 +51,7 @@ mkfs_raw() {
   if [ "$layout" = part ]; then
     offset=$MIB
     echo 'start=2048, type=83' | sfdisk -q -- "$raw"
-    # Always -b 4096 and a size with a unit, or mke2fs picks 1 KiB blocks (notes §9.14).
+    # Always -b 4096 and a size with a unit, or mke2fs picks 1 KiB blocks (docs/virt-sparsify.md §9.14).
     mke2fs -q -F -t ext4 -b 4096 -E "offset=$offset" -d "$root" -- "$raw" 1023M
     dev="$raw?offset=$offset"
   else

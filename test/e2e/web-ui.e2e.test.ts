@@ -346,7 +346,8 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "c
     await stack.db.query(
       `INSERT INTO disk ("storageDomainId", alias, format, "virtualSize", "actualSize", sparsifiable, blockers)
        SELECT $1, 'bulk-' || lpad(i::text, 5, '0'), 'QCOW2', 10737418240, i::bigint * 4096, i % 4 <> 0,
-              CASE WHEN i % 4 = 0 THEN '[{"code":"VM_NOT_DOWN","message":"Attached to VM vm-1, which is UP; shut it down or unplug the disk"}]'::jsonb
+              CASE WHEN i % 4 = 0 THEN ('[{"code":"VM_NOT_DOWN","message":' ||
+                '"Attached to VM vm-1, which is UP; shut it down or unplug the disk"}]')::jsonb
             ELSE '[]'::jsonb END
          FROM generate_series(1, 5000) AS i`,
       [bulk],

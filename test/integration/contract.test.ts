@@ -5,7 +5,7 @@ import { JobErrorCode } from "../../src/domain/job-error-code.js";
 import { migrations } from "../../src/migrations/index.js";
 import { createTestDatabase, ok, startStack, type Stack } from "../support/stack.js";
 
-/** Issue 15 §1: the names as filed, and every job/estimate string the API returns is an enum value. */
+/** Issue 15, part 1: the names as filed, and every job/estimate string the API returns is an enum value. */
 describe("contract: names and enums", () => {
   let stack: Stack;
   let domainId: string;

@@ -208,7 +208,7 @@ export async function makeMbrExt4PlusImage(
 
 /**
  * A large ext4 qcow2 with `garbageMiB` of non-zero bytes in blocks the filesystem marks free
- * (notes §3 recipe 2, scaled: what §4's 16 GiB / 4 GiB image is). Built sparse: mke2fs on a
+ * (docs/virt-sparsify.md §3 recipe 2, scaled: what §4's 16 GiB / 4 GiB image is). Built sparse: mke2fs on a
  * sparse file, `qemu-img convert` (only metadata is copied), then `qemu-io write -P` into free
  * runs found by dumpe2fs, MiB-aligned and 1 MiB clear of their ends. ~5 s for 4 GiB.
  */
