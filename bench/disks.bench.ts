@@ -27,7 +27,9 @@ const seedStart = performance.now();
 await db.query(
   `INSERT INTO disk ("storageDomainId", alias, format, "virtualSize", "actualSize", sparsifiable, blockers, warnings)
    SELECT $1, 'disk-' || lpad(i::text, 6, '0'), 'QCOW2', 10737418240, (i % 1000)::bigint * 1048576, i % 4 <> 0,
-          CASE WHEN i % 4 = 0 THEN '[{"code":"VM_NOT_DOWN","message":"Attached to VM vm-1, which is UP; shut it down or unplug the disk"}]'::jsonb ELSE '[]'::jsonb END,
+          CASE WHEN i % 4 = 0 THEN ('[{"code":"VM_NOT_DOWN","message":' ||
+            '"Attached to VM vm-1, which is UP; shut it down or unplug the disk"}]')::jsonb
+            ELSE '[]'::jsonb END,
           CASE WHEN i % 5 = 0 THEN '[{"code":"HAS_SNAPSHOTS","message":"The disk has 1 snapshot(s)"}]'::jsonb ELSE '[]'::jsonb END
      FROM generate_series(1, $2::int) AS i`,
   [domainId, DISKS],
@@ -40,7 +42,8 @@ const gateway = await startGateway(config, db, pino({ level: "silent" }));
 const { secret } = await gateway.services.tokens.create({ name: "bench-viewer", role: Role.VIEWER }, "bench");
 const QUERY = `query($after: String) { disks(first: 100, after: $after, orderBy: { field: ACTUAL_SIZE, direction: DESC }) {
   totalCount pageInfo { endCursor hasNextPage }
-  edges { node { id alias format virtualSize actualSize status sparsifiable sparsifyBlockers { code message } sparsifyWarnings { code message } } } } }`;
+  edges { node { id alias format virtualSize actualSize status sparsifiable sparsifyBlockers { code message }
+    sparsifyWarnings { code message } } } } }`;
 const http = async () => {
   const res = await fetch(gateway.url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${secret}` }, body: JSON.stringify({ query: QUERY }) });
   const body = (await res.json()) as { data?: { disks: { edges: unknown[] } }; errors?: unknown };
@@ -50,7 +53,7 @@ const http = async () => {
 const raw = new pg.Client({ connectionString: database.url });
 await raw.connect();
 const rawSql = async () => {
-  await raw.query(`SELECT id, alias, format, "virtualSize", "actualSize", status, sparsifiable, blockers, warnings FROM disk ORDER BY "actualSize" DESC, id DESC LIMIT 101`);
+  await raw.query(`SELECT id, alias, format, "virtualSize", "actualSize", status, sparsifiable, blockers, warnings ` + `FROM disk ORDER BY "actualSize" DESC, id DESC LIMIT 101`);
   await raw.query(`SELECT count(*) FROM disk`);
 };
 

@@ -1,7 +1,7 @@
 /**
  * bench:estimate — the read-only reclaim estimate next to a real `virt-sparsify --in-place` on a
  * copy of the same image: 1 GiB qcow2 (200 MiB deleted) and 16 GiB qcow2 (4 GiB of garbage in
- * free blocks, notes §4). Estimate: median of 10 after one warm-up. Targets: estimate ≤ 1 % of the
+ * free blocks, docs/virt-sparsify.md §4). Estimate: median of 10 after one warm-up. Targets: estimate ≤ 1 % of the
  * virt-sparsify wall time, and within max(5 %, 8 MiB) of the bytes virt-sparsify gave back.
  */
 import { copyFile, mkdtemp, rm, stat } from "node:fs/promises";
@@ -60,7 +60,7 @@ try {
   const t0 = performance.now();
   const small = (await makeExt4Image(path.join(dir, "1g.qcow2"), { format: "qcow2", deletedMiB: 200 })).path;
   const big = await makeGarbageQcow2(path.join(dir, "16g.qcow2"), { sizeGiB: 16, garbageMiB: 4096 });
-  console.log(`built 1 GiB and 16 GiB images in ${((performance.now() - t0) / 1000).toFixed(1)} s (16 GiB actual ${mib((await qemuImgInfo(big, "qcow2", { shared: true })).actualSize)})`);
+  console.log(`built 1 GiB and 16 GiB images in ${((performance.now() - t0) / 1000).toFixed(1)} s (16 GiB ` + `actual ${mib((await qemuImgInfo(big, "qcow2", { shared: true })).actualSize)})`);
 
   const rows = [await measure("1 GiB qcow2, 200 MiB deleted", small, dir), await measure("16 GiB qcow2, 4 GiB garbage", big, dir)];
   for (const r of rows) {
@@ -72,10 +72,10 @@ try {
     const close = Math.abs(off) <= allowed;
     failed ||= !fast || !close;
     console.log(`\n${r.name}`);
-    console.log(`  estimate        : median ${median.toFixed(1)} ms (min ${Math.min(...r.estimateMs).toFixed(1)}, p90 ${percentile(r.estimateMs, 90).toFixed(1)}); ${r.estimate.method}`);
+    console.log(`  estimate        : median ${median.toFixed(1)} ms (min ` + `${Math.min(...r.estimateMs).toFixed(1)}, p90 ${percentile(r.estimateMs, 90).toFixed(1)}); ` + `${r.estimate.method}`);
     console.log(`  virt-sparsify   : ${(r.sparsifyMs / 1000).toFixed(2)} s`);
     console.log(`  ratio           : ${(ratio * 100).toFixed(3)} % of a virt-sparsify run (target ≤ 1 %) ${fast ? "OK" : "MISSED"}`);
-    console.log(`  reclaim         : estimate ${r.estimate.reclaimableBytes} B (${mib(r.estimate.reclaimableBytes)}) vs actual ${r.reclaimed} B (${mib(r.reclaimed)}): off by ${mib(off)} (${((off / r.reclaimed) * 100).toFixed(3)} %; allowed ±${mib(allowed)}) ${close ? "OK" : "MISSED"}`);
+    console.log(`  reclaim         : estimate ${r.estimate.reclaimableBytes} B ` + `(${mib(r.estimate.reclaimableBytes)}) vs actual ${r.reclaimed} B (${mib(r.reclaimed)}): off by ` + `${mib(off)} (${((off / r.reclaimed) * 100).toFixed(3)} %; allowed ±${mib(allowed)}) ` + `${close ? "OK" : "MISSED"}`);
   }
   console.log(`\nload average at the end ${load()}`);
 } catch (error) {

@@ -24,7 +24,7 @@ export async function seedJobFixture(db: DataSource): Promise<JobFixture> {
   const host = "bench-fanout-host";
   const [{ id: domainId }] = await db.query(`INSERT INTO storage_domain (name, path) VALUES ('fanout', '/tmp/bench-fanout') RETURNING id`);
   const [{ id: diskId }] = await db.query(
-    `INSERT INTO disk ("storageDomainId", alias, format, "virtualSize", "actualSize") VALUES ($1, 'fanout-disk', 'QCOW2', 10737418240, $2) RETURNING id`,
+    `INSERT INTO disk ("storageDomainId", alias, format, "virtualSize", "actualSize") VALUES ($1, ` + "'fanout-disk', 'QCOW2', 10737418240, $2) RETURNING id",
     [domainId, ACTUAL_SIZE_BEFORE],
   );
   await db.query(`INSERT INTO host (name, "heartbeatAt", "storageDomainIds", concurrency) VALUES ($1, now(), ARRAY[$2::uuid], 1)`, [host, domainId]);
@@ -36,7 +36,8 @@ export async function startRunningJob(db: DataSource, store: JobStore, f: JobFix
   const id = randomUUID();
   await db.transaction(async (em) => {
     await em.query(
-      `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, phase, progress, host, "actualSizeBefore", attempts, "requestedBy", "startedAt")
+      `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, phase, progress, host, "actualSizeBefore", attempts,
+        "requestedBy", "startedAt")
        VALUES ($1, $2, $3, 'RUNNING', 'TRIMMING', 0, $4, $5, 1, 'bench', now())`,
       [id, f.diskId, f.domainId, f.host, ACTUAL_SIZE_BEFORE],
     );

@@ -70,7 +70,7 @@ interface Round {
 
 const openFilesLimit = Number(/Max open files\s+(\d+)/.exec(await readFile("/proc/self/limits", "utf8"))?.[1] ?? 1024);
 const needed = Math.max(...SIZES) + 500;
-if (openFilesLimit < needed) throw new Error(`bench:fanout needs ${needed} open files per process (one socket per subscriber); ulimit -n is ${openFilesLimit}: raise it (ulimit -n ${needed}) and run again`);
+if (openFilesLimit < needed) throw new Error(`bench:fanout needs ${needed} open files per process (one socket per subscriber); ulimit -n is ` + `${openFilesLimit}: raise it (ulimit -n ${needed}) and run again`);
 
 const runId = randomBytes(4).toString("hex");
 const prefixes = { gateway: `benchfanout${runId}gw`, bare: `benchfanout${runId}bare` };
@@ -200,8 +200,8 @@ const started = performance.now();
 const rounds: Round[] = [];
 let failed = false;
 try {
-  console.log(`${EVENTS} progress updates ${INTERVAL_MS} ms apart + SUCCEEDED per round; ${ROUNDS} rounds per size and server, alternating; one socket per subscriber (ulimit -n ${openFilesLimit})`);
-  console.log(`gateway: RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND=1000000 (default 500 would throttle the ramp), MAX_SOCKETS_PER_TOKEN=1000000 (one socket per subscriber), viewer token; bare: graphql-ws/use/ws + graphql-js, no auth`);
+  console.log(`${EVENTS} progress updates ${INTERVAL_MS} ms apart + SUCCEEDED per round; ${ROUNDS} rounds per ` + `size and server, alternating; one socket per subscriber (ulimit -n ${openFilesLimit})`);
+  console.log("gateway: RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND=1000000 (default 500 would throttle the ramp), " + "MAX_SOCKETS_PER_TOKEN=1000000 (one socket per subscriber), viewer token; bare: " + "graphql-ws/use/ws + graphql-js, no auth");
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, n] of SIZES.entries()) {
       // Alternate which server goes first, so drift (the other core, Redis, PostgreSQL) hits both alike.
@@ -210,7 +210,7 @@ try {
         let result = await round(kind, n);
         if (result.othersShare > 0.25 && performance.now() - started < RETRY_BUDGET_MS) {
           // Someone's work started mid-round: run it once more and keep the cleaner of the two.
-          console.log(`  (round ${r + 1} N=${n} ${kind}: other work used ${(result.othersShare * 100).toFixed(0)} % of the machine; running it again)`);
+          console.log(`  (round ${r + 1} N=${n} ${kind}: other work used ${(result.othersShare * 100).toFixed(0)} % of ` + "the machine; running it again)");
           await quietMachine();
           const again = await round(kind, n);
           if (again.othersShare < result.othersShare) result = again;
@@ -218,10 +218,10 @@ try {
         rounds.push(result);
         const skews = result.skewsMs.filter(Number.isFinite);
         console.log(
-          `  round ${r + 1} N=${n} ${kind.padEnd(7)}: connect ${(result.connectMs / 1000).toFixed(1)} s, skew p50 ${ms(percentile(skews, 50))} max ${ms(Math.max(...skews))}, publish → last max ${ms(Math.max(...result.lagsMs))}, → all complete ${ms(result.completeMs)}, ` +
-            `heap/sub ${bytes(result.heapPerSubscriber)}, RSS/sub ${bytes(result.rssPerSubscriber)}, CPU/msg ${result.cpuUserPerMessage.toFixed(1)} µs user + ${result.cpuSystemPerMessage.toFixed(1)} µs sys ` +
+          `  round ${r + 1} N=${n} ${kind.padEnd(7)}: connect ${(result.connectMs / 1000).toFixed(1)} s, ` + `skew p50 ${ms(percentile(skews, 50))} max ${ms(Math.max(...skews))}, publish → last max ` + `${ms(Math.max(...result.lagsMs))}, → all complete ${ms(result.completeMs)}, ` +
+            `heap/sub ${bytes(result.heapPerSubscriber)}, RSS/sub ${bytes(result.rssPerSubscriber)}, CPU/msg ` + `${result.cpuUserPerMessage.toFixed(1)} µs user + ${result.cpuSystemPerMessage.toFixed(1)} µs ` + "sys " +
             `(${(result.serverCpuShare * 100).toFixed(0)} % of a core over ${(result.deliveryMs / 1000).toFixed(1)} s), ` +
-            `client loop ${(result.clientElu * 100).toFixed(0)} % busy, rest of machine ${(result.othersShare * 100).toFixed(0)} %, in order ${result.inOrder ? "yes" : "NO"}`,
+            `client loop ${(result.clientElu * 100).toFixed(0)} % busy, rest of machine ` + `${(result.othersShare * 100).toFixed(0)} %, in order ${result.inOrder ? "yes" : "NO"}`,
         );
         for (const problem of result.problems) console.log(`    ${problem}`);
       }
@@ -256,18 +256,18 @@ try {
       console.log(row([String(n), kind, ms(s.p50), ms(s.p99), ms(s.lag50), ms(s.lag99), bytes(s.heap), bytes(s.rss), `${s.cpu.toFixed(1)} µs`, s.inOrder ? "yes" : "NO"]));
     }
   }
-  console.log(`skew: first → last subscriber receiving one event; fan-out: the event's publication → its last subscriber; per subscriber: growth from idle to all subscribed, after GC; CPU: server, per message delivered`);
+  console.log("skew: first → last subscriber receiving one event; fan-out: the event's publication → its last " + "subscriber; per subscriber: growth from idle to all subscribed, after GC; CPU: server, per " + "message delivered");
   console.log("");
   for (const n of SIZES) {
     const [g, b] = [summary(n, "gateway"), summary(n, "bare")];
     const p99 = g.p99 / b.p99;
     console.log(
-      `N=${n}: gateway/bare p99 skew ${p99.toFixed(2)}× (target ≤ 1.5×: ${p99 <= 1.5 ? "met" : "NOT met"}), in order: ${g.inOrder && b.inOrder ? "yes" : "NO"} (target: yes); ` +
-        `p99 fan-out ${(g.lag99 / b.lag99).toFixed(2)}×, heap/sub ${(g.heap / b.heap).toFixed(2)}×, RSS/sub ${(g.rss / b.rss).toFixed(2)}×, CPU/msg ${(g.cpu / b.cpu).toFixed(2)}×; ` +
+      `N=${n}: gateway/bare p99 skew ${p99.toFixed(2)}× (target ≤ 1.5×: ` + `${p99 <= 1.5 ? "met" : "NOT met"}), in order: ${g.inOrder && b.inOrder ? "yes" : "NO"} (target: ` + "yes); " +
+        `p99 fan-out ${(g.lag99 / b.lag99).toFixed(2)}×, heap/sub ${(g.heap / b.heap).toFixed(2)}×, ` + `RSS/sub ${(g.rss / b.rss).toFixed(2)}×, CPU/msg ${(g.cpu / b.cpu).toFixed(2)}×; ` +
         `${g.events} + ${b.events} events, payload ${g.payload} B vs ${b.payload} B`,
     );
     const busiest = Math.max(g.busy, b.busy);
-    if (busiest > 0.15) console.log(`  note: other work used up to ${(busiest * 100).toFixed(0)} % of the machine during a round of N=${n}; its figures are less trustworthy`);
+    if (busiest > 0.15) console.log(`  note: other work used up to ${(busiest * 100).toFixed(0)} % of the machine during a round of ` + `N=${n}; its figures are less trustworthy`);
   }
 } catch (error) {
   failed = true;

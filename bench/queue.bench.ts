@@ -198,7 +198,7 @@ try {
     const first = await gateway();
     if (i === 0) {
       const { disk } = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status sparsifiable sparsifyBlockers { code } } }`, { d: diskId }));
-      console.log(`gateway job: ${first.states.join(" → ")} (${first.error?.code}: ${first.error?.message}); disk afterwards ${disk.status}, sparsifiable ${disk.sparsifiable}`);
+      console.log(`gateway job: ${first.states.join(" → ")} (${first.error?.code}: ${first.error?.message}); disk ` + `afterwards ${disk.status}, sparsifiable ${disk.sparsifiable}`);
     }
     if (first.error?.code !== "IMAGE_NOT_FOUND") throw new Error(`expected IMAGE_NOT_FOUND, got ${JSON.stringify(first.error)}`);
     await raw(-1 - i);
@@ -247,7 +247,7 @@ try {
     return `start → queue.add ${ms(add)}, added → active ${active} ms (BullMQ stamps), active → seen ${ms(total - add - active)}`;
   };
   console.log(`HTTP floor: { __typename } with token : p50 ${ms(percentile(floorSamples, 50))}  p99 ${ms(percentile(floorSamples, 99))}`);
-  console.log(`SQL statements until RUNNING seen     : p50 ${p(gatewaySamples, "statements", 50)}, of which ${p(gatewaySamples, "statementsBeforeAdd", 50)} before queue.add (gateway and worker, one process)`);
+  console.log(`SQL statements until RUNNING seen     : p50 ${p(gatewaySamples, "statements", 50)}, of which ` + `${p(gatewaySamples, "statementsBeforeAdd", 50)} before queue.add (gateway and worker, one ` + "process)");
   console.log(`where it goes (p50)                   : gateway: ${split(gatewaySamples)}`);
   console.log(`                                        raw    : ${split(rawSamples)}`);
 } catch (error) {

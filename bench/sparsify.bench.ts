@@ -58,7 +58,7 @@ function spawnSince(t0: number): SpawnRecord {
 const actualSize = async (file: string) => (await qemuImgInfo(file, "qcow2", { shared: true })).actualSize;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const around = (r: Run) => `(${s(r.beforeMs)} + virt-sparsify ${s(r.processMs)} + ${s(r.ms - r.beforeMs - r.processMs)})`;
-const flag = (r: Run) => ` [virt-sparsify+qemu ${r.childCpu.toFixed(1)} CPU-s, this process ${r.selfCpu.toFixed(2)} CPU-s; other processes ${r.others.toFixed(1)} CPU-s, steal ${r.steal.toFixed(1)} s${r.disturbed ? ", another virt-sparsify ran meanwhile" : ""}]`;
+const flag = (r: Run) => ` [virt-sparsify+qemu ${r.childCpu.toFixed(1)} CPU-s, this process ${r.selfCpu.toFixed(2)} ` + `CPU-s; other processes ${r.others.toFixed(1)} CPU-s, steal ${r.steal.toFixed(1)} ` + `s${r.disturbed ? ", another virt-sparsify ran meanwhile" : ""}]`;
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(2)} MiB`;
 
 const stack = await startStack();
@@ -69,7 +69,7 @@ try {
   // The worker's own choice (config "auto"), so both sides boot the appliance the same way.
   const caps = await detectCapabilities({ cacheDir: stack.config.LIBGUESTFS_CACHEDIR });
   const backendSettings = stack.config.LIBGUESTFS_BACKEND_SETTINGS === "auto" ? defaultBackendSettings(caps) : stack.config.LIBGUESTFS_BACKEND_SETTINGS || undefined;
-  console.log(`virt-sparsify ${caps.virtSparsifyVersion} (${caps.accel}, LIBGUESTFS_BACKEND_SETTINGS=${backendSettings ?? "unset"}); image: 1 GiB ext4 qcow2, ${RECIPE.deletedMiB} MiB deleted, rebuilt before every run`);
+  console.log(`virt-sparsify ${caps.virtSparsifyVersion} (${caps.accel}, ` + `LIBGUESTFS_BACKEND_SETTINGS=${backendSettings ?? "unset"}); image: 1 GiB ext4 qcow2, ` + `${RECIPE.deletedMiB} MiB deleted, rebuilt before every run`);
 
   const bareImage = path.join(bareDir, "bare.qcow2");
   /** Exactly the worker's command line and environment (runVirtSparsify), minus setpriv. */
@@ -137,7 +137,7 @@ try {
       bareRuns.push(await bare());
     }
     const [b, g] = [bareRuns[i]!, gatewayRuns[i]!];
-    console.log(`round ${i + 1}/${ROUNDS} (${i % 2 === 0 ? "bare first" : "gateway first"}): bare ${s(b.ms)}${flag(b)} reclaimed ${mib(b.reclaimed)} | gateway ${s(g.ms)} ${around(g)}${flag(g)} reclaimed ${mib(g.reclaimed)} (job reports ${mib(reported[i]!)})`);
+    console.log(`round ${i + 1}/${ROUNDS} (${i % 2 === 0 ? "bare first" : "gateway first"}): bare ` + `${s(b.ms)}${flag(b)} reclaimed ${mib(b.reclaimed)} | gateway ${s(g.ms)} ${around(g)}${flag(g)} ` + `reclaimed ${mib(g.reclaimed)} (job reports ${mib(reported[i]!)})`);
   }
 
   const [bMs, gMs] = [percentile(bareRuns.map((r) => r.ms), 50), percentile(gatewayRuns.map((r) => r.ms), 50)];
@@ -146,17 +146,21 @@ try {
   console.log(`bare virt-sparsify           : median ${s(bMs)}  reclaimed median ${bBytes} B (${mib(bBytes)})  (${ROUNDS} rounds)`);
   console.log(`gateway (mutation→SUCCEEDED) : median ${s(gMs)}  reclaimed median ${gBytes} B (${mib(gBytes)})`);
   const disturbed = [...bareRuns, ...gatewayRuns].filter((r) => r.disturbed).length;
-  console.log(`ratio wall time gateway/bare : ${(gMs / bMs).toFixed(3)}× (target ≤ 1.05)${disturbed ? `; ${disturbed} of ${2 * ROUNDS} runs overlapped another virt-sparsify: not a clean comparison` : ""}`);
+  const overlap = disturbed ? `; ${disturbed} of ${2 * ROUNDS} runs overlapped another virt-sparsify: not a clean comparison` : "";
+  console.log(`ratio wall time gateway/bare : ${(gMs / bMs).toFixed(3)}× (target ≤ 1.05)${overlap}`);
   console.log(`reclaimed gateway vs bare    : ${diff >= 0 ? "+" : ""}${diff.toFixed(2)} % (target ±1 %)`);
   // Where a ratio above 1 comes from: the work around the process, or the process itself.
   const med = (runs: Run[], f: (r: Run) => number) => percentile(runs.map(f), 50);
   const spread = (runs: Run[]) => `${s(Math.min(...runs.map((r) => r.processMs)))}–${s(Math.max(...runs.map((r) => r.processMs)))}`;
   const [bProc, gProc] = [med(bareRuns, (r) => r.processMs), med(gatewayRuns, (r) => r.processMs)];
   const [gBefore, gAfter] = [med(gatewayRuns, (r) => r.beforeMs), med(gatewayRuns, (r) => r.ms - r.beforeMs - r.processMs)];
-  console.log(`virt-sparsify process alone  : median bare ${s(bProc)}, under the worker ${s(gProc)} (${(gProc / bProc).toFixed(3)}×); spread bare ${spread(bareRuns)}, under the worker ${spread(gatewayRuns)}`);
+  console.log(`virt-sparsify process alone  : median bare ${s(bProc)}, under the worker ${s(gProc)} ` + `(${(gProc / bProc).toFixed(3)}×); spread bare ${spread(bareRuns)}, under the worker ` + `${spread(gatewayRuns)}`);
   const [bCpu, gCpu] = [med(bareRuns, (r) => r.childCpu), med(gatewayRuns, (r) => r.childCpu)];
-  console.log(`virt-sparsify+qemu CPU time  : median bare ${bCpu.toFixed(2)} CPU-s, under the worker ${gCpu.toFixed(2)} CPU-s (${(gCpu / bCpu).toFixed(3)}×); this process meanwhile: bare ${med(bareRuns, (r) => r.selfCpu).toFixed(2)}, gateway+worker ${med(gatewayRuns, (r) => r.selfCpu).toFixed(2)} CPU-s`);
-  console.log(`gateway work around it       : median ${s(gBefore)} before the spawn (mutation, queue, pre-check) + ${s(gAfter)} after the exit (reap, measure, finish, subscription) = ${((gBefore + gAfter) / bMs * 100).toFixed(1)} % of bare`);
+  console.log(`virt-sparsify+qemu CPU time  : median bare ${bCpu.toFixed(2)} CPU-s, under the worker ` + `${gCpu.toFixed(2)} CPU-s (${(gCpu / bCpu).toFixed(3)}×); this process meanwhile: bare ` + `${med(bareRuns, (r) => r.selfCpu).toFixed(2)}, gateway+worker ` + `${med(gatewayRuns, (r) => r.selfCpu).toFixed(2)} CPU-s`);
+  console.log(
+    `gateway work around it       : median ${s(gBefore)} before the spawn (mutation, queue, pre-check) + ` +
+      `${s(gAfter)} after the exit (reap, measure, finish, subscription) = ${((gBefore + gAfter) / bMs * 100).toFixed(1)} % of bare`,
+  );
 } catch (error) {
   failed = true;
   console.error(error);

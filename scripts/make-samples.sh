@@ -51,7 +51,7 @@ mkfs_raw() {
   if [ "$layout" = part ]; then
     offset=$MIB
     echo 'start=2048, type=83' | sfdisk -q -- "$raw"
-    # Always -b 4096 and a size with a unit, or mke2fs picks 1 KiB blocks (notes §9.14).
+    # Always -b 4096 and a size with a unit, or mke2fs picks 1 KiB blocks (docs/virt-sparsify.md §9.14).
     mke2fs -q -F -t ext4 -b 4096 -E "offset=$offset" -d "$root" -- "$raw" 1023M
     dev="$raw?offset=$offset"
   else
@@ -80,7 +80,11 @@ largest_free() {
       for (i = 1; i <= n; i++) {
         if (parts[i] == "") continue
         m = split(parts[i], ab, "-"); a = ab[1]; b = (m == 2) ? ab[2] : a
-        if (have && a == last + 1) last = b; else { if (have && last - first > bl - bf) { bf = first; bl = last }; first = a; last = b; have = 1 }
+        if (have && a == last + 1) last = b
+        else {
+          if (have && last - first > bl - bf) { bf = first; bl = last }
+          first = a; last = b; have = 1
+        }
       }
     }
     END { if (last - first > bl - bf) { bf = first; bl = last }; printf "%d %d\n", bf * bs, (bl - bf + 1) * bs }'

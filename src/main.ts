@@ -70,7 +70,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(`Sparsify gateway ready: web UI at http://localhost:${gateway.port}/ and GraphiQL at http://localhost:${gateway.port}/graphql`);
     if (config.NODE_ENV === "development" && !config.AUTH_DISABLED) {
       const dev = await developmentToken(gateway.services.tokens, config.DEV_TOKEN_FILE);
-      console.log(`Development admin token (${dev.reused ? "kept" : "new"}, in ${config.DEV_TOKEN_FILE}, valid until ${dev.expiresAt?.toISOString() ?? "revoked"}; GraphiQL headers: {"Authorization": "Bearer …"}):\n${dev.secret}`);
+      console.log(`Development admin token (${dev.reused ? "kept" : "new"}, in ${config.DEV_TOKEN_FILE}, valid ` + `until ${dev.expiresAt?.toISOString() ?? "revoked"}; GraphiQL headers: {"Authorization": "Bearer ` + `…"}):\n${dev.secret}`);
     }
   }
 }

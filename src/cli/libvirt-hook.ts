@@ -63,7 +63,10 @@ async function main(): Promise<number> {
     return failOpen(`gateway at ${url} unreachable: ${(error as Error).message}`);
   }
   if (locked.length === 0) return 0;
-  for (const l of locked) console.error(`sparsify-gateway: disk ${l.alias} (${l.path}) is being sparsified${l.jobId ? ` (job ${l.jobId})` : ""}; refusing to start ${domain} until it finishes`);
+  for (const l of locked) {
+    const job = l.jobId ? ` (job ${l.jobId})` : "";
+    console.error(`sparsify-gateway: disk ${l.alias} (${l.path}) is being sparsified${job}; refusing to start ${domain} until it finishes`);
+  }
   return LOCKED_EXIT;
 }
 

@@ -55,7 +55,8 @@ async function main(): Promise<void> {
     const name = values.name ?? `${role}-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "")}`;
     const { token, secret } = await new TokenService(db, null).create({ name, role, expiresAt: days ? new Date(Date.now() + days * 86_400_000) : null }, "cli");
     console.error(
-      `Created ${token.role} token "${token.name}" in database ${redact(config.DATABASE_URL)}${token.expiresAt ? `, expires ${token.expiresAt.toISOString()}` : ""}. Store it now: it is not shown again.`,
+      `Created ${token.role} token "${token.name}" in database ${redact(config.DATABASE_URL)}` +
+        `${token.expiresAt ? `, expires ${token.expiresAt.toISOString()}` : ""}. Store it now: it is not shown again.`,
     );
     console.log(secret);
   } finally {

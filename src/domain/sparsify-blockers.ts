@@ -46,7 +46,7 @@ const blockerRules: Rule[] = [
     f.runStillAlive
       ? issue(
           Code.RUN_STILL_ALIVE,
-          `Processes of sparsify job ${f.runStillAlive.jobId} are still alive on host ${f.runStillAlive.host} (pid ${f.runStillAlive.pids.join(", ")}), stuck on storage I/O, and may still write the image; the disk is released when they are gone (restore the storage, or abort its connection)`,
+          `Processes of sparsify job ${f.runStillAlive.jobId} are still alive on host ` + `${f.runStillAlive.host} (pid ${f.runStillAlive.pids.join(", ")}), stuck on storage I/O, and may ` + "still write the image; the disk is released when they are gone (restore the storage, or abort " + "its connection)",
         )
       : null,
   (f) =>
@@ -61,7 +61,7 @@ const blockerRules: Rule[] = [
     f.derivedDiskAliases.length > 0
       ? issue(
           Code.HAS_DERIVED_DISKS,
-          `The disk is the template of ${f.derivedDiskAliases.length} other disk(s) (${f.derivedDiskAliases.slice(0, 5).join(", ")}); qemu does not support changing a backing file under its overlays`,
+          `The disk is the template of ${f.derivedDiskAliases.length} other disk(s) ` + `(${f.derivedDiskAliases.slice(0, 5).join(", ")}); qemu does not support changing a backing file ` + "under its overlays",
         )
       : null,
   (f) =>
@@ -71,10 +71,10 @@ const blockerRules: Rule[] = [
   (f) =>
     f.attachments
       .filter(libvirtUnknown)
-      .map((a) => issue(Code.VM_STATE_UNKNOWN, `Attached to VM ${vmLabel(a)}, whose state is unknown: host ${a.vmHost ?? "?"} lost its libvirt connection; it is never assumed down`)),
+      .map((a) => issue(Code.VM_STATE_UNKNOWN, `Attached to VM ${vmLabel(a)}, whose state is unknown: host ${a.vmHost ?? "?"} lost its libvirt ` + "connection; it is never assumed down")),
   (f) =>
     (f.domain.libvirtUnreachableHosts ?? []).map((host) =>
-      issue(Code.VM_STATE_UNKNOWN, `Host ${host} sees storage domain ${f.domain.name} and lost its libvirt connection: a VM there may use this disk; blocked until it reconnects`),
+      issue(Code.VM_STATE_UNKNOWN, `Host ${host} sees storage domain ${f.domain.name} and lost its libvirt connection: a VM there ` + "may use this disk; blocked until it reconnects"),
     ),
   (f) =>
     f.domain.status !== StorageDomainStatus.ACTIVE
@@ -98,7 +98,7 @@ const warningRules: Rule[] = [
     f.ownVolumeCount > 1
       ? issue(
           Code.HAS_SNAPSHOTS,
-          `The disk has ${f.ownVolumeCount - 1} snapshot(s): only the active layer is sparsified, so space held by older snapshots does not come back and the active layer may even grow slightly; merge the snapshots first to reclaim more`,
+          `The disk has ${f.ownVolumeCount - 1} snapshot(s): only the active layer is sparsified, so space ` + "held by older snapshots does not come back and the active layer may even grow slightly; merge " + "the snapshots first to reclaim more",
         )
       : null,
   (f) =>

@@ -1,15 +1,2 @@
-/** Coarse phases of one sparsify job, in the order they happen. */
-export enum SparsifyPhase {
-  QUEUED = "QUEUED",
-  CHECKING = "CHECKING",
-  LAUNCHING = "LAUNCHING",
-  TRIMMING = "TRIMMING",
-  MEASURING = "MEASURING",
-  DONE = "DONE",
-}
-
-/** Who asked for a sparsify job. */
-export enum JobTrigger {
-  USER = "USER",
-  SCHEDULE = "SCHEDULE",
-}
+// Stored in sparsify_job, so they live with the entities; re-exported for src/host (see job-error-code.ts).
+export { JobTrigger, SparsifyPhase } from "../entities/sparsify-job-enums.js";

@@ -1,9 +1,7 @@
-export enum SparsifyOutcome {
-  RECLAIMED = "RECLAIMED",
-  NOTHING_TO_RECLAIM = "NOTHING_TO_RECLAIM",
-  NO_FILESYSTEM_FOUND = "NO_FILESYSTEM_FOUND",
-  GREW = "GREW",
-}
+import { SparsifyOutcome } from "../entities/sparsify-outcome.js";
+
+// Stored in sparsify_job.outcome, so the enum lives with the entities; re-exported with its rule.
+export { SparsifyOutcome };
 
 export interface OutcomeFacts {
   trimmedDevices: string[];
@@ -27,7 +25,7 @@ export function explainOutcome(f: OutcomeFacts): { outcome: SparsifyOutcome; mes
   if (f.trimmedDevices.length === 0 && f.swapCleared.length === 0) {
     return {
       outcome: SparsifyOutcome.NO_FILESYSTEM_FOUND,
-      message: "virt-sparsify found no filesystem or swap it can trim (unknown or encrypted filesystem, empty or unformatted disk); nothing was changed",
+      message: "virt-sparsify found no filesystem or swap it can trim (unknown or encrypted filesystem, empty " + "or unformatted disk); nothing was changed",
     };
   }
   const what = [...f.trimmedDevices.map((d) => `trimmed ${d}`), ...f.swapCleared.map((d) => `cleared swap ${d}`)].join(", ");
@@ -35,7 +33,7 @@ export function explainOutcome(f: OutcomeFacts): { outcome: SparsifyOutcome; mes
   if (reclaimed < 0 && f.ownVolumeCount > 1) {
     return {
       outcome: SparsifyOutcome.GREW,
-      message: `The active layer grew by ${mib(-reclaimed)}: space freed in older snapshots cannot be returned without exposing them, so qemu recorded it as zero clusters in the active layer. Merge the snapshots, then sparsify again (${what})`,
+      message: `The active layer grew by ${mib(-reclaimed)}: space freed in older snapshots cannot be returned ` + "without exposing them, so qemu recorded it as zero clusters in the active layer. Merge the " + `snapshots, then sparsify again (${what})`,
     };
   }
   if (reclaimed <= -NOISE_BYTES) return { outcome: SparsifyOutcome.GREW, message: `The image grew by ${mib(-reclaimed)} (${what})` };

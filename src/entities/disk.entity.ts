@@ -1,8 +1,8 @@
-import type { EstimateMethod, EstimateUnavailableReason } from "../domain/estimate-enums.js";
+import type { EstimateMethod, EstimateUnavailableReason } from "./estimate-enums.js";
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
-import type { SparsifyIssue } from "../domain/sparsify-issue.js";
+import type { SparsifyIssue } from "./sparsify-issue.js";
 import { bigintAsNumber } from "./bigint-transformer.js";
-import type { RunStillAlive } from "../domain/run-still-alive.js";
+import type { RunStillAlive } from "./run-still-alive.js";
 import { AllocationSource, DiskAllocation, DiskFormat, DiskStatus, StorageType } from "./enums.js";
 
 @Entity("disk")

@@ -1,6 +1,6 @@
-import type { JobErrorCode } from "../domain/job-error-code.js";
-import { JobTrigger, SparsifyPhase } from "../domain/sparsify-job-enums.js";
-import type { SparsifyOutcome } from "../domain/sparsify-outcome.js";
+import type { JobErrorCode } from "./job-error-code.js";
+import { JobTrigger, SparsifyPhase } from "./sparsify-job-enums.js";
+import type { SparsifyOutcome } from "./sparsify-outcome.js";
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from "typeorm";
 import { bigintAsNumber } from "./bigint-transformer.js";
 import { JobState } from "./enums.js";

@@ -1,23 +1,30 @@
 import fs from "node:fs/promises";
-import type { DataSource } from "typeorm";
 import { isInside } from "../domain/storage-path.js";
-import { StorageDomain } from "../entities/index.js";
 import { probePath } from "./storage-probe.js";
 
-export interface Visibility {
-  visible: StorageDomain[];
+/** What the check needs of a storage domain; the caller's own records come back as they went in. */
+export interface DomainLocation {
+  path: string;
+}
+
+export interface Visibility<D extends DomainLocation> {
+  visible: D[];
   /** Domains under this host's roots that it cannot reach, with the reason. */
-  unreachable: { domain: StorageDomain; reason: string }[];
+  unreachable: { domain: D; reason: string }[];
 }
 
 /**
  * Which domains under this host's storage roots exist here as readable directories. Each is first
  * stat'ed in a child with `probeTimeoutMs` (see `probePath`): hung storage is reported as such
- * instead of blocking the worker.
+ * instead of blocking the worker. The caller reads `domains` from the database (src/host does not).
  */
-export async function checkVisibility(db: DataSource, roots: readonly string[], hostName: string, probeTimeoutMs = 10_000): Promise<Visibility> {
-  const domains = await db.getRepository(StorageDomain).find({ order: { name: "ASC" } });
-  const out: Visibility = { visible: [], unreachable: [] };
+export async function checkVisibility<D extends DomainLocation>(
+  domains: readonly D[],
+  roots: readonly string[],
+  hostName: string,
+  probeTimeoutMs = 10_000,
+): Promise<Visibility<D>> {
+  const out: Visibility<D> = { visible: [], unreachable: [] };
   const ours = domains.filter((domain) => roots.some((root) => isInside(domain.path, root)));
   // In parallel: one hung domain must not delay the others by its timeout.
   const probes = await Promise.all(ours.map((domain) => probePath(domain.path, probeTimeoutMs, { readDir: true })));

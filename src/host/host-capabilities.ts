@@ -14,7 +14,7 @@ export interface HostCapabilities {
   accel: "KVM" | "TCG";
   /**
    * /dev/kvm is usable *and* the CPU advertises vmx/svm. A /dev/kvm without those flags (PVM
-   * nested virtualisation) makes qemu abort with "failed to set MSR 0x10a" (notes §2).
+   * nested virtualisation) makes qemu abort with "failed to set MSR 0x10a" (docs/virt-sparsify.md §2).
    */
   kvmUsable: boolean;
   /** The supermin appliance is already built, so the first run does not pay ~5 s to build it. */

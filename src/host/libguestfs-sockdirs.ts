@@ -4,7 +4,7 @@ import { join } from "node:path";
 /**
  * libguestfs puts its socket directory (`libguestfsXXXXXX/guestfsd.sock`) in /tmp whenever it
  * runs as root, whatever TMPDIR says, and leaves it behind when virt-sparsify is killed
- * (notes §5, §9.9). Several runs can share /tmp, so a directory is only removed when it is
+ * (docs/virt-sparsify.md §5, §9.9). Several runs can share /tmp, so a directory is only removed when it is
  * ours or provably dead.
  */
 export const ROOT_SOCKDIR_PARENT = "/tmp";

@@ -54,7 +54,7 @@ export async function readFileFacts(file: string): Promise<FileFacts> {
 /** The scan-time problem of a file's facts, or null. Pure. */
 export function fileFactsProblem(facts: FileFacts, relPath: string): string | null {
   if (!facts.regular) return `${PathGuardCode.IMAGE_NOT_REGULAR_FILE}: The image ${relPath} is not a regular file; it is never opened`;
-  if (facts.links !== 1) return `${PathGuardCode.IMAGE_HARDLINKED}: The image ${relPath} has ${facts.links} hard links; writing it would change the other names too, so it is never opened`;
+  if (facts.links !== 1) return `${PathGuardCode.IMAGE_HARDLINKED}: The image ${relPath} has ${facts.links} hard links; writing ` + "it would change the other names too, so it is never opened";
   return null;
 }
 

@@ -98,7 +98,7 @@ export async function isAlive(ref: ProcessRef): Promise<boolean> {
 /**
  * Waits up to `graceMs` for the processes to exit on their own, then SIGKILLs the survivors.
  * Used for qemu after virt-sparsify died: libguestfs' recovery process normally stops it within
- * ~2.6 s (notes §5), and until it does, qemu still holds the image lock.
+ * ~2.6 s (docs/virt-sparsify.md §5), and until it does, qemu still holds the image lock.
  * @returns the pids that had to be killed.
  */
 export async function reapProcesses(refs: readonly ProcessRef[], graceMs: number): Promise<number[]> {

@@ -7,7 +7,7 @@ export interface ImageInfo {
   virtualSize: number;
   /** Bytes allocated on the host (st_blocks × 512): the number sparsify reduces. */
   actualSize: number;
-  /** `stat` size in bytes; does not shrink when holes are punched (notes §9.8). */
+  /** `stat` size in bytes; does not shrink when holes are punched (docs/virt-sparsify.md §9.8). */
   apparentSize: number;
   /** qcow2 only. */
   clusterSize?: number;

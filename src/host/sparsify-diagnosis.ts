@@ -15,7 +15,7 @@ export interface SparsifyDiagnosis {
 /**
  * What a cheap re-check of the image found after the run. Needed because virt-sparsify prints
  * the same `guestfs_launch failed` for a lock, a permission problem, a wrong format and a
- * broken appliance (notes §9.3).
+ * broken appliance (docs/virt-sparsify.md §9.3).
  */
 export interface ImageAccessProbe {
   /** Code of `qemu-img info` *without* `-U` (fails on a held lock); absent if it succeeded. */
@@ -64,7 +64,7 @@ const APPLIANCE = /guestfs_launch failed|appliance|supermin|qemu-system\S* (kill
  * when the run succeeded. Pure. Order matters: our own cancel/timeout first, then what the
  * probe proves about the image, then what the error text says, then the appliance.
  * A run that succeeded without trimming anything is *not* a failure here; check
- * `trimmedDevices` for "nothing to sparsify" (notes §9.2).
+ * `trimmedDevices` for "nothing to sparsify" (docs/virt-sparsify.md §9.2).
  */
 export function diagnoseFailure(run: DiagnosableRun, probe: ImageAccessProbe = {}): SparsifyDiagnosis | null {
   if (run.exitCode === 0 && run.completed && !run.cancelled && !run.timedOut) return null;
@@ -83,7 +83,7 @@ export function diagnoseFailure(run: DiagnosableRun, probe: ImageAccessProbe = {
   if (detail !== undefined && APPLIANCE.test(detail)) {
     return {
       code: SparsifyFailureCode.APPLIANCE_FAILED,
-      message: `The libguestfs appliance failed to start (${detail}). Run libguestfs-test-tool on the host; on hosts without usable KVM set LIBGUESTFS_BACKEND_SETTINGS=force_tcg.`,
+      message: `The libguestfs appliance failed to start (${detail}). Run libguestfs-test-tool on the host; on ` + "hosts without usable KVM set LIBGUESTFS_BACKEND_SETTINGS=force_tcg.",
     };
   }
   const how = run.signal

@@ -2,7 +2,7 @@ import { access, constants } from "node:fs/promises";
 import path from "node:path";
 import { JobErrorCode } from "../domain/job-error-code.js";
 import { classifyAllocation } from "../domain/preallocation.js";
-import { AllocationSource, DiskAllocation, DiskFormat } from "../entities/enums.js";
+import { AllocationSource, DiskAllocation, DiskFormat } from "../domain/disk-enums.js";
 import type { ImageFormat } from "./image-format.js";
 import { probeRawWriteLock } from "./image-lock-probe.js";
 import { ImageErrorCode, ImageProbeError } from "./image-probe-error.js";
@@ -59,7 +59,7 @@ export async function precheckImage(input: PrecheckInput): Promise<PrecheckResul
   }
   const backing = info.fullBackingFilename ?? (info.backingFilename ? path.resolve(path.dirname(input.path), info.backingFilename) : null);
   if ((backing ?? null) !== (input.expectedBackingPath ?? null)) {
-    return fail(JobErrorCode.CHAIN_CHANGED, `The image's backing file changed since the last scan (now ${backing ?? "none"}, was ${input.expectedBackingPath ?? "none"}); rescan the storage domain`);
+    return fail(JobErrorCode.CHAIN_CHANGED, `The image's backing file changed since the last scan (now ${backing ?? "none"}, was ` + `${input.expectedBackingPath ?? "none"}); rescan the storage domain`);
   }
   if (input.allocationSetByUser !== DiskAllocation.SPARSE) {
     const check = input.format === "qcow2" && info.apparentSize >= info.virtualSize ? await qemuImgCheck(input.path).catch(() => null) : null;
@@ -67,7 +67,8 @@ export async function precheckImage(input: PrecheckInput): Promise<PrecheckResul
     if (verdict.allocation === DiskAllocation.PREALLOCATED) {
       return fail(
         JobErrorCode.PREALLOCATED,
-        `The image is preallocated (${verdict.source === AllocationSource.DETECTED ? "detected" : "inferred: every block is written"}); sparsifying would silently make it thin. An admin can mark it SPARSE if that is wrong`,
+        `The image is preallocated (${verdict.source === AllocationSource.DETECTED ? "detected" : "inferred: every block is written"}); ` +
+          "sparsifying would silently make it thin. An admin can mark it SPARSE if that is wrong",
       );
     }
   }

@@ -13,7 +13,7 @@ export interface SparsifyProgress {
 const ORDER = Object.values(SparsifyPhase);
 
 /**
- * Weights follow measured wall time (notes §2/§4): ~10.5 s of a ~13 s run is appliance boot,
+ * Weights follow measured wall time (docs/virt-sparsify.md §2, §4): ~10.5 s of a ~13 s run is appliance boot,
  * which is the only part virt-sparsify reports (`N/12`); the trim itself has no progress, so
  * each trimmed device only creeps towards 90.
  */

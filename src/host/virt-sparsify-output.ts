@@ -13,7 +13,7 @@ export type SparsifyOutputEvent =
   | { kind: "launch"; step: number; total: number }
   | { kind: "trimming"; device: string; source: EventSource }
   | { kind: "swap-cleared"; device: string; source: EventSource }
-  /** Printed even when nothing was trimmed (no filesystem, wrong `--format raw`): notes §9.2. */
+  /** Printed even when nothing was trimmed (no filesystem, wrong `--format raw`): docs/virt-sparsify.md §9.2. */
   | { kind: "completed"; source: EventSource }
   | { kind: "warning"; message: string; source: EventSource }
   | { kind: "error"; message: string; source: EventSource }

@@ -15,7 +15,7 @@ import { parseSparsifyLine, type OutputStream, type SparsifyOutputEvent } from "
 export interface SparsifyRunOptions {
   /** The image, sparsified in place. */
   path: string;
-  /** Always passed as `--format`, so the image's format is never probed (notes §9.5). */
+  /** Always passed as `--format`, so the image's format is never probed (docs/virt-sparsify.md §9.5). */
   format: ImageFormat;
   /** Aborting sends SIGTERM, then SIGKILL after {@link killGraceMs}. */
   signal?: AbortSignal;
@@ -29,7 +29,7 @@ export interface SparsifyRunOptions {
   backendSettings?: string;
   /**
    * LIBGUESTFS_CACHEDIR. Must stay fixed across runs: otherwise the per-run TMPDIR also moves
-   * the 660 MiB appliance cache and every run rebuilds it (notes §9.9).
+   * the 660 MiB appliance cache and every run rebuilds it (docs/virt-sparsify.md §9.9).
    * @default "/var/tmp"
    */
   cacheDir?: string;
@@ -37,7 +37,7 @@ export interface SparsifyRunOptions {
   tmpRoot?: string;
   /**
    * Delay between SIGTERM and SIGKILL. virt-sparsify only honours SIGTERM between libguestfs
-   * calls, up to ~11 s late during launch (notes §5).
+   * calls, up to ~11 s late during launch (docs/virt-sparsify.md §5).
    * @default 15000
    */
   killGraceMs?: number;
@@ -80,7 +80,7 @@ export interface SparsifyRunResult {
 const STDERR_TAIL_LINES = 40;
 const HURRY_KILL_MS = 2_000;
 const WATCH_INTERVAL_MS = 500;
-/** libguestfs' recovery process stops an orphaned qemu within ~2.6 s (notes §5). */
+/** libguestfs' recovery process stops an orphaned qemu within ~2.6 s (docs/virt-sparsify.md §5). */
 const QEMU_REAP_GRACE_MS = 5_000;
 /**
  * A stopped run whose process has not exited this long after SIGKILL is stuck in the kernel

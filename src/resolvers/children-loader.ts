@@ -33,7 +33,7 @@ export function childrenLoader<T extends ObjectLiteral>(db: DataSource, spec: Ch
         let query = db
           .getRepository(spec.entity)
           .createQueryBuilder("c")
-          .where(`c.id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY "${spec.parent}" ORDER BY ${orderSql}) AS rn FROM ${spec.table} WHERE "${spec.parent}" = ANY(:ids)) t WHERE rn <= :limit)`, { ids, limit });
+          .where(`c.id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY "${spec.parent}" ORDER BY ` + `${orderSql}) AS rn FROM ${spec.table} WHERE "${spec.parent}" = ANY(:ids)) t WHERE rn <= :limit)`, { ids, limit });
         for (const [column, direction] of spec.order) query = query.addOrderBy(`c."${column}"`, direction);
         for (const row of await query.getMany()) {
           const key = `${row[spec.parent]}:${limit}`;

@@ -43,7 +43,7 @@ export function createLoaders(db: DataSource) {
     ),
     reclaimableOfDomain: new DataLoader<string, number>(async (ids) => {
       const rows: { id: string; total: string }[] = await db.query(
-        `SELECT "storageDomainId" AS id, COALESCE(sum("reclaimableEstimate"), 0)::text AS total FROM disk WHERE "storageDomainId" = ANY($1::uuid[]) AND status <> 'MISSING' GROUP BY 1`,
+        `SELECT "storageDomainId" AS id, COALESCE(sum("reclaimableEstimate"), 0)::text AS total FROM ` + `disk WHERE "storageDomainId" = ANY($1::uuid[]) AND status <> 'MISSING' GROUP BY 1`,
         [[...ids]],
       );
       const byId = new Map(rows.map((r) => [r.id, Number(r.total)]));

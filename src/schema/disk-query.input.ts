@@ -1,23 +1,13 @@
 import { Field, ID, InputType, registerEnumType } from "type-graphql";
+import { DiskOrderField, OrderDirection, type DiskQueryFilter, type DiskQueryOrder } from "../domain/disk-query.js";
 
-export enum DiskOrderField {
-  ALIAS = "ALIAS",
-  ACTUAL_SIZE = "ACTUAL_SIZE",
-  VIRTUAL_SIZE = "VIRTUAL_SIZE",
-  /** Estimated reclaimable bytes; disks without an estimate count as 0. */
-  RECLAIMABLE = "RECLAIMABLE",
-}
-
-export enum OrderDirection {
-  ASC = "ASC",
-  DESC = "DESC",
-}
+export { DiskOrderField, OrderDirection };
 
 registerEnumType(DiskOrderField, { name: "DiskOrderField" });
 registerEnumType(OrderDirection, { name: "OrderDirection" });
 
 @InputType()
-export class DiskFilter {
+export class DiskFilter implements DiskQueryFilter {
   @Field(() => ID, { nullable: true })
   storageDomainId?: string;
 
@@ -32,7 +22,7 @@ export class DiskFilter {
 }
 
 @InputType()
-export class DiskOrder {
+export class DiskOrder implements DiskQueryOrder {
   @Field(() => DiskOrderField)
   field: DiskOrderField;
 

@@ -1,6 +1,9 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { GraphQLJSONObject } from "graphql-scalars";
 import { BytesScalar, SignedBytesScalar } from "./scalars/bytes.scalar.js";
+import { ReclaimGrouping, TimeBucket } from "../domain/reclaim-grouping.js";
+
+export { ReclaimGrouping, TimeBucket };
 
 @ObjectType("ReclaimPolicy", { description: "When a disk needs sparsifying: both thresholds must hold." })
 export class ReclaimPolicyType {
@@ -72,19 +75,6 @@ export class SparsifyScheduleInput {
 
   @Field({ nullable: true, defaultValue: true })
   enabled?: boolean;
-}
-
-export enum ReclaimGrouping {
-  TOTAL = "TOTAL",
-  STORAGE_DOMAIN = "STORAGE_DOMAIN",
-  DISK = "DISK",
-}
-
-export enum TimeBucket {
-  ALL = "ALL",
-  DAY = "DAY",
-  WEEK = "WEEK",
-  MONTH = "MONTH",
 }
 
 registerEnumType(ReclaimGrouping, { name: "ReclaimGrouping" });

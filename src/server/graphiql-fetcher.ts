@@ -51,7 +51,10 @@ export const GRAPHIQL_FETCHER_JS = String.raw`
   function describe(error) {
     if (error && typeof error.code === "number") {
       var reason = error.reason ? ": " + error.reason : "";
-      if (error.code === 4401) return "Not authenticated: the server closed the subscription's WebSocket (4401" + reason + "). Put your token in the Headers tab as {\"Authorization\": \"Bearer <token>\"} and run it again.";
+      if (error.code === 4401) {
+        return "Not authenticated: the server closed the subscription's WebSocket (4401" + reason + "). " +
+          "Put your token in the Headers tab as {\"Authorization\": \"Bearer <token>\"} and run it again.";
+      }
       if (error.code === 4403) return "Forbidden: the server closed the subscription's WebSocket (4403" + reason + ").";
       return "The subscription's WebSocket closed (code " + error.code + reason + ").";
     }
@@ -88,7 +91,10 @@ export const GRAPHIQL_FETCHER_JS = String.raw`
       return fetch(url.href, {
         method: "POST",
         credentials: "same-origin",
-        headers: Object.assign({ "content-type": "application/json", accept: "application/graphql-response+json, application/json" }, headers),
+        headers: Object.assign(
+          { "content-type": "application/json", accept: "application/graphql-response+json, application/json" },
+          headers,
+        ),
         body: JSON.stringify(params),
       }).then(function (res) { return res.json(); });
     };

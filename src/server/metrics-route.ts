@@ -35,7 +35,7 @@ export function metricsRoute(config: Config, services: GatewayServices, rateLimi
     queueDepth.reset();
     reclaimableBytes.reset();
     const domains: { id: string; name: string; total: string }[] = await db.query(
-      `SELECT sd.id, sd.name, COALESCE(sum(d."reclaimableEstimate"), 0)::text AS total FROM storage_domain sd LEFT JOIN disk d ON d."storageDomainId" = sd.id GROUP BY sd.id, sd.name`,
+      `SELECT sd.id, sd.name, COALESCE(sum(d."reclaimableEstimate"), 0)::text AS total FROM ` + `storage_domain sd LEFT JOIN disk d ON d."storageDomainId" = sd.id GROUP BY sd.id, sd.name`,
     );
     for (const d of domains) {
       reclaimableBytes.set({ storage_domain: d.name }, Number(d.total));

@@ -17,7 +17,7 @@ export interface WebUiOptions {
 const API_PATHS = /^\/(graphql|healthz|readyz|metrics)(\/|$)/;
 /** A host header we are willing to echo into the CSP (host name or IPv4/IPv6 literal, optional port). */
 const SAFE_HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/i;
-const NOT_BUILT = "<!doctype html><title>Sparsify</title><p>The web UI is not built: run <code>npm run build:web</code> (or <code>npm run build</code>) and reload this page.</p>\n";
+const NOT_BUILT = "<!doctype html><title>Sparsify</title><p>The web UI is not built: run <code>npm run " + "build:web</code> (or <code>npm run build</code>) and reload this page.</p>\n";
 
 /** The package root: the nearest directory above this module that holds a package.json. */
 function packageRoot(from = path.dirname(fileURLToPath(import.meta.url))): string {

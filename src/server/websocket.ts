@@ -129,7 +129,7 @@ export function attachWebSocket(d: WebSocketDeps) {
         }
         // graphql-ws has already registered this one in ctx.subscriptions.
         if (Object.keys(ctx.subscriptions).length > d.config.MAX_SUBSCRIPTIONS_PER_SOCKET) {
-          return [new GraphQLError(`This WebSocket already runs ${d.config.MAX_SUBSCRIPTIONS_PER_SOCKET} operations (MAX_SUBSCRIPTIONS_PER_SOCKET); complete some first`, { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, limit: d.config.MAX_SUBSCRIPTIONS_PER_SOCKET } })];
+          return [new GraphQLError(`This WebSocket already runs ${d.config.MAX_SUBSCRIPTIONS_PER_SOCKET} operations ` + "(MAX_SUBSCRIPTIONS_PER_SOCKET); complete some first", { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, limit: d.config.MAX_SUBSCRIPTIONS_PER_SOCKET } })];
         }
         const tooManyTokens = tokenLimitError(payload.query, d.config.MAX_QUERY_TOKENS);
         if (tooManyTokens) return [tooManyTokens];

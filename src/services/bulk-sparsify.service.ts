@@ -8,7 +8,7 @@ import { DiskStatus, JobState } from "../entities/enums.js";
 import { Disk, SparsifyJob } from "../entities/index.js";
 import { AppError, badInput, ErrorCode } from "../errors.js";
 import { JobName, type SparsifyJobData } from "../jobs/queue/queue-names.js";
-import type { DiskFilter } from "../schema/disk-query.input.js";
+import type { DiskQueryFilter } from "../domain/disk-query.js";
 import type { Services } from "./context.js";
 import { loadDiskFacts } from "./disk-assessment.service.js";
 import { applyFilter } from "./disk-query.service.js";
@@ -25,7 +25,7 @@ export interface SparsifyRequestOutcome {
 
 export interface BulkSparsifyInput {
   diskIds?: string[] | null;
-  filter?: DiskFilter | null;
+  filter?: DiskQueryFilter | null;
 }
 
 /**
@@ -92,7 +92,7 @@ export class BulkSparsifyService {
   }
 
   /** Disk ids matching the filter, by alias; TOO_MANY_DISKS past the cap (nothing is locked). */
-  private async matching(em: EntityManager, filter: DiskFilter, max: number): Promise<string[]> {
+  private async matching(em: EntityManager, filter: DiskQueryFilter, max: number): Promise<string[]> {
     const rows = await applyFilter(em.getRepository(Disk).createQueryBuilder("d"), filter).select("d.id", "id").orderBy("d.alias").addOrderBy("d.id").limit(max + 1).getRawMany<{ id: string }>();
     if (rows.length > max) {
       const total = await applyFilter(em.getRepository(Disk).createQueryBuilder("d"), filter).getCount();
@@ -102,7 +102,7 @@ export class BulkSparsifyService {
   }
 
   private async lock(em: EntityManager, ids: string[]): Promise<Disk[]> {
-    await em.query(`SELECT sd.id FROM storage_domain sd WHERE sd.id IN (SELECT DISTINCT "storageDomainId" FROM disk WHERE id = ANY($1::uuid[])) ORDER BY sd.id FOR SHARE`, [ids]);
+    await em.query(`SELECT sd.id FROM storage_domain sd WHERE sd.id IN (SELECT DISTINCT "storageDomainId" FROM disk ` + "WHERE id = ANY($1::uuid[])) ORDER BY sd.id FOR SHARE", [ids]);
     return em.getRepository(Disk).createQueryBuilder("d").where("d.id = ANY(:ids::uuid[])", { ids }).orderBy("d.id").setLock("pessimistic_write").getMany();
   }
 
@@ -113,7 +113,8 @@ export class BulkSparsifyService {
   private async persist(em: EntityManager, jobs: SparsifyJob[], rows: { id: string; blockers: SparsifyIssue[]; warnings: SparsifyIssue[] }[], disks: Disk[], actor: string): Promise<void> {
     await em.query(
       `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", "requestedBy", trigger, "actualSizeBefore", "createdAt")
-       SELECT j.id, j.disk, j.domain, $4, $5, j.size, $6 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $7::bigint[]) AS j(id, disk, domain, size)`,
+       SELECT j.id, j.disk, j.domain, $4, $5, j.size, $6 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $7::bigint[]) AS
+         j(id, disk, domain, size)`,
       [jobs.map((j) => j.id), jobs.map((j) => j.diskId), jobs.map((j) => j.storageDomainId), actor, jobs[0]!.trigger, jobs[0]!.createdAt, jobs.map((j) => j.actualSizeBefore)],
     );
     await em.query(
@@ -123,7 +124,8 @@ export class BulkSparsifyService {
     );
     const alias = new Map(disks.map((d) => [d.id, d.alias]));
     await em.query(
-      `INSERT INTO event (type, actor, "diskId", "jobId", "storageDomainId", message) SELECT 'JOB_QUEUED', $1, e.disk, e.job, e.domain, e.message
+      `INSERT INTO event (type, actor, "diskId", "jobId", "storageDomainId", message) SELECT 'JOB_QUEUED', $1, e.disk, e.job,
+        e.domain, e.message
          FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[]) AS e(disk, job, domain, message)`,
       [actor, jobs.map((j) => j.diskId), jobs.map((j) => j.id), jobs.map((j) => j.storageDomainId), jobs.map((j) => `Sparsify of ${alias.get(j.diskId)} requested (with ${jobs.length - 1} other disk(s))`)],
     );

@@ -1,7 +1,7 @@
 import type { DataSource, SelectQueryBuilder } from "typeorm";
 import { Disk } from "../entities/index.js";
 import { badInput } from "../errors.js";
-import { DiskOrderField, OrderDirection, type DiskFilter, type DiskOrder } from "../schema/disk-query.input.js";
+import { DiskOrderField, OrderDirection, type DiskQueryFilter, type DiskQueryOrder } from "../domain/disk-query.js";
 import { keysetPage, type Page, type PageArgs } from "./keyset-page.js";
 import { parseId } from "./ids.js";
 
@@ -22,7 +22,7 @@ export type DiskPage = Page<Disk>;
  * Keyset pagination over (order column, id), forwards (first/after) or backwards (last/before):
  * one statement per page whatever its size; stable and gap-free while rows are added.
  */
-export function listDisks(db: DataSource, args: PageArgs & { filter?: DiskFilter | null; orderBy?: DiskOrder | null }): Promise<DiskPage> {
+export function listDisks(db: DataSource, args: PageArgs & { filter?: DiskQueryFilter | null; orderBy?: DiskQueryOrder | null }): Promise<DiskPage> {
   const order = COLUMN[args.orderBy?.field ?? DiskOrderField.ALIAS];
   return keysetPage(
     {
@@ -39,7 +39,7 @@ export function listDisks(db: DataSource, args: PageArgs & { filter?: DiskFilter
   );
 }
 
-export function applyFilter(qb: SelectQueryBuilder<Disk>, filter?: DiskFilter | null): SelectQueryBuilder<Disk> {
+export function applyFilter(qb: SelectQueryBuilder<Disk>, filter?: DiskQueryFilter | null): SelectQueryBuilder<Disk> {
   qb.where("TRUE");
   if (filter?.storageDomainId) qb.andWhere('d."storageDomainId" = :sd', { sd: parseId(filter.storageDomainId, "filter.storageDomainId") });
   if (filter?.sparsifiable !== undefined && filter?.sparsifiable !== null) qb.andWhere("d.sparsifiable = :sp", { sp: filter.sparsifiable });

@@ -28,7 +28,8 @@ export async function libvirtDriverTypesByPath(db: DataSource | EntityManager, p
     `WITH described AS (
        SELECT d->>'source' AS path, d->>'driverType' AS type FROM vm, jsonb_array_elements(vm.disks) d WHERE vm.source = 'LIBVIRT'
        UNION ALL
-       SELECT b->>'source', b->>'format' FROM vm, jsonb_array_elements(vm.disks) d, jsonb_array_elements(d->'backingStore') b WHERE vm.source = 'LIBVIRT'
+       SELECT b->>'source', b->>'format' FROM vm, jsonb_array_elements(vm.disks) d, jsonb_array_elements(d->'backingStore') b
+         WHERE vm.source = 'LIBVIRT'
      )
      SELECT path, min(type) AS type FROM described
       WHERE path = ANY($1::text[]) AND type IS NOT NULL

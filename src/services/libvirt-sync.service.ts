@@ -117,7 +117,7 @@ export class LibvirtSync {
       const hostId = await this.hostId(em);
       const uuids = domains.map((d) => d.uuid);
       const existing: VmRow[] = await em.query(
-        `SELECT id, "hostId", "libvirtUuid", name, status FROM vm WHERE source = 'LIBVIRT' AND ("hostId" = $1 OR "libvirtUuid" = ANY($2::uuid[])) FOR UPDATE`,
+        `SELECT id, "hostId", "libvirtUuid", name, status FROM vm WHERE source = 'LIBVIRT' AND ("hostId" ` + `= $1 OR "libvirtUuid" = ANY($2::uuid[])) FOR UPDATE`,
         [hostId, uuids],
       );
       const byUuid = new Map(existing.map((v) => [v.libvirtUuid, v]));
@@ -158,7 +158,8 @@ export class LibvirtSync {
         await em.query(
           `INSERT INTO disk_attachment ("vmId", "diskId", "volumeId", plugged, "targetDev", "driverType", "readOnly", shareable)
            SELECT a."vmId", a."diskId", a."volumeId", a.plugged, a."targetDev", a."driverType", a."readOnly", a.shareable
-             FROM jsonb_to_recordset($1::jsonb) AS a("vmId" uuid, "diskId" uuid, "volumeId" uuid, plugged boolean, "targetDev" text, "driverType" text, "readOnly" boolean, shareable boolean)`,
+             FROM jsonb_to_recordset($1::jsonb) AS a("vmId" uuid, "diskId" uuid, "volumeId" uuid, plugged boolean, "targetDev"
+               text, "driverType" text, "readOnly" boolean, shareable boolean)`,
           [JSON.stringify(attachments)],
         );
       }

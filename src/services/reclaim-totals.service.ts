@@ -1,6 +1,6 @@
 import type { DataSource } from "typeorm";
 import { badInput } from "../errors.js";
-import { ReclaimGrouping, TimeBucket } from "../schema/reclaim.types.js";
+import { ReclaimGrouping, TimeBucket } from "../domain/reclaim-grouping.js";
 
 export interface ReclaimTotalRow {
   key: string | null;

@@ -25,7 +25,7 @@ export class ReclaimService {
     await this.s.db.transaction(async (em) => {
       await em.update(StorageDomain, { id: domain.id }, { minReclaimableBytes: policy.minReclaimableBytes ?? null, minReclaimableRatio: ratio });
       await refreshNeedsSparsify(em, this.s.config, domain.id);
-      await recordEvent(em, { type: "RECLAIM_POLICY_SET", actor, storageDomainId: domain.id, message: `Reclaim policy of ${domain.name}: at least ${policy.minReclaimableBytes ?? "default"} bytes and ${ratio ?? "default"} of actual size` });
+      await recordEvent(em, { type: "RECLAIM_POLICY_SET", actor, storageDomainId: domain.id, message: `Reclaim policy of ${domain.name}: at least ${policy.minReclaimableBytes ?? "default"} bytes and ` + `${ratio ?? "default"} of actual size` });
     });
     return (await this.s.db.getRepository(StorageDomain).findOneBy({ id: domain.id }))!;
   }

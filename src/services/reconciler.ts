@@ -93,7 +93,7 @@ export class Reconciler {
       const state = carried ? await carried.getState() : "missing";
       // waiting/active/delayed: BullMQ's stalled-job recovery hands it to another worker.
       if (["waiting", "active", "delayed", "prioritized", "waiting-children"].includes(state)) continue;
-      const ended = await this.store.finish(job.id, { state: JobState.FAILED, errorCode: JobErrorCode.WORKER_LOST, errorMessage: `Host ${job.host ?? "?"} stopped heartbeating while running this job and the queue no longer carries it; the disk was released. The image is consistent: virt-sparsify only trims.`, actor: "reconciler" });
+      const ended = await this.store.finish(job.id, { state: JobState.FAILED, errorCode: JobErrorCode.WORKER_LOST, errorMessage: `Host ${job.host ?? "?"} stopped heartbeating while running this job and the queue no longer ` + "carries it; the disk was released. The image is consistent: virt-sparsify only trims.", actor: "reconciler" });
       if (ended) report.lost.push(job.id);
     }
   }

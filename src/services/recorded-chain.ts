@@ -22,7 +22,8 @@ export async function loadRecordedChain(em: EntityManager, disk: Disk, domain: S
   if (!disk.leafVolumeId) return { layers: [], ownCount: 0 };
   const rows: { id: string; relPath: string; format: DiskFormat; diskId: string | null }[] = await em.query(
     `WITH RECURSIVE chain AS (
-       SELECT v.id, v."relPath", v.format, v."diskId", v."backingVolumeId", 0 AS n FROM volume v WHERE v.id = $1 AND v."storageDomainId" = $2
+       SELECT v.id, v."relPath", v.format, v."diskId", v."backingVolumeId", 0 AS n FROM volume v WHERE v.id = $1 AND
+         v."storageDomainId" = $2
        UNION ALL
        SELECT v.id, v."relPath", v.format, v."diskId", v."backingVolumeId", c.n + 1 FROM volume v JOIN chain c ON v.id = c."backingVolumeId"
         WHERE c.n < $3 AND v."storageDomainId" = $2

@@ -29,6 +29,13 @@ export interface ValidSchedule {
   enabled: boolean;
 }
 
+/** The audit message of a schedule change. */
+function scheduleSummary(domainName: string, valid: ValidSchedule): string {
+  const window = valid.windowStart ? `, window ${valid.windowStart}–${valid.windowEnd}` : "";
+  const state = valid.enabled ? "" : ", disabled";
+  return `Sparsify schedule of ${domainName}: "${valid.cron}" (${valid.timezone})${window}, up to ${valid.maxConcurrent} at once${state}`;
+}
+
 export function validateSchedule(input: ScheduleInput): ValidSchedule {
   const timezone = input.timezone ?? "UTC";
   if (!isValidTimeZone(timezone)) throw badInput(`unknown time zone ${timezone}`, "timezone");
@@ -67,7 +74,7 @@ export class ScheduleService {
     await this.s.db.getRepository(SparsifySchedule).upsert({ storageDomainId: domainId, ...valid }, ["storageDomainId"]);
     const schedule = (await this.get(domainId))!;
     await this.install(schedule);
-    await recordEvent(this.s.db.manager, { type: "SCHEDULE_SET", actor, storageDomainId: domainId, message: `Sparsify schedule of ${domain.name}: "${valid.cron}" (${valid.timezone})${valid.windowStart ? `, window ${valid.windowStart}–${valid.windowEnd}` : ""}, up to ${valid.maxConcurrent} at once${valid.enabled ? "" : ", disabled"}` });
+    await recordEvent(this.s.db.manager, { type: "SCHEDULE_SET", actor, storageDomainId: domainId, message: scheduleSummary(domain.name, valid) });
     return schedule;
   }
 

@@ -34,7 +34,7 @@ describe.runIf(requireTools("chromium"))("GraphiQL subscriptions", () => {
     stack = await startStack({ worker: false, env: { GRAPHIQL: "true" } });
     // No worker: the job stays QUEUED, so the subscription's first result is known.
     const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('g', $1) RETURNING id`, [`${stack.root}/g`]);
-    const [{ id: diskId }] = await stack.db.query(`INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") VALUES ($1, 'g1', 'QCOW2', true, 12345) RETURNING id`, [domainId]);
+    const [{ id: diskId }] = await stack.db.query(`INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") VALUES ($1, ` + "'g1', 'QCOW2', true, 12345) RETURNING id", [domainId]);
     jobId = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId })).sparsifyDisk.id;
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
   }, 120_000);

@@ -26,7 +26,7 @@ describe.runIf(requireTools("virsh", "libvirtd", "qemu-img", "virt-sparsify", "m
   let kept = "";
 
   const disk = async (alias: string) =>
-    ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifiable blockers { code message } attachments { plugged targetDev driverType vm { id name status source host { name } } } } }`, { d: diskId.get(alias) })).disk;
+    ok<any>(await stack.gql("query($d: ID!) { disk(id: $d) { sparsifiable blockers { code message } attachments { plugged " + "targetDev driverType vm { id name status source host { name } } } } }", { d: diskId.get(alias) })).disk;
   const codes = async (alias: string) => (await disk(alias)).blockers.map((b: any) => b.code);
   const vms = async () => ok<any>(await stack.gql(`{ vms { id name status source libvirtUuid libvirtState host { name } disks { target driverType source diskId } } }`)).vms;
   const vmNamed = async (name: string) => (await vms()).find((v: any) => v.name === name);
@@ -155,7 +155,7 @@ describe.runIf(requireTools("virsh", "libvirtd", "qemu-img", "virt-sparsify", "m
     }
   }, 240_000);
 
-  it("libvirtd killed: the host's VMs become UNKNOWN and every disk it sees is blocked with VM_STATE_UNKNOWN; after a restart the truth is back", async () => {
+  it("libvirtd killed: the host's VMs become UNKNOWN and every disk it sees is blocked with " + "VM_STATE_UNKNOWN; after a restart the truth is back", async () => {
     expect((await virsh("start", two)).exitCode).toBe(0);
     await within(async () => (await vmNamed(two)).status).toBe("UP");
     await killLibvirtd();

@@ -21,7 +21,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "q
   const disk = new Map<string, any>();
 
   const loadDisks = async () => {
-    const data = ok<any>(await stack.gql(`{ disks(orderBy: { field: RECLAIMABLE, direction: DESC }) { edges { node { id alias actualSize reclaimableEstimate estimateMethod estimateDetail estimateUnavailableReason needsSparsify sparsifiable } } } }`));
+    const data = ok<any>(await stack.gql("{ disks(orderBy: { field: RECLAIMABLE, direction: DESC }) { edges { node { id alias actualSize " + "reclaimableEstimate estimateMethod estimateDetail estimateUnavailableReason needsSparsify " + "sparsifiable } } } }"));
     for (const e of data.disks.edges) disk.set(e.node.alias, e.node);
     return data.disks.edges.map((e: any) => e.node);
   };
@@ -70,7 +70,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "q
   }, 60_000);
 
   it("a short cron sparsifies exactly the disks above the threshold and records the blocked one with its reasons", async () => {
-    const schedule = ok<any>(await stack.gql(`mutation($d: ID!) { setSparsifySchedule(storageDomainId: $d, schedule: { cron: "*/2 * * * * *", maxConcurrent: 2 }) { cron maxConcurrent enabled } }`, { d: domainId })).setSparsifySchedule;
+    const schedule = ok<any>(await stack.gql(`mutation($d: ID!) { setSparsifySchedule(storageDomainId: $d, schedule: { cron: "*/2 * * * * *", ` + "maxConcurrent: 2 }) { cron maxConcurrent enabled } }", { d: domainId })).setSparsifySchedule;
     expect(schedule).toEqual({ cron: "*/2 * * * * *", maxConcurrent: 2, enabled: true });
     const run = await waitFor(async () => ok<any>(await stack.gql(`{ events(filter: { types: ["SCHEDULE_RUN"] }) { edges { node { data } } } }`)).events.edges.at(-1)?.node.data, { timeout: 30_000, what: "a scheduled run" });
     ok(await stack.gql(`mutation($d: ID!) { removeSparsifySchedule(storageDomainId: $d) }`, { d: domainId }));

@@ -136,7 +136,7 @@ describe.runIf(tools && isRoot)("storage vanishes during a sparsify run", () => 
     await expect.poll(() => domain(domainId), { timeout: 15_000 }).toMatchObject({ status: "INACCESSIBLE", statusReason: expect.stringMatching(/does not exist/) });
   }, 180_000);
 
-  it("hung: FAILED STORAGE_UNAVAILABLE in bounded time; a qemu stuck on it keeps the disk blocked (RUN_STILL_ALIVE) until it is gone", async () => {
+  it("hung: FAILED STORAGE_UNAVAILABLE in bounded time; a qemu stuck on it keeps the disk blocked " + "(RUN_STILL_ALIVE) until it is gone", async () => {
     // real ← lower bindfs (paused: the "server") ← upper bindfs = the domain. A request the upper
     // daemon already took waits on the paused lower one, so its caller cannot even be SIGKILLed.
     // A slower verdict than above, so that the run surely reaches the image while the server is

@@ -35,7 +35,7 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI: VM view", () => {
     ok(await stack.gql(`mutation($id: ID!) { setVmStatus(id: $id, status: UP) { id } }`, { id: vm }));
     const [host] = await stack.db.query(`SELECT id FROM host`);
     await stack.db.query(
-      `INSERT INTO vm (name, status, source, "hostId", "libvirtUuid", "libvirtState") VALUES ('kvm-guest', 'DOWN', 'LIBVIRT', $1, '30caa206-f7e7-4471-91f6-17711893c78e', 'shut off')`,
+      `INSERT INTO vm (name, status, source, "hostId", "libvirtUuid", "libvirtState") VALUES ` + "('kvm-guest', 'DOWN', 'LIBVIRT', $1, '30caa206-f7e7-4471-91f6-17711893c78e', 'shut off')",
       [host.id],
     );
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });

@@ -90,14 +90,16 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     const yesterday = new Date(Date.now() - 86_400_000).toISOString();
     for (const [before, after, at] of [[500, 300, yesterday], [400, 300, new Date().toISOString()]] as const) {
       await stack.db.query(
-        `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, "actualSizeBefore", "actualSizeAfter", "startedAt", "finishedAt", "createdAt")
-         VALUES (gen_random_uuid(), $1, $2, 'SUCCEEDED', $3, $4, $5::timestamptz - interval '20 seconds', $5, $5::timestamptz - interval '30 seconds')`,
+        `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, "actualSizeBefore", "actualSizeAfter", "startedAt",
+          "finishedAt", "createdAt")
+         VALUES (gen_random_uuid(), $1, $2, 'SUCCEEDED', $3, $4, $5::timestamptz - interval '20 seconds', $5, $5::timestamptz
+           - interval '30 seconds')`,
         [big, addStorageDomain.id, before * MiB, after * MiB, at],
       );
     }
     // One second apart: the trail is newest first, and equal times would order by random id.
     for (let i = 0; i < 30; i++) {
-      await stack.db.query(`INSERT INTO event (type, actor, message, "diskId", "createdAt") VALUES ('PAGING_PROBE', 'test', $1, $2, now() - interval '1 hour' + $3 * interval '1 second')`, [`probe ${i}`, i % 2 ? big : null, i]);
+      await stack.db.query(`INSERT INTO event (type, actor, message, "diskId", "createdAt") VALUES ('PAGING_PROBE', 'test', ` + "$1, $2, now() - interval '1 hour' + $3 * interval '1 second')", [`probe ${i}`, i % 2 ? big : null, i]);
     }
     admin = await stack.tokenFor(Role.ADMIN, "ada");
     operator = await stack.tokenFor(Role.OPERATOR, "otto");
@@ -398,7 +400,10 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
         if (overflow.over > 0) found.push(`${route} at ${viewport.width}×${viewport.height}: ${overflow.over}px of horizontal overflow (${overflow.culprits.join(", ")})`);
         if ((await page.evaluate(() => typeof (window as any).axe)) === "undefined") await page.addScriptTag({ content: AXE_SOURCE });
         const violations: { id: string; impact: string; nodes: { target: string[]; html: string; failureSummary: string }[] }[] = await page.evaluate(async () => (await (window as any).axe.run(document, { resultTypes: ["violations"] })).violations);
-        for (const v of violations.filter((v) => v.impact === "serious" || v.impact === "critical")) found.push(`${route} at ${viewport.width}: ${v.id} (${v.impact}) on ${v.nodes.map((n) => `${n.html.slice(0, 120)} — ${n.failureSummary}`).join(" | ")}`);
+        for (const v of violations.filter((v) => v.impact === "serious" || v.impact === "critical")) {
+          const nodes = v.nodes.map((n) => `${n.html.slice(0, 120)} — ${n.failureSummary}`).join(" | ");
+          found.push(`${route} at ${viewport.width}: ${v.id} (${v.impact}) on ${nodes}`);
+        }
         if (viewport.width === 390 && route === "/charts") await page.screenshot({ path: path.join(SHOTS, "charts-mobile.png"), fullPage: true });
       }
       // The dialogs too: the remove confirmation and the schedule form.

@@ -192,7 +192,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "c
     await context.close();
   });
 
-  it("sparsifies the disk with 200 MiB deleted through the confirmation dialog, live across a lost connection, and shows the bytes reclaimed", async () => {
+  it("sparsifies the disk with 200 MiB deleted through the confirmation dialog, live across a lost " + "connection, and shows the bytes reclaimed", async () => {
     // A second tab on the jobs page must see the job appear and finish without a reload.
     const history = await newPage();
     await signIn(history.page, operator);
@@ -260,7 +260,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "c
     expect(seen.length).toBeGreaterThanOrEqual(3);
     expect(seen.at(-1)).toBe(100);
 
-    const { sparsifyJobs } = await gql(`query($d: ID!) { sparsifyJobs(filter: { diskId: $d }) { edges { node { id state reclaimedBytes actualSizeAfter requestedBy } } } }`, { d: ids.get("web") });
+    const { sparsifyJobs } = await gql("query($d: ID!) { sparsifyJobs(filter: { diskId: $d }) { edges { node { id state reclaimedBytes " + "actualSizeAfter requestedBy } } } }", { d: ids.get("web") });
     const job = sparsifyJobs.edges[0].node;
     expect(job).toMatchObject({ state: "SUCCEEDED", requestedBy: "alice" });
     expect(job.reclaimedBytes).toBeGreaterThan(195 * MiB);
@@ -291,10 +291,10 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "c
     expect(problems).toEqual([]);
   }, 180_000);
 
-  it("lists the storage domains with their reclaimable total, policy and schedule, and filters the disks that need sparsifying", async () => {
+  it("lists the storage domains with their reclaimable total, policy and schedule, and filters the " + "disks that need sparsifying", async () => {
     const vmstore = (await gql(`{ storageDomains { id name reclaimableTotal } }`)).storageDomains.find((d: any) => d.name === "vmstore");
     await gql(
-      `mutation($d: ID!) { setSparsifySchedule(storageDomainId: $d, schedule: { cron: "0 2 * * 6", timezone: "Europe/Paris", windowStart: "22:00", windowEnd: "04:00", maxConcurrent: 2 }) { id } }`,
+      `mutation($d: ID!) { setSparsifySchedule(storageDomainId: $d, schedule: { cron: "0 2 * * 6", ` + `timezone: "Europe/Paris", windowStart: "22:00", windowEnd: "04:00", maxConcurrent: 2 }) { id } }`,
       { d: vmstore.id },
     );
     const { context, page } = await newPage();
@@ -346,7 +346,9 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "c
     await stack.db.query(
       `INSERT INTO disk ("storageDomainId", alias, format, "virtualSize", "actualSize", sparsifiable, blockers)
        SELECT $1, 'bulk-' || lpad(i::text, 5, '0'), 'QCOW2', 10737418240, i::bigint * 4096, i % 4 <> 0,
-              CASE WHEN i % 4 = 0 THEN '[{"code":"VM_NOT_DOWN","message":"Attached to VM vm-1, which is UP; shut it down or unplug the disk"}]'::jsonb ELSE '[]'::jsonb END
+              CASE WHEN i % 4 = 0 THEN ('[{"code":"VM_NOT_DOWN","message":' ||
+                '"Attached to VM vm-1, which is UP; shut it down or unplug the disk"}]')::jsonb
+            ELSE '[]'::jsonb END
          FROM generate_series(1, 5000) AS i`,
       [bulk],
     );

@@ -14,7 +14,8 @@ describe("bad input", () => {
     const rows = await stack.db.query(`SELECT
       (SELECT count(*) FROM storage_domain) AS domains, (SELECT count(*) FROM disk) AS disks,
       (SELECT count(*) FROM vm) AS vms, (SELECT count(*) FROM disk_attachment) AS attachments,
-      (SELECT count(*) FROM sparsify_job) AS jobs, (SELECT string_agg(status::text || allocation::text, ',' ORDER BY id) FROM disk) AS disk_state,
+      (SELECT count(*) FROM sparsify_job) AS jobs, (SELECT string_agg(status::text || allocation::text, ',' ORDER BY id) FROM
+        disk) AS disk_state,
       (SELECT string_agg(status::text, ',' ORDER BY id) FROM vm) AS vm_state`);
     return rows[0];
   }

@@ -14,7 +14,8 @@ describe("sparsifyDisks (bulk request)", () => {
   const disks = async (n: number, prefix: string, extra = "") => {
     const rows = await stack.db.query(
       `INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize"${extra ? ", allocation" : ""})
-       SELECT $1, $2 || lpad(g::text, 4, '0'), 'QCOW2', true, 1000 + g${extra ? `, '${extra}'` : ""} FROM generate_series(1, $3) g RETURNING id`,
+       SELECT $1, $2 || lpad(g::text, 4, '0'), 'QCOW2', true, 1000 + g${extra ? `, '${extra}'` : ""}
+         FROM generate_series(1, $3) g RETURNING id`,
       [domainId, prefix, n],
     );
     return rows.map((r: { id: string }) => r.id) as string[];

@@ -5,7 +5,7 @@ import { JobErrorCode } from "../../src/domain/job-error-code.js";
 import { migrations } from "../../src/migrations/index.js";
 import { createTestDatabase, ok, startStack, type Stack } from "../support/stack.js";
 
-/** Issue 15 §1: the names as filed, and every job/estimate string the API returns is an enum value. */
+/** Issue 15, part 1: the names as filed, and every job/estimate string the API returns is an enum value. */
 describe("contract: names and enums", () => {
   let stack: Stack;
   let domainId: string;
@@ -28,7 +28,8 @@ describe("contract: names and enums", () => {
     const id = randomUUID();
     const cols = Object.keys(fields).map((k) => `"${k}"`);
     await stack.db.query(
-      `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, "finishedAt", ${cols.join(", ")}) VALUES ($1, $2, $3, 'FAILED', now(), ${cols.map((_, i) => `$${i + 4}`).join(", ")})`,
+      `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, "finishedAt", ${cols.join(", ")})
+       VALUES ($1, $2, $3, 'FAILED', now(), ${cols.map((_, i) => `$${i + 4}`).join(", ")})`,
       [id, diskId, domainId, ...Object.values(fields)],
     );
     return id;
@@ -37,7 +38,7 @@ describe("contract: names and enums", () => {
 
   it("Disk.sparsifyBlockers / sparsifyWarnings are SparsifyIssue lists; the old names still answer the same", async () => {
     const { disk } = ok<any>(
-      await stack.gql(`query($id: ID!) { disk(id: $id) { sparsifyBlockers { __typename code message } sparsifyWarnings { code } blockers { code } warnings { code } } }`, { id: diskId }),
+      await stack.gql("query($id: ID!) { disk(id: $id) { sparsifyBlockers { __typename code message } sparsifyWarnings " + "{ code } blockers { code } warnings { code } } }", { id: diskId }),
     );
     expect(disk.sparsifyBlockers).toEqual([{ __typename: "SparsifyIssue", code: "PREALLOCATED", message: "preallocated" }]);
     expect(disk.sparsifyWarnings).toEqual([{ code: "HAS_SNAPSHOTS" }]);
@@ -75,8 +76,8 @@ describe("contract: names and enums", () => {
   });
 
   it.each([
-    { list: "sparsifyJobs", query: `query($first: Int, $after: String, $last: Int, $before: String) { sparsifyJobs(first: $first, after: $after, last: $last, before: $before) { pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { node { id } } } }` },
-    { list: "events", query: `query($first: Int, $after: String, $last: Int, $before: String) { events(first: $first, after: $after, last: $last, before: $before) { pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { node { id } } } }` },
+    { list: "sparsifyJobs", query: "query($first: Int, $after: String, $last: Int, $before: String) { sparsifyJobs(first: $first, " + "after: $after, last: $last, before: $before) { pageInfo { hasNextPage hasPreviousPage " + "startCursor endCursor } edges { node { id } } } }" },
+    { list: "events", query: "query($first: Int, $after: String, $last: Int, $before: String) { events(first: $first, after: " + "$after, last: $last, before: $before) { pageInfo { hasNextPage hasPreviousPage startCursor " + "endCursor } edges { node { id } } } }" },
   ])("$list pages backwards with last/before as it pages forwards", async ({ list, query }) => {
     for (let i = 0; i < 23; i++) await insertJob({ errorCode: "TIMED_OUT" });
     await stack.db.query(`INSERT INTO event (type, actor, message) SELECT 'TEST', 't', 'e' || i FROM generate_series(1, 23) AS i`);
@@ -122,11 +123,11 @@ describe("contract: the migration maps what older versions stored onto the enums
     try {
       await old.runMigrations();
       const [{ id: sd }] = await old.query(`INSERT INTO storage_domain (name, path) VALUES ('m', '/m') RETURNING id`);
-      const [{ id: d1 }] = await old.query(`INSERT INTO disk ("storageDomainId", alias, format, "estimateMethod") VALUES ($1, 'a', 'RAW', 'ext4: free blocks ∩ qemu-img map') RETURNING id`, [sd]);
+      const [{ id: d1 }] = await old.query(`INSERT INTO disk ("storageDomainId", alias, format, "estimateMethod") VALUES ($1, 'a', 'RAW', ` + "'ext4: free blocks ∩ qemu-img map') RETURNING id", [sd]);
       const [{ id: d2 }] = await old.query(`INSERT INTO disk ("storageDomainId", alias, format, "estimateUnavailableReason") VALUES ($1, 'b', 'RAW', 'WEIRD') RETURNING id`, [sd]);
       const job = randomUUID();
       await old.query(
-        `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, phase, trigger, outcome, "errorCode", "errorMessage") VALUES ($1, $2, $3, 'FAILED', 'BOOTING', 'CRON', 'MEH', 'OOPS', 'it broke')`,
+        `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, phase, trigger, outcome, ` + `"errorCode", "errorMessage") VALUES ($1, $2, $3, 'FAILED', 'BOOTING', 'CRON', 'MEH', 'OOPS', ` + "'it broke')",
         [job, d1, sd],
       );
       await old.destroy();

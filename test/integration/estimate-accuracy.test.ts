@@ -162,7 +162,7 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
       return c.checks.map((k) => {
         const predicted = k.predicted(o.estimate);
         const actual = o.reclaimed.get(k.label)!;
-        return `  ${c.name} [${k.label}]: estimate ${mib(predicted)}, reclaimed ${mib(actual)}, off by ${mib(predicted - actual)} (${o.estimate.durationMs} ms)`;
+        return `  ${c.name} [${k.label}]: estimate ${mib(predicted)}, reclaimed ${mib(actual)}, off by ` + `${mib(predicted - actual)} (${o.estimate.durationMs} ms)`;
       });
     });
     console.log(`[accuracy]\n${rows.join("\n")}`);

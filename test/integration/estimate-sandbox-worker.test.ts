@@ -39,7 +39,7 @@ describe.runIf(tools && isRoot)("estimate sandbox in a worker process", () => {
     ok(await stack.gql(`mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id } }`, { n: name, p: dir }));
     return waitFor(
       async () => {
-        const data = ok<any>(await stack.gql(`{ disks(first: 50) { edges { node { alias estimatedAt reclaimableEstimate estimateUnavailableReason storageDomain { name } } } } }`));
+        const data = ok<any>(await stack.gql("{ disks(first: 50) { edges { node { alias estimatedAt reclaimableEstimate " + "estimateUnavailableReason storageDomain { name } } } } }"));
         return data.disks.edges.map((e: any) => e.node).find((d: any) => d.storageDomain.name === name && d.estimatedAt);
       },
       { timeout: 60_000, what: `the estimate of ${name}` },
@@ -83,7 +83,9 @@ describe.runIf(tools && isRoot)("estimate sandbox in a worker process", () => {
     const script = `
       const { runUntrusted } = await import(${JSON.stringify(path.resolve("dist/src/host/estimate/run-untrusted.js"))});
       const [status, userNs, net] = await Promise.all([
-        runUntrusted(["cat", "/proc/self/status"]), runUntrusted(["readlink", "/proc/self/ns/user"]), runUntrusted(["cat", "/proc/net/dev"]),
+        runUntrusted(["cat", "/proc/self/status"]),
+        runUntrusted(["readlink", "/proc/self/ns/user"]),
+        runUntrusted(["cat", "/proc/net/dev"]),
       ]);
       console.log(JSON.stringify({ status, userNs: userNs.trim(), net }));`;
     const run = await execa(asPlainUser[0]!, [...asPlainUser.slice(1), process.execPath, "--input-type=module", "-e", script], { cwd: "/" });

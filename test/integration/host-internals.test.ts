@@ -31,12 +31,12 @@ describe("viewers see no host internals", () => {
     const leaf = `${domainPath}/vm/leaf.qcow2`;
     await stack.db.query(`UPDATE storage_domain SET "scanError" = $2, "inaccessibleReason" = $3 WHERE id = $1`, [domainId, `qemu-img: Could not open '${leaf}': Permission denied`, `${domainPath} is not mounted`]);
     const [{ id: diskId }] = await stack.db.query(
-      `INSERT INTO disk ("storageDomainId", alias, format, blockers, warnings, "estimateUnavailableReason", "estimateDetail", "chainProblem") VALUES ($1, 'leaf', 'QCOW2', $2, $3, 'UNREADABLE', $4, $5) RETURNING id`,
+      `INSERT INTO disk ("storageDomainId", alias, format, blockers, warnings, ` + `"estimateUnavailableReason", "estimateDetail", "chainProblem") VALUES ($1, 'leaf', 'QCOW2', $2, ` + "$3, 'UNREADABLE', $4, $5) RETURNING id",
       [domainId, JSON.stringify([{ code: "CHAIN_INVALID", message: `The disk's volume chain is refused: backing file /etc/outside.raw is outside ${domainPath}` }]), JSON.stringify([{ code: "HAS_SNAPSHOTS", message: `snapshot ${leaf}` }]), `UNREADABLE: ${leaf}`, `backing file /etc/outside.raw is outside ${domainPath}`],
     );
     await stack.db.query(`INSERT INTO volume ("storageDomainId", "diskId", "relPath", format, problem) VALUES ($1, $2, 'vm/leaf.qcow2', 'QCOW2', $3)`, [domainId, diskId, `vm/leaf.qcow2 cannot be read as qcow2: Could not open '${leaf}'`]);
-    await stack.db.query(`INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, "outcomeMessage", "errorCode", "errorMessage", "finishedAt") VALUES (gen_random_uuid(), $1, $2, 'FAILED', $3, 'PERMISSION_DENIED', $4, now())`, [diskId, domainId, `Nothing came back from ${leaf}`, `virt-sparsify failed: open ${leaf}: Permission denied`]);
-    await stack.db.query(`INSERT INTO host (name, "heartbeatAt", concurrency, "virtSparsifyVersion", "qemuVersion") VALUES ('h1', now(), 1, 'virt-sparsify 1.54.1', 'qemu-img version 9.2.0')`);
+    await stack.db.query(`INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, "outcomeMessage", ` + `"errorCode", "errorMessage", "finishedAt") VALUES (gen_random_uuid(), $1, $2, 'FAILED', $3, ` + "'PERMISSION_DENIED', $4, now())", [diskId, domainId, `Nothing came back from ${leaf}`, `virt-sparsify failed: open ${leaf}: Permission denied`]);
+    await stack.db.query(`INSERT INTO host (name, "heartbeatAt", concurrency, "virtSparsifyVersion", "qemuVersion") ` + "VALUES ('h1', now(), 1, 'virt-sparsify 1.54.1', 'qemu-img version 9.2.0')");
     await stack.db.query(`INSERT INTO event (type, actor, message, data) VALUES ('SCAN_DONE', 'host:h1', $1, $2)`, [`Scanned ${domainPath}`, JSON.stringify({ root: domainPath })]);
   });
   afterAll(() => stack?.close());

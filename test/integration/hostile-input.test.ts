@@ -125,7 +125,7 @@ describe("hostile input", () => {
     // Some content in every table, so a change anywhere shows in the checksums.
     [{ id: seeded.domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('hostile', $1) RETURNING id`, [`${stack.root}/hostile`]);
     [{ id: seeded.diskId }] = await stack.db.query(`INSERT INTO disk ("storageDomainId", alias, format, sparsifiable) VALUES ($1, 'victim', 'QCOW2', true) RETURNING id`, [seeded.domainId]);
-    await stack.db.query(`INSERT INTO volume ("storageDomainId", "diskId", "relPath", format, "virtualSize", "actualSize") VALUES ($1, $2, 'victim.qcow2', 'QCOW2', 1048576, 4096)`, [seeded.domainId, seeded.diskId]);
+    await stack.db.query(`INSERT INTO volume ("storageDomainId", "diskId", "relPath", format, "virtualSize", ` + `"actualSize") VALUES ($1, $2, 'victim.qcow2', 'QCOW2', 1048576, 4096)`, [seeded.domainId, seeded.diskId]);
     await stack.db.query(`INSERT INTO host (name, "heartbeatAt", concurrency) VALUES ('far-away', now() - interval '1 day', 1)`);
     seeded.vmId = ok<any>(await stack.gql(`mutation { addVm(input: { name: "victim-vm" }) { id } }`)).addVm.id;
     ok(await stack.gql("mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: false) { id } }", { v: seeded.vmId, d: seeded.diskId }));
@@ -172,7 +172,8 @@ describe("hostile input", () => {
     });
 
     it("a query just inside every limit is answered", async () => {
-      const within = `{ ${Array.from({ length: 10 }, (_, i) => `a${i}: disks(first: 1) { edges { node { ${"template { ".repeat(5)}id${" }".repeat(5)} } } }`).join(" ")} }`;
+      const deep = `${"template { ".repeat(5)}id${" }".repeat(5)}`;
+      const within = `{ ${Array.from({ length: 10 }, (_, i) => `a${i}: disks(first: 1) { edges { node { ${deep} } } }`).join(" ")} }`;
       const answer = await t().send(within);
       expect(answer.errors).toBeUndefined();
       expect(answer.data.a0.edges).toHaveLength(1);

@@ -78,7 +78,7 @@ describe.runIf(requireTools("qemu-img", "qemu-storage-daemon", "fusermount3", "m
     expect(byAlias.get("claims16t")).toMatchObject({ virtualSize: 16 * TiB });
   }, 60_000);
 
-  it("20 scan requests at once while a mount is stuck: the API answers, no pooled connection waits, the stuck scan fails in bounded time", async () => {
+  it("20 scan requests at once while a mount is stuck: the API answers, no pooled connection waits, " + "the stuck scan fails in bounded time", async () => {
     for (const name of ["h1", "h2", "h3"]) {
       await fs.mkdir(path.join(stack.root, name));
       await execa("qemu-img", ["create", "-q", "-f", "qcow2", path.join(stack.root, name, "disk.qcow2"), "64M"]);
@@ -108,9 +108,11 @@ describe.runIf(requireTools("qemu-img", "qemu-storage-daemon", "fusermount3", "m
       // healthy write takes well under that):
       // what a scan holding a transaction around its file reads and qemu calls looks like.
       const { rows } = await admin.query(
-        `SELECT count(*)::int AS n, string_agg(left(query, 120) || ' [' || state || ' ' || coalesce(wait_event_type, '') || ']', ' | ') AS q FROM pg_stat_activity
+        `SELECT count(*)::int AS n, string_agg(left(query, 120) || ' [' || state || ' ' || coalesce(wait_event_type, '')
+          || ']', ' | ') AS q FROM pg_stat_activity
           WHERE datname = current_database() AND pid <> pg_backend_pid()
-            AND ((xact_start IS NOT NULL AND xact_start < now() - interval '3 seconds') OR (wait_event_type = 'Lock' AND query_start < now() - interval '3 seconds'))`,
+            AND ((xact_start IS NOT NULL AND xact_start < now() - interval '3 seconds') OR (wait_event_type = 'Lock' AND
+              query_start < now() - interval '3 seconds'))`,
       );
       parked.push(rows[0].n);
       if (rows[0].n) console.log("parked:", rows[0].q);
@@ -136,7 +138,7 @@ describe.runIf(requireTools("qemu-img", "qemu-storage-daemon", "fusermount3", "m
     }
   }, 120_000);
 
-  it("on the stuck mount, the estimate and sparsifyDisk end with STORAGE_UNAVAILABLE in bounded time; the disk is not left locked", async () => {
+  it("on the stuck mount, the estimate and sparsifyDisk end with STORAGE_UNAVAILABLE in bounded time; " + "the disk is not left locked", async () => {
     // A domain of its own, scanned while healthy and frozen right after: no rescan can mark
     // the disk ILLEGAL first (the one above still has deferred scans in its queue).
     const dir = path.join(stack.root, "stuck2");

@@ -72,7 +72,7 @@ describe("reconciler", () => {
   });
 
   it("prunes audit events older than the retention", async () => {
-    await stack.db.query(`INSERT INTO event (type, message, "createdAt") VALUES ('OLD', 'ancient', now() - interval '400 days'), ('RECENT', 'fresh', now() - interval '1 day')`);
+    await stack.db.query(`INSERT INTO event (type, message, "createdAt") VALUES ('OLD', 'ancient', now() - interval '400 ` + "days'), ('RECENT', 'fresh', now() - interval '1 day')");
     await reconciler.run();
     const rows = await stack.db.query(`SELECT type FROM event WHERE type IN ('OLD', 'RECENT')`);
     expect(rows.map((r: any) => r.type)).toEqual(["RECENT"]);

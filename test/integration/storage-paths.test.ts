@@ -6,7 +6,7 @@ import { requireTools } from "../support/require-tool.js";
 import { codeOf, ok, startStack, type Stack } from "../support/stack.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
-const ADD = `mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id path status statusReason scanState scanError } }`;
+const ADD = "mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id path " + "status statusReason scanState scanError } }";
 const SCAN = `mutation($id: ID!) { scanStorageDomain(id: $id) { id status statusReason scanState scanError } }`;
 const DOMAIN = `query($id: ID!) { storageDomain(id: $id) { status statusReason scanState scanError } }`;
 

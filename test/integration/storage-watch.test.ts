@@ -121,7 +121,8 @@ describe.runIf(tools && isRoot)("with PostgreSQL", () => {
     const disk = await stack.db.getRepository(Disk).save({ storageDomainId: domain.id, alias: "a", format: DiskFormat.RAW, status: DiskStatus.OK });
     const sleeper = execa("sleep", ["30"], { reject: false });
     const [ref] = await processTree(sleeper.pid!);
-    await stack.db.getRepository(Disk).update({ id: disk.id }, { runStillAlive: { jobId: randomUUID(), host: "host-a", processes: [{ pid: ref!.pid, startTime: ref!.startTime }], since: new Date().toISOString() } });
+    const runStillAlive = { jobId: randomUUID(), host: "host-a", processes: [{ pid: ref!.pid, startTime: ref!.startTime }], since: new Date().toISOString() };
+    await stack.db.getRepository(Disk).update({ id: disk.id }, { runStillAlive });
     await refreshAssessments(stack.db.manager, [disk.id]);
     const blockers = async () => (await stack.db.getRepository(Disk).findOneByOrFail({ id: disk.id })).blockers.map((b) => b.code);
     expect(await blockers()).toContain("RUN_STILL_ALIVE");

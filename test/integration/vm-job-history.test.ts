@@ -11,7 +11,7 @@ describe("sparsifyJobs by VM", () => {
 
   it("lists exactly the jobs of the VM's disks, plugged or not, newest first", async () => {
     const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('h', $1) RETURNING id`, [`${stack.root}/h`]);
-    const rows = await stack.db.query(`INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") SELECT $1, 'd' || g, 'QCOW2', true, 1 FROM generate_series(1, 3) g RETURNING id, alias`, [domainId]);
+    const rows = await stack.db.query(`INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") SELECT $1, 'd' ` + "|| g, 'QCOW2', true, 1 FROM generate_series(1, 3) g RETURNING id, alias", [domainId]);
     const id = Object.fromEntries(rows.map((r: any) => [r.alias, r.id]));
     const vm = ok<any>(await stack.gql(`mutation { addVm(input: { name: "history-vm" }) { id } }`)).addVm.id;
     ok(await stack.gql(`mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: true) { id } }`, { v: vm, d: id.d1 }));

@@ -7,7 +7,7 @@ export function domainDriver(getStack: () => Stack, domainId: () => string) {
   const gql: Stack["gql"] = (query, variables, headers) => getStack().gql(query, variables, headers);
   const ids = new Map<string, string>();
   const disk = async (alias: string) =>
-    ok<any>(await gql(`query($d: ID!) { disk(id: $d) { alias status sparsifiable blockers { code message } reclaimableEstimate estimateUnavailableReason } }`, { d: ids.get(alias) })).disk;
+    ok<any>(await gql("query($d: ID!) { disk(id: $d) { alias status sparsifiable blockers { code message } " + "reclaimableEstimate estimateUnavailableReason } }", { d: ids.get(alias) })).disk;
   return {
     ids,
     disk,

@@ -94,7 +94,7 @@ export async function makeGptImage(
     await truncate(raw, 1280 * MiB);
     const linux = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
     await execa("sfdisk", ["-q", raw], {
-      input: `label: gpt\nstart=2048, size=600MiB, type=${linux}\nsize=400MiB, type=${linux}\nsize=+, type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F\n`,
+      input: `label: gpt\nstart=2048, size=600MiB, type=${linux}\nsize=400MiB, type=${linux}\nsize=+, ` + `type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F\n`,
     });
     const { stdout } = await execa("sfdisk", ["--json", raw]);
     const [ext4, xfs, swap] = (JSON.parse(stdout) as { partitiontable: { partitions: { start: number; size: number }[] } }).partitiontable.partitions.map(
@@ -208,7 +208,7 @@ export async function makeMbrExt4PlusImage(
 
 /**
  * A large ext4 qcow2 with `garbageMiB` of non-zero bytes in blocks the filesystem marks free
- * (notes §3 recipe 2, scaled: what §4's 16 GiB / 4 GiB image is). Built sparse: mke2fs on a
+ * (docs/virt-sparsify.md §3 recipe 2, scaled: what §4's 16 GiB / 4 GiB image is). Built sparse: mke2fs on a
  * sparse file, `qemu-img convert` (only metadata is copied), then `qemu-io write -P` into free
  * runs found by dumpe2fs, MiB-aligned and 1 MiB clear of their ends. ~5 s for 4 GiB.
  */

@@ -21,7 +21,7 @@ async function isMounted(mountpoint: string): Promise<boolean> {
 
 /**
  * Runs `fn` with a path that reads as the raw guest disk. For qcow2 that is a read-only FUSE
- * export by qemu-storage-daemon (notes §6): no conversion, ~0.05 s, and e2fsprogs can read it.
+ * export by qemu-storage-daemon (docs/virt-sparsify.md §6): no conversion, ~0.05 s, and e2fsprogs can read it.
  */
 export async function withRawView<T>(path: string, format: ImageFormat, fn: (raw: string) => Promise<T>): Promise<T> {
   if (format === "raw") return fn(resolve(path));

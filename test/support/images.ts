@@ -1,6 +1,6 @@
 /**
  * Test-image builders using host tools only (mke2fs -d, debugfs, sfdisk, qemu-img, qemu-io):
- * no appliance, ~1 s each. Recipes and layout facts: virt-sparsify-notes §3.
+ * no appliance, ~1 s each. Recipes and layout facts: docs/virt-sparsify.md §3.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, open, rename, rm, writeFile, mkdir, truncate } from "node:fs/promises";
@@ -76,7 +76,7 @@ export async function makeExt4Image(path: string, opts: Ext4ImageOptions): Promi
     let dev = raw;
     if (layout === "part") {
       await execa("sfdisk", ["-q", raw], { input: "start=2048, type=83\n" });
-      // Always -b 4096 and a size with a unit: without them mke2fs picks 1 KiB blocks (notes §9.14).
+      // Always -b 4096 and a size with a unit: without them mke2fs picks 1 KiB blocks (docs/virt-sparsify.md §9.14).
       const fsMiB = (sizeGiB * GiB - PART_OFFSET) / MiB;
       await execa("mke2fs", ["-q", "-F", "-t", "ext4", "-b", "4096", "-E", `offset=${fsOffset}`, "-d", root, raw, `${fsMiB}M`]);
       dev = `${raw}?offset=${fsOffset}`;

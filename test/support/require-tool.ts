@@ -13,9 +13,10 @@ export function requireTools(...names: string[]): boolean {
   const packages = missing.some((name) => name !== "chromium" && !libvirt.includes(name)) ? ["libguestfs-tools", "qemu-utils", "linux-image-amd64"] : [];
   if (missing.some((name) => libvirt.includes(name))) packages.push("libvirt-daemon-system", "libvirt-clients");
   if (missing.includes("chromium")) packages.push("chromium");
+  const recipe = packages[0] === "chromium" ? "" : " (see docs/virt-sparsify.md §8)";
   const message =
     `missing host tool(s): ${missing.join(", ")}. Install them with ` +
-    `\`apt-get install --no-install-recommends ${packages.join(" ")}\`${packages[0] === "chromium" ? "" : " (see notes §8)"}`;
+    `\`apt-get install --no-install-recommends ${packages.join(" ")}\`${recipe}`;
   if (process.env.CI === "true") throw new Error(`${message}. CI=true: failing instead of skipping.`);
   console.warn(`\n${"*".repeat(72)}\n* SKIPPING: ${message}\n${"*".repeat(72)}\n`);
   return false;

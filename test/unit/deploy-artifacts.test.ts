@@ -81,7 +81,7 @@ describe("Dockerfile and docker-compose.yml", async () => {
     expect(s.worker.cap_add).toContain("SYS_ADMIN");
   });
 
-  it("`docker compose exec gateway npm run token:create` works from the runtime image's files alone (no sources, no compiler)", async () => {
+  it("`docker compose exec gateway npm run token:create` works from the runtime image's files alone " + "(no sources, no compiler)", async () => {
     // token:create goes through the launcher: it must be in the image and build nothing there.
     expect(pkg.scripts["token:create"]).toMatch(/scripts\/launch\.sh/);
     expect(stage("gateway").lines.some((l) => /^COPY\s+scripts\/launch\.sh\s/i.test(l))).toBe(true);

@@ -105,8 +105,8 @@ describe("reclaimableInLayer", () => {
     expect(reclaimableInLayer(free, l)).toBe(expected);
   });
 
-  // The recorded 1 GiB disk with 200 MiB deleted (notes §3 recipe 1). virt-sparsify reclaimed, measured
-  // in notes §4: qcow2 212,148,224 → 2,564,096 and raw 244,998,144 → 35,217,408 bytes.
+  // The recorded 1 GiB disk with 200 MiB deleted (docs/virt-sparsify.md §3 recipe 1). virt-sparsify reclaimed, measured
+  // in docs/virt-sparsify.md §4: qcow2 212,148,224 → 2,564,096 and raw 244,998,144 → 35,217,408 bytes.
   const free = extFreeByteRanges(parseExtFreeBlocks(fixtureText("dumpe2fs-plain-1g.txt")), 0, GiB);
 
   it("recorded qcow2: predicts virt-sparsify's measured reclaim of 209,584,128 bytes", () => {

@@ -9,7 +9,7 @@ const runBlocks = (runs: Array<[number, number]>) => runs.reduce((n, [a, b]) => 
 
 describe("parseExtFreeBlocks on recorded dumpe2fs 1.47.0 output", () => {
   it.each([
-    // 1 GiB ext4, 200 MiB deleted (notes §3 recipe 1); whole disk, then in an MBR partition.
+    // 1 GiB ext4, 200 MiB deleted (docs/virt-sparsify.md §3 recipe 1); whole disk, then in an MBR partition.
     ["dumpe2fs-plain-1g.txt", 4096, [4247, 32767]],
     ["dumpe2fs-part-1g.txt", 4096, undefined],
     // 220 MiB kept in 256 MiB: groups with an empty "Free blocks:" list.

@@ -78,7 +78,7 @@ describe("parseDomainXml", () => {
   });
 
   it("markup in names and paths stays text (entities decoded, no tags injected)", () => {
-    const d = parseDomainXml(`<domain><name>&lt;b&gt;x</name><uuid>${UUID}</uuid><devices><disk type='file'><source file='/a/&apos;b&apos;.raw'/></disk></devices></domain>`);
+    const d = parseDomainXml(`<domain><name>&lt;b&gt;x</name><uuid>${UUID}</uuid><devices><disk type='file'><source ` + "file='/a/&apos;b&apos;.raw'/></disk></devices></domain>");
     expect(d.name).toBe("<b>x");
     expect(d.disks[0]!.source).toBe("/a/'b'.raw");
   });

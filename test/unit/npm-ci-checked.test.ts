@@ -29,7 +29,7 @@ describe("scripts/npm-ci-checked.sh", () => {
   });
 
   it("fails on an EBADENGINE warning, even though npm ci itself succeeded", async () => {
-    const r = await withNpm(`echo "npm warn EBADENGINE Unsupported engine {" >&2; echo "npm warn EBADENGINE   package: '@whatwg-node/promise-helpers@2.0.2'," >&2; echo "added 1 package"`);
+    const r = await withNpm(`echo "npm warn EBADENGINE Unsupported engine {" >&2; echo "npm warn EBADENGINE   package: ` + `'@whatwg-node/promise-helpers@2.0.2'," >&2; echo "added 1 package"`);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/EBADENGINE warnings/);
   });

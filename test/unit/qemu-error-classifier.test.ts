@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ImageErrorCode } from "../../src/host/image-probe-error.js";
 import { classifyQemuError } from "../../src/host/qemu-error-classifier.js";
 
-// Every message below was printed by qemu 7.2 on this machine (notes §5 and our own runs).
+// Every message below was printed by qemu 7.2 on this machine (docs/virt-sparsify.md §5 and our own runs).
 const cases: Array<[string, ImageErrorCode]> = [
   [`qemu-img: Could not open 'l.qcow2': Failed to get shared "write" lock\nIs another process using the image [l.qcow2]?`, ImageErrorCode.IMAGE_IN_USE],
   [`qemu-io: can't open device /tmp/rec/hr.raw: Failed to get "write" lock`, ImageErrorCode.IMAGE_IN_USE],

@@ -26,7 +26,7 @@ describe("parseSparsifyLine on recorded runs", () => {
       { kind: "swap-cleared", device: "/dev/sda2", source: "json" },
       { kind: "completed", source: "json" },
     ]],
-    // rc 0 and "completed", but no trimming: nothing was sparsified (notes §9.2).
+    // rc 0 and "completed", but no trimming: nothing was sparsified (docs/virt-sparsify.md §9.2).
     ["no-filesystem.txt", [
       { kind: "launch", step: 9, total: 12 },
       { kind: "launch", step: 12, total: 12 },
@@ -53,7 +53,7 @@ describe("parseSparsifyLine, line by line", () => {
     [`{ "message": "Trimming /dev/sda", "timestamp": "2026-11-25T08:43:42.652300258+00:00", "type": "message" }`, "stderr", { kind: "trimming", device: "/dev/sda", source: "json" }],
     ["[  19.3] Clearing Linux swap on /dev/sda2", "stdout", { kind: "swap-cleared", device: "/dev/sda2", source: "text" }],
     ["[  14.5] Sparsify in-place operation completed with no errors", "stdout", { kind: "completed", source: "text" }],
-    // The tty form (notes §4): ANSI colour, no timestamp.
+    // The tty form (docs/virt-sparsify.md §4): ANSI colour, no timestamp.
     ["\x1b[0;32mTrimming /dev/sda\x1b[0m", "stdout", { kind: "trimming", device: "/dev/sda", source: "text" }],
     ["virt-sparsify: error: libguestfs error: guestfs_launch failed.", "stderr", { kind: "error", message: "libguestfs error: guestfs_launch failed.", source: "text" }],
     [`{ "message": "boom", "timestamp": "x", "type": "error" }`, "stdout", { kind: "error", message: "boom", source: "json" }],

@@ -40,7 +40,7 @@ export class ApiClient {
       });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(ExitCode.UNREACHABLE, `Cannot reach the gateway at ${this.config.url} (${cause?.code ?? cause?.message ?? (e as Error).message}); is it running? (npm start)`);
+      throw new CliError(ExitCode.UNREACHABLE, `Cannot reach the gateway at ${this.config.url} ` + `(${cause?.code ?? cause?.message ?? (e as Error).message}); is it running? (npm start)`);
     }
     let body: { data?: T; errors?: ApiError[] };
     try {

@@ -95,7 +95,7 @@ async function stopExport(daemon: Daemon, dir: string, mountpoint: string): Prom
 function startDaemon(layers: readonly { path: string; format: ImageFormat }[], mountpoint: string, opts: RawViewOptions): Daemon {
   const setpriv = toolPath("setpriv");
   const qsd = fuseExportArgs(layers, mountpoint, opts.parser !== undefined, opts.window);
-  // Foreground (a daemonized one survives SIGTERM with its mount, notes §6); TERM if the worker dies.
+  // Foreground (a daemonized one survives SIGTERM with its mount, docs/virt-sparsify.md §6); TERM if the worker dies.
   // Bounded like every qemu tool (prlimit, allow-listed env); its lifetime is close()'s business.
   const { file, args, options } = imageToolCommand("qemu-storage-daemon", qsd, setpriv ? { wrapper: [setpriv, "--pdeathsig=TERM", "--"] } : {});
   const child = execa(file, args, { reject: false, stdin: "ignore", detached: true, stdout: "ignore", stderr: "pipe", maxBuffer: 64 * 1024, extendEnv: false, env: options.env!, cwd: "/" });

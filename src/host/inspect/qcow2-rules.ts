@@ -69,11 +69,13 @@ function checkTables(h: Qcow2Header, fileSize: bigint): void {
  */
 export function checkQcow2(h: Qcow2Header, fileSize: number): void {
   if (h.cryptMethod !== 0 || h.hasEncryptionHeader) {
-    throw refuse(InspectionCode.ENCRYPTED, `the qcow2 image is encrypted (${CRYPT_METHODS[h.cryptMethod] ?? `method ${h.cryptMethod}`}); it cannot be read or trimmed without its key`);
+    const method = CRYPT_METHODS[h.cryptMethod] ?? `method ${h.cryptMethod}`;
+    throw refuse(InspectionCode.ENCRYPTED, `the qcow2 image is encrypted (${method}); it cannot be read or trimmed without its key`);
   }
   if ((h.incompatibleFeatures & INCOMPAT_DATA_FILE) !== 0n || h.dataFile !== null || (h.autoclearFeatures & AUTOCLEAR_DATA_FILE_RAW) !== 0n) {
     const raw = (h.autoclearFeatures & AUTOCLEAR_DATA_FILE_RAW) !== 0n ? " (raw)" : "";
-    throw refuse(InspectionCode.EXTERNAL_DATA_FILE, `the qcow2 image keeps its data in an external file${raw}${h.dataFile !== null ? ` named ${JSON.stringify(h.dataFile)}` : ""}; qemu would read and write that file`);
+    const named = h.dataFile !== null ? ` named ${JSON.stringify(h.dataFile)}` : "";
+    throw refuse(InspectionCode.EXTERNAL_DATA_FILE, `the qcow2 image keeps its data in an external file${raw}${named}; qemu would read and write that file`);
   }
   const unknown = unknownFeatures(h);
   if (unknown.length) throw refuse(InspectionCode.UNKNOWN_FEATURES, `the qcow2 image uses features this gateway does not know: ${unknown.join(", ")}`);

@@ -106,7 +106,9 @@ export class HostWorker {
 
   private async doRefresh({ scanAll = false }: { scanAll?: boolean }): Promise<void> {
     if (this.stopped) return;
-    const { visible, unreachable } = await checkVisibility(this.d.db, this.d.config.STORAGE_ROOTS, this.name, this.d.config.STORAGE_CHECK_TIMEOUT_MS);
+    const domains = await this.d.db.getRepository(StorageDomain).find({ order: { name: "ASC" } });
+    const { STORAGE_ROOTS, STORAGE_CHECK_TIMEOUT_MS } = this.d.config;
+    const { visible, unreachable } = await checkVisibility(domains, STORAGE_ROOTS, this.name, STORAGE_CHECK_TIMEOUT_MS);
     const visibleIds = new Set(visible.map((d) => d.id));
     for (const [id, workers] of this.workers) {
       if (!visibleIds.has(id)) {
@@ -132,7 +134,7 @@ export class HostWorker {
 
   private async seenByAnotherHost(domainId: string): Promise<boolean> {
     const rows = await this.d.db.query(
-      `SELECT 1 FROM host WHERE name <> $1 AND $2 = ANY("storageDomainIds") AND "heartbeatAt" > now() - ($3 || ' milliseconds')::interval LIMIT 1`,
+      `SELECT 1 FROM host WHERE name <> $1 AND $2 = ANY("storageDomainIds") AND "heartbeatAt" > now() ` + "- ($3 || ' milliseconds')::interval LIMIT 1",
       [this.name, domainId, String(this.d.config.HOST_OFFLINE_AFTER_MS)],
     );
     return rows.length > 0;

@@ -78,7 +78,7 @@ export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promis
         type: "SCAN_FINISHED",
         actor: job.data.requestedBy,
         storageDomainId: domain.id,
-        message: `Scan of ${domain.name} on ${deps.hostName}: ${result.disks} disks (${result.newDisks} new, ${result.missingDisks} missing) in ${result.volumes} volumes`,
+        message: `Scan of ${domain.name} on ${deps.hostName}: ${result.disks} disks (${result.newDisks} new, ` + `${result.missingDisks} missing) in ${result.volumes} volumes`,
         data: { ...result, reason: job.data.reason, host: deps.hostName, ms: Date.now() - started },
       });
       return result;

@@ -64,7 +64,7 @@ export async function processScheduledRun(data: ScheduledRunData, s: Services, l
     actor,
     storageDomainId: domain.id,
     message: summary.ran
-      ? `Scheduled run of ${domain.name}: ${summary.started.length} job(s) started, ${summary.skipped.length} disk(s) skipped as blocked, ${summary.deferred.length} deferred by the concurrency cap`
+      ? `Scheduled run of ${domain.name}: ${summary.started.length} job(s) started, ` + `${summary.skipped.length} disk(s) skipped as blocked, ${summary.deferred.length} deferred by ` + "the concurrency cap"
       : `Scheduled run of ${domain.name} skipped: ${summary.reason}`,
     data: summary as unknown as Record<string, unknown>,
   });

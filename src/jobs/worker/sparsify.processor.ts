@@ -180,7 +180,10 @@ export class SparsifyProcessor {
     }
   }
 
-  /** The worker stops: the job stays RUNNING in PostgreSQL and goes back to the queue (the caller moves it); its next run resumes it as a retry. */
+  /**
+   * The worker stops: the job stays RUNNING in PostgreSQL and goes back to the queue (the caller moves it); its next run
+   * resumes it as a retry.
+   */
   private async handBack(row: SparsifyJob, log: Logger): Promise<HandedBack> {
     log.warn("worker stopping: job handed back to the queue, to run again");
     await recordEvent(this.d.db.manager, { type: "JOB_HANDED_BACK", diskId: row.diskId, jobId: row.id, message: `The worker on ${this.d.hostName} stopped; the job went back to the queue to run again` }).catch(() => {});
@@ -189,7 +192,7 @@ export class SparsifyProcessor {
 
   /** A worker died with this job (crash, SIGKILL, lost host): say so in the log and the audit trail. */
   private async recordRetry(row: SparsifyJob, attempt: number, log: Logger): Promise<void> {
-    const lost = `attempt ${row.attempts} on ${row.host ?? "an unknown host"} was lost at ${row.phase} ${row.progress} % (its worker stopped)`;
+    const lost = `attempt ${row.attempts} on ${row.host ?? "an unknown host"} was lost at ${row.phase} ` + `${row.progress} % (its worker stopped)`;
     log.warn({ attempt: row.attempts, previousHost: row.host, phase: row.phase, progress: row.progress }, `sparsify job lost: ${lost}`);
     log.warn({ attempt, host: this.d.hostName }, `sparsify job retried: attempt ${attempt} on ${this.d.hostName}`);
     await recordEvent(this.d.db.manager, {

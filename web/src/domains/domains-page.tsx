@@ -52,7 +52,8 @@ function ScheduleText({ schedule, now }: { schedule: SparsifySchedule | null; no
           :{" "}
           {summary && summary.ran === false && summary.reason
             ? `skipped, ${summary.reason}`
-            : `${formatCount(count(summary?.started))} started, ${formatCount(count(summary?.skipped))} skipped${count(summary?.deferred) ? `, ${formatCount(count(summary?.deferred))} deferred` : ""}`}
+            : `${formatCount(count(summary?.started))} started, ${formatCount(count(summary?.skipped))} skipped` +
+              (count(summary?.deferred) ? `, ${formatCount(count(summary?.deferred))} deferred` : "")}
         </>
       ) : (
         "not run yet"
