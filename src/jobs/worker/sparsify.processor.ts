@@ -29,6 +29,7 @@ import { processEstimate } from "./estimate.processor.js";
 import type { EventBus } from "../queue/event-bus.js";
 import { isHandBack, type HandedBack } from "./hand-back.js";
 import { isFenced } from "./run-lease.js";
+import { recordFenced, recordHandBack, recordRetry } from "./run-events.js";
 import { guardStorage, StorageUnavailableError, type StorageGuard } from "./storage-guard.js";
 import { guardDiskChain } from "./guarded-chain.js";
 import type { SparsifyJobData } from "../queue/queue-names.js";
@@ -85,7 +86,7 @@ export class SparsifyProcessor {
     const row = await this.store.get(jobId);
     if (!row || (row.state !== JobState.QUEUED && row.state !== JobState.RUNNING)) return null; // ended meanwhile
     const log = this.d.log.child({ jobId, diskId: row.diskId });
-    if (isFenced(fence)) return this.fenced(row, row.attempts + 1, log);
+    if (isFenced(fence)) return recordFenced(this.d.db, this.d.hostName, row, row.attempts + 1, log);
     if (row.cancelRequestedAt) return this.end(jobId, row.attempts, { state: JobState.CANCELLED, actor: row.requestedBy });
 
     const retried = row.state === JobState.RUNNING; // a worker died with it: BullMQ handed it over
@@ -101,7 +102,7 @@ export class SparsifyProcessor {
       startedAt: row.startedAt ?? new Date(),
     });
     if (!running) return null;
-    if (retried) await this.recordRetry(row, attempt, log);
+    if (retried) await recordRetry(this.d.db, this.d.hostName, row, attempt, log);
     else await recordEvent(this.d.db.manager, { type: "JOB_STARTED", actor: row.requestedBy, diskId: row.diskId, jobId, message: `Sparsify started on ${this.d.hostName}` });
     await job.updateProgress(running.progress).catch(() => {});
 
@@ -123,9 +124,9 @@ export class SparsifyProcessor {
       storage.signal.addEventListener("abort", () => abort.abort(), { once: true });
       // Fenced: stop at once (SIGTERM, SIGKILL 2 s later), as for a hand-back, but write nothing.
       fence?.addEventListener("abort", () => hurry.abort(), { once: true });
-      if (isHandBack(signal)) return this.handBack(row, log); // the stop came during the pre-checks
+      if (isHandBack(signal)) return recordHandBack(this.d.db, this.d.hostName, row, log); // the stop came during the pre-checks
       await storage.until(this.inspect(target)); // again, right before virt-sparsify opens the chain
-      if (isFenced(fence)) return this.fenced(row, attempt, log); // never launch a run whose lease lapsed
+      if (isFenced(fence)) return recordFenced(this.d.db, this.d.hostName, row, attempt, log); // never launch a run whose lease lapsed
       let writes = Promise.resolve();
       const seen = new Set<string>();
       const publish = (next: SparsifyProgress) => {
@@ -160,7 +161,7 @@ export class SparsifyProcessor {
         },
       }).finally(() => clearInterval(ramp));
       // A fenced run measures nothing and ends nothing: the job may be another host's by now.
-      if (isFenced(fence)) return this.fenced(row, attempt, log);
+      if (isFenced(fence)) return recordFenced(this.d.db, this.d.hostName, row, attempt, log);
       await writes;
       // Processes that outlived SIGKILL (stuck on storage) keep the disk blocked until they are gone.
       const survivors = result.survivors.length ? { survivors: { host: this.d.hostName, processes: result.survivors.map(({ pid, startTime }) => ({ pid, startTime })) } } : {};
@@ -174,7 +175,7 @@ export class SparsifyProcessor {
       await writes;
       log.info({ exitCode: result.exitCode, trimmed: result.trimmedDevices, before, after, ms: result.durationMs }, "virt-sparsify finished");
 
-      if (isHandBack(signal)) return this.handBack(row, log);
+      if (isHandBack(signal)) return recordHandBack(this.d.db, this.d.hostName, row, log);
       if (result.cancelled) return this.end(jobId, attempt, { state: JobState.CANCELLED, actualSizeAfter: after, outcomeMessage: "Cancelled; the image was left consistent", ...survivors });
       const failure = await storage.until(diagnoseRun(result, { path: target.leafPath, format: target.format }));
       if (failure) return this.end(jobId, attempt, { state: JobState.FAILED, actualSizeAfter: after, errorCode: failure.code, errorMessage: failure.message, ...survivors });
@@ -182,8 +183,8 @@ export class SparsifyProcessor {
       progress = finishProgress(progress);
       return this.end(jobId, attempt, { state: JobState.SUCCEEDED, actualSizeAfter: after, outcome: explained.outcome, outcomeMessage: explained.message, ...survivors });
     } catch (error) {
-      if (isFenced(fence)) return this.fenced(row, attempt, log);
-      if (isHandBack(signal)) return this.handBack(row, log);
+      if (isFenced(fence)) return recordFenced(this.d.db, this.d.hostName, row, attempt, log);
+      if (isHandBack(signal)) return recordHandBack(this.d.db, this.d.hostName, row, log);
       const code = error instanceof JobFailure || error instanceof StorageUnavailableError ? error.code : JobErrorCode.INTERNAL_ERROR;
       if (code === JobErrorCode.INTERNAL_ERROR) log.error({ err: error }, "sparsify job crashed");
       if (signal?.aborted && code === JobErrorCode.IMAGE_IN_USE) return this.end(jobId, attempt, { state: JobState.CANCELLED });
@@ -191,44 +192,6 @@ export class SparsifyProcessor {
     } finally {
       guard?.stop();
     }
-  }
-
-  /** The worker stops: the job stays RUNNING in PostgreSQL and goes back to the queue (the caller moves it); its next run resumes it as a retry. */
-  private async handBack(row: SparsifyJob, log: Logger): Promise<HandedBack> {
-    log.warn("worker stopping: job handed back to the queue, to run again");
-    await recordEvent(this.d.db.manager, { type: "JOB_HANDED_BACK", diskId: row.diskId, jobId: row.id, message: `The worker on ${this.d.hostName} stopped; the job went back to the queue to run again` }).catch(() => {});
-    return { handedBack: true };
-  }
-
-  /**
-   * This host's lease lapsed (Redis unreachable, lock lost): the run was stopped before another
-   * host could take the job over. The job row is not touched; the audit trail says what happened.
-   */
-  private async fenced(row: SparsifyJob, attempt: number, log: Logger): Promise<HandedBack> {
-    log.warn({ attempt }, `sparsify run fenced: attempt ${attempt} on ${this.d.hostName} stopped, its lease lapsed`);
-    await recordEvent(this.d.db.manager, {
-      type: "JOB_FENCED",
-      actor: `host:${this.d.hostName}`,
-      diskId: row.diskId,
-      jobId: row.id,
-      message: `Attempt ${attempt} on ${this.d.hostName} lost its lease on the job and stopped its run before another host could take the job over`,
-      data: { attempt, host: this.d.hostName },
-    }).catch(() => {});
-    return { handedBack: true };
-  }
-
-  /** A worker died with this job (crash, SIGKILL, lost host): say so in the log and the audit trail. */
-  private async recordRetry(row: SparsifyJob, attempt: number, log: Logger): Promise<void> {
-    const lost = `attempt ${row.attempts} on ${row.host ?? "an unknown host"} was lost at ${row.phase} ${row.progress} % (its worker stopped)`;
-    log.warn({ attempt: row.attempts, previousHost: row.host, phase: row.phase, progress: row.progress }, `sparsify job lost: ${lost}`);
-    log.warn({ attempt, host: this.d.hostName }, `sparsify job retried: attempt ${attempt} on ${this.d.hostName}`);
-    await recordEvent(this.d.db.manager, {
-      type: "JOB_RETRIED",
-      diskId: row.diskId,
-      jobId: row.id,
-      message: `Attempt ${attempt} on ${this.d.hostName}: ${lost}`,
-      data: { attempt, host: this.d.hostName, previousHost: row.host, lostAtPhase: row.phase, lostAtProgress: row.progress },
-    });
   }
 
   /** Ends the job if `attempt` still holds it (a stale attempt's ending is rejected). */
