@@ -18,11 +18,13 @@ export async function recordHandBack(db: DataSource, hostName: string, row: Spar
 
 /**
  * This host's lease lapsed (Redis unreachable, lock lost): the run was stopped before another
- * host could take the job over. Written late (when PostgreSQL answers again), it is history only.
+ * host could take the job over. The record is history only and is not waited for: after a
+ * partition its connection may answer only at TCP's next retransmission (up to ~2 min), and the
+ * host's slot must be free for other work long before that.
  */
-export async function recordFenced(db: DataSource, hostName: string, row: SparsifyJob, attempt: number, log: Logger): Promise<HandedBack> {
+export function recordFenced(db: DataSource, hostName: string, row: SparsifyJob, attempt: number, log: Logger): HandedBack {
   log.warn({ attempt }, `sparsify run fenced: attempt ${attempt} on ${hostName} stopped, its lease lapsed`);
-  await recordEvent(db.manager, {
+  void recordEvent(db.manager, {
     type: "JOB_FENCED",
     actor: `host:${hostName}`,
     diskId: row.diskId,
