@@ -2,10 +2,12 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planFence } from "../../src/domain/fence-timing.js";
 import { JobState } from "../../src/entities/enums.js";
 import { FENCE_REASON, RunLease } from "../../src/jobs/worker/run-lease.js";
+import { recordFenced } from "../../src/jobs/worker/run-events.js";
 import { JobStore } from "../../src/services/job-store.js";
 import { freePort } from "../support/redis-server.js";
 import { ok, REDIS_URL, startStack, type Stack } from "../support/stack.js";
@@ -64,6 +66,21 @@ describe("job row writes are conditioned on the attempt", () => {
     expect(await store.patchActive(id, { progress: 50 }, 2)).toMatchObject({ progress: 50 });
     expect(await store.finish(id, { state: JobState.SUCCEEDED, actualSizeAfter: 1 }, 2)).toMatchObject({ state: "SUCCEEDED", host: "host-b" });
     expect(await diskStatus(diskId)).toBe("OK");
+  });
+
+  it("records a fence once in the audit trail, even when told twice, and leaves the job row alone", async () => {
+    const { id } = await runningJob("fenced");
+    await store.claimAttempt(id, 0, { state: JobState.RUNNING, host: "host-a" });
+    const before = await row(id);
+    const job = (await store.get(id))!;
+    const log = pino({ level: "silent" });
+    expect(recordFenced(stack.db, "host-a", job, 1, log)).toEqual({ handedBack: true });
+    recordFenced(stack.db, "host-a", job, 1, log);
+    await expect.poll(() => eventTypes(id), { timeout: 10_000 }).toContain("JOB_FENCED");
+    await new Promise((r) => setTimeout(r, 500));
+    const fenced = await stack.db.query(`SELECT actor, data FROM event WHERE "jobId" = $1 AND type = 'JOB_FENCED'`, [id]);
+    expect(fenced).toEqual([{ actor: "host:host-a", data: { attempt: 1, host: "host-a" } }]);
+    expect(await row(id)).toEqual(before);
   });
 });
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import type { SparsifyJob } from "../../entities/index.js";
@@ -16,22 +17,44 @@ export async function recordHandBack(db: DataSource, hostName: string, row: Spar
   return { handedBack: true };
 }
 
+/** Each try at the fence record gets this long; a partitioned connection never answers in time. */
+const FENCE_RECORD_TRY_MS = 10_000;
+/** Tries every {@link FENCE_RECORD_TRY_MS} for five minutes, then the log line is all there is. */
+const FENCE_RECORD_TRIES = 30;
+
 /**
  * This host's lease lapsed (Redis unreachable, lock lost): the run was stopped before another
- * host could take the job over. The record is history only and is not waited for: after a
- * partition its connection may answer only at TCP's next retransmission (up to ~2 min), and the
- * host's slot must be free for other work long before that.
+ * host could take the job over. The audit record is history only and is not waited for: the
+ * host's slot must be free at once. It is tried again on another connection until PostgreSQL
+ * answers, since a connection that was writing when the link went down may stay stuck for
+ * minutes (TCP retransmission backoff); the record is written once even if a stuck try lands late.
  */
 export function recordFenced(db: DataSource, hostName: string, row: SparsifyJob, attempt: number, log: Logger): HandedBack {
   log.warn({ attempt }, `sparsify run fenced: attempt ${attempt} on ${hostName} stopped, its lease lapsed`);
-  void recordEvent(db.manager, {
-    type: "JOB_FENCED",
-    actor: `host:${hostName}`,
-    diskId: row.diskId,
-    jobId: row.id,
-    message: `Attempt ${attempt} on ${hostName} lost its lease on the job and stopped its run before another host could take the job over`,
-    data: { attempt, host: hostName },
-  }).catch(() => {});
+  const write = () =>
+    db.transaction(async (em) => {
+      // Serialises concurrent tries (a stuck one landing late): the existence check then holds.
+      await em.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`job-fenced:${row.id}:${attempt}`]);
+      const [{ seen }] = await em.query(`SELECT EXISTS (SELECT 1 FROM event WHERE type = 'JOB_FENCED' AND "jobId" = $1 AND data->>'attempt' = $2) AS seen`, [row.id, String(attempt)]);
+      if (seen) return;
+      await recordEvent(em, {
+        type: "JOB_FENCED",
+        actor: `host:${hostName}`,
+        diskId: row.diskId,
+        jobId: row.id,
+        message: `Attempt ${attempt} on ${hostName} lost its lease on the job and stopped its run before another host could take the job over`,
+        data: { attempt, host: hostName },
+      });
+    });
+  void (async () => {
+    for (let i = 0; i < FENCE_RECORD_TRIES; i++) {
+      const tried = write().then(() => true, () => false);
+      const written = await Promise.race([tried, sleep(FENCE_RECORD_TRY_MS, false, { ref: false })]);
+      if (written) return;
+      await sleep(1_000, undefined, { ref: false });
+    }
+    log.warn({ attempt, jobId: row.id }, "the fence of this run could not be recorded in the audit trail");
+  })();
   return { handedBack: true };
 }
 
