@@ -208,7 +208,8 @@ export class HostWorker {
       throw new DelayedError();
     }
     let result: unknown;
-    const lease = new RunLease(job, token!, this.fence, (why) => this.d.log.warn({ jobId: job.id, host: this.name, why }, "sparsify run fenced: its lease lapsed, the run is stopped")).start();
+    const onFence = (why: string) => this.d.log.warn({ jobId: job.id, host: this.name, why }, "sparsify run fenced: its lease lapsed, the run is stopped");
+    const lease = new RunLease(job, token!, this.fence, onFence).start();
     try {
       result = await this.d.sparsify(job, signal, lease.signal);
     } finally {

@@ -37,14 +37,17 @@ export function recordFenced(db: DataSource, hostName: string, row: SparsifyJob,
     db.transaction(async (em) => {
       // Serialises concurrent tries (a stuck one landing late): the existence check then holds.
       await em.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`job-fenced:${row.id}:${attempt}`]);
-      const [{ seen }] = await em.query(`SELECT EXISTS (SELECT 1 FROM event WHERE type = 'JOB_FENCED' AND "jobId" = $1 AND data->>'attempt' = $2) AS seen`, [row.id, String(attempt)]);
+      const [{ seen }] = await em.query(
+        `SELECT EXISTS (SELECT 1 FROM event WHERE type = 'JOB_FENCED' AND "jobId" = $1 AND data->>'attempt' = $2) AS seen`,
+        [row.id, String(attempt)],
+      );
       if (seen) return;
       await recordEvent(em, {
         type: "JOB_FENCED",
         actor: `host:${hostName}`,
         diskId: row.diskId,
         jobId: row.id,
-        message: `Attempt ${attempt} on ${hostName} lost its lease on the job and stopped its run before another host could take the job over`,
+        message: `Attempt ${attempt} on ${hostName} lost its lease on the job and stopped its run before another host could take it over`,
         data: { attempt, host: hostName },
       });
     });
