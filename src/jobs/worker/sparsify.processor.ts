@@ -130,11 +130,15 @@ export class SparsifyProcessor {
       let writes = Promise.resolve();
       const seen = new Set<string>();
       const publish = (next: SparsifyProgress) => {
-        writes = writes.then(async () => {
-          const saved = await this.store.patchActive(jobId, { phase: next.phase, progress: next.progress }, attempt);
-          if (saved?.cancelRequestedAt) abort.abort();
-          await job.updateProgress(next.progress).catch(() => {});
-        });
+        writes = writes
+          .then(async () => {
+            const saved = await this.store.patchActive(jobId, { phase: next.phase, progress: next.progress }, attempt);
+            if (saved?.cancelRequestedAt) abort.abort();
+            await job.updateProgress(next.progress).catch(() => {});
+          })
+          // Progress only: a write lost to an unreachable database (a partition) must not take the
+          // worker down as an unhandled rejection; the next one, or the ending, says where it is.
+          .catch((error: Error) => log.warn({ err: error.message }, "progress not saved"));
       };
       // The appliance boot says nothing for ~6 s: an estimated ramp keeps the bar moving.
       const launched = Date.now();
