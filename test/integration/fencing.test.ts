@@ -28,14 +28,19 @@ describe("job row writes are conditioned on the attempt", () => {
   afterAll(() => stack?.close());
 
   const runningJob = async (alias: string) => {
-    const [{ id: diskId }] = await stack.db.query(`INSERT INTO disk ("storageDomainId", alias, format, sparsifiable) VALUES ($1, $2, 'QCOW2', true) RETURNING id`, [domainId, alias]);
+    const [{ id: diskId }] = await stack.db.query(
+      `INSERT INTO disk ("storageDomainId", alias, format, sparsifiable) VALUES ($1, $2, 'QCOW2', true) RETURNING id`,
+      [domainId, alias],
+    );
     const { id } = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId })).sparsifyDisk;
     await stack.gateway.services.queues.get(domainId).obliterate({ force: true }); // no worker here anyway
     return { id: id as string, diskId: diskId as string };
   };
-  const row = async (id: string) => (await stack.db.query(`SELECT state, attempts, host, progress, phase, "actualSizeBefore" FROM sparsify_job WHERE id = $1`, [id]))[0];
+  const row = async (id: string) =>
+    (await stack.db.query(`SELECT state, attempts, host, progress, phase, "actualSizeBefore" FROM sparsify_job WHERE id = $1`, [id]))[0];
   const diskStatus = async (id: string) => (await stack.db.query(`SELECT status FROM disk WHERE id = $1`, [id]))[0].status;
-  const eventTypes = async (jobId: string) => (await stack.db.query(`SELECT type FROM event WHERE "jobId" = $1 ORDER BY id`, [jobId])).map((e: any) => e.type);
+  const eventTypes = async (jobId: string) =>
+    (await stack.db.query(`SELECT type FROM event WHERE "jobId" = $1 ORDER BY id`, [jobId])).map((e: any) => e.type);
 
   it("claims an attempt once: a second host reading the same attempt gets nothing", async () => {
     const { id } = await runningJob("claim");
@@ -64,7 +69,8 @@ describe("job row writes are conditioned on the attempt", () => {
 
     // The current attempt's writes go through, and its ending releases the disk.
     expect(await store.patchActive(id, { progress: 50 }, 2)).toMatchObject({ progress: 50 });
-    expect(await store.finish(id, { state: JobState.SUCCEEDED, actualSizeAfter: 1 }, 2)).toMatchObject({ state: "SUCCEEDED", host: "host-b" });
+    const ended = await store.finish(id, { state: JobState.SUCCEEDED, actualSizeAfter: 1 }, 2);
+    expect(ended).toMatchObject({ state: "SUCCEEDED", host: "host-b" });
     expect(await diskStatus(diskId)).toBe("OK");
   });
 

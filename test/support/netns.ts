@@ -49,7 +49,8 @@ export class NetnsHost {
     try {
       for (const [i, label] of labels.entries()) {
         const base = i * 4;
-        const host = new NetnsHost(`sparsify-${run}-${label}`, `${subnet}.${base + 1}`, `${subnet}.${base + 2}`, `sp${run}${i}r`, `sp${run}${i}n`);
+        const [rootAddress, nsAddress] = [`${subnet}.${base + 1}`, `${subnet}.${base + 2}`];
+        const host = new NetnsHost(`sparsify-${run}-${label}`, rootAddress, nsAddress, `sp${run}${i}r`, `sp${run}${i}n`);
         hosts.push(host);
         await host.create();
       }

@@ -3,20 +3,24 @@ import { FENCE_TICK_MS, MIN_FENCE_AFTER_MS, MIN_MARGIN_MS, mustFence, planFence 
 
 describe("fence timing", () => {
   it.each([
-    { name: "defaults (30 s stalled check, 8 s stop budget)", stalled: 30_000, stop: 8_000, lock: 30_000, takeover: 30_000, margin: 3_000, fence: 18_750, renew: 4_687 },
-    { name: "long stalled interval: margin grows with it", stalled: 60_000, stop: 8_000, lock: 60_000, takeover: 60_000, margin: 6_000, fence: 45_750, renew: 11_437 },
-    { name: "short stalled interval: lock raised until a fence fits", stalled: 2_000, stop: 8_000, lock: 14_723, takeover: 14_723, margin: 1_473, fence: 5_000, renew: 1_250 },
-    { name: "just above the raised minimum", stalled: 15_000, stop: 8_000, lock: 15_000, takeover: 15_000, margin: 1_500, fence: 5_250, renew: 1_312 },
-    { name: "no stop budget: the minimum margin applies", stalled: 1, stop: 0, lock: 6_250, takeover: 6_250, margin: MIN_MARGIN_MS, fence: 5_000, renew: 1_250 },
-  ])("$name", ({ stalled, stop, lock, takeover, margin, fence, renew }) => {
+    { name: "defaults (30 s stalled check, 8 s stop budget)", stalled: 30_000, stop: 8_000, lock: 30_000, margin: 3_000, fence: 18_750 },
+    { name: "long stalled interval: margin grows with it", stalled: 60_000, stop: 8_000, lock: 60_000, margin: 6_000, fence: 45_750 },
+    { name: "short stalled interval: lock raised until a fence fits", stalled: 2_000, stop: 8_000, lock: 14_723, margin: 1_473, fence: 5_000 },
+    { name: "just above the raised minimum", stalled: 15_000, stop: 8_000, lock: 15_000, margin: 1_500, fence: 5_250 },
+    { name: "no stop budget: the minimum margin applies", stalled: 1, stop: 0, lock: 6_250, margin: MIN_MARGIN_MS, fence: 5_000 },
+  ])("$name", ({ stalled, stop, lock, margin, fence }) => {
     const plan = planFence({ stalledIntervalMs: stalled, stopBudgetMs: stop });
-    expect(plan).toEqual({ lockDurationMs: lock, takeoverAfterMs: takeover, marginMs: margin, fenceAfterMs: fence, renewEveryMs: renew, tickMs: FENCE_TICK_MS });
+    // Here the lock is never shorter than the stalled interval, so the takeover time is the lock's.
+    const takeoverAfterMs = lock;
+    const renewEveryMs = Math.floor(fence / 4);
+    expect(plan).toEqual({ lockDurationMs: lock, takeoverAfterMs, marginMs: margin, fenceAfterMs: fence, renewEveryMs, tickMs: FENCE_TICK_MS });
   });
 
   // The ordering the fence exists for, over a sweep of settings: a fenced run is gone strictly
   // before any other host may take its job, the lock is never shorter than the stalled check,
   // and one slow renewal does not fence.
-  it.each([1, 500, 2_000, 5_000, 10_000, 14_722, 14_723, 14_724, 30_000, 120_000, 3_600_000])("ordering holds for a %i ms stalled interval", (stalled) => {
+  const sweep = [1, 500, 2_000, 5_000, 10_000, 14_722, 14_723, 14_724, 30_000, 120_000, 3_600_000];
+  it.each(sweep)("ordering holds for a %i ms stalled interval", (stalled) => {
     for (const stop of [0, 1_000, 8_000, 60_000]) {
       const p = planFence({ stalledIntervalMs: stalled, stopBudgetMs: stop });
       expect(p.fenceAfterMs + p.tickMs + stop + p.marginMs).toBe(p.takeoverAfterMs);
