@@ -92,6 +92,12 @@ const ABANDON_AFTER_KILL_MS = 5_000;
  * a while to tear down a 600 MB qemu).
  */
 const SURVIVOR_CHECK_MS = 3_000;
+/**
+ * Worst time from a `hurry` abort to every process of the run being gone, when none is stuck in
+ * the kernel: SIGTERM, SIGKILL after HURRY_KILL_MS, its qemu reaped (SIGKILL) after
+ * QEMU_REAP_GRACE_MS, and a second for the kernel to tear a 600 MB qemu down. Fencing relies on it.
+ */
+export const RUN_STOP_BUDGET_MS = HURRY_KILL_MS + QEMU_REAP_GRACE_MS + 1_000;
 
 /** Resolves `afterMs` after the run was told to stop (abort or timeout); never otherwise. */
 function whenAbandoned(signal: AbortSignal | undefined, timeoutMs: number, afterMs: number): { promise: Promise<"abandoned">; clear: () => void } {
@@ -185,14 +191,13 @@ export async function runVirtSparsify(opts: SparsifyRunOptions): Promise<Sparsif
       forceKillAfterDelay: opts.killGraceMs ?? 15_000,
     });
 
-    opts.hurry?.addEventListener(
-      "abort",
-      () => {
-        subprocess.kill("SIGTERM");
-        setTimeout(() => subprocess.kill("SIGKILL"), HURRY_KILL_MS).unref();
-      },
-      { once: true },
-    );
+    const hurry = () => {
+      subprocess.kill("SIGTERM");
+      setTimeout(() => subprocess.kill("SIGKILL"), HURRY_KILL_MS).unref();
+    };
+    // Aborted while the run was being set up: an abort event already fired reaches no listener.
+    if (opts.hurry?.aborted) hurry();
+    else opts.hurry?.addEventListener("abort", hurry, { once: true });
 
     // Watch the process tree: remember qemu & co. to reap them, and attribute socket dirs.
     let watching = Promise.resolve();

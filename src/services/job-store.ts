@@ -45,13 +45,17 @@ export class JobStore {
     await this.bus.publish({ type: "job", job: toSnapshot(job) }).catch(() => {});
   }
 
-  /** Patches an active job; returns null when it is no longer active (cancelled, reconciled). */
-  async patchActive(id: string, patch: Partial<SparsifyJob>): Promise<SparsifyJob | null> {
+  /**
+   * Patches an active job; returns null when it is no longer active (cancelled, reconciled) or,
+   * given `attempt`, when the row belongs to another attempt: a run whose job was taken over by
+   * another host changes nothing (`WHERE attempts = $n`, in the same statement as the write).
+   */
+  async patchActive(id: string, patch: Partial<SparsifyJob>, attempt?: number): Promise<SparsifyJob | null> {
     const result = await this.db
       .createQueryBuilder()
       .update(SparsifyJob)
       .set(patch)
-      .where({ id, state: In([...ACTIVE_JOB_STATES]) })
+      .where({ id, state: In([...ACTIVE_JOB_STATES]), ...(attempt === undefined ? {} : { attempts: attempt }) })
       .execute();
     if (!result.affected) return null;
     // Re-read rather than trust RETURNING's raw row: it skips the BIGINT transformers.
@@ -62,12 +66,25 @@ export class JobStore {
   }
 
   /**
-   * Ends an active job and releases its disk, in one transaction: a job never ends with its disk
-   * still locked. Returns null when the job had already ended (first writer wins).
+   * A run claims the job for its attempt: compare-and-set from the attempt it read, so two hosts
+   * that both picked the job up cannot both run it as the same attempt. Returns null when the row
+   * moved on (another attempt claimed it, or the job ended).
    */
-  async finish(id: string, ending: JobEnding): Promise<SparsifyJob | null> {
+  claimAttempt(id: string, seenAttempt: number, patch: Partial<SparsifyJob>): Promise<SparsifyJob | null> {
+    return this.patchActive(id, { ...patch, attempts: seenAttempt + 1 }, seenAttempt);
+  }
+
+  /**
+   * Ends an active job and releases its disk, in one transaction: a job never ends with its disk
+   * still locked. Returns null when the job had already ended (first writer wins) or, given
+   * `attempt`, when another attempt holds the row (a stale run's result is rejected).
+   */
+  async finish(id: string, ending: JobEnding, attempt?: number): Promise<SparsifyJob | null> {
     const job = await this.db.transaction(async (em) => {
-      const current = await em.getRepository(SparsifyJob).findOne({ where: { id }, lock: { mode: "pessimistic_write" } });
+      // The row lock and the attempt test are one statement: no newer attempt can slip in between.
+      const current = await em
+        .getRepository(SparsifyJob)
+        .findOne({ where: { id, ...(attempt === undefined ? {} : { attempts: attempt }) }, lock: { mode: "pessimistic_write" } });
       if (!current || !ACTIVE_JOB_STATES.includes(current.state as (typeof ACTIVE_JOB_STATES)[number])) return null;
       Object.assign(current, {
         state: ending.state,

@@ -1,6 +1,9 @@
 import net from "node:net";
 
-/** A TCP proxy whose link can be cut and restored, to drop a service's connections for real. */
+/**
+ * A TCP proxy whose link can be cut and restored, to drop a service's connections for real.
+ * `listenHost` puts it on another address than loopback (e.g. the root side of a veth pair).
+ */
 export class TcpProxy {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
@@ -8,6 +11,7 @@ export class TcpProxy {
   constructor(
     readonly port: number,
     private readonly target: { host: string; port: number },
+    readonly listenHost = "127.0.0.1",
   ) {}
 
   async up(): Promise<void> {
@@ -23,7 +27,7 @@ export class TcpProxy {
       client.on("close", () => upstream.destroy());
       upstream.on("close", () => client.destroy());
     });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => this.server!.listen(this.port, this.listenHost, resolve));
   }
 
   /** Refuses new connections and resets the open ones. */

@@ -19,6 +19,9 @@ import { JobName, type ScanJobData } from "../queue/queue-names.js";
 import { processScheduledRun } from "./scheduled-run.processor.js";
 import { processScan, SCAN_DEFERRED } from "./scan.processor.js";
 import { HAND_BACK_REASON, isHandedBack } from "./hand-back.js";
+import { planFence, type FencePlan } from "../../domain/fence-timing.js";
+import { RUN_STOP_BUDGET_MS } from "../../host/virt-sparsify-runner.js";
+import { RunLease } from "./run-lease.js";
 
 export interface HostWorkerDeps {
   config: Config;
@@ -30,8 +33,11 @@ export interface HostWorkerDeps {
   facts: HostFacts;
   /** Producer side, for the jobs this host enqueues itself (scans, estimates, scheduled jobs). */
   queues: QueueRegistry;
-  /** Runs a sparsify job; resolves when the job reached a terminal state. */
-  sparsify: (job: Job, signal: AbortSignal | undefined) => Promise<unknown>;
+  /**
+   * Runs a sparsify job; resolves when the job reached a terminal state, was handed back, or was
+   * fenced (`fence` aborted: the run stopped and wrote nothing more).
+   */
+  sparsify: (job: Job, signal: AbortSignal | undefined, fence: AbortSignal) => Promise<unknown>;
   /** The host's budget of concurrent sparsify runs (all domains, all worker processes). */
   slots: HostSlots;
 }
@@ -51,8 +57,12 @@ export class HostWorker {
   private refreshing: Promise<void> = Promise.resolve();
   private stopped = false;
   private libvirt: LibvirtLink | null = null;
+  /** Lock duration and fence time of this worker's jobs (domain/fence-timing.ts). */
+  readonly fence: FencePlan;
 
-  constructor(private readonly d: HostWorkerDeps) {}
+  constructor(private readonly d: HostWorkerDeps) {
+    this.fence = planFence({ stalledIntervalMs: d.config.STALLED_INTERVAL_MS, stopBudgetMs: RUN_STOP_BUDGET_MS });
+  }
 
   get name(): string {
     return this.d.facts.name;
@@ -200,10 +210,18 @@ export class HostWorker {
       throw new DelayedError();
     }
     let result: unknown;
+    const onFence = (why: string) => this.d.log.warn({ jobId: job.id, host: this.name, why }, "sparsify run fenced: its lease lapsed, the run is stopped");
+    const lease = new RunLease(job, token!, this.fence, onFence).start();
     try {
-      result = await this.d.sparsify(job, signal);
+      result = await this.d.sparsify(job, signal, lease.signal);
     } finally {
+      lease.stop();
       await slot.release();
+    }
+    // Fenced: another host may own the job now. Give it back if the lock is still ours; else leave it.
+    if (lease.signal.aborted) {
+      await job.moveToDelayed(Date.now(), token).catch(() => {});
+      throw new DelayedError();
     }
     // Handed back (the worker stops): to the queue now, not after a stalled-job check.
     if (isHandedBack(result)) {
@@ -227,7 +245,8 @@ export class HostWorker {
         // The sparsify lane fetches up to the host budget; the slots decide what really runs.
         concurrency: lane === Lane.SPARSIFY ? this.d.facts.concurrency : this.d.config.OPS_CONCURRENCY,
         stalledInterval: this.d.config.STALLED_INTERVAL_MS,
-        lockDuration: Math.max(this.d.config.STALLED_INTERVAL_MS, 5_000),
+        // Long enough for a lapsed lease to stop its run before anyone may take the job over.
+        lockDuration: this.fence.lockDurationMs,
         maxStalledCount: 1,
       },
     );

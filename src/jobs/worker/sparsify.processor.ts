@@ -28,6 +28,8 @@ import { recordEvent } from "../../services/audit.js";
 import { processEstimate } from "./estimate.processor.js";
 import type { EventBus } from "../queue/event-bus.js";
 import { isHandBack, type HandedBack } from "./hand-back.js";
+import { isFenced } from "./run-lease.js";
+import { recordFenced, recordHandBack, recordRetry } from "./run-events.js";
 import { guardStorage, StorageUnavailableError, type StorageGuard } from "./storage-guard.js";
 import { guardDiskChain } from "./guarded-chain.js";
 import type { SparsifyJobData } from "../queue/queue-names.js";
@@ -74,27 +76,33 @@ export class SparsifyProcessor {
     this.store = new JobStore(d.db, d.bus);
   }
 
-  async process(job: Job<SparsifyJobData>, signal?: AbortSignal): Promise<{ state: string } | HandedBack | null> {
+  /**
+   * `fence` aborts when this host's lease on the job lapsed (run-lease.ts): the run is stopped at
+   * once and nothing more is written; another host may own the job now. Every write to the job row
+   * is conditioned on this run's attempt, so a late one from a fenced run changes nothing anyway.
+   */
+  async process(job: Job<SparsifyJobData>, signal?: AbortSignal, fence?: AbortSignal): Promise<{ state: string } | HandedBack | null> {
     const { jobId } = job.data;
     const row = await this.store.get(jobId);
     if (!row || (row.state !== JobState.QUEUED && row.state !== JobState.RUNNING)) return null; // ended meanwhile
     const log = this.d.log.child({ jobId, diskId: row.diskId });
-    if (row.cancelRequestedAt) return this.end(jobId, { state: JobState.CANCELLED, actor: row.requestedBy });
+    if (isFenced(fence)) return recordFenced(this.d.db, this.d.hostName, row, row.attempts + 1, log);
+    if (row.cancelRequestedAt) return this.end(jobId, row.attempts, { state: JobState.CANCELLED, actor: row.requestedBy });
 
     const retried = row.state === JobState.RUNNING; // a worker died with it: BullMQ handed it over
     const attempt = row.attempts + 1;
     // A retry starts over, so its progress does too (the attempt number says why it went back).
     let progress: SparsifyProgress = initialProgress;
-    const running = await this.store.patchActive(jobId, {
+    // Compare-and-set from the attempt read above: of two hosts holding the job, one claims it.
+    const running = await this.store.claimAttempt(jobId, row.attempts, {
       state: JobState.RUNNING,
       phase: progress.phase,
       progress: retried ? progress.progress : Math.max(row.progress, progress.progress),
       host: this.d.hostName,
       startedAt: row.startedAt ?? new Date(),
-      attempts: attempt,
     });
     if (!running) return null;
-    if (retried) await this.recordRetry(row, attempt, log);
+    if (retried) await recordRetry(this.d.db, this.d.hostName, row, attempt, log);
     else await recordEvent(this.d.db.manager, { type: "JOB_STARTED", actor: row.requestedBy, diskId: row.diskId, jobId, message: `Sparsify started on ${this.d.hostName}` });
     await job.updateProgress(running.progress).catch(() => {});
 
@@ -105,7 +113,7 @@ export class SparsifyProcessor {
       guard = await guardStorage([target.domain.path, target.leafPath], { intervalMs: this.d.config.STORAGE_CHECK_INTERVAL_MS, timeoutMs: this.d.config.STORAGE_CHECK_TIMEOUT_MS });
       const storage = guard;
       const before = await storage.until(this.precheck(target, retried, signal));
-      await this.store.patchActive(jobId, { actualSizeBefore: before });
+      await this.store.patchActive(jobId, { actualSizeBefore: before }, attempt);
       // The pre-check took a while: prove once more that nothing was swapped since.
       await this.guard(target);
 
@@ -114,16 +122,23 @@ export class SparsifyProcessor {
       const hurry = new AbortController();
       signal?.addEventListener("abort", () => (isHandBack(signal) ? hurry.abort() : abort.abort()), { once: true });
       storage.signal.addEventListener("abort", () => abort.abort(), { once: true });
-      if (isHandBack(signal)) return this.handBack(row, log); // the stop came during the pre-checks
+      // Fenced: stop at once (SIGTERM, SIGKILL 2 s later), as for a hand-back, but write nothing.
+      fence?.addEventListener("abort", () => hurry.abort(), { once: true });
+      if (isHandBack(signal)) return recordHandBack(this.d.db, this.d.hostName, row, log); // the stop came during the pre-checks
       await storage.until(this.inspect(target)); // again, right before virt-sparsify opens the chain
+      if (isFenced(fence)) return recordFenced(this.d.db, this.d.hostName, row, attempt, log); // never launch a run whose lease lapsed
       let writes = Promise.resolve();
       const seen = new Set<string>();
       const publish = (next: SparsifyProgress) => {
-        writes = writes.then(async () => {
-          const saved = await this.store.patchActive(jobId, { phase: next.phase, progress: next.progress });
-          if (saved?.cancelRequestedAt) abort.abort();
-          await job.updateProgress(next.progress).catch(() => {});
-        });
+        writes = writes
+          .then(async () => {
+            const saved = await this.store.patchActive(jobId, { phase: next.phase, progress: next.progress }, attempt);
+            if (saved?.cancelRequestedAt) abort.abort();
+            await job.updateProgress(next.progress).catch(() => {});
+          })
+          // Progress only: a write lost to an unreachable database (a partition) must not take the
+          // worker down as an unhandled rejection; the next one, or the ending, says where it is.
+          .catch((error: Error) => log.warn({ err: error.message }, "progress not saved"));
       };
       // The appliance boot says nothing for ~6 s: an estimated ramp keeps the bar moving.
       const launched = Date.now();
@@ -149,63 +164,43 @@ export class SparsifyProcessor {
           if (next !== progress) publish((progress = next));
         },
       }).finally(() => clearInterval(ramp));
+      // A fenced run measures nothing and ends nothing: the job may be another host's by now.
+      if (isFenced(fence)) return recordFenced(this.d.db, this.d.hostName, row, attempt, log);
       await writes;
       // Processes that outlived SIGKILL (stuck on storage) keep the disk blocked until they are gone.
       const survivors = result.survivors.length ? { survivors: { host: this.d.hostName, processes: result.survivors.map(({ pid, startTime }) => ({ pid, startTime })) } } : {};
       if (result.survivors.length) log.warn({ pids: result.survivors.map((p) => p.pid) }, "processes of the run outlived SIGKILL");
       if (storage.lost) {
         // Nothing is measured or probed: the image is unreachable, and a probe could hang too.
-        return this.end(jobId, { state: JobState.FAILED, errorCode: JobErrorCode.STORAGE_UNAVAILABLE, errorMessage: `The storage became unavailable during the run and the run was stopped: ${storage.lost}`, ...survivors });
+        return this.end(jobId, attempt, { state: JobState.FAILED, errorCode: JobErrorCode.STORAGE_UNAVAILABLE, errorMessage: `The storage became unavailable during the run and the run was stopped: ${storage.lost}`, ...survivors });
       }
       publish((progress = startMeasuring(progress)));
       const after = await storage.until(this.measure(target));
       await writes;
       log.info({ exitCode: result.exitCode, trimmed: result.trimmedDevices, before, after, ms: result.durationMs }, "virt-sparsify finished");
 
-      if (isHandBack(signal)) return this.handBack(row, log);
-      if (result.cancelled) return this.end(jobId, { state: JobState.CANCELLED, actualSizeAfter: after, outcomeMessage: "Cancelled; the image was left consistent", ...survivors });
+      if (isHandBack(signal)) return recordHandBack(this.d.db, this.d.hostName, row, log);
+      if (result.cancelled) return this.end(jobId, attempt, { state: JobState.CANCELLED, actualSizeAfter: after, outcomeMessage: "Cancelled; the image was left consistent", ...survivors });
       const failure = await storage.until(diagnoseRun(result, { path: target.leafPath, format: target.format }));
-      if (failure) return this.end(jobId, { state: JobState.FAILED, actualSizeAfter: after, errorCode: failure.code, errorMessage: failure.message, ...survivors });
+      if (failure) return this.end(jobId, attempt, { state: JobState.FAILED, actualSizeAfter: after, errorCode: failure.code, errorMessage: failure.message, ...survivors });
       const explained = explainOutcome({ trimmedDevices: result.trimmedDevices, swapCleared: result.swapCleared, actualSizeBefore: before, actualSizeAfter: after, ownVolumeCount: target.own.length });
       progress = finishProgress(progress);
-      return this.end(jobId, { state: JobState.SUCCEEDED, actualSizeAfter: after, outcome: explained.outcome, outcomeMessage: explained.message, ...survivors });
+      return this.end(jobId, attempt, { state: JobState.SUCCEEDED, actualSizeAfter: after, outcome: explained.outcome, outcomeMessage: explained.message, ...survivors });
     } catch (error) {
-      if (isHandBack(signal)) return this.handBack(row, log);
+      if (isFenced(fence)) return recordFenced(this.d.db, this.d.hostName, row, attempt, log);
+      if (isHandBack(signal)) return recordHandBack(this.d.db, this.d.hostName, row, log);
       const code = error instanceof JobFailure || error instanceof StorageUnavailableError ? error.code : JobErrorCode.INTERNAL_ERROR;
       if (code === JobErrorCode.INTERNAL_ERROR) log.error({ err: error }, "sparsify job crashed");
-      if (signal?.aborted && code === JobErrorCode.IMAGE_IN_USE) return this.end(jobId, { state: JobState.CANCELLED });
-      return this.end(jobId, { state: JobState.FAILED, errorCode: code, errorMessage: (error as Error).message });
+      if (signal?.aborted && code === JobErrorCode.IMAGE_IN_USE) return this.end(jobId, attempt, { state: JobState.CANCELLED });
+      return this.end(jobId, attempt, { state: JobState.FAILED, errorCode: code, errorMessage: (error as Error).message });
     } finally {
       guard?.stop();
     }
   }
 
-  /**
-   * The worker stops: the job stays RUNNING in PostgreSQL and goes back to the queue (the caller moves it); its next run
-   * resumes it as a retry.
-   */
-  private async handBack(row: SparsifyJob, log: Logger): Promise<HandedBack> {
-    log.warn("worker stopping: job handed back to the queue, to run again");
-    await recordEvent(this.d.db.manager, { type: "JOB_HANDED_BACK", diskId: row.diskId, jobId: row.id, message: `The worker on ${this.d.hostName} stopped; the job went back to the queue to run again` }).catch(() => {});
-    return { handedBack: true };
-  }
-
-  /** A worker died with this job (crash, SIGKILL, lost host): say so in the log and the audit trail. */
-  private async recordRetry(row: SparsifyJob, attempt: number, log: Logger): Promise<void> {
-    const lost = `attempt ${row.attempts} on ${row.host ?? "an unknown host"} was lost at ${row.phase} ` + `${row.progress} % (its worker stopped)`;
-    log.warn({ attempt: row.attempts, previousHost: row.host, phase: row.phase, progress: row.progress }, `sparsify job lost: ${lost}`);
-    log.warn({ attempt, host: this.d.hostName }, `sparsify job retried: attempt ${attempt} on ${this.d.hostName}`);
-    await recordEvent(this.d.db.manager, {
-      type: "JOB_RETRIED",
-      diskId: row.diskId,
-      jobId: row.id,
-      message: `Attempt ${attempt} on ${this.d.hostName}: ${lost}`,
-      data: { attempt, host: this.d.hostName, previousHost: row.host, lostAtPhase: row.phase, lostAtProgress: row.progress },
-    });
-  }
-
-  private async end(jobId: string, ending: JobEnding): Promise<{ state: string }> {
-    const ended = await this.store.finish(jobId, ending);
+  /** Ends the job if `attempt` still holds it (a stale attempt's ending is rejected). */
+  private async end(jobId: string, attempt: number, ending: JobEnding): Promise<{ state: string }> {
+    const ended = await this.store.finish(jobId, ending, attempt);
     // What is left to reclaim changed: refresh this disk's estimate now (read-only, ~50 ms).
     if (ended && ending.state !== JobState.FAILED) {
       await processEstimate({ storageDomainId: ended.storageDomainId, diskIds: [ended.diskId], requestedBy: ended.requestedBy }, this.d).catch((e) =>

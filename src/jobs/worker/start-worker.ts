@@ -54,7 +54,7 @@ export async function startHostWorker(config: Config, db: DataSource, log: Logge
       accel: caps.accel,
       applianceReady: caps.applianceReady,
     },
-    sparsify: (job, signal) => processor.process(job, signal),
+    sparsify: (job, signal, fence) => processor.process(job, signal, fence),
     slots: new HostSlots(connection, HostSlots.key(config.QUEUE_PREFIX, config.HOST_NAME, "appliance"), concurrency),
   });
   await worker.start();
