@@ -43,22 +43,11 @@ function* diskRows(plan: ScanPlan): Generator<CopyValue[]> {
   }
 }
 
-/** What a rescan writes into an existing disk; a held lock and an admin's allocation stay. */
-const DISK_UPDATES: [column: string, value: string][] = [
-  ['"leafVolumeId"', 'EXCLUDED."leafVolumeId"'],
-  ["alias", "EXCLUDED.alias"],
-  ["format", "EXCLUDED.format"],
-  ['"virtualSize"', 'EXCLUDED."virtualSize"'],
-  ['"actualSize"', 'EXCLUDED."actualSize"'],
-  ['"ownVolumeCount"', 'EXCLUDED."ownVolumeCount"'],
-  ['"chainProblem"', 'EXCLUDED."chainProblem"'],
-  // A running job holds the lock; the job itself refreshes the disk when it ends.
-  ["status", `CASE WHEN disk.status = 'LOCKED' THEN disk.status ELSE EXCLUDED.status END`],
-  ["allocation", `CASE WHEN disk."allocationSource" = 'SET_BY_USER' THEN disk.allocation ELSE EXCLUDED.allocation END`],
-  ['"allocationSource"', `CASE WHEN disk."allocationSource" = 'SET_BY_USER' THEN disk."allocationSource" ELSE EXCLUDED."allocationSource" END`],
-  ['"templateDiskId"', 'EXCLUDED."templateDiskId"'],
-  ["inspection", "EXCLUDED.inspection"],
-];
+/** Sets `column = value` for the rows whose values differ, and only those: a diff, not a rewrite. */
+const diffSet = (target: string, pairs: readonly (readonly [column: string, value: string])[]) => ({
+  set: pairs.map(([c, v]) => `${c} = ${v}`).join(", "),
+  changed: `(${pairs.map(([c]) => `${target}.${c}`).join(", ")}) IS DISTINCT FROM (${pairs.map(([, v]) => v).join(", ")})`,
+});
 
 /**
  * Paths become ids by joins: an image keeps its volume id and a disk its id (found through its
@@ -66,7 +55,7 @@ const DISK_UPDATES: [column: string, value: string][] = [
  */
 const RESOLVE_VOLUMES_SQL = `
   CREATE TEMP TABLE scan_v ON COMMIT DROP AS
-  SELECT s.*, COALESCE(old.id, gen_random_uuid()) AS id
+  SELECT s.*, COALESCE(old.id, gen_random_uuid()) AS id, old.id IS NULL AS fresh
     FROM scan_volume s LEFT JOIN volume old ON old."storageDomainId" = $1 AND old."relPath" = s.rel_path`;
 const RESOLVE_DISKS_SQL = `
   CREATE TEMP TABLE scan_d ON COMMIT DROP AS
@@ -77,40 +66,69 @@ const RESOLVE_DISKS_SQL = `
     JOIN scan_v leaf ON leaf.rel_path = s.leaf_rel_path
     LEFT JOIN disk old ON old."baseVolumeId" = base.id`;
 
-/** Volumes upserted with their disk and backing volume. */
-const VOLUMES_SQL = `
-  INSERT INTO volume AS vol (id, "storageDomainId", "relPath", format, "virtualSize", "actualSize", "backingVolumeId", "backingPath",
-                             problem, "refusalCode", "inspectedAt", "fileDevice", "fileInode", depth, missing, "scannedAt", "diskId")
-  SELECT v.id, $1, v.rel_path, v.format, v.virtual_size, v.actual_size, backing.id, v.backing_path,
-         v.problem, v.refusal_code, $2, v.file_device, v.file_inode, COALESCE(v.depth, 0), false, $2, owner.id
-    FROM scan_v v LEFT JOIN scan_v backing ON backing.rel_path = v.backing_rel_path LEFT JOIN scan_d owner ON owner.base_rel_path = v.disk_base
-  ON CONFLICT (id) DO UPDATE SET
-    format = EXCLUDED.format, "virtualSize" = EXCLUDED."virtualSize", "actualSize" = EXCLUDED."actualSize",
-    "backingVolumeId" = EXCLUDED."backingVolumeId", "backingPath" = EXCLUDED."backingPath", problem = EXCLUDED.problem,
-    "refusalCode" = EXCLUDED."refusalCode", "inspectedAt" = EXCLUDED."inspectedAt", "fileDevice" = EXCLUDED."fileDevice",
-    "fileInode" = EXCLUDED."fileInode", depth = CASE WHEN EXCLUDED."diskId" IS NULL THEN vol.depth ELSE EXCLUDED.depth END,
-    missing = false, "scannedAt" = EXCLUDED."scannedAt", "diskId" = EXCLUDED."diskId"`;
+/** Each image's new row, with its disk and backing volume. */
+const NEW_VOLUME_ROWS = `
+  SELECT v.id, v.fresh, v.rel_path, v.format, v.virtual_size, v.actual_size, backing.id AS backing_id, v.backing_path, v.problem,
+         v.refusal_code, v.file_device, v.file_inode, v.depth, owner.id AS disk_id
+    FROM scan_v v LEFT JOIN scan_v backing ON backing.rel_path = v.backing_rel_path LEFT JOIN scan_d owner ON owner.base_rel_path = v.disk_base`;
+
+// When a row changed, its scannedAt and inspectedAt say when; the domain's lastScannedAt says when it was read.
+const VOLUME_DIFF = diffSet("volume", [
+  ["format", "n.format"], ['"virtualSize"', "n.virtual_size"], ['"actualSize"', "n.actual_size"], ['"backingVolumeId"', "n.backing_id"],
+  ['"backingPath"', "n.backing_path"], ["problem", "n.problem"], ['"refusalCode"', "n.refusal_code"], ['"fileDevice"', "n.file_device"],
+  ['"fileInode"', "n.file_inode"], ["missing", "false"], ['"diskId"', "n.disk_id"],
+  // A volume no disk owns (a stranded loop) keeps its depth.
+  ["depth", "COALESCE(n.depth, volume.depth)"],
+]);
+const UPDATE_VOLUMES_SQL = `
+  UPDATE volume SET ${VOLUME_DIFF.set}, "scannedAt" = $1, "inspectedAt" = $1
+    FROM (${NEW_VOLUME_ROWS}) n
+   WHERE volume.id = n.id AND NOT n.fresh AND (${VOLUME_DIFF.changed} OR volume."inspectedAt" IS NULL OR volume."scannedAt" IS NULL)`;
+const INSERT_VOLUMES_SQL = `
+  INSERT INTO volume (id, "storageDomainId", "relPath", format, "virtualSize", "actualSize", "backingVolumeId", "backingPath",
+                      problem, "refusalCode", "inspectedAt", "fileDevice", "fileInode", depth, missing, "scannedAt", "diskId")
+  SELECT n.id, $1, n.rel_path, n.format, n.virtual_size, n.actual_size, n.backing_id, n.backing_path,
+         n.problem, n.refusal_code, $2, n.file_device, n.file_inode, COALESCE(n.depth, 0), false, $2, n.disk_id
+    FROM (${NEW_VOLUME_ROWS}) n WHERE n.fresh`;
 
 const VANISHED_VOLUMES_SQL = `
   UPDATE volume SET missing = true
    WHERE "storageDomainId" = $1 AND NOT missing AND NOT EXISTS (SELECT 1 FROM scan_volume s WHERE s.rel_path = volume."relPath")`;
 
-/**
- * Disks upserted with their template; a row that would not change is not rewritten. Returns the
- * disks written with the templates they joined or left (their derived-disk lists changed).
- */
-const DISKS_SQL = `
-  WITH written AS (
-    INSERT INTO disk (id, "storageDomainId", "baseVolumeId", "leafVolumeId", alias, format, "virtualSize", "actualSize", "ownVolumeCount",
-                      "chainProblem", status, allocation, "allocationSource", "templateDiskId", inspection)
-    SELECT d.id, $1, d.base_id, d.leaf_id, d.alias, d.format, d.virtual_size, d.actual_size, d.own_volume_count,
-           d.chain_problem, d.status, d.allocation, d.allocation_source, template.id, d.inspection
-      FROM scan_d d LEFT JOIN scan_d template ON template.base_rel_path = d.template_base
-    ON CONFLICT (id) DO UPDATE SET ${DISK_UPDATES.map(([c, e]) => `${c} = ${e}`).join(", ")}, "updatedAt" = now()
-     WHERE (${DISK_UPDATES.map(([c]) => `disk.${c}`).join(", ")}) IS DISTINCT FROM (${DISK_UPDATES.map(([, e]) => e).join(", ")})
-    RETURNING disk.id, disk."templateDiskId"
-  )
-  SELECT w.id, w."templateDiskId" AS template, d.old_template AS "oldTemplate" FROM written w JOIN scan_d d USING (id)`;
+/** Each disk's new row, with its template. */
+const NEW_DISK_ROWS = `
+  SELECT d.*, template.id AS template_id FROM scan_d d LEFT JOIN scan_d template ON template.base_rel_path = d.template_base`;
+
+/** What a rescan writes into an existing disk; a held lock and an admin's allocation stay. */
+const DISK_DIFF = diffSet("disk", [
+  ['"leafVolumeId"', "n.leaf_id"],
+  ["alias", "n.alias"],
+  ["format", "n.format"],
+  ['"virtualSize"', "n.virtual_size"],
+  ['"actualSize"', "n.actual_size"],
+  ['"ownVolumeCount"', "n.own_volume_count"],
+  ['"chainProblem"', "n.chain_problem"],
+  // A running job holds the lock; the job itself refreshes the disk when it ends.
+  ["status", `CASE WHEN disk.status = 'LOCKED' THEN disk.status ELSE n.status END`],
+  ["allocation", `CASE WHEN disk."allocationSource" = 'SET_BY_USER' THEN disk.allocation ELSE n.allocation END`],
+  ['"allocationSource"', `CASE WHEN disk."allocationSource" = 'SET_BY_USER' THEN disk."allocationSource" ELSE n.allocation_source END`],
+  ['"templateDiskId"', "n.template_id"],
+  ["inspection", "n.inspection"],
+]);
+
+/** Returns the disks written with the templates they joined or left (their derived-disk lists changed). */
+const UPDATE_DISKS_SQL = `
+  UPDATE disk SET ${DISK_DIFF.set}, "updatedAt" = now()
+    FROM (${NEW_DISK_ROWS}) n
+   WHERE disk.id = n.id AND NOT n.fresh AND ${DISK_DIFF.changed}
+  RETURNING disk.id, disk."templateDiskId" AS template, n.old_template AS "oldTemplate"`;
+const INSERT_DISKS_SQL = `
+  INSERT INTO disk (id, "storageDomainId", "baseVolumeId", "leafVolumeId", alias, format, "virtualSize", "actualSize", "ownVolumeCount",
+                    "chainProblem", status, allocation, "allocationSource", "templateDiskId", inspection)
+  SELECT n.id, $1, n.base_id, n.leaf_id, n.alias, n.format, n.virtual_size, n.actual_size, n.own_volume_count,
+         n.chain_problem, n.status, n.allocation, n.allocation_source, n.template_id, n.inspection
+    FROM (${NEW_DISK_ROWS}) n WHERE n.fresh
+  RETURNING id, "templateDiskId" AS template`;
 
 const MISSING_DISKS_SQL = `
   UPDATE disk SET status = 'MISSING', "updatedAt" = now()
@@ -126,8 +144,9 @@ export interface ApplyScanOptions {
 /**
  * Stores what a host read from a domain. Idempotent: volumes are keyed by path, disks by their
  * base volume, so a rescan updates rows in place. What vanished is marked MISSING, never deleted.
- * Set-based: the readings are streamed with COPY into two staging tables and applied by one
- * statement, so the number of statements does not grow with the domain. Needs a transaction.
+ * Set-based: the readings are streamed with COPY into two staging tables, then a fixed number of
+ * statements resolves ids, updates the rows that changed and inserts the new ones, so the work
+ * follows the diff and the number of statements does not grow with the domain. Needs a transaction.
  * The blocker rules then run again for the disks whose stored facts the scan changed (every other
  * change of a fact refreshes its own disks), or for all of them when `domainChanged`.
  */
@@ -138,19 +157,23 @@ export async function applyScan(em: EntityManager, domain: StorageDomain, readin
   await copyRows(em, "scan_volume", VOLUME_COLUMNS, volumeRows(readings, plan));
   await copyRows(em, "scan_disk", DISK_COLUMNS, diskRows(plan));
   // Fresh temporary tables have no statistics: without them the planner joins them by nested loops.
+  // A small sample is enough to tell it they are big and their keys distinct.
+  await em.query("SET LOCAL default_statistics_target = 10");
   await em.query(RESOLVE_VOLUMES_SQL, [domain.id]);
   await em.query("ANALYZE scan_v");
   await em.query(RESOLVE_DISKS_SQL);
   await em.query("ANALYZE scan_d");
-  await em.query(VOLUMES_SQL, [domain.id, now]);
+  await em.query(UPDATE_VOLUMES_SQL, [now]);
+  await em.query(INSERT_VOLUMES_SQL, [domain.id, now]);
   await em.query(VANISHED_VOLUMES_SQL, [domain.id]);
-  const written = (await em.query(DISKS_SQL, [domain.id])) as { id: string; template: string | null; oldTemplate: string | null }[];
-  const missing = (await em.query(MISSING_DISKS_SQL, [domain.id])) as [{ id: string; template: string | null }[], number];
-  const [{ newDisks }] = (await em.query(`SELECT count(*) FILTER (WHERE fresh)::int AS "newDisks" FROM scan_d`)) as [{ newDisks: number }];
+  type Written = { id: string; template: string | null; oldTemplate?: string | null };
+  const [updated] = (await em.query(UPDATE_DISKS_SQL)) as [Written[], number];
+  const inserted = (await em.query(INSERT_DISKS_SQL, [domain.id])) as Written[];
+  const [missing] = (await em.query(MISSING_DISKS_SQL, [domain.id])) as [Written[], number];
   if (options.domainChanged) await refreshDomainAssessments(em, domain.id);
   else {
-    const touched = [...written.flatMap((w) => [w.id, w.template, w.oldTemplate]), ...missing[0].flatMap((m) => [m.id, m.template])];
+    const touched = [...updated, ...inserted, ...missing].flatMap((w) => [w.id, w.template, w.oldTemplate ?? null]);
     await refreshAssessments(em, [...new Set(touched.filter((id): id is string => id !== null))]);
   }
-  return { volumes: readings.length, disks: plan.disks.length, newDisks, missingDisks: missing[0].length };
+  return { volumes: readings.length, disks: plan.disks.length, newDisks: inserted.length, missingDisks: missing.length };
 }

@@ -48,6 +48,7 @@ describe("applyScan, in bulk", () => {
     return (await db.getRepository(StorageDomain).findOneBy({ id }))!;
   };
   const scan = async (domain: StorageDomain, readings: VolumeReading[]) => {
+    await new Promise((r) => setTimeout(r, 5)); // each scan its own timestamp
     statements = 0;
     const summary = await db.transaction((em) => applyScan(em, domain, readings));
     return { summary, statements };
@@ -95,6 +96,8 @@ describe("applyScan, in bulk", () => {
     // Unchanged disks are not rewritten.
     expect(after.get("d6").updatedAt).toEqual(before.get("d6").updatedAt);
     expect(after.get("d3").updatedAt).not.toEqual(before.get("d3").updatedAt);
+    const scanned = new Map<string, any>((await db.query(`SELECT "relPath", "scannedAt" FROM volume WHERE "storageDomainId" = $1`, [domain.id])).map((r: any) => [r.relPath, r.scannedAt]));
+    expect(scanned.get("d3.qcow2")).not.toEqual(scanned.get("d6.qcow2")); // d6's volume was not rewritten either
 
     const volumes = await db.query(
       `SELECT v."relPath", v.depth, v.missing, d.alias, b."relPath" AS backing FROM volume v LEFT JOIN disk d ON d.id = v."diskId" LEFT JOIN volume b ON b.id = v."backingVolumeId"
