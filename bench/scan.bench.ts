@@ -33,9 +33,12 @@ const statements = countStatements();
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const s = (msValue: number) => `${(msValue / 1000).toFixed(2)} s`;
 
-// Peak heap, sampled while the rounds run (RSS peaks come from the kernel's own high-water mark).
-let peakHeap = 0;
-const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, v8.getHeapStatistics().used_heap_size)), 20);
+// Peak heap and RSS, sampled every 20 ms, for the first scan and for the rescans apart.
+const peak = { heap: 0, rss: 0 };
+const sampler = setInterval(() => {
+  peak.heap = Math.max(peak.heap, v8.getHeapStatistics().used_heap_size);
+  peak.rss = Math.max(peak.rss, process.memoryUsage.rss());
+}, 20);
 
 const database = await createTestDatabase();
 const db = await openDatabase(database.url);
@@ -77,6 +80,8 @@ const firstScan = await timeIt(scan(first));
 const firstStatements = statements.count;
 const firstRaw = await timeIt(rawLoad(first));
 first = null; // only one domain's readings in memory at a time, as in a worker
+const firstPeak = { ...peak };
+Object.assign(peak, { heap: 0, rss: 0 });
 const disks = Number((await raw.query(`SELECT count(*) FROM disk`)).rows[0].count);
 await raw.query("ANALYZE");
 
@@ -105,7 +110,9 @@ console.log(`rescan, database phase p50  : scan ${s(scan50)}  raw COPY + upsert 
 const group50 = percentile(grouping, 50);
 console.log(`  of which grouping p50     : ${s(group50)} (in memory, no database)`);
 console.log(`ratio p50 scan / raw        : ${(scan50 / raw50).toFixed(2)}× (target ≤ 2×); without the grouping ${((scan50 - group50) / raw50).toFixed(2)}×`);
-console.log(`memory: peak RSS ${mib(process.resourceUsage().maxRSS * 1024)} (RSS ${mib(rssBefore)} with the readings, before the first scan), peak heap ${mib(peakHeap)}`);
+console.log(`memory: RSS ${mib(rssBefore)} with the first readings, before any scan; heap limit ${mib(v8.getHeapStatistics().heap_size_limit)}`);
+console.log(`  first scan + raw load     : peak RSS ${mib(firstPeak.rss)}, peak heap used ${mib(firstPeak.heap)}`);
+console.log(`  rescans + raw loads       : peak RSS ${mib(peak.rss)}, peak heap used ${mib(peak.heap)} (garbage included until V8 collects it)`);
 
 await raw.end();
 await db.destroy();
