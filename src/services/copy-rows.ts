@@ -43,7 +43,12 @@ export async function transactionClient(em: EntityManager): Promise<PoolClient> 
  * produced lazily and sent as they come, with backpressure.
  * @param columns the table's columns in the order of each row's values (quoted as given).
  */
-export async function copyRows(em: EntityManager, table: string, columns: readonly string[], rows: Iterable<readonly CopyValue[]>): Promise<void> {
+export async function copyRows(
+  em: EntityManager,
+  table: string,
+  columns: readonly string[],
+  rows: Iterable<readonly CopyValue[]>,
+): Promise<void> {
   const client = await transactionClient(em);
   const sink = client.query(copyFrom(`COPY ${table} (${columns.join(", ")}) FROM STDIN`));
   await pipeline(Readable.from(chunks(rows)), sink);

@@ -27,19 +27,31 @@ const STAGING_SQL = `
     template_base text, inspection jsonb
   ) ON COMMIT DROP`;
 
-const VOLUME_COLUMNS = ["rel_path", "format", "virtual_size", "actual_size", "backing_path", "backing_rel_path", "problem", "refusal_code", "file_device", "file_inode", "disk_base", "depth"];
-const DISK_COLUMNS = ["base_rel_path", "leaf_rel_path", "alias", "format", "virtual_size", "actual_size", "own_volume_count", "chain_problem", "status", "allocation", "allocation_source", "template_base", "inspection"];
+const VOLUME_COLUMNS = [
+  "rel_path", "format", "virtual_size", "actual_size", "backing_path", "backing_rel_path", "problem", "refusal_code", "file_device",
+  "file_inode", "disk_base", "depth",
+];
+const DISK_COLUMNS = [
+  "base_rel_path", "leaf_rel_path", "alias", "format", "virtual_size", "actual_size", "own_volume_count", "chain_problem", "status",
+  "allocation", "allocation_source", "template_base", "inspection",
+];
 
 function* volumeRows(readings: readonly VolumeReading[], plan: ScanPlan): Generator<CopyValue[]> {
   for (const r of readings) {
     const place = plan.placeOf.get(r.relPath);
-    yield [r.relPath, diskFormatOf(r.format), r.virtualSize, r.actualSize, r.backingPath, r.backingRelPath, volumeProblem(r), r.refusal?.code ?? null, r.fileDevice ?? null, r.fileInode ?? null, place?.diskBaseRelPath ?? null, place?.depth ?? null];
+    yield [
+      r.relPath, diskFormatOf(r.format), r.virtualSize, r.actualSize, r.backingPath, r.backingRelPath, volumeProblem(r),
+      r.refusal?.code ?? null, r.fileDevice ?? null, r.fileInode ?? null, place?.diskBaseRelPath ?? null, place?.depth ?? null,
+    ];
   }
 }
 
 function* diskRows(plan: ScanPlan): Generator<CopyValue[]> {
   for (const d of plan.disks) {
-    yield [d.baseRelPath, d.leafRelPath, d.alias, d.format, d.virtualSize, d.actualSize, d.ownVolumeCount, d.chainProblem, d.status, d.allocation, d.allocationSource, d.templateBaseRelPath, d.inspection ? JSON.stringify(d.inspection) : null];
+    yield [
+      d.baseRelPath, d.leafRelPath, d.alias, d.format, d.virtualSize, d.actualSize, d.ownVolumeCount, d.chainProblem, d.status,
+      d.allocation, d.allocationSource, d.templateBaseRelPath, d.inspection ? JSON.stringify(d.inspection) : null,
+    ];
   }
 }
 
@@ -70,7 +82,9 @@ const RESOLVE_DISKS_SQL = `
 const NEW_VOLUME_ROWS = `
   SELECT v.id, v.fresh, v.rel_path, v.format, v.virtual_size, v.actual_size, backing.id AS backing_id, v.backing_path, v.problem,
          v.refusal_code, v.file_device, v.file_inode, v.depth, owner.id AS disk_id
-    FROM scan_v v LEFT JOIN scan_v backing ON backing.rel_path = v.backing_rel_path LEFT JOIN scan_d owner ON owner.base_rel_path = v.disk_base`;
+    FROM scan_v v
+    LEFT JOIN scan_v backing ON backing.rel_path = v.backing_rel_path
+    LEFT JOIN scan_d owner ON owner.base_rel_path = v.disk_base`;
 
 // When a row changed, its scannedAt and inspectedAt say when; the domain's lastScannedAt says when it was read.
 const VOLUME_DIFF = diffSet("volume", [
@@ -150,7 +164,12 @@ export interface ApplyScanOptions {
  * The blocker rules then run again for the disks whose stored facts the scan changed (every other
  * change of a fact refreshes its own disks), or for all of them when `domainChanged`.
  */
-export async function applyScan(em: EntityManager, domain: StorageDomain, readings: readonly VolumeReading[], options: ApplyScanOptions = {}): Promise<ScanSummary> {
+export async function applyScan(
+  em: EntityManager,
+  domain: StorageDomain,
+  readings: readonly VolumeReading[],
+  options: ApplyScanOptions = {},
+): Promise<ScanSummary> {
   const now = options.now ?? new Date();
   const plan = planScan(readings);
   await em.query(STAGING_SQL);

@@ -39,7 +39,8 @@ export interface ScanPlan {
 export const diskFormatOf = (format: ImageFormat): DiskFormat => (format === "qcow2" ? DiskFormat.QCOW2 : DiskFormat.RAW);
 
 /** The stored problem text of one image: its own problem, else the inspector's refusal. */
-export const volumeProblem = (r: VolumeReading): string | null => r.problem ?? (r.refusal ? `${r.refusal.code}: ${r.refusal.message}` : null);
+export const volumeProblem = (r: VolumeReading): string | null =>
+  r.problem ?? (r.refusal ? `${r.refusal.code}: ${r.refusal.message}` : null);
 
 /**
  * A disk is refused when any layer qemu would open is: its own volumes (leaf first), then its
@@ -54,7 +55,8 @@ function inspections(groups: DiskGroup[], readingOf: Map<string, VolumeReading>)
     for (const relPath of g.volumeRelPaths) {
       const refusal = readingOf.get(relPath)?.refusal;
       if (refusal) {
-        found = { code: refusal.code as unknown as SparsifyIssueCode, message: `The image inspector refused ${relPath} (${refusal.code}): ${refusal.message}` };
+        const message = `The image inspector refused ${relPath} (${refusal.code}): ${refusal.message}`;
+        found = { code: refusal.code as unknown as SparsifyIssueCode, message };
         break;
       }
     }
