@@ -7,6 +7,9 @@ import { AllocationSource, DiskAllocation, DiskFormat, DiskStatus, StorageType }
 
 @Entity("disk")
 @Index(["storageDomainId", "alias"])
+// Made by the DiskListIndexes migration (a trigram GIN index and an expression index): not synchronised.
+@Index("IDX_disk_alias_trgm", { synchronize: false })
+@Index("IDX_disk_reclaimable_order", { synchronize: false })
 export class Disk {
   @PrimaryGeneratedColumn("uuid")
   id: string;

@@ -44,7 +44,10 @@ export class Volume {
   @Column({ type: "text", nullable: true })
   refusalCode: string | null;
 
-  /** When the inspector last read this file; null for volumes scanned before it existed. */
+  /**
+   * When a scan (which inspects every file) last stored a change of this file; null for volumes
+   * scanned before the inspector existed. The domain's lastScannedAt says when it was last read.
+   */
   @Column({ type: "timestamptz", nullable: true })
   inspectedAt: Date | null;
 
@@ -62,6 +65,7 @@ export class Volume {
   @Column({ type: "text", nullable: true })
   fileInode: string | null;
 
+  /** When a scan or a run last stored a change of this file (a scan writes only what changed). */
   @Column({ type: "timestamptz", nullable: true })
   scannedAt: Date | null;
 }

@@ -1,38 +1,9 @@
 import type { EntityManager } from "typeorm";
-import { groupVolumesIntoDisks } from "../domain/disk-grouping.js";
-import { classifyAllocation } from "../domain/preallocation.js";
-import { AllocationSource, DiskStatus } from "../entities/enums.js";
-import { Disk, StorageDomain, Volume } from "../entities/index.js";
+import type { StorageDomain } from "../entities/index.js";
 import type { VolumeReading } from "../host/scan/read-volumes.js";
-import type { SparsifyIssue, SparsifyIssueCode } from "../domain/sparsify-issue.js";
-import { refreshDomainAssessments } from "./disk-assessment.service.js";
-
-/**
- * A disk is refused when any layer qemu would open is: its own volumes (leaf first), then its
- * template's, and so on down the chain. The first refusal found is the one shown.
- */
-function diskInspections(disks: { disk: Disk; relPaths: string[] }[], readings: Map<string, VolumeReading>): Map<Disk, SparsifyIssue | null> {
-  const byId = new Map(disks.map((d) => [d.disk.id, d]));
-  const out = new Map<Disk, SparsifyIssue | null>();
-  const of = (d: { disk: Disk; relPaths: string[] }, depth: number): SparsifyIssue | null => {
-    if (out.has(d.disk)) return out.get(d.disk)!;
-    let found: SparsifyIssue | null = null;
-    for (const relPath of d.relPaths) {
-      const refusal = readings.get(relPath)?.refusal;
-      if (refusal) {
-        found = { code: refusal.code as unknown as SparsifyIssueCode, message: `The image inspector refused ${relPath} (${refusal.code}): ${refusal.message}` };
-        break;
-      }
-    }
-    const template = d.disk.templateDiskId ? byId.get(d.disk.templateDiskId) : undefined;
-    // Depth guard: templates cannot loop (grouping breaks loops), but never recurse unbounded.
-    if (!found && template && depth < 64) found = of(template, depth + 1);
-    out.set(d.disk, found);
-    return found;
-  };
-  for (const d of disks) of(d, 0);
-  return out;
-}
+import { copyRows, type CopyValue } from "./copy-rows.js";
+import { refreshAssessments, refreshDomainAssessments } from "./disk-assessment.service.js";
+import { diskFormatOf, planScan, volumeProblem, type ScanPlan } from "./scan-plan.js";
 
 export interface ScanSummary {
   volumes: number;
@@ -41,88 +12,187 @@ export interface ScanSummary {
   missingDisks: number;
 }
 
+// Staging tables, one per scan transaction (dropped at its commit). Typed like their targets so
+// COPY parses every value once, and an unknown enum value fails the scan instead of storing it.
+const STAGING_SQL = `
+  CREATE TEMP TABLE scan_volume (
+    rel_path text NOT NULL, format volume_format_enum NOT NULL, virtual_size bigint NOT NULL, actual_size bigint NOT NULL,
+    backing_path text, backing_rel_path text, problem text, refusal_code text, file_device text, file_inode text,
+    disk_base text, depth int
+  ) ON COMMIT DROP;
+  CREATE TEMP TABLE scan_disk (
+    base_rel_path text NOT NULL, leaf_rel_path text NOT NULL, alias text NOT NULL, format disk_format_enum NOT NULL,
+    virtual_size bigint NOT NULL, actual_size bigint NOT NULL, own_volume_count int NOT NULL, chain_problem text,
+    status disk_status_enum NOT NULL, allocation disk_allocation_enum NOT NULL, allocation_source disk_allocationsource_enum NOT NULL,
+    template_base text, inspection jsonb
+  ) ON COMMIT DROP`;
+
+const VOLUME_COLUMNS = [
+  "rel_path", "format", "virtual_size", "actual_size", "backing_path", "backing_rel_path", "problem", "refusal_code", "file_device",
+  "file_inode", "disk_base", "depth",
+];
+const DISK_COLUMNS = [
+  "base_rel_path", "leaf_rel_path", "alias", "format", "virtual_size", "actual_size", "own_volume_count", "chain_problem", "status",
+  "allocation", "allocation_source", "template_base", "inspection",
+];
+
+function* volumeRows(readings: readonly VolumeReading[], plan: ScanPlan): Generator<CopyValue[]> {
+  for (const r of readings) {
+    const place = plan.placeOf.get(r.relPath);
+    yield [
+      r.relPath, diskFormatOf(r.format), r.virtualSize, r.actualSize, r.backingPath, r.backingRelPath, volumeProblem(r),
+      r.refusal?.code ?? null, r.fileDevice ?? null, r.fileInode ?? null, place?.diskBaseRelPath ?? null, place?.depth ?? null,
+    ];
+  }
+}
+
+function* diskRows(plan: ScanPlan): Generator<CopyValue[]> {
+  for (const d of plan.disks) {
+    yield [
+      d.baseRelPath, d.leafRelPath, d.alias, d.format, d.virtualSize, d.actualSize, d.ownVolumeCount, d.chainProblem, d.status,
+      d.allocation, d.allocationSource, d.templateBaseRelPath, d.inspection ? JSON.stringify(d.inspection) : null,
+    ];
+  }
+}
+
+/** Sets `column = value` for the rows whose values differ, and only those: a diff, not a rewrite. */
+const diffSet = (target: string, pairs: readonly (readonly [column: string, value: string])[]) => ({
+  set: pairs.map(([c, v]) => `${c} = ${v}`).join(", "),
+  changed: `(${pairs.map(([c]) => `${target}.${c}`).join(", ")}) IS DISTINCT FROM (${pairs.map(([, v]) => v).join(", ")})`,
+});
+
+/**
+ * Paths become ids by joins: an image keeps its volume id and a disk its id (found through its
+ * base volume); new ones get fresh ids. With every id known first, each row is written once.
+ */
+const RESOLVE_VOLUMES_SQL = `
+  CREATE TEMP TABLE scan_v ON COMMIT DROP AS
+  SELECT s.*, COALESCE(old.id, gen_random_uuid()) AS id, old.id IS NULL AS fresh
+    FROM scan_volume s LEFT JOIN volume old ON old."storageDomainId" = $1 AND old."relPath" = s.rel_path`;
+const RESOLVE_DISKS_SQL = `
+  CREATE TEMP TABLE scan_d ON COMMIT DROP AS
+  SELECT s.*, base.id AS base_id, leaf.id AS leaf_id, COALESCE(old.id, gen_random_uuid()) AS id, old.id IS NULL AS fresh,
+         old."templateDiskId" AS old_template
+    FROM scan_disk s
+    JOIN scan_v base ON base.rel_path = s.base_rel_path
+    JOIN scan_v leaf ON leaf.rel_path = s.leaf_rel_path
+    LEFT JOIN disk old ON old."baseVolumeId" = base.id`;
+
+/** Each image's new row, with its disk and backing volume. */
+const NEW_VOLUME_ROWS = `
+  SELECT v.id, v.fresh, v.rel_path, v.format, v.virtual_size, v.actual_size, backing.id AS backing_id, v.backing_path, v.problem,
+         v.refusal_code, v.file_device, v.file_inode, v.depth, owner.id AS disk_id
+    FROM scan_v v
+    LEFT JOIN scan_v backing ON backing.rel_path = v.backing_rel_path
+    LEFT JOIN scan_d owner ON owner.base_rel_path = v.disk_base`;
+
+// When a row changed, its scannedAt and inspectedAt say when; the domain's lastScannedAt says when it was read.
+const VOLUME_DIFF = diffSet("volume", [
+  ["format", "n.format"], ['"virtualSize"', "n.virtual_size"], ['"actualSize"', "n.actual_size"], ['"backingVolumeId"', "n.backing_id"],
+  ['"backingPath"', "n.backing_path"], ["problem", "n.problem"], ['"refusalCode"', "n.refusal_code"], ['"fileDevice"', "n.file_device"],
+  ['"fileInode"', "n.file_inode"], ["missing", "false"], ['"diskId"', "n.disk_id"],
+  // A volume no disk owns (a stranded loop) keeps its depth.
+  ["depth", "COALESCE(n.depth, volume.depth)"],
+]);
+const UPDATE_VOLUMES_SQL = `
+  UPDATE volume SET ${VOLUME_DIFF.set}, "scannedAt" = $1, "inspectedAt" = $1
+    FROM (${NEW_VOLUME_ROWS}) n
+   WHERE volume.id = n.id AND NOT n.fresh AND (${VOLUME_DIFF.changed} OR volume."inspectedAt" IS NULL OR volume."scannedAt" IS NULL)`;
+const INSERT_VOLUMES_SQL = `
+  INSERT INTO volume (id, "storageDomainId", "relPath", format, "virtualSize", "actualSize", "backingVolumeId", "backingPath",
+                      problem, "refusalCode", "inspectedAt", "fileDevice", "fileInode", depth, missing, "scannedAt", "diskId")
+  SELECT n.id, $1, n.rel_path, n.format, n.virtual_size, n.actual_size, n.backing_id, n.backing_path,
+         n.problem, n.refusal_code, $2, n.file_device, n.file_inode, COALESCE(n.depth, 0), false, $2, n.disk_id
+    FROM (${NEW_VOLUME_ROWS}) n WHERE n.fresh`;
+
+const VANISHED_VOLUMES_SQL = `
+  UPDATE volume SET missing = true
+   WHERE "storageDomainId" = $1 AND NOT missing AND NOT EXISTS (SELECT 1 FROM scan_volume s WHERE s.rel_path = volume."relPath")`;
+
+/** Each disk's new row, with its template. */
+const NEW_DISK_ROWS = `
+  SELECT d.*, template.id AS template_id FROM scan_d d LEFT JOIN scan_d template ON template.base_rel_path = d.template_base`;
+
+/** What a rescan writes into an existing disk; a held lock and an admin's allocation stay. */
+const DISK_DIFF = diffSet("disk", [
+  ['"leafVolumeId"', "n.leaf_id"],
+  ["alias", "n.alias"],
+  ["format", "n.format"],
+  ['"virtualSize"', "n.virtual_size"],
+  ['"actualSize"', "n.actual_size"],
+  ['"ownVolumeCount"', "n.own_volume_count"],
+  ['"chainProblem"', "n.chain_problem"],
+  // A running job holds the lock; the job itself refreshes the disk when it ends.
+  ["status", `CASE WHEN disk.status = 'LOCKED' THEN disk.status ELSE n.status END`],
+  ["allocation", `CASE WHEN disk."allocationSource" = 'SET_BY_USER' THEN disk.allocation ELSE n.allocation END`],
+  ['"allocationSource"', `CASE WHEN disk."allocationSource" = 'SET_BY_USER' THEN disk."allocationSource" ELSE n.allocation_source END`],
+  ['"templateDiskId"', "n.template_id"],
+  ["inspection", "n.inspection"],
+]);
+
+/** Returns the disks written with the templates they joined or left (their derived-disk lists changed). */
+const UPDATE_DISKS_SQL = `
+  UPDATE disk SET ${DISK_DIFF.set}, "updatedAt" = now()
+    FROM (${NEW_DISK_ROWS}) n
+   WHERE disk.id = n.id AND NOT n.fresh AND ${DISK_DIFF.changed}
+  RETURNING disk.id, disk."templateDiskId" AS template, n.old_template AS "oldTemplate"`;
+const INSERT_DISKS_SQL = `
+  INSERT INTO disk (id, "storageDomainId", "baseVolumeId", "leafVolumeId", alias, format, "virtualSize", "actualSize", "ownVolumeCount",
+                    "chainProblem", status, allocation, "allocationSource", "templateDiskId", inspection)
+  SELECT n.id, $1, n.base_id, n.leaf_id, n.alias, n.format, n.virtual_size, n.actual_size, n.own_volume_count,
+         n.chain_problem, n.status, n.allocation, n.allocation_source, n.template_id, n.inspection
+    FROM (${NEW_DISK_ROWS}) n WHERE n.fresh
+  RETURNING id, "templateDiskId" AS template`;
+
+const MISSING_DISKS_SQL = `
+  UPDATE disk SET status = 'MISSING', "updatedAt" = now()
+   WHERE "storageDomainId" = $1 AND status <> 'MISSING' AND NOT EXISTS (SELECT 1 FROM scan_d d WHERE d.id = disk.id)
+  RETURNING disk.id, disk."templateDiskId" AS template`;
+
+export interface ApplyScanOptions {
+  /** A fact of the domain itself changed (its NFS version): every disk's blockers are recomputed. */
+  domainChanged?: boolean;
+  now?: Date;
+}
+
 /**
  * Stores what a host read from a domain. Idempotent: volumes are keyed by path, disks by their
  * base volume, so a rescan updates rows in place. What vanished is marked MISSING, never deleted.
+ * Set-based: the readings are streamed with COPY into two staging tables, then a fixed number of
+ * statements resolves ids, updates the rows that changed and inserts the new ones, so the work
+ * follows the diff and the number of statements does not grow with the domain. Needs a transaction.
+ * The blocker rules then run again for the disks whose stored facts the scan changed (every other
+ * change of a fact refreshes its own disks), or for all of them when `domainChanged`.
  */
-export async function applyScan(em: EntityManager, domain: StorageDomain, readings: VolumeReading[], now = new Date()): Promise<ScanSummary> {
-  const existingVolumes = new Map((await em.findBy(Volume, { storageDomainId: domain.id })).map((v) => [v.relPath, v]));
-  const volumes = readings.map((r) =>
-    Object.assign(existingVolumes.get(r.relPath) ?? em.create(Volume, { storageDomainId: domain.id, relPath: r.relPath }), {
-      format: r.format,
-      virtualSize: r.virtualSize,
-      actualSize: r.actualSize,
-      backingPath: r.backingPath,
-      problem: r.problem ?? (r.refusal ? `${r.refusal.code}: ${r.refusal.message}` : null),
-      refusalCode: r.refusal?.code ?? null,
-      inspectedAt: now,
-      fileDevice: r.fileDevice ?? null,
-      fileInode: r.fileInode ?? null,
-      missing: false,
-      scannedAt: now,
-    }),
-  );
-  await em.save(Volume, volumes, { chunk: 500 });
-  const volumeByPath = new Map(volumes.map((v) => [v.relPath, v]));
-  const readingByPath = new Map(readings.map((r) => [r.relPath, r]));
-  for (const v of volumes) v.backingVolumeId = readingByPath.get(v.relPath)!.backingRelPath ? (volumeByPath.get(readingByPath.get(v.relPath)!.backingRelPath!)?.id ?? null) : null;
-
-  const groups = groupVolumesIntoDisks(readings);
-  const existingDisks = await em.findBy(Disk, { storageDomainId: domain.id });
-  const diskByBase = new Map(existingDisks.filter((d) => d.baseVolumeId).map((d) => [d.baseVolumeId!, d]));
-  let newDisks = 0;
-  const disks = groups.map((g) => {
-    const own = g.volumeRelPaths.map((p) => volumeByPath.get(p)!);
-    const leaf = readingByPath.get(g.volumeRelPaths[0]!)!;
-    const base = own[own.length - 1]!;
-    let disk = diskByBase.get(base.id);
-    if (!disk) {
-      newDisks++;
-      disk = em.create(Disk, { storageDomainId: domain.id, baseVolumeId: base.id });
-    }
-    const unreadable = g.volumeRelPaths.some((p) => readingByPath.get(p)!.unreadable);
-    Object.assign(disk, {
-      alias: g.alias,
-      format: leaf.format,
-      virtualSize: leaf.virtualSize,
-      actualSize: own.reduce((sum, v) => sum + v.actualSize, 0),
-      ownVolumeCount: own.length,
-      leafVolumeId: own[0]!.id,
-      chainProblem: g.chainProblem,
-      // A running job holds the lock; the job itself refreshes the disk when it ends.
-      status: disk.status === DiskStatus.LOCKED ? DiskStatus.LOCKED : unreadable ? DiskStatus.ILLEGAL : DiskStatus.OK,
-    });
-    if (disk.allocationSource !== AllocationSource.SET_BY_USER || !disk.id) {
-      const verdict = classifyAllocation(leaf);
-      disk.allocation = verdict.allocation;
-      disk.allocationSource = verdict.source;
-    }
-    return { disk, group: g, own };
-  });
-  await em.save(Disk, disks.map((d) => d.disk), { chunk: 500 });
-
-  const diskIdByBasePath = new Map(disks.map(({ disk, group }) => [group.baseRelPath, disk.id]));
-  for (const { disk, group, own } of disks) {
-    disk.templateDiskId = group.templateBaseRelPath ? (diskIdByBasePath.get(group.templateBaseRelPath) ?? null) : null;
-    own.forEach((v, depth) => Object.assign(v, { diskId: disk.id, depth }));
+export async function applyScan(
+  em: EntityManager,
+  domain: StorageDomain,
+  readings: readonly VolumeReading[],
+  options: ApplyScanOptions = {},
+): Promise<ScanSummary> {
+  const now = options.now ?? new Date();
+  const plan = planScan(readings);
+  await em.query(STAGING_SQL);
+  await copyRows(em, "scan_volume", VOLUME_COLUMNS, volumeRows(readings, plan));
+  await copyRows(em, "scan_disk", DISK_COLUMNS, diskRows(plan));
+  // Fresh temporary tables have no statistics: without them the planner joins them by nested loops.
+  // A small sample is enough to tell it they are big and their keys distinct.
+  await em.query("SET LOCAL default_statistics_target = 10");
+  await em.query(RESOLVE_VOLUMES_SQL, [domain.id]);
+  await em.query("ANALYZE scan_v");
+  await em.query(RESOLVE_DISKS_SQL);
+  await em.query("ANALYZE scan_d");
+  await em.query(UPDATE_VOLUMES_SQL, [now]);
+  await em.query(INSERT_VOLUMES_SQL, [domain.id, now]);
+  await em.query(VANISHED_VOLUMES_SQL, [domain.id]);
+  type Written = { id: string; template: string | null; oldTemplate?: string | null };
+  const [updated] = (await em.query(UPDATE_DISKS_SQL)) as [Written[], number];
+  const inserted = (await em.query(INSERT_DISKS_SQL, [domain.id])) as Written[];
+  const [missing] = (await em.query(MISSING_DISKS_SQL, [domain.id])) as [Written[], number];
+  if (options.domainChanged) await refreshDomainAssessments(em, domain.id);
+  else {
+    const touched = [...updated, ...inserted, ...missing].flatMap((w) => [w.id, w.template, w.oldTemplate ?? null]);
+    await refreshAssessments(em, [...new Set(touched.filter((id): id is string => id !== null))]);
   }
-  const inspections = diskInspections(disks.map(({ disk, group }) => ({ disk, relPaths: group.volumeRelPaths })), readingByPath);
-  for (const { disk } of disks) disk.inspection = inspections.get(disk) ?? null;
-  const owned = new Set(disks.flatMap(({ own }) => own.map((v) => v.id)));
-  for (const v of volumes) if (!owned.has(v.id)) v.diskId = null;
-  await em.save(Disk, disks.map((d) => d.disk), { chunk: 500 });
-  await em.save(Volume, volumes, { chunk: 500 });
-
-  const seenPaths = new Set(readings.map((r) => r.relPath));
-  const vanished = [...existingVolumes.values()].filter((v) => !seenPaths.has(v.relPath) && !v.missing);
-  for (const v of vanished) v.missing = true;
-  await em.save(Volume, vanished, { chunk: 500 });
-
-  const current = new Set(disks.map(({ disk }) => disk.id));
-  const missing = existingDisks.filter((d) => !current.has(d.id) && d.status !== DiskStatus.MISSING);
-  for (const d of missing) d.status = DiskStatus.MISSING;
-  await em.save(Disk, missing, { chunk: 500 });
-
-  await refreshDomainAssessments(em, domain.id);
-  return { volumes: readings.length, disks: disks.length, newDisks, missingDisks: missing.length };
+  return { volumes: readings.length, disks: plan.disks.length, newDisks: inserted.length, missingDisks: missing.length };
 }

@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DiskFormat } from "../../src/entities/enums.js";
 import { readVolume } from "../../src/host/scan/read-volumes.js";
 import { qemuImgCreate } from "../support/inspector-images.js";
 import { requireTools } from "../support/require-tool.js";
@@ -17,15 +16,15 @@ describe.runIf(requireTools("qemu-img"))("readVolume: the format of an .img", ()
   afterAll(() => dir.remove());
 
   const read = (name: string, driver?: string | null) =>
-    readVolume({ relPath: name, absPath: join(dir.path, name), format: DiskFormat.RAW }, dir.path, [dir.path], driver);
+    readVolume({ relPath: name, absPath: join(dir.path, name), format: "raw" }, dir.path, [dir.path], driver);
 
   it.each([
-    ["q.img", undefined, "FORMAT_MISMATCH", DiskFormat.RAW],
-    ["q.img", "qcow2", null, DiskFormat.QCOW2],
-    ["r.img", undefined, null, DiskFormat.RAW],
-    ["r.img", "raw", null, DiskFormat.RAW],
-    ["r.img", "qcow2", "FORMAT_MISMATCH", DiskFormat.QCOW2],
-    ["q.img", "vmdk", "FORMAT_MISMATCH", DiskFormat.RAW],
+    ["q.img", undefined, "FORMAT_MISMATCH", "raw"],
+    ["q.img", "qcow2", null, "qcow2"],
+    ["r.img", undefined, null, "raw"],
+    ["r.img", "raw", null, "raw"],
+    ["r.img", "qcow2", "FORMAT_MISMATCH", "qcow2"],
+    ["q.img", "vmdk", "FORMAT_MISMATCH", "raw"],
   ])("%s with libvirt driver %s → %s", async (name, driver, code, format) => {
     const reading = await read(name, driver);
     expect(reading.refusal?.code ?? null).toBe(code);

@@ -1,19 +1,19 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { isInside } from "../../domain/storage-path.js";
-import { DiskFormat } from "../../entities/enums.js";
+import type { ImageFormat } from "../image-format.js";
 
 export interface ImageFile {
   /** Path relative to the domain root (of the real file). */
   relPath: string;
   absPath: string;
   /** From the extension only: a guest can write a qcow2 header into a raw disk, so never probe. */
-  format: DiskFormat;
+  format: ImageFormat;
 }
 
-const FORMAT_BY_EXTENSION: Record<string, DiskFormat> = { ".qcow2": DiskFormat.QCOW2, ".raw": DiskFormat.RAW, ".img": DiskFormat.RAW };
+const FORMAT_BY_EXTENSION: Record<string, ImageFormat> = { ".qcow2": "qcow2", ".raw": "raw", ".img": "raw" };
 
-export function formatFromExtension(file: string): DiskFormat | null {
+export function formatFromExtension(file: string): ImageFormat | null {
   return FORMAT_BY_EXTENSION[path.extname(file).toLowerCase()] ?? null;
 }
 

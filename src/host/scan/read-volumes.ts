@@ -3,7 +3,7 @@ import { withDeadline } from "../with-deadline.js";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { isInside } from "../../domain/storage-path.js";
-import { DiskFormat } from "../../entities/enums.js";
+import type { ImageFormat } from "../image-format.js";
 import { expectedFormat } from "../inspect/expected-format.js";
 import { ImageRefusal } from "../inspect/image-refusal.js";
 import { inspectImage } from "../inspect/inspect-image.js";
@@ -15,7 +15,8 @@ import { formatFromExtension, type ImageFile } from "./find-images.js";
 /** What a host read about one image file, ready to be grouped and stored. */
 export interface VolumeReading {
   relPath: string;
-  format: DiskFormat;
+  /** The format every qemu tool is told; the inventory stores it as its DiskFormat. */
+  format: ImageFormat;
   virtualSize: number;
   actualSize: number;
   /** Absolute backing file as recorded in the image; null without one. */
@@ -32,8 +33,6 @@ export interface VolumeReading {
   fileDevice?: string | null;
   fileInode?: string | null;
 }
-
-const lower = (f: DiskFormat) => (f === DiskFormat.QCOW2 ? "qcow2" : "raw");
 
 async function resolveBacking(
   image: ImageFile,
@@ -56,7 +55,7 @@ async function resolveBacking(
   if (!isInside(real, domainRoot)) return outside("storage domain");
   if (!backingFormat) return refuse(`${image.relPath} does not record the format of its backing file ${backing}; qemu would have to guess it`);
   const named = formatFromExtension(real);
-  if (!named || lower(named) !== backingFormat) return refuse(`${image.relPath} records its backing file ${backing} as ${backingFormat}, which does not match the file's name`);
+  if (!named || named !== backingFormat) return refuse(`${image.relPath} records its backing file ${backing} as ${backingFormat}, which does not match the file's name`);
   return { backingPath: absolute, backingRelPath: path.relative(domainRoot, real), problem: null, refusal: null };
 }
 
@@ -70,7 +69,7 @@ async function resolveBacking(
 export async function readVolume(image: ImageFile, domainRoot: string, roots: readonly string[], libvirtDriverType?: string | null): Promise<VolumeReading> {
   const expected = expectedFormat(image.relPath, libvirtDriverType);
   // libvirt's driver type may make an .img qcow2; that format is recorded and used from now on.
-  const format = expected === "qcow2" ? DiskFormat.QCOW2 : expected === "raw" ? DiskFormat.RAW : image.format;
+  const format: ImageFormat = expected ?? image.format;
   // In-process lstat and open: bounded, so a file on a hung mount fails the scan instead of parking it.
   const deadlineMs = imageToolTimeoutMs();
   const facts = await withDeadline(readFileFacts(image.absPath), deadlineMs, image.relPath);
@@ -103,7 +102,7 @@ export async function readVolume(image: ImageFile, domainRoot: string, roots: re
     Object.assign(reading, await resolveBacking(image, info.fullBackingFilename ?? info.backingFilename, info.backingFormat, domainRoot, roots));
   }
   // Only a file at least as long as the disk can have every cluster allocated; skip the check otherwise.
-  if (format === DiskFormat.QCOW2 && info.apparentSize >= info.virtualSize && !reading.unreadable) {
+  if (format === "qcow2" && info.apparentSize >= info.virtualSize && !reading.unreadable) {
     const check = await qemuImgCheck(image.absPath).catch(() => null);
     if (check) Object.assign(reading, check);
   }

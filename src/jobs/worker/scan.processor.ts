@@ -73,7 +73,8 @@ export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promis
       if (!(await lease.stillHeld(em))) return SCAN_DEFERRED; // lapsed and taken: that scan's reading wins
       await em.update(StorageDomain, { id: domain.id }, { nfsVersion });
       const fresh = (await em.findOneBy(StorageDomain, { id: domain.id }))!;
-      const result = await applyScan(em, fresh, readings);
+      // A new NFS version changes a fact of every disk (NFS_TOO_OLD): then all are assessed again.
+      const result = await applyScan(em, fresh, readings, { domainChanged: fresh.nfsVersion !== domain.nfsVersion });
       await recordEvent(em, {
         type: "SCAN_FINISHED",
         actor: job.data.requestedBy,
