@@ -1,22 +1,18 @@
 import type http from "node:http";
-import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, parse, specifiedRules, validate, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from "graphql";
+import { GraphQLError, type GraphQLSchema } from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
-import { introspectionEnabled, type Config } from "../config.js";
+import type { Config } from "../config.js";
 import type { Principal } from "../domain/roles.js";
 import { ErrorCode } from "../errors.js";
 import type { EventBus } from "../jobs/queue/event-bus.js";
 import type { GatewayContext } from "../resolvers/context.js";
 import type { TokenService } from "../services/token.service.js";
-import { authenticate } from "./security/authenticate.js";
+import type { OperationPipeline } from "./operation-pipeline.js";
 import { perEventSubscribe } from "./per-event-subscribe.js";
 import { isOriginAllowed } from "./security/origin.js";
-import { tokenLimitError } from "./security/query-limits.js";
-import { rootFieldCount } from "./security/root-fields.js";
-import { illFormedTextPath } from "./security/well-formed-text.js";
-import type { RateLimits } from "./security/rate-limits.js";
 import { connectionParam } from "./security/connection-params.js";
 
 /** Our close codes, beside graphql-ws's own (4403 Forbidden, 4400 BadRequest, …). */
@@ -39,7 +35,8 @@ export interface WebSocketDeps {
   schema: GraphQLSchema;
   config: Config;
   tokens: TokenService;
-  rateLimits: RateLimits;
+  /** The same pipeline as HTTP: auth, limits, rate limits, error coding. */
+  pipeline: OperationPipeline;
   bus: EventBus;
   log: Logger;
   makeContext: (principal: Principal) => GatewayContext;
@@ -47,9 +44,6 @@ export interface WebSocketDeps {
   forEvent: (context: GatewayContext, event: unknown) => GatewayContext;
   /** The client's address (X-Forwarded-For only from a proxy TRUST_PROXY trusts). */
   clientAddress: (request: http.IncomingMessage) => string;
-  limitRules: ValidationRule[];
-  /** The HTTP side's formatError, so both transports show the same client-facing errors. */
-  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
 
 /**
@@ -62,14 +56,7 @@ export function attachWebSocket(d: WebSocketDeps) {
   // ws re-emits the HTTP server's errors (EADDRINUSE…); listen() reports them, so none is unhandled here.
   wss.on("error", () => {});
   const socketsByToken = new Map<string, Set<WebSocket>>();
-  // Apollo blocks introspection on HTTP when it is off; graphql-ws validates on its own, so add the rule here.
-  const rules = [...specifiedRules, ...(introspectionEnabled(d.config) ? [] : [NoSchemaIntrospectionCustomRule]), ...d.limitRules];
-  const toClient = (error: GraphQLError, requestError: boolean): GraphQLFormattedError => {
-    const json = error.toJSON();
-    // graphql-js reports bad variables with neither a code nor a path; HTTP (Apollo) calls them BAD_USER_INPUT.
-    const typed = requestError && !json.extensions?.code && !error.path ? { ...json, extensions: { ...json.extensions, code: ErrorCode.BAD_USER_INPUT } } : json;
-    return d.formatError(typed, error);
-  };
+  const toClient = (error: GraphQLError, requestError: boolean) => d.pipeline.toClient(error, requestError);
   const closeToken = (tokenId: string, reason: string) => {
     for (const socket of socketsByToken.get(tokenId) ?? []) socket.close(WS_UNAUTHORIZED, reason);
   };
@@ -86,7 +73,7 @@ export function attachWebSocket(d: WebSocketDeps) {
           socket.close(CloseCode.Forbidden, "Origin not allowed");
           return false;
         }
-        const auth = await authenticate(d.config, d.tokens, connectionParam(ctx.connectionParams, "authorization"), { limits: d.rateLimits, address: d.clientAddress(request) });
+        const auth = await d.pipeline.authenticate(connectionParam(ctx.connectionParams, "authorization"), d.clientAddress(request));
         if (auth.principal === null && auth.reason === "rate-limited") {
           socket.close(WS_TOO_MANY, `Too many failed authentications from this address; retry in ${auth.retryAfterSeconds} s`);
           return false;
@@ -131,25 +118,9 @@ export function attachWebSocket(d: WebSocketDeps) {
         if (Object.keys(ctx.subscriptions).length > d.config.MAX_SUBSCRIPTIONS_PER_SOCKET) {
           return [new GraphQLError(`This WebSocket already runs ${d.config.MAX_SUBSCRIPTIONS_PER_SOCKET} operations (MAX_SUBSCRIPTIONS_PER_SOCKET); complete some first`, { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, limit: d.config.MAX_SUBSCRIPTIONS_PER_SOCKET } })];
         }
-        const tooManyTokens = tokenLimitError(payload.query, d.config.MAX_QUERY_TOKENS);
-        if (tooManyTokens) return [tooManyTokens];
-        let document;
-        try {
-          document = parse(payload.query, { maxTokens: d.config.MAX_QUERY_TOKENS });
-        } catch (error) {
-          return [new GraphQLError((error as Error).message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
-        }
-        const errors = validate(d.schema, document, rules);
-        if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: "GRAPHQL_VALIDATION_FAILED", ...e.extensions } }));
-        const illFormed = illFormedTextPath(payload.variables);
-        if (illFormed) return [new GraphQLError(`${illFormed} is not well-formed Unicode (a lone surrogate)`, { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
-        const operation = getOperationAST(document, payload.operationName);
-        if (!operation) return [new GraphQLError("Unknown or ambiguous operation", { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
-        try {
-          await d.rateLimits.consume(operation.operation, principal.tokenId ?? principal.name, rootFieldCount(document, operation));
-        } catch (error) {
-          return [error as GraphQLError];
-        }
+        const prepared = await d.pipeline.prepare("ws", principal, d.clientAddress(ctx.extra.request), payload);
+        if (Array.isArray(prepared)) return prepared;
+        const { document } = prepared;
         return { schema: d.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: d.makeContext(principal) };
       },
       // Without these, WebSocket clients saw raw messages: no code on bad variables, internals on bugs.
