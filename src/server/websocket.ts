@@ -11,7 +11,8 @@ import type { EventBus } from "../jobs/queue/event-bus.js";
 import type { GatewayContext } from "../resolvers/context.js";
 import type { TokenService } from "../services/token.service.js";
 import type { OperationPipeline } from "./operation-pipeline.js";
-import { perEventSubscribe } from "./per-event-subscribe.js";
+import { multiplexedSubscribe } from "./multiplex/multiplexed-subscribe.js";
+import { subscriptionKey } from "./multiplex/subscription-key.js";
 import { isOriginAllowed } from "./security/origin.js";
 import { connectionParam } from "./security/connection-params.js";
 
@@ -40,6 +41,8 @@ export interface WebSocketDeps {
   bus: EventBus;
   log: Logger;
   makeContext: (principal: Principal) => GatewayContext;
+  /** Bytes a socket may leave unsent before its progress updates are coalesced (tests lower it). */
+  slowConsumerBytes?: number;
   /** A subscription's context for one event (fresh DataLoaders). */
   forEvent: (context: GatewayContext, event: unknown) => GatewayContext;
   /** The client's address (X-Forwarded-For only from a proxy TRUST_PROXY trusts). */
@@ -57,6 +60,19 @@ export function attachWebSocket(d: WebSocketDeps) {
   wss.on("error", () => {});
   const socketsByToken = new Map<string, Set<WebSocket>>();
   const toClient = (error: GraphQLError, requestError: boolean) => d.pipeline.toClient(error, requestError);
+  // One context per role for the shared executions: a subscription's result may depend on the
+  // caller's role and on nothing else of the caller (see subscriptionKey).
+  const roleContexts = new Map<Principal["role"], GatewayContext>();
+  const roleContext = (role: Principal["role"]) => {
+    let context = roleContexts.get(role);
+    if (!context) roleContexts.set(role, (context = d.makeContext({ tokenId: null, name: `${role} subscribers`, role, expiresAt: null })));
+    return context;
+  };
+  const multiplex = multiplexedSubscribe<GatewayContext>({
+    sharedContext: (route, event) => d.forEvent(roleContext(route.role as Principal["role"]), event),
+    toClient: (error) => toClient(error, true),
+    highWater: d.slowConsumerBytes,
+  });
   const closeToken = (tokenId: string, reason: string) => {
     for (const socket of socketsByToken.get(tokenId) ?? []) socket.close(WS_UNAUTHORIZED, reason);
   };
@@ -65,7 +81,7 @@ export function attachWebSocket(d: WebSocketDeps) {
   const cleanup = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema: d.schema,
-      subscribe: perEventSubscribe(d.forEvent),
+      subscribe: multiplex.subscribe,
       onConnect: async (ctx) => {
         const { request, socket } = ctx.extra;
         if (!isOriginAllowed(request.headers.origin, request.headers.host, d.config.ALLOWED_ORIGINS)) {
@@ -108,7 +124,7 @@ export function attachWebSocket(d: WebSocketDeps) {
         }
         return true;
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const principal = ctx.extra.principal!;
         if (principal.expiresAt && principal.expiresAt.getTime() <= Date.now()) {
           ctx.extra.socket.close(WS_UNAUTHORIZED, "Token expired");
@@ -121,7 +137,12 @@ export function attachWebSocket(d: WebSocketDeps) {
         const prepared = await d.pipeline.prepare("ws", principal, d.clientAddress(ctx.extra.request), payload);
         if (Array.isArray(prepared)) return prepared;
         const { document } = prepared;
-        return { schema: d.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: d.makeContext(principal) };
+        const contextValue = d.makeContext(principal);
+        if (prepared.operation.operation === "subscription") {
+          const key = subscriptionKey({ query: payload.query, operationName: payload.operationName, variables: payload.variables, role: principal.role });
+          multiplex.route(contextValue, { socket: ctx.extra.socket, id, key, role: principal.role });
+        }
+        return { schema: d.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
       },
       // Without these, WebSocket clients saw raw messages: no code on bad variables, internals on bugs.
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map((e) => toClient(e, true)) } : undefined),
@@ -140,6 +161,8 @@ export function attachWebSocket(d: WebSocketDeps) {
 
   return {
     wss,
+    /** The frame writer of a server-side socket (tests look at its coalescing). */
+    writerOf: multiplex.writerOf,
     /** Closes every socket with 1001 Going Away (graceful shutdown). */
     async dispose() {
       clearInterval(recheck);
