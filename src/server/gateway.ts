@@ -14,6 +14,7 @@ import type { DataSource } from "typeorm";
 import { graphiqlEnabled, introspectionEnabled, type Config } from "../config.js";
 import type { Principal } from "../domain/roles.js";
 import { EventBus } from "../jobs/queue/event-bus.js";
+import { JobFeed } from "../jobs/queue/job-feed.js";
 import { bridgeBusToPubSub, type JobPubSub } from "../jobs/queue/job-stream.js";
 import { QueueRegistry } from "../jobs/queue/queue-registry.js";
 import { createRedis } from "../jobs/queue/redis.js";
@@ -66,11 +67,13 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
   const eventTarget = new EventTarget();
   setMaxListeners(0, eventTarget);
   const pubSub: JobPubSub = createPubSub({ eventTarget });
-  const unbridge = bridgeBusToPubSub(bus, pubSub);
+  const jobFeed = new JobFeed();
+  const unbridge = bridgeBusToPubSub(bus, pubSub, jobFeed);
   const tokens = new TokenService(db, bus);
   const services: GatewayServices = {
     ...base,
     pubSub,
+    jobFeed,
     tokens,
     domains: new StorageDomainService(base),
     disks: new DiskService(base),

@@ -5,6 +5,12 @@ import { frameHead, NextFrame } from "./next-frame.js";
 import { jobEventClass } from "./job-event-class.js";
 import { SocketWriter, type EventClass } from "./socket-writer.js";
 
+/** One key's frame for one event: `ready` once computed, so later subscribers take it without a promise hop. */
+interface Computed {
+  promise: Promise<NextFrame>;
+  ready?: NextFrame;
+}
+
 /** Where one subscription's frames go, and which results it shares. */
 export interface Route {
   socket: WebSocket;
@@ -40,8 +46,8 @@ export interface MultiplexDeps<C> {
 export function multiplexedSubscribe<C>(d: MultiplexDeps<C>) {
   const routes = new WeakMap<object, Route>();
   const writers = new WeakMap<WebSocket, SocketWriter>();
-  /** Per event object, per key: the frame, computed once. Dropped with the event. */
-  const frames = new WeakMap<object, Map<string, Promise<NextFrame>>>();
+  /** Per event object, per key: the frame, computed once (`ready` once it is). Dropped with the event. */
+  const frames = new WeakMap<object, Map<string, Computed>>();
   const classify = d.classify ?? jobEventClass;
 
   const writerOf = (socket: WebSocket) => {
@@ -50,23 +56,24 @@ export function multiplexedSubscribe<C>(d: MultiplexDeps<C>) {
     return writer;
   };
 
-  const frameFor = (args: ExecutionArgs, route: Route, event: unknown): Promise<NextFrame> => {
+  const frameFor = (args: ExecutionArgs, route: Route, event: unknown): Computed => {
     const key = route.key;
     const holder = typeof event === "object" && event !== null ? event : null;
     let byKey = holder ? frames.get(holder) : undefined;
     const known = byKey?.get(key);
     if (known) return known;
-    const made = (async () => {
+    const computed = {} as Computed;
+    computed.promise = (async () => {
       subscriptionExecutions.inc();
       const result = (await execute({ ...args, rootValue: event, contextValue: d.sharedContext(route, event) })) as ExecutionResult;
       const payload = result.errors ? { ...result, errors: result.errors.map(d.toClient) } : result;
-      return new NextFrame(JSON.stringify(payload));
+      return (computed.ready = new NextFrame(JSON.stringify(payload)));
     })();
     if (holder) {
       if (!byKey) frames.set(holder, (byKey = new Map()));
-      byKey.set(key, made);
+      byKey.set(key, computed);
     }
-    return made;
+    return computed;
   };
 
   return {
@@ -96,7 +103,8 @@ export function multiplexedSubscribe<C>(d: MultiplexDeps<C>) {
           for (;;) {
             const next = await source.next();
             if (next.done || stopped) return await finish();
-            const frame = await frameFor(args, route, next.value);
+            const computed = frameFor(args, route, next.value);
+            const frame = computed.ready ?? (await computed.promise);
             if (stopped) return await finish();
             writer.write(route.id, frame.for(head), classify(next.value));
           }
