@@ -116,7 +116,8 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
     }
     return { ...context, loaders };
   };
-  const ws = attachWebSocket({ httpServer, path: GRAPHQL_PATH, schema, config, tokens, pipeline, bus, log, makeContext, forEvent, clientAddress });
+  const wsDeps = { httpServer, path: GRAPHQL_PATH, schema, config, tokens, pipeline, bus, log };
+  const ws = attachWebSocket({ ...wsDeps, makeContext, forEvent, clientAddress });
 
   const apollo = new ApolloServer<GatewayContext>({
     schema,

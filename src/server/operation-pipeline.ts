@@ -82,7 +82,8 @@ export class OperationPipeline {
       });
     }
     const bad = illFormedTextPath(variables);
-    return bad ? new GraphQLError(`${bad} is not well-formed Unicode (a lone surrogate)`, { extensions: { code: ErrorCode.BAD_USER_INPUT } }) : null;
+    if (!bad) return null;
+    return new GraphQLError(`${bad} is not well-formed Unicode (a lone surrogate)`, { extensions: { code: ErrorCode.BAD_USER_INPUT } });
   }
 
   /** Who pays for a call: the token, else the principal's name, else the anonymous address. */
@@ -91,15 +92,23 @@ export class OperationPipeline {
   }
 
   /** Spends one point per root field for the operation's kind; throws RATE_LIMITED. */
-  charge(principal: Principal | null, address: string | undefined, document: DocumentNode, operation: OperationDefinitionNode): Promise<void> {
-    return this.d.rateLimits.consume(operation.operation, this.rateKey(principal, address), rootFieldCount(document, operation));
+  charge(principal: Principal | null, address: string | undefined, document: DocumentNode, operation: OperationDefinitionNode) {
+    const points = rootFieldCount(document, operation);
+    return this.d.rateLimits.consume(operation.operation, this.rateKey(principal, address), points);
   }
 
   /** Every step for a transport without a GraphQL server of its own: errors, or what to execute. */
-  async prepare(transport: Transport, principal: Principal | null, address: string | undefined, request: OperationRequest): Promise<PreparedOperation | GraphQLError[]> {
+  async prepare(
+    transport: Transport,
+    principal: Principal | null,
+    address: string | undefined,
+    request: OperationRequest,
+  ): Promise<PreparedOperation | GraphQLError[]> {
     const tooManyTokens = this.tokenLimit(request.query);
     if (tooManyTokens) return [tooManyTokens];
-    if (typeof request.query !== "string") return [new GraphQLError("The request has no query string", { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
+    if (typeof request.query !== "string") {
+      return [new GraphQLError("The request has no query string", { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
+    }
     let document: DocumentNode;
     try {
       document = parse(request.query, { maxTokens: this.d.config.MAX_QUERY_TOKENS });
@@ -107,7 +116,10 @@ export class OperationPipeline {
       return [new GraphQLError((error as Error).message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
     }
     const errors = validate(this.d.schema, document, this.allRules);
-    if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: "GRAPHQL_VALIDATION_FAILED", ...e.extensions } }));
+    if (errors.length) {
+      const code = "GRAPHQL_VALIDATION_FAILED";
+      return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code, ...e.extensions } }));
+    }
     const operation = getOperationAST(document, request.operationName);
     if (!operation) return [new GraphQLError("Unknown or ambiguous operation", { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
     const refused = this.guard(transport, operation, request.variables);
@@ -126,7 +138,8 @@ export class OperationPipeline {
    */
   toClient(error: GraphQLError, requestError: boolean): GraphQLFormattedError {
     const json = error.toJSON();
-    const typed = requestError && !json.extensions?.code && !error.path ? { ...json, extensions: { ...json.extensions, code: ErrorCode.BAD_USER_INPUT } } : json;
+    const untyped = requestError && !json.extensions?.code && !error.path;
+    const typed = untyped ? { ...json, extensions: { ...json.extensions, code: ErrorCode.BAD_USER_INPUT } } : json;
     return this.d.formatError(typed, error);
   }
 

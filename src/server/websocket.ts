@@ -139,7 +139,8 @@ export function attachWebSocket(d: WebSocketDeps) {
         const { document } = prepared;
         const contextValue = d.makeContext(principal);
         if (prepared.operation.operation === "subscription") {
-          const key = subscriptionKey({ query: payload.query, operationName: payload.operationName, variables: payload.variables, role: principal.role });
+          const { query, operationName, variables } = payload;
+          const key = subscriptionKey({ query, operationName, variables, role: principal.role });
           multiplex.route(contextValue, { socket: ctx.extra.socket, id, key, role: principal.role });
         }
         return { schema: d.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };

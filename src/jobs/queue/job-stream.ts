@@ -35,7 +35,11 @@ function isNewer(next: SparsifyJob, last: SparsifyJob): boolean {
  * subscription opens before the current state is read, so no change in between is lost; an
  * unknown id rejects here (a clear error to the client, not a silent, endless stream).
  */
-export async function openJobStream(feed: JobFeed, id: string, loadCurrent: () => Promise<SparsifyJob>): Promise<AsyncIterableIterator<SparsifyJob>> {
+export async function openJobStream(
+  feed: JobFeed,
+  id: string,
+  loadCurrent: () => Promise<SparsifyJob>,
+): Promise<AsyncIterableIterator<SparsifyJob>> {
   const stream = new JobStream();
   stream.off = feed.listen(id, stream.push);
   try {

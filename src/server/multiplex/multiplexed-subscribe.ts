@@ -1,4 +1,5 @@
-import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLFormattedError } from "graphql";
+import { createSourceEventStream, execute } from "graphql";
+import type { ExecutionArgs, ExecutionResult, GraphQLError, GraphQLFormattedError } from "graphql";
 import type { WebSocket } from "ws";
 import { subscriptionExecutions } from "../../metrics.js";
 import { frameHead, NextFrame } from "./next-frame.js";
