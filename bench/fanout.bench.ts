@@ -12,7 +12,7 @@
  *
  * Each server runs in a child process of its own (its memory and CPU are its own); the clients
  * run here, one graphql-ws socket per subscriber, as one browser tab has one. BENCH_SUBSCRIBERS
- * (default "1000,5000"), BENCH_ROUNDS (2), BENCH_BURNER_CORES (1.5; 0 skips the case);
+ * (default "1000,5000"), BENCH_ROUNDS (2), BENCH_BURNER_CORES (1.5; 0 skips the case), BENCH_WAVE (250);
  * BENCH_CPU_PROF=<dir> writes each server's V8 CPU profile.
  */
 import "reflect-metadata";
@@ -41,8 +41,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const BURNER_CORES = Number(process.env.BENCH_BURNER_CORES ?? 1.5);
 const EVENTS = 20;
 const INTERVAL_MS = 100;
-/** Subscriptions opened at once while connecting (the listen backlog is 511). */
-const WAVE = 250;
+/** Subscriptions opened at once while connecting (the listen backlog is 511); BENCH_WAVE lowers it on a crowded machine. */
+const WAVE = Number(process.env.BENCH_WAVE ?? 250);
 /** Before each measured round, a small one with the same server: JIT warm, first-use caches filled. */
 const WARMUP = { subscribers: 50, events: 5, intervalMs: 20 };
 const KINDS = ["bare", "gateway"] as const;
