@@ -50,9 +50,11 @@ export interface WebSocketDeps {
 }
 
 /**
- * graphql-ws on the HTTP server's port and path, with the same rules as HTTP: Origin allow-list
- * (4403), a token in connectionParams.authorization (4401), query limits, per-token rate limits.
- * Sockets of a revoked or expired token are closed at once.
+ * graphql-ws on the HTTP server's port and path, with the same rules as HTTP (the operation
+ * pipeline): Origin allow-list (4403), a token in connectionParams.authorization (4401), query
+ * limits, per-token rate limits. Sockets of a revoked or expired token are closed at once.
+ * Subscriptions are multiplexed: one execution per distinct subscription and event, one
+ * serialized frame for all of its sockets, slow sockets coalesced (see multiplexedSubscribe).
  */
 export function attachWebSocket(d: WebSocketDeps) {
   const wss = new WebSocketServer({ server: d.httpServer, path: d.path, maxPayload: 256 * 1024 });
