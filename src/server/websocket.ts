@@ -11,6 +11,7 @@ import type { EventBus } from "../jobs/queue/event-bus.js";
 import type { GatewayContext } from "../resolvers/context.js";
 import type { TokenService } from "../services/token.service.js";
 import type { OperationPipeline } from "./operation-pipeline.js";
+import { keepSocketsAlive } from "./multiplex/keepalive.js";
 import { multiplexedSubscribe } from "./multiplex/multiplexed-subscribe.js";
 import { subscriptionKey } from "./multiplex/subscription-key.js";
 import { isOriginAllowed } from "./security/origin.js";
@@ -152,7 +153,10 @@ export function attachWebSocket(d: WebSocketDeps) {
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => toClient(e, false)),
     },
     wss,
+    // graphql-ws's keepalive (one interval per socket) would drop a slow reader whose pong is late.
+    0,
   );
+  const stopKeepalive = keepSocketsAlive(wss);
 
   // A lost bus message must not keep a revoked token's sockets open for long: re-check them.
   const recheck = setInterval(async () => {
@@ -169,6 +173,7 @@ export function attachWebSocket(d: WebSocketDeps) {
     /** Closes every socket with 1001 Going Away (graceful shutdown). */
     async dispose() {
       clearInterval(recheck);
+      stopKeepalive();
       offRevoked();
       await cleanup.dispose();
       wss.close();
