@@ -28,7 +28,7 @@ function watch(client: Client, id: string, query = WATCH): Watch {
 
 const executions = async () => (await subscriptionExecutions.get()).values[0]?.value ?? 0;
 
-/** No real worker runs these jobs: keep the reconciler from ending them as lost. */
+/** No real worker runs these jobs: keep the reconciler from ending them as lost (and it is stopped). */
 const NO_RECONCILER = { RECONCILE_INTERVAL_MS: "3600000", HOST_OFFLINE_AFTER_MS: "3600000" };
 
 /** A RUNNING job on a disk of its own, as a worker leaves it when virt-sparsify starts. */
@@ -39,9 +39,13 @@ async function runningJob(stack: Stack): Promise<string> {
     [domainId],
   );
   const id = randomUUID();
+  // Its host is alive (a fresh heartbeat), so the reconciler's first pass, which may still be running, leaves the job alone.
+  const host = `mux-host-${id}`;
+  await stack.db.query(`INSERT INTO host (name, "heartbeatAt", "storageDomainIds", concurrency) VALUES ($1, now(), ARRAY[$2::uuid], 1)`, [host, domainId]);
   await stack.db.query(
-    `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, phase, progress, host, attempts, "requestedBy", "startedAt") VALUES ($1, $2, $3, 'RUNNING', 'TRIMMING', 0, 'h', 1, 'test', now())`,
-    [id, diskId, domainId],
+    `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, phase, progress, host, attempts, "requestedBy", "startedAt")
+     VALUES ($1, $2, $3, 'RUNNING', 'TRIMMING', 0, $4, 1, 'test', now())`,
+    [id, diskId, domainId, host],
   );
   return id;
 }
@@ -56,6 +60,7 @@ describe("subscriptions are executed once per distinct subscription and event, a
   };
   beforeAll(async () => {
     stack = await startStack({ worker: false, env: NO_RECONCILER });
+    stack.gateway.reconciler.stop();
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.dispose()));
@@ -112,6 +117,7 @@ describe("a slow consumer is never dropped: its progress is coalesced to the lat
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({ worker: false, env: NO_RECONCILER });
+    stack.gateway.reconciler.stop();
   });
   afterAll(() => stack?.close());
 
