@@ -8,6 +8,19 @@ export const registry = new Registry();
 
 export const activeSubscriptions = new Gauge({ name: "sparsify_subscriptions_active", help: "GraphQL subscriptions currently open on this gateway", registers: [registry] });
 
+/** Shared executions: one per distinct subscription (document, variables, role) per event, however many sockets have it. */
+export const subscriptionExecutions = new Counter({
+  name: "sparsify_subscription_executions_total",
+  help: "Subscription results executed (once per distinct subscription per event)",
+  registers: [registry],
+});
+
+export const framesCoalesced = new Counter({
+  name: "sparsify_subscription_frames_coalesced_total",
+  help: "Progress frames a slow socket skipped for a newer one",
+  registers: [registry],
+});
+
 export const jobsByState = new Gauge({ name: "sparsify_jobs", help: "Sparsify jobs by state", labelNames: ["state"], registers: [registry] });
 
 export const jobDuration = new Histogram({

@@ -1,4 +1,5 @@
 import type { Principal } from "../domain/roles.js";
+import type { JobFeed } from "../jobs/queue/job-feed.js";
 import type { JobPubSub } from "../jobs/queue/job-stream.js";
 import type { Services } from "../services/context.js";
 import type { DiskService } from "../services/disk.service.js";
@@ -20,6 +21,8 @@ export interface GatewayServices extends Services {
   schedules: ScheduleService;
   /** This gateway's in-process pubsub, fed from the Redis bus. */
   pubSub: JobPubSub;
+  /** The same job changes by job id, for sparsifyJob(id) subscribers. */
+  jobFeed: JobFeed;
 }
 
 /** Built per request (HTTP) or per operation (WebSocket). */

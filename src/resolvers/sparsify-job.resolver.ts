@@ -48,7 +48,7 @@ export class SparsifyJobResolver {
     description: "The job's current state first, then every change; completes after a terminal state.",
     subscribe: ({ args, context }: Sub<{ id: string }>) => {
       const id = parseId(args.id);
-      return openJobStream(context.services.pubSub, id, () => context.services.sparsify.get(id));
+      return openJobStream(context.services.jobFeed, id, () => context.services.sparsify.current(id));
     },
   })
   sparsifyJobChanged(@Root() job: SparsifyJob, @Arg("id", () => ID) _id: string): SparsifyJob {

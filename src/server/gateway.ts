@@ -14,6 +14,7 @@ import type { DataSource } from "typeorm";
 import { graphiqlEnabled, introspectionEnabled, type Config } from "../config.js";
 import type { Principal } from "../domain/roles.js";
 import { EventBus } from "../jobs/queue/event-bus.js";
+import { JobFeed } from "../jobs/queue/job-feed.js";
 import { bridgeBusToPubSub, type JobPubSub } from "../jobs/queue/job-stream.js";
 import { QueueRegistry } from "../jobs/queue/queue-registry.js";
 import { createRedis } from "../jobs/queue/redis.js";
@@ -34,12 +35,11 @@ import { healthRoutes } from "./health.js";
 import { listen } from "./listen.js";
 import { metricsRoute } from "./metrics-route.js";
 import { buildGatewaySchema } from "./schema.js";
+import { OperationPipeline } from "./operation-pipeline.js";
+import { operationPipelinePlugin } from "./operation-pipeline.plugin.js";
 import { CSRF_PREVENTION } from "./security/csrf.js";
-import { authenticate, authRateLimited } from "./security/authenticate.js";
-import { queryLimitRules } from "./security/query-limits.js";
+import { authRateLimited } from "./security/authenticate.js";
 import { refuseTooManyTokens } from "./security/token-limit.middleware.js";
-import { rateLimitPlugin } from "./security/rate-limit.plugin.js";
-import { requestGuardsPlugin } from "./security/request-guards.plugin.js";
 import { RateLimits } from "./security/rate-limits.js";
 import { webUi } from "./web-ui.js";
 import { attachWebSocket } from "./websocket.js";
@@ -67,11 +67,13 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
   const eventTarget = new EventTarget();
   setMaxListeners(0, eventTarget);
   const pubSub: JobPubSub = createPubSub({ eventTarget });
-  const unbridge = bridgeBusToPubSub(bus, pubSub);
+  const jobFeed = new JobFeed();
+  const unbridge = bridgeBusToPubSub(bus, pubSub, jobFeed);
   const tokens = new TokenService(db, bus);
   const services: GatewayServices = {
     ...base,
     pubSub,
+    jobFeed,
     tokens,
     domains: new StorageDomainService(base),
     disks: new DiskService(base),
@@ -89,9 +91,10 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
     actor: principal?.name ?? "anonymous",
     ...extra,
   });
-  const limitRules = queryLimitRules(config);
   const formatError = makeFormatError(log, { hideSuggestions: !introspectionEnabled(config) });
   const rateLimits = new RateLimits(redis, config);
+  // One pipeline (auth, limits, rate limits, error coding) for HTTP and WebSocket alike.
+  const pipeline = new OperationPipeline({ config, schema, tokens, rateLimits, formatError });
 
   const app = express();
   app.disable("x-powered-by");
@@ -113,7 +116,8 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
     }
     return { ...context, loaders };
   };
-  const ws = attachWebSocket({ httpServer, path: GRAPHQL_PATH, schema, config, tokens, rateLimits, bus, log, makeContext, forEvent, clientAddress, limitRules, formatError });
+  const wsDeps = { httpServer, path: GRAPHQL_PATH, schema, config, tokens, pipeline, bus, log };
+  const ws = attachWebSocket({ ...wsDeps, makeContext, forEvent, clientAddress });
 
   const apollo = new ApolloServer<GatewayContext>({
     schema,
@@ -121,7 +125,7 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
     // Stack traces in GraphQL errors are opt-in (DEBUG_ERRORS), not implied by NODE_ENV.
     includeStacktraceInErrorResponses: config.DEBUG_ERRORS,
     introspection: introspectionEnabled(config),
-    validationRules: limitRules,
+    validationRules: pipeline.limitRules,
     parseOptions: { maxTokens: config.MAX_QUERY_TOKENS },
     // "Did you mean …?" leaks the schema when introspection is off.
     hideSchemaDetailsFromClientErrors: !introspectionEnabled(config),
@@ -132,8 +136,7 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
-      rateLimitPlugin(rateLimits),
-      requestGuardsPlugin(),
+      operationPipelinePlugin(pipeline),
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
     ],
   });
@@ -145,11 +148,11 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
   app.use(
     GRAPHQL_PATH,
     express.json({ limit: "256kb" }),
-    refuseTooManyTokens(config.MAX_QUERY_TOKENS),
+    refuseTooManyTokens((query) => pipeline.tokenLimit(query)),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const clientAddress = req.ip ?? req.socket.remoteAddress ?? "?";
-        const auth = await authenticate(config, tokens, req.headers.authorization, { limits: rateLimits, address: clientAddress });
+        const auth = await pipeline.authenticate(req.headers.authorization, clientAddress);
         if (auth.principal === null && auth.reason === "rate-limited") throw authRateLimited(auth.retryAfterSeconds);
         return makeContext(auth.principal, { clientAddress, ...(auth.principal ? {} : { authFailure: auth.reason }) });
       },

@@ -1,22 +1,20 @@
 import type http from "node:http";
-import { GraphQLError, NoSchemaIntrospectionCustomRule, getOperationAST, parse, specifiedRules, validate, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from "graphql";
+import { GraphQLError, type GraphQLSchema } from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
-import { introspectionEnabled, type Config } from "../config.js";
+import type { Config } from "../config.js";
 import type { Principal } from "../domain/roles.js";
 import { ErrorCode } from "../errors.js";
 import type { EventBus } from "../jobs/queue/event-bus.js";
 import type { GatewayContext } from "../resolvers/context.js";
 import type { TokenService } from "../services/token.service.js";
-import { authenticate } from "./security/authenticate.js";
-import { perEventSubscribe } from "./per-event-subscribe.js";
+import type { OperationPipeline } from "./operation-pipeline.js";
+import { keepSocketsAlive } from "./multiplex/keepalive.js";
+import { multiplexedSubscribe } from "./multiplex/multiplexed-subscribe.js";
+import { subscriptionKey } from "./multiplex/subscription-key.js";
 import { isOriginAllowed } from "./security/origin.js";
-import { tokenLimitError } from "./security/query-limits.js";
-import { rootFieldCount } from "./security/root-fields.js";
-import { illFormedTextPath } from "./security/well-formed-text.js";
-import type { RateLimits } from "./security/rate-limits.js";
 import { connectionParam } from "./security/connection-params.js";
 
 /** Our close codes, beside graphql-ws's own (4403 Forbidden, 4400 BadRequest, …). */
@@ -39,37 +37,45 @@ export interface WebSocketDeps {
   schema: GraphQLSchema;
   config: Config;
   tokens: TokenService;
-  rateLimits: RateLimits;
+  /** The same pipeline as HTTP: auth, limits, rate limits, error coding. */
+  pipeline: OperationPipeline;
   bus: EventBus;
   log: Logger;
   makeContext: (principal: Principal) => GatewayContext;
+  /** Bytes a socket may leave unsent before its progress updates are coalesced (tests lower it). */
+  slowConsumerBytes?: number;
   /** A subscription's context for one event (fresh DataLoaders). */
   forEvent: (context: GatewayContext, event: unknown) => GatewayContext;
   /** The client's address (X-Forwarded-For only from a proxy TRUST_PROXY trusts). */
   clientAddress: (request: http.IncomingMessage) => string;
-  limitRules: ValidationRule[];
-  /** The HTTP side's formatError, so both transports show the same client-facing errors. */
-  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
 
 /**
- * graphql-ws on the HTTP server's port and path, with the same rules as HTTP: Origin allow-list
- * (4403), a token in connectionParams.authorization (4401), query limits, per-token rate limits.
- * Sockets of a revoked or expired token are closed at once.
+ * graphql-ws on the HTTP server's port and path, with the same rules as HTTP (the operation
+ * pipeline): Origin allow-list (4403), a token in connectionParams.authorization (4401), query
+ * limits, per-token rate limits. Sockets of a revoked or expired token are closed at once.
+ * Subscriptions are multiplexed: one execution per distinct subscription and event, one
+ * serialized frame for all of its sockets, slow sockets coalesced (see multiplexedSubscribe).
  */
 export function attachWebSocket(d: WebSocketDeps) {
   const wss = new WebSocketServer({ server: d.httpServer, path: d.path, maxPayload: 256 * 1024 });
   // ws re-emits the HTTP server's errors (EADDRINUSE…); listen() reports them, so none is unhandled here.
   wss.on("error", () => {});
   const socketsByToken = new Map<string, Set<WebSocket>>();
-  // Apollo blocks introspection on HTTP when it is off; graphql-ws validates on its own, so add the rule here.
-  const rules = [...specifiedRules, ...(introspectionEnabled(d.config) ? [] : [NoSchemaIntrospectionCustomRule]), ...d.limitRules];
-  const toClient = (error: GraphQLError, requestError: boolean): GraphQLFormattedError => {
-    const json = error.toJSON();
-    // graphql-js reports bad variables with neither a code nor a path; HTTP (Apollo) calls them BAD_USER_INPUT.
-    const typed = requestError && !json.extensions?.code && !error.path ? { ...json, extensions: { ...json.extensions, code: ErrorCode.BAD_USER_INPUT } } : json;
-    return d.formatError(typed, error);
+  const toClient = (error: GraphQLError, requestError: boolean) => d.pipeline.toClient(error, requestError);
+  // One context per role for the shared executions: a subscription's result may depend on the
+  // caller's role and on nothing else of the caller (see subscriptionKey).
+  const roleContexts = new Map<Principal["role"], GatewayContext>();
+  const roleContext = (role: Principal["role"]) => {
+    let context = roleContexts.get(role);
+    if (!context) roleContexts.set(role, (context = d.makeContext({ tokenId: null, name: `${role} subscribers`, role, expiresAt: null })));
+    return context;
   };
+  const multiplex = multiplexedSubscribe<GatewayContext>({
+    sharedContext: (route, event) => d.forEvent(roleContext(route.role as Principal["role"]), event),
+    toClient: (error) => toClient(error, true),
+    highWater: d.slowConsumerBytes,
+  });
   const closeToken = (tokenId: string, reason: string) => {
     for (const socket of socketsByToken.get(tokenId) ?? []) socket.close(WS_UNAUTHORIZED, reason);
   };
@@ -78,7 +84,7 @@ export function attachWebSocket(d: WebSocketDeps) {
   const cleanup = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema: d.schema,
-      subscribe: perEventSubscribe(d.forEvent),
+      subscribe: multiplex.subscribe,
       onConnect: async (ctx) => {
         const { request, socket } = ctx.extra;
         if (!isOriginAllowed(request.headers.origin, request.headers.host, d.config.ALLOWED_ORIGINS)) {
@@ -86,7 +92,7 @@ export function attachWebSocket(d: WebSocketDeps) {
           socket.close(CloseCode.Forbidden, "Origin not allowed");
           return false;
         }
-        const auth = await authenticate(d.config, d.tokens, connectionParam(ctx.connectionParams, "authorization"), { limits: d.rateLimits, address: d.clientAddress(request) });
+        const auth = await d.pipeline.authenticate(connectionParam(ctx.connectionParams, "authorization"), d.clientAddress(request));
         if (auth.principal === null && auth.reason === "rate-limited") {
           socket.close(WS_TOO_MANY, `Too many failed authentications from this address; retry in ${auth.retryAfterSeconds} s`);
           return false;
@@ -121,7 +127,7 @@ export function attachWebSocket(d: WebSocketDeps) {
         }
         return true;
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const principal = ctx.extra.principal!;
         if (principal.expiresAt && principal.expiresAt.getTime() <= Date.now()) {
           ctx.extra.socket.close(WS_UNAUTHORIZED, "Token expired");
@@ -131,33 +137,26 @@ export function attachWebSocket(d: WebSocketDeps) {
         if (Object.keys(ctx.subscriptions).length > d.config.MAX_SUBSCRIPTIONS_PER_SOCKET) {
           return [new GraphQLError(`This WebSocket already runs ${d.config.MAX_SUBSCRIPTIONS_PER_SOCKET} operations ` + "(MAX_SUBSCRIPTIONS_PER_SOCKET); complete some first", { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, limit: d.config.MAX_SUBSCRIPTIONS_PER_SOCKET } })];
         }
-        const tooManyTokens = tokenLimitError(payload.query, d.config.MAX_QUERY_TOKENS);
-        if (tooManyTokens) return [tooManyTokens];
-        let document;
-        try {
-          document = parse(payload.query, { maxTokens: d.config.MAX_QUERY_TOKENS });
-        } catch (error) {
-          return [new GraphQLError((error as Error).message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
+        const prepared = await d.pipeline.prepare("ws", principal, d.clientAddress(ctx.extra.request), payload);
+        if (Array.isArray(prepared)) return prepared;
+        const { document } = prepared;
+        const contextValue = d.makeContext(principal);
+        if (prepared.operation.operation === "subscription") {
+          const { query, operationName, variables } = payload;
+          const key = subscriptionKey({ query, operationName, variables, role: principal.role });
+          multiplex.route(contextValue, { socket: ctx.extra.socket, id, key, role: principal.role });
         }
-        const errors = validate(d.schema, document, rules);
-        if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: "GRAPHQL_VALIDATION_FAILED", ...e.extensions } }));
-        const illFormed = illFormedTextPath(payload.variables);
-        if (illFormed) return [new GraphQLError(`${illFormed} is not well-formed Unicode (a lone surrogate)`, { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
-        const operation = getOperationAST(document, payload.operationName);
-        if (!operation) return [new GraphQLError("Unknown or ambiguous operation", { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
-        try {
-          await d.rateLimits.consume(operation.operation, principal.tokenId ?? principal.name, rootFieldCount(document, operation));
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        return { schema: d.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: d.makeContext(principal) };
+        return { schema: d.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
       },
       // Without these, WebSocket clients saw raw messages: no code on bad variables, internals on bugs.
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map((e) => toClient(e, true)) } : undefined),
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => toClient(e, false)),
     },
     wss,
+    // graphql-ws's keepalive (one interval per socket) would drop a slow reader whose pong is late.
+    0,
   );
+  const stopKeepalive = keepSocketsAlive(wss);
 
   // A lost bus message must not keep a revoked token's sockets open for long: re-check them.
   const recheck = setInterval(async () => {
@@ -169,9 +168,12 @@ export function attachWebSocket(d: WebSocketDeps) {
 
   return {
     wss,
+    /** The frame writer of a server-side socket (tests look at its coalescing). */
+    writerOf: multiplex.writerOf,
     /** Closes every socket with 1001 Going Away (graceful shutdown). */
     async dispose() {
       clearInterval(recheck);
+      stopKeepalive();
       offRevoked();
       await cleanup.dispose();
       wss.close();

@@ -1,6 +1,7 @@
 import { JobErrorCode } from "../domain/job-error-code.js";
 import { JobTrigger } from "../domain/sparsify-job-enums.js";
 import { randomUUID } from "node:crypto";
+import DataLoader from "dataloader";
 import { In } from "typeorm";
 import { assessSparsify } from "../domain/sparsify-blockers.js";
 import { SparsifyIssueCode } from "../domain/sparsify-issue.js";
@@ -35,6 +36,28 @@ export class SparsifyService {
 
   async get(id: string): Promise<SparsifyJob> {
     const job = await this.store.get(parseId(id));
+    if (!job) throw notFound("Sparsify job", id);
+    return job;
+  }
+
+  /**
+   * Current states for subscriptions whose live stream is already open: the reads asked for in one
+   * turn of the event loop are one query (a dashboard opening, or thousands of tabs reconnecting
+   * after a restart, would otherwise queue for the pool's connections). Never cached: the query
+   * starts after every caller of its batch subscribed, so none of them misses a change.
+   */
+  private readonly currentStates = new DataLoader<string, SparsifyJob | null>(
+    async (ids) => {
+      const jobs = await this.s.db.getRepository(SparsifyJob).findBy({ id: In([...new Set(ids)]) });
+      const byId = new Map(jobs.map((j) => [j.id, j]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+    { cache: false, batchScheduleFn: (run) => setImmediate(run) },
+  );
+
+  /** `get` for a subscription's first state (see currentStates). */
+  async current(id: string): Promise<SparsifyJob> {
+    const job = await this.currentStates.load(parseId(id));
     if (!job) throw notFound("Sparsify job", id);
     return job;
   }

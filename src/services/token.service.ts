@@ -26,12 +26,20 @@ export interface CreatedToken {
  */
 export class TokenService {
   private readonly cache = new Map<string, { principal: Principal | null; at: number }>();
+  /**
+   * Lookups under way by digest: a burst of sockets with one token (a dashboard's tabs reconnecting
+   * after a restart) waits for one query instead of queueing one each for the pool's connections.
+   */
+  private readonly lookups = new Map<string, Promise<Principal | null>>();
 
   constructor(
     private readonly db: DataSource,
     private readonly bus: EventBus | null,
   ) {
-    bus?.on("token-revoked", () => this.cache.clear());
+    bus?.on("token-revoked", () => {
+      this.cache.clear();
+      this.lookups.clear();
+    });
   }
 
   async create(input: { name: string; role: Role; expiresAt?: Date | null }, actor: string): Promise<CreatedToken> {
@@ -74,6 +82,17 @@ export class TokenService {
     const hit = this.cache.get(digest);
     const now = Date.now();
     if (hit && now - hit.at < CACHE_MS) return hit.principal && (!hit.principal.expiresAt || hit.principal.expiresAt.getTime() > now) ? hit.principal : null;
+    let lookup = this.lookups.get(digest);
+    if (!lookup) {
+      lookup = this.lookUp(digest, now).finally(() => {
+        if (this.lookups.get(digest) === lookup) this.lookups.delete(digest);
+      });
+      this.lookups.set(digest, lookup);
+    }
+    return lookup;
+  }
+
+  private async lookUp(digest: string, now: number): Promise<Principal | null> {
     const token = await this.db.getRepository(ApiToken).findOneBy({ digest });
     const principal = token && !token.revokedAt && (!token.expiresAt || token.expiresAt.getTime() > now) ? { tokenId: token.id, name: token.name, role: token.role, expiresAt: token.expiresAt } : null;
     if (this.cache.size > 10_000) this.cache.clear();

@@ -3,17 +3,19 @@ import { JobState } from "../../entities/enums.js";
 import { activeSubscriptions } from "../../metrics.js";
 import type { SparsifyJob } from "../../entities/index.js";
 import type { EventBus } from "./event-bus.js";
+import type { JobFeed } from "./job-feed.js";
 import { fromSnapshot } from "./job-snapshot.js";
 
 export type JobPubSub = PubSub<{ JOB_CHANGED: [string, SparsifyJob]; JOB_EVENTS: [SparsifyJob] }>;
 
 export const isTerminal = (state: string) => state === JobState.SUCCEEDED || state === JobState.FAILED || state === JobState.CANCELLED;
 
-/** Feeds every job change from the bus into this gateway's in-process pubsub. */
-export function bridgeBusToPubSub(bus: EventBus, pubSub: JobPubSub): () => void {
+/** Feeds every job change from the bus into this gateway's job feed (per job) and pubsub (all jobs). */
+export function bridgeBusToPubSub(bus: EventBus, pubSub: JobPubSub, feed: JobFeed): () => void {
   return bus.on("job", ({ job: snapshot }) => {
     // Converted once per event, not once per subscriber: thousands may watch one job.
     const job = fromSnapshot(snapshot);
+    feed.publish(job);
     pubSub.publish("JOB_CHANGED", job.id, job);
     pubSub.publish("JOB_EVENTS", job);
   });
@@ -33,33 +35,83 @@ function isNewer(next: SparsifyJob, last: SparsifyJob): boolean {
  * subscription opens before the current state is read, so no change in between is lost; an
  * unknown id rejects here (a clear error to the client, not a silent, endless stream).
  */
-export async function openJobStream(pubSub: JobPubSub, id: string, loadCurrent: () => Promise<SparsifyJob>): Promise<AsyncGenerator<SparsifyJob>> {
-  const iterator = pubSub.subscribe("JOB_CHANGED", id)[Symbol.asyncIterator]();
-  let first: SparsifyJob;
+export async function openJobStream(
+  feed: JobFeed,
+  id: string,
+  loadCurrent: () => Promise<SparsifyJob>,
+): Promise<AsyncIterableIterator<SparsifyJob>> {
+  const stream = new JobStream();
+  stream.off = feed.listen(id, stream.push);
   try {
-    first = await loadCurrent();
+    stream.start(await loadCurrent());
   } catch (error) {
-    await iterator.return?.();
+    stream.off();
     throw error;
   }
-  return (async function* () {
+  return stream;
+}
+
+/**
+ * One subscriber's view of one job. A plain iterator, not an async generator: per event it costs
+ * one callback and at most one promise (thousands of subscribers resume on every event), and its
+ * return() takes effect at once instead of waiting for the pending next().
+ */
+class JobStream implements AsyncIterableIterator<SparsifyJob> {
+  off: () => void = () => {};
+  private readonly queued: SparsifyJob[] = [];
+  private waiting: ((result: IteratorResult<SparsifyJob>) => void) | null = null;
+  private last: SparsifyJob | null = null;
+  private started = false;
+  private ended = false;
+
+  /** Changes that came before the current state was read wait in `queued`, checked against it. */
+  start(first: SparsifyJob): void {
+    this.started = true;
     activeSubscriptions.inc();
-    try {
-      let last = first;
-      yield last;
-      while (!isTerminal(last.state)) {
-        const next = await iterator.next();
-        if (next.done) return;
-        const job = next.value;
-        if (!isNewer(job, last)) continue;
-        last = job;
-        yield job;
-      }
-    } finally {
-      activeSubscriptions.dec();
-      await iterator.return?.();
+    this.queued.unshift(first);
+  }
+
+  readonly push = (job: SparsifyJob): void => {
+    if (this.ended || (this.last && isTerminal(this.last.state))) return;
+    if (this.waiting && this.last && this.queued.length === 0) {
+      if (!isNewer(job, this.last)) return;
+      const resolve = this.waiting;
+      this.waiting = null;
+      resolve(this.yield(job));
+      return;
     }
-  })();
+    this.queued.push(job);
+  };
+
+  next(): Promise<IteratorResult<SparsifyJob>> {
+    if (this.ended || (this.last && isTerminal(this.last.state))) return this.return();
+    while (this.queued.length) {
+      const job = this.queued.shift()!;
+      if (!this.last || isNewer(job, this.last)) return Promise.resolve(this.yield(job));
+    }
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  return(): Promise<IteratorResult<SparsifyJob>> {
+    if (!this.ended) {
+      this.ended = true;
+      this.off();
+      if (this.started) activeSubscriptions.dec();
+      this.queued.length = 0;
+      this.waiting?.({ done: true, value: undefined });
+      this.waiting = null;
+    }
+    return Promise.resolve({ done: true, value: undefined });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<SparsifyJob> {
+    return this;
+  }
+
+  private yield(job: SparsifyJob): IteratorResult<SparsifyJob> {
+    this.last = job;
+    return { done: false, value: job };
+  }
 }
 
 /** Every change of every job that matches the filter, new jobs included. */

@@ -1,0 +1,53 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket, { WebSocketServer } from "ws";
+import { keepSocketsAlive } from "../../src/server/multiplex/keepalive.js";
+
+describe("keepSocketsAlive: a late pong is not a dead socket; a silent one is", () => {
+  const cleanups: Array<() => void | Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function server(pingEveryMs: number, silentForMs: number) {
+    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    await once(wss, "listening");
+    const stop = keepSocketsAlive(wss, pingEveryMs, silentForMs);
+    cleanups.push(() => new Promise<void>((resolve) => (stop(), wss.close(() => resolve()))));
+    return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+  }
+
+  async function client(url: string) {
+    const socket = new WebSocket(url);
+    await once(socket, "open");
+    const closed = { at: null as number | null };
+    socket.on("close", () => (closed.at = Date.now()));
+    cleanups.push(() => socket.terminate());
+    return { socket, closed };
+  }
+
+  it("keeps a reader that stops reading for several pings, and ends one that stays silent past the limit", async () => {
+    const url = await server(40, 400);
+    const { socket, closed } = await client(url);
+    const raw = (socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    raw.pause();
+    await sleep(250); // six pings unanswered: graphql-ws's rule would have dropped it
+    raw.resume();
+    await sleep(250);
+    expect(closed.at).toBeNull();
+    raw.pause();
+    await sleep(700);
+    raw.resume();
+    await sleep(50);
+    expect(closed.at).not.toBeNull();
+  });
+
+  it("keeps a socket that answers pings open indefinitely", async () => {
+    const url = await server(40, 150);
+    const { closed } = await client(url);
+    await sleep(600);
+    expect(closed.at).toBeNull();
+  });
+});
