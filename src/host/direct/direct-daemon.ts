@@ -5,10 +5,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
 import { childEnv } from "../child-env.js";
 import type { ImageFormat } from "../image-format.js";
-import { ImageProbeError } from "../image-probe-error.js";
+import { ImageErrorCode, ImageProbeError } from "../image-probe-error.js";
 import { parseMounts } from "../nfs-mounts.js";
 import { classifyQemuError } from "../qemu-error-classifier.js";
-import { imageToolCommand } from "../run-image-tool.js";
+import { imageToolCommand, runImageTool } from "../run-image-tool.js";
 import { toolPath } from "../tools.js";
 import type { ExportWindow } from "../estimate/fuse-export-args.js";
 import { directDaemonArgs, NBD_EXPORT } from "./direct-daemon-args.js";
@@ -31,7 +31,10 @@ export interface DirectDaemon {
   nbdUri: string;
   /** Reads the guest disk at absolute offsets (fewer bytes at the end of the disk). */
   read(offset: number, length: number): Promise<Buffer>;
-  /** A read-only file of exactly `[offset, offset + size)` of the disk, for tools without offsets. */
+  /**
+   * A file of exactly `[offset, offset + size)` of the disk, for tools without offsets. Writes to
+   * it land in a throwaway overlay, never in the image.
+   */
   openWindow(window: ExportWindow): Promise<string>;
   /** Stops the daemon (the lock goes with it), unmounts everything, removes the private dir. Never throws. */
   close(): Promise<void>;
@@ -59,11 +62,11 @@ export async function openFileReader(path: string): Promise<{ read: (offset: num
   return { read: (offset, length) => readAt(fd, offset, length), close: () => fd.close().catch(() => undefined) };
 }
 
-/** Makes an export readable by the checker's group only (qsd keeps mode and owner in memory). */
-async function restrict(path: string, parser: DirectDaemonOptions["parser"]): Promise<void> {
+/** Makes an export reachable by the checker's group only (qsd keeps mode and owner in memory). */
+async function restrict(path: string, parser: DirectDaemonOptions["parser"], mode = 0o440): Promise<void> {
   if (!parser) return;
   await chown(path, 0, parser.gid);
-  await chmod(path, 0o440);
+  await chmod(path, mode);
 }
 
 /**
@@ -139,11 +142,18 @@ export async function openDirectDaemon(layers: readonly { path: string; format: 
       openWindow: async ({ offset, size: length }) => {
         const id = `win${++windows}`;
         const mountpoint = join(dir, `${id}.raw`);
+        const scratch = join(ctl, `${id}.qcow2`);
         await writeFile(mountpoint, "");
         mountpoints.push(mountpoint);
+        // The window itself is a read-only node: nothing written through it can reach the image.
         await client.execute("blockdev-add", { driver: "raw", "node-name": id, file: "layer0", offset, size: length, "read-only": true });
-        await client.execute("block-export-add", { type: "fuse", id, "node-name": id, mountpoint, writable: false, growable: false, "allow-other": opts.parser ? "on" : "off" });
-        await restrict(mountpoint, opts.parser);
+        // xfs_logprint opens its device O_RDWR (and only reads): the tools get a writable scratch
+        // overlay on the window, a qcow2 in the private dir that is thrown away with it.
+        const created = await runImageTool("qemu-img", ["create", "-q", "-f", "qcow2", scratch, String(length)]);
+        if (created.exitCode !== 0) throw new ImageProbeError(ImageErrorCode.IMAGE_UNREADABLE, `scratch overlay: ${created.stderr.trim()}`, scratch);
+        await client.execute("blockdev-add", { driver: "qcow2", "node-name": `${id}s`, file: { driver: "file", filename: scratch }, backing: id });
+        await client.execute("block-export-add", { type: "fuse", id, "node-name": `${id}s`, mountpoint, writable: true, growable: false, "allow-other": opts.parser ? "on" : "off" });
+        await restrict(mountpoint, opts.parser, 0o660);
         return mountpoint;
       },
       close,

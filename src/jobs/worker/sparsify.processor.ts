@@ -31,6 +31,9 @@ import { isHandBack, type HandedBack } from "./hand-back.js";
 import { guardStorage, StorageUnavailableError, type StorageGuard } from "./storage-guard.js";
 import { guardDiskChain } from "./guarded-chain.js";
 import type { SparsifyJobData } from "../queue/queue-names.js";
+import { SparsifyMethod } from "../../domain/direct-method.js";
+import { directProver } from "../../host/direct/direct-prover.js";
+import { runDirectJob, type DirectJobInput, type DirectJobResult } from "./direct-job.js";
 
 export interface SparsifyDeps {
   config: Config;
@@ -125,6 +128,10 @@ export class SparsifyProcessor {
           await job.updateProgress(next.progress).catch(() => {});
         });
       };
+      if (target.domain.sparsifyMethod === SparsifyMethod.DIRECT) {
+        const direct = await this.runDirect(target, jobId, before, abort.signal, (phase, pct) => publish((progress = { ...progress, phase, progress: Math.max(progress.progress, pct) })), () => writes, log);
+        if ("ending" in direct) return this.end(jobId, direct.ending);
+      } else await this.store.patchActive(jobId, { methodUsed: SparsifyMethod.VIRT_SPARSIFY });
       // The appliance boot says nothing for ~6 s: an estimated ramp keeps the bar moving.
       const launched = Date.now();
       const ramp = setInterval(() => {
@@ -239,6 +246,16 @@ export class SparsifyProcessor {
       if (error instanceof PathGuardError) throw new JobFailure(error.code as unknown as JobErrorCode, error.message);
       throw error;
     }
+  }
+
+  /** The DIRECT branch (direct-job.ts), on the chain the path guard proves once more right now. */
+  private async runDirect(t: Target, jobId: string, before: number, signal: AbortSignal, publish: DirectJobInput["publish"], flush: () => Promise<void>, log: Logger): Promise<DirectJobResult> {
+    const { chain } = await guardDiskChain(this.d.db, t.domain, t.own, this.d.config.STORAGE_ROOTS);
+    // Formats come from the recorded chain: one layer more or less than it is a changed chain.
+    if (chain.length !== t.chain.layers.length) throw new JobFailure(JobErrorCode.CHAIN_CHANGED, `The disk's chain has ${chain.length} layers, the inventory ${t.chain.layers.length}; rescan`);
+    const layers = chain.map((p, i) => ({ path: p, format: t.chain.layers[i]!.format }));
+    const input = { db: this.d.db, store: this.store, log, hostName: this.d.hostName, jobId, diskId: t.disk.id, domain: t.domain, layers, ownVolumeCount: t.own.length };
+    return runDirectJob({ ...input, actualSizeBefore: before, prover: directProver, signal, measure: () => this.measure(t), publish, flush }, t.domain.directVerify);
   }
 
   /** Everything that may have changed since the job was queued; returns actualSizeBefore. */
