@@ -14,8 +14,9 @@ import { domainDriver } from "../support/domain-driver.js";
 import { actualSize, firstInodeTable, makeJournalDirty } from "../support/direct-images.js";
 import { e2fsckClean, makeExt4Image, makeSnapshot, sha256File, sha256InImage, type Ext4Image } from "../support/images.js";
 import { requireTools } from "../support/require-tool.js";
-import { ok, startStack, type Stack } from "../support/stack.js";
-import { makeTempDir } from "../support/temp-dir.js";
+import { ok, REDIS_URL, startStack, type Stack } from "../support/stack.js";
+import { Redis } from "ioredis";
+import { HostSlots } from "../../src/jobs/worker/host-slots.js";
 
 const MiB = 1024 * 1024;
 const JOB = `query($j: ID!) { sparsifyJob(id: $j) { state phase methodUsed fallbackReason skippedPartitions { number start length found } reclaimedBytes actualSizeBefore actualSizeAfter outcome outcomeMessage error { code message } } }`;
@@ -74,6 +75,19 @@ describe.runIf(requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "mke2f
     console.log(`[direct vs virt-sparsify] before ${copyBefore}, DIRECT ${j.actualSizeAfter}, virt-sparsify ${vsAfter}`);
     expect(j.actualSizeAfter).toBeLessThanOrEqual(vsAfter + 0.01 * (copyBefore - vsAfter));
   }, 240_000);
+
+  it("DIRECT runs take no appliance slot: with the host's appliance budget full, a DIRECT job still runs", async () => {
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    const appliance = new HostSlots(redis, HostSlots.key(stack.config.QUEUE_PREFIX, stack.config.HOST_NAME, "appliance"), 1_000);
+    const held = await Promise.all(Array.from({ length: 64 }, (_, i) => appliance.tryAcquire(`test-${i}`)));
+    try {
+      expect(await sparsifyToEnd("ext4")).toMatchObject({ state: "SUCCEEDED" });
+      expect(await job("ext4")).toMatchObject({ methodUsed: "DIRECT" });
+    } finally {
+      await Promise.all(held.map((h) => h?.release()));
+      await redis.quit();
+    }
+  }, 120_000);
 
   it("a dirty journal: the same job runs virt-sparsify and records EXT_NOT_CLEAN", async () => {
     expect(await sparsifyToEnd("dirty")).toMatchObject({ state: "SUCCEEDED" });

@@ -34,6 +34,8 @@ import type { SparsifyJobData } from "../queue/queue-names.js";
 import { SparsifyMethod } from "../../domain/direct-method.js";
 import { directProver } from "../../host/direct/direct-prover.js";
 import { runDirectJob, type DirectJobInput, type DirectJobResult } from "./direct-job.js";
+import type { HostSlot, HostSlots } from "./host-slots.js";
+import { waitForApplianceSlot, type RunBudget } from "./run-budget.js";
 
 export interface SparsifyDeps {
   config: Config;
@@ -42,6 +44,8 @@ export interface SparsifyDeps {
   log: Logger;
   hostName: string;
   backendSettings: string | undefined;
+  /** The host's appliance budget: a job started under the DIRECT budget takes a slot before virt-sparsify. */
+  applianceSlots?: HostSlots;
 }
 
 interface Target {
@@ -77,7 +81,7 @@ export class SparsifyProcessor {
     this.store = new JobStore(d.db, d.bus);
   }
 
-  async process(job: Job<SparsifyJobData>, signal?: AbortSignal): Promise<{ state: string } | HandedBack | null> {
+  async process(job: Job<SparsifyJobData>, signal?: AbortSignal, budget: RunBudget = "appliance"): Promise<{ state: string } | HandedBack | null> {
     const { jobId } = job.data;
     const row = await this.store.get(jobId);
     if (!row || (row.state !== JobState.QUEUED && row.state !== JobState.RUNNING)) return null; // ended meanwhile
@@ -102,6 +106,7 @@ export class SparsifyProcessor {
     await job.updateProgress(running.progress).catch(() => {});
 
     let guard: StorageGuard | undefined;
+    let applianceSlot: HostSlot | undefined;
     try {
       const target = await this.loadTarget(row);
       // The domain and the image are watched from here on: gone, replaced or hung ends the job.
@@ -132,6 +137,10 @@ export class SparsifyProcessor {
         const direct = await this.runDirect(target, jobId, before, abort.signal, (phase, pct) => publish((progress = { ...progress, phase, progress: Math.max(progress.progress, pct) })), () => writes, log);
         if ("ending" in direct) return this.end(jobId, direct.ending);
       } else await this.store.patchActive(jobId, { methodUsed: SparsifyMethod.VIRT_SPARSIFY });
+      if (budget === "direct" && this.d.applianceSlots) {
+        applianceSlot = (await waitForApplianceSlot(this.d.applianceSlots, `${this.d.hostName}:${jobId}`, this.d.config.SLOT_RETRY_MS, abort.signal)) ?? undefined;
+        if (!applianceSlot) return this.end(jobId, storage.lost ? { state: JobState.FAILED, errorCode: JobErrorCode.STORAGE_UNAVAILABLE, errorMessage: storage.lost } : { state: JobState.CANCELLED });
+      }
       // The appliance boot says nothing for ~6 s: an estimated ramp keeps the bar moving.
       const launched = Date.now();
       const ramp = setInterval(() => {
@@ -184,6 +193,7 @@ export class SparsifyProcessor {
       return this.end(jobId, { state: JobState.FAILED, errorCode: code, errorMessage: (error as Error).message });
     } finally {
       guard?.stop();
+      await applianceSlot?.release();
     }
   }
 
