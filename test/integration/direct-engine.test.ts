@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DirectFallbackReason } from "../../src/domain/direct-method.js";
 import { DirectVerifyMode } from "../../src/domain/direct-verify-mode.js";
@@ -16,7 +17,7 @@ const MiB = 1024 * 1024;
 const run = (path: string, format: "raw" | "qcow2", prover: DirectProver = directProver, verify = DirectVerifyMode.FULL) =>
   runDirect({ layers: [{ path, format }], prover, verify, signal: AbortSignal.timeout(120_000) });
 
-describe.skipIf(!requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "e2fsck", "xfs_repair", "xfs_db", "sfdisk", "mkswap"))("the DIRECT engine on real images", () => {
+describe.skipIf(!requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "e2fsck", "xfs_db", "xfs_logprint", "sfdisk", "mkswap", "losetup"))("the DIRECT engine on real images", () => {
   let dir: { path: string; remove: () => Promise<void> };
   beforeAll(async () => {
     dir = await makeTempDir("direct-engine-");
@@ -66,6 +67,21 @@ describe.skipIf(!requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "e2f
     } finally {
       await hold.release();
     }
+  });
+
+  it("an image attached to a loop device is refused before the daemon opens it (LOOP_DEVICE_ATTACHED)", async () => {
+    const img = await makeExt4Image(join(dir.path, "looped.raw"), { format: "raw", deletedMiB: 10 });
+    const before = await actualSize(img.path, "raw");
+    const { stdout: loop } = await execa("losetup", ["--find", "--show", "--read-only", img.path]);
+    try {
+      const error = await run(img.path, "raw").catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DirectRefusal);
+      expect((error as DirectRefusal).reason).toBe(DirectFallbackReason.LOOP_DEVICE_ATTACHED);
+      expect((error as Error).message).toContain(loop.replace("/dev/", ""));
+    } finally {
+      await execa("losetup", ["--detach", loop]);
+    }
+    expect(await actualSize(img.path, "raw")).toBe(before);
   });
 
   it("a proof that wrongly calls the inode table free is caught by the verification (e2fsck -n)", async () => {
