@@ -7,7 +7,7 @@ import { DirectRefusal } from "../../src/host/direct/direct-contract.js";
 import { directProver } from "../../src/host/direct/direct-prover.js";
 import { DirectVerificationError, runDirect, type DirectProver } from "../../src/host/direct/run-direct.js";
 import { ImageProbeError } from "../../src/host/image-probe-error.js";
-import { actualSize, firstInodeTable, makeJournalDirty } from "../support/direct-images.js";
+import { actualSize, firstInodeTable, makeJournalDirty } from "../support/direct-run-images.js";
 import { makeGptImage } from "../support/estimate-images.js";
 import { e2fsckClean, holdImage, makeExt4Image, sha256InImage } from "../support/images.js";
 import { requireTools } from "../support/require-tool.js";

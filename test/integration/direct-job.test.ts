@@ -11,7 +11,7 @@ import { runVirtSparsify } from "../../src/host/virt-sparsify-runner.js";
 import { runDirectJob } from "../../src/jobs/worker/direct-job.js";
 import { JobStore } from "../../src/services/job-store.js";
 import { domainDriver } from "../support/domain-driver.js";
-import { actualSize, firstInodeTable, makeJournalDirty } from "../support/direct-images.js";
+import { actualSize, firstInodeTable, makeJournalDirty } from "../support/direct-run-images.js";
 import { e2fsckClean, makeExt4Image, makeSnapshot, sha256File, sha256InImage, type Ext4Image } from "../support/images.js";
 import { requireTools } from "../support/require-tool.js";
 import { ok, REDIS_URL, startStack, type Stack } from "../support/stack.js";
