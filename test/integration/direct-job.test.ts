@@ -1,4 +1,4 @@
-import { copyFile } from "node:fs/promises";
+import { execa } from "execa";
 import path from "node:path";
 import fs from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,7 +44,7 @@ describe.runIf(requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "mke2f
     dom = path.join(stack.root, "direct");
     await fs.mkdir(dom);
     ext4 = await makeExt4Image(path.join(dom, "ext4.qcow2"), { format: "qcow2", layout: "part", deletedMiB: 200 });
-    await copyFile(ext4.path, path.join(stack.root, "ext4-copy.qcow2"));
+    await execa("cp", ["--sparse=always", ext4.path, path.join(stack.root, "ext4-copy.qcow2")]);
     const dirty = await makeExt4Image(path.join(dom, "dirty.qcow2"), { format: "qcow2", deletedMiB: 100 });
     await makeJournalDirty(dirty.path, "qcow2");
     await makeExt4Image(path.join(dom, "base.qcow2"), { format: "qcow2", deletedMiB: 0 });
