@@ -84,6 +84,46 @@ describe.skipIf(!requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "e2f
     expect(await actualSize(img.path, "raw")).toBe(before);
   });
 
+  it("stopped after its first discards, the run still verifies before releasing the lock (and catches a damaged filesystem)", async () => {
+    const img = await makeExt4Image(join(dir.path, "cancelled.raw"), { format: "raw", deletedMiB: 20 });
+    const table = await firstInodeTable(img.path, "raw");
+    const wrong: DirectProver = {
+      plan: directProver.plan,
+      prove: async (view, signal) => {
+        const proven = await directProver.prove(view, signal);
+        return { ...proven, ranges: [...proven.ranges, table].sort((a, b) => a.start - b.start) };
+      },
+    };
+    const stop = new AbortController();
+    const sent: number[] = [];
+    const error = await runDirect({
+      layers: [{ path: img.path, format: "raw" }], prover: wrong, verify: DirectVerifyMode.STANDARD, signal: stop.signal,
+      // One range per qemu-io; stop after the first batches, as a cancel would.
+      discardBatch: 1,
+      onDiscardProgress: (n) => {
+        sent.push(n);
+        if (n === 3) stop.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(sent).toEqual([1, 2, 3]);
+    expect(error).toBeInstanceOf(DirectVerificationError);
+    expect((error as Error).message).toMatch(/e2fsck/);
+  });
+
+  it("stopped after its first discards of a correct proof: verified clean, the stop is what is reported", async () => {
+    const img = await makeExt4Image(join(dir.path, "cancelled-ok.raw"), { format: "raw", deletedMiB: 20 });
+    const stop = new AbortController();
+    const error = await runDirect({
+      layers: [{ path: img.path, format: "raw" }], prover: directProver, verify: DirectVerifyMode.FULL, signal: stop.signal,
+      discardBatch: 1,
+      onDiscardProgress: (n) => n === 2 && stop.abort(),
+    }).catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(DirectVerificationError);
+    expect(stop.signal.aborted).toBe(true);
+    expect(await e2fsckClean(img.path, "raw")).toBe(true);
+    expect(await sha256InImage(img.path, "raw", img.keptFile)).toBe(img.keepSha256);
+  });
+
   it("a proof that wrongly calls the inode table free is caught by the verification (e2fsck -n)", async () => {
     const img = await makeExt4Image(join(dir.path, "bad-proof.raw"), { format: "raw", deletedMiB: 20 });
     const table = await firstInodeTable(img.path, "raw");

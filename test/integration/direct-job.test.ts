@@ -138,5 +138,13 @@ describe.runIf(requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "mke2f
     const events = await stack.db.query(`SELECT type, data FROM event WHERE "jobId" = $1 ORDER BY "createdAt"`, [jobId]);
     expect(events.map((e: any) => e.type)).toEqual(expect.arrayContaining(["DIRECT_VERIFICATION_FAILED", "SPARSIFY_METHOD_SET"]));
     expect(events.find((e: any) => e.type === "SPARSIFY_METHOD_SET").data).toMatchObject({ automatic: true, method: "VIRT_SPARSIFY" });
+
+    // An admin checked the image: the blocker goes (audited); clearing twice is a typed error.
+    const CLEAR = `mutation($d: ID!) { clearDirectVerificationFailure(diskId: $d) { sparsifyBlockers { code } } }`;
+    const cleared = ok<any>(await stack.gql(CLEAR, { d: diskId })).clearDirectVerificationFailure;
+    expect(cleared.sparsifyBlockers.map((b: any) => b.code)).not.toContain("DIRECT_VERIFICATION_FAILED");
+    expect((await stack.gql(CLEAR, { d: diskId })).errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    const [clearedEvent] = await stack.db.query(`SELECT actor FROM event WHERE type = 'DIRECT_VERIFICATION_CLEARED' AND "diskId" = $1`, [diskId]);
+    expect(clearedEvent.actor).toMatch(/test-admin/);
   }, 120_000);
 });

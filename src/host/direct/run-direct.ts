@@ -1,4 +1,5 @@
 import { dirname } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { DirectFallbackReason } from "../../domain/direct-method.js";
 import { DirectVerifyMode } from "../../domain/direct-verify-mode.js";
 import { nfsSupportsDiscard } from "../../domain/sparsify-blockers.js";
@@ -37,6 +38,10 @@ export interface DirectRunInput {
   onPhase?: (phase: DirectPhase) => void;
   /** Called once, right before the first discard is sent: from then on the job never falls back. */
   onFirstDiscard?: () => void | Promise<void>;
+  /** After each qemu-io batch: ranges sent so far, of how many. */
+  onDiscardProgress?: (sent: number, total: number) => void;
+  /** Ranges per qemu-io process. @default 50000 */
+  discardBatch?: number;
 }
 
 /** What a DIRECT run did. */
@@ -80,6 +85,30 @@ function beforeDiscard(error: unknown): unknown {
   return error;
 }
 
+/** How long the check after a cancelled run may take (it still holds the image's lock). */
+const VERIFY_AFTER_ABORT_MS = 120_000;
+
+/**
+ * The read-only check after discards, through fresh exports (new inodes: nothing read before
+ * the discards can come from the page cache): each partition ({@link verifyPartition}), then with
+ * FULL the hash of every byte outside the discarded ranges.
+ * @throws {DirectVerificationError}
+ */
+async function verifyDisk(disk: DirectDaemon, before: readonly PartitionBefore[], ranges: readonly ByteRange[], fullBefore: string | null, prover: DirectProver, signal: AbortSignal): Promise<void> {
+  const whole = await openFileReader(await disk.openWindow({ offset: 0, size: disk.size }));
+  try {
+    for (const b of before) {
+      const path = await disk.openWindow({ offset: b.view.partition.start, size: b.view.partition.length });
+      await verifyPartition({ ...b, view: { ...b.view, path, readDisk: whole.read } }, prover.prove, signal);
+    }
+    if (fullBefore !== null && (await hashInUse(whole.read, disk.size, ranges, signal)) !== fullBefore) {
+      throw new DirectVerificationError("bytes outside the discarded ranges changed (FULL hash differs)");
+    }
+  } finally {
+    await whole.close();
+  }
+}
+
 async function readPlan(daemon: DirectDaemon, prover: DirectProver): Promise<DirectPlan> {
   const layout = await readDiskLayout(daemon.read, daemon.size);
   const regions = layout.table === "none" ? [{ start: 0, length: daemon.size }] : layout.partitions;
@@ -105,6 +134,8 @@ export async function runDirect(input: DirectRunInput): Promise<DirectRunResult>
   const { signal, prover } = input;
   let discarding = false;
   let daemon: DirectDaemon | undefined;
+  /** Set once discards may have happened: the read-only check, also run after a cancel. */
+  let verifyAfter: ((signal: AbortSignal) => Promise<void>) | undefined;
   try {
     await refuseHost(input.layers);
     const sandbox = await sandboxPlan();
@@ -131,22 +162,11 @@ export async function runDirect(input: DirectRunInput): Promise<DirectRunResult>
     signal.throwIfAborted();
     await input.onFirstDiscard?.();
     discarding = true;
-    const sent = await sendDiscards(disk.nbdUri, ranges, ranges, signal);
+    verifyAfter = (checkSignal) => verifyDisk(disk, before, ranges, fullBefore, prover, checkSignal);
+    const sent = await sendDiscards(disk.nbdUri, ranges, ranges, signal, { ...(input.discardBatch ? { batch: input.discardBatch } : {}), onProgress: input.onDiscardProgress });
 
     input.onPhase?.("VERIFYING");
-    // Fresh exports (new inodes): nothing read before the discards can come from the page cache.
-    const whole = await openFileReader(await disk.openWindow({ offset: 0, size: disk.size }));
-    try {
-      for (const b of before) {
-        const path = await disk.openWindow({ offset: b.view.partition.start, size: b.view.partition.length });
-        await verifyPartition({ ...b, view: { ...b.view, path, readDisk: whole.read } }, prover.prove, signal);
-      }
-      if (fullBefore !== null && (await hashInUse(whole.read, disk.size, ranges, signal)) !== fullBefore) {
-        throw new DirectVerificationError("bytes outside the discarded ranges changed (FULL hash differs)");
-      }
-    } finally {
-      await whole.close();
-    }
+    await verifyAfter(signal);
     return {
       discardedBytes: sent.bytes,
       discardCount: sent.count,
@@ -157,7 +177,15 @@ export async function runDirect(input: DirectRunInput): Promise<DirectRunResult>
     };
   } catch (error) {
     if (!discarding) throw beforeDiscard(error);
-    if (error instanceof DirectVerificationError || signal.aborted) throw error;
+    if (error instanceof DirectVerificationError) throw error;
+    // Stopped mid-way (cancel, lost storage): what was discarded is still checked before the lock
+    // goes; a check that cannot finish (hung storage) counts as failed, so the disk is blocked.
+    if (signal.aborted && verifyAfter) {
+      const late = sleep(VERIFY_AFTER_ABORT_MS, undefined, { ref: false }).then(() => Promise.reject(new DirectVerificationError("the check after the stop did not finish in time")));
+      late.catch(() => undefined); // it loses the race when the check ends first
+      await Promise.race([verifyAfter(AbortSignal.timeout(VERIFY_AFTER_ABORT_MS)), late]);
+    }
+    if (signal.aborted) throw error;
     if (error instanceof DiscardFailedError) throw new DirectRunError(error.message);
     throw new DirectRunError(`after the first discard: ${(error as Error).message}`);
   } finally {

@@ -97,6 +97,8 @@ export async function runDirectJob(input: DirectJobInput, verify: DirectVerifyMo
       onFirstDiscard: () => {
         discarded = true;
       },
+      // DISCARDING spans 40–70 %: move within it batch by batch.
+      onDiscardProgress: (sent, total) => input.publish(SparsifyPhase.DISCARDING, 40 + Math.floor((30 * sent) / Math.max(total, 1))),
     });
     await input.flush();
     input.publish(SparsifyPhase.MEASURING, 90);
