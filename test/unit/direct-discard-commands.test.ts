@@ -3,6 +3,7 @@ import { discardCommands } from "../../src/host/direct/discard-commands.js";
 import { complement } from "../../src/host/direct/in-use-hash.js";
 
 const r = (start: number, end: number) => ({ start, end });
+const GiB = 1024 ** 3;
 
 describe("discardCommands: only whole ranges inside the proven free set", () => {
   it.each([
@@ -10,6 +11,12 @@ describe("discardCommands: only whole ranges inside the proven free set", () => 
     { name: "a part of a proven range", ranges: [r(4096, 6144)], proven: [r(0, 8192)], out: ["discard -q 4096 2048"] },
     { name: "adjacent proven ranges cover one request", ranges: [r(0, 2048)], proven: [r(0, 1024), r(1024, 2048)], out: ["discard -q 0 2048"] },
     { name: "nothing to do", ranges: [], proven: [r(0, 10)], out: [] },
+    {
+      name: "a range longer than qemu-io takes, in 1 GiB pieces",
+      ranges: [r(4096, 4096 + 2.5 * GiB)],
+      proven: [r(0, 3 * GiB)],
+      out: [`discard -q 4096 ${GiB}`, `discard -q ${4096 + GiB} ${GiB}`, `discard -q ${4096 + 2 * GiB} ${0.5 * GiB}`],
+    },
   ])("$name", ({ ranges, proven, out }) => {
     expect(discardCommands(ranges, proven)).toEqual(out);
   });

