@@ -25,7 +25,11 @@ export interface DirectPlan {
 export interface PartitionView {
   partition: Partition;
   kind: DirectFsKind;
-  /** A file that holds exactly the partition's bytes (a FUSE window), for tools without offsets. */
+  /**
+   * A file that holds exactly the partition's bytes (a FUSE window), for tools without offsets.
+   * The sandboxed parsers (dumpe2fs, xfs_db) open it as the parser user when the worker is root:
+   * it must be readable by that user (openRawView's `parser` option does this for the estimator).
+   */
   path: string;
   /** Reads the whole guest disk at absolute offsets, the same arithmetic the discards use. */
   readDisk: ReadAt;

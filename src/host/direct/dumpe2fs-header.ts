@@ -3,6 +3,8 @@ export interface Dumpe2fsHeader {
   magic: number;
   blockSize: number;
   blockCount: number;
+  /** Lowercase, dashed; "<none>" when the superblock has none. */
+  uuid: string;
 }
 
 const number = (text: string, label: string, hex = false): number => {
@@ -12,9 +14,16 @@ const number = (text: string, label: string, hex = false): number => {
   return value;
 };
 
-/** Parses the header lines "Filesystem magic number", "Block size" and "Block count". Pure. */
+const uuid = (text: string): string => {
+  const m = /^Filesystem UUID:\s+([0-9a-f-]{36}|<none>)\s*$/im.exec(text);
+  if (!m) throw new Error('dumpe2fs output has no valid "Filesystem UUID"');
+  return m[1]!.toLowerCase();
+};
+
+/** Parses the header lines "Filesystem magic number", "Block size", "Block count" and "Filesystem UUID". Pure. */
 export const parseDumpe2fsHeader = (text: string): Dumpe2fsHeader => ({
   magic: number(text, "Filesystem magic number", true),
   blockSize: number(text, "Block size"),
   blockCount: number(text, "Block count"),
+  uuid: uuid(text),
 });

@@ -10,13 +10,25 @@ export function clearBitRuns(bitmap: Buffer, first: number, count: number): Bloc
   if (bitmap.length * 8 < count) throw new RangeError(`bitmap of ${bitmap.length} bytes cannot cover ${count} blocks`);
   const runs: BlockRun[] = [];
   let start = -1;
-  for (let i = 0; i < count; i++) {
-    const used = (bitmap[i >> 3]! >> (i & 7)) & 1;
+  for (let i = 0; i < count; ) {
+    const byte = bitmap[i >> 3]!;
+    // Whole bytes of one kind (most of a bitmap) are taken at once.
+    if ((i & 7) === 0 && i + 8 <= count && (byte === 0 || byte === 0xff)) {
+      if (byte === 0 && start < 0) start = i;
+      if (byte === 0xff && start >= 0) {
+        runs.push([first + start, first + i - 1]);
+        start = -1;
+      }
+      i += 8;
+      continue;
+    }
+    const used = (byte >> (i & 7)) & 1;
     if (!used && start < 0) start = i;
     if (used && start >= 0) {
       runs.push([first + start, first + i - 1]);
       start = -1;
     }
+    i++;
   }
   if (start >= 0) runs.push([first + start, first + count - 1]);
   return runs;
@@ -44,14 +56,19 @@ export function groupMetadataRuns(sb: ExtSuperblock, descriptors: readonly ExtGr
   ] as BlockRun[]);
 }
 
-/** `runs` minus `used` (both lists of inclusive runs; `used` need not be sorted). Pure. */
+/** `runs` minus `used` (inclusive runs, in any order; the result is sorted). Linear after sorting. Pure. */
 export function subtractRuns(runs: readonly BlockRun[], used: readonly BlockRun[]): BlockRun[] {
   const cuts = [...used].sort((a, b) => a[0] - b[0]);
   const out: BlockRun[] = [];
-  for (const [first, last] of runs) {
+  let c = 0;
+  for (const [first, last] of [...runs].sort((a, b) => a[0] - b[0])) {
+    // Cuts ending before this run end before every later one too (runs are sorted by start)...
+    while (c < cuts.length && cuts[c]![1] < first) c++;
     let from = first;
-    for (const [uFirst, uLast] of cuts) {
-      if (uLast < from || uFirst > last) continue;
+    // ...but a cut may reach past this run into the next, so the scan restarts at c each time.
+    for (let k = c; k < cuts.length && cuts[k]![0] <= last; k++) {
+      const [uFirst, uLast] = cuts[k]!;
+      if (uLast < from) continue;
       if (uFirst > from) out.push([from, uFirst - 1]);
       from = Math.max(from, uLast + 1);
       if (from > last) break;

@@ -2,7 +2,15 @@ import { DirectFallbackReason } from "../../domain/direct-method.js";
 import type { ReadAt } from "../estimate/partition-table.js";
 import { DirectRefusal } from "./direct-contract.js";
 import { groupFreeRuns, groupMetadataRuns, subtractRuns, uninitBitmap, type BlockRun } from "./ext-bitmap-free.js";
-import { BG_BLOCK_UNINIT, gdtBlocks, groupCount, groupSpan, hasSuperblockBackup, honoursUninit, parseGroupDescriptors } from "./ext-group-descriptors.js";
+import {
+  BG_BLOCK_UNINIT,
+  gdtBlocks,
+  groupCount,
+  groupSpan,
+  hasSuperblockBackup,
+  honoursUninit,
+  parseGroupDescriptors,
+} from "./ext-group-descriptors.js";
 import type { ExtSuperblock } from "./ext-superblock.js";
 
 /** Consecutive bitmap blocks (flex_bg packs them) are read together, up to this many bytes. */
@@ -49,7 +57,9 @@ export async function readExtFreeFromBitmaps(read: ReadAt, fsStart: number, sb: 
   const descriptors = parseGroupDescriptors(sb, table);
   const inFs = (block: number) => block >= sb.firstDataBlock && block < sb.blocksCount;
   const metadata = groupMetadataRuns(sb, descriptors);
-  for (const [first, last] of metadata) if (!inFs(first) || !inFs(last)) throw unreadable(`group metadata at blocks ${first}-${last} lies outside the filesystem`);
+  for (const [first, last] of metadata) {
+    if (!inFs(first) || !inFs(last)) throw unreadable(`group metadata at blocks ${first}-${last} lies outside the filesystem`);
+  }
   const uninit = descriptors.map((d) => honoursUninit(sb) && (d.flags & BG_BLOCK_UNINIT) !== 0);
   const bitmaps = await readBlocks(read, fsStart, sb.blockSize, descriptors.filter((_, g) => !uninit[g]).map((d) => d.blockBitmap));
   const used: BlockRun[] = [...metadata];

@@ -47,7 +47,9 @@ export function hasSuperblockBackup(sb: ExtSuperblock, group: number): boolean {
  */
 export function parseGroupDescriptors(sb: ExtSuperblock, table: Buffer): ExtGroupDescriptor[] {
   const count = groupCount(sb);
-  if (table.length < count * sb.descSize) throw new RangeError(`group descriptor table is ${table.length} bytes, ${count} groups need ${count * sb.descSize}`);
+  if (table.length < count * sb.descSize) {
+    throw new RangeError(`group descriptor table is ${table.length} bytes, ${count} groups need ${count * sb.descSize}`);
+  }
   const wide = sb.descSize >= 64;
   const out: ExtGroupDescriptor[] = [];
   for (let g = 0; g < count; g++) {

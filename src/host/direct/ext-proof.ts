@@ -8,6 +8,7 @@ import { readExtFreeFromBitmaps } from "./ext-bitmap-reader.js";
 import { checkExtClean } from "./ext-clean-check.js";
 import { EXT_SUPERBLOCK_BYTES, EXT_SUPERBLOCK_OFFSET, extSuperblockProblem, parseExtSuperblock } from "./ext-superblock.js";
 import { agreedFree } from "./readers-agree.js";
+import { formatUuid } from "./uuid-text.js";
 import { parseUntrusted } from "./untrusted-text.js";
 
 const mismatch = (why: string) => new DirectRefusal(DirectFallbackReason.SUPERBLOCK_MISMATCH, `ext superblock: ${why}`);
@@ -18,7 +19,7 @@ const toBytes = (runs: readonly BlockRun[], fsStart: number, blockSize: number):
 /**
  * Proves the free blocks of a clean ext2/3/4 filesystem: its superblock read at the partition's
  * absolute offset (clean, allowed features, sane geometry), dumpe2fs on the partition's window
- * (reader 1, sandboxed) reporting the same magic, block size and count, the block bitmaps read
+ * (reader 1, sandboxed) reporting the same magic, block size, block count and UUID, the block bitmaps read
  * directly (reader 2), and only what both call free, cut to the filesystem and the partition.
  * @throws {DirectRefusal}
  */
@@ -31,11 +32,16 @@ export async function proveExtFree(view: PartitionView, signal?: AbortSignal): P
   checkExtClean(sb);
   const problem = extSuperblockProblem(sb, length);
   if (problem) throw mismatch(problem);
-  const text = await parseUntrusted(["dumpe2fs", view.path], (t) => ({ header: parseDumpe2fsHeader(t), free: parseExtFreeBlocks(t) }), signal ? { signal } : {});
+  const parse = (t: string) => ({ header: parseDumpe2fsHeader(t), free: parseExtFreeBlocks(t) });
+  const text = await parseUntrusted(["dumpe2fs", view.path], parse, signal ? { signal } : {});
   const { header } = text;
-  if (header.magic !== sb.magic || header.blockSize !== sb.blockSize || header.blockCount !== sb.blocksCount) {
-    throw mismatch(`dumpe2fs on the window reads magic 0x${header.magic.toString(16)}, ${header.blockCount} blocks of ${header.blockSize} bytes; ` +
-      `at the discard offset: ${sb.blocksCount} blocks of ${sb.blockSize} bytes`);
+  const uuid = formatUuid(sb.uuid);
+  // The UUID too: two filesystems made alike have the same geometry, never the same UUID.
+  if (header.magic !== sb.magic || header.blockSize !== sb.blockSize || header.blockCount !== sb.blocksCount || header.uuid !== uuid) {
+    throw mismatch(
+      `dumpe2fs on the window reads ${header.uuid}: ${header.blockCount} blocks of ${header.blockSize} bytes, ` +
+        `magic 0x${header.magic.toString(16)}; at the discard offset: ${uuid}: ${sb.blocksCount} blocks of ${sb.blockSize} bytes`,
+    );
   }
   const fromBitmaps = await readExtFreeFromBitmaps(view.readDisk, start, sb);
   const end = start + Math.min(length, sb.blocksCount * sb.blockSize);

@@ -24,6 +24,7 @@ export interface ExtSuperblock {
   lastOrphan: number;
   /** 32, or s_desc_size with the 64bit feature. */
   descSize: number;
+  uuid: Buffer;
 }
 
 const INCOMPAT_64BIT = 0x80;
@@ -56,6 +57,7 @@ export function parseExtSuperblock(sb: Buffer): ExtSuperblock {
     reservedGdtBlocks: sb.readUInt16LE(0xce),
     lastOrphan: sb.readUInt32LE(0xe8),
     descSize: is64 ? sb.readUInt16LE(0xfe) : 32,
+    uuid: Buffer.from(sb.subarray(0x68, 0x78)),
   };
 }
 
@@ -69,10 +71,14 @@ export function extSuperblockProblem(sb: ExtSuperblock, partitionLength: number)
   if (sb.blocksCount === 0 || sb.blocksCount * sb.blockSize > partitionLength) {
     return `${sb.blocksCount} blocks of ${sb.blockSize} bytes do not fit the partition's ${partitionLength} bytes`;
   }
-  if (sb.firstDataBlock !== (sb.blockSize === 1024 ? 1 : 0)) return `first data block ${sb.firstDataBlock} with ${sb.blockSize}-byte blocks`;
+  if (sb.firstDataBlock !== (sb.blockSize === 1024 ? 1 : 0)) {
+    return `first data block ${sb.firstDataBlock} with ${sb.blockSize}-byte blocks`;
+  }
   if (sb.clusterLog !== 0) return `cluster size differs from block size (bigalloc)`;
   // A bitmap is one block: a group cannot hold more blocks than it has bits.
-  if (sb.blocksPerGroup === 0 || sb.blocksPerGroup > sb.blockSize * 8 || sb.blocksPerGroup % 8 !== 0) return `${sb.blocksPerGroup} blocks per group`;
+  if (sb.blocksPerGroup === 0 || sb.blocksPerGroup > sb.blockSize * 8 || sb.blocksPerGroup % 8 !== 0) {
+    return `${sb.blocksPerGroup} blocks per group`;
+  }
   if (sb.inodesPerGroup === 0 || sb.inodesPerGroup > sb.blockSize * 8) return `${sb.inodesPerGroup} inodes per group`;
   if (sb.inodeSize < 128 || sb.inodeSize > sb.blockSize || (sb.inodeSize & (sb.inodeSize - 1)) !== 0) return `inode size ${sb.inodeSize}`;
   if (sb.descSize < 32 || sb.descSize > 1024 || (sb.descSize & (sb.descSize - 1)) !== 0) return `group descriptor size ${sb.descSize}`;

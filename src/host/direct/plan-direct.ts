@@ -23,7 +23,10 @@ function directKind(signature: FsSignature): DirectFsKind | null {
   if (signature.kind === "swap" && !signature.estimable) {
     // A hibernation image (or a v0 swap) holds a suspended guest whose memory may reference
     // blocks its filesystems do not yet mark as used: nothing on this disk is provably free.
-    throw new DirectRefusal(DirectFallbackReason.SWAP_NOT_PLAIN, `a swap partition holds ${signature.type ?? "an unknown"} signature, not SWAPSPACE2`);
+    throw new DirectRefusal(
+      DirectFallbackReason.SWAP_NOT_PLAIN,
+      `a swap partition holds ${signature.type ?? "an unknown"} signature, not SWAPSPACE2`,
+    );
   }
   if (!signature.estimable) return null;
   return signature.kind === "ext" || signature.kind === "xfs" || signature.kind === "swap" ? signature.kind : null;
@@ -48,14 +51,18 @@ export function planDirect(layout: DiskLayout, signatures: readonly FsSignature[
     const other = regions.find((q, j) => j !== i && overlaps(partition, q));
     const found = signature.type ?? "unknown";
     const number = whole ? null : partition.number;
-    if (other) plan.skipped.push({ number, start: partition.start, length: partition.length, found: `${found} (overlaps partition ${other.number})` });
+    const skip = (what: string) => plan.skipped.push({ number, start: partition.start, length: partition.length, found: what });
+    if (other) skip(`${found} (overlaps partition ${other.number})`);
     else if (kind) plan.discard.push({ partition, kind });
-    else plan.skipped.push({ number, start: partition.start, length: partition.length, found });
+    else skip(found);
   });
   plan.skipped.sort((a, b) => a.start - b.start);
   if (plan.discard.length === 0) {
     const found = plan.skipped.filter((s) => s.found !== "gap").map((s) => s.found);
-    throw new DirectRefusal(DirectFallbackReason.NO_DIRECT_FILESYSTEM, `no ext2/3/4, XFS or swap to discard in (found: ${found.join(", ") || "nothing"})`);
+    throw new DirectRefusal(
+      DirectFallbackReason.NO_DIRECT_FILESYSTEM,
+      `no ext2/3/4, XFS or swap to discard in (found: ${found.join(", ") || "nothing"})`,
+    );
   }
   return plan;
 }

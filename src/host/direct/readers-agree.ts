@@ -16,7 +16,12 @@ export const disagreementBytes = (a: readonly ByteRange[], b: readonly ByteRange
  * The free space both readers agree on, after checking they agree within `toleranceBytes`. Pure.
  * @throws {DirectRefusal} FREE_SPACE_READERS_DISAGREE.
  */
-export function agreedFree(what: string, a: readonly ByteRange[], b: readonly ByteRange[], toleranceBytes = READERS_TOLERANCE_BYTES): ByteRange[] {
+export function agreedFree(
+  what: string,
+  a: readonly ByteRange[],
+  b: readonly ByteRange[],
+  toleranceBytes = READERS_TOLERANCE_BYTES,
+): ByteRange[] {
   const [na, nb] = [normalize(a), normalize(b)];
   const differ = disagreementBytes(na, nb);
   if (differ > toleranceBytes) {

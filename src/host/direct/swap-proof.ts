@@ -25,7 +25,11 @@ export async function proveSwapFree(view: PartitionView): Promise<ProvenFreeSpac
   const page = await view.readDisk(start, SWAP_PAGE);
   checkSwapHeader(page, length);
   if (!page.equals(await readHead(view.path))) {
-    throw new DirectRefusal(DirectFallbackReason.SUPERBLOCK_MISMATCH, `the swap header at ${start} differs from the first page of ${view.path}`);
+    throw new DirectRefusal(
+      DirectFallbackReason.SUPERBLOCK_MISMATCH,
+      `the swap header at ${start} differs from the first page of ${view.path}`,
+    );
   }
-  return { kind: "swap", blockSize: SWAP_PAGE, ranges: [{ start: start + SWAP_PAGE, end: start + Math.floor(length / SWAP_PAGE) * SWAP_PAGE }] };
+  const end = start + Math.floor(length / SWAP_PAGE) * SWAP_PAGE;
+  return { kind: "swap", blockSize: SWAP_PAGE, ranges: [{ start: start + SWAP_PAGE, end }] };
 }

@@ -43,10 +43,14 @@ export function parseAgflBlocks(sector: Buffer, agf: XfsAgf, agno: number): numb
   const magic = sector.readUInt32BE(0);
   if (magic !== XFS_AGFL_MAGIC) throw new Error(`AG ${agno}: AGFL magic 0x${magic.toString(16)}`);
   const size = Math.floor((sector.length - AGFL_HEADER) / 4);
-  if (agf.flCount > size || agf.flFirst >= size || agf.flLast >= size) throw new Error(`AG ${agno}: free list ${agf.flFirst}..${agf.flLast} (${agf.flCount}) in ${size} slots`);
+  if (agf.flCount > size || agf.flFirst >= size || agf.flLast >= size) {
+    throw new Error(`AG ${agno}: free list ${agf.flFirst}..${agf.flLast} (${agf.flCount}) in ${size} slots`);
+  }
   if (agf.flCount === 0) return [];
   const out: number[] = [];
   for (let i = agf.flFirst; out.length < agf.flCount; i = (i + 1) % size) out.push(sector.readUInt32BE(AGFL_HEADER + i * 4));
-  if ((agf.flFirst + agf.flCount - 1) % size !== agf.flLast) throw new Error(`AG ${agno}: free list count ${agf.flCount} does not end at slot ${agf.flLast}`);
+  if ((agf.flFirst + agf.flCount - 1) % size !== agf.flLast) {
+    throw new Error(`AG ${agno}: free list count ${agf.flCount} does not end at slot ${agf.flLast}`);
+  }
   return out;
 }

@@ -39,13 +39,17 @@ async function walkAg(read: ReadAt, fsStart: number, sb: XfsSuperblock, agno: nu
   let longest = 0;
   // Depth first, children in key order: the leaf records come out sorted, which is checked.
   const visit = async (bno: number, level: number): Promise<void> => {
-    if (bno === 0 || bno >= agLength || visited.has(bno)) throw new Error(`AG ${agno}: btree pointer to block ${bno} (out of the AG or seen twice)`);
+    if (bno === 0 || bno >= agLength || visited.has(bno)) {
+      throw new Error(`AG ${agno}: btree pointer to block ${bno} (out of the AG or seen twice)`);
+    }
     visited.add(bno);
     const block = await readExact(read, agStart + bno * sb.blockSize, sb.blockSize, `AG ${agno} block ${bno}`);
     const daddr = ((agno * sb.agBlocks + bno) * sb.blockSize) / 512;
     const node = parseBnobtBlock(block, { daddr, agno, level });
     for (const [start, length] of node.records) {
-      if (length === 0 || start < previousEnd || start + length > agLength) throw new Error(`AG ${agno}: free extent ${start}+${length} out of order or outside the AG`);
+      if (length === 0 || start < previousEnd || start + length > agLength) {
+        throw new Error(`AG ${agno}: free extent ${start}+${length} out of order or outside the AG`);
+      }
       previousEnd = start + length;
       total += length;
       longest = Math.max(longest, length);
@@ -59,7 +63,9 @@ async function walkAg(read: ReadAt, fsStart: number, sb: XfsSuperblock, agno: nu
     throw new Error(`AG ${agno} by-block btree: ${(error as Error).message}`);
   }
   if (total !== agf.freeBlocks || longest !== agf.longest) {
-    throw new Error(`AG ${agno}: btree holds ${total} free blocks (longest ${longest}), the AGF says ${agf.freeBlocks} (longest ${agf.longest})`);
+    throw new Error(
+      `AG ${agno}: btree holds ${total} free blocks (longest ${longest}), the AGF says ${agf.freeBlocks} (longest ${agf.longest})`,
+    );
   }
 }
 

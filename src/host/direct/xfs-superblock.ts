@@ -7,7 +7,10 @@ export interface XfsSuperblock {
   blockSize: number;
   dBlocks: number;
   rBlocks: number;
+  /** The internal log's first block, encoded as AG number << agBlkLog | block in the AG. */
   logStart: number;
+  logBlocks: number;
+  agBlkLog: number;
   agBlocks: number;
   agCount: number;
   versionNum: number;
@@ -17,6 +20,7 @@ export interface XfsSuperblock {
   featuresRoCompat: number;
   featuresIncompat: number;
   featuresLogIncompat: number;
+  uuid: Buffer;
 }
 
 export const XFS_MAGIC = 0x58465342; // "XFSB"
@@ -43,6 +47,8 @@ export function parseXfsSuperblock(sb: Buffer): XfsSuperblock {
     dBlocks: u64(sb, 8),
     rBlocks: u64(sb, 16),
     logStart: u64(sb, 48),
+    logBlocks: sb.readUInt32BE(96),
+    agBlkLog: sb.readUInt8(124),
     agBlocks: sb.readUInt32BE(84),
     agCount: sb.readUInt32BE(88),
     versionNum: sb.readUInt16BE(100),
@@ -52,6 +58,7 @@ export function parseXfsSuperblock(sb: Buffer): XfsSuperblock {
     featuresRoCompat: sb.readUInt32BE(212),
     featuresIncompat: sb.readUInt32BE(216),
     featuresLogIncompat: sb.readUInt32BE(220),
+    uuid: Buffer.from(sb.subarray(32, 48)),
   };
 }
 
@@ -68,9 +75,16 @@ export function checkXfsSuperblock(sb: XfsSuperblock, partitionLength: number): 
   const mismatch = (why: string) => new DirectRefusal(DirectFallbackReason.SUPERBLOCK_MISMATCH, `XFS superblock: ${why}`);
   const unsupported = (why: string) => new DirectRefusal(DirectFallbackReason.XFS_UNSUPPORTED_FEATURE, `XFS filesystem ${why}`);
   if (sb.magic !== XFS_MAGIC) throw mismatch(`magic ${hex(sb.magic)} is not XFSB`);
-  if (!pow2(sb.blockSize, 512, 65536) || !pow2(sb.sectSize, 512, 32768) || sb.sectSize > sb.blockSize) throw mismatch(`block size ${sb.blockSize}, sector size ${sb.sectSize}`);
+  if (!pow2(sb.blockSize, 512, 65536) || !pow2(sb.sectSize, 512, 32768) || sb.sectSize > sb.blockSize) {
+    throw mismatch(`block size ${sb.blockSize}, sector size ${sb.sectSize}`);
+  }
   if ((sb.versionNum & 0xf) !== 5) throw unsupported(`is version ${sb.versionNum & 0xf}, not 5`);
-  if (sb.featuresLogIncompat !== 0) throw new DirectRefusal(DirectFallbackReason.XFS_LOG_DIRTY, `XFS log has incompatible features ${hex(sb.featuresLogIncompat)} set (items to replay)`);
+  if (sb.featuresLogIncompat !== 0) {
+    throw new DirectRefusal(
+      DirectFallbackReason.XFS_LOG_DIRTY,
+      `XFS log has incompatible features ${hex(sb.featuresLogIncompat)} set (items to replay)`,
+    );
+  }
   if (sb.featuresIncompat & INCOMPAT_NEEDSREPAIR) throw unsupported("is marked as needing xfs_repair");
   const extra = [
     ["compat", sb.featuresCompat & ~XFS_ALLOWED_FEATURES.compat],
@@ -84,5 +98,18 @@ export function checkXfsSuperblock(sb: XfsSuperblock, partitionLength: number): 
   if (sb.agCount === 0 || sb.agBlocks < 16 || sb.dBlocks > sb.agCount * sb.agBlocks || sb.dBlocks <= (sb.agCount - 1) * sb.agBlocks) {
     throw mismatch(`${sb.dBlocks} blocks do not make ${sb.agCount} groups of ${sb.agBlocks}`);
   }
-  if (sb.dBlocks * sb.blockSize > partitionLength) throw mismatch(`${sb.dBlocks} blocks of ${sb.blockSize} bytes do not fit the partition's ${partitionLength} bytes`);
+  if (sb.agBlkLog > 31 || 2 ** sb.agBlkLog < sb.agBlocks || 2 ** (sb.agBlkLog - 1) >= sb.agBlocks) {
+    throw mismatch(`agblklog ${sb.agBlkLog} for ${sb.agBlocks} blocks per AG`);
+  }
+  const log = xfsLogBlock(sb);
+  if (sb.logBlocks === 0 || log + sb.logBlocks > sb.dBlocks) {
+    throw mismatch(`a log of ${sb.logBlocks} blocks at block ${log} is outside the filesystem`);
+  }
+  if (sb.dBlocks * sb.blockSize > partitionLength) {
+    throw mismatch(`${sb.dBlocks} blocks of ${sb.blockSize} bytes do not fit the partition's ${partitionLength} bytes`);
+  }
 }
+
+/** The internal log's first block as a linear block number of the filesystem. Pure. */
+export const xfsLogBlock = (sb: XfsSuperblock): number =>
+  Math.floor(sb.logStart / 2 ** sb.agBlkLog) * sb.agBlocks + (sb.logStart % 2 ** sb.agBlkLog);
