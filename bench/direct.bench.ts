@@ -87,7 +87,10 @@ try {
       const template = path.join(work, "fleet.qcow2");
       await makeExt4Image(template, { format: "qcow2", deletedMiB: 16 });
       for (let i = 0; i < FLEET; i++) await copy(template, path.join(domain.dir, `disk-${String(i).padStart(3, "0")}.qcow2`));
-      await domain.scan();
+      // 200 images outlast the mutation's SCAN_WAIT_MS on a busy machine: wait for the scan itself.
+      await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domain.id });
+      await waitFor(async () => ok<any>(await stack.gql(`query($id: ID!) { storageDomain(id: $id) { scanState } }`, { id: domain.id })).storageDomain.scanState === "DONE", { timeout: 600_000, interval: 500, what: "the fleet's scan" });
+      await domain.idle();
       ok(await stack.gql(`mutation($d: ID!) { setSparsifyMethod(storageDomainId: $d, method: DIRECT) { id } }`, { d: domain.id }));
       const { disks } = ok<any>(await stack.gql(`{ disks(first: 500) { edges { node { id } } } }`));
       const ids = disks.edges.map((e: any) => e.node.id);
