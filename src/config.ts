@@ -63,6 +63,11 @@ const schema = z.object({
   HOST_NAME: z.string().min(1).default(os.hostname()),
   /** virt-sparsify runs at once on this worker; default min(cores, free memory / 600 MB). */
   WORKER_CONCURRENCY: z.coerce.number().int().positive().optional(),
+  /**
+   * DIRECT runs at once per host, a budget apart from the appliance's: they need no appliance
+   * (~600 MB) but read and discard on the same storage. Same value on every worker process of a host.
+   */
+  DIRECT_CONCURRENCY: count(2),
   /** Scans, estimates and scheduled ticks at once per domain: a lane apart from sparsify runs. */
   OPS_CONCURRENCY: count(2),
   /** How soon a sparsify job that found its host's slots all taken is offered again. */

@@ -35,4 +35,6 @@ export interface DiskFacts {
   activeJob: { id: string; state: JobState } | null;
   /** Processes of an ended run still alive on a host; null when none. */
   runStillAlive: { jobId: string; host: string; pids: number[] } | null;
+  /** A DIRECT run of this disk failed its verification (absent: never). */
+  directVerificationFailed?: { jobId: string; message: string } | null;
 }

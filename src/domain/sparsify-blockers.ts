@@ -50,6 +50,13 @@ const blockerRules: Rule[] = [
         )
       : null,
   (f) =>
+    f.directVerificationFailed
+      ? issue(
+          Code.DIRECT_VERIFICATION_FAILED,
+          `DIRECT sparsify job ${f.directVerificationFailed.jobId} failed its verification (${f.directVerificationFailed.message}); check the image before using it again`,
+        )
+      : null,
+  (f) =>
     f.storageType !== StorageType.IMAGE
       ? issue(Code.NOT_IMAGE_DISK, `Only image disks can be sparsified; this is a ${f.storageType === StorageType.LUN ? "direct LUN" : "managed block"} disk`)
       : null,

@@ -3,6 +3,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Update
 import type { SparsifyIssue } from "./sparsify-issue.js";
 import { bigintAsNumber } from "./bigint-transformer.js";
 import type { RunStillAlive } from "./run-still-alive.js";
+import type { DirectVerificationFailure } from "./direct-verification-failure.js";
 import { AllocationSource, DiskAllocation, DiskFormat, DiskStatus, StorageType } from "./enums.js";
 
 @Entity("disk")
@@ -113,6 +114,10 @@ export class Disk {
    */
   @Column({ type: "jsonb", nullable: true })
   runStillAlive: RunStillAlive | null;
+
+  /** A DIRECT run of this disk failed its verification: blocked (DIRECT_VERIFICATION_FAILED) until an admin clears it. */
+  @Column({ type: "jsonb", nullable: true })
+  directVerificationFailed: DirectVerificationFailure | null;
 
   /** Stored result of needsSparsify() under the domain's policy, so lists filter in SQL. */
   @Index()

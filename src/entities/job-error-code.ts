@@ -60,6 +60,11 @@ export enum JobErrorCode {
   IMAGE_NOT_REGULAR_FILE = "IMAGE_NOT_REGULAR_FILE",
   /** A layer has several names (hard links): one may be outside every root. */
   IMAGE_HARDLINKED = "IMAGE_HARDLINKED",
+  /** A DIRECT run discarded, then its read-only check found a filesystem changed: the disk is blocked,
+   * DIRECT off for its domain. */
+  DIRECT_VERIFICATION_FAILED = "DIRECT_VERIFICATION_FAILED",
+  /** A DIRECT run failed after its first discard (it never falls back then); the detail says where. */
+  DIRECT_FAILED = "DIRECT_FAILED",
   /** A bug in the worker; its log has the stack. */
   INTERNAL_ERROR = "INTERNAL_ERROR",
 }

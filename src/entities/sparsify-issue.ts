@@ -29,6 +29,8 @@ export enum SparsifyIssueCode {
   IMAGE_NOT_REGULAR_FILE = "IMAGE_NOT_REGULAR_FILE",
   /** A libvirt host lost its connection: what runs on it is unknown, so nothing it may use is touched. */
   VM_STATE_UNKNOWN = "VM_STATE_UNKNOWN",
+  /** A DIRECT run's verification failed on this disk: blocked until an admin has checked the image. */
+  DIRECT_VERIFICATION_FAILED = "DIRECT_VERIFICATION_FAILED",
   // warnings
   HAS_SNAPSHOTS = "HAS_SNAPSHOTS",
   UNPLUGGED_FROM_RUNNING_VM = "UNPLUGGED_FROM_RUNNING_VM",

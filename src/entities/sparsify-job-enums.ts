@@ -4,6 +4,12 @@ export enum SparsifyPhase {
   CHECKING = "CHECKING",
   LAUNCHING = "LAUNCHING",
   TRIMMING = "TRIMMING",
+  /** DIRECT: reading the filesystems' free space under the image's write lock. */
+  READING = "READING",
+  /** DIRECT: discarding the proven free ranges. */
+  DISCARDING = "DISCARDING",
+  /** DIRECT: checking, read-only, that the filesystems are intact. */
+  VERIFYING = "VERIFYING",
   MEASURING = "MEASURING",
   DONE = "DONE",
 }

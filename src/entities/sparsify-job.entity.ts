@@ -1,3 +1,5 @@
+import type { DirectFallbackReason, SparsifyMethod } from "./direct-method.js";
+import type { SkippedPartitionRecord } from "./skipped-partition.js";
 import type { JobErrorCode } from "./job-error-code.js";
 import { JobTrigger, SparsifyPhase } from "./sparsify-job-enums.js";
 import type { SparsifyOutcome } from "./sparsify-outcome.js";
@@ -56,6 +58,18 @@ export class SparsifyJob {
 
   @Column({ type: "int", default: 0 })
   attempts: number;
+
+  /** The method that ran (or is running); null until the worker chose one. */
+  @Column({ type: "text", nullable: true })
+  methodUsed: SparsifyMethod | null;
+
+  /** Why a job asked to run DIRECT ran virt-sparsify instead; null otherwise. */
+  @Column({ type: "text", nullable: true })
+  fallbackReason: DirectFallbackReason | null;
+
+  /** Partitions (or gaps) a DIRECT run left untouched, and what was found there. */
+  @Column({ type: "jsonb", nullable: true })
+  skippedPartitions: SkippedPartitionRecord[] | null;
 
   @Column({ type: "text", default: "anonymous" })
   requestedBy: string;

@@ -1,5 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from "typeorm";
 import { bigintAsNumber } from "./bigint-transformer.js";
+import { DirectVerifyMode } from "./direct-verify-mode.js";
+import { SparsifyMethod } from "./direct-method.js";
 import { ScanState, StorageKind } from "./enums.js";
 
 @Entity("storage_domain")
@@ -51,6 +53,14 @@ export class StorageDomain {
   /** Share of the disk's actual size, 0–1. */
   @Column({ type: "double precision", nullable: true })
   minReclaimableRatio: number | null;
+
+  /** How this domain's disks are sparsified; DIRECT only when an admin opts in (text: adding a method needs no migration). */
+  @Column({ type: "text", default: SparsifyMethod.VIRT_SPARSIFY })
+  sparsifyMethod: SparsifyMethod;
+
+  /** How DIRECT runs of this domain are verified before they may succeed. */
+  @Column({ type: "text", default: DirectVerifyMode.STANDARD })
+  directVerify: DirectVerifyMode;
 
   @CreateDateColumn({ type: "timestamptz" })
   createdAt: Date;

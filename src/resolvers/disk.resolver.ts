@@ -41,6 +41,12 @@ export class DiskResolver {
   }
 
   @Authorized(Role.ADMIN)
+  @Mutation(() => DiskType, { description: "Lifts the DIRECT_VERIFICATION_FAILED blocker after an admin checked the image; DIRECT stays off for its domain until turned on again." })
+  clearDirectVerificationFailure(@Arg("diskId", () => ID) diskId: string, @Ctx() ctx: GatewayContext): Promise<Disk> {
+    return ctx.services.disks.clearDirectVerificationFailure(diskId, ctx.actor);
+  }
+
+  @Authorized(Role.ADMIN)
   @Mutation(() => Boolean, { description: "Removes a MISSING disk from the inventory." })
   forgetDisk(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<boolean> {
     return ctx.services.disks.forget(id, ctx.actor);

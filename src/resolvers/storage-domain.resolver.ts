@@ -3,7 +3,7 @@ import { domainStatus } from "../domain/storage-domain-status.js";
 import { Disk, StorageDomain } from "../entities/index.js";
 import { badInput } from "../errors.js";
 import { DiskType } from "../schema/disk.type.js";
-import { StorageDomainStatus } from "../schema/enums.js";
+import { DirectVerifyMode, SparsifyMethod, StorageDomainStatus } from "../schema/enums.js";
 import { AddStorageDomainInput } from "../schema/storage-domain.input.js";
 import { StorageDomainType } from "../schema/storage-domain.type.js";
 import { Role } from "../domain/roles.js";
@@ -45,6 +45,19 @@ export class StorageDomainResolver {
   @Mutation(() => StorageDomainType)
   activateStorageDomain(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<StorageDomain> {
     return ctx.services.domains.setActive(id, true, ctx.actor);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => StorageDomainType, {
+    description: "Chooses how the domain's disks are sparsified from the next job on; `verify` (default: unchanged) sets how DIRECT runs are checked.",
+  })
+  setSparsifyMethod(
+    @Arg("storageDomainId", () => ID) storageDomainId: string,
+    @Arg("method", () => SparsifyMethod) method: SparsifyMethod,
+    @Arg("verify", () => DirectVerifyMode, { nullable: true }) verify: DirectVerifyMode | null | undefined,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<StorageDomain> {
+    return ctx.services.domains.setSparsifyMethod(storageDomainId, method, verify ?? null, ctx.actor);
   }
 
   @Authorized(Role.ADMIN)

@@ -1,4 +1,6 @@
 import { registerEnumType } from "type-graphql";
+import { DirectFallbackReason, SparsifyMethod } from "../domain/direct-method.js";
+import { DirectVerifyMode } from "../domain/direct-verify-mode.js";
 import { EstimateMethod, EstimateUnavailableReason } from "../domain/estimate-enums.js";
 import { JobErrorCode } from "../domain/job-error-code.js";
 import { SparsifyIssueCode } from "../domain/sparsify-issue.js";
@@ -39,8 +41,14 @@ registerEnumType(EstimateMethod, { name: "EstimateMethod", description: "How a r
 registerEnumType(EstimateUnavailableReason, { name: "EstimateUnavailableReason", description: "Why a disk has no reclaimable-space estimate." });
 registerEnumType(VmSource, { name: "VmSource", description: "LIBVIRT: read live from a host's libvirt (read-only here); MANUAL: entered by a person." });
 registerEnumType(LibvirtState, { name: "LibvirtState" });
+registerEnumType(SparsifyMethod, { name: "SparsifyMethod", description: "How a storage domain's disks are sparsified: virt-sparsify (the appliance) or DIRECT (discards of proven free space)." });
+registerEnumType(DirectFallbackReason, { name: "DirectFallbackReason", description: "Why a job asked to run DIRECT ran virt-sparsify instead; always decided before any discard." });
+registerEnumType(DirectVerifyMode, { name: "DirectVerifyMode", description: "How a DIRECT run is checked before it succeeds: STANDARD (fsck -n, free/used maps) or FULL (also a hash of every in-use byte)." });
 
 export {
+  DirectFallbackReason,
+  DirectVerifyMode,
+  SparsifyMethod,
   EstimateMethod,
   EstimateUnavailableReason,
   JobErrorCode,

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
-import { JobErrorCode, JobState, JobTrigger, SparsifyOutcome, SparsifyPhase } from "./enums.js";
+import { DirectFallbackReason, JobErrorCode, JobState, JobTrigger, SparsifyMethod, SparsifyOutcome, SparsifyPhase } from "./enums.js";
 import { BytesScalar, SignedBytesScalar } from "./scalars/bytes.scalar.js";
 
 @ObjectType("JobError")
@@ -9,6 +9,21 @@ export class JobErrorType {
 
   @Field({ description: "In words; for non-admins absolute paths read [host path] (see SparsifyJobTextResolver)." })
   message: string;
+}
+
+@ObjectType("SkippedPartition", { description: "A partition (or a gap of the partition table) a DIRECT run left untouched." })
+export class SkippedPartitionType {
+  @Field(() => Int, { nullable: true, description: "Partition number as Linux numbers it; null for the whole disk or a gap." })
+  number: number | null;
+
+  @Field(() => BytesScalar)
+  start: number;
+
+  @Field(() => BytesScalar)
+  length: number;
+
+  @Field({ description: 'What was found there, e.g. "vfat", "BIOS boot", "unknown", "gap".' })
+  found: string;
 }
 
 /** disk, reclaimedBytes and error are field resolvers in sparsify-job.resolver.ts. */
@@ -43,6 +58,15 @@ export class SparsifyJobType {
 
   @Field(() => Int, { description: "Runs of this job so far: above 1 when a worker died with it and another took it over (see the JOB_RETRIED audit event)." })
   attempts: number;
+
+  @Field(() => SparsifyMethod, { nullable: true, description: "The method that ran; null until the worker chose one." })
+  methodUsed: SparsifyMethod | null;
+
+  @Field(() => DirectFallbackReason, { nullable: true, description: "Why a job of a DIRECT domain ran virt-sparsify instead; null otherwise." })
+  fallbackReason: DirectFallbackReason | null;
+
+  @Field(() => [SkippedPartitionType], { nullable: true, description: "Partitions a DIRECT run left untouched; null for virt-sparsify runs." })
+  skippedPartitions: SkippedPartitionType[] | null;
 
   @Field()
   requestedBy: string;

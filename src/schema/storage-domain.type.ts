@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from "type-graphql";
-import { ScanState, StorageDomainStatus, StorageKind } from "./enums.js";
+import { DirectVerifyMode, ScanState, SparsifyMethod, StorageDomainStatus, StorageKind } from "./enums.js";
 import { AdminOnly } from "../resolvers/host-internals.js";
 
 @ObjectType("StorageDomain")
@@ -35,6 +35,12 @@ export class StorageDomainType {
 
   @Field(() => Date, { nullable: true })
   lastScannedAt: Date | null;
+
+  @Field(() => SparsifyMethod, { description: "How its disks are sparsified (setSparsifyMethod). VIRT_SPARSIFY unless an admin opted in to DIRECT." })
+  sparsifyMethod: SparsifyMethod;
+
+  @Field(() => DirectVerifyMode, { description: "How its DIRECT runs are verified before they succeed." })
+  directVerify: DirectVerifyMode;
 
   @Field()
   createdAt: Date;

@@ -77,6 +77,7 @@ export async function loadDiskFacts(em: EntityManager, disks: Disk[]): Promise<M
       },
       attachments: (attachmentsOf.get(disk.id) ?? []).map(({ diskId: _, vmHost, vmFromLibvirt, ...a }) => (vmFromLibvirt ? { ...a, vmHost, vmFromLibvirt } : a)),
       activeJob: job ? { id: job.id, state: job.state } : null,
+      directVerificationFailed: disk.directVerificationFailed,
       runStillAlive: disk.runStillAlive ? { jobId: disk.runStillAlive.jobId, host: disk.runStillAlive.host, pids: disk.runStillAlive.processes.map((p) => p.pid) } : null,
     });
   }

@@ -32,6 +32,28 @@ export class DiskService {
     return this.get(disk.id);
   }
 
+  /**
+   * Lifts the DIRECT_VERIFICATION_FAILED blocker once an admin has checked the image (audited).
+   * DIRECT stays off for the domain until setSparsifyMethod turns it on again.
+   */
+  async clearDirectVerificationFailure(id: string, actor: string): Promise<Disk> {
+    const disk = await this.get(id);
+    const failure = disk.directVerificationFailed;
+    if (!failure) throw badInput(`Disk ${disk.alias} has no failed DIRECT verification to clear`, "id");
+    await this.s.db.transaction(async (em) => {
+      await em.update(Disk, { id: disk.id }, { directVerificationFailed: null });
+      await refreshAssessments(em, [disk.id]);
+      await recordEvent(em, {
+        type: "DIRECT_VERIFICATION_CLEARED",
+        actor,
+        diskId: disk.id,
+        jobId: failure.jobId,
+        message: `The failed DIRECT verification of disk ${disk.alias} (job ${failure.jobId}: ${failure.message}) was cleared`,
+      });
+    });
+    return this.get(disk.id);
+  }
+
   /** Removes a MISSING disk (and its volume rows) from the inventory. */
   async forget(id: string, actor: string): Promise<boolean> {
     const disk = await this.get(id);

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { In, type DataSource } from "typeorm";
+import type { SparsifyMethod } from "../domain/direct-method.js";
+import type { DirectVerifyMode } from "../domain/direct-verify-mode.js";
 import { isInside, storagePathProblem, trimTrailingSlashes } from "../domain/storage-path.js";
 import { ACTIVE_JOB_STATES, ScanState } from "../entities/enums.js";
 import { Disk, DiskAttachment, SparsifyJob, SparsifySchedule, StorageDomain, Volume } from "../entities/index.js";
@@ -103,6 +105,24 @@ export class StorageDomainService {
       });
     });
     if (active) await this.enqueueScan(domain, "activated", actor).then(() => this.watchScan(domain.id)).catch(() => {});
+    return this.get(domain.id);
+  }
+
+  /** Sets how the domain's disks are sparsified (the worker reads it at each job's start); audited. */
+  async setSparsifyMethod(id: string, method: SparsifyMethod, verify: DirectVerifyMode | null, actor: string): Promise<StorageDomain> {
+    const domain = await this.get(id);
+    const next = { sparsifyMethod: method, directVerify: verify ?? domain.directVerify };
+    await this.db.transaction(async (em) => {
+      await em.update(StorageDomain, { id: domain.id }, next);
+      await recordEvent(em, {
+        type: "SPARSIFY_METHOD_SET",
+        actor,
+        storageDomainId: domain.id,
+        message: `Storage domain ${domain.name} now sparsifies with ${method} (DIRECT verification ${next.directVerify}; was ${domain.sparsifyMethod}, ${domain.directVerify})`,
+        data: { method, verify: next.directVerify, previousMethod: domain.sparsifyMethod, previousVerify: domain.directVerify },
+      });
+    });
+    await this.s.bus.publish({ type: "domains-changed" }).catch(() => {});
     return this.get(domain.id);
   }
 

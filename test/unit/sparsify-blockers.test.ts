@@ -101,6 +101,12 @@ describe("assessSparsify: one blocker per changed fact", () => {
       code: Code.RUN_STILL_ALIVE,
       mentions: ["job-7", "host-a", "4242, 4243"],
     },
+    {
+      name: "a DIRECT run failed its verification",
+      change: (f) => ({ ...f, directVerificationFailed: { jobId: "job-9", message: "e2fsck -n found errors" } }),
+      code: Code.DIRECT_VERIFICATION_FAILED,
+      mentions: ["job-9", "e2fsck -n found errors"],
+    },
     { name: "direct LUN disk", change: (f) => ({ ...f, storageType: StorageType.LUN }), code: Code.NOT_IMAGE_DISK, mentions: ["direct LUN"] },
     {
       name: "managed block disk",
@@ -368,6 +374,7 @@ describe("SparsifyIssueCode is a stable API", () => {
       [
         "BLOCK_STORAGE_DOMAIN",
         "CHAIN_INVALID",
+        "DIRECT_VERIFICATION_FAILED",
         "DISK_ILLEGAL",
         "DISK_LOCKED",
         "DISK_MISSING",

@@ -58,6 +58,9 @@ const PHASES: Record<SparsifyPhase, string> = {
   CHECKING: "Checking the image",
   LAUNCHING: "Starting the appliance",
   TRIMMING: "Trimming free space",
+  READING: "Reading the filesystems' free space (DIRECT)",
+  DISCARDING: "Discarding proven free space (DIRECT)",
+  VERIFYING: "Verifying the filesystems (DIRECT)",
   MEASURING: "Measuring the result",
   DONE: "Done",
 };

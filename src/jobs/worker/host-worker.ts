@@ -12,6 +12,8 @@ import type { EventBus } from "../queue/event-bus.js";
 import { heartbeat, registerHost, type HostFacts } from "./host-registration.js";
 import { processEstimate } from "./estimate.processor.js";
 import type { HostSlots } from "./host-slots.js";
+import type { RunBudget } from "./run-budget.js";
+import { SparsifyMethod } from "../../domain/direct-method.js";
 import { Lane, laneQueueName, type EstimateJobData, type JobDataByName } from "../queue/job-catalog.js";
 import { LibvirtLink } from "./libvirt-link.js";
 import type { QueueRegistry } from "../queue/queue-registry.js";
@@ -34,12 +36,14 @@ export interface HostWorkerDeps {
   /** Producer side, for the jobs this host enqueues itself (scans, estimates, scheduled jobs). */
   queues: QueueRegistry;
   /**
-   * Runs a sparsify job; resolves when the job reached a terminal state, was handed back, or was
-   * fenced (`fence` aborted: the run stopped and wrote nothing more).
+   * Runs a sparsify job under the given budget; resolves when the job reached a terminal state, was
+   * handed back, or was fenced (`fence` aborted: the run stopped and wrote nothing more).
    */
-  sparsify: (job: Job, signal: AbortSignal | undefined, fence: AbortSignal) => Promise<unknown>;
-  /** The host's budget of concurrent sparsify runs (all domains, all worker processes). */
+  sparsify: (job: Job, signal: AbortSignal | undefined, fence: AbortSignal, budget: RunBudget) => Promise<unknown>;
+  /** The host's budget of concurrent virt-sparsify runs (all domains, all worker processes). */
   slots: HostSlots;
+  /** The host's budget of concurrent DIRECT runs; without it DIRECT runs take appliance slots. */
+  directSlots?: HostSlots;
 }
 
 type Handler<K extends JobName> = (job: Job<JobDataByName[K]>, token: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>;
@@ -204,7 +208,11 @@ export class HostWorker {
       await job.moveToDelayed(Date.now() + 5_000, token);
       throw new DelayedError();
     }
-    const slot = await this.d.slots.tryAcquire(`${this.name}:${job.id}`);
+    // DIRECT runs take no appliance slot but one of their own budget (the processor asks for an
+    // appliance slot if the job runs virt-sparsify after all).
+    const direct = this.d.directSlots && (await this.d.db.getRepository(StorageDomain).findOne({ select: { id: true, sparsifyMethod: true }, where: { id: job.data.storageDomainId } }))?.sparsifyMethod === SparsifyMethod.DIRECT;
+    const budget: RunBudget = direct ? "direct" : "appliance";
+    const slot = await (direct ? this.d.directSlots! : this.d.slots).tryAcquire(`${this.name}:${job.id}`);
     if (!slot) {
       await job.moveToDelayed(Date.now() + this.d.config.SLOT_RETRY_MS, token);
       throw new DelayedError();
@@ -213,7 +221,7 @@ export class HostWorker {
     const onFence = (why: string) => this.d.log.warn({ jobId: job.id, host: this.name, why }, "sparsify run fenced: its lease lapsed, the run is stopped");
     const lease = new RunLease(job, token!, this.fence, onFence).start();
     try {
-      result = await this.d.sparsify(job, signal, lease.signal);
+      result = await this.d.sparsify(job, signal, lease.signal, budget);
     } finally {
       lease.stop();
       await slot.release();
@@ -243,7 +251,7 @@ export class HostWorker {
         connection: this.d.connection,
         prefix: this.d.config.QUEUE_PREFIX,
         // The sparsify lane fetches up to the host budget; the slots decide what really runs.
-        concurrency: lane === Lane.SPARSIFY ? this.d.facts.concurrency : this.d.config.OPS_CONCURRENCY,
+        concurrency: lane === Lane.SPARSIFY ? this.d.facts.concurrency + (this.d.directSlots ? this.d.config.DIRECT_CONCURRENCY : 0) : this.d.config.OPS_CONCURRENCY,
         stalledInterval: this.d.config.STALLED_INTERVAL_MS,
         // Long enough for a lapsed lease to stop its run before anyone may take the job over.
         lockDuration: this.fence.lockDurationMs,

@@ -33,6 +33,11 @@ import { recordFenced, recordHandBack, recordRetry } from "./run-events.js";
 import { guardStorage, StorageUnavailableError, type StorageGuard } from "./storage-guard.js";
 import { guardDiskChain } from "./guarded-chain.js";
 import type { SparsifyJobData } from "../queue/queue-names.js";
+import { SparsifyMethod } from "../../domain/direct-method.js";
+import { directProver } from "../../host/direct/direct-prover.js";
+import { runDirectJob, type DirectJobInput, type DirectJobResult } from "./direct-job.js";
+import type { HostSlot, HostSlots } from "./host-slots.js";
+import { waitForApplianceSlot, type RunBudget } from "./run-budget.js";
 
 export interface SparsifyDeps {
   config: Config;
@@ -41,6 +46,8 @@ export interface SparsifyDeps {
   log: Logger;
   hostName: string;
   backendSettings: string | undefined;
+  /** The host's appliance budget: a job started under the DIRECT budget takes a slot before virt-sparsify. */
+  applianceSlots?: HostSlots;
 }
 
 interface Target {
@@ -81,7 +88,7 @@ export class SparsifyProcessor {
    * once and nothing more is written; another host may own the job now. Every write to the job row
    * is conditioned on this run's attempt, so a late one from a fenced run changes nothing anyway.
    */
-  async process(job: Job<SparsifyJobData>, signal?: AbortSignal, fence?: AbortSignal): Promise<{ state: string } | HandedBack | null> {
+  async process(job: Job<SparsifyJobData>, signal?: AbortSignal, fence?: AbortSignal, budget: RunBudget = "appliance"): Promise<{ state: string } | HandedBack | null> {
     const { jobId } = job.data;
     const row = await this.store.get(jobId);
     if (!row || (row.state !== JobState.QUEUED && row.state !== JobState.RUNNING)) return null; // ended meanwhile
@@ -107,6 +114,7 @@ export class SparsifyProcessor {
     await job.updateProgress(running.progress).catch(() => {});
 
     let guard: StorageGuard | undefined;
+    let applianceSlot: HostSlot | undefined;
     try {
       const target = await this.loadTarget(row);
       // The domain and the image are watched from here on: gone, replaced or hung ends the job.
@@ -140,6 +148,14 @@ export class SparsifyProcessor {
           // worker down as an unhandled rejection; the next one, or the ending, says where it is.
           .catch((error: Error) => log.warn({ err: error.message }, "progress not saved"));
       };
+      if (target.domain.sparsifyMethod === SparsifyMethod.DIRECT) {
+        const direct = await this.runDirect(target, jobId, attempt, before, abort.signal, (phase, pct) => publish((progress = { ...progress, phase, progress: Math.max(progress.progress, pct) })), () => writes, log);
+        if ("ending" in direct) return this.end(jobId, attempt, direct.ending);
+      } else await this.store.patchActive(jobId, { methodUsed: SparsifyMethod.VIRT_SPARSIFY }, attempt);
+      if (budget === "direct" && this.d.applianceSlots) {
+        applianceSlot = (await waitForApplianceSlot(this.d.applianceSlots, `${this.d.hostName}:${jobId}`, this.d.config.SLOT_RETRY_MS, abort.signal)) ?? undefined;
+        if (!applianceSlot) return this.end(jobId, attempt, storage.lost ? { state: JobState.FAILED, errorCode: JobErrorCode.STORAGE_UNAVAILABLE, errorMessage: storage.lost } : { state: JobState.CANCELLED });
+      }
       // The appliance boot says nothing for ~6 s: an estimated ramp keeps the bar moving.
       const launched = Date.now();
       const ramp = setInterval(() => {
@@ -195,6 +211,7 @@ export class SparsifyProcessor {
       return this.end(jobId, attempt, { state: JobState.FAILED, errorCode: code, errorMessage: (error as Error).message });
     } finally {
       guard?.stop();
+      await applianceSlot?.release();
     }
   }
 
@@ -237,6 +254,16 @@ export class SparsifyProcessor {
       if (error instanceof PathGuardError) throw new JobFailure(error.code as unknown as JobErrorCode, error.message);
       throw error;
     }
+  }
+
+  /** The DIRECT branch (direct-job.ts), on the chain the path guard proves once more right now. */
+  private async runDirect(t: Target, jobId: string, attempt: number, before: number, signal: AbortSignal, publish: DirectJobInput["publish"], flush: () => Promise<void>, log: Logger): Promise<DirectJobResult> {
+    const { chain } = await guardDiskChain(this.d.db, t.domain, t.own, this.d.config.STORAGE_ROOTS);
+    // Formats come from the recorded chain: one layer more or less than it is a changed chain.
+    if (chain.length !== t.chain.layers.length) throw new JobFailure(JobErrorCode.CHAIN_CHANGED, `The disk's chain has ${chain.length} layers, the inventory ${t.chain.layers.length}; rescan`);
+    const layers = chain.map((p, i) => ({ path: p, format: t.chain.layers[i]!.format }));
+    const input = { db: this.d.db, store: this.store, log, hostName: this.d.hostName, jobId, attempt, diskId: t.disk.id, domain: t.domain, layers, ownVolumeCount: t.own.length };
+    return runDirectJob({ ...input, actualSizeBefore: before, prover: directProver, signal, measure: () => this.measure(t), publish, flush }, t.domain.directVerify);
   }
 
   /** Everything that may have changed since the job was queued; returns actualSizeBefore. */

@@ -38,7 +38,9 @@ export async function startHostWorker(config: Config, db: DataSource, log: Logge
   await bus.start();
   const concurrency = config.WORKER_CONCURRENCY ?? defaultConcurrency();
   const queues = new QueueRegistry(connection, config.QUEUE_PREFIX);
-  const processor = new SparsifyProcessor({ config, db, bus, log, hostName: config.HOST_NAME, backendSettings });
+  const slots = new HostSlots(connection, HostSlots.key(config.QUEUE_PREFIX, config.HOST_NAME, "appliance"), concurrency);
+  const directSlots = new HostSlots(connection, HostSlots.key(config.QUEUE_PREFIX, config.HOST_NAME, "direct"), config.DIRECT_CONCURRENCY);
+  const processor = new SparsifyProcessor({ config, db, bus, log, hostName: config.HOST_NAME, backendSettings, applianceSlots: slots });
   const worker = new HostWorker({
     config,
     db,
@@ -54,8 +56,9 @@ export async function startHostWorker(config: Config, db: DataSource, log: Logge
       accel: caps.accel,
       applianceReady: caps.applianceReady,
     },
-    sparsify: (job, signal, fence) => processor.process(job, signal, fence),
-    slots: new HostSlots(connection, HostSlots.key(config.QUEUE_PREFIX, config.HOST_NAME, "appliance"), concurrency),
+    sparsify: (job, signal, fence, budget) => processor.process(job, signal, fence, budget),
+    slots,
+    directSlots,
   });
   await worker.start();
   log.info({ host: config.HOST_NAME, concurrency, accel: caps.accel, backendSettings, domains: worker.domainIds().length }, "host worker started");

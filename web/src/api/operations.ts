@@ -15,7 +15,7 @@ export const ISSUE_FIELDS = graphql(`
 export const JOB_FIELDS = graphql(`
   fragment JobFields on SparsifyJob {
     id state phase progress attempts host actualSizeBefore actualSizeAfter reclaimedBytes outcome outcomeMessage
-    error { code message } requestedBy cancelRequestedAt createdAt startedAt finishedAt disk { id alias }
+    methodUsed fallbackReason error { code message } requestedBy cancelRequestedAt createdAt startedAt finishedAt disk { id alias }
   }
 `);
 
@@ -66,7 +66,7 @@ export const STORAGE_DOMAINS = graphql(`
 export const STORAGE_DOMAIN_DETAILS = graphql(`
   query StorageDomainDetails {
     storageDomains {
-      id name path status statusReason scanState lastScannedAt reclaimableTotal diskCount
+      id name path status statusReason scanState lastScannedAt reclaimableTotal diskCount sparsifyMethod directVerify
       reclaimPolicy { minReclaimableBytes minReclaimableRatio inherited }
       schedule { cron timezone windowStart windowEnd maxConcurrent enabled lastRunAt lastRunSummary }
     }

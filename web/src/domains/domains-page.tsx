@@ -160,6 +160,9 @@ export function DomainsPage() {
                   </td>
                   <td className="small col-schedule">
                     <ScheduleText schedule={d.schedule} now={now} />
+                    <div className="col-method">
+                      Method: {d.sparsifyMethod === "DIRECT" ? `DIRECT (verified ${d.directVerify === "FULL" ? "in full" : "by fsck and maps"})` : "virt-sparsify"}
+                    </div>
                   </td>
                   {admin && (
                     <td className="col-actions">
