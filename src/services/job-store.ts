@@ -47,16 +47,18 @@ export class JobStore {
 
   /** Patches an active job; returns null when it is no longer active (cancelled, reconciled). */
   async patchActive(id: string, patch: Partial<SparsifyJob>): Promise<SparsifyJob | null> {
+    // One round trip: the row comes back from RETURNING (each progress tick used to re-read it).
     const result = await this.db
       .createQueryBuilder()
       .update(SparsifyJob)
       .set(patch)
       .where({ id, state: In([...ACTIVE_JOB_STATES]) })
+      .returning("*")
+      .updateEntity(false)
       .execute();
-    if (!result.affected) return null;
-    // Re-read rather than trust RETURNING's raw row: it skips the BIGINT transformers.
-    const job = await this.get(id);
-    if (!job) return null;
+    const raw = (result.raw as Record<string, unknown>[] | undefined)?.[0];
+    if (!raw) return null;
+    const job = hydrateJob(this.db, raw);
     await this.announce(job);
     return job;
   }
@@ -102,4 +104,15 @@ export class JobStore {
     if (job) await this.announce(job);
     return job;
   }
+}
+
+/**
+ * A raw `sparsify_job` row (RETURNING *) as the entity the ORM would have loaded: each column goes
+ * through the driver's hydration, so BIGINT transformers and timestamps come out as on a read.
+ */
+export function hydrateJob(db: DataSource, raw: Record<string, unknown>): SparsifyJob {
+  const meta = db.getMetadata(SparsifyJob);
+  const job = meta.create() as SparsifyJob;
+  for (const column of meta.columns) column.setEntityValue(job, db.driver.prepareHydratedValue(raw[column.databaseName], column));
+  return job;
 }
