@@ -42,6 +42,34 @@ export async function processTree(rootPid: number): Promise<ProcessRef[]> {
   const all = (await Promise.all(entries.map((name) => readStat(Number(name))))).filter(
     (p): p is ProcessRef => p !== undefined,
   );
+  return descendants(rootPid, all);
+}
+
+/**
+ * {@link processTree} for a caller that looks again and again (a run watched every 500 ms): the
+ * first look reads every /proc/<pid>/stat, later ones only the pids that are new since the last
+ * look, plus the tree's own members (re-read, so a recycled pid is never taken for ours). A pid
+ * recycled between two looks would need the whole pid space to wrap in that time. Reading every
+ * stat file (~300 here) twice a second was most of the worker's CPU during a run.
+ */
+export function processTreeWatcher(rootPid: number): () => Promise<ProcessRef[]> {
+  const known = new Map<number, ProcessRef | undefined>();
+  let tree: ProcessRef[] = [];
+  return async () => {
+    const pids = (await readdir("/proc")).filter((name) => /^\d+$/.test(name)).map(Number);
+    const members = new Set(tree.map((p) => p.pid));
+    const live = new Set(pids);
+    for (const pid of known.keys()) if (!live.has(pid)) known.delete(pid);
+    const fresh = pids.filter((pid) => !known.has(pid) || members.has(pid));
+    const read = await Promise.all(fresh.map(readStat));
+    fresh.forEach((pid, i) => known.set(pid, read[i]));
+    tree = descendants(rootPid, [...known.values()].filter((p): p is ProcessRef => p !== undefined));
+    return tree;
+  };
+}
+
+/** `rootPid` and its descendants among `all`. Pure. */
+export function descendants(rootPid: number, all: readonly ProcessRef[]): ProcessRef[] {
   const tree: ProcessRef[] = [];
   const wanted = new Set([rootPid]);
   // Children can have lower pids than their parents after pid wrap-around: iterate to a fixpoint.
