@@ -2,7 +2,7 @@
  * bench:sparsify — the same fresh image (1 GiB ext4 qcow2, 200 MiB deleted, rebuilt before every
  * run) sparsified by bare `virt-sparsify --in-place` and through the gateway (sparsifyDisk →
  * SUCCEEDED over the sparsifyJob subscription), alternating. Targets: wall time gateway/bare
- * ≤ 1.05, bytes reclaimed equal ±1 %. One run at a time: each needs ~600 MB and a core.
+ * ≤ 1.03 (issue 13 §3), bytes reclaimed equal ±1 %. One run at a time: each needs ~600 MB and a core.
  * Also printed, because a shared 2-core machine moves TCG wall times by ±10 %: what the gateway
  * adds around the process, the process's own time and CPU, and the CPU other processes used.
  */
@@ -11,6 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { loadConfig } from "../src/config.js";
 import { defaultBackendSettings, detectCapabilities } from "../src/host/host-capabilities.js";
 import { qemuImgInfo } from "../src/host/qemu-img.js";
 import { makeExt4Image } from "../test/support/images.js";
@@ -61,7 +62,11 @@ const around = (r: Run) => `(${s(r.beforeMs)} + virt-sparsify ${s(r.processMs)} 
 const flag = (r: Run) => ` [virt-sparsify+qemu ${r.childCpu.toFixed(1)} CPU-s, this process ${r.selfCpu.toFixed(2)} CPU-s; other processes ${r.others.toFixed(1)} CPU-s, steal ${r.steal.toFixed(1)} s${r.disturbed ? ", another virt-sparsify ran meanwhile" : ""}]`;
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(2)} MiB`;
 
-const stack = await startStack();
+// The service's own periodic work at its shipped intervals, not the test suite's 1–3 s ones (heartbeat,
+// domain refresh, reconciler, stalled check): the CPU the gateway and worker use is measured as deployed.
+const shipped = loadConfig({});
+const intervals = ["HEARTBEAT_INTERVAL_MS", "HOST_OFFLINE_AFTER_MS", "STALLED_INTERVAL_MS", "DOMAIN_REFRESH_MS", "RECONCILE_INTERVAL_MS"] as const;
+const stack = await startStack({ env: Object.fromEntries(intervals.map((k) => [k, String(shipped[k])])) });
 const client = wsClient(stack.wsUrl, stack.token);
 const bareDir = await mkdtemp(path.join(tmpdir(), "bench-sparsify-"));
 let failed = false;
@@ -146,7 +151,7 @@ try {
   console.log(`bare virt-sparsify           : median ${s(bMs)}  reclaimed median ${bBytes} B (${mib(bBytes)})  (${ROUNDS} rounds)`);
   console.log(`gateway (mutation→SUCCEEDED) : median ${s(gMs)}  reclaimed median ${gBytes} B (${mib(gBytes)})`);
   const disturbed = [...bareRuns, ...gatewayRuns].filter((r) => r.disturbed).length;
-  console.log(`ratio wall time gateway/bare : ${(gMs / bMs).toFixed(3)}× (target ≤ 1.05)${disturbed ? `; ${disturbed} of ${2 * ROUNDS} runs overlapped another virt-sparsify: not a clean comparison` : ""}`);
+  console.log(`ratio wall time gateway/bare : ${(gMs / bMs).toFixed(3)}× (target ≤ 1.03)${disturbed ? `; ${disturbed} of ${2 * ROUNDS} runs overlapped another virt-sparsify: not a clean comparison` : ""}`);
   console.log(`reclaimed gateway vs bare    : ${diff >= 0 ? "+" : ""}${diff.toFixed(2)} % (target ±1 %)`);
   // Where a ratio above 1 comes from: the work around the process, or the process itself.
   const med = (runs: Run[], f: (r: Run) => number) => percentile(runs.map(f), 50);
@@ -156,6 +161,12 @@ try {
   console.log(`virt-sparsify process alone  : median bare ${s(bProc)}, under the worker ${s(gProc)} (${(gProc / bProc).toFixed(3)}×); spread bare ${spread(bareRuns)}, under the worker ${spread(gatewayRuns)}`);
   const [bCpu, gCpu] = [med(bareRuns, (r) => r.childCpu), med(gatewayRuns, (r) => r.childCpu)];
   console.log(`virt-sparsify+qemu CPU time  : median bare ${bCpu.toFixed(2)} CPU-s, under the worker ${gCpu.toFixed(2)} CPU-s (${(gCpu / bCpu).toFixed(3)}×); this process meanwhile: bare ${med(bareRuns, (r) => r.selfCpu).toFixed(2)}, gateway+worker ${med(gatewayRuns, (r) => r.selfCpu).toFixed(2)} CPU-s`);
+  // The gateway run's process CPU, less what the same process used per second while idle during the bare runs
+  // (this bench's own watchers and the idle stack's timers): what the job itself cost the gateway and worker.
+  const idleRate = med(bareRuns, (r) => r.selfCpu / (r.ms / 1000));
+  const jobCpu = med(gatewayRuns, (r) => r.selfCpu - idleRate * (r.ms / 1000));
+  const gSelf = med(gatewayRuns, (r) => r.selfCpu);
+  console.log(`gateway+worker CPU per run    : ${gSelf.toFixed(2)} CPU-s in all (target ≤ 0.3) ${gSelf <= 0.3 ? "MET" : "NOT MET"}; idle rate ${idleRate.toFixed(3)} CPU-s/s, so the job itself ${jobCpu.toFixed(2)} CPU-s`);
   console.log(`gateway work around it       : median ${s(gBefore)} before the spawn (mutation, queue, pre-check) + ${s(gAfter)} after the exit (reap, measure, finish, subscription) = ${((gBefore + gAfter) / bMs * 100).toFixed(1)} % of bare`);
 } catch (error) {
   failed = true;
