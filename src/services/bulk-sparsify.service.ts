@@ -129,7 +129,7 @@ export class BulkSparsifyService {
         }
         continue;
       }
-      await Promise.all(list.map((job) => this.store.announce(job)));
+      await this.store.announceMany(list);
     }
   }
 }

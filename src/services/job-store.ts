@@ -45,6 +45,11 @@ export class JobStore {
     await this.bus.publish({ type: "job", job: toSnapshot(job) }).catch(() => {});
   }
 
+  /** Announces many jobs in one round trip; like announce, a lost message is not an error. */
+  async announceMany(jobs: readonly SparsifyJob[]): Promise<void> {
+    await this.bus.publishMany(jobs.map((job) => ({ type: "job", job: toSnapshot(job) }) as const)).catch(() => {});
+  }
+
   /** Patches an active job; returns null when it is no longer active (cancelled, reconciled). */
   async patchActive(id: string, patch: Partial<SparsifyJob>): Promise<SparsifyJob | null> {
     // One round trip: the row comes back from RETURNING (each progress tick used to re-read it).
