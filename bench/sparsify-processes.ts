@@ -56,6 +56,7 @@ export function watchForeignSparsify(intervalMs = 1_000): { overlapped(from: num
   const seenAt: number[] = [];
   const RECHECK_TICKS = 3;
   const names = new Map<number, { comm: string; ticks: number }>();
+  const ours = new Map<number, boolean>();
   let busy = false;
   // Synchronous on purpose: /proc answers from memory, and a promise per file costs ~20× the read.
   const tick = async () => {
@@ -68,8 +69,10 @@ export function watchForeignSparsify(intervalMs = 1_000): { overlapped(from: num
       names.set(pid, { comm: readComm(pid), ticks: (known?.ticks ?? 0) + 1 });
     }
     const found = pids.filter((pid) => names.get(pid)?.comm === "virt-sparsify");
-    const ours = await Promise.all(found.map(descendsFromUs));
-    if (ours.some((mine) => !mine)) seenAt.push(performance.now());
+    // Whether a run is ours is asked once per pid: others' runs last a minute and were walked every second.
+    for (const pid of found) if (!ours.has(pid)) ours.set(pid, await descendsFromUs(pid));
+    for (const pid of ours.keys()) if (!live.has(pid)) ours.delete(pid);
+    if (found.some((pid) => !ours.get(pid))) seenAt.push(performance.now());
   };
   const timer = setInterval(() => {
     if (busy) return;

@@ -97,6 +97,11 @@ export class SockdirTracker {
     return new SockdirTracker(parent, new Set(await listLibguestfsDirs(parent)));
   }
 
+  /** How many new directories were seen holding one of our sockets. */
+  get attributedCount(): number {
+    return this.attributed.size;
+  }
+
   /** A libguestfs directory appeared since the start that is not attributed yet (one readdir). */
   async hasUnattributed(): Promise<boolean> {
     return (await listLibguestfsDirs(this.parent)).some((name) => !this.before.has(name) && !this.attributed.has(name));

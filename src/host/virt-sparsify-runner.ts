@@ -203,8 +203,9 @@ export async function runVirtSparsify(opts: SparsifyRunOptions): Promise<Sparsif
       watching = watching.then(async () => {
         const tree = await (lookAtTree ??= processTreeWatcher(pid))();
         for (const p of tree) if (p.pid !== pid) seen.set(p.pid, p);
-        // Every open fd of the tree and /proc/net/unix are read only while a new socket dir waits to be attributed.
-        if (!(await sockdirs?.hasUnattributed())) return;
+        // Every open fd of the tree and /proc/net/unix are read only until our socket dir is found (a run makes
+        // one), and only while a new one is there: other runs' dirs on the host must not keep us reading.
+        if (!sockdirs || sockdirs.attributedCount > 0 || !(await sockdirs.hasUnattributed())) return;
         const inodes = new Set((await Promise.all(tree.map((p) => socketInodes(p.pid)))).flat());
         await sockdirs?.attribute(inodes);
       });

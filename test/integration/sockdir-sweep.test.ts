@@ -110,8 +110,10 @@ describe("SockdirTracker.hasUnattributed", () => {
       await tracker.attribute(new Set(await socketInodes(process.pid))); // nothing bound there yet
       expect(await tracker.hasUnattributed()).toBe(true);
       await new Promise<void>((resolve) => server.listen(path.join(dir, "guestfsd.sock"), resolve));
+      expect(tracker.attributedCount).toBe(0);
       await tracker.attribute(new Set(await socketInodes(process.pid)));
       expect(await tracker.hasUnattributed()).toBe(false);
+      expect(tracker.attributedCount).toBe(1); // the run watch stops reading fds from here on
     } finally {
       await new Promise((resolve) => server.close(resolve));
       await parent.remove();
