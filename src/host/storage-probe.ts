@@ -48,7 +48,8 @@ async function bounded(target: string, argv: string[], timeoutMs: number, report
     child.kill("SIGKILL");
     return { ok: false, condition: "HUNG", reason: `${target} did not answer within ${reportedMs} ms (storage hung)` };
   }
-  const outcome = { exitCode: done.exitCode, stdout: readOut(), stderr: readErr(), shortMessage: done.error?.message ?? `exit code ${done.exitCode}` };
+  const shortMessage = done.error?.message ?? `exit code ${done.exitCode}`;
+  const outcome = { exitCode: done.exitCode, stdout: readOut(), stderr: readErr(), shortMessage };
   if (outcome.exitCode === 0) {
     const [dev = "", ino = "", ...type] = String(outcome.stdout).trim().split(" ");
     return { ok: true, dev, ino, type: type.join(" ") };

@@ -20,7 +20,7 @@ function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
 }
 
 interface FactRows {
-  domains: { id: string; name: string; kind: StorageDomain["kind"]; nfsVersion: string | null; active: boolean; inaccessibleReason: string | null }[];
+  domains: Pick<StorageDomain, "id" | "name" | "kind" | "nfsVersion" | "active" | "inaccessibleReason">[];
   attachments: ({ diskId: string } & DiskFacts["attachments"][0])[];
   unreachable: { name: string; storageDomainIds: string[] }[];
   derived: { templateDiskId: string; alias: string }[];

@@ -24,16 +24,19 @@ export async function writeRequestedJobs(em: EntityManager, requested: readonly 
     `WITH job AS (
        INSERT INTO sparsify_job (id, "diskId", "storageDomainId", "requestedBy", trigger, "actualSizeBefore", "createdAt")
        SELECT j.id, j.disk, j.domain, $4, j.trigger, j.size, j.created
-         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $5::text[], $6::bigint[], $7::timestamptz[]) AS j(id, disk, domain, trigger, size, created)
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $5::text[], $6::bigint[], $7::timestamptz[])
+           AS j(id, disk, domain, trigger, size, created)
        RETURNING id
      ), locked AS (
-       UPDATE disk d SET status = 'LOCKED', sparsifiable = v.sparsifiable, blockers = v.blockers, warnings = v.warnings, "updatedAt" = now()
+       UPDATE disk d
+          SET status = 'LOCKED', sparsifiable = v.sparsifiable, blockers = v.blockers, warnings = v.warnings, "updatedAt" = now()
          FROM unnest($2::uuid[], $8::boolean[], $9::jsonb[], $10::jsonb[]) AS v(id, sparsifiable, blockers, warnings)
         WHERE d.id = v.id
        RETURNING d.id
      ), queued AS (
        INSERT INTO event (type, actor, "diskId", "jobId", "storageDomainId", message)
-       SELECT 'JOB_QUEUED', $4, e.disk, e.job, e.domain, e.message FROM unnest($2::uuid[], $1::uuid[], $3::uuid[], $11::text[]) AS e(disk, job, domain, message)
+       SELECT 'JOB_QUEUED', $4, e.disk, e.job, e.domain, e.message
+         FROM unnest($2::uuid[], $1::uuid[], $3::uuid[], $11::text[]) AS e(disk, job, domain, message)
        RETURNING id
      )
      SELECT (SELECT count(*) FROM job) AS jobs, (SELECT count(*) FROM locked) AS disks, (SELECT count(*) FROM queued) AS events`,

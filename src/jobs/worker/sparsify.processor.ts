@@ -291,7 +291,8 @@ export class SparsifyProcessor {
   private async measure(t: Target, leafSize?: number): Promise<number> {
     let total = 0;
     for (const [i, v] of t.own.entries()) {
-      const actualSize = i === 0 && leafSize !== undefined ? leafSize : (await qemuImgInfo(t.ownPaths[i]!, toImageFormat(v.format), { shared: true })).actualSize;
+      const read = () => qemuImgInfo(t.ownPaths[i]!, toImageFormat(v.format), { shared: true });
+      const actualSize = i === 0 && leafSize !== undefined ? leafSize : (await read()).actualSize;
       total += actualSize;
       await this.d.db.getRepository(Volume).update({ id: v.id }, { actualSize, scannedAt: new Date() });
     }
