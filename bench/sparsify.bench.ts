@@ -2,7 +2,7 @@
  * bench:sparsify — the same fresh image (1 GiB ext4 qcow2, 200 MiB deleted, rebuilt before every
  * run) sparsified by bare `virt-sparsify --in-place` and through the gateway (sparsifyDisk →
  * SUCCEEDED over the sparsifyJob subscription), alternating. Targets: wall time gateway/bare
- * ≤ 1.05, bytes reclaimed equal ±1 %. One run at a time: each needs ~600 MB and a core.
+ * ≤ 1.03 (issue 13 §3), bytes reclaimed equal ±1 %. One run at a time: each needs ~600 MB and a core.
  * Also printed, because a shared 2-core machine moves TCG wall times by ±10 %: what the gateway
  * adds around the process, the process's own time and CPU, and the CPU other processes used.
  */
@@ -11,6 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { loadConfig } from "../src/config.js";
 import { defaultBackendSettings, detectCapabilities } from "../src/host/host-capabilities.js";
 import { qemuImgInfo } from "../src/host/qemu-img.js";
 import { makeExt4Image } from "../test/support/images.js";
@@ -25,6 +26,12 @@ import { watchSpawns, type SpawnRecord } from "./spawn-watch.js";
 import { percentile } from "./stats.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/**
+ * BENCH_WAIT_FOREIGN=0: start each run even while someone else's virt-sparsify runs (the rounds
+ * are flagged as overlapped): wall times are then not comparable, CPU seconds still are.
+ */
+const WAIT_FOREIGN = process.env.BENCH_WAIT_FOREIGN !== "0";
+const waitForOthers = () => (WAIT_FOREIGN ? waitForNoOtherSparsify() : Promise.resolve());
 const RECIPE = { format: "qcow2", deletedMiB: 200 } as const;
 const MiB = 1024 * 1024;
 
@@ -61,7 +68,11 @@ const around = (r: Run) => `(${s(r.beforeMs)} + virt-sparsify ${s(r.processMs)} 
 const flag = (r: Run) => ` [virt-sparsify+qemu ${r.childCpu.toFixed(1)} CPU-s, this process ${r.selfCpu.toFixed(2)} ` + `CPU-s; other processes ${r.others.toFixed(1)} CPU-s, steal ${r.steal.toFixed(1)} ` + `s${r.disturbed ? ", another virt-sparsify ran meanwhile" : ""}]`;
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(2)} MiB`;
 
-const stack = await startStack();
+// The service's own periodic work at its shipped intervals, not the test suite's 1–3 s ones (heartbeat,
+// domain refresh, reconciler, stalled check): the CPU the gateway and worker use is measured as deployed.
+const shipped = loadConfig({});
+const intervals = ["HEARTBEAT_INTERVAL_MS", "HOST_OFFLINE_AFTER_MS", "STALLED_INTERVAL_MS", "DOMAIN_REFRESH_MS", "RECONCILE_INTERVAL_MS"] as const;
+const stack = await startStack({ env: Object.fromEntries(intervals.map((k) => [k, String(shipped[k])])) });
 const client = wsClient(stack.wsUrl, stack.token);
 const bareDir = await mkdtemp(path.join(tmpdir(), "bench-sparsify-"));
 let failed = false;
@@ -78,7 +89,7 @@ try {
     const before = await actualSize(bareImage);
     const runTmp = await mkdtemp(path.join(tmpdir(), "sparsify-"));
     const sockdirsBefore = await deadSockdirs();
-    await waitForNoOtherSparsify();
+    await waitForOthers();
     const cpu0 = await cpuSnapshot();
     const t0 = performance.now();
     const result = await execa("virt-sparsify", ["--in-place", "--format", "qcow2", "--machine-readable=stream:stderr", bareImage], {
@@ -107,7 +118,7 @@ try {
     await makeExt4Image(gatewayImage, RECIPE);
     await domain.scan();
     const before = await actualSize(gatewayImage);
-    await waitForNoOtherSparsify();
+    await waitForOthers();
     const cpu0 = await cpuSnapshot();
     const t0 = performance.now();
     const { sparsifyDisk: job } = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id state } }`, { d: diskId }));
@@ -146,8 +157,7 @@ try {
   console.log(`bare virt-sparsify           : median ${s(bMs)}  reclaimed median ${bBytes} B (${mib(bBytes)})  (${ROUNDS} rounds)`);
   console.log(`gateway (mutation→SUCCEEDED) : median ${s(gMs)}  reclaimed median ${gBytes} B (${mib(gBytes)})`);
   const disturbed = [...bareRuns, ...gatewayRuns].filter((r) => r.disturbed).length;
-  const overlap = disturbed ? `; ${disturbed} of ${2 * ROUNDS} runs overlapped another virt-sparsify: not a clean comparison` : "";
-  console.log(`ratio wall time gateway/bare : ${(gMs / bMs).toFixed(3)}× (target ≤ 1.05)${overlap}`);
+  console.log(`ratio wall time gateway/bare : ${(gMs / bMs).toFixed(3)}× (target ≤ 1.03)${disturbed ? `; ${disturbed} of ${2 * ROUNDS} runs overlapped another virt-sparsify: not a clean comparison` : ""}`);
   console.log(`reclaimed gateway vs bare    : ${diff >= 0 ? "+" : ""}${diff.toFixed(2)} % (target ±1 %)`);
   // Where a ratio above 1 comes from: the work around the process, or the process itself.
   const med = (runs: Run[], f: (r: Run) => number) => percentile(runs.map(f), 50);
@@ -156,11 +166,14 @@ try {
   const [gBefore, gAfter] = [med(gatewayRuns, (r) => r.beforeMs), med(gatewayRuns, (r) => r.ms - r.beforeMs - r.processMs)];
   console.log(`virt-sparsify process alone  : median bare ${s(bProc)}, under the worker ${s(gProc)} ` + `(${(gProc / bProc).toFixed(3)}×); spread bare ${spread(bareRuns)}, under the worker ` + `${spread(gatewayRuns)}`);
   const [bCpu, gCpu] = [med(bareRuns, (r) => r.childCpu), med(gatewayRuns, (r) => r.childCpu)];
-  console.log(`virt-sparsify+qemu CPU time  : median bare ${bCpu.toFixed(2)} CPU-s, under the worker ` + `${gCpu.toFixed(2)} CPU-s (${(gCpu / bCpu).toFixed(3)}×); this process meanwhile: bare ` + `${med(bareRuns, (r) => r.selfCpu).toFixed(2)}, gateway+worker ` + `${med(gatewayRuns, (r) => r.selfCpu).toFixed(2)} CPU-s`);
-  console.log(
-    `gateway work around it       : median ${s(gBefore)} before the spawn (mutation, queue, pre-check) + ` +
-      `${s(gAfter)} after the exit (reap, measure, finish, subscription) = ${((gBefore + gAfter) / bMs * 100).toFixed(1)} % of bare`,
-  );
+  console.log(`virt-sparsify+qemu CPU time  : median bare ${bCpu.toFixed(2)} CPU-s, under the worker ${gCpu.toFixed(2)} CPU-s (${(gCpu / bCpu).toFixed(3)}×); this process meanwhile: bare ${med(bareRuns, (r) => r.selfCpu).toFixed(2)}, gateway+worker ${med(gatewayRuns, (r) => r.selfCpu).toFixed(2)} CPU-s`);
+  // This process during a gateway run: the gateway, the worker and this bench's own watchers (cheap, see
+  // watchForeignSparsify); during a bare run the same process idles, which shows what those cost.
+  const gSelf = med(gatewayRuns, (r) => r.selfCpu);
+  const each = gatewayRuns.map((r) => `${r.selfCpu.toFixed(2)} in ${s(r.ms)}`).join(", ");
+  const idleRate = med(bareRuns, (r) => r.selfCpu / (r.ms / 1000));
+  console.log(`gateway+worker CPU per run    : median ${gSelf.toFixed(2)} CPU-s (target ≤ 0.3) ${gSelf <= 0.3 ? "MET" : "NOT MET"} [${each}]; same process idle ${idleRate.toFixed(3)} CPU-s/s`);
+  console.log(`gateway work around it       : median ${s(gBefore)} before the spawn (mutation, queue, pre-check) + ${s(gAfter)} after the exit (reap, measure, finish, subscription) = ${((gBefore + gAfter) / bMs * 100).toFixed(1)} % of bare`);
 } catch (error) {
   failed = true;
   console.error(error);

@@ -97,6 +97,16 @@ export class SockdirTracker {
     return new SockdirTracker(parent, new Set(await listLibguestfsDirs(parent)));
   }
 
+  /** How many new directories were seen holding one of our sockets. */
+  get attributedCount(): number {
+    return this.attributed.size;
+  }
+
+  /** A libguestfs directory appeared since the start that is not attributed yet (one readdir). */
+  async hasUnattributed(): Promise<boolean> {
+    return (await listLibguestfsDirs(this.parent)).some((name) => !this.before.has(name) && !this.attributed.has(name));
+  }
+
   /** Marks as ours every new directory holding a socket whose inode is in `ourInodes`. */
   async attribute(ourInodes: ReadonlySet<string>): Promise<void> {
     const prefix = join(this.parent, PREFIX);

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { readdir, readFile, readlink } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -36,12 +37,48 @@ async function readStat(pid: number): Promise<ProcessRef | undefined> {
   }
 }
 
+function readStatSync(pid: number): ProcessRef | undefined {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return undefined; // gone, or not ours to read
+  }
+}
+
 /** `rootPid` and all its live descendants (one scan of /proc). */
 export async function processTree(rootPid: number): Promise<ProcessRef[]> {
   const entries = (await readdir("/proc")).filter((name) => /^\d+$/.test(name));
   const all = (await Promise.all(entries.map((name) => readStat(Number(name))))).filter(
     (p): p is ProcessRef => p !== undefined,
   );
+  return descendants(rootPid, all);
+}
+
+/**
+ * {@link processTree} for a caller that looks again and again (a run watched every 500 ms): the
+ * first look reads every /proc/<pid>/stat, later ones only the pids that are new since the last
+ * look, plus the tree's own members (re-read, so a recycled pid is never taken for ours). A pid
+ * recycled between two looks would need the whole pid space to wrap in that time. Reading every
+ * stat file (~300 here) twice a second was most of the worker's CPU during a run.
+ */
+export function processTreeWatcher(rootPid: number): () => Promise<ProcessRef[]> {
+  const known = new Map<number, ProcessRef | undefined>();
+  let tree: ProcessRef[] = [];
+  return async () => {
+    const pids = (await readdir("/proc")).filter((name) => /^\d+$/.test(name)).map(Number);
+    const members = new Set(tree.map((p) => p.pid));
+    const live = new Set(pids);
+    for (const pid of known.keys()) if (!live.has(pid)) known.delete(pid);
+    // Synchronous reads: /proc/<pid>/stat is answered from kernel memory (it never waits on storage),
+    // and on a busy host dozens of new pids a tick as promises cost ~10× the reads themselves.
+    for (const pid of pids) if (!known.has(pid) || members.has(pid)) known.set(pid, readStatSync(pid));
+    tree = descendants(rootPid, [...known.values()].filter((p): p is ProcessRef => p !== undefined));
+    return tree;
+  };
+}
+
+/** `rootPid` and its descendants among `all`. Pure. */
+export function descendants(rootPid: number, all: readonly ProcessRef[]): ProcessRef[] {
   const tree: ProcessRef[] = [];
   const wanted = new Set([rootPid]);
   // Children can have lower pids than their parents after pid wrap-around: iterate to a fixpoint.

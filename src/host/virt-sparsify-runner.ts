@@ -8,7 +8,7 @@ import { childEnv } from "./child-env.js";
 import { toolCommand, toolPath } from "./tools.js";
 import type { ImageFormat } from "./image-format.js";
 import { ROOT_SOCKDIR_PARENT, SockdirTracker } from "./libguestfs-sockdirs.js";
-import { processTree, reapProcesses, socketInodes, stillAlive, type ProcessRef } from "./process-tree.js";
+import { processTree, processTreeWatcher, reapProcesses, socketInodes, stillAlive, type ProcessRef } from "./process-tree.js";
 import { parseSparsifyLine, type OutputStream, type SparsifyOutputEvent } from "./virt-sparsify-output.js";
 
 /** Options for {@link runVirtSparsify}. */
@@ -201,12 +201,16 @@ export async function runVirtSparsify(opts: SparsifyRunOptions): Promise<Sparsif
 
     // Watch the process tree: remember qemu & co. to reap them, and attribute socket dirs.
     let watching = Promise.resolve();
+    let lookAtTree: (() => Promise<ProcessRef[]>) | undefined;
     const watch = () => {
       const pid = subprocess.pid;
       if (pid === undefined) return;
       watching = watching.then(async () => {
-        const tree = await processTree(pid);
+        const tree = await (lookAtTree ??= processTreeWatcher(pid))();
         for (const p of tree) if (p.pid !== pid) seen.set(p.pid, p);
+        // Every open fd of the tree and /proc/net/unix are read only until our socket dir is found (a run makes
+        // one), and only while a new one is there: other runs' dirs on the host must not keep us reading.
+        if (!sockdirs || sockdirs.attributedCount > 0 || !(await sockdirs.hasUnattributed())) return;
         const inodes = new Set((await Promise.all(tree.map((p) => socketInodes(p.pid)))).flat());
         await sockdirs?.attribute(inodes);
       });

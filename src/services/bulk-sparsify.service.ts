@@ -14,6 +14,7 @@ import { loadDiskFacts } from "./disk-assessment.service.js";
 import { applyFilter } from "./disk-query.service.js";
 import { isUuid } from "./ids.js";
 import type { JobStore } from "./job-store.js";
+import { writeRequestedJobs, type RequestedJob } from "./requested-jobs.js";
 
 /** One disk's answer: a job, the reasons it is blocked, or why the id was not usable. */
 export interface SparsifyRequestOutcome {
@@ -64,7 +65,7 @@ export class BulkSparsifyService {
       const facts = await loadDiskFacts(em, disks);
       const now = new Date();
       const jobs: SparsifyJob[] = [];
-      const lockedRows: { id: string; blockers: SparsifyIssue[]; warnings: SparsifyIssue[] }[] = [];
+      const requested: RequestedJob[] = [];
       for (const disk of disks) {
         const f = facts.get(disk.id)!;
         const { blockers } = assessSparsify(f);
@@ -79,9 +80,12 @@ export class BulkSparsifyService {
         });
         jobs.push(job);
         const locked = assessSparsify({ ...f, status: DiskStatus.LOCKED, activeJob: { id: job.id, state: JobState.QUEUED } });
-        lockedRows.push({ id: disk.id, blockers: locked.blockers, warnings: locked.warnings });
+        // The message names how many others came along: filled in once they are all known.
+        requested.push({ job, locked: { sparsifiable: false, blockers: locked.blockers, warnings: locked.warnings }, message: `Sparsify of ${disk.alias} requested` });
       }
-      if (jobs.length) await this.persist(em, jobs, lockedRows, disks, actor);
+      // One statement whatever the count (an ORM insert of 1,000 entities measured ~0.5 s here).
+      for (const r of requested) r.message += ` (with ${requested.length - 1} other disk(s))`;
+      await writeRequestedJobs(em, requested, actor);
       return jobs;
     });
 
@@ -106,31 +110,6 @@ export class BulkSparsifyService {
     return em.getRepository(Disk).createQueryBuilder("d").where("d.id = ANY(:ids::uuid[])", { ids }).orderBy("d.id").setLock("pessimistic_write").getMany();
   }
 
-  /**
-   * Three statements whatever the count (jobs, disk locks, events), each over unnest() arrays:
-   * an ORM insert of 1,000 entities measured ~0.5 s here, these ~20 ms.
-   */
-  private async persist(em: EntityManager, jobs: SparsifyJob[], rows: { id: string; blockers: SparsifyIssue[]; warnings: SparsifyIssue[] }[], disks: Disk[], actor: string): Promise<void> {
-    await em.query(
-      `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", "requestedBy", trigger, "actualSizeBefore", "createdAt")
-       SELECT j.id, j.disk, j.domain, $4, $5, j.size, $6 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $7::bigint[]) AS
-         j(id, disk, domain, size)`,
-      [jobs.map((j) => j.id), jobs.map((j) => j.diskId), jobs.map((j) => j.storageDomainId), actor, jobs[0]!.trigger, jobs[0]!.createdAt, jobs.map((j) => j.actualSizeBefore)],
-    );
-    await em.query(
-      `UPDATE disk d SET status = 'LOCKED', sparsifiable = false, blockers = v.blockers, warnings = v.warnings, "updatedAt" = now()
-         FROM unnest($1::uuid[], $2::jsonb[], $3::jsonb[]) AS v(id, blockers, warnings) WHERE d.id = v.id`,
-      [rows.map((r) => r.id), rows.map((r) => JSON.stringify(r.blockers)), rows.map((r) => JSON.stringify(r.warnings))],
-    );
-    const alias = new Map(disks.map((d) => [d.id, d.alias]));
-    await em.query(
-      `INSERT INTO event (type, actor, "diskId", "jobId", "storageDomainId", message) SELECT 'JOB_QUEUED', $1, e.disk, e.job,
-        e.domain, e.message
-         FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[]) AS e(disk, job, domain, message)`,
-      [actor, jobs.map((j) => j.diskId), jobs.map((j) => j.id), jobs.map((j) => j.storageDomainId), jobs.map((j) => `Sparsify of ${alias.get(j.diskId)} requested (with ${jobs.length - 1} other disk(s))`)],
-    );
-  }
-
   /** Queues per domain; a domain whose queue is unreachable gets its jobs FAILED and disks released. */
   private async enqueue(jobs: SparsifyJob[], actor: string): Promise<void> {
     const byDomain = new Map<string, SparsifyJob[]>();
@@ -150,7 +129,7 @@ export class BulkSparsifyService {
         }
         continue;
       }
-      await Promise.all(list.map((job) => this.store.announce(job)));
+      await this.store.announceMany(list);
     }
   }
 }

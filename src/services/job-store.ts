@@ -45,22 +45,29 @@ export class JobStore {
     await this.bus.publish({ type: "job", job: toSnapshot(job) }).catch(() => {});
   }
 
+  /** Announces many jobs in one round trip; like announce, a lost message is not an error. */
+  async announceMany(jobs: readonly SparsifyJob[]): Promise<void> {
+    await this.bus.publishMany(jobs.map((job) => ({ type: "job", job: toSnapshot(job) }) as const)).catch(() => {});
+  }
+
   /**
    * Patches an active job; returns null when it is no longer active (cancelled, reconciled) or,
    * given `attempt`, when the row belongs to another attempt: a run whose job was taken over by
    * another host changes nothing (`WHERE attempts = $n`, in the same statement as the write).
    */
   async patchActive(id: string, patch: Partial<SparsifyJob>, attempt?: number): Promise<SparsifyJob | null> {
+    // One round trip: the row comes back from RETURNING (each progress tick used to re-read it).
     const result = await this.db
       .createQueryBuilder()
       .update(SparsifyJob)
       .set(patch)
       .where({ id, state: In([...ACTIVE_JOB_STATES]), ...(attempt === undefined ? {} : { attempts: attempt }) })
+      .returning("*")
+      .updateEntity(false)
       .execute();
-    if (!result.affected) return null;
-    // Re-read rather than trust RETURNING's raw row: it skips the BIGINT transformers.
-    const job = await this.get(id);
-    if (!job) return null;
+    const raw = (result.raw as Record<string, unknown>[] | undefined)?.[0];
+    if (!raw) return null;
+    const job = hydrateJob(this.db, raw);
     await this.announce(job);
     return job;
   }
@@ -119,4 +126,15 @@ export class JobStore {
     if (job) await this.announce(job);
     return job;
   }
+}
+
+/**
+ * A raw `sparsify_job` row (RETURNING *) as the entity the ORM would have loaded: each column goes
+ * through the driver's hydration, so BIGINT transformers and timestamps come out as on a read.
+ */
+export function hydrateJob(db: DataSource, raw: Record<string, unknown>): SparsifyJob {
+  const meta = db.getMetadata(SparsifyJob);
+  const job = meta.create() as SparsifyJob;
+  for (const column of meta.columns) column.setEntityValue(job, db.driver.prepareHydratedValue(raw[column.databaseName], column));
+  return job;
 }

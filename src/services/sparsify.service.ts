@@ -1,5 +1,5 @@
 import { JobErrorCode } from "../domain/job-error-code.js";
-import { JobTrigger } from "../domain/sparsify-job-enums.js";
+import { JobTrigger, SparsifyPhase } from "../domain/sparsify-job-enums.js";
 import { randomUUID } from "node:crypto";
 import DataLoader from "dataloader";
 import { In } from "typeorm";
@@ -10,6 +10,7 @@ import { Disk, SparsifyJob } from "../entities/index.js";
 import { AppError, ErrorCode, notFound } from "../errors.js";
 import { JobName, type SparsifyJobData } from "../jobs/queue/queue-names.js";
 import { recordEvent } from "./audit.js";
+import { writeRequestedJobs } from "./requested-jobs.js";
 import { isUniqueViolation } from "./db-errors.js";
 import type { Services } from "./context.js";
 import { loadDiskFacts } from "./disk-assessment.service.js";
@@ -81,12 +82,16 @@ export class SparsifyService {
         const facts = (await loadDiskFacts(em, [disk])).get(disk.id)!;
         const { blockers } = assessSparsify(facts);
         if (blockers.length) throw new AppError(ErrorCode.DISK_NOT_SPARSIFIABLE, `Disk ${disk.alias} cannot be sparsified now`, { blockers });
-        const created = em.create(SparsifyJob, { id: randomUUID(), diskId: disk.id, storageDomainId: disk.storageDomainId, requestedBy: actor, trigger, actualSizeBefore: disk.actualSize, createdAt: new Date() });
-        await em.insert(SparsifyJob, created);
+        // Every column the API shows, as the INSERT leaves it (the rest are the table's defaults).
+        const created = em.create(SparsifyJob, {
+          ...{ id: randomUUID(), diskId: disk.id, storageDomainId: disk.storageDomainId, requestedBy: actor, trigger, actualSizeBefore: disk.actualSize, createdAt: new Date() },
+          ...{ state: JobState.QUEUED, phase: SparsifyPhase.QUEUED, progress: 0, attempts: 0 },
+        });
         // The facts are already loaded: assess the locked disk from them instead of re-reading.
         const locked = assessSparsify({ ...facts, status: DiskStatus.LOCKED, activeJob: { id: created.id, state: JobState.QUEUED } });
-        await em.update(Disk, { id: disk.id }, { status: DiskStatus.LOCKED, sparsifiable: locked.blockers.length === 0, blockers: locked.blockers, warnings: locked.warnings });
-        await recordEvent(em, { type: "JOB_QUEUED", actor, diskId: disk.id, jobId: created.id, storageDomainId: disk.storageDomainId, message: `Sparsify of ${disk.alias} requested` });
+        // Job, disk lock and audit event in one statement (one round trip).
+        const lockedRow = { sparsifiable: locked.blockers.length === 0, blockers: locked.blockers, warnings: locked.warnings };
+        await writeRequestedJobs(em, [{ job: created, locked: lockedRow, message: `Sparsify of ${disk.alias} requested` }], actor);
         return created;
       });
     } catch (error) {

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Role } from "../../src/domain/roles.js";
 import { codeOf, ok, startStack, type Stack } from "../support/stack.js";
+import { waitFor } from "../support/wait-for.js";
+import { wsClient } from "../support/ws.js";
 
 const RESULT = `diskId job { id state disk { id status } } sparsifyBlockers { code message } error { code message }`;
 const MUTATION = `mutation($input: SparsifyDisksInput!) { sparsifyDisks(input: $input) { ${RESULT} } }`;
@@ -85,6 +87,28 @@ describe("sparsifyDisks (bulk request)", () => {
     for (const a of answers) expect(a.errors).toBeUndefined();
     const jobs = answers.flatMap((a) => a.data!.sparsifyDisks.filter((r: any) => r.job).map((r: any) => r.diskId));
     expect(jobs.sort()).toEqual([...ids].sort());
+  });
+
+  it("every accepted job is announced QUEUED on sparsifyJobEvents (one pipelined publish for the lot)", async () => {
+    const [probe, ...ids] = await disks(13, "announce-");
+    const client = wsClient(stack.wsUrl, stack.token);
+    const seen = new Map<string, string>();
+    const off = client.subscribe(
+      { query: `subscription { sparsifyJobEvents { id state disk { id } } }` },
+      { next: (v: any) => v.data && seen.set(v.data.sparsifyJobEvents.disk.id, v.data.sparsifyJobEvents.state), error: () => {}, complete: () => {} },
+    );
+    try {
+      // The subscription is live once a first request's event arrives.
+      await waitFor(async () => (ok<any>(await stack.gql(MUTATION, { input: { diskIds: [probe] } })) && seen.has(probe!)) || undefined, { timeout: 10_000, what: "the subscription" });
+      seen.clear();
+      const results = ok<any>(await stack.gql(MUTATION, { input: { diskIds: ids } })).sparsifyDisks;
+      expect(results.filter((r: any) => r.job)).toHaveLength(ids.length);
+      await waitFor(async () => (seen.size === ids.length ? true : undefined), { timeout: 10_000, what: "a QUEUED event per job" });
+      expect(Object.fromEntries([...seen].sort())).toEqual(Object.fromEntries([...ids].sort().map((id) => [id, "QUEUED"])));
+    } finally {
+      off();
+      await client.dispose();
+    }
   });
 
   it("a queue that refuses the jobs ends them FAILED QUEUE_UNAVAILABLE and releases the disks", async () => {

@@ -2,7 +2,9 @@ import fs from "node:fs/promises";
 import { execa } from "execa";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import net from "node:net";
 import { SockdirTracker, sweepDeadSockdirs } from "../../src/host/libguestfs-sockdirs.js";
+import { socketInodes } from "../../src/host/process-tree.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 /** A unix socket file nobody is bound to any more: what a SIGKILLed libguestfs run leaves. */
@@ -90,5 +92,31 @@ describe.runIf(isRoot)("libguestfs socket-dir sweep is symlink-safe", () => {
     const { genuine, hostile } = await plant();
     expect(await tracker.cleanup()).toEqual([path.join(parent.path, genuine)]);
     await expectSurvivors(hostile);
+  });
+});
+
+/** The run watch reads every open fd of its tree only while a new socket dir waits to be attributed. */
+describe("SockdirTracker.hasUnattributed", () => {
+  it("is true from a new dir's appearance until a socket of ours bound in it is seen, false for dirs that were there before", async () => {
+    const parent = await makeTempDir("sockdir-attr-");
+    const server = net.createServer();
+    try {
+      await fs.mkdir(path.join(parent.path, "libguestfsOLD001"));
+      const tracker = await SockdirTracker.start(parent.path);
+      expect(await tracker.hasUnattributed()).toBe(false);
+      const dir = path.join(parent.path, "libguestfsNEW001");
+      await fs.mkdir(dir);
+      expect(await tracker.hasUnattributed()).toBe(true);
+      await tracker.attribute(new Set(await socketInodes(process.pid))); // nothing bound there yet
+      expect(await tracker.hasUnattributed()).toBe(true);
+      await new Promise<void>((resolve) => server.listen(path.join(dir, "guestfsd.sock"), resolve));
+      expect(tracker.attributedCount).toBe(0);
+      await tracker.attribute(new Set(await socketInodes(process.pid)));
+      expect(await tracker.hasUnattributed()).toBe(false);
+      expect(tracker.attributedCount).toBe(1); // the run watch stops reading fds from here on
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await parent.remove();
+    }
   });
 });

@@ -274,6 +274,7 @@ export class SparsifyProcessor {
     const { blockers } = assessSparsify({ ...facts, status: DiskStatus.OK, activeJob: null });
     if (blockers.length) throw new JobFailure(JobErrorCode.DISK_NOT_SPARSIFIABLE, blockers.map((b) => b.message).join("; "));
     const deadline = Date.now() + this.d.config.IMAGE_IN_USE_DEADLINE_MS;
+    let leafSize: number;
     for (;;) {
       const checked = await precheckImage({
         path: t.leafPath,
@@ -281,7 +282,10 @@ export class SparsifyProcessor {
         expectedBackingPath: t.leaf.backingPath,
         allocationSetByUser: t.disk.allocationSource === AllocationSource.SET_BY_USER ? t.disk.allocation : null,
       });
-      if (checked.ok) break;
+      if (checked.ok) {
+        leafSize = checked.info.actualSize;
+        break;
+      }
       // A retried job may find its own orphaned run still finishing: wait for it, up to a deadline.
       if (checked.code === JobErrorCode.IMAGE_IN_USE && retried && Date.now() < deadline && !signal?.aborted) {
         await sleep(2_000);
@@ -289,7 +293,8 @@ export class SparsifyProcessor {
       }
       throw new JobFailure(checked.code, checked.message);
     }
-    return this.measure(t);
+    // The pre-check's qemu-img info just read the leaf's size: one qemu-img call fewer before the run.
+    return this.measure(t, leafSize);
   }
 
   /**
@@ -307,13 +312,14 @@ export class SparsifyProcessor {
     }
   }
 
-  /** Actual size of the disk's own volumes now; also refreshes the inventory. */
-  private async measure(t: Target): Promise<number> {
+  /** Actual size of the disk's own volumes now (the leaf's when just read); also refreshes the inventory. */
+  private async measure(t: Target, leafSize?: number): Promise<number> {
     let total = 0;
     for (const [i, v] of t.own.entries()) {
-      const info = await qemuImgInfo(t.ownPaths[i]!, toImageFormat(v.format), { shared: true });
-      total += info.actualSize;
-      await this.d.db.getRepository(Volume).update({ id: v.id }, { actualSize: info.actualSize, scannedAt: new Date() });
+      const read = () => qemuImgInfo(t.ownPaths[i]!, toImageFormat(v.format), { shared: true });
+      const actualSize = i === 0 && leafSize !== undefined ? leafSize : (await read()).actualSize;
+      total += actualSize;
+      await this.d.db.getRepository(Volume).update({ id: v.id }, { actualSize, scannedAt: new Date() });
     }
     await this.d.db.getRepository(Disk).update({ id: t.disk.id }, { actualSize: total });
     return total;

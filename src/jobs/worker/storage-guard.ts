@@ -29,8 +29,10 @@ export interface StorageGuard {
  */
 export async function guardStorage(paths: readonly string[], opts: { intervalMs: number; timeoutMs: number }): Promise<StorageGuard> {
   const watched: WatchedPath[] = [];
-  for (const path of paths) {
-    const seen = await probePath(path, opts.timeoutMs, { readDir: true });
+  // In parallel (each in its own child, each bounded): the job's start waits for one probe, not the sum.
+  const probes = await Promise.all(paths.map((path) => probePath(path, opts.timeoutMs, { readDir: true })));
+  for (const [i, path] of paths.entries()) {
+    const seen = probes[i]!;
     if (!seen.ok) throw new StorageUnavailableError(seen.reason);
     watched.push({ path, dev: seen.dev, ino: seen.ino, readDir: seen.type === "directory" });
   }
