@@ -50,13 +50,15 @@ export interface ImageToolOptions {
   input?: string;
   /** argv run between prlimit and the tool (e.g. `setpriv --pdeathsig=TERM --`). */
   wrapper?: readonly string[];
+  /** Limits above the configured ones, for a long-lived tool (DIRECT's daemon reads whole disks). */
+  limits?: Partial<ImageToolLimits>;
 }
 
 /** The file, argv and execa options that run a qemu tool bounded: prlimit, timeout, allow-listed env. */
 export function imageToolCommand(tool: ImageTool, args: readonly string[], opts: ImageToolOptions = {}): { file: string; args: string[]; options: Options } {
   const prlimit = toolPath("prlimit");
   if (!prlimit) throw new Error("prlimit (util-linux) is not installed: refusing to run qemu tools on images without resource limits");
-  const [file, ...argv] = imageToolArgv(toolCommand(tool), args, prlimit, defaults.limits, opts.wrapper);
+  const [file, ...argv] = imageToolArgv(toolCommand(tool), args, prlimit, { ...defaults.limits, ...opts.limits }, opts.wrapper);
   return {
     file: file!,
     args: argv,

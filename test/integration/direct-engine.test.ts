@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -45,6 +46,23 @@ describe.skipIf(!requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "e2f
     expect(before - (await actualSize(img.path, "raw"))).toBeGreaterThan(300 * MiB);
     expect(result.skipped.every((s) => s.found === "gap")).toBe(true);
     expect(await e2fsckClean(img.path, "raw", img.ext4.start)).toBe(true);
+  });
+
+  it("the daemon holding the lock may use an hour of CPU (a whole-disk check outlives a probe's limit)", async () => {
+    const img = await makeExt4Image(join(dir.path, "limits.raw"), { format: "raw", deletedMiB: 10 });
+    let cpuLimit: string | undefined;
+    await runDirect({
+      layers: [{ path: img.path, format: "raw" }], prover: directProver, verify: DirectVerifyMode.STANDARD, signal: AbortSignal.timeout(60_000),
+      onDiscardProgress: () => {
+        for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+          const cmdline = (() => { try { return readFileSync(`/proc/${pid}/cmdline`, "utf8"); } catch { return ""; } })();
+          // prlimit and setpriv exec the daemon: one pid, whose command line is the daemon's.
+          if (!cmdline.split("\0")[0]!.endsWith("qemu-storage-daemon") || !cmdline.includes(img.path)) continue;
+          cpuLimit = /^Max cpu time\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, "utf8"))?.[1];
+        }
+      },
+    });
+    expect(cpuLimit).toBe("3600");
   });
 
   it("a dirty journal is refused before anything is discarded (EXT_NOT_CLEAN), the image untouched", async () => {

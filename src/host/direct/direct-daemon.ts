@@ -41,6 +41,7 @@ export interface DirectDaemon {
 }
 
 const STOP_GRACE_MS = 5_000;
+const DAEMON_CPU_SECONDS = 3_600;
 const POLL_MS = 2;
 
 const mountedPoints = async (): Promise<Set<string>> => new Set(parseMounts(await readFile("/proc/mounts", "utf8")).map((m) => m.mountPoint));
@@ -115,7 +116,10 @@ export async function openDirectDaemon(layers: readonly { path: string; format: 
     }
     const setpriv = toolPath("setpriv");
     const qsd = directDaemonArgs(layers, paths, opts.parser !== undefined);
-    const { file, args, options } = imageToolCommand("qemu-storage-daemon", qsd, setpriv ? { wrapper: [setpriv, "--pdeathsig=TERM", "--"] } : {});
+    // It lives for the whole run and serves every read (a FULL check reads the disk twice): CPU
+    // time grows with the disk, so its limit is an hour instead of a probe's two minutes.
+    const limits = { cpuSeconds: DAEMON_CPU_SECONDS };
+    const { file, args, options } = imageToolCommand("qemu-storage-daemon", qsd, { limits, ...(setpriv ? { wrapper: [setpriv, "--pdeathsig=TERM", "--"] } : {}) });
     child = execa(file, args, { reject: false, stdin: "ignore", detached: true, stdout: "ignore", stderr: "pipe", maxBuffer: 64 * 1024, extendEnv: false, env: options.env!, cwd: "/" });
     void child.then(() => (ended = true));
     while (!(await mountedPoints()).has(paths.view)) {
