@@ -75,7 +75,8 @@ module.exports = {
     {
       name: "shared-modules-are-leaves",
       severity: "error",
-      comment: "config (with its REDIS_URL parser), errors, logger and metrics are imported from every layer, so they import none.",
+      comment:
+        "config (with its REDIS_URL parser), errors, logger and metrics are imported from every layer, so they import none.",
       from: { path: "^src/(config|errors|logger|metrics|redis-url)\\.ts$" },
       to: { path: "^src/", pathNot: "^src/(config|errors|logger|metrics|redis-url)\\.ts$" },
     },

@@ -20,18 +20,29 @@ export interface BenchDomain {
 export async function addBenchDomain(stack: Stack, name: string): Promise<BenchDomain> {
   const dir = path.join(stack.root, name);
   await fs.mkdir(dir, { recursive: true });
-  const { addStorageDomain } = ok<any>(await stack.gql(`mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id } }`, { n: name, p: dir }));
+  const { addStorageDomain } = ok<any>(
+    await stack.gql(`mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id } }`, {
+      n: name,
+      p: dir,
+    }),
+  );
   const id = addStorageDomain.id as string;
   // Both lanes: scans and estimates run on the ops lane. Watching the sparsify lane alone let the estimate a
   // scan queues run into bench:sparsify's timed gateway runs (its CPU and I/O counted as the job's).
   const queues = Object.values(Lane).map((lane) => stack.gateway.services.queues.get(id, lane));
-  const busy = async () => (await Promise.all(queues.map((q) => q.getJobCounts("active", "waiting", "delayed", "prioritized", "waiting-children")))).flatMap(Object.values);
+  const busy = async () =>
+    (
+      await Promise.all(queues.map((q) => q.getJobCounts("active", "waiting", "delayed", "prioritized", "waiting-children")))
+    ).flatMap(Object.values);
   const idle = async () => {
     await waitFor(async () => (await busy()).every((n) => n === 0), { interval: 50, what: `idle queues of ${dir}` });
   };
   const scan = async () => {
-    const { scanStorageDomain } = ok<any>(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState scanError } }`, { id }));
-    if (scanStorageDomain.scanState !== "DONE") throw new Error(`scan of ${dir} ended ${scanStorageDomain.scanState}: ${scanStorageDomain.scanError ?? ""}`);
+    const { scanStorageDomain } = ok<any>(
+      await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState scanError } }`, { id }),
+    );
+    if (scanStorageDomain.scanState !== "DONE")
+      throw new Error(`scan of ${dir} ended ${scanStorageDomain.scanState}: ${scanStorageDomain.scanError ?? ""}`);
     await idle();
   };
   await scan();

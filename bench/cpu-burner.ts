@@ -9,20 +9,26 @@ import { once } from "node:events";
 export async function startCpuBurner(cores: number): Promise<{ stop(): Promise<void> }> {
   const shares = [...Array.from({ length: Math.floor(cores) }, () => 1), ...(cores % 1 ? [cores % 1] : [])];
   const children: ChildProcess[] = shares.map((share) =>
-    spawn(process.execPath, [
-      "-e",
-      `const share = ${share}; const pause = new Int32Array(new SharedArrayBuffer(4));
+    spawn(
+      process.execPath,
+      [
+        "-e",
+        `const share = ${share}; const pause = new Int32Array(new SharedArrayBuffer(4));
        for (;;) { const t = Date.now(); while (Date.now() - t < 100 * share); if (share < 1) Atomics.wait(pause, 0, 0, 100 * (1 - share)); }`,
-    ], { stdio: "ignore" }),
+      ],
+      { stdio: "ignore" },
+    ),
   );
   return {
     async stop() {
-      await Promise.all(children.map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, "exit");
-        child.kill("SIGKILL");
-        await exited;
-      }));
+      await Promise.all(
+        children.map(async (child) => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const exited = once(child, "exit");
+          child.kill("SIGKILL");
+          await exited;
+        }),
+      );
     },
   };
 }

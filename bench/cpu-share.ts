@@ -21,15 +21,28 @@ export async function cpuSnapshot(): Promise<CpuSnapshot> {
   // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest is inside user)
   const [user, nice, system, , , irq, softirq, steal] = stat.split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number) as number[];
   // Fields after "(comm) ": state is #3, utime #14 … cstime #17.
-  const f = self.slice(self.lastIndexOf(")") + 2).split(" ").map(Number);
+  const f = self
+    .slice(self.lastIndexOf(")") + 2)
+    .split(" ")
+    .map(Number);
   const children = f[13]! + f[14]!;
-  return { machineBusy: (user! + nice! + system! + irq! + softirq!) * TICK_S, steal: steal! * TICK_S, ours: (f[11]! + f[12]! + children) * TICK_S, children: children * TICK_S };
+  return {
+    machineBusy: (user! + nice! + system! + irq! + softirq!) * TICK_S,
+    steal: steal! * TICK_S,
+    ours: (f[11]! + f[12]! + children) * TICK_S,
+    children: children * TICK_S,
+  };
 }
 
 /** Between two snapshots: CPU seconds of the rest of the machine, hypervisor steal, our reaped children and this process alone. */
 export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): { others: number; steal: number; childCpu: number; selfCpu: number } {
   const childCpu = b.children - a.children;
-  return { others: Math.max(0, b.machineBusy - a.machineBusy - (b.ours - a.ours)), steal: b.steal - a.steal, childCpu, selfCpu: b.ours - a.ours - childCpu };
+  return {
+    others: Math.max(0, b.machineBusy - a.machineBusy - (b.ours - a.ours)),
+    steal: b.steal - a.steal,
+    childCpu,
+    selfCpu: b.ours - a.ours - childCpu,
+  };
 }
 
 /** CPU seconds the rest of the machine used between two snapshots, and what the hypervisor stole. */

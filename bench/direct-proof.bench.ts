@@ -20,7 +20,10 @@ import { percentile } from "./stats.js";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const GiB = 1024 ** 3;
 const SIZE = 16 * GiB;
-const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
 
 /** The estimator's one reader, for the baseline. */
 async function readOnce(view: PartitionView): Promise<number> {
@@ -63,7 +66,10 @@ try {
   const xfs = await sparseFile(path.join(dir, "xfs.raw"), SIZE);
   await mkXfs(xfs, 0, SIZE, root, []);
   await rm(`${xfs}.xfs-0`, { force: true });
-  for (const [name, image, kind] of [["ext4 16 GiB", ext, "ext"], ["XFS 16 GiB", xfs, "xfs"]] as const) {
+  for (const [name, image, kind] of [
+    ["ext4 16 GiB", ext, "ext"],
+    ["XFS 16 GiB", xfs, "xfs"],
+  ] as const) {
     if (!(await measure(name, image, kind))) {
       console.log(`FAIL ${name}: less than half the disk proven free`);
       failed = true;

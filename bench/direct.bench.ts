@@ -54,7 +54,12 @@ async function virtSparsify(file: string): Promise<number> {
 
 async function direct(file: string): Promise<number> {
   const t0 = performance.now();
-  await runDirect({ layers: [{ path: file, format: "qcow2" }], prover: directProver, verify: DirectVerifyMode.STANDARD, signal: AbortSignal.timeout(3_600_000) });
+  await runDirect({
+    layers: [{ path: file, format: "qcow2" }],
+    prover: directProver,
+    verify: DirectVerifyMode.STANDARD,
+    signal: AbortSignal.timeout(3_600_000),
+  });
   return performance.now() - t0;
 }
 
@@ -70,16 +75,22 @@ async function sideBySide(name: string, make: (file: string) => Promise<unknown>
   const vsMs = await virtSparsify(a);
   const [vsAfter, directAfter] = [await size(a), await size(b)];
   const ratio = directMs / vsMs;
-  console.log(`${name}: virt-sparsify ${s(vsMs)} (${before} → ${vsAfter} B), DIRECT ${s(directMs)} (→ ${directAfter} B); ratio ${ratio.toFixed(4)} ${verdict(ratio)}; loadavg ${loadBefore} → ${await load()}`);
+  console.log(
+    `${name}: virt-sparsify ${s(vsMs)} (${before} → ${vsAfter} B), DIRECT ${s(directMs)} (→ ${directAfter} B); ratio ${ratio.toFixed(4)} ${verdict(ratio)}; loadavg ${loadBefore} → ${await load()}`,
+  );
   if (ratio > TARGET) failed = true;
   await rm(a, { force: true });
   await rm(b, { force: true });
 }
 
 try {
-  console.log(`virt-sparsify ${caps.virtSparsifyVersion} (${caps.accel}, LIBGUESTFS_BACKEND_SETTINGS=${backendSettings ?? "unset"}); DIRECT verification STANDARD`);
-  if (PARTS.includes(1)) await sideBySide("1 GiB ext4 qcow2, 200 MiB deleted", (f) => makeExt4Image(f, { format: "qcow2", deletedMiB: 200 }));
-  if (PARTS.includes(2)) await sideBySide("16 GiB ext4 qcow2, 4 GiB deleted", (f) => makeGarbageQcow2(f, { sizeGiB: 16, garbageMiB: 4096 }));
+  console.log(
+    `virt-sparsify ${caps.virtSparsifyVersion} (${caps.accel}, LIBGUESTFS_BACKEND_SETTINGS=${backendSettings ?? "unset"}); DIRECT verification STANDARD`,
+  );
+  if (PARTS.includes(1))
+    await sideBySide("1 GiB ext4 qcow2, 200 MiB deleted", (f) => makeExt4Image(f, { format: "qcow2", deletedMiB: 200 }));
+  if (PARTS.includes(2))
+    await sideBySide("16 GiB ext4 qcow2, 4 GiB deleted", (f) => makeGarbageQcow2(f, { sizeGiB: 16, garbageMiB: 4096 }));
   if (PARTS.includes(3)) {
     const stack = await startStack();
     try {
@@ -89,16 +100,32 @@ try {
       for (let i = 0; i < FLEET; i++) await copy(template, path.join(domain.dir, `disk-${String(i).padStart(3, "0")}.qcow2`));
       // 200 images outlast the mutation's SCAN_WAIT_MS on a busy machine: wait for the scan itself.
       await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domain.id });
-      await waitFor(async () => ok<any>(await stack.gql(`query($id: ID!) { storageDomain(id: $id) { scanState } }`, { id: domain.id })).storageDomain.scanState === "DONE", { timeout: 600_000, interval: 500, what: "the fleet's scan" });
+      await waitFor(
+        async () =>
+          ok<any>(await stack.gql(`query($id: ID!) { storageDomain(id: $id) { scanState } }`, { id: domain.id })).storageDomain
+            .scanState === "DONE",
+        { timeout: 600_000, interval: 500, what: "the fleet's scan" },
+      );
       await domain.idle();
-      ok(await stack.gql(`mutation($d: ID!) { setSparsifyMethod(storageDomainId: $d, method: DIRECT) { id } }`, { d: domain.id }));
+      ok(
+        await stack.gql(`mutation($d: ID!) { setSparsifyMethod(storageDomainId: $d, method: DIRECT) { id } }`, { d: domain.id }),
+      );
       const { disks } = ok<any>(await stack.gql(`{ disks(first: 500) { edges { node { id } } } }`));
       const ids = disks.edges.map((e: any) => e.node.id);
       const loadBefore = await load();
       const t0 = performance.now();
       ok(await stack.gql(`mutation($ids: [ID!]!) { sparsifyDisks(input: { diskIds: $ids }) { job { id } } }`, { ids }));
-      const count = async (state: string) => ok<any>(await stack.gql(`query($s: [JobState!]) { sparsifyJobs(filter: { states: $s }, first: 1) { totalCount } }`, { s: [state] })).sparsifyJobs.totalCount as number;
-      await waitFor(async () => (await count("QUEUED")) + (await count("RUNNING")) === 0, { timeout: 3_600_000, interval: 250, what: "the fleet's jobs" });
+      const count = async (state: string) =>
+        ok<any>(
+          await stack.gql(`query($s: [JobState!]) { sparsifyJobs(filter: { states: $s }, first: 1) { totalCount } }`, {
+            s: [state],
+          }),
+        ).sparsifyJobs.totalCount as number;
+      await waitFor(async () => (await count("QUEUED")) + (await count("RUNNING")) === 0, {
+        timeout: 3_600_000,
+        interval: 250,
+        what: "the fleet's jobs",
+      });
       const fleetMs = performance.now() - t0;
       const succeeded = await count("SUCCEEDED");
       const loadAfter = await load();

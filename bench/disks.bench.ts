@@ -23,7 +23,17 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const statements = countStatements();
 
 const database = await createTestDatabase();
-const config = loadConfig({ NODE_ENV: "test", PORT: "0", BIND_ADDRESS: "127.0.0.1", DATABASE_URL: database.url, QUEUE_PREFIX: `bench${Date.now()}`, STORAGE_ROOTS: "/tmp", LOG_LEVEL: "silent", RECONCILE_INTERVAL_MS: "3600000", RATE_LIMIT_QUERIES_PER_SECOND: "100000" });
+const config = loadConfig({
+  NODE_ENV: "test",
+  PORT: "0",
+  BIND_ADDRESS: "127.0.0.1",
+  DATABASE_URL: database.url,
+  QUEUE_PREFIX: `bench${Date.now()}`,
+  STORAGE_ROOTS: "/tmp",
+  LOG_LEVEL: "silent",
+  RECONCILE_INTERVAL_MS: "3600000",
+  RATE_LIMIT_QUERIES_PER_SECOND: "100000",
+});
 const db = await openDatabase(config.DATABASE_URL);
 const [{ id: domainId }] = await db.query(`INSERT INTO storage_domain (name, path) VALUES ('bench', '/tmp/bench') RETURNING id`);
 const seedStart = performance.now();
@@ -59,13 +69,21 @@ const scenarios: Scenario[] = [
   {
     name: "by actual size",
     args: "orderBy: { field: ACTUAL_SIZE, direction: DESC }",
-    sql: { page: `SELECT ${COLUMNS} FROM disk ORDER BY "actualSize" DESC, id DESC LIMIT 101`, count: "SELECT count(*) FROM disk", values: [] },
+    sql: {
+      page: `SELECT ${COLUMNS} FROM disk ORDER BY "actualSize" DESC, id DESC LIMIT 101`,
+      count: "SELECT count(*) FROM disk",
+      values: [],
+    },
     index: "IDX_a3a77f6b5ac7fdfe3e243a100b",
   },
   {
     name: "by reclaimable",
     args: "orderBy: { field: RECLAIMABLE, direction: DESC }",
-    sql: { page: `SELECT ${COLUMNS} FROM disk ORDER BY COALESCE("reclaimableEstimate", 0) DESC, id DESC LIMIT 101`, count: "SELECT count(*) FROM disk", values: [] },
+    sql: {
+      page: `SELECT ${COLUMNS} FROM disk ORDER BY COALESCE("reclaimableEstimate", 0) DESC, id DESC LIMIT 101`,
+      count: "SELECT count(*) FROM disk",
+      values: [],
+    },
     index: "IDX_disk_reclaimable_order",
   },
   {
@@ -92,7 +110,11 @@ for (const scenario of scenarios) {
     totalCount pageInfo { endCursor hasNextPage }
     edges { node { id alias format virtualSize actualSize status sparsifiable sparsifyBlockers { code message } sparsifyWarnings { code message } } } } }`;
   const http = async () => {
-    const res = await fetch(gateway.url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${secret}` }, body: JSON.stringify({ query }) });
+    const res = await fetch(gateway.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+      body: JSON.stringify({ query }),
+    });
     const body = (await res.json()) as { data?: { disks: { edges: unknown[] } }; errors?: unknown };
     if (!body.data || body.data.disks.edges.length !== 100) throw new Error(`bad response ${JSON.stringify(body).slice(0, 300)}`);
   };
@@ -120,14 +142,21 @@ for (const scenario of scenarios) {
   }
   const [{ "QUERY PLAN": plan }] = (await raw.query(`EXPLAIN (FORMAT JSON) ${scenario.sql.page}`, scenario.sql.values)).rows;
   const indexes = [...new Set(indexesIn(plan[0].Plan))];
-  const [h50, h99, r50, r99] = [percentile(httpTimes, 50), percentile(httpTimes, 99), percentile(rawTimes, 50), percentile(rawTimes, 99)];
+  const [h50, h99, r50, r99] = [
+    percentile(httpTimes, 50),
+    percentile(httpTimes, 99),
+    percentile(rawTimes, 50),
+    percentile(rawTimes, 99),
+  ];
   const ratio = h50 / r50;
   console.log(`\n${scenario.name}`);
   console.log(`  disks(first: 100) over HTTP : p50 ${ms(h50)}  p99 ${ms(h99)}  (${ROUNDS} rounds)`);
   console.log(`  raw SQL (page + count)      : p50 ${ms(r50)}  p99 ${ms(r99)}`);
   console.log(`  SQL statements per request  : ${perRequest} (target ≤ 3)`);
   console.log(`  ratio p50 gateway / raw SQL : ${ratio.toFixed(2)}× (target ≤ 4×)`);
-  console.log(`  page plan reads             : ${indexes.join(", ") || "no index (sequential scan)"} (expected ${scenario.index})`);
+  console.log(
+    `  page plan reads             : ${indexes.join(", ") || "no index (sequential scan)"} (expected ${scenario.index})`,
+  );
   if (!indexes.includes(scenario.index)) failed = true;
 }
 console.log(`\nload: ${readFileSync("/proc/loadavg", "utf8").trim()}`);

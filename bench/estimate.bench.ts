@@ -19,7 +19,10 @@ import { percentile } from "./stats.js";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const MiB = 1024 * 1024;
 const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
-const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
 
 interface Row {
   name: string;
@@ -46,7 +49,13 @@ async function measure(name: string, image: string, dir: string): Promise<Row> {
   await execa("cp", ["--sparse=always", image, copy]);
   const before = (await qemuImgInfo(copy, "qcow2", { shared: true })).actualSize;
   await waitForNoOtherSparsify();
-  const run = await runVirtSparsify({ path: copy, format: "qcow2", timeoutMs: 300_000, backendSettings: "force_tcg", tmpRoot: dir });
+  const run = await runVirtSparsify({
+    path: copy,
+    format: "qcow2",
+    timeoutMs: 300_000,
+    backendSettings: "force_tcg",
+    tmpRoot: dir,
+  });
   if (run.exitCode !== 0) throw new Error(`virt-sparsify failed: ${run.errorMessage ?? run.stderrTail}`);
   const after = (await qemuImgInfo(copy, "qcow2", { shared: true })).actualSize;
   await rm(copy, { force: true });
@@ -60,9 +69,15 @@ try {
   const t0 = performance.now();
   const small = (await makeExt4Image(path.join(dir, "1g.qcow2"), { format: "qcow2", deletedMiB: 200 })).path;
   const big = await makeGarbageQcow2(path.join(dir, "16g.qcow2"), { sizeGiB: 16, garbageMiB: 4096 });
-  console.log(`built 1 GiB and 16 GiB images in ${((performance.now() - t0) / 1000).toFixed(1)} s (16 GiB ` + `actual ${mib((await qemuImgInfo(big, "qcow2", { shared: true })).actualSize)})`);
+  console.log(
+    `built 1 GiB and 16 GiB images in ${((performance.now() - t0) / 1000).toFixed(1)} s (16 GiB ` +
+      `actual ${mib((await qemuImgInfo(big, "qcow2", { shared: true })).actualSize)})`,
+  );
 
-  const rows = [await measure("1 GiB qcow2, 200 MiB deleted", small, dir), await measure("16 GiB qcow2, 4 GiB garbage", big, dir)];
+  const rows = [
+    await measure("1 GiB qcow2, 200 MiB deleted", small, dir),
+    await measure("16 GiB qcow2, 4 GiB garbage", big, dir),
+  ];
   for (const r of rows) {
     const median = percentile(r.estimateMs, 50);
     const ratio = median / r.sparsifyMs;
@@ -72,10 +87,21 @@ try {
     const close = Math.abs(off) <= allowed;
     failed ||= !fast || !close;
     console.log(`\n${r.name}`);
-    console.log(`  estimate        : median ${median.toFixed(1)} ms (min ` + `${Math.min(...r.estimateMs).toFixed(1)}, p90 ${percentile(r.estimateMs, 90).toFixed(1)}); ` + `${r.estimate.method}`);
+    console.log(
+      `  estimate        : median ${median.toFixed(1)} ms (min ` +
+        `${Math.min(...r.estimateMs).toFixed(1)}, p90 ${percentile(r.estimateMs, 90).toFixed(1)}); ` +
+        `${r.estimate.method}`,
+    );
     console.log(`  virt-sparsify   : ${(r.sparsifyMs / 1000).toFixed(2)} s`);
-    console.log(`  ratio           : ${(ratio * 100).toFixed(3)} % of a virt-sparsify run (target ≤ 1 %) ${fast ? "OK" : "MISSED"}`);
-    console.log(`  reclaim         : estimate ${r.estimate.reclaimableBytes} B ` + `(${mib(r.estimate.reclaimableBytes)}) vs actual ${r.reclaimed} B (${mib(r.reclaimed)}): off by ` + `${mib(off)} (${((off / r.reclaimed) * 100).toFixed(3)} %; allowed ±${mib(allowed)}) ` + `${close ? "OK" : "MISSED"}`);
+    console.log(
+      `  ratio           : ${(ratio * 100).toFixed(3)} % of a virt-sparsify run (target ≤ 1 %) ${fast ? "OK" : "MISSED"}`,
+    );
+    console.log(
+      `  reclaim         : estimate ${r.estimate.reclaimableBytes} B ` +
+        `(${mib(r.estimate.reclaimableBytes)}) vs actual ${r.reclaimed} B (${mib(r.reclaimed)}): off by ` +
+        `${mib(off)} (${((off / r.reclaimed) * 100).toFixed(3)} %; allowed ±${mib(allowed)}) ` +
+        `${close ? "OK" : "MISSED"}`,
+    );
   }
   console.log(`\nload average at the end ${load()}`);
 } catch (error) {

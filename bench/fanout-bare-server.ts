@@ -7,7 +7,16 @@
  */
 import { EventEmitter } from "node:events";
 import type { AddressInfo } from "node:net";
-import { GraphQLError, GraphQLFloat, GraphQLID, GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString } from "graphql";
+import {
+  GraphQLError,
+  GraphQLFloat,
+  GraphQLID,
+  GraphQLInt,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+} from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { BusMessage } from "../src/jobs/queue/event-bus.js";
@@ -46,7 +55,8 @@ function changesOf(id: string): AsyncIterableIterator<JobSnapshot> {
   };
   changes.on(id, push);
   return {
-    next: () => (queued.length ? Promise.resolve({ value: queued.shift()!, done: false }) : new Promise((resolve) => (waiting = resolve))),
+    next: () =>
+      queued.length ? Promise.resolve({ value: queued.shift()!, done: false }) : new Promise((resolve) => (waiting = resolve)),
     return: () => {
       changes.off(id, push);
       waiting?.({ value: undefined, done: true });
@@ -76,7 +86,10 @@ async function* follow(id: string): AsyncGenerator<JobSnapshot> {
 }
 
 const text = { type: GraphQLString };
-const JobError = new GraphQLObjectType({ name: "JobError", fields: { code: { type: new GraphQLNonNull(GraphQLString) }, message: { type: new GraphQLNonNull(GraphQLString) } } });
+const JobError = new GraphQLObjectType({
+  name: "JobError",
+  fields: { code: { type: new GraphQLNonNull(GraphQLString) }, message: { type: new GraphQLNonNull(GraphQLString) } },
+});
 const SparsifyJob = new GraphQLObjectType<JobSnapshot>({
   name: "SparsifyJob",
   fields: {
@@ -89,11 +102,15 @@ const SparsifyJob = new GraphQLObjectType<JobSnapshot>({
     actualSizeAfter: { type: GraphQLFloat },
     reclaimedBytes: {
       type: GraphQLFloat,
-      resolve: (j) => (j.actualSizeBefore !== null && j.actualSizeAfter !== null && j.finishedAt ? j.actualSizeBefore - j.actualSizeAfter : null),
+      resolve: (j) =>
+        j.actualSizeBefore !== null && j.actualSizeAfter !== null && j.finishedAt ? j.actualSizeBefore - j.actualSizeAfter : null,
     },
     outcome: text,
     outcomeMessage: text,
-    error: { type: JobError, resolve: (j) => (j.errorCode ? { code: j.errorCode, message: j.errorMessage ?? j.errorCode } : null) },
+    error: {
+      type: JobError,
+      resolve: (j) => (j.errorCode ? { code: j.errorCode, message: j.errorMessage ?? j.errorCode } : null),
+    },
   },
 });
 const schema = new GraphQLSchema({
@@ -116,8 +133,12 @@ const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, path: "/graphql", 
 await new Promise<void>((resolve) => wss.once("listening", resolve));
 const server = useServer({ schema }, wss);
 
-serveParent({ wsUrl: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/graphql`, token: null }, async () => {
-  await server.dispose();
-  await new Promise<void>((resolve) => wss.close(() => resolve()));
-  redis.disconnect();
-}, (job) => current.set(job.id, job));
+serveParent(
+  { wsUrl: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/graphql`, token: null },
+  async () => {
+    await server.dispose();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    redis.disconnect();
+  },
+  (job) => current.set(job.id, job),
+);

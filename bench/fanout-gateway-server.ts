@@ -15,7 +15,10 @@ import { serveParent } from "./fanout-server-process.js";
 const config = loadConfig(JSON.parse(process.argv[2]!) as Record<string, string>);
 const db = await openDatabase(config.DATABASE_URL);
 const gateway = await startGateway(config, db, pino({ level: config.LOG_LEVEL }));
-const { secret } = await gateway.services.tokens.create({ name: `bench-fanout-${randomBytes(4).toString("hex")}`, role: Role.VIEWER }, "bench");
+const { secret } = await gateway.services.tokens.create(
+  { name: `bench-fanout-${randomBytes(4).toString("hex")}`, role: Role.VIEWER },
+  "bench",
+);
 
 serveParent({ wsUrl: gateway.url.replace(/^http/, "ws"), token: secret }, async () => {
   await gateway.close();

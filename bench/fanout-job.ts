@@ -22,12 +22,18 @@ const ACTUAL_SIZE_AFTER = 3 * 2 ** 30;
  */
 export async function seedJobFixture(db: DataSource): Promise<JobFixture> {
   const host = "bench-fanout-host";
-  const [{ id: domainId }] = await db.query(`INSERT INTO storage_domain (name, path) VALUES ('fanout', '/tmp/bench-fanout') RETURNING id`);
+  const [{ id: domainId }] = await db.query(
+    `INSERT INTO storage_domain (name, path) VALUES ('fanout', '/tmp/bench-fanout') RETURNING id`,
+  );
   const [{ id: diskId }] = await db.query(
-    `INSERT INTO disk ("storageDomainId", alias, format, "virtualSize", "actualSize") VALUES ($1, ` + "'fanout-disk', 'QCOW2', 10737418240, $2) RETURNING id",
+    `INSERT INTO disk ("storageDomainId", alias, format, "virtualSize", "actualSize") VALUES ($1, ` +
+      "'fanout-disk', 'QCOW2', 10737418240, $2) RETURNING id",
     [domainId, ACTUAL_SIZE_BEFORE],
   );
-  await db.query(`INSERT INTO host (name, "heartbeatAt", "storageDomainIds", concurrency) VALUES ($1, now(), ARRAY[$2::uuid], 1)`, [host, domainId]);
+  await db.query(
+    `INSERT INTO host (name, "heartbeatAt", "storageDomainIds", concurrency) VALUES ($1, now(), ARRAY[$2::uuid], 1)`,
+    [host, domainId],
+  );
   return { domainId, diskId, host };
 }
 
@@ -68,11 +74,18 @@ export async function runJob(store: JobStore, id: string, events: number, interv
   const at = (i: number) => sleep(Math.max(0, t0 + i * intervalMs - performance.now()));
   for (let i = 1; i <= events; i++) {
     await at(i);
-    if (!(await store.patchActive(id, { progress: progressAt(i, events) }))) throw new Error(`job ${id} stopped being active at update ${i}`);
+    if (!(await store.patchActive(id, { progress: progressAt(i, events) })))
+      throw new Error(`job ${id} stopped being active at update ${i}`);
     published.push(performance.now());
   }
   await at(events + 1);
-  const ended = await store.finish(id, { state: JobState.SUCCEEDED, outcome: SparsifyOutcome.RECLAIMED, outcomeMessage: "Reclaimed 1.0 GiB", actualSizeAfter: ACTUAL_SIZE_AFTER, actor: "bench" });
+  const ended = await store.finish(id, {
+    state: JobState.SUCCEEDED,
+    outcome: SparsifyOutcome.RECLAIMED,
+    outcomeMessage: "Reclaimed 1.0 GiB",
+    actualSizeAfter: ACTUAL_SIZE_AFTER,
+    actor: "bench",
+  });
   if (!ended) throw new Error(`job ${id} had already ended before the bench finished it`);
   published.push(performance.now());
   return published;

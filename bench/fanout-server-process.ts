@@ -20,7 +20,8 @@ export type ToServer =
   | { type: "current"; job: JobSnapshot }
   | { type: "stop" };
 
-export type FromServer = { type: "ready"; wsUrl: string; token: string | null } | { type: "sample"; sample: ServerSample } | { type: "ack" };
+export type FromServer =
+  { type: "ready"; wsUrl: string; token: string | null } | { type: "sample"; sample: ServerSample } | { type: "ack" };
 
 const REPLY_TIMEOUT_MS = 60_000;
 
@@ -44,7 +45,10 @@ export class ServerProcess {
   static async start(name: string, script: string, arg: unknown): Promise<ServerProcess> {
     const file = fileURLToPath(new URL(`./${script}.js`, import.meta.url));
     const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    const child = fork(file, [JSON.stringify(arg)], { execArgv: ["--expose-gc", ...profile], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(file, [JSON.stringify(arg)], {
+      execArgv: ["--expose-gc", ...profile],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
     try {
       const ready = await reply(child, "ready");
       if (ready.type !== "ready") throw new Error(`unexpected ${ready.type}`);
@@ -111,14 +115,27 @@ async function reply(child: ChildProcess, type: FromServer["type"]): Promise<Fro
  * The child side: answers samples, hands "current" to `onCurrent`, and on "stop" runs `close`
  * then exits. Call after the server listens; it reports "ready" with its address.
  */
-export function serveParent(ready: { wsUrl: string; token: string | null }, close: () => Promise<void>, onCurrent?: (job: JobSnapshot) => void): void {
+export function serveParent(
+  ready: { wsUrl: string; token: string | null },
+  close: () => Promise<void>,
+  onCurrent?: (job: JobSnapshot) => void,
+): void {
   const send = (message: FromServer) => process.send!(message);
   process.on("message", async (message: ToServer) => {
     if (message.type === "sample") {
       if (message.gc) await collectGarbage();
       const memory = process.memoryUsage();
       const cpu = process.cpuUsage();
-      send({ type: "sample", sample: { rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system } });
+      send({
+        type: "sample",
+        sample: {
+          rss: memory.rss,
+          heapUsed: memory.heapUsed,
+          external: memory.external,
+          cpuUserMicros: cpu.user,
+          cpuSystemMicros: cpu.system,
+        },
+      });
     } else if (message.type === "current") {
       onCurrent?.(message.job);
       send({ type: "ack" });

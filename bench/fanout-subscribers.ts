@@ -53,7 +53,13 @@ function matches(keys: string[], expected: string[], coalesced: boolean): boolea
 
 function subscribe(wsUrl: string, token: string | null, jobId: string, sample: { json?: string }): Subscriber {
   // One socket per subscriber, as one browser tab has one: retries off so a failure shows.
-  const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, connectionParams: token ? { authorization: `Bearer ${token}` } : {} });
+  const client = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    lazy: true,
+    retryAttempts: 0,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+  });
   let onSubscribed = () => {};
   let onDone = () => {};
   const s: Subscriber = {
@@ -81,7 +87,8 @@ function subscribe(wsUrl: string, token: string | null, jobId: string, sample: {
       error: (e) => {
         // graphql-ws reports a socket closed mid-stream as its CloseEvent (1006: no close frame).
         const closed = e as { code?: number; reason?: string };
-        s.error ??= e instanceof Error ? e.message : closed.code ? `closed: ${closed.code} ${closed.reason ?? ""}` : JSON.stringify(e);
+        s.error ??=
+          e instanceof Error ? e.message : closed.code ? `closed: ${closed.code} ${closed.reason ?? ""}` : JSON.stringify(e);
         onSubscribed();
         onDone();
       },
@@ -108,10 +115,15 @@ export class Subscribers {
   async open(wsUrl: string, token: string | null, jobId: string, n: number, wave: number, timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     while (this.all.length < n) {
-      const batch = Array.from({ length: Math.min(wave, n - this.all.length) }, () => subscribe(wsUrl, token, jobId, this.sample));
+      const batch = Array.from({ length: Math.min(wave, n - this.all.length) }, () =>
+        subscribe(wsUrl, token, jobId, this.sample),
+      );
       this.all.push(...batch);
       const left = deadline - performance.now();
-      const settled = await Promise.race([Promise.all(batch.map((s) => s.subscribed)).then(() => true), sleep(Math.max(0, left)).then(() => false)]);
+      const settled = await Promise.race([
+        Promise.all(batch.map((s) => s.subscribed)).then(() => true),
+        sleep(Math.max(0, left)).then(() => false),
+      ]);
       if (!settled) throw new Error(`only part of ${n} subscriptions got their current state within ${timeoutMs} ms`);
       const failed = batch.find((s) => s.error);
       if (failed) throw new Error(`a subscription failed while opening: ${failed.error}`);

@@ -80,7 +80,10 @@ interface Round {
 
 const openFilesLimit = Number(/Max open files\s+(\d+)/.exec(await readFile("/proc/self/limits", "utf8"))?.[1] ?? 1024);
 const needed = Math.max(...SIZES) + 500;
-if (openFilesLimit < needed) throw new Error(`bench:fanout needs ${needed} open files per process (one socket per subscriber); ulimit -n is ${openFilesLimit}: raise it (ulimit -n ${needed}) and run again`);
+if (openFilesLimit < needed)
+  throw new Error(
+    `bench:fanout needs ${needed} open files per process (one socket per subscriber); ulimit -n is ${openFilesLimit}: raise it (ulimit -n ${needed}) and run again`,
+  );
 
 const runId = randomBytes(4).toString("hex");
 const prefixes = { gateway: `benchfanout${runId}gw`, bare: `benchfanout${runId}bare` };
@@ -118,7 +121,14 @@ const startServer = (kind: Kind) =>
     : ServerProcess.start("bare", "fanout-bare-server", { redisUrl: REDIS_URL, channel: `${prefixes.bare}:events` });
 
 /** One job watched by `n` subscribers on `server`, from connecting to the last stream's end. */
-async function exercise(server: ServerProcess, kind: Kind, n: number, events: number, intervalMs: number, coalesced = false): Promise<Round> {
+async function exercise(
+  server: ServerProcess,
+  kind: Kind,
+  n: number,
+  events: number,
+  intervalMs: number,
+  coalesced = false,
+): Promise<Round> {
   const job = await startRunningJob(db, stores[kind], fixture);
   if (kind === "bare") await server.setCurrent(toSnapshot(job));
   const idle = await server.sample(true);
@@ -135,7 +145,10 @@ async function exercise(server: ServerProcess, kind: Kind, n: number, events: nu
     const { others } = othersBetween(machine, await cpuSnapshot());
     const delivered = await server.sample(false);
     const messages = n * (events + 1);
-    const [user, system] = [delivered.cpuUserMicros - subscribed.cpuUserMicros, delivered.cpuSystemMicros - subscribed.cpuSystemMicros];
+    const [user, system] = [
+      delivered.cpuUserMicros - subscribed.cpuUserMicros,
+      delivered.cpuSystemMicros - subscribed.cpuSystemMicros,
+    ];
     const delivery = subscribers.delivery(expectedStates(events), publishedAt, coalesced);
     if (!settled) delivery.problems.unshift("not every stream completed within 30 s of the job's end");
     return {
@@ -171,7 +184,8 @@ async function quietMachine(): Promise<void> {
     await sleep(1_000);
     const share = othersBetween(before, await cpuSnapshot()).others / os.availableParallelism();
     if (share < 0.25) return;
-    if (performance.now() > deadline) return void console.log(`  (other work still uses ${(share * 100).toFixed(0)} % of the machine; going on)`);
+    if (performance.now() > deadline)
+      return void console.log(`  (other work still uses ${(share * 100).toFixed(0)} % of the machine; going on)`);
     if (!told) console.log(`  (waiting: other work uses ${(share * 100).toFixed(0)} % of the machine)`);
   }
 }
@@ -216,8 +230,12 @@ const started = performance.now();
 const rounds: Round[] = [];
 let failed = false;
 try {
-  console.log(`${EVENTS} progress updates ${INTERVAL_MS} ms apart + SUCCEEDED per round; ${ROUNDS} rounds per size and server, alternating; one socket per subscriber (ulimit -n ${openFilesLimit})`);
-  console.log(`gateway: RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND=1000000 (default 500 would throttle the ramp), MAX_SOCKETS_PER_TOKEN=1000000 (one socket per subscriber), viewer token; bare: graphql-ws/use/ws + graphql-js, no auth`);
+  console.log(
+    `${EVENTS} progress updates ${INTERVAL_MS} ms apart + SUCCEEDED per round; ${ROUNDS} rounds per size and server, alternating; one socket per subscriber (ulimit -n ${openFilesLimit})`,
+  );
+  console.log(
+    `gateway: RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND=1000000 (default 500 would throttle the ramp), MAX_SOCKETS_PER_TOKEN=1000000 (one socket per subscriber), viewer token; bare: graphql-ws/use/ws + graphql-js, no auth`,
+  );
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, n] of SIZES.entries()) {
       // Alternate which server goes first, so drift (the other core, Redis, PostgreSQL) hits both alike.
@@ -226,7 +244,9 @@ try {
         let result = await round(kind, n);
         if (result.othersShare > 0.25 && performance.now() - started < RETRY_BUDGET_MS) {
           // Someone's work started mid-round: run it once more and keep the cleaner of the two.
-          console.log(`  (round ${r + 1} N=${n} ${kind}: other work used ${(result.othersShare * 100).toFixed(0)} % of the machine; running it again)`);
+          console.log(
+            `  (round ${r + 1} N=${n} ${kind}: other work used ${(result.othersShare * 100).toFixed(0)} % of the machine; running it again)`,
+          );
           await quietMachine();
           const again = await round(kind, n);
           if (again.othersShare < result.othersShare) result = again;
@@ -262,17 +282,43 @@ try {
       payload: mine[0]!.payloadBytes,
     };
   };
-  const columns = ["N", "server", "skew p50", "skew p99", "fan-out p50", "fan-out p99", "heap/sub", "RSS/sub", "CPU/msg", "in order"];
+  const columns = [
+    "N",
+    "server",
+    "skew p50",
+    "skew p99",
+    "fan-out p50",
+    "fan-out p99",
+    "heap/sub",
+    "RSS/sub",
+    "CPU/msg",
+    "in order",
+  ];
   const widths = [5, 7, 10, 10, 11, 11, 10, 10, 9, 8];
   const row = (cells: string[]) => cells.map((c, i) => (i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   console.log(`\n${row(columns)}`);
   for (const n of SIZES) {
     for (const kind of KINDS) {
       const s = summary(n, kind);
-      console.log(row([String(n), kind, ms(s.p50), ms(s.p99), ms(s.lag50), ms(s.lag99), bytes(s.heap), bytes(s.rss), `${s.cpu.toFixed(1)} µs`, s.inOrder ? "yes" : "NO"]));
+      console.log(
+        row([
+          String(n),
+          kind,
+          ms(s.p50),
+          ms(s.p99),
+          ms(s.lag50),
+          ms(s.lag99),
+          bytes(s.heap),
+          bytes(s.rss),
+          `${s.cpu.toFixed(1)} µs`,
+          s.inOrder ? "yes" : "NO",
+        ]),
+      );
     }
   }
-  console.log(`skew: first → last subscriber receiving one event; fan-out: the event's publication → its last subscriber; per subscriber: growth from idle to all subscribed, after GC; CPU: server, per message delivered`);
+  console.log(
+    `skew: first → last subscriber receiving one event; fan-out: the event's publication → its last subscriber; per subscriber: growth from idle to all subscribed, after GC; CPU: server, per message delivered`,
+  );
   console.log("");
   for (const n of SIZES) {
     const [g, b] = [summary(n, "gateway"), summary(n, "bare")];
@@ -284,12 +330,17 @@ try {
         `RSS/sub ${(g.rss / b.rss).toFixed(2)}×; ${g.events} + ${b.events} events, payload ${g.payload} B vs ${b.payload} B`,
     );
     const busiest = Math.max(g.busy, b.busy);
-    if (busiest > 0.15) console.log(`  note: other work used up to ${(busiest * 100).toFixed(0)} % of the machine during a round of N=${n}; its figures are less trustworthy`);
+    if (busiest > 0.15)
+      console.log(
+        `  note: other work used up to ${(busiest * 100).toFixed(0)} % of the machine during a round of N=${n}; its figures are less trustworthy`,
+      );
   }
 
   if (BURNER_CORES > 0) {
     const n = Math.max(...SIZES);
-    console.log(`\nslow consumers: N=${n} while a CPU burner uses ${BURNER_CORES} of ${os.availableParallelism()} cores (progress may be coalesced; transitions must all arrive)`);
+    console.log(
+      `\nslow consumers: N=${n} while a CPU burner uses ${BURNER_CORES} of ${os.availableParallelism()} cores (progress may be coalesced; transitions must all arrive)`,
+    );
     for (const kind of KINDS) {
       // One server failing here (a crowded machine can starve it past the bench's own timeouts) must not hide the other's result.
       const r = await round(kind, n, BURNER_CORES).catch((error: Error) => {

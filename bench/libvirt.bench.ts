@@ -37,14 +37,32 @@ const dir = path.join(root, "bench-vms");
 await fs.mkdir(dir, { mode: 0o755 });
 let t = performance.now();
 for (let i = 0; i < DOMAINS; i += 50) {
-  await Promise.all(names.slice(i, i + 50).map((n) => execa("qemu-img", ["create", "-q", "-f", "qcow2", path.join(dir, `${n}.qcow2`), "64M"])));
+  await Promise.all(
+    names.slice(i, i + 50).map((n) => execa("qemu-img", ["create", "-q", "-f", "qcow2", path.join(dir, `${n}.qcow2`), "64M"])),
+  );
 }
 for (const n of names) await fs.chmod(path.join(dir, `${n}.qcow2`), 0o644);
 const xmlDir = path.join(root, "xml");
 await fs.mkdir(xmlDir);
-for (const n of names) await fs.writeFile(path.join(xmlDir, `${n}.xml`), domainXml(n, [{ file: path.join(dir, `${n}.qcow2`), format: "qcow2", target: "vda", bus: "virtio" }]));
+for (const n of names)
+  await fs.writeFile(
+    path.join(xmlDir, `${n}.xml`),
+    domainXml(n, [{ file: path.join(dir, `${n}.qcow2`), format: "qcow2", target: "vda", bus: "virtio" }]),
+  );
 for (let i = 0; i < DOMAINS; i += 100) {
-  const r = await execa("virsh", ["-q", "-c", LIBVIRT_URI, names.slice(i, i + 100).map((n) => `define ${path.join(xmlDir, `${n}.xml`)}`).join(" ; ")], { reject: false });
+  const r = await execa(
+    "virsh",
+    [
+      "-q",
+      "-c",
+      LIBVIRT_URI,
+      names
+        .slice(i, i + 100)
+        .map((n) => `define ${path.join(xmlDir, `${n}.xml`)}`)
+        .join(" ; "),
+    ],
+    { reject: false },
+  );
   if (r.exitCode !== 0) throw new Error(`virsh define: ${r.stderr}`);
 }
 console.log(`setup: ${DOMAINS} images and domains in ${((performance.now() - t) / 1000).toFixed(1)} s`);
@@ -52,17 +70,28 @@ t = performance.now();
 let stack: Stack | null = null;
 let db: pg.Client | null = null;
 try {
-  stack = await startStack({ env: { LIBVIRT_URI, LIBVIRT_RESYNC_MS: "3600000", LIBVIRT_RECONNECT_MS: "1000", STORAGE_ROOTS: root, SCAN_WAIT_MS: "600000" } });
+  stack = await startStack({
+    env: { LIBVIRT_URI, LIBVIRT_RESYNC_MS: "3600000", LIBVIRT_RECONNECT_MS: "1000", STORAGE_ROOTS: root, SCAN_WAIT_MS: "600000" },
+  });
   const client = new pg.Client({ connectionString: stack.databaseUrl });
   db = client;
-  const domain = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "bench-vms", path: $p }) { id } }`, { p: dir })).addStorageDomain;
-  const scanned = ok<any>(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domain.id })).scanStorageDomain;
+  const domain = ok<any>(
+    await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "bench-vms", path: $p }) { id } }`, { p: dir }),
+  ).addStorageDomain;
+  const scanned = ok<any>(
+    await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domain.id }),
+  ).scanStorageDomain;
   if (scanned.scanState !== "DONE") throw new Error(`scan ended ${scanned.scanState}`);
   console.log(`setup: stack started and ${DOMAINS} images scanned in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   await client.connect();
   // The worker's own resync after the scan maps every domain's disk; wait for it.
   for (let i = 0; ; i++) {
-    const [{ n }] = (await client.query(`SELECT count(*)::int AS n FROM disk_attachment a JOIN disk d ON d.id = a."diskId" WHERE d."storageDomainId" = $1`, [domain.id])).rows;
+    const [{ n }] = (
+      await client.query(
+        `SELECT count(*)::int AS n FROM disk_attachment a JOIN disk d ON d.id = a."diskId" WHERE d."storageDomainId" = $1`,
+        [domain.id],
+      )
+    ).rows;
     if (n >= DOMAINS) break;
     if (i > 600) throw new Error(`only ${n} of ${DOMAINS} attachments mapped`);
     await new Promise((r) => setTimeout(r, 100));
@@ -76,7 +105,10 @@ try {
   for (let r = 0; r < ROUNDS; r++) {
     t = performance.now();
     const { stdout } = await execa("virsh", ["-q", "-c", LIBVIRT_URI, "list", "--all", "--name"]);
-    const listed = stdout.split("\n").map((s) => s.trim()).filter(Boolean);
+    const listed = stdout
+      .split("\n")
+      .map((s) => s.trim())
+      .filter(Boolean);
     const xmls: string[] = [];
     for (const n of listed) xmls.push((await execa("virsh", ["-q", "-c", LIBVIRT_URI, "dumpxml", n])).stdout);
     loop.push(performance.now() - t);
@@ -92,12 +124,18 @@ try {
   const ratio = median(ours) / median(loop);
   console.log(`full resync of ${DOMAINS}+ domains, median of ${ROUNDS}:`);
   console.log(`  hand-written loop (virsh list --all + virsh dumpxml each): ${median(loop).toFixed(0)} ms`);
-  console.log(`  gateway resync (batched read + parse + inventory write):   ${median(ours).toFixed(0)} ms ` + `(read and parse alone ${median(oursRead).toFixed(0)} ms)`);
+  console.log(
+    `  gateway resync (batched read + parse + inventory write):   ${median(ours).toFixed(0)} ms ` +
+      `(read and parse alone ${median(oursRead).toFixed(0)} ms)`,
+  );
   console.log(`  ratio gateway/loop: ${ratio.toFixed(2)}× (target ≤ 1.5×) ${ratio <= 1.5 ? "OK" : "MISSED"}`);
 
   // 2. Event → blocker change latency.
   const seen = new Map<string, number>();
-  const events = execa("virsh", ["-q", "-c", LIBVIRT_URI, "event", "--loop", "--event", "lifecycle"], { buffer: false, reject: false });
+  const events = execa("virsh", ["-q", "-c", LIBVIRT_URI, "event", "--loop", "--event", "lifecycle"], {
+    buffer: false,
+    reject: false,
+  });
   events.stdout!.setEncoding("utf8");
   let rest = "";
   events.stdout!.on("data", (chunk: string) => {
@@ -107,13 +145,16 @@ try {
     for (const line of lines) {
       const e = parseEventLine(line);
       const word = e?.detail.split(" ")[0];
-      if (e?.domain && (word === "Started" || word === "Stopped") && !seen.has(`${e.domain}:${word}`)) seen.set(`${e.domain}:${word}`, at);
+      if (e?.domain && (word === "Started" || word === "Stopped") && !seen.has(`${e.domain}:${word}`))
+        seen.set(`${e.domain}:${word}`, at);
     }
   });
   await new Promise((r) => setTimeout(r, 500));
   const diskOf = new Map<string, string>();
-  for (const row of (await client.query(`SELECT d.alias, d.id FROM disk d WHERE d."storageDomainId" = $1`, [domain.id])).rows) diskOf.set(row.alias, row.id);
-  const blocked = async (diskId: string) => (await client.query(`SELECT sparsifiable FROM disk WHERE id = $1`, [diskId])).rows[0].sparsifiable === false;
+  for (const row of (await client.query(`SELECT d.alias, d.id FROM disk d WHERE d."storageDomainId" = $1`, [domain.id])).rows)
+    diskOf.set(row.alias, row.id);
+  const blocked = async (diskId: string) =>
+    (await client.query(`SELECT sparsifiable FROM disk WHERE id = $1`, [diskId])).rows[0].sparsifiable === false;
   const waitBlocked = async (diskId: string, want: boolean) => {
     const deadline = performance.now() + 30_000;
     for (;;) {
@@ -125,7 +166,10 @@ try {
   const latencies: number[] = [];
   for (const n of names.slice(0, LATENCY_VMS)) {
     const diskId = diskOf.get(n)!;
-    for (const [cmd, word, want] of [["start", "Started", true], ["destroy", "Stopped", false]] as const) {
+    for (const [cmd, word, want] of [
+      ["start", "Started", true],
+      ["destroy", "Stopped", false],
+    ] as const) {
       const r = await virsh(cmd, n);
       if (r.exitCode !== 0) throw new Error(`virsh ${cmd} ${n}: ${r.stderr}`);
       const changed = await waitBlocked(diskId, want);
@@ -139,12 +183,17 @@ try {
   const p50 = percentile(latencies, 50);
   const p99 = percentile(latencies, 99);
   console.log(`event → blocker change, ${latencies.length} events (start/destroy of ${LATENCY_VMS} domains among ${DOMAINS}):`);
-  console.log(`  p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ` + `ms (target p99 ≤ 1000 ms) ${p99 <= 1000 ? "OK" : "MISSED"}`);
+  console.log(
+    `  p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ` +
+      `ms (target p99 ≤ 1000 ms) ${p99 <= 1000 ? "OK" : "MISSED"}`,
+  );
 } finally {
   await db?.end().catch(() => {});
   for (let i = 0; i < names.length; i += 100) {
     const batch = names.slice(i, i + 100);
-    await execa("virsh", ["-q", "-c", LIBVIRT_URI, batch.flatMap((n) => [`destroy ${n}`, `undefine ${n}`]).join(" ; ")], { reject: false });
+    await execa("virsh", ["-q", "-c", LIBVIRT_URI, batch.flatMap((n) => [`destroy ${n}`, `undefine ${n}`]).join(" ; ")], {
+      reject: false,
+    });
   }
   await stack?.close();
   await fs.rm(root, { recursive: true, force: true });

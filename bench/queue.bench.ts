@@ -73,7 +73,10 @@ class Arrivals<T> {
 const stack = await startStack();
 const client = wsClient(stack.wsUrl, stack.token);
 const rawPrefix = `bench-raw-${randomBytes(4).toString("hex")}`;
-const rawConnections = [createRedis(stack.config.REDIS_URL, "bench-raw-queue"), createRedis(stack.config.REDIS_URL, "bench-raw-worker")];
+const rawConnections = [
+  createRedis(stack.config.REDIS_URL, "bench-raw-queue"),
+  createRedis(stack.config.REDIS_URL, "bench-raw-worker"),
+];
 const rawQueue = new Queue("raw", { connection: rawConnections[0]!, prefix: rawPrefix });
 const rawEvents = new Arrivals<"active" | "completed">();
 // The stack worker's options; only the processor differs.
@@ -91,7 +94,11 @@ rawWorker.on("completed", (job: Job) => rawEvents.push(job.id!, "completed"));
 const floorDb = new pg.Client({ connectionString: stack.databaseUrl });
 const floorWorkerDb = new pg.Client({ connectionString: stack.databaseUrl });
 await Promise.all([floorDb.connect(), floorWorkerDb.connect()]);
-const floorConnections = [createRedis(stack.config.REDIS_URL, "bench-floor-queue"), createRedis(stack.config.REDIS_URL, "bench-floor-worker"), createRedis(stack.config.REDIS_URL, "bench-floor-sub")];
+const floorConnections = [
+  createRedis(stack.config.REDIS_URL, "bench-floor-queue"),
+  createRedis(stack.config.REDIS_URL, "bench-floor-worker"),
+  createRedis(stack.config.REDIS_URL, "bench-floor-sub"),
+];
 const floorQueue = new Queue("floor", { connection: floorConnections[0]!, prefix: rawPrefix });
 const floorChannel = `${rawPrefix}:floor-events`;
 const floorSeen = new Arrivals<"RUNNING">();
@@ -100,10 +107,20 @@ floorConnections[2]!.on("message", (_channel: string, message: string) => floorS
 const floorWorker = new Worker(
   "floor",
   async (job: Job) => {
-    await floorWorkerDb.query(`UPDATE sparsify_job SET state = 'RUNNING', phase = 'CHECKING', "startedAt" = now(), attempts = attempts + 1 WHERE id = $1`, [job.data.jobId]);
+    await floorWorkerDb.query(
+      `UPDATE sparsify_job SET state = 'RUNNING', phase = 'CHECKING', "startedAt" = now(), attempts = attempts + 1 WHERE id = $1`,
+      [job.data.jobId],
+    );
     await floorConnections[0]!.publish(floorChannel, JSON.stringify({ id: job.data.jobId, state: "RUNNING" }));
   },
-  { connection: floorConnections[1]!, prefix: rawPrefix, concurrency: 2, stalledInterval: stack.config.STALLED_INTERVAL_MS, lockDuration: Math.max(stack.config.STALLED_INTERVAL_MS, 5_000), maxStalledCount: 1 },
+  {
+    connection: floorConnections[1]!,
+    prefix: rawPrefix,
+    concurrency: 2,
+    stalledInterval: stack.config.STALLED_INTERVAL_MS,
+    lockDuration: Math.max(stack.config.STALLED_INTERVAL_MS, 5_000),
+    maxStalledCount: 1,
+  },
 );
 let unsubscribe = () => {};
 let failed = false;
@@ -128,7 +145,10 @@ try {
   const jobEvents = new Arrivals<any>();
   const statementsAtRunning = new Map<string, number>();
   unsubscribe = client.subscribe(
-    { query: `subscription($d: ID!) { sparsifyJobEvents(filter: { diskId: $d }) { id state error { code message } } }`, variables: { d: diskId } },
+    {
+      query: `subscription($d: ID!) { sparsifyJobEvents(filter: { diskId: $d }) { id state error { code message } } }`,
+      variables: { d: diskId },
+    },
     {
       next: (v) => {
         const job = (v.data as { sparsifyJobEvents?: any } | null | undefined)?.sparsifyJobEvents;
@@ -153,13 +173,20 @@ try {
   const gateway = async (): Promise<{ sample: Sample; states: string[]; error: any }> => {
     const [t0, s0] = [performance.now(), counter.count];
     const result = await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id state } }`, { d: diskId });
-    if (codeOf(result) === "DISK_NOT_SPARSIFIABLE") throw new Error(`disk not requestable again: ${JSON.stringify(result.errors![0].extensions)}`);
+    if (codeOf(result) === "DISK_NOT_SPARSIFIABLE")
+      throw new Error(`disk not requestable again: ${JSON.stringify(result.errors![0].extensions)}`);
     const { id } = ok<any>(result).sparsifyDisk;
     const running = await jobEvents.wait(id, (j) => j.state === "RUNNING");
     const ended = await jobEvents.wait(id, (j) => TERMINAL.includes(j.state));
     const bull = (await gatewayQueue.getJob(id))!;
     const states = jobEvents.all(id).map((j) => j.state as string);
-    const sample = { ms: running.at - t0, toAdd: addCalled.at - t0, toActive: bull.processedOn! - bull.timestamp, statementsBeforeAdd: addCalled.statements - s0, statements: statementsAtRunning.get(id)! - s0 };
+    const sample = {
+      ms: running.at - t0,
+      toAdd: addCalled.at - t0,
+      toActive: bull.processedOn! - bull.timestamp,
+      statementsBeforeAdd: addCalled.statements - s0,
+      statements: statementsAtRunning.get(id)! - s0,
+    };
     return { sample, states, error: ended.value.error };
   };
 
@@ -175,13 +202,19 @@ try {
   // The floor's own disk row in the same database (not an image: the floor never reads one).
   const {
     rows: [{ id: floorDisk }],
-  } = await floorDb.query(`INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") VALUES ($1, 'floor', 'QCOW2', true, 1) RETURNING id`, [domain.id]);
+  } = await floorDb.query(
+    `INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") VALUES ($1, 'floor', 'QCOW2', true, 1) RETURNING id`,
+    [domain.id],
+  );
   const floor = async (): Promise<number> => {
     const t0 = performance.now();
     const jobId = randomUUID();
     await floorDb.query("BEGIN");
     await floorDb.query(`SELECT id FROM disk WHERE id = $1 FOR UPDATE`, [floorDisk]);
-    await floorDb.query(`INSERT INTO sparsify_job (id, "diskId", "storageDomainId", "requestedBy") VALUES ($1, $2, $3, 'bench')`, [jobId, floorDisk, domain.id]);
+    await floorDb.query(
+      `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", "requestedBy") VALUES ($1, $2, $3, 'bench')`,
+      [jobId, floorDisk, domain.id],
+    );
     await floorDb.query(`UPDATE disk SET status = 'LOCKED', sparsifiable = false WHERE id = $1`, [floorDisk]);
     await floorDb.query("COMMIT");
     await floorQueue.add("sparsify", { jobId }, { jobId, removeOnComplete: 1000, removeOnFail: 1000 });
@@ -197,8 +230,13 @@ try {
   for (let i = 0; i < WARMUP; i++) {
     const first = await gateway();
     if (i === 0) {
-      const { disk } = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status sparsifiable sparsifyBlockers { code } } }`, { d: diskId }));
-      console.log(`gateway job: ${first.states.join(" → ")} (${first.error?.code}: ${first.error?.message}); disk ` + `afterwards ${disk.status}, sparsifiable ${disk.sparsifiable}`);
+      const { disk } = ok<any>(
+        await stack.gql(`query($d: ID!) { disk(id: $d) { status sparsifiable sparsifyBlockers { code } } }`, { d: diskId }),
+      );
+      console.log(
+        `gateway job: ${first.states.join(" → ")} (${first.error?.code}: ${first.error?.message}); disk ` +
+          `afterwards ${disk.status}, sparsifiable ${disk.sparsifiable}`,
+      );
     }
     if (first.error?.code !== "IMAGE_NOT_FOUND") throw new Error(`expected IMAGE_NOT_FOUND, got ${JSON.stringify(first.error)}`);
     await raw(-1 - i);
@@ -235,19 +273,38 @@ try {
     durableFloor.push(await floor());
   }
 
-  const p = (samples: Sample[], key: keyof Sample, q: number) => percentile(samples.map((s) => s[key]), q);
-  const [g50, g99, r50, r99] = [p(gatewaySamples, "ms", 50), p(gatewaySamples, "ms", 99), p(rawSamples, "ms", 50), p(rawSamples, "ms", 99)];
-  console.log(`sparsifyDisk → RUNNING (subscription) : p50 ${ms(g50)}  p99 ${ms(g99)}  (${ROUNDS} rounds, ${restores} image restores)`);
+  const p = (samples: Sample[], key: keyof Sample, q: number) =>
+    percentile(
+      samples.map((s) => s[key]),
+      q,
+    );
+  const [g50, g99, r50, r99] = [
+    p(gatewaySamples, "ms", 50),
+    p(gatewaySamples, "ms", 99),
+    p(rawSamples, "ms", 50),
+    p(rawSamples, "ms", 99),
+  ];
+  console.log(
+    `sparsifyDisk → RUNNING (subscription) : p50 ${ms(g50)}  p99 ${ms(g99)}  (${ROUNDS} rounds, ${restores} image restores)`,
+  );
   const [f50, f99] = [percentile(durableFloor, 50), percentile(durableFloor, 99)];
   console.log(`floor: tx + add → active → RUNNING + publish seen: p50 ${ms(f50)}  p99 ${ms(f99)}`);
-  console.log(`ratio p50 gateway / floor             : ${(g50 / f50).toFixed(2)}× (target ≤ 1.5×) ${g50 / f50 <= 1.5 ? "MET" : "NOT MET"}`);
+  console.log(
+    `ratio p50 gateway / floor             : ${(g50 / f50).toFixed(2)}× (target ≤ 1.5×) ${g50 / f50 <= 1.5 ? "MET" : "NOT MET"}`,
+  );
   console.log(`reference: raw BullMQ add → active    : p50 ${ms(r50)}  p99 ${ms(r99)} (gateway/raw ${(g50 / r50).toFixed(2)}×)`);
   const split = (samples: Sample[]) => {
     const [add, active, total] = [p(samples, "toAdd", 50), p(samples, "toActive", 50), p(samples, "ms", 50)];
     return `start → queue.add ${ms(add)}, added → active ${active} ms (BullMQ stamps), active → seen ${ms(total - add - active)}`;
   };
-  console.log(`HTTP floor: { __typename } with token : p50 ${ms(percentile(floorSamples, 50))}  p99 ${ms(percentile(floorSamples, 99))}`);
-  console.log(`SQL statements until RUNNING seen     : p50 ${p(gatewaySamples, "statements", 50)}, of which ` + `${p(gatewaySamples, "statementsBeforeAdd", 50)} before queue.add (gateway and worker, one ` + "process)");
+  console.log(
+    `HTTP floor: { __typename } with token : p50 ${ms(percentile(floorSamples, 50))}  p99 ${ms(percentile(floorSamples, 99))}`,
+  );
+  console.log(
+    `SQL statements until RUNNING seen     : p50 ${p(gatewaySamples, "statements", 50)}, of which ` +
+      `${p(gatewaySamples, "statementsBeforeAdd", 50)} before queue.add (gateway and worker, one ` +
+      "process)",
+  );
   console.log(`where it goes (p50)                   : gateway: ${split(gatewaySamples)}`);
   console.log(`                                        raw    : ${split(rawSamples)}`);
 } catch (error) {

@@ -1,8 +1,8 @@
 /**
  * bench — every benchmark in sequence, each in its own process (`node dist/bench/<name>.bench.js`)
  * so one's connections, databases and memory never colour the next; output is streamed as it comes.
-  * The list is every `bench/*.bench.ts` (libvirt too: it needs a libvirtd, started when missing): disks, queue, sparsify first
-  * (cheapest first), then any
+ * The list is every `bench/*.bench.ts` (libvirt too: it needs a libvirtd, started when missing): disks, queue, sparsify first
+ * (cheapest first), then any
  * other alphabetically; `npm run bench -- queue sparsify` runs only those. Exits non-zero if any
  * failed, after running the rest.
  */

@@ -32,7 +32,15 @@ export function syntheticReadings(volumes: number, round = 0, every = 10): Volum
     };
     out.push(base);
     if (i % 9 === 4 && out.length < volumes) {
-      out.push({ ...base, relPath: `${name}.snap1.qcow2`, actualSize: 2 ** 20 + grown(i) * 4096, backingPath: `/storage/${base.relPath}`, backingRelPath: base.relPath, refusal: null, fileInode: String(5_000_000 + i) });
+      out.push({
+        ...base,
+        relPath: `${name}.snap1.qcow2`,
+        actualSize: 2 ** 20 + grown(i) * 4096,
+        backingPath: `/storage/${base.relPath}`,
+        backingRelPath: base.relPath,
+        refusal: null,
+        fileInode: String(5_000_000 + i),
+      });
     }
   }
   return out;

@@ -44,7 +44,9 @@ const database = await createTestDatabase();
 const db = await openDatabase(database.url);
 const raw = new pg.Client({ connectionString: database.url });
 await raw.connect();
-const [{ id: domainId }] = await db.query(`INSERT INTO storage_domain (name, path) VALUES ('bench', '/tmp/bench-scan') RETURNING id`);
+const [{ id: domainId }] = await db.query(
+  `INSERT INTO storage_domain (name, path) VALUES ('bench', '/tmp/bench-scan') RETURNING id`,
+);
 await raw.query(`CREATE TABLE bench_volume (LIKE volume INCLUDING ALL)`);
 const domain = (await db.getRepository(StorageDomain).findOneBy({ id: domainId }))!;
 
@@ -57,9 +59,27 @@ const rawLoad = (readings: VolumeReading[]) => async () => {
   await raw.query(`CREATE TEMP TABLE raw_volume (LIKE volume INCLUDING DEFAULTS) ON COMMIT DROP`);
   async function* lines() {
     for (let i = 0; i < readings.length; i += 1000) {
-      yield readings.slice(i, i + 1000).map((r) =>
-        [domainId, r.relPath, r.format.toUpperCase(), r.virtualSize, r.actualSize, r.backingPath, r.problem, r.refusal?.code ?? null, r.fileDevice ?? null, r.fileInode ?? null]
-          .map(copyText).join("\t")).join("\n") + "\n";
+      yield (
+        readings
+          .slice(i, i + 1000)
+          .map((r) =>
+            [
+              domainId,
+              r.relPath,
+              r.format.toUpperCase(),
+              r.virtualSize,
+              r.actualSize,
+              r.backingPath,
+              r.problem,
+              r.refusal?.code ?? null,
+              r.fileDevice ?? null,
+              r.fileInode ?? null,
+            ]
+              .map(copyText)
+              .join("\t"),
+          )
+          .join("\n") + "\n"
+      );
     }
   }
   await pipeline(Readable.from(lines()), raw.query(copyFrom(`COPY raw_volume (${COLUMNS}) FROM STDIN`)));
@@ -91,7 +111,16 @@ const grouping: number[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
   const readings = syntheticReadings(VOLUMES, round, EVERY);
   // Alternate the order so drift (caches, checkpoints, the other core) hits both sides alike.
-  const sides = round % 2 ? [["scan", scan(readings)], ["raw", rawLoad(readings)]] as const : [["raw", rawLoad(readings)], ["scan", scan(readings)]] as const;
+  const sides =
+    round % 2
+      ? ([
+          ["scan", scan(readings)],
+          ["raw", rawLoad(readings)],
+        ] as const)
+      : ([
+          ["raw", rawLoad(readings)],
+          ["scan", scan(readings)],
+        ] as const);
   for (const [side, run] of sides) {
     if (side === "raw") rawTimes.push(await timeIt(run));
     else {
@@ -103,16 +132,26 @@ for (let round = 1; round <= ROUNDS; round++) {
 }
 clearInterval(sampler);
 const [scan50, raw50] = [percentile(scanTimes, 50), percentile(rawTimes, 50)];
-console.log(`domain: ${VOLUMES} volumes, ${disks} disks (synthetic readings), ${ROUNDS} rescan rounds, 1 disk in ${EVERY} grown each`);
+console.log(
+  `domain: ${VOLUMES} volumes, ${disks} disks (synthetic readings), ${ROUNDS} rescan rounds, 1 disk in ${EVERY} grown each`,
+);
 console.log(`load: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
-console.log(`first scan (all new)        : scan ${s(firstScan)}  raw COPY + upsert ${s(firstRaw)}  ratio ${(firstScan / firstRaw).toFixed(2)}×  (${firstStatements} statements)`);
+console.log(
+  `first scan (all new)        : scan ${s(firstScan)}  raw COPY + upsert ${s(firstRaw)}  ratio ${(firstScan / firstRaw).toFixed(2)}×  (${firstStatements} statements)`,
+);
 console.log(`rescan, database phase p50  : scan ${s(scan50)}  raw COPY + upsert ${s(raw50)}`);
 const group50 = percentile(grouping, 50);
 console.log(`  of which grouping p50     : ${s(group50)} (in memory, no database)`);
-console.log(`ratio p50 scan / raw        : ${(scan50 / raw50).toFixed(2)}× (target ≤ 2×); without the grouping ${((scan50 - group50) / raw50).toFixed(2)}×`);
-console.log(`memory: RSS ${mib(rssBefore)} with the first readings, before any scan; heap limit ${mib(v8.getHeapStatistics().heap_size_limit)}`);
+console.log(
+  `ratio p50 scan / raw        : ${(scan50 / raw50).toFixed(2)}× (target ≤ 2×); without the grouping ${((scan50 - group50) / raw50).toFixed(2)}×`,
+);
+console.log(
+  `memory: RSS ${mib(rssBefore)} with the first readings, before any scan; heap limit ${mib(v8.getHeapStatistics().heap_size_limit)}`,
+);
 console.log(`  first scan + raw load     : peak RSS ${mib(firstPeak.rss)}, peak heap used ${mib(firstPeak.heap)}`);
-console.log(`  rescans + raw loads       : peak RSS ${mib(peak.rss)}, peak heap used ${mib(peak.heap)} (garbage included until V8 collects it)`);
+console.log(
+  `  rescans + raw loads       : peak RSS ${mib(peak.rss)}, peak heap used ${mib(peak.heap)} (garbage included until V8 collects it)`,
+);
 
 await raw.end();
 await db.destroy();

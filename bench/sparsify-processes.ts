@@ -60,7 +60,9 @@ export function watchForeignSparsify(intervalMs = 1_000): { overlapped(from: num
   let busy = false;
   // Synchronous on purpose: /proc answers from memory, and a promise per file costs ~20× the read.
   const tick = async () => {
-    const pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
+    const pids = readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number);
     const live = new Set(pids);
     for (const pid of names.keys()) if (!live.has(pid)) names.delete(pid);
     for (const pid of pids) {

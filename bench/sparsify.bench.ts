@@ -58,20 +58,30 @@ const foreign = watchForeignSparsify();
 /** The one virt-sparsify spawned since `t0`, ended. */
 function spawnSince(t0: number): SpawnRecord {
   const found = spawns.records.filter((r) => r.spawnedAt >= t0);
-  if (found.length !== 1 || found[0]!.exitedAt === undefined) throw new Error(`expected one finished virt-sparsify since the start, saw ${JSON.stringify(found)}`);
+  if (found.length !== 1 || found[0]!.exitedAt === undefined)
+    throw new Error(`expected one finished virt-sparsify since the start, saw ${JSON.stringify(found)}`);
   return found[0]!;
 }
 
 const actualSize = async (file: string) => (await qemuImgInfo(file, "qcow2", { shared: true })).actualSize;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const around = (r: Run) => `(${s(r.beforeMs)} + virt-sparsify ${s(r.processMs)} + ${s(r.ms - r.beforeMs - r.processMs)})`;
-const flag = (r: Run) => ` [virt-sparsify+qemu ${r.childCpu.toFixed(1)} CPU-s, this process ${r.selfCpu.toFixed(2)} ` + `CPU-s; other processes ${r.others.toFixed(1)} CPU-s, steal ${r.steal.toFixed(1)} ` + `s${r.disturbed ? ", another virt-sparsify ran meanwhile" : ""}]`;
+const flag = (r: Run) =>
+  ` [virt-sparsify+qemu ${r.childCpu.toFixed(1)} CPU-s, this process ${r.selfCpu.toFixed(2)} ` +
+  `CPU-s; other processes ${r.others.toFixed(1)} CPU-s, steal ${r.steal.toFixed(1)} ` +
+  `s${r.disturbed ? ", another virt-sparsify ran meanwhile" : ""}]`;
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(2)} MiB`;
 
 // The service's own periodic work at its shipped intervals, not the test suite's 1–3 s ones (heartbeat,
 // domain refresh, reconciler, stalled check): the CPU the gateway and worker use is measured as deployed.
 const shipped = loadConfig({});
-const intervals = ["HEARTBEAT_INTERVAL_MS", "HOST_OFFLINE_AFTER_MS", "STALLED_INTERVAL_MS", "DOMAIN_REFRESH_MS", "RECONCILE_INTERVAL_MS"] as const;
+const intervals = [
+  "HEARTBEAT_INTERVAL_MS",
+  "HOST_OFFLINE_AFTER_MS",
+  "STALLED_INTERVAL_MS",
+  "DOMAIN_REFRESH_MS",
+  "RECONCILE_INTERVAL_MS",
+] as const;
 const stack = await startStack({ env: Object.fromEntries(intervals.map((k) => [k, String(shipped[k])])) });
 const client = wsClient(stack.wsUrl, stack.token);
 const bareDir = await mkdtemp(path.join(tmpdir(), "bench-sparsify-"));
@@ -79,8 +89,15 @@ let failed = false;
 try {
   // The worker's own choice (config "auto"), so both sides boot the appliance the same way.
   const caps = await detectCapabilities({ cacheDir: stack.config.LIBGUESTFS_CACHEDIR });
-  const backendSettings = stack.config.LIBGUESTFS_BACKEND_SETTINGS === "auto" ? defaultBackendSettings(caps) : stack.config.LIBGUESTFS_BACKEND_SETTINGS || undefined;
-  console.log(`virt-sparsify ${caps.virtSparsifyVersion} (${caps.accel}, ` + `LIBGUESTFS_BACKEND_SETTINGS=${backendSettings ?? "unset"}); image: 1 GiB ext4 qcow2, ` + `${RECIPE.deletedMiB} MiB deleted, rebuilt before every run`);
+  const backendSettings =
+    stack.config.LIBGUESTFS_BACKEND_SETTINGS === "auto"
+      ? defaultBackendSettings(caps)
+      : stack.config.LIBGUESTFS_BACKEND_SETTINGS || undefined;
+  console.log(
+    `virt-sparsify ${caps.virtSparsifyVersion} (${caps.accel}, ` +
+      `LIBGUESTFS_BACKEND_SETTINGS=${backendSettings ?? "unset"}); image: 1 GiB ext4 qcow2, ` +
+      `${RECIPE.deletedMiB} MiB deleted, rebuilt before every run`,
+  );
 
   const bareImage = path.join(bareDir, "bare.qcow2");
   /** Exactly the worker's command line and environment (runVirtSparsify), minus setpriv. */
@@ -92,19 +109,38 @@ try {
     await waitForOthers();
     const cpu0 = await cpuSnapshot();
     const t0 = performance.now();
-    const result = await execa("virt-sparsify", ["--in-place", "--format", "qcow2", "--machine-readable=stream:stderr", bareImage], {
-      env: { LIBGUESTFS_BACKEND: "direct", LIBGUESTFS_BACKEND_SETTINGS: backendSettings, LIBGUESTFS_CACHEDIR: stack.config.LIBGUESTFS_CACHEDIR, TMPDIR: runTmp, ...(process.geteuid?.() === 0 ? {} : { XDG_RUNTIME_DIR: runTmp }) },
-      stdin: "ignore",
-      reject: false,
-    });
+    const result = await execa(
+      "virt-sparsify",
+      ["--in-place", "--format", "qcow2", "--machine-readable=stream:stderr", bareImage],
+      {
+        env: {
+          LIBGUESTFS_BACKEND: "direct",
+          LIBGUESTFS_BACKEND_SETTINGS: backendSettings,
+          LIBGUESTFS_CACHEDIR: stack.config.LIBGUESTFS_CACHEDIR,
+          TMPDIR: runTmp,
+          ...(process.geteuid?.() === 0 ? {} : { XDG_RUNTIME_DIR: runTmp }),
+        },
+        stdin: "ignore",
+        reject: false,
+      },
+    );
     const ms = performance.now() - t0;
     const load = cpuBetween(cpu0, await cpuSnapshot());
     await rm(runTmp, { recursive: true, force: true });
     // As root libguestfs' socket dir goes to /tmp whatever TMPDIR says; the worker removes its own.
-    for (const dir of (await deadSockdirs()).filter((d) => !sockdirsBefore.includes(d))) await rm(path.join("/tmp", dir), { recursive: true, force: true });
-    if (result.exitCode !== 0) throw new Error(`bare virt-sparsify exited ${result.exitCode}: ${result.stderr.split("\n").slice(-10).join("\n")}`);
+    for (const dir of (await deadSockdirs()).filter((d) => !sockdirsBefore.includes(d)))
+      await rm(path.join("/tmp", dir), { recursive: true, force: true });
+    if (result.exitCode !== 0)
+      throw new Error(`bare virt-sparsify exited ${result.exitCode}: ${result.stderr.split("\n").slice(-10).join("\n")}`);
     const run = spawnSince(t0);
-    return { ms, reclaimed: before - (await actualSize(bareImage)), processMs: run.exitedAt! - run.spawnedAt, beforeMs: run.spawnedAt - t0, disturbed: foreign.overlapped(t0, t0 + ms), ...load };
+    return {
+      ms,
+      reclaimed: before - (await actualSize(bareImage)),
+      processMs: run.exitedAt! - run.spawnedAt,
+      beforeMs: run.spawnedAt - t0,
+      disturbed: foreign.overlapped(t0, t0 + ms),
+      ...load,
+    };
   };
 
   const domain = await addBenchDomain(stack, "bench");
@@ -121,7 +157,9 @@ try {
     await waitForOthers();
     const cpu0 = await cpuSnapshot();
     const t0 = performance.now();
-    const { sparsifyDisk: job } = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id state } }`, { d: diskId }));
+    const { sparsifyDisk: job } = ok<any>(
+      await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id state } }`, { d: diskId }),
+    );
     let succeededAt = NaN;
     const states = await followJob(client, job.id, (state) => {
       if (state.state === "SUCCEEDED") succeededAt = performance.now();
@@ -132,7 +170,14 @@ try {
     reported.push(Number(last.reclaimedBytes));
     await domain.idle(); // the job refreshes the disk's estimate after SUCCEEDED: let it finish before the next run
     const run = spawnSince(t0);
-    return { ms: succeededAt - t0, reclaimed: before - (await actualSize(gatewayImage)), processMs: run.exitedAt! - run.spawnedAt, beforeMs: run.spawnedAt - t0, disturbed: foreign.overlapped(t0, succeededAt), ...load };
+    return {
+      ms: succeededAt - t0,
+      reclaimed: before - (await actualSize(gatewayImage)),
+      processMs: run.exitedAt! - run.spawnedAt,
+      beforeMs: run.spawnedAt - t0,
+      disturbed: foreign.overlapped(t0, succeededAt),
+      ...load,
+    };
   };
 
   console.log(`warm-up (bare, untimed): ${s((await bare()).ms)}`);
@@ -148,32 +193,69 @@ try {
       bareRuns.push(await bare());
     }
     const [b, g] = [bareRuns[i]!, gatewayRuns[i]!];
-    console.log(`round ${i + 1}/${ROUNDS} (${i % 2 === 0 ? "bare first" : "gateway first"}): bare ` + `${s(b.ms)}${flag(b)} reclaimed ${mib(b.reclaimed)} | gateway ${s(g.ms)} ${around(g)}${flag(g)} ` + `reclaimed ${mib(g.reclaimed)} (job reports ${mib(reported[i]!)})`);
+    console.log(
+      `round ${i + 1}/${ROUNDS} (${i % 2 === 0 ? "bare first" : "gateway first"}): bare ` +
+        `${s(b.ms)}${flag(b)} reclaimed ${mib(b.reclaimed)} | gateway ${s(g.ms)} ${around(g)}${flag(g)} ` +
+        `reclaimed ${mib(g.reclaimed)} (job reports ${mib(reported[i]!)})`,
+    );
   }
 
-  const [bMs, gMs] = [percentile(bareRuns.map((r) => r.ms), 50), percentile(gatewayRuns.map((r) => r.ms), 50)];
-  const [bBytes, gBytes] = [percentile(bareRuns.map((r) => r.reclaimed), 50), percentile(gatewayRuns.map((r) => r.reclaimed), 50)];
+  const [bMs, gMs] = [
+    percentile(
+      bareRuns.map((r) => r.ms),
+      50,
+    ),
+    percentile(
+      gatewayRuns.map((r) => r.ms),
+      50,
+    ),
+  ];
+  const [bBytes, gBytes] = [
+    percentile(
+      bareRuns.map((r) => r.reclaimed),
+      50,
+    ),
+    percentile(
+      gatewayRuns.map((r) => r.reclaimed),
+      50,
+    ),
+  ];
   const diff = ((gBytes - bBytes) / bBytes) * 100;
-  console.log(`bare virt-sparsify           : median ${s(bMs)}  reclaimed median ${bBytes} B (${mib(bBytes)})  (${ROUNDS} rounds)`);
+  console.log(
+    `bare virt-sparsify           : median ${s(bMs)}  reclaimed median ${bBytes} B (${mib(bBytes)})  (${ROUNDS} rounds)`,
+  );
   console.log(`gateway (mutation→SUCCEEDED) : median ${s(gMs)}  reclaimed median ${gBytes} B (${mib(gBytes)})`);
   const disturbed = [...bareRuns, ...gatewayRuns].filter((r) => r.disturbed).length;
-  console.log(`ratio wall time gateway/bare : ${(gMs / bMs).toFixed(3)}× (target ≤ 1.03)${disturbed ? `; ${disturbed} of ${2 * ROUNDS} runs overlapped another virt-sparsify: not a clean comparison` : ""}`);
+  console.log(
+    `ratio wall time gateway/bare : ${(gMs / bMs).toFixed(3)}× (target ≤ 1.03)${disturbed ? `; ${disturbed} of ${2 * ROUNDS} runs overlapped another virt-sparsify: not a clean comparison` : ""}`,
+  );
   console.log(`reclaimed gateway vs bare    : ${diff >= 0 ? "+" : ""}${diff.toFixed(2)} % (target ±1 %)`);
   // Where a ratio above 1 comes from: the work around the process, or the process itself.
   const med = (runs: Run[], f: (r: Run) => number) => percentile(runs.map(f), 50);
-  const spread = (runs: Run[]) => `${s(Math.min(...runs.map((r) => r.processMs)))}–${s(Math.max(...runs.map((r) => r.processMs)))}`;
+  const spread = (runs: Run[]) =>
+    `${s(Math.min(...runs.map((r) => r.processMs)))}–${s(Math.max(...runs.map((r) => r.processMs)))}`;
   const [bProc, gProc] = [med(bareRuns, (r) => r.processMs), med(gatewayRuns, (r) => r.processMs)];
   const [gBefore, gAfter] = [med(gatewayRuns, (r) => r.beforeMs), med(gatewayRuns, (r) => r.ms - r.beforeMs - r.processMs)];
-  console.log(`virt-sparsify process alone  : median bare ${s(bProc)}, under the worker ${s(gProc)} ` + `(${(gProc / bProc).toFixed(3)}×); spread bare ${spread(bareRuns)}, under the worker ` + `${spread(gatewayRuns)}`);
+  console.log(
+    `virt-sparsify process alone  : median bare ${s(bProc)}, under the worker ${s(gProc)} ` +
+      `(${(gProc / bProc).toFixed(3)}×); spread bare ${spread(bareRuns)}, under the worker ` +
+      `${spread(gatewayRuns)}`,
+  );
   const [bCpu, gCpu] = [med(bareRuns, (r) => r.childCpu), med(gatewayRuns, (r) => r.childCpu)];
-  console.log(`virt-sparsify+qemu CPU time  : median bare ${bCpu.toFixed(2)} CPU-s, under the worker ${gCpu.toFixed(2)} CPU-s (${(gCpu / bCpu).toFixed(3)}×); this process meanwhile: bare ${med(bareRuns, (r) => r.selfCpu).toFixed(2)}, gateway+worker ${med(gatewayRuns, (r) => r.selfCpu).toFixed(2)} CPU-s`);
+  console.log(
+    `virt-sparsify+qemu CPU time  : median bare ${bCpu.toFixed(2)} CPU-s, under the worker ${gCpu.toFixed(2)} CPU-s (${(gCpu / bCpu).toFixed(3)}×); this process meanwhile: bare ${med(bareRuns, (r) => r.selfCpu).toFixed(2)}, gateway+worker ${med(gatewayRuns, (r) => r.selfCpu).toFixed(2)} CPU-s`,
+  );
   // This process during a gateway run: the gateway, the worker and this bench's own watchers (cheap, see
   // watchForeignSparsify); during a bare run the same process idles, which shows what those cost.
   const gSelf = med(gatewayRuns, (r) => r.selfCpu);
   const each = gatewayRuns.map((r) => `${r.selfCpu.toFixed(2)} in ${s(r.ms)}`).join(", ");
   const idleRate = med(bareRuns, (r) => r.selfCpu / (r.ms / 1000));
-  console.log(`gateway+worker CPU per run    : median ${gSelf.toFixed(2)} CPU-s (target ≤ 0.3) ${gSelf <= 0.3 ? "MET" : "NOT MET"} [${each}]; same process idle ${idleRate.toFixed(3)} CPU-s/s`);
-  console.log(`gateway work around it       : median ${s(gBefore)} before the spawn (mutation, queue, pre-check) + ${s(gAfter)} after the exit (reap, measure, finish, subscription) = ${((gBefore + gAfter) / bMs * 100).toFixed(1)} % of bare`);
+  console.log(
+    `gateway+worker CPU per run    : median ${gSelf.toFixed(2)} CPU-s (target ≤ 0.3) ${gSelf <= 0.3 ? "MET" : "NOT MET"} [${each}]; same process idle ${idleRate.toFixed(3)} CPU-s/s`,
+  );
+  console.log(
+    `gateway work around it       : median ${s(gBefore)} before the spawn (mutation, queue, pre-check) + ${s(gAfter)} after the exit (reap, measure, finish, subscription) = ${(((gBefore + gAfter) / bMs) * 100).toFixed(1)} % of bare`,
+  );
 } catch (error) {
   failed = true;
   console.error(error);

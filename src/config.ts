@@ -40,7 +40,9 @@ const schema = z.object({
    * loopback, linklocal, uniquelocal. The address keys the failed-authentication limit.
    */
   TRUST_PROXY: z.string().default("false").transform(trustProxy),
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: "not a PostgreSQL URL: use postgres://user[:password]@host:5432/database" }).default("postgres://postgres@127.0.0.1:5432/sparsify"),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: "not a PostgreSQL URL: use postgres://user[:password]@host:5432/database" })
+    .default("postgres://postgres@127.0.0.1:5432/sparsify"),
   /** Create the database named in DATABASE_URL when missing (the default `sparsify` always is). */
   CREATE_DATABASE: flag.default(false),
   /** One server (`redis://`, `rediss://`) or a Sentinel group (`redis+sentinel://h1:26379,h2:26379/mastername`). */
@@ -56,7 +58,10 @@ const schema = z.object({
       }
     }),
   /** Prefix of every Redis key and channel: lets several installations (or tests) share a Redis. */
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default("sparsify"),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default("sparsify"),
   /** Comma-separated absolute directories inside which storage domains may live. */
   STORAGE_ROOTS: z.string().default(path.resolve("var/storage")).transform(csv),
   /** Name this host worker registers under. */
@@ -133,7 +138,11 @@ const schema = z.object({
   MAX_SUBSCRIPTIONS_PER_SOCKET: count(1_000),
   AUDIT_RETENTION_DAYS: count(365),
   /** Global needs-sparsify policy (a storage domain may override): both must hold. */
-  NEEDS_SPARSIFY_MIN_BYTES: z.coerce.number().int().nonnegative().default(256 * 1024 * 1024),
+  NEEDS_SPARSIFY_MIN_BYTES: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(256 * 1024 * 1024),
   NEEDS_SPARSIFY_MIN_RATIO: z.coerce.number().min(0).max(1).default(0.1),
   /** Metrics without a token: default open in development, token-only in production. */
   METRICS_PUBLIC: flag.optional(),
@@ -182,10 +191,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     try {
       proxyaddr.compile(config.TRUST_PROXY);
     } catch (error) {
-      throw new ConfigError(`Invalid configuration:\n  TRUST_PROXY: ${(error as Error).message} (give true, a hop count, or addresses / CIDRs / loopback)`);
+      throw new ConfigError(
+        `Invalid configuration:\n  TRUST_PROXY: ${(error as Error).message} (give true, a hop count, or addresses / CIDRs / loopback)`,
+      );
     }
   }
-  if (config.STORAGE_ROOTS.length === 0) throw new ConfigError("Invalid configuration:\n  STORAGE_ROOTS: give at least one directory");
+  if (config.STORAGE_ROOTS.length === 0)
+    throw new ConfigError("Invalid configuration:\n  STORAGE_ROOTS: give at least one directory");
   for (const root of config.STORAGE_ROOTS) {
     if (!path.isAbsolute(root) || path.normalize(root) !== root) {
       throw new ConfigError(`Invalid configuration:\n  STORAGE_ROOTS: ${root} is not an absolute, normalised path`);

@@ -36,8 +36,7 @@ export class AppError extends GraphQLError {
   }
 }
 
-export const notFound = (what: string, id: string) =>
-  new AppError(ErrorCode.NOT_FOUND, `${what} ${id} does not exist`);
+export const notFound = (what: string, id: string) => new AppError(ErrorCode.NOT_FOUND, `${what} ${id} does not exist`);
 
 export const badInput = (message: string, field?: string) =>
   new AppError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});

@@ -10,5 +10,8 @@ export function createLogger(level: string, name: string, format: "auto" | "json
   const options = { level, name, base: { pid: process.pid } };
   if (!usePretty) return pino(options);
   // sync: a line written just before process.exit is not lost.
-  return pino(options, pretty({ colorize: true, singleLine: true, sync: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" }));
+  return pino(
+    options,
+    pretty({ colorize: true, singleLine: true, sync: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" }),
+  );
 }

@@ -43,7 +43,11 @@ them back to the queue at once, a third exits.`;
 async function main(argv: string[]): Promise<void> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { "env-file": { type: "string" }, "create-db": { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { "env-file": { type: "string" }, "create-db": { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    });
   } catch (error) {
     throw argumentError(error, "node dist/src/main.js");
   }
@@ -52,7 +56,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const [given = "all", ...extra] = parsed.positionals;
-  if (!MODES.includes(given) || extra.length) throw new ConfigError(`Unknown mode ${[given, ...extra].join(" ")}: use all, gateway or worker (see --help)`);
+  if (!MODES.includes(given) || extra.length)
+    throw new ConfigError(`Unknown mode ${[given, ...extra].join(" ")}: use all, gateway or worker (see --help)`);
   const mode = given as Mode;
   const envFile = loadEnvFile(parsed.values["env-file"]);
   const config = loadConfig();
@@ -67,10 +72,16 @@ async function main(argv: string[]): Promise<void> {
   const worker = mode === "gateway" ? null : await startHostWorker(config, db, log);
   installShutdown({ log, gateway, worker, db, drainMs: config.WORKER_SHUTDOWN_GRACE_MS });
   if (gateway) {
-    console.log(`Sparsify gateway ready: web UI at http://localhost:${gateway.port}/ and GraphiQL at http://localhost:${gateway.port}/graphql`);
+    console.log(
+      `Sparsify gateway ready: web UI at http://localhost:${gateway.port}/ and GraphiQL at http://localhost:${gateway.port}/graphql`,
+    );
     if (config.NODE_ENV === "development" && !config.AUTH_DISABLED) {
       const dev = await developmentToken(gateway.services.tokens, config.DEV_TOKEN_FILE);
-      console.log(`Development admin token (${dev.reused ? "kept" : "new"}, in ${config.DEV_TOKEN_FILE}, valid ` + `until ${dev.expiresAt?.toISOString() ?? "revoked"}; GraphiQL headers: {"Authorization": "Bearer ` + `…"}):\n${dev.secret}`);
+      console.log(
+        `Development admin token (${dev.reused ? "kept" : "new"}, in ${config.DEV_TOKEN_FILE}, valid ` +
+          `until ${dev.expiresAt?.toISOString() ?? "revoked"}; GraphiQL headers: {"Authorization": "Bearer ` +
+          `…"}):\n${dev.secret}`,
+      );
     }
   }
 }

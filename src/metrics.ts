@@ -6,7 +6,11 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
  */
 export const registry = new Registry();
 
-export const activeSubscriptions = new Gauge({ name: "sparsify_subscriptions_active", help: "GraphQL subscriptions currently open on this gateway", registers: [registry] });
+export const activeSubscriptions = new Gauge({
+  name: "sparsify_subscriptions_active",
+  help: "GraphQL subscriptions currently open on this gateway",
+  registers: [registry],
+});
 
 /** Shared executions: one per distinct subscription (document, variables, role) per event, however many sockets have it. */
 export const subscriptionExecutions = new Counter({
@@ -21,7 +25,12 @@ export const framesCoalesced = new Counter({
   registers: [registry],
 });
 
-export const jobsByState = new Gauge({ name: "sparsify_jobs", help: "Sparsify jobs by state", labelNames: ["state"], registers: [registry] });
+export const jobsByState = new Gauge({
+  name: "sparsify_jobs",
+  help: "Sparsify jobs by state",
+  labelNames: ["state"],
+  registers: [registry],
+});
 
 export const jobDuration = new Histogram({
   name: "sparsify_job_duration_seconds",
@@ -31,10 +40,28 @@ export const jobDuration = new Histogram({
   registers: [registry],
 });
 
-export const bytesReclaimed = new Counter({ name: "sparsify_bytes_reclaimed_total", help: "Bytes reclaimed by succeeded jobs", registers: [registry] });
+export const bytesReclaimed = new Counter({
+  name: "sparsify_bytes_reclaimed_total",
+  help: "Bytes reclaimed by succeeded jobs",
+  registers: [registry],
+});
 
-export const queueDepth = new Gauge({ name: "sparsify_queue_depth", help: "BullMQ jobs waiting, delayed or active, per storage domain queue", labelNames: ["storage_domain", "state"], registers: [registry] });
+export const queueDepth = new Gauge({
+  name: "sparsify_queue_depth",
+  help: "BullMQ jobs waiting, delayed or active, per storage domain queue",
+  labelNames: ["storage_domain", "state"],
+  registers: [registry],
+});
 
-export const workersOnline = new Gauge({ name: "sparsify_workers_online", help: "Host workers with a recent heartbeat", registers: [registry] });
+export const workersOnline = new Gauge({
+  name: "sparsify_workers_online",
+  help: "Host workers with a recent heartbeat",
+  registers: [registry],
+});
 
-export const reclaimableBytes = new Gauge({ name: "sparsify_reclaimable_bytes", help: "Sum of reclaimable estimates per storage domain", labelNames: ["storage_domain"], registers: [registry] });
+export const reclaimableBytes = new Gauge({
+  name: "sparsify_reclaimable_bytes",
+  help: "Sum of reclaimable estimates per storage domain",
+  labelNames: ["storage_domain"],
+  registers: [registry],
+});

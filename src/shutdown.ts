@@ -36,7 +36,10 @@ export function installShutdown(d: ShutdownDeps): void {
   const handBack = new Promise<void>((resolve) => (handBackRequested = resolve));
 
   const drain = async (signal: string) => {
-    d.log.info({ signal, drainMs: d.drainMs }, d.worker ? "stopping: running jobs may finish (a second Ctrl-C hands them back at once)" : "stopping");
+    d.log.info(
+      { signal, drainMs: d.drainMs },
+      d.worker ? "stopping: running jobs may finish (a second Ctrl-C hands them back at once)" : "stopping",
+    );
     await d.gateway?.close().catch((e: Error) => d.log.warn({ err: e.message }, "gateway close failed"));
     if (d.worker) {
       const closing = d.worker.close(false).then(() => true);

@@ -14,7 +14,10 @@ export function loadEnvFile(explicit?: string, env: NodeJS.ProcessEnv = process.
   const named = explicit ?? (env.ENV_FILE || undefined);
   const file = path.resolve(named ?? ".env");
   if (!fs.existsSync(file)) {
-    if (named) throw new ConfigError(`Env file ${file} does not exist (from ${explicit ? "--env-file" : "ENV_FILE"}); create it from .env.example or drop the option`);
+    if (named)
+      throw new ConfigError(
+        `Env file ${file} does not exist (from ${explicit ? "--env-file" : "ENV_FILE"}); create it from .env.example or drop the option`,
+      );
     return null;
   }
   process.loadEnvFile(file);

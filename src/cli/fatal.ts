@@ -23,6 +23,7 @@ export function exitWithError(error: unknown): never {
 /** node:util parseArgs throws TypeErrors for unknown or malformed options: make them a ConfigError. */
 export function argumentError(error: unknown, command: string): unknown {
   const code = (error as { code?: string }).code ?? "";
-  if (code.startsWith("ERR_PARSE_ARGS")) return new ConfigError(`${(error as Error).message.split("\n")[0]}. See ${command} --help`);
+  if (code.startsWith("ERR_PARSE_ARGS"))
+    return new ConfigError(`${(error as Error).message.split("\n")[0]}. See ${command} --help`);
   return error;
 }

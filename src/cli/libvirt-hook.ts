@@ -26,7 +26,10 @@ async function readStdin(): Promise<string> {
 /** Every file the domain opens: each disk's source and its backing-store chain, as given and resolved. */
 async function imagePaths(xml: string): Promise<string[]> {
   const { disks } = parseDomainXml(xml, { requireUuid: false });
-  const given = disks.filter((d) => d.type === "file").flatMap((d) => [d.source, ...d.backingStore.map((b) => b.source)]).filter((p): p is string => !!p);
+  const given = disks
+    .filter((d) => d.type === "file")
+    .flatMap((d) => [d.source, ...d.backingStore.map((b) => b.source)])
+    .filter((p): p is string => !!p);
   const resolved = await Promise.all(given.map((p) => fs.realpath(p).catch(() => p)));
   return [...new Set([...given, ...resolved])];
 }
@@ -53,11 +56,15 @@ async function main(): Promise<number> {
     const res = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query: "query($p: [String!]!) { lockedImages(paths: $p) { path alias jobId } }", variables: { p: paths } }),
+      body: JSON.stringify({
+        query: "query($p: [String!]!) { lockedImages(paths: $p) { path alias jobId } }",
+        variables: { p: paths },
+      }),
       signal: AbortSignal.timeout(timeout),
     });
     const body = (await res.json()) as { data?: { lockedImages?: typeof locked }; errors?: { message: string }[] };
-    if (!body.data?.lockedImages) return failOpen(`gateway answered ${res.status}${body.errors?.[0] ? `: ${body.errors[0].message}` : ""}`);
+    if (!body.data?.lockedImages)
+      return failOpen(`gateway answered ${res.status}${body.errors?.[0] ? `: ${body.errors[0].message}` : ""}`);
     locked = body.data.lockedImages;
   } catch (error) {
     return failOpen(`gateway at ${url} unreachable: ${(error as Error).message}`);
@@ -65,7 +72,9 @@ async function main(): Promise<number> {
   if (locked.length === 0) return 0;
   for (const l of locked) {
     const job = l.jobId ? ` (job ${l.jobId})` : "";
-    console.error(`sparsify-gateway: disk ${l.alias} (${l.path}) is being sparsified${job}; refusing to start ${domain} until it finishes`);
+    console.error(
+      `sparsify-gateway: disk ${l.alias} (${l.path}) is being sparsified${job}; refusing to start ${domain} until it finishes`,
+    );
   }
   return LOCKED_EXIT;
 }

@@ -44,7 +44,8 @@ async function main(): Promise<void> {
     return;
   }
   const role = values.role as Role;
-  if (!Object.values(Role).includes(role)) throw new ConfigError(`--role must be one of ${Object.values(Role).join(", ")} (see --help)`);
+  if (!Object.values(Role).includes(role))
+    throw new ConfigError(`--role must be one of ${Object.values(Role).join(", ")} (see --help)`);
   const days = values["expires-in-days"] ? Number(values["expires-in-days"]) : null;
   if (days !== null && !(days > 0)) throw new ConfigError("--expires-in-days must be a positive number");
   loadEnvFile(values["env-file"]);
@@ -53,7 +54,10 @@ async function main(): Promise<void> {
   const db = await openDatabase(config.DATABASE_URL);
   try {
     const name = values.name ?? `${role}-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "")}`;
-    const { token, secret } = await new TokenService(db, null).create({ name, role, expiresAt: days ? new Date(Date.now() + days * 86_400_000) : null }, "cli");
+    const { token, secret } = await new TokenService(db, null).create(
+      { name, role, expiresAt: days ? new Date(Date.now() + days * 86_400_000) : null },
+      "cli",
+    );
     console.error(
       `Created ${token.role} token "${token.name}" in database ${redact(config.DATABASE_URL)}` +
         `${token.expiresAt ? `, expires ${token.expiresAt.toISOString()}` : ""}. Store it now: it is not shown again.`,

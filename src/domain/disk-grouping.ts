@@ -52,7 +52,7 @@ export function groupVolumesIntoDisks(volumes: VolumeLink[]): DiskGroup[] {
     let problem: string | null = byPath.get(top)!.problem;
     let templateTop: string | null = null;
     const seen = new Set(chain);
-    for (let cur = byPath.get(top)!; cur.backingRelPath; ) {
+    for (let cur = byPath.get(top)!; cur.backingRelPath;) {
       const backing = byPath.get(cur.backingRelPath);
       if (!backing) {
         problem ??= `backing file ${cur.backingRelPath} of ${cur.relPath} is missing`;
@@ -78,11 +78,20 @@ export function groupVolumesIntoDisks(volumes: VolumeLink[]): DiskGroup[] {
 
   // A pure loop (a→b→a) has no top; never let its images vanish from the inventory.
   const covered = new Set(groups.flatMap((g) => g.volumeRelPaths));
-  const stranded = volumes.filter((v) => !covered.has(v.relPath)).map((v) => v.relPath).sort();
+  const stranded = volumes
+    .filter((v) => !covered.has(v.relPath))
+    .map((v) => v.relPath)
+    .sort();
   for (const relPath of stranded) {
     if (covered.has(relPath)) continue;
     covered.add(relPath);
-    groups.push({ baseRelPath: relPath, volumeRelPaths: [relPath], alias: aliasOf(relPath), templateTop: null, chainProblem: `backing chain of ${relPath} loops back on itself` });
+    groups.push({
+      baseRelPath: relPath,
+      volumeRelPaths: [relPath],
+      alias: aliasOf(relPath),
+      templateTop: null,
+      chainProblem: `backing chain of ${relPath} loops back on itself`,
+    });
   }
 
   return groups.map(({ templateTop, ...g }) => ({

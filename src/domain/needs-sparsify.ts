@@ -11,7 +11,10 @@ export interface ReclaimFacts {
 }
 
 /** Domain values win; each missing one falls back to the global default. */
-export function effectivePolicy(domain: { minReclaimableBytes: number | null; minReclaimableRatio: number | null }, global: ReclaimPolicy): ReclaimPolicy {
+export function effectivePolicy(
+  domain: { minReclaimableBytes: number | null; minReclaimableRatio: number | null },
+  global: ReclaimPolicy,
+): ReclaimPolicy {
   return {
     minReclaimableBytes: domain.minReclaimableBytes ?? global.minReclaimableBytes,
     minReclaimableRatio: domain.minReclaimableRatio ?? global.minReclaimableRatio,

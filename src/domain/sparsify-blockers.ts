@@ -28,17 +28,28 @@ const issue = (code: Code, message: string): SparsifyIssue => ({ code, message }
  * reason at once instead of fixing them one by one.
  */
 const blockerRules: Rule[] = [
-  (f) => (f.status === DiskStatus.MISSING ? issue(Code.DISK_MISSING, "The disk's image file is gone from storage; rescan the domain or forget the disk") : null),
-  (f) => (f.status === DiskStatus.ILLEGAL ? issue(Code.DISK_ILLEGAL, "The disk is marked illegal: its image could not be read consistently") : null),
+  (f) =>
+    f.status === DiskStatus.MISSING
+      ? issue(Code.DISK_MISSING, "The disk's image file is gone from storage; rescan the domain or forget the disk")
+      : null,
+  (f) =>
+    f.status === DiskStatus.ILLEGAL
+      ? issue(Code.DISK_ILLEGAL, "The disk is marked illegal: its image could not be read consistently")
+      : null,
   (f) => (f.inspection ? issue(f.inspection.code as Code, f.inspection.message) : null),
   (f) => {
     if (!f.chainProblem) return null;
     const coded = codedProblem(f.chainProblem);
-    return coded ? issue(coded.code, coded.message) : issue(Code.CHAIN_INVALID, `The disk's volume chain is refused: ${f.chainProblem}`);
+    return coded
+      ? issue(coded.code, coded.message)
+      : issue(Code.CHAIN_INVALID, `The disk's volume chain is refused: ${f.chainProblem}`);
   },
   (f) =>
     f.activeJob
-      ? issue(Code.JOB_ACTIVE, `A sparsify job is already ${f.activeJob.state.toLowerCase()} for this disk (job ${f.activeJob.id})`)
+      ? issue(
+          Code.JOB_ACTIVE,
+          `A sparsify job is already ${f.activeJob.state.toLowerCase()} for this disk (job ${f.activeJob.id})`,
+        )
       : f.status === DiskStatus.LOCKED
         ? issue(Code.DISK_LOCKED, "The disk is locked by another operation; wait for it to finish")
         : null,
@@ -46,7 +57,10 @@ const blockerRules: Rule[] = [
     f.runStillAlive
       ? issue(
           Code.RUN_STILL_ALIVE,
-          `Processes of sparsify job ${f.runStillAlive.jobId} are still alive on host ` + `${f.runStillAlive.host} (pid ${f.runStillAlive.pids.join(", ")}), stuck on storage I/O, and may ` + "still write the image; the disk is released when they are gone (restore the storage, or abort " + "its connection)",
+          `Processes of sparsify job ${f.runStillAlive.jobId} are still alive on host ` +
+            `${f.runStillAlive.host} (pid ${f.runStillAlive.pids.join(", ")}), stuck on storage I/O, and may ` +
+            "still write the image; the disk is released when they are gone (restore the storage, or abort " +
+            "its connection)",
         )
       : null,
   (f) =>
@@ -58,7 +72,10 @@ const blockerRules: Rule[] = [
       : null,
   (f) =>
     f.storageType !== StorageType.IMAGE
-      ? issue(Code.NOT_IMAGE_DISK, `Only image disks can be sparsified; this is a ${f.storageType === StorageType.LUN ? "direct LUN" : "managed block"} disk`)
+      ? issue(
+          Code.NOT_IMAGE_DISK,
+          `Only image disks can be sparsified; this is a ${f.storageType === StorageType.LUN ? "direct LUN" : "managed block"} disk`,
+        )
       : null,
   (f) =>
     f.allocation === DiskAllocation.PREALLOCATED
@@ -68,20 +85,34 @@ const blockerRules: Rule[] = [
     f.derivedDiskAliases.length > 0
       ? issue(
           Code.HAS_DERIVED_DISKS,
-          `The disk is the template of ${f.derivedDiskAliases.length} other disk(s) ` + `(${f.derivedDiskAliases.slice(0, 5).join(", ")}); qemu does not support changing a backing file ` + "under its overlays",
+          `The disk is the template of ${f.derivedDiskAliases.length} other disk(s) ` +
+            `(${f.derivedDiskAliases.slice(0, 5).join(", ")}); qemu does not support changing a backing file ` +
+            "under its overlays",
         )
       : null,
   (f) =>
     f.attachments
       .filter((a) => a.plugged && a.vmStatus !== VmStatus.DOWN && !libvirtUnknown(a))
-      .map((a) => issue(Code.VM_NOT_DOWN, `Attached to VM ${vmLabel(a)}, which is ${a.vmStatus}; shut it down or unplug the disk`)),
+      .map((a) =>
+        issue(Code.VM_NOT_DOWN, `Attached to VM ${vmLabel(a)}, which is ${a.vmStatus}; shut it down or unplug the disk`),
+      ),
   (f) =>
     f.attachments
       .filter(libvirtUnknown)
-      .map((a) => issue(Code.VM_STATE_UNKNOWN, `Attached to VM ${vmLabel(a)}, whose state is unknown: host ${a.vmHost ?? "?"} lost its libvirt ` + "connection; it is never assumed down")),
+      .map((a) =>
+        issue(
+          Code.VM_STATE_UNKNOWN,
+          `Attached to VM ${vmLabel(a)}, whose state is unknown: host ${a.vmHost ?? "?"} lost its libvirt ` +
+            "connection; it is never assumed down",
+        ),
+      ),
   (f) =>
     (f.domain.libvirtUnreachableHosts ?? []).map((host) =>
-      issue(Code.VM_STATE_UNKNOWN, `Host ${host} sees storage domain ${f.domain.name} and lost its libvirt connection: a VM there ` + "may use this disk; blocked until it reconnects"),
+      issue(
+        Code.VM_STATE_UNKNOWN,
+        `Host ${host} sees storage domain ${f.domain.name} and lost its libvirt connection: a VM there ` +
+          "may use this disk; blocked until it reconnects",
+      ),
     ),
   (f) =>
     f.domain.status !== StorageDomainStatus.ACTIVE
@@ -92,11 +123,17 @@ const blockerRules: Rule[] = [
       : null,
   (f) =>
     f.domain.kind === StorageKind.BLOCK
-      ? issue(Code.BLOCK_STORAGE_DOMAIN, `Storage domain ${f.domain.name} is block storage, where a trim does not shrink the volume`)
+      ? issue(
+          Code.BLOCK_STORAGE_DOMAIN,
+          `Storage domain ${f.domain.name} is block storage, where a trim does not shrink the volume`,
+        )
       : null,
   (f) =>
     f.domain.nfsVersion !== null && !nfsSupportsDiscard(f.domain.nfsVersion)
-      ? issue(Code.NFS_TOO_OLD, `Storage domain ${f.domain.name} is mounted with NFS ${f.domain.nfsVersion}; reclaiming space needs NFS 4.2 or later`)
+      ? issue(
+          Code.NFS_TOO_OLD,
+          `Storage domain ${f.domain.name} is mounted with NFS ${f.domain.nfsVersion}; reclaiming space needs NFS 4.2 or later`,
+        )
       : null,
 ];
 
@@ -105,13 +142,20 @@ const warningRules: Rule[] = [
     f.ownVolumeCount > 1
       ? issue(
           Code.HAS_SNAPSHOTS,
-          `The disk has ${f.ownVolumeCount - 1} snapshot(s): only the active layer is sparsified, so space ` + "held by older snapshots does not come back and the active layer may even grow slightly; merge " + "the snapshots first to reclaim more",
+          `The disk has ${f.ownVolumeCount - 1} snapshot(s): only the active layer is sparsified, so space ` +
+            "held by older snapshots does not come back and the active layer may even grow slightly; merge " +
+            "the snapshots first to reclaim more",
         )
       : null,
   (f) =>
     f.attachments
       .filter((a) => !a.plugged && a.vmStatus !== VmStatus.DOWN && !libvirtUnknown(a))
-      .map((a) => issue(Code.UNPLUGGED_FROM_RUNNING_VM, `Unplugged from VM ${vmLabel(a)} (${a.vmStatus}); do not plug it in while the job runs`)),
+      .map((a) =>
+        issue(
+          Code.UNPLUGGED_FROM_RUNNING_VM,
+          `Unplugged from VM ${vmLabel(a)} (${a.vmStatus}); do not plug it in while the job runs`,
+        ),
+      ),
 ];
 
 const collect = (rules: Rule[], facts: DiskFacts) =>

@@ -25,7 +25,9 @@ export function explainOutcome(f: OutcomeFacts): { outcome: SparsifyOutcome; mes
   if (f.trimmedDevices.length === 0 && f.swapCleared.length === 0) {
     return {
       outcome: SparsifyOutcome.NO_FILESYSTEM_FOUND,
-      message: "virt-sparsify found no filesystem or swap it can trim (unknown or encrypted filesystem, empty " + "or unformatted disk); nothing was changed",
+      message:
+        "virt-sparsify found no filesystem or swap it can trim (unknown or encrypted filesystem, empty " +
+        "or unformatted disk); nothing was changed",
     };
   }
   const what = [...f.trimmedDevices.map((d) => `trimmed ${d}`), ...f.swapCleared.map((d) => `cleared swap ${d}`)].join(", ");
@@ -33,9 +35,16 @@ export function explainOutcome(f: OutcomeFacts): { outcome: SparsifyOutcome; mes
   if (reclaimed < 0 && f.ownVolumeCount > 1) {
     return {
       outcome: SparsifyOutcome.GREW,
-      message: `The active layer grew by ${mib(-reclaimed)}: space freed in older snapshots cannot be returned ` + "without exposing them, so qemu recorded it as zero clusters in the active layer. Merge the " + `snapshots, then sparsify again (${what})`,
+      message:
+        `The active layer grew by ${mib(-reclaimed)}: space freed in older snapshots cannot be returned ` +
+        "without exposing them, so qemu recorded it as zero clusters in the active layer. Merge the " +
+        `snapshots, then sparsify again (${what})`,
     };
   }
-  if (reclaimed <= -NOISE_BYTES) return { outcome: SparsifyOutcome.GREW, message: `The image grew by ${mib(-reclaimed)} (${what})` };
-  return { outcome: SparsifyOutcome.NOTHING_TO_RECLAIM, message: `The filesystems were trimmed but no space came back: the free space was already unallocated (${what})` };
+  if (reclaimed <= -NOISE_BYTES)
+    return { outcome: SparsifyOutcome.GREW, message: `The image grew by ${mib(-reclaimed)} (${what})` };
+  return {
+    outcome: SparsifyOutcome.NOTHING_TO_RECLAIM,
+    message: `The filesystems were trimmed but no space came back: the free space was already unallocated (${what})`,
+  };
 }

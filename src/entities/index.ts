@@ -10,4 +10,15 @@ import { Vm } from "./vm.entity.js";
 import { Volume } from "./volume.entity.js";
 
 export { ApiToken, AuditEvent, Disk, DiskAttachment, Host, SparsifyJob, SparsifySchedule, StorageDomain, Vm, Volume };
-export const entities = [StorageDomain, Volume, Disk, Vm, DiskAttachment, Host, SparsifyJob, AuditEvent, ApiToken, SparsifySchedule];
+export const entities = [
+  StorageDomain,
+  Volume,
+  Disk,
+  Vm,
+  DiskAttachment,
+  Host,
+  SparsifyJob,
+  AuditEvent,
+  ApiToken,
+  SparsifySchedule,
+];

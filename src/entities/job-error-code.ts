@@ -72,4 +72,5 @@ export enum JobErrorCode {
 const KNOWN = new Set<string>(Object.values(JobErrorCode));
 
 /** Reads a stored code; anything unknown (a row written by a newer worker) reads as INTERNAL_ERROR. */
-export const asJobErrorCode = (stored: string): JobErrorCode => (KNOWN.has(stored) ? (stored as JobErrorCode) : JobErrorCode.INTERNAL_ERROR);
+export const asJobErrorCode = (stored: string): JobErrorCode =>
+  KNOWN.has(stored) ? (stored as JobErrorCode) : JobErrorCode.INTERNAL_ERROR;

@@ -16,7 +16,10 @@ export const isAllowedEnvName = (name: string) => NAMES.has(name) || PREFIXES.so
  * Allow-listed variables of `base`, then `overrides` (an undefined override removes the
  * variable). Pass the result with `extendEnv: false`. Pure.
  */
-export function childEnv(overrides: Record<string, string | undefined> = {}, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function childEnv(
+  overrides: Record<string, string | undefined> = {},
+  base: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(base)) if (value !== undefined && isAllowedEnvName(name)) env[name] = value;
   env.PATH ??= DEFAULT_PATH;

@@ -45,7 +45,15 @@ export async function checkVisibility<D extends DomainLocation>(
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "error";
       const why =
-        code === "ENOENT" ? "does not exist" : code === "ENOTDIR" ? "is not a directory" : code === "EACCES" ? "is not readable" : code === "ESCAPES_ROOTS" ? "resolves (through a symlink) outside the storage roots" : code;
+        code === "ENOENT"
+          ? "does not exist"
+          : code === "ENOTDIR"
+            ? "is not a directory"
+            : code === "EACCES"
+              ? "is not readable"
+              : code === "ESCAPES_ROOTS"
+                ? "resolves (through a symlink) outside the storage roots"
+                : code;
       out.unreachable.push({ domain, reason: `${domain.path} ${why} on host ${hostName}` });
     }
   }

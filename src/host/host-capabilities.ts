@@ -22,23 +22,25 @@ export interface HostCapabilities {
 }
 
 /** `virt-sparsify 1.48.2` → `1.48.2`. Pure. */
-export const parseVirtSparsifyVersion = (text: string): string | null =>
-  /^virt-sparsify\s+(\S+)/m.exec(text)?.[1] ?? null;
+export const parseVirtSparsifyVersion = (text: string): string | null => /^virt-sparsify\s+(\S+)/m.exec(text)?.[1] ?? null;
 
 /** `qemu-img version 7.2.22 (Debian …)` → `7.2.22`. Pure. */
-export const parseQemuImgVersion = (text: string): string | null =>
-  /^qemu-img version\s+(\S+)/m.exec(text)?.[1] ?? null;
+export const parseQemuImgVersion = (text: string): string | null => /^qemu-img version\s+(\S+)/m.exec(text)?.[1] ?? null;
 
 /** True when any `flags` line of /proc/cpuinfo lists vmx (Intel) or svm (AMD). Pure. */
-export const cpuHasVirtualization = (cpuinfo: string): boolean =>
-  /^flags\s*:.*\b(vmx|svm)\b/m.test(cpuinfo);
+export const cpuHasVirtualization = (cpuinfo: string): boolean => /^flags\s*:.*\b(vmx|svm)\b/m.test(cpuinfo);
 
 /** The appliance libguestfs builds under `<cacheDir>/.guestfs-<uid>/appliance.d`. */
-export const applianceDir = (cacheDir: string, uid: number): string =>
-  join(cacheDir, `.guestfs-${uid}`, "appliance.d");
+export const applianceDir = (cacheDir: string, uid: number): string => join(cacheDir, `.guestfs-${uid}`, "appliance.d");
 
 async function versionOf(file: string, parse: (text: string) => string | null): Promise<string | null> {
-  const result = await execa(file, ["--version"], { reject: false, stdin: "ignore", timeout: 10_000, extendEnv: false, env: childEnv({ LC_ALL: "C" }) });
+  const result = await execa(file, ["--version"], {
+    reject: false,
+    stdin: "ignore",
+    timeout: 10_000,
+    extendEnv: false,
+    env: childEnv({ LC_ALL: "C" }),
+  });
   return result.exitCode === 0 ? parse(result.stdout) : null;
 }
 
@@ -64,7 +66,12 @@ export async function detectCapabilities(opts: DetectOptions = {}): Promise<Host
     versionOf(toolCommand("qemu-img"), parseQemuImgVersion),
     exists("/dev/kvm", constants.R_OK | constants.W_OK),
     readFile("/proc/cpuinfo", "utf8").catch(() => ""),
-    ...["kernel", "initrd", "root"].map((f) => stat(join(appliance, f)).then((s) => s.size > 0, () => false)),
+    ...["kernel", "initrd", "root"].map((f) =>
+      stat(join(appliance, f)).then(
+        (s) => s.size > 0,
+        () => false,
+      ),
+    ),
   ]);
   const kvmUsable = devKvm && cpuHasVirtualization(cpuinfo);
   return {

@@ -134,7 +134,8 @@ export class SockdirTracker {
       })),
     );
     const removed: string[] = [];
-    for (const name of selectSockdirsToRemove(candidates)) if (await removeOwnSockdir(this.parent, name)) removed.push(join(this.parent, name));
+    for (const name of selectSockdirsToRemove(candidates))
+      if (await removeOwnSockdir(this.parent, name)) removed.push(join(this.parent, name));
     return removed;
   }
 }
@@ -146,7 +147,9 @@ export class SockdirTracker {
  */
 export async function sweepDeadSockdirs(parent = ROOT_SOCKDIR_PARENT): Promise<string[]> {
   const live = new Set(
-    [...(await boundSockets()).values()].filter((p) => p.startsWith(join(parent, PREFIX))).map((p) => p.slice(parent.length + 1).split("/")[0]!),
+    [...(await boundSockets()).values()]
+      .filter((p) => p.startsWith(join(parent, PREFIX)))
+      .map((p) => p.slice(parent.length + 1).split("/")[0]!),
   );
   const removed: string[] = [];
   for (const name of await listLibguestfsDirs(parent)) {

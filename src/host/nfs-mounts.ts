@@ -16,7 +16,11 @@ export function parseMounts(text: string): MountEntry[] {
     .filter(Boolean)
     .map((line) => line.split(" "))
     .filter((f) => f.length >= 4)
-    .map(([, mountPoint, fsType, options]) => ({ mountPoint: unescape(mountPoint!), fsType: fsType!, options: options!.split(",") }));
+    .map(([, mountPoint, fsType, options]) => ({
+      mountPoint: unescape(mountPoint!),
+      fsType: fsType!,
+      options: options!.split(","),
+    }));
 }
 
 /** The NFS version of the mount holding `dir` ("4.2", "3"), or null when it is not on NFS. */

@@ -25,7 +25,13 @@ export function parsePasswdLine(line: string): UserIds | undefined {
 export async function lookupUser(name: string): Promise<UserIds | undefined> {
   const getent = findExecutable("getent");
   if (!getent) return undefined;
-  const result = await execa(getent, ["passwd", name], { reject: false, stdin: "ignore", timeout: 5_000, extendEnv: false, env: { LC_ALL: "C" } });
+  const result = await execa(getent, ["passwd", name], {
+    reject: false,
+    stdin: "ignore",
+    timeout: 5_000,
+    extendEnv: false,
+    env: { LC_ALL: "C" },
+  });
   return result.exitCode === 0 ? parsePasswdLine(String(result.stdout).split("\n")[0] ?? "") : undefined;
 }
 
@@ -41,13 +47,21 @@ export async function ensureParserUser(log: Logger): Promise<UserIds | undefined
     log.warn(`useradd is missing: create the user ${PARSER_USER} by hand, or estimates are refused (SANDBOX_USER_MISSING)`);
     return undefined;
   }
-  const result = await execa(useradd, ["--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", "--user-group", PARSER_USER], {
-    reject: false,
-    stdin: "ignore",
-    timeout: 30_000,
-  });
+  const result = await execa(
+    useradd,
+    ["--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", "--user-group", PARSER_USER],
+    {
+      reject: false,
+      stdin: "ignore",
+      timeout: 30_000,
+    },
+  );
   const created = await lookupUser(PARSER_USER);
   if (created) log.info({ user: PARSER_USER, ...created }, "created the estimator's parser user");
-  else log.warn({ err: String(result.stderr).trim() }, `could not create the user ${PARSER_USER}: estimates are refused (SANDBOX_USER_MISSING)`);
+  else
+    log.warn(
+      { err: String(result.stderr).trim() },
+      `could not create the user ${PARSER_USER}: estimates are refused (SANDBOX_USER_MISSING)`,
+    );
   return created;
 }

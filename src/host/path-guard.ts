@@ -53,8 +53,13 @@ export async function readFileFacts(file: string): Promise<FileFacts> {
 
 /** The scan-time problem of a file's facts, or null. Pure. */
 export function fileFactsProblem(facts: FileFacts, relPath: string): string | null {
-  if (!facts.regular) return `${PathGuardCode.IMAGE_NOT_REGULAR_FILE}: The image ${relPath} is not a regular file; it is never opened`;
-  if (facts.links !== 1) return `${PathGuardCode.IMAGE_HARDLINKED}: The image ${relPath} has ${facts.links} hard links; writing ` + "it would change the other names too, so it is never opened";
+  if (!facts.regular)
+    return `${PathGuardCode.IMAGE_NOT_REGULAR_FILE}: The image ${relPath} is not a regular file; it is never opened`;
+  if (facts.links !== 1)
+    return (
+      `${PathGuardCode.IMAGE_HARDLINKED}: The image ${relPath} has ${facts.links} hard links; writing ` +
+      "it would change the other names too, so it is never opened"
+    );
   return null;
 }
 
@@ -78,8 +83,21 @@ const fail = (code: PathGuardCode, message: string) => new PathGuardError(code, 
 async function answersInTime(file: string): Promise<void> {
   const timeoutMs = imageToolTimeoutMs();
   const run = (tool: "stat" | "dd", args: string[]) =>
-    execa(toolCommand(tool), args, { reject: false, stdin: "ignore", stderr: "ignore", extendEnv: false, env: childEnv({ LC_ALL: "C" }), cwd: "/", timeout: timeoutMs, killSignal: "SIGKILL" });
-  const hung = () => fail(PathGuardCode.STORAGE_UNAVAILABLE, `The storage did not answer for ${file} within ${timeoutMs} ms (hung mount?); nothing was opened`);
+    execa(toolCommand(tool), args, {
+      reject: false,
+      stdin: "ignore",
+      stderr: "ignore",
+      extendEnv: false,
+      env: childEnv({ LC_ALL: "C" }),
+      cwd: "/",
+      timeout: timeoutMs,
+      killSignal: "SIGKILL",
+    });
+  const hung = () =>
+    fail(
+      PathGuardCode.STORAGE_UNAVAILABLE,
+      `The storage did not answer for ${file} within ${timeoutMs} ms (hung mount?); nothing was opened`,
+    );
   const stat = await run("stat", ["--format=%F", "--", file]);
   if (stat.timedOut) throw hung();
   if (stat.exitCode !== 0 || String(stat.stdout).trim() !== "regular file") return; // the checks below say why
@@ -105,13 +123,15 @@ export async function guardImagePath(domainPath: string, layer: GuardedLayer, ro
     throw fail(PathGuardCode.IMAGE_PATH_CHANGED, `The storage domain now resolves to ${realDomain}, outside the storage roots`);
   }
   const expected = path.join(realDomain, layer.relPath);
-  if (!isInside(expected, realDomain) || expected === realDomain) throw fail(PathGuardCode.IMAGE_PATH_CHANGED, `${layer.relPath} is not a path inside the storage domain`);
+  if (!isInside(expected, realDomain) || expected === realDomain)
+    throw fail(PathGuardCode.IMAGE_PATH_CHANGED, `${layer.relPath} is not a path inside the storage domain`);
   let real: string;
   try {
     real = await realpath(expected);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") throw fail(PathGuardCode.IMAGE_NOT_FOUND, `${layer.relPath} does not exist any more; rescan the storage domain`);
+    if (code === "ENOENT" || code === "ENOTDIR")
+      throw fail(PathGuardCode.IMAGE_NOT_FOUND, `${layer.relPath} does not exist any more; rescan the storage domain`);
     throw fail(PathGuardCode.IMAGE_PATH_CHANGED, `${layer.relPath} cannot be resolved (${code})`);
   }
   if (real !== expected) {
@@ -119,15 +139,32 @@ export async function guardImagePath(domainPath: string, layer: GuardedLayer, ro
     throw fail(PathGuardCode.IMAGE_PATH_CHANGED, `${layer.relPath} now leads ${where} (through a symlink); nothing was touched`);
   }
   const facts = await readFileFacts(real);
-  if (!facts.regular) throw fail(PathGuardCode.IMAGE_NOT_REGULAR_FILE, `${layer.relPath} is no longer a regular file; nothing was touched`);
-  if (facts.links !== 1) throw fail(PathGuardCode.IMAGE_HARDLINKED, `${layer.relPath} has ${facts.links} hard links; writing it would change the other names too`);
-  if (!layer.identity) throw fail(PathGuardCode.IMAGE_PATH_CHANGED, `${layer.relPath} was scanned before file identities were recorded; rescan the storage domain`);
+  if (!facts.regular)
+    throw fail(PathGuardCode.IMAGE_NOT_REGULAR_FILE, `${layer.relPath} is no longer a regular file; nothing was touched`);
+  if (facts.links !== 1)
+    throw fail(
+      PathGuardCode.IMAGE_HARDLINKED,
+      `${layer.relPath} has ${facts.links} hard links; writing it would change the other names too`,
+    );
+  if (!layer.identity)
+    throw fail(
+      PathGuardCode.IMAGE_PATH_CHANGED,
+      `${layer.relPath} was scanned before file identities were recorded; rescan the storage domain`,
+    );
   if (facts.device !== layer.identity.device || facts.inode !== layer.identity.inode) {
-    throw fail(PathGuardCode.IMAGE_PATH_CHANGED, `${layer.relPath} is another file than the one scanned (it was replaced); rescan the storage domain`);
+    throw fail(
+      PathGuardCode.IMAGE_PATH_CHANGED,
+      `${layer.relPath} is another file than the one scanned (it was replaced); rescan the storage domain`,
+    );
   }
-  const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
-    throw fail(error.code === "ELOOP" ? PathGuardCode.IMAGE_PATH_CHANGED : PathGuardCode.IMAGE_NOT_FOUND, `${layer.relPath} changed while it was checked (${error.code})`);
-  });
+  const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
+    (error: NodeJS.ErrnoException) => {
+      throw fail(
+        error.code === "ELOOP" ? PathGuardCode.IMAGE_PATH_CHANGED : PathGuardCode.IMAGE_NOT_FOUND,
+        `${layer.relPath} changed while it was checked (${error.code})`,
+      );
+    },
+  );
   try {
     const st = await handle.stat({ bigint: true });
     if (!st.isFile() || String(st.dev) !== facts.device || String(st.ino) !== facts.inode || st.nlink !== 1n) {
@@ -140,7 +177,11 @@ export async function guardImagePath(domainPath: string, layer: GuardedLayer, ro
 }
 
 /** Guards every layer, leaf first; returns their real paths in the same order. */
-export async function guardLayers(domainPath: string, layers: readonly GuardedLayer[], roots: readonly string[] = []): Promise<string[]> {
+export async function guardLayers(
+  domainPath: string,
+  layers: readonly GuardedLayer[],
+  roots: readonly string[] = [],
+): Promise<string[]> {
   const out: string[] = [];
   for (const layer of layers) out.push(await guardImagePath(domainPath, layer, roots));
   return out;

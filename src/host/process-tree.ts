@@ -48,9 +48,7 @@ function readStatSync(pid: number): ProcessRef | undefined {
 /** `rootPid` and all its live descendants (one scan of /proc). */
 export async function processTree(rootPid: number): Promise<ProcessRef[]> {
   const entries = (await readdir("/proc")).filter((name) => /^\d+$/.test(name));
-  const all = (await Promise.all(entries.map((name) => readStat(Number(name))))).filter(
-    (p): p is ProcessRef => p !== undefined,
-  );
+  const all = (await Promise.all(entries.map((name) => readStat(Number(name))))).filter((p): p is ProcessRef => p !== undefined);
   return descendants(rootPid, all);
 }
 
@@ -72,7 +70,10 @@ export function processTreeWatcher(rootPid: number): () => Promise<ProcessRef[]>
     // Synchronous reads: /proc/<pid>/stat is answered from kernel memory (it never waits on storage),
     // and on a busy host dozens of new pids a tick as promises cost ~10× the reads themselves.
     for (const pid of pids) if (!known.has(pid) || members.has(pid)) known.set(pid, readStatSync(pid));
-    tree = descendants(rootPid, [...known.values()].filter((p): p is ProcessRef => p !== undefined));
+    tree = descendants(
+      rootPid,
+      [...known.values()].filter((p): p is ProcessRef => p !== undefined),
+    );
     return tree;
   };
 }
@@ -82,7 +83,7 @@ export function descendants(rootPid: number, all: readonly ProcessRef[]): Proces
   const tree: ProcessRef[] = [];
   const wanted = new Set([rootPid]);
   // Children can have lower pids than their parents after pid wrap-around: iterate to a fixpoint.
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of all) {
       if (!tree.includes(p) && (p.pid === rootPid || wanted.has(p.ppid))) {
@@ -120,7 +121,9 @@ export async function isRunning(ref: Pick<ProcessRef, "pid" | "startTime">): Pro
     if (stateOf(text) !== "Z" && stateOf(text) !== "X") return true;
     // A leader that exited while another thread is stuck in I/O shows Z: ask every thread.
     const tasks = await readdir(`/proc/${ref.pid}/task`);
-    const states = await Promise.all(tasks.map((t) => readFile(`/proc/${ref.pid}/task/${t}/stat`, "utf8").then(stateOf, () => "X")));
+    const states = await Promise.all(
+      tasks.map((t) => readFile(`/proc/${ref.pid}/task/${t}/stat`, "utf8").then(stateOf, () => "X")),
+    );
     return states.some((st) => st !== "Z" && st !== "X");
   } catch {
     return false;
@@ -165,7 +168,9 @@ export async function reapProcesses(refs: readonly ProcessRef[], graceMs: number
 export async function stillAlive(refs: readonly ProcessRef[], waitMs: number): Promise<ProcessRef[]> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const alive = (await Promise.all(refs.map(async (r) => ((await isRunning(r)) ? r : undefined)))).filter((r): r is ProcessRef => r !== undefined);
+    const alive = (await Promise.all(refs.map(async (r) => ((await isRunning(r)) ? r : undefined)))).filter(
+      (r): r is ProcessRef => r !== undefined,
+    );
     if (alive.length === 0 || Date.now() >= deadline) return alive;
     await sleep(100);
   }

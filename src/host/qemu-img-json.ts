@@ -36,10 +36,8 @@ export interface ImageCheck {
 
 type Json = Record<string, unknown>;
 
-const num = (o: Json, key: string): number | undefined =>
-  typeof o[key] === "number" ? (o[key] as number) : undefined;
-const str = (o: Json, key: string): string | undefined =>
-  typeof o[key] === "string" ? (o[key] as string) : undefined;
+const num = (o: Json, key: string): number | undefined => (typeof o[key] === "number" ? (o[key] as number) : undefined);
+const str = (o: Json, key: string): string | undefined => (typeof o[key] === "string" ? (o[key] as string) : undefined);
 
 function requireNum(o: Json, key: string): number {
   const value = num(o, key);

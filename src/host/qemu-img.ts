@@ -46,11 +46,7 @@ async function runQemuImg(args: string[], path: string, okExitCodes: readonly nu
  * The format is always given so qemu never probes it.
  * @throws {ImageProbeError} with the qemu message and a classified code.
  */
-export async function qemuImgInfo(
-  path: string,
-  format: ImageFormat,
-  opts: QemuImgInfoOptions = {},
-): Promise<ImageInfo> {
+export async function qemuImgInfo(path: string, format: ImageFormat, opts: QemuImgInfoOptions = {}): Promise<ImageInfo> {
   const file = safePath(path);
   const args = ["info", "--output=json", "-f", format, ...(opts.shared ? ["-U"] : []), file];
   const { stdout } = await runQemuImg(args, path);

@@ -31,8 +31,24 @@ export const imageToolTimeoutMs = () => defaults.timeoutMs;
  * `prlimit --as --cpu --nofile --core=0 -- <tool> args`. prlimit (util-linux) is required: a qemu
  * tool on an untrusted image is never run unbounded. Pure.
  */
-export function imageToolArgv(tool: string, args: readonly string[], prlimit: string, limits: ImageToolLimits, wrapper: readonly string[] = []): string[] {
-  return [prlimit, `--as=${limits.addressSpaceBytes}`, `--cpu=${limits.cpuSeconds}`, `--nofile=${limits.openFiles}`, "--core=0", "--", ...wrapper, tool, ...args];
+export function imageToolArgv(
+  tool: string,
+  args: readonly string[],
+  prlimit: string,
+  limits: ImageToolLimits,
+  wrapper: readonly string[] = [],
+): string[] {
+  return [
+    prlimit,
+    `--as=${limits.addressSpaceBytes}`,
+    `--cpu=${limits.cpuSeconds}`,
+    `--nofile=${limits.openFiles}`,
+    "--core=0",
+    "--",
+    ...wrapper,
+    tool,
+    ...args,
+  ];
 }
 
 /** A qemu tool exceeded its wall-clock limit (hung storage, a FIFO, a hostile header) and was killed. */
@@ -55,9 +71,14 @@ export interface ImageToolOptions {
 }
 
 /** The file, argv and execa options that run a qemu tool bounded: prlimit, timeout, allow-listed env. */
-export function imageToolCommand(tool: ImageTool, args: readonly string[], opts: ImageToolOptions = {}): { file: string; args: string[]; options: Options } {
+export function imageToolCommand(
+  tool: ImageTool,
+  args: readonly string[],
+  opts: ImageToolOptions = {},
+): { file: string; args: string[]; options: Options } {
   const prlimit = toolPath("prlimit");
-  if (!prlimit) throw new Error("prlimit (util-linux) is not installed: refusing to run qemu tools on images without resource limits");
+  if (!prlimit)
+    throw new Error("prlimit (util-linux) is not installed: refusing to run qemu tools on images without resource limits");
   const [file, ...argv] = imageToolArgv(toolCommand(tool), args, prlimit, { ...defaults.limits, ...opts.limits }, opts.wrapper);
   return {
     file: file!,
@@ -86,6 +107,17 @@ export function imageToolCommand(tool: ImageTool, args: readonly string[], opts:
 export async function runImageTool(tool: ImageTool, args: readonly string[], opts: ImageToolOptions = {}) {
   const { file, args: argv, options } = imageToolCommand(tool, args, opts);
   const result = await execa(file, argv, { ...options, encoding: "utf8" as const });
-  if (result.timedOut) throw new ImageToolTimeoutError(`${tool} did not answer within ${options.timeout} ms (hung storage or a hostile image); it was killed`);
-  return { exitCode: result.exitCode, stdout: String(result.stdout ?? ""), stderr: String(result.stderr ?? ""), shortMessage: result.shortMessage, isCanceled: result.isCanceled, isMaxBuffer: result.isMaxBuffer, signal: result.signal };
+  if (result.timedOut)
+    throw new ImageToolTimeoutError(
+      `${tool} did not answer within ${options.timeout} ms (hung storage or a hostile image); it was killed`,
+    );
+  return {
+    exitCode: result.exitCode,
+    stdout: String(result.stdout ?? ""),
+    stderr: String(result.stderr ?? ""),
+    shortMessage: result.shortMessage,
+    isCanceled: result.isCanceled,
+    isMaxBuffer: result.isMaxBuffer,
+    signal: result.signal,
+  };
 }

@@ -72,8 +72,7 @@ export function diagnoseFailure(run: DiagnosableRun, probe: ImageAccessProbe = {
   if (run.timedOut) {
     return { code: SparsifyFailureCode.TIMED_OUT, message: "virt-sparsify did not finish within the time limit." };
   }
-  const fromProbe =
-    probe.infoError ?? (probe.writeError !== undefined ? WRITE_ERRORS[probe.writeError] : undefined);
+  const fromProbe = probe.infoError ?? (probe.writeError !== undefined ? WRITE_ERRORS[probe.writeError] : undefined);
   const fromText = run.errorMessage !== undefined ? classifyQemuError(run.errorMessage) : undefined;
   for (const code of [fromProbe, fromText]) {
     const known = code !== undefined ? fromImageCode[code] : undefined;
@@ -83,7 +82,9 @@ export function diagnoseFailure(run: DiagnosableRun, probe: ImageAccessProbe = {
   if (detail !== undefined && APPLIANCE.test(detail)) {
     return {
       code: SparsifyFailureCode.APPLIANCE_FAILED,
-      message: `The libguestfs appliance failed to start (${detail}). Run libguestfs-test-tool on the host; on ` + "hosts without usable KVM set LIBGUESTFS_BACKEND_SETTINGS=force_tcg.",
+      message:
+        `The libguestfs appliance failed to start (${detail}). Run libguestfs-test-tool on the host; on ` +
+        "hosts without usable KVM set LIBGUESTFS_BACKEND_SETTINGS=force_tcg.",
     };
   }
   const how = run.signal

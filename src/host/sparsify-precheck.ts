@@ -43,7 +43,8 @@ export async function precheckImage(input: PrecheckInput): Promise<PrecheckResul
   } catch (error) {
     if (!(error instanceof ImageProbeError)) throw error;
     const why: Record<ImageErrorCode, string> = {
-      [ImageErrorCode.IMAGE_IN_USE]: "The image is in use by another process (a running VM, qemu-nbd or another sparsify); nothing was changed",
+      [ImageErrorCode.IMAGE_IN_USE]:
+        "The image is in use by another process (a running VM, qemu-nbd or another sparsify); nothing was changed",
       [ImageErrorCode.IMAGE_NOT_FOUND]: "The image file does not exist any more; rescan the storage domain",
       [ImageErrorCode.PERMISSION_DENIED]: "The worker may not open the image",
       [ImageErrorCode.WRONG_FORMAT]: `The image is not in its recorded format (${input.format})`,
@@ -55,15 +56,29 @@ export async function precheckImage(input: PrecheckInput): Promise<PrecheckResul
     await access(input.path, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return fail(JobErrorCode.PERMISSION_DENIED, `The worker may not write the image (${code}${code === "EPERM" ? ", immutable flag?" : ""})`);
+    return fail(
+      JobErrorCode.PERMISSION_DENIED,
+      `The worker may not write the image (${code}${code === "EPERM" ? ", immutable flag?" : ""})`,
+    );
   }
-  const backing = info.fullBackingFilename ?? (info.backingFilename ? path.resolve(path.dirname(input.path), info.backingFilename) : null);
+  const backing =
+    info.fullBackingFilename ?? (info.backingFilename ? path.resolve(path.dirname(input.path), info.backingFilename) : null);
   if ((backing ?? null) !== (input.expectedBackingPath ?? null)) {
-    return fail(JobErrorCode.CHAIN_CHANGED, `The image's backing file changed since the last scan (now ${backing ?? "none"}, was ` + `${input.expectedBackingPath ?? "none"}); rescan the storage domain`);
+    return fail(
+      JobErrorCode.CHAIN_CHANGED,
+      `The image's backing file changed since the last scan (now ${backing ?? "none"}, was ` +
+        `${input.expectedBackingPath ?? "none"}); rescan the storage domain`,
+    );
   }
   if (input.allocationSetByUser !== DiskAllocation.SPARSE) {
-    const check = input.format === "qcow2" && info.apparentSize >= info.virtualSize ? await qemuImgCheck(input.path).catch(() => null) : null;
-    const verdict = classifyAllocation({ format: input.format === "qcow2" ? DiskFormat.QCOW2 : DiskFormat.RAW, virtualSize: info.virtualSize, actualSize: info.actualSize, ...(check ?? {}) });
+    const check =
+      input.format === "qcow2" && info.apparentSize >= info.virtualSize ? await qemuImgCheck(input.path).catch(() => null) : null;
+    const verdict = classifyAllocation({
+      format: input.format === "qcow2" ? DiskFormat.QCOW2 : DiskFormat.RAW,
+      virtualSize: info.virtualSize,
+      actualSize: info.actualSize,
+      ...(check ?? {}),
+    });
     if (verdict.allocation === DiskAllocation.PREALLOCATED) {
       return fail(
         JobErrorCode.PREALLOCATED,

@@ -82,8 +82,7 @@ export function rampLaunch(state: SparsifyProgress, elapsedMs: number): Sparsify
 }
 
 /** The caller is measuring the result with qemu-img. */
-export const startMeasuring = (state: SparsifyProgress): SparsifyProgress =>
-  advance(state, SparsifyPhase.MEASURING, MEASURING);
+export const startMeasuring = (state: SparsifyProgress): SparsifyProgress => advance(state, SparsifyPhase.MEASURING, MEASURING);
 
 /** The job is over (whatever the outcome): 100 %. */
 export const finish = (state: SparsifyProgress): SparsifyProgress => advance(state, SparsifyPhase.DONE, 100);

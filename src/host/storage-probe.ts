@@ -4,8 +4,7 @@ import { findExecutable } from "./find-executable.js";
 
 /** What a bounded look at a path found. */
 export type PathProbe =
-  | { ok: true; dev: string; ino: string; type: string }
-  | { ok: false; condition: "HUNG" | "GONE" | "UNREADABLE"; reason: string };
+  { ok: true; dev: string; ino: string; type: string } | { ok: false; condition: "HUNG" | "GONE" | "UNREADABLE"; reason: string };
 
 /**
  * `stat`s a path (and, with `readDir`, reads one entry of a directory) in a child process with a
@@ -22,7 +21,12 @@ export async function probePath(target: string, timeoutMs: number, opts: { readD
   if (!seen.ok || !opts.readDir || seen.type !== "directory") return seen;
   // A stat can be answered from the kernel's attribute cache; reading the directory asks the
   // server. find stops after the first entry (paths here are absolute: never taken as options).
-  const listed = await bounded(target, [findExecutable("find") ?? "find", target, "-mindepth", "1", "-maxdepth", "1", "-quit"], Math.max(1, timeoutMs - (Date.now() - started)), timeoutMs);
+  const listed = await bounded(
+    target,
+    [findExecutable("find") ?? "find", target, "-mindepth", "1", "-maxdepth", "1", "-quit"],
+    Math.max(1, timeoutMs - (Date.now() - started)),
+    timeoutMs,
+  );
   return listed.ok || listed.condition !== "HUNG" ? seen : listed;
 }
 
@@ -55,9 +59,19 @@ async function bounded(target: string, argv: string[], timeoutMs: number, report
     return { ok: true, dev, ino, type: type.join(" ") };
   }
   const stderr = String(outcome.stderr ?? "");
-  if (/No such file or directory|Not a directory/.test(stderr)) return { ok: false, condition: "GONE", reason: `${target} does not exist (unmounted or removed)` };
-  if (/Transport endpoint is not connected|Stale file handle/.test(stderr)) return { ok: false, condition: "GONE", reason: `${target} is on a mount whose server is gone (${stderr.split(":").at(-1)!.trim()})` };
-  return { ok: false, condition: "UNREADABLE", reason: `${target} cannot be read: ${stderr.trim().split("\n")[0] || outcome.shortMessage}` };
+  if (/No such file or directory|Not a directory/.test(stderr))
+    return { ok: false, condition: "GONE", reason: `${target} does not exist (unmounted or removed)` };
+  if (/Transport endpoint is not connected|Stale file handle/.test(stderr))
+    return {
+      ok: false,
+      condition: "GONE",
+      reason: `${target} is on a mount whose server is gone (${stderr.split(":").at(-1)!.trim()})`,
+    };
+  return {
+    ok: false,
+    condition: "UNREADABLE",
+    reason: `${target} cannot be read: ${stderr.trim().split("\n")[0] || outcome.shortMessage}`,
+  };
 }
 
 /** Keeps up to 64 KiB of a stream (a stat line or an error message is all that is read). */

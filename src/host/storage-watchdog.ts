@@ -40,7 +40,11 @@ export function watchStorage(opts: StorageWatchOptions): StorageWatch {
     for (const watched of opts.paths) {
       const seen = await probePath(watched.path, opts.timeoutMs, { readDir: watched.readDir ?? false });
       if (stopped) return;
-      const why = !seen.ok ? seen.reason : seen.dev !== watched.dev || seen.ino !== watched.ino ? `${watched.path} is no longer the file the run started on (device or inode changed: unmounted or replaced)` : null;
+      const why = !seen.ok
+        ? seen.reason
+        : seen.dev !== watched.dev || seen.ino !== watched.ino
+          ? `${watched.path} is no longer the file the run started on (device or inode changed: unmounted or replaced)`
+          : null;
       if (why) {
         lost = why;
         stopped = true;

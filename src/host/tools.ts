@@ -1,7 +1,21 @@
 import { findExecutable } from "./find-executable.js";
 
 /** Every program the worker runs on images or for housekeeping. */
-export const HOST_TOOLS = ["qemu-img", "qemu-io", "qemu-storage-daemon", "virt-sparsify", "setpriv", "prlimit", "unshare", "fusermount3", "fusermount", "filefrag", "find", "stat", "dd"] as const;
+export const HOST_TOOLS = [
+  "qemu-img",
+  "qemu-io",
+  "qemu-storage-daemon",
+  "virt-sparsify",
+  "setpriv",
+  "prlimit",
+  "unshare",
+  "fusermount3",
+  "fusermount",
+  "filefrag",
+  "find",
+  "stat",
+  "dd",
+] as const;
 export type HostTool = (typeof HOST_TOOLS)[number];
 
 const resolved = new Map<string, string | undefined>();

@@ -100,7 +100,11 @@ const SURVIVOR_CHECK_MS = 3_000;
 export const RUN_STOP_BUDGET_MS = HURRY_KILL_MS + QEMU_REAP_GRACE_MS + 1_000;
 
 /** Resolves `afterMs` after the run was told to stop (abort or timeout); never otherwise. */
-function whenAbandoned(signal: AbortSignal | undefined, timeoutMs: number, afterMs: number): { promise: Promise<"abandoned">; clear: () => void } {
+function whenAbandoned(
+  signal: AbortSignal | undefined,
+  timeoutMs: number,
+  afterMs: number,
+): { promise: Promise<"abandoned">; clear: () => void } {
   const timers: NodeJS.Timeout[] = [];
   const promise = new Promise<"abandoned">((resolve) => {
     const start = () => timers.push(setTimeout(() => resolve("abandoned"), afterMs));
@@ -217,11 +221,18 @@ export async function runVirtSparsify(opts: SparsifyRunOptions): Promise<Sparsif
     };
     const timer = setInterval(watch, WATCH_INTERVAL_MS);
     setTimeout(watch, 100).unref();
-    const root = subprocess.pid === undefined ? Promise.resolve(undefined) : processTree(subprocess.pid).then((t) => t.find((p) => p.pid === subprocess.pid));
+    const root =
+      subprocess.pid === undefined
+        ? Promise.resolve(undefined)
+        : processTree(subprocess.pid).then((t) => t.find((p) => p.pid === subprocess.pid));
 
     const grace = opts.killGraceMs ?? 15_000;
     const abandon = whenAbandoned(opts.signal, opts.timeoutMs, grace + ABANDON_AFTER_KILL_MS);
-    const ran = Promise.all([subprocess, lines(subprocess.stdout, (l) => handle(l, "stdout")), lines(subprocess.stderr, (l) => handle(l, "stderr"))]);
+    const ran = Promise.all([
+      subprocess,
+      lines(subprocess.stdout, (l) => handle(l, "stdout")),
+      lines(subprocess.stderr, (l) => handle(l, "stderr")),
+    ]);
     ran.catch(() => undefined);
     const first = await Promise.race([ran, abandon.promise]);
     abandon.clear();
@@ -233,7 +244,16 @@ export async function runVirtSparsify(opts: SparsifyRunOptions): Promise<Sparsif
     const survivors = await stillAlive(refs, SURVIVOR_CHECK_MS);
     const removedSockdirs = (await sockdirs?.cleanup()) ?? [];
     // Stuck in the kernel past SIGKILL: report it as killed, and the process as a survivor.
-    const result = first === "abandoned" ? { exitCode: undefined, signal: "SIGKILL", isCanceled: opts.signal?.aborted ?? false, timedOut: !opts.signal?.aborted, shortMessage: "did not exit after SIGKILL" } : first[0];
+    const result =
+      first === "abandoned"
+        ? {
+            exitCode: undefined,
+            signal: "SIGKILL",
+            isCanceled: opts.signal?.aborted ?? false,
+            timedOut: !opts.signal?.aborted,
+            shortMessage: "did not exit after SIGKILL",
+          }
+        : first[0];
 
     if (result.exitCode === undefined && result.signal === undefined) {
       errorMessage ??= `virt-sparsify could not be started: ${result.shortMessage ?? "unknown error"}`;

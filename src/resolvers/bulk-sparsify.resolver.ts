@@ -9,9 +9,13 @@ export class BulkSparsifyResolver {
   @Authorized(Role.OPERATOR)
   @Mutation(() => [SparsifyRequestResultType], {
     description:
-      "Sparsifies many disks in one request: the accepted ones are locked and queued together, the " + "blocked ones reported with their reasons (not failed). Above the cap: TOO_MANY_DISKS.",
+      "Sparsifies many disks in one request: the accepted ones are locked and queued together, the " +
+      "blocked ones reported with their reasons (not failed). Above the cap: TOO_MANY_DISKS.",
   })
-  sparsifyDisks(@Arg("input", () => SparsifyDisksInput) input: SparsifyDisksInput, @Ctx() ctx: GatewayContext): Promise<SparsifyRequestOutcome[]> {
+  sparsifyDisks(
+    @Arg("input", () => SparsifyDisksInput) input: SparsifyDisksInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<SparsifyRequestOutcome[]> {
     return ctx.services.sparsify.bulk.request(input, ctx.actor);
   }
 }

@@ -21,7 +21,10 @@ export interface ChildrenSpec<T> {
  * returning at most `limit` rows per parent (row_number() per parent), whatever the page size
  * times the number of children.
  */
-export function childrenLoader<T extends ObjectLiteral>(db: DataSource, spec: ChildrenSpec<T>): DataLoader<ChildrenKey, T[], string> {
+export function childrenLoader<T extends ObjectLiteral>(
+  db: DataSource,
+  spec: ChildrenSpec<T>,
+): DataLoader<ChildrenKey, T[], string> {
   const orderSql = spec.order.map(([column, direction]) => `"${column}" ${direction}`).join(", ");
   return new DataLoader<ChildrenKey, T[], string>(
     async (keys) => {
@@ -33,7 +36,11 @@ export function childrenLoader<T extends ObjectLiteral>(db: DataSource, spec: Ch
         let query = db
           .getRepository(spec.entity)
           .createQueryBuilder("c")
-          .where(`c.id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY "${spec.parent}" ORDER BY ` + `${orderSql}) AS rn FROM ${spec.table} WHERE "${spec.parent}" = ANY(:ids)) t WHERE rn <= :limit)`, { ids, limit });
+          .where(
+            `c.id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY "${spec.parent}" ORDER BY ` +
+              `${orderSql}) AS rn FROM ${spec.table} WHERE "${spec.parent}" = ANY(:ids)) t WHERE rn <= :limit)`,
+            { ids, limit },
+          );
         for (const [column, direction] of spec.order) query = query.addOrderBy(`c."${column}"`, direction);
         for (const row of await query.getMany()) {
           const key = `${row[spec.parent]}:${limit}`;

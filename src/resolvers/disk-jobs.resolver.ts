@@ -16,7 +16,11 @@ export class DiskJobsResolver {
   }
 
   @FieldResolver(() => [SparsifyJobType], { description: "Newest first." })
-  async sparsifyJobs(@Root() disk: Disk, @Ctx() ctx: GatewayContext, @Arg("first", () => Int, { defaultValue: 20 }) first: number): Promise<SparsifyJob[]> {
+  async sparsifyJobs(
+    @Root() disk: Disk,
+    @Ctx() ctx: GatewayContext,
+    @Arg("first", () => Int, { defaultValue: 20 }) first: number,
+  ): Promise<SparsifyJob[]> {
     if (first < 0 || first > 100) throw badInput("first must be between 0 and 100", "first");
     return ctx.loaders.jobsOfDisk.load({ parentId: disk.id, limit: first });
   }

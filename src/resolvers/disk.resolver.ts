@@ -35,13 +35,22 @@ export class DiskResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => DiskType, { description: "Corrects the allocation when it was inferred wrongly (allocationSource becomes SET_BY_USER)." })
-  setDiskAllocation(@Arg("id", () => ID) id: string, @Arg("allocation", () => DiskAllocation) allocation: DiskAllocation, @Ctx() ctx: GatewayContext): Promise<Disk> {
+  @Mutation(() => DiskType, {
+    description: "Corrects the allocation when it was inferred wrongly (allocationSource becomes SET_BY_USER).",
+  })
+  setDiskAllocation(
+    @Arg("id", () => ID) id: string,
+    @Arg("allocation", () => DiskAllocation) allocation: DiskAllocation,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Disk> {
     return ctx.services.disks.setAllocation(id, allocation, ctx.actor);
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => DiskType, { description: "Lifts the DIRECT_VERIFICATION_FAILED blocker after an admin checked the image; DIRECT stays off for its domain until turned on again." })
+  @Mutation(() => DiskType, {
+    description:
+      "Lifts the DIRECT_VERIFICATION_FAILED blocker after an admin checked the image; DIRECT stays off for its domain until turned on again.",
+  })
   clearDirectVerificationFailure(@Arg("diskId", () => ID) diskId: string, @Ctx() ctx: GatewayContext): Promise<Disk> {
     return ctx.services.disks.clearDirectVerificationFailure(diskId, ctx.actor);
   }
@@ -52,12 +61,16 @@ export class DiskResolver {
     return ctx.services.disks.forget(id, ctx.actor);
   }
 
-  @FieldResolver(() => [SparsifyIssueType], { description: "Every reason the disk cannot be sparsified now; empty when sparsifiable." })
+  @FieldResolver(() => [SparsifyIssueType], {
+    description: "Every reason the disk cannot be sparsified now; empty when sparsifiable.",
+  })
   sparsifyBlockers(@Root() disk: Disk): SparsifyIssue[] {
     return disk.blockers;
   }
 
-  @FieldResolver(() => [SparsifyIssueType], { description: "What to know before sparsifying (snapshots, a running VM it is unplugged from)." })
+  @FieldResolver(() => [SparsifyIssueType], {
+    description: "What to know before sparsifying (snapshots, a running VM it is unplugged from).",
+  })
   sparsifyWarnings(@Root() disk: Disk): SparsifyIssue[] {
     return disk.warnings;
   }
@@ -77,8 +90,14 @@ export class DiskResolver {
     return disk.templateDiskId ? ctx.loaders.disk.load(disk.templateDiskId) : Promise.resolve(null);
   }
 
-  @FieldResolver(() => [DiskType], { description: "Disks whose chains have this disk as their template, by alias; at most `first` (≤ 500)." })
-  async derivedDisks(@Root() disk: Disk, @Ctx() ctx: GatewayContext, @Arg("first", () => Int, { defaultValue: 100 }) first: number): Promise<Disk[]> {
+  @FieldResolver(() => [DiskType], {
+    description: "Disks whose chains have this disk as their template, by alias; at most `first` (≤ 500).",
+  })
+  async derivedDisks(
+    @Root() disk: Disk,
+    @Ctx() ctx: GatewayContext,
+    @Arg("first", () => Int, { defaultValue: 100 }) first: number,
+  ): Promise<Disk[]> {
     if (first < 0 || first > 500) throw badInput("first must be between 0 and 500", "first");
     return ctx.loaders.derivedOfDisk.load({ parentId: disk.id, limit: first });
   }

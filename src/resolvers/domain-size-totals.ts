@@ -23,6 +23,11 @@ export const domainSizeTotalsLoader = (db: DataSource) =>
          FROM disk WHERE "storageDomainId" = ANY($1::uuid[]) AND status <> 'MISSING' GROUP BY 1`,
       [[...ids]],
     );
-    const byId = new Map(rows.map((r) => [r.id, { diskCount: Number(r.disks), virtualSizeTotal: Number(r.virtual), actualSizeTotal: Number(r.actual) }]));
+    const byId = new Map(
+      rows.map((r) => [
+        r.id,
+        { diskCount: Number(r.disks), virtualSizeTotal: Number(r.virtual), actualSizeTotal: Number(r.actual) },
+      ]),
+    );
     return ids.map((id) => byId.get(id) ?? EMPTY);
   });

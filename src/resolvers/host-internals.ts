@@ -39,6 +39,8 @@ export function refusalFor(context: GatewayContext, error: unknown): unknown {
   const blockers = error instanceof GraphQLError ? error.extensions.blockers : undefined;
   if (!Array.isArray(blockers) || isAdmin(context)) return error;
   const e = error as GraphQLError;
-  const redacted = blockers.map((b: { message?: unknown }) => (typeof b?.message === "string" ? { ...b, message: redactHostPaths(b.message) } : b));
+  const redacted = blockers.map((b: { message?: unknown }) =>
+    typeof b?.message === "string" ? { ...b, message: redactHostPaths(b.message) } : b,
+  );
   return new GraphQLError(redactHostPaths(e.message), { extensions: { ...e.extensions, blockers: redacted } });
 }

@@ -23,7 +23,11 @@ export class HostResolver {
     if (!host) throw notFound("Host", id);
     await repo.update({ id: host.id }, { maintenance: on });
     await ctx.services.bus.publish({ type: "hosts-changed" });
-    await recordEvent(ctx.services.db.manager, { type: on ? "HOST_MAINTENANCE_ON" : "HOST_MAINTENANCE_OFF", actor: ctx.actor, message: `Host ${host.name} maintenance ${on ? "on" : "off"}` });
+    await recordEvent(ctx.services.db.manager, {
+      type: on ? "HOST_MAINTENANCE_ON" : "HOST_MAINTENANCE_OFF",
+      actor: ctx.actor,
+      message: `Host ${host.name} maintenance ${on ? "on" : "off"}`,
+    });
     return (await repo.findOneBy({ id: host.id }))!;
   }
 

@@ -2,7 +2,15 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Roo
 import { effectivePolicy } from "../domain/needs-sparsify.js";
 import { Role } from "../domain/roles.js";
 import type { SparsifySchedule, StorageDomain } from "../entities/index.js";
-import { ReclaimGrouping, ReclaimPolicyInput, ReclaimPolicyType, ReclaimTotalType, SparsifyScheduleInput, SparsifyScheduleType, TimeBucket } from "../schema/reclaim.types.js";
+import {
+  ReclaimGrouping,
+  ReclaimPolicyInput,
+  ReclaimPolicyType,
+  ReclaimTotalType,
+  SparsifyScheduleInput,
+  SparsifyScheduleType,
+  TimeBucket,
+} from "../schema/reclaim.types.js";
 import { BytesScalar } from "../schema/scalars/bytes.scalar.js";
 import { StorageDomainType } from "../schema/storage-domain.type.js";
 import { globalPolicy } from "../services/reclaim-policy.service.js";
@@ -15,7 +23,10 @@ import type { GatewayContext } from "./context.js";
 export class ReclaimResolver {
   @FieldResolver(() => ReclaimPolicyType)
   reclaimPolicy(@Root() d: StorageDomain, @Ctx() ctx: GatewayContext): ReclaimPolicyType {
-    return { ...effectivePolicy(d, globalPolicy(ctx.services.config)), inherited: d.minReclaimableBytes === null && d.minReclaimableRatio === null };
+    return {
+      ...effectivePolicy(d, globalPolicy(ctx.services.config)),
+      inherited: d.minReclaimableBytes === null && d.minReclaimableRatio === null,
+    };
   }
 
   @FieldResolver(() => BytesScalar, { description: "Sum of the disks' reclaimable estimates." })
@@ -29,20 +40,32 @@ export class ReclaimResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => StorageDomainType, { description: "Sets the domain's needs-sparsify thresholds (null fields: the global default)." })
-  setReclaimPolicy(@Arg("storageDomainId", () => ID) id: string, @Arg("policy") policy: ReclaimPolicyInput, @Ctx() ctx: GatewayContext): Promise<StorageDomain> {
+  @Mutation(() => StorageDomainType, {
+    description: "Sets the domain's needs-sparsify thresholds (null fields: the global default).",
+  })
+  setReclaimPolicy(
+    @Arg("storageDomainId", () => ID) id: string,
+    @Arg("policy") policy: ReclaimPolicyInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<StorageDomain> {
     return ctx.services.reclaim.setPolicy(id, policy, ctx.actor);
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => StorageDomainType, { description: "Estimates every disk of the domain on a host (read-only), waiting up to SCAN_WAIT_MS." })
+  @Mutation(() => StorageDomainType, {
+    description: "Estimates every disk of the domain on a host (read-only), waiting up to SCAN_WAIT_MS.",
+  })
   estimateStorageDomain(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<StorageDomain> {
     return ctx.services.reclaim.estimateDomain(id, ctx.actor);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => SparsifyScheduleType, { description: "Creates or replaces the domain's periodic sparsify." })
-  setSparsifySchedule(@Arg("storageDomainId", () => ID) id: string, @Arg("schedule") input: SparsifyScheduleInput, @Ctx() ctx: GatewayContext): Promise<SparsifySchedule> {
+  setSparsifySchedule(
+    @Arg("storageDomainId", () => ID) id: string,
+    @Arg("schedule") input: SparsifyScheduleInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<SparsifySchedule> {
     return ctx.services.schedules.set(id, input, ctx.actor);
   }
 

@@ -1,10 +1,29 @@
-import { Authorized, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
+import {
+  Authorized,
+  Arg,
+  Args,
+  Ctx,
+  FieldResolver,
+  ID,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+  type SubscribeResolverData,
+} from "type-graphql";
 import type { Disk, SparsifyJob } from "../entities/index.js";
 import { openJobStream, followJobEvents } from "../jobs/queue/job-stream.js";
 import { ConnectionArgs } from "../schema/connection.args.js";
 import { DiskType } from "../schema/disk.type.js";
 import { SparsifyJobConnection } from "../schema/sparsify-job-connection.type.js";
-import { JobErrorType, SignedBytesScalar, SparsifyJobEventFilter, SparsifyJobFilter, SparsifyJobType } from "../schema/sparsify-job.type.js";
+import {
+  JobErrorType,
+  SignedBytesScalar,
+  SparsifyJobEventFilter,
+  SparsifyJobFilter,
+  SparsifyJobType,
+} from "../schema/sparsify-job.type.js";
 import { listJobs } from "../services/history-query.service.js";
 import { parseId } from "../services/ids.js";
 import { asJobErrorCode } from "../domain/job-error-code.js";
@@ -18,13 +37,17 @@ type Sub<A> = SubscribeResolverData<unknown, A, GatewayContext>;
 @Resolver(() => SparsifyJobType)
 export class SparsifyJobResolver {
   @Authorized(Role.OPERATOR)
-  @Mutation(() => SparsifyJobType, { description: "Validates, locks the disk and queues a sparsify job. Blocked: DISK_NOT_SPARSIFIABLE with extensions.blockers." })
+  @Mutation(() => SparsifyJobType, {
+    description: "Validates, locks the disk and queues a sparsify job. Blocked: DISK_NOT_SPARSIFIABLE with extensions.blockers.",
+  })
   sparsifyDisk(@Arg("diskId", () => ID) diskId: string, @Ctx() ctx: GatewayContext): Promise<SparsifyJob> {
     return ctx.services.sparsify.request(diskId, ctx.actor).catch((error: unknown) => Promise.reject(refusalFor(ctx, error)));
   }
 
   @Authorized(Role.OPERATOR)
-  @Mutation(() => SparsifyJobType, { description: "QUEUED: cancelled at once. RUNNING: the worker stops virt-sparsify and ends the job CANCELLED." })
+  @Mutation(() => SparsifyJobType, {
+    description: "QUEUED: cancelled at once. RUNNING: the worker stops virt-sparsify and ends the job CANCELLED.",
+  })
   cancelSparsifyJob(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<SparsifyJob> {
     return ctx.services.sparsify.cancel(id, ctx.actor);
   }
@@ -40,7 +63,12 @@ export class SparsifyJobResolver {
     @Args() page: ConnectionArgs,
     @Arg("filter", () => SparsifyJobFilter, { nullable: true }) filter?: SparsifyJobFilter,
   ): Promise<SparsifyJobConnection> {
-    return (await listJobs(ctx.services.db, { ...page, diskId: filter?.diskId, vmId: filter?.vmId, states: filter?.states })) as unknown as SparsifyJobConnection;
+    return (await listJobs(ctx.services.db, {
+      ...page,
+      diskId: filter?.diskId,
+      vmId: filter?.vmId,
+      states: filter?.states,
+    })) as unknown as SparsifyJobConnection;
   }
 
   @Subscription(() => SparsifyJobType, {
@@ -60,10 +88,16 @@ export class SparsifyJobResolver {
     subscribe: ({ args, context }: Sub<{ filter?: SparsifyJobEventFilter }>) => {
       const diskId = args.filter?.diskId ? parseId(args.filter.diskId, "filter.diskId") : null;
       const domainId = args.filter?.storageDomainId ? parseId(args.filter.storageDomainId, "filter.storageDomainId") : null;
-      return followJobEvents(context.services.pubSub, (job) => (!diskId || job.diskId === diskId) && (!domainId || job.storageDomainId === domainId));
+      return followJobEvents(
+        context.services.pubSub,
+        (job) => (!diskId || job.diskId === diskId) && (!domainId || job.storageDomainId === domainId),
+      );
     },
   })
-  sparsifyJobEvents(@Root() job: SparsifyJob, @Arg("filter", () => SparsifyJobEventFilter, { nullable: true }) _filter?: SparsifyJobEventFilter): SparsifyJob {
+  sparsifyJobEvents(
+    @Root() job: SparsifyJob,
+    @Arg("filter", () => SparsifyJobEventFilter, { nullable: true }) _filter?: SparsifyJobEventFilter,
+  ): SparsifyJob {
     return job;
   }
 
@@ -72,13 +106,20 @@ export class SparsifyJobResolver {
     return ctx.loaders.disk.load(job.diskId);
   }
 
-  @FieldResolver(() => SignedBytesScalar, { nullable: true, description: "actualSizeBefore − actualSizeAfter; negative when a snapshot leaf grew." })
+  @FieldResolver(() => SignedBytesScalar, {
+    nullable: true,
+    description: "actualSizeBefore − actualSizeAfter; negative when a snapshot leaf grew.",
+  })
   reclaimedBytes(@Root() job: SparsifyJob): number | null {
-    return job.actualSizeBefore !== null && job.actualSizeAfter !== null && job.finishedAt ? Number(job.actualSizeBefore) - Number(job.actualSizeAfter) : null;
+    return job.actualSizeBefore !== null && job.actualSizeAfter !== null && job.finishedAt
+      ? Number(job.actualSizeBefore) - Number(job.actualSizeAfter)
+      : null;
   }
 
   @FieldResolver(() => JobErrorType, { nullable: true })
   error(@Root() job: SparsifyJob, @Ctx() ctx: GatewayContext): JobErrorType | null {
-    return job.errorCode ? { code: asJobErrorCode(job.errorCode), message: textFor(ctx, job.errorMessage) ?? job.errorCode } : null;
+    return job.errorCode
+      ? { code: asJobErrorCode(job.errorCode), message: textFor(ctx, job.errorMessage) ?? job.errorCode }
+      : null;
   }
 }

@@ -30,7 +30,9 @@ export class StorageDomainResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => StorageDomainType, { description: "Scans on a host; returns when done, or with the scan state after SCAN_WAIT_MS." })
+  @Mutation(() => StorageDomainType, {
+    description: "Scans on a host; returns when done, or with the scan state after SCAN_WAIT_MS.",
+  })
   scanStorageDomain(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<StorageDomain> {
     return ctx.services.domains.scan(id, ctx.actor);
   }
@@ -49,7 +51,8 @@ export class StorageDomainResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => StorageDomainType, {
-    description: "Chooses how the domain's disks are sparsified from the next job on; `verify` (default: unchanged) sets how DIRECT runs are checked.",
+    description:
+      "Chooses how the domain's disks are sparsified from the next job on; `verify` (default: unchanged) sets how DIRECT runs are checked.",
   })
   setSparsifyMethod(
     @Arg("storageDomainId", () => ID) storageDomainId: string,
@@ -61,7 +64,9 @@ export class StorageDomainResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => Boolean, { description: "Forgets the domain and its inventory; image files are never deleted. Refused while jobs run." })
+  @Mutation(() => Boolean, {
+    description: "Forgets the domain and its inventory; image files are never deleted. Refused while jobs run.",
+  })
   removeStorageDomain(@Arg("id", () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<boolean> {
     return ctx.services.domains.remove(id, ctx.actor);
   }
@@ -78,7 +83,11 @@ export class StorageDomainResolver {
   }
 
   @FieldResolver(() => [DiskType], { description: "Disks of the domain by alias; use Query.disks with a filter to page." })
-  async disks(@Root() d: StorageDomain, @Arg("first", () => Int, { defaultValue: 100 }) first: number, @Ctx() ctx: GatewayContext): Promise<Disk[]> {
+  async disks(
+    @Root() d: StorageDomain,
+    @Arg("first", () => Int, { defaultValue: 100 }) first: number,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Disk[]> {
     if (first < 0 || first > 500) throw badInput("first must be between 0 and 500", "first");
     return ctx.loaders.disksOfDomain.load({ parentId: d.id, limit: first });
   }

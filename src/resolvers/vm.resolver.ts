@@ -28,7 +28,11 @@ export class VmResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => VmType, { description: "As reported by the orchestrator; re-assesses the VM's disks." })
-  setVmStatus(@Arg("id", () => ID) id: string, @Arg("status", () => VmStatus) status: VmStatus, @Ctx() ctx: GatewayContext): Promise<Vm> {
+  setVmStatus(
+    @Arg("id", () => ID) id: string,
+    @Arg("status", () => VmStatus) status: VmStatus,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Vm> {
     return ctx.services.vms.setStatus(id, status, ctx.actor);
   }
 
@@ -45,7 +49,11 @@ export class VmResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => Boolean)
-  detachDisk(@Arg("vmId", () => ID) vmId: string, @Arg("diskId", () => ID) diskId: string, @Ctx() ctx: GatewayContext): Promise<boolean> {
+  detachDisk(
+    @Arg("vmId", () => ID) vmId: string,
+    @Arg("diskId", () => ID) diskId: string,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<boolean> {
     return ctx.services.vms.detach(vmId, diskId, ctx.actor);
   }
 

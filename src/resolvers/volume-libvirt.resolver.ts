@@ -7,7 +7,11 @@ import type { GatewayContext } from "./context.js";
 @Authorized(Role.VIEWER)
 @Resolver(() => VolumeType)
 export class VolumeLibvirtResolver {
-  @FieldResolver(() => String, { nullable: true, description: "The libvirt `<driver type>` a domain opens this volume with (qcow2, raw); null when no libvirt domain describes it." })
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      "The libvirt `<driver type>` a domain opens this volume with (qcow2, raw); null when no libvirt domain describes it.",
+  })
   libvirtDriverType(@Root() volume: Volume, @Ctx() ctx: GatewayContext): Promise<string | null> {
     return ctx.loaders.driverTypeOfVolume.load(volume.id);
   }

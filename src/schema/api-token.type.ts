@@ -1,7 +1,10 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
 import { Role } from "../domain/roles.js";
 
-registerEnumType(Role, { name: "Role", description: "viewer: read and watch; operator: also sparsify and cancel; admin: everything." });
+registerEnumType(Role, {
+  name: "Role",
+  description: "viewer: read and watch; operator: also sparsify and cancel; admin: everything.",
+});
 
 @ObjectType("ApiToken", { description: "A token as listed: never its secret." })
 export class ApiTokenType {

@@ -28,7 +28,10 @@ export class AuditEventType {
   message: string;
 
   @AdminOnly()
-  @Field(() => GraphQLJSONObject, { nullable: true, description: "Details as recorded (host output included). Admins only (null for others)." })
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: "Details as recorded (host output included). Admins only (null for others).",
+  })
   data: Record<string, unknown>;
 
   @Field()

@@ -12,7 +12,10 @@ export class DiskAttachmentType {
   @Field(() => String, { nullable: true, description: "libvirt target device (vda, sdb); null for manual attachments." })
   targetDev: string | null;
 
-  @Field(() => String, { nullable: true, description: "libvirt `<driver type>` (qcow2, raw): how the hypervisor opens the image." })
+  @Field(() => String, {
+    nullable: true,
+    description: "libvirt `<driver type>` (qcow2, raw): how the hypervisor opens the image.",
+  })
   driverType: string | null;
 
   @Field()

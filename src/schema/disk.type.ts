@@ -1,5 +1,13 @@
 import { Field, ID, ObjectType } from "type-graphql";
-import { AllocationSource, DiskAllocation, DiskFormat, DiskStatus, EstimateMethod, EstimateUnavailableReason, StorageType } from "./enums.js";
+import {
+  AllocationSource,
+  DiskAllocation,
+  DiskFormat,
+  DiskStatus,
+  EstimateMethod,
+  EstimateUnavailableReason,
+  StorageType,
+} from "./enums.js";
 import { BytesScalar } from "./scalars/bytes.scalar.js";
 import { SparsifyIssueType } from "./sparsify-issue.type.js";
 import { WithoutHostPaths } from "../resolvers/host-internals.js";
@@ -45,23 +53,36 @@ export class DiskType {
   @Field(() => [SparsifyIssueType], { deprecationReason: "Use sparsifyWarnings" })
   warnings: SparsifyIssueType[];
 
-  @Field(() => BytesScalar, { nullable: true, description: "Bytes sparsifying would give back, estimated read-only from the guest filesystem's free blocks and the host allocation." })
+  @Field(() => BytesScalar, {
+    nullable: true,
+    description:
+      "Bytes sparsifying would give back, estimated read-only from the guest filesystem's free blocks and the host allocation.",
+  })
   reclaimableEstimate: number | null;
 
-  @Field(() => BytesScalar, { nullable: true, description: "How much MORE merging the snapshots first would free (disks with snapshots)." })
+  @Field(() => BytesScalar, {
+    nullable: true,
+    description: "How much MORE merging the snapshots first would free (disks with snapshots).",
+  })
   reclaimableAfterMerge: number | null;
 
   @Field(() => EstimateMethod, { nullable: true })
   estimateMethod: EstimateMethod | null;
 
   @WithoutHostPaths()
-  @Field(() => String, { nullable: true, description: 'The method in words, e.g. "ext4+swap: free blocks ∩ qemu-img map (skipped: LVM2_member)".' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The method in words, e.g. "ext4+swap: free blocks ∩ qemu-img map (skipped: LVM2_member)".',
+  })
   estimateDetail: string | null;
 
   @Field(() => Date, { nullable: true })
   estimatedAt: Date | null;
 
-  @Field(() => EstimateUnavailableReason, { nullable: true, description: "Why there is no estimate; null when there is one or none was tried yet." })
+  @Field(() => EstimateUnavailableReason, {
+    nullable: true,
+    description: "Why there is no estimate; null when there is one or none was tried yet.",
+  })
   estimateUnavailableReason: EstimateUnavailableReason | null;
 
   @Field({ description: "The estimate passes the storage domain's reclaim policy (bytes and share of actual size)." })

@@ -33,17 +33,46 @@ registerEnumType(VmStatus, { name: "VmStatus" });
 registerEnumType(JobState, { name: "JobState" });
 registerEnumType(SparsifyIssueCode, { name: "SparsifyIssueCode" });
 // The enums below live in domain/ so the worker writes exactly what the API declares.
-registerEnumType(SparsifyPhase, { name: "SparsifyPhase", description: "Coarse phases of a sparsify job, in the order they happen." });
-registerEnumType(SparsifyOutcome, { name: "SparsifyOutcome", description: "What a successful sparsify run did; outcomeMessage says it in words." });
-registerEnumType(JobTrigger, { name: "JobTrigger", description: "Who asked for the job: a user, or the storage domain's schedule." });
+registerEnumType(SparsifyPhase, {
+  name: "SparsifyPhase",
+  description: "Coarse phases of a sparsify job, in the order they happen.",
+});
+registerEnumType(SparsifyOutcome, {
+  name: "SparsifyOutcome",
+  description: "What a successful sparsify run did; outcomeMessage says it in words.",
+});
+registerEnumType(JobTrigger, {
+  name: "JobTrigger",
+  description: "Who asked for the job: a user, or the storage domain's schedule.",
+});
 registerEnumType(JobErrorCode, { name: "JobErrorCode", description: "Why a job ended FAILED." });
-registerEnumType(EstimateMethod, { name: "EstimateMethod", description: "How a reclaimable-space estimate was made; estimateDetail names the filesystems." });
-registerEnumType(EstimateUnavailableReason, { name: "EstimateUnavailableReason", description: "Why a disk has no reclaimable-space estimate." });
-registerEnumType(VmSource, { name: "VmSource", description: "LIBVIRT: read live from a host's libvirt (read-only here); MANUAL: entered by a person." });
+registerEnumType(EstimateMethod, {
+  name: "EstimateMethod",
+  description: "How a reclaimable-space estimate was made; estimateDetail names the filesystems.",
+});
+registerEnumType(EstimateUnavailableReason, {
+  name: "EstimateUnavailableReason",
+  description: "Why a disk has no reclaimable-space estimate.",
+});
+registerEnumType(VmSource, {
+  name: "VmSource",
+  description: "LIBVIRT: read live from a host's libvirt (read-only here); MANUAL: entered by a person.",
+});
 registerEnumType(LibvirtState, { name: "LibvirtState" });
-registerEnumType(SparsifyMethod, { name: "SparsifyMethod", description: "How a storage domain's disks are sparsified: virt-sparsify (the appliance) or DIRECT (discards of proven free space)." });
-registerEnumType(DirectFallbackReason, { name: "DirectFallbackReason", description: "Why a job asked to run DIRECT ran virt-sparsify instead; always decided before any discard." });
-registerEnumType(DirectVerifyMode, { name: "DirectVerifyMode", description: "How a DIRECT run is checked before it succeeds: STANDARD (fsck -n, free/used maps) or FULL (also a hash of every in-use byte)." });
+registerEnumType(SparsifyMethod, {
+  name: "SparsifyMethod",
+  description:
+    "How a storage domain's disks are sparsified: virt-sparsify (the appliance) or DIRECT (discards of proven free space).",
+});
+registerEnumType(DirectFallbackReason, {
+  name: "DirectFallbackReason",
+  description: "Why a job asked to run DIRECT ran virt-sparsify instead; always decided before any discard.",
+});
+registerEnumType(DirectVerifyMode, {
+  name: "DirectVerifyMode",
+  description:
+    "How a DIRECT run is checked before it succeeds: STANDARD (fsck -n, free/used maps) or FULL (also a hash of every in-use byte).",
+});
 
 export {
   DirectFallbackReason,

@@ -7,7 +7,9 @@ export class HostLibvirtType {
   @Field(() => String, { nullable: true, description: "The URI followed; null when DISABLED." })
   uri: string | null;
 
-  @Field(() => LibvirtState, { description: "DISABLED: LIBVIRT_URI=none or no libvirt socket; UNREACHABLE: configured but lost (its disks are blocked)." })
+  @Field(() => LibvirtState, {
+    description: "DISABLED: LIBVIRT_URI=none or no libvirt socket; UNREACHABLE: configured but lost (its disks are blocked).",
+  })
   state: LibvirtState;
 
   @Field(() => Date, { nullable: true, description: "When the last libvirt event arrived." })
@@ -16,7 +18,6 @@ export class HostLibvirtType {
   @Field(() => String, { nullable: true, description: "Why it is disabled or unreachable, in words." })
   message: string | null;
 }
-
 
 @ObjectType("Host", { description: "A host worker that runs scans and virt-sparsify." })
 export class HostType {

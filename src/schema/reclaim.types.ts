@@ -52,7 +52,10 @@ export class SparsifyScheduleType {
   @Field(() => Date, { nullable: true })
   lastRunAt: Date | null;
 
-  @Field(() => GraphQLJSONObject, { nullable: true, description: "started job ids, skipped disks with their blockers, deferred disks." })
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: "started job ids, skipped disks with their blockers, deferred disks.",
+  })
   lastRunSummary: Record<string, unknown> | null;
 }
 

@@ -1,5 +1,13 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
-import { DirectFallbackReason, JobErrorCode, JobState, JobTrigger, SparsifyMethod, SparsifyOutcome, SparsifyPhase } from "./enums.js";
+import {
+  DirectFallbackReason,
+  JobErrorCode,
+  JobState,
+  JobTrigger,
+  SparsifyMethod,
+  SparsifyOutcome,
+  SparsifyPhase,
+} from "./enums.js";
 import { BytesScalar, SignedBytesScalar } from "./scalars/bytes.scalar.js";
 
 @ObjectType("JobError")
@@ -56,16 +64,25 @@ export class SparsifyJobType {
   @Field(() => String, { nullable: true, description: "The outcome in words; for non-admins absolute paths read [host path]." })
   outcomeMessage: string | null;
 
-  @Field(() => Int, { description: "Runs of this job so far: above 1 when a worker died with it and another took it over (see the JOB_RETRIED audit event)." })
+  @Field(() => Int, {
+    description:
+      "Runs of this job so far: above 1 when a worker died with it and another took it over (see the JOB_RETRIED audit event).",
+  })
   attempts: number;
 
   @Field(() => SparsifyMethod, { nullable: true, description: "The method that ran; null until the worker chose one." })
   methodUsed: SparsifyMethod | null;
 
-  @Field(() => DirectFallbackReason, { nullable: true, description: "Why a job of a DIRECT domain ran virt-sparsify instead; null otherwise." })
+  @Field(() => DirectFallbackReason, {
+    nullable: true,
+    description: "Why a job of a DIRECT domain ran virt-sparsify instead; null otherwise.",
+  })
   fallbackReason: DirectFallbackReason | null;
 
-  @Field(() => [SkippedPartitionType], { nullable: true, description: "Partitions a DIRECT run left untouched; null for virt-sparsify runs." })
+  @Field(() => [SkippedPartitionType], {
+    nullable: true,
+    description: "Partitions a DIRECT run left untouched; null for virt-sparsify runs.",
+  })
   skippedPartitions: SkippedPartitionType[] | null;
 
   @Field()

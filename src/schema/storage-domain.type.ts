@@ -30,13 +30,18 @@ export class StorageDomainType {
   scanState: ScanState;
 
   @AdminOnly()
-  @Field(() => String, { nullable: true, description: "Why the last scan failed, as the host reported it. Admins only (null for others)." })
+  @Field(() => String, {
+    nullable: true,
+    description: "Why the last scan failed, as the host reported it. Admins only (null for others).",
+  })
   scanError: string | null;
 
   @Field(() => Date, { nullable: true })
   lastScannedAt: Date | null;
 
-  @Field(() => SparsifyMethod, { description: "How its disks are sparsified (setSparsifyMethod). VIRT_SPARSIFY unless an admin opted in to DIRECT." })
+  @Field(() => SparsifyMethod, {
+    description: "How its disks are sparsified (setSparsifyMethod). VIRT_SPARSIFY unless an admin opted in to DIRECT.",
+  })
   sparsifyMethod: SparsifyMethod;
 
   @Field(() => DirectVerifyMode, { description: "How its DIRECT runs are verified before they succeed." })

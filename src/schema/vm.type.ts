@@ -10,7 +10,9 @@ export class LibvirtBackingStoreType {
   format: string | null;
 }
 
-@ObjectType("LibvirtDisk", { description: "A `<disk>` of a libvirt domain, mapped to an inventory volume by real path when possible." })
+@ObjectType("LibvirtDisk", {
+  description: "A `<disk>` of a libvirt domain, mapped to an inventory volume by real path when possible.",
+})
 export class LibvirtDiskType {
   @Field(() => String, { nullable: true, description: "Target device: vda, sdb…" })
   target: string | null;
@@ -51,7 +53,10 @@ export class VmType {
   @Field({ description: "Unique per host for libvirt VMs (show the host next to it); unique among manual VMs." })
   name: string;
 
-  @Field(() => VmStatus, { description: "Live for libvirt VMs: running→UP, paused→PAUSED, shut off→DOWN, pmsuspended→SUSPENDED, crashed→NOT_RESPONDING, else UNKNOWN." })
+  @Field(() => VmStatus, {
+    description:
+      "Live for libvirt VMs: running→UP, paused→PAUSED, shut off→DOWN, pmsuspended→SUSPENDED, crashed→NOT_RESPONDING, else UNKNOWN.",
+  })
   status: VmStatus;
 
   @Field(() => VmSource)
@@ -60,7 +65,7 @@ export class VmType {
   @Field(() => String, { nullable: true, description: "libvirt's domain UUID: the identity of a LIBVIRT VM." })
   libvirtUuid: string | null;
 
-  @Field(() => String, { nullable: true, description: "libvirt's own state word as last read (\"running\", \"shut off\")." })
+  @Field(() => String, { nullable: true, description: 'libvirt\'s own state word as last read ("running", "shut off").' })
   libvirtState: string | null;
 
   @Field(() => Date, { nullable: true, description: "Last time libvirt's facts were written." })

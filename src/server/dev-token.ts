@@ -33,7 +33,10 @@ export async function developmentToken(tokens: TokenService, file: string): Prom
     }
   }
   const expiresAt = new Date(Date.now() + DEV_TOKEN_DAYS * 86_400_000);
-  const { secret } = await tokens.create({ name: `dev-admin-${Date.now().toString(36)}`, role: Role.ADMIN, expiresAt }, DEV_TOKEN_ACTOR);
+  const { secret } = await tokens.create(
+    { name: `dev-admin-${Date.now().toString(36)}`, role: Role.ADMIN, expiresAt },
+    DEV_TOKEN_ACTOR,
+  );
   await writePrivate(file, `${secret}\n`);
   return { secret, expiresAt, reused: false };
 }

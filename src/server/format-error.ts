@@ -6,7 +6,15 @@ import { QUERY_LIMIT_CODES } from "./security/query-limits.js";
 
 const OWN_CODES = new Set<string>(Object.values(ErrorCode));
 /** Codes graphql-js / Apollo assign to request errors: the client's own doing, shown as they are. */
-const REQUEST_CODES = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT", "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_SUPPORTED", "OPERATION_RESOLUTION_FAILURE"]);
+const REQUEST_CODES = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_USER_INPUT",
+  "BAD_REQUEST",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "OPERATION_RESOLUTION_FAILURE",
+]);
 
 /** graphql-js's hint, e.g. `Did you mean "name"?`: it names fields, arguments and enum values. */
 const SUGGESTION = / ?Did you mean(.+?)\?$/;
@@ -34,12 +42,18 @@ export function makeFormatError(log: Logger, opts: { hideSuggestions?: boolean }
     if (isUnreachable(original)) {
       const redis = /redis|ioredis|6379/i.test(String((original as Error)?.stack ?? original));
       return {
-        message: redis ? "The job queue (Redis) is unreachable; try again shortly" : "The database is unreachable; try again shortly",
+        message: redis
+          ? "The job queue (Redis) is unreachable; try again shortly"
+          : "The database is unreachable; try again shortly",
         path: formatted.path,
         extensions: { code: redis ? ErrorCode.QUEUE_UNAVAILABLE : ErrorCode.DATABASE_UNAVAILABLE },
       };
     }
     log.error({ err: original, path: formatted.path }, "unexpected error in resolver");
-    return { message: "Internal server error; the gateway logged the details", path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+    return {
+      message: "Internal server error; the gateway logged the details",
+      path: formatted.path,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
   };
 }

@@ -23,7 +23,9 @@ export function healthRoutes(db: DataSource, redis: Redis): Router {
         return [name, `unreachable: ${(error as Error).message}`] as const;
       }
     };
-    const results = Object.fromEntries(await Promise.all([check("postgres", () => db.query("SELECT 1")), check("redis", () => redis.ping())]));
+    const results = Object.fromEntries(
+      await Promise.all([check("postgres", () => db.query("SELECT 1")), check("redis", () => redis.ping())]),
+    );
     const ready = Object.values(results).every((v) => v === "ok");
     res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready", ...results });
   });

@@ -10,7 +10,8 @@ export class InfraUnavailableError extends Error {
   constructor(service: "PostgreSQL" | "Redis", url: string, cause: unknown) {
     const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
     super(
-      `${service} is not reachable at ${redact(url)} (${reason}). Start it with \`docker compose up -d ` + `postgres redis\`, or set ${service === "PostgreSQL" ? "DATABASE_URL" : "REDIS_URL"}.`,
+      `${service} is not reachable at ${redact(url)} (${reason}). Start it with \`docker compose up -d ` +
+        `postgres redis\`, or set ${service === "PostgreSQL" ? "DATABASE_URL" : "REDIS_URL"}.`,
     );
   }
 }

@@ -6,11 +6,20 @@ export function listenError(error: unknown, port: number, host: string): unknown
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "EADDRINUSE") {
     return new StartupError(
-      `Port ${port} on ${host} is already in use by another process (another gateway still running?). ` + `Fix: stop it (\`ss -ltnp 'sport = :${port}'\` names it) or set PORT to a free port, e.g. ` + `PORT=${port === 65535 ? 4001 : port + 1} npm start.`,
+      `Port ${port} on ${host} is already in use by another process (another gateway still running?). ` +
+        `Fix: stop it (\`ss -ltnp 'sport = :${port}'\` names it) or set PORT to a free port, e.g. ` +
+        `PORT=${port === 65535 ? 4001 : port + 1} npm start.`,
     );
   }
-  if (code === "EACCES") return new StartupError(`Port ${port} on ${host} needs privileges this process does not have. Fix: use a port above 1023 ` + "(PORT=4000) or put a reverse proxy in front.");
-  if (code === "EADDRNOTAVAIL") return new StartupError(`BIND_ADDRESS ${host} is not an address of this machine. Fix: set BIND_ADDRESS to one of its addresses, 127.0.0.1 or 0.0.0.0.`);
+  if (code === "EACCES")
+    return new StartupError(
+      `Port ${port} on ${host} needs privileges this process does not have. Fix: use a port above 1023 ` +
+        "(PORT=4000) or put a reverse proxy in front.",
+    );
+  if (code === "EADDRNOTAVAIL")
+    return new StartupError(
+      `BIND_ADDRESS ${host} is not an address of this machine. Fix: set BIND_ADDRESS to one of its addresses, 127.0.0.1 or 0.0.0.0.`,
+    );
   return error;
 }
 

@@ -18,7 +18,8 @@ export function metricsRoute(config: Config, services: GatewayServices, rateLimi
   const collect = async () => {
     const { db, queues } = services;
     jobsByState.reset();
-    for (const r of await db.query(`SELECT state, count(*)::int AS n FROM sparsify_job GROUP BY state`)) jobsByState.set({ state: r.state }, r.n);
+    for (const r of await db.query(`SELECT state, count(*)::int AS n FROM sparsify_job GROUP BY state`))
+      jobsByState.set({ state: r.state }, r.n);
     const finished: { state: string; secs: number; reclaimed: string | null; finishedAt: Date }[] = await db.query(
       `SELECT state, EXTRACT(EPOCH FROM ("finishedAt" - COALESCE("startedAt", "createdAt")))::float AS secs,
               CASE WHEN state = 'SUCCEEDED' THEN ("actualSizeBefore" - "actualSizeAfter")::text END AS reclaimed, "finishedAt"
@@ -30,12 +31,16 @@ export function metricsRoute(config: Config, services: GatewayServices, rateLimi
       if (j.reclaimed && Number(j.reclaimed) > 0) bytesReclaimed.inc(Number(j.reclaimed));
       seenUntil = j.finishedAt;
     }
-    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM host WHERE "heartbeatAt" > now() - ($1 || ' milliseconds')::interval`, [String(config.HOST_OFFLINE_AFTER_MS)]);
+    const [{ n }] = await db.query(
+      `SELECT count(*)::int AS n FROM host WHERE "heartbeatAt" > now() - ($1 || ' milliseconds')::interval`,
+      [String(config.HOST_OFFLINE_AFTER_MS)],
+    );
     workersOnline.set(n);
     queueDepth.reset();
     reclaimableBytes.reset();
     const domains: { id: string; name: string; total: string }[] = await db.query(
-      `SELECT sd.id, sd.name, COALESCE(sum(d."reclaimableEstimate"), 0)::text AS total FROM ` + `storage_domain sd LEFT JOIN disk d ON d."storageDomainId" = sd.id GROUP BY sd.id, sd.name`,
+      `SELECT sd.id, sd.name, COALESCE(sum(d."reclaimableEstimate"), 0)::text AS total FROM ` +
+        `storage_domain sd LEFT JOIN disk d ON d."storageDomainId" = sd.id GROUP BY sd.id, sd.name`,
     );
     for (const d of domains) {
       reclaimableBytes.set({ storage_domain: d.name }, Number(d.total));
@@ -46,15 +51,24 @@ export function metricsRoute(config: Config, services: GatewayServices, rateLimi
 
   router.get("/metrics", async (req, res) => {
     if (!isPublic) {
-      const auth = await authenticate(config, services.tokens, req.headers.authorization, rateLimits && { limits: rateLimits, address: req.ip ?? "?" });
-      if (auth.principal === null && auth.reason === "rate-limited") return void res.status(429).type("text").send(`Too many failed authentications; retry in ${auth.retryAfterSeconds} s\n`);
+      const auth = await authenticate(
+        config,
+        services.tokens,
+        req.headers.authorization,
+        rateLimits && { limits: rateLimits, address: req.ip ?? "?" },
+      );
+      if (auth.principal === null && auth.reason === "rate-limited")
+        return void res.status(429).type("text").send(`Too many failed authentications; retry in ${auth.retryAfterSeconds} s\n`);
       if (!auth.principal) return void res.status(401).type("text").send("A Bearer token is required for /metrics\n");
     }
     try {
       await collect();
       res.type(registry.contentType).send(await registry.metrics());
     } catch (error) {
-      res.status(503).type("text").send(`metrics unavailable: ${(error as Error).message}\n`);
+      res
+        .status(503)
+        .type("text")
+        .send(`metrics unavailable: ${(error as Error).message}\n`);
     }
   });
   return router;

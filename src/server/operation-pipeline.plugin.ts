@@ -7,7 +7,9 @@ import type { OperationPipeline } from "./operation-pipeline.js";
 const STATUS: Record<string, number> = { RATE_LIMITED: 429 };
 
 const withStatus = (error: GraphQLError) =>
-  new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: STATUS[String(error.extensions.code)] ?? 400 } } });
+  new GraphQLError(error.message, {
+    extensions: { ...error.extensions, http: { status: STATUS[String(error.extensions.code)] ?? 400 } },
+  });
 
 /**
  * The pipeline's steps after Apollo has parsed and validated (with the pipeline's limit rules):

@@ -58,7 +58,11 @@ export class OperationPipeline {
 
   constructor(private readonly d: PipelineDeps) {
     this.limitRules = queryLimitRules(d.config);
-    this.allRules = [...specifiedRules, ...(introspectionEnabled(d.config) ? [] : [NoSchemaIntrospectionCustomRule]), ...this.limitRules];
+    this.allRules = [
+      ...specifiedRules,
+      ...(introspectionEnabled(d.config) ? [] : [NoSchemaIntrospectionCustomRule]),
+      ...this.limitRules,
+    ];
   }
 
   /** Bearer value → principal, with the failed-authentication limit keyed by `address`. */
@@ -83,7 +87,9 @@ export class OperationPipeline {
     }
     const bad = illFormedTextPath(variables);
     if (!bad) return null;
-    return new GraphQLError(`${bad} is not well-formed Unicode (a lone surrogate)`, { extensions: { code: ErrorCode.BAD_USER_INPUT } });
+    return new GraphQLError(`${bad} is not well-formed Unicode (a lone surrogate)`, {
+      extensions: { code: ErrorCode.BAD_USER_INPUT },
+    });
   }
 
   /** Who pays for a call: the token, else the principal's name, else the anonymous address. */
@@ -121,7 +127,8 @@ export class OperationPipeline {
       return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code, ...e.extensions } }));
     }
     const operation = getOperationAST(document, request.operationName);
-    if (!operation) return [new GraphQLError("Unknown or ambiguous operation", { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
+    if (!operation)
+      return [new GraphQLError("Unknown or ambiguous operation", { extensions: { code: ErrorCode.BAD_USER_INPUT } })];
     const refused = this.guard(transport, operation, request.variables);
     if (refused) return [refused];
     try {

@@ -23,7 +23,8 @@ export async function checkDependencies(config: Config, opts: PreflightOptions):
   const mayCreate = opts.createDatabase || config.CREATE_DATABASE || name === DEFAULT_DATABASE_NAME;
   if (!exists && !mayCreate) {
     throw new StartupError(
-      `PostgreSQL has no database "${name}" (DATABASE_URL=${redact(config.DATABASE_URL)}). Fix: check ` + "DATABASE_URL for a typo; to create it, start with --create-db (or CREATE_DATABASE=true).",
+      `PostgreSQL has no database "${name}" (DATABASE_URL=${redact(config.DATABASE_URL)}). Fix: check ` +
+        "DATABASE_URL for a typo; to create it, start with --create-db (or CREATE_DATABASE=true).",
     );
   }
   if (opts.redis) await assertRedisReachable(config.REDIS_URL);

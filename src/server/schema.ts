@@ -19,9 +19,31 @@ import { VmResolver } from "../resolvers/vm.resolver.js";
 import { VolumeLibvirtResolver } from "../resolvers/volume-libvirt.resolver.js";
 import { LockedImagesResolver } from "../resolvers/locked-images.resolver.js";
 
-export const resolvers = [StorageDomainResolver, DiskResolver, DiskJobsResolver, DiskAttachmentResolver, VmResolver, VolumeLibvirtResolver, LockedImagesResolver, HostResolver, SparsifyJobResolver, SparsifyJobTextResolver, BulkSparsifyResolver, AuditEventResolver, ApiTokenResolver, ReclaimResolver, DomainSizeTotalsResolver] as const;
+export const resolvers = [
+  StorageDomainResolver,
+  DiskResolver,
+  DiskJobsResolver,
+  DiskAttachmentResolver,
+  VmResolver,
+  VolumeLibvirtResolver,
+  LockedImagesResolver,
+  HostResolver,
+  SparsifyJobResolver,
+  SparsifyJobTextResolver,
+  BulkSparsifyResolver,
+  AuditEventResolver,
+  ApiTokenResolver,
+  ReclaimResolver,
+  DomainSizeTotalsResolver,
+] as const;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function buildGatewaySchema(pubSub: PubSub<any>): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: [...resolvers] as [Function, ...Function[]], pubSub, validate: false, emitSchemaFile: false, authChecker });
+  return buildSchema({
+    resolvers: [...resolvers] as [Function, ...Function[]],
+    pubSub,
+    validate: false,
+    emitSchemaFile: false,
+    authChecker,
+  });
 }

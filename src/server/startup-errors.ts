@@ -55,22 +55,41 @@ export function describePostgresError(url: string, error: unknown): string | nul
   const network = networkCause(code, u.host);
   if (network) return `${where} is not reachable: ${network}. Fix: ${START_HINT}, or set DATABASE_URL (now ${redact(url)}).`;
   if (code === "28P01" || /password authentication failed/i.test(message)) {
-    return `${where} rejected the password of user "${user}". Fix: put the right password in DATABASE_URL ` + `(postgres://${user}:PASSWORD@${u.host}/${database}).`;
+    return (
+      `${where} rejected the password of user "${user}". Fix: put the right password in DATABASE_URL ` +
+      `(postgres://${user}:PASSWORD@${u.host}/${database}).`
+    );
   }
   if (/client password must be a string|password.*required/i.test(message)) {
-    return `${where} asks user "${user}" for a password and DATABASE_URL gives none. Fix: ` + `DATABASE_URL=postgres://${user}:PASSWORD@${u.host}/${database}.`;
+    return (
+      `${where} asks user "${user}" for a password and DATABASE_URL gives none. Fix: ` +
+      `DATABASE_URL=postgres://${user}:PASSWORD@${u.host}/${database}.`
+    );
   }
   if (code === "28000" && /role .* does not exist/i.test(message)) {
-    return `${where} has no user "${user}". Fix: use an existing user in DATABASE_URL (the default is ` + `postgres), or create it: createuser -h ${u.hostname} -U postgres ${user}.`;
+    return (
+      `${where} has no user "${user}". Fix: use an existing user in DATABASE_URL (the default is ` +
+      `postgres), or create it: createuser -h ${u.hostname} -U postgres ${user}.`
+    );
   }
   if (code === "28000" && /pg_hba/i.test(message)) {
-    return `${where} refuses connections from this address for user "${user}" (no pg_hba.conf entry). Fix: ` + "allow it in pg_hba.conf, or connect through 127.0.0.1 in DATABASE_URL.";
+    return (
+      `${where} refuses connections from this address for user "${user}" (no pg_hba.conf entry). Fix: ` +
+      "allow it in pg_hba.conf, or connect through 127.0.0.1 in DATABASE_URL."
+    );
   }
   if (code === "3D000") {
-    return `${where} has no database "${database}". Fix: check the name in DATABASE_URL (now ` + `${redact(url)}), create it (createdb -h ${u.hostname} -U ${user} ${database}), or start with ` + "--create-db (CREATE_DATABASE=true).";
+    return (
+      `${where} has no database "${database}". Fix: check the name in DATABASE_URL (now ` +
+      `${redact(url)}), create it (createdb -h ${u.hostname} -U ${user} ${database}), or start with ` +
+      "--create-db (CREATE_DATABASE=true)."
+    );
   }
   if (code === "42501" && /create database/i.test(message)) {
-    return `${where}: user "${user}" may not create database "${database}". Fix: create it as a superuser ` + `(createdb -O ${user} ${database}).`;
+    return (
+      `${where}: user "${user}" may not create database "${database}". Fix: create it as a superuser ` +
+      `(createdb -O ${user} ${database}).`
+    );
   }
   return null;
 }
@@ -89,16 +108,23 @@ export function describeRedisError(url: string, error: unknown, sentinelErrors: 
   const network = networkCause(code, u.host);
   if (network) return `${where} is not reachable: ${network}. Fix: ${START_HINT}, or set REDIS_URL (now ${redact(url)}).`;
   if (/NOAUTH|WRONGPASS|invalid password|AUTH.*without any password/i.test(message)) {
-    return `${where} refused the credentials in REDIS_URL (${message.replace(/^ReplyError: /, "")}). Fix: ` + `REDIS_URL=redis://:PASSWORD@${u.host}.`;
+    return (
+      `${where} refused the credentials in REDIS_URL (${message.replace(/^ReplyError: /, "")}). Fix: ` +
+      `REDIS_URL=redis://:PASSWORD@${u.host}.`
+    );
   }
   if (/Connection is closed|ECONNRESET|Parse error|Protocol error/i.test(`${message} ${code}`)) {
-    return `${where} accepted the connection but did not answer as Redis does (is another service on that ` + `port?). Fix: point REDIS_URL at a Redis server (now ${redact(url)}).`;
+    return (
+      `${where} accepted the connection but did not answer as Redis does (is another service on that ` +
+      `port?). Fix: point REDIS_URL at a Redis server (now ${redact(url)}).`
+    );
   }
   return null;
 }
 
 /** The errno code named in a message ("connect ECONNREFUSED 127.0.0.1:26379"): ioredis's sentinel errors carry none. */
-const codeInText = (text: string) => /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)\b/.exec(text)?.[1] ?? "";
+const codeInText = (text: string) =>
+  /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)\b/.exec(text)?.[1] ?? "";
 
 function describeSentinelError(target: SentinelTarget, shown: string, error: unknown, sentinelErrors: unknown[]): string | null {
   const sentinels = describeSentinels(target);

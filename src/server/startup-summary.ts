@@ -20,5 +20,8 @@ export function startupSummary(config: Config, mode: string, envFile: string | n
 /** The same as one human line, for the terminal. */
 export function describeStartup(config: Config, mode: string, envFile: string | null): string {
   const s = startupSummary(config, mode, envFile);
-  return `Starting ${s.mode} (${s.nodeEnv}): database ${s.database}, Redis ${s.redis} (prefix ` + `${s.queuePrefix}), storage roots ${s.storageRoots.join(", ")}, env file ${s.envFile}`;
+  return (
+    `Starting ${s.mode} (${s.nodeEnv}): database ${s.database}, Redis ${s.redis} (prefix ` +
+    `${s.queuePrefix}), storage roots ${s.storageRoots.join(", ")}, env file ${s.envFile}`
+  );
 }

@@ -17,7 +17,9 @@ export interface WebUiOptions {
 const API_PATHS = /^\/(graphql|healthz|readyz|metrics)(\/|$)/;
 /** A host header we are willing to echo into the CSP (host name or IPv4/IPv6 literal, optional port). */
 const SAFE_HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/i;
-const NOT_BUILT = "<!doctype html><title>Sparsify</title><p>The web UI is not built: run <code>npm run " + "build:web</code> (or <code>npm run build</code>) and reload this page.</p>\n";
+const NOT_BUILT =
+  "<!doctype html><title>Sparsify</title><p>The web UI is not built: run <code>npm run " +
+  "build:web</code> (or <code>npm run build</code>) and reload this page.</p>\n";
 
 /** The package root: the nearest directory above this module that holds a package.json. */
 function packageRoot(from = path.dirname(fileURLToPath(import.meta.url))): string {
@@ -80,7 +82,8 @@ export function webUi(opts: WebUiOptions = {}): Router {
   router.use((req, res, next) => {
     if ((req.method !== "GET" && req.method !== "HEAD") || API_PATHS.test(req.path)) return next();
     // A missing asset must be a 404, not the HTML page (a stale tab would parse it as JavaScript).
-    if (path.extname(req.path) !== "" || req.path.startsWith("/assets/")) return void res.status(404).type("text").send("Not found\n");
+    if (path.extname(req.path) !== "" || req.path.startsWith("/assets/"))
+      return void res.status(404).type("text").send("Not found\n");
     securityHeaders(req, res);
     res.setHeader("Cache-Control", "no-cache");
     res.sendFile(index, (error) => {

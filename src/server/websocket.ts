@@ -68,7 +68,8 @@ export function attachWebSocket(d: WebSocketDeps) {
   const roleContexts = new Map<Principal["role"], GatewayContext>();
   const roleContext = (role: Principal["role"]) => {
     let context = roleContexts.get(role);
-    if (!context) roleContexts.set(role, (context = d.makeContext({ tokenId: null, name: `${role} subscribers`, role, expiresAt: null })));
+    if (!context)
+      roleContexts.set(role, (context = d.makeContext({ tokenId: null, name: `${role} subscribers`, role, expiresAt: null })));
     return context;
   };
   const multiplex = multiplexedSubscribe<GatewayContext>({
@@ -92,13 +93,21 @@ export function attachWebSocket(d: WebSocketDeps) {
           socket.close(CloseCode.Forbidden, "Origin not allowed");
           return false;
         }
-        const auth = await d.pipeline.authenticate(connectionParam(ctx.connectionParams, "authorization"), d.clientAddress(request));
+        const auth = await d.pipeline.authenticate(
+          connectionParam(ctx.connectionParams, "authorization"),
+          d.clientAddress(request),
+        );
         if (auth.principal === null && auth.reason === "rate-limited") {
           socket.close(WS_TOO_MANY, `Too many failed authentications from this address; retry in ${auth.retryAfterSeconds} s`);
           return false;
         }
         if (!auth.principal) {
-          socket.close(WS_UNAUTHORIZED, auth.reason === "invalid" ? "Invalid, revoked or expired token" : "Unauthorized: send connectionParams.authorization (\"Bearer <token>\")");
+          socket.close(
+            WS_UNAUTHORIZED,
+            auth.reason === "invalid"
+              ? "Invalid, revoked or expired token"
+              : 'Unauthorized: send connectionParams.authorization ("Bearer <token>")',
+          );
           return false;
         }
         const principal = auth.principal;
@@ -106,7 +115,10 @@ export function attachWebSocket(d: WebSocketDeps) {
         if (principal.tokenId) {
           const set = socketsByToken.get(principal.tokenId) ?? new Set();
           if (set.size >= d.config.MAX_SOCKETS_PER_TOKEN) {
-            socket.close(WS_TOO_MANY, `Too many WebSockets for this token (MAX_SOCKETS_PER_TOKEN=${d.config.MAX_SOCKETS_PER_TOKEN}); share one socket`);
+            socket.close(
+              WS_TOO_MANY,
+              `Too many WebSockets for this token (MAX_SOCKETS_PER_TOKEN=${d.config.MAX_SOCKETS_PER_TOKEN}); share one socket`,
+            );
             return false;
           }
           set.add(socket);
@@ -135,7 +147,13 @@ export function attachWebSocket(d: WebSocketDeps) {
         }
         // graphql-ws has already registered this one in ctx.subscriptions.
         if (Object.keys(ctx.subscriptions).length > d.config.MAX_SUBSCRIPTIONS_PER_SOCKET) {
-          return [new GraphQLError(`This WebSocket already runs ${d.config.MAX_SUBSCRIPTIONS_PER_SOCKET} operations ` + "(MAX_SUBSCRIPTIONS_PER_SOCKET); complete some first", { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, limit: d.config.MAX_SUBSCRIPTIONS_PER_SOCKET } })];
+          return [
+            new GraphQLError(
+              `This WebSocket already runs ${d.config.MAX_SUBSCRIPTIONS_PER_SOCKET} operations ` +
+                "(MAX_SUBSCRIPTIONS_PER_SOCKET); complete some first",
+              { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, limit: d.config.MAX_SUBSCRIPTIONS_PER_SOCKET } },
+            ),
+          ];
         }
         const prepared = await d.pipeline.prepare("ws", principal, d.clientAddress(ctx.extra.request), payload);
         if (Array.isArray(prepared)) return prepared;
@@ -146,10 +164,17 @@ export function attachWebSocket(d: WebSocketDeps) {
           const key = subscriptionKey({ query, operationName, variables, role: principal.role });
           multiplex.route(contextValue, { socket: ctx.extra.socket, id, key, role: principal.role });
         }
-        return { schema: d.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
+        return {
+          schema: d.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue,
+        };
       },
       // Without these, WebSocket clients saw raw messages: no code on bad variables, internals on bugs.
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map((e) => toClient(e, true)) } : undefined),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map((e) => toClient(e, true)) } : undefined,
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => toClient(e, false)),
     },
     wss,
@@ -161,7 +186,12 @@ export function attachWebSocket(d: WebSocketDeps) {
   // A lost bus message must not keep a revoked token's sockets open for long: re-check them.
   const recheck = setInterval(async () => {
     for (const tokenId of socketsByToken.keys()) {
-      if (!(await d.tokens.stillValid({ tokenId, name: "", role: "viewer" as Principal["role"], expiresAt: null }).catch(() => true))) closeToken(tokenId, "Token revoked");
+      if (
+        !(await d.tokens
+          .stillValid({ tokenId, name: "", role: "viewer" as Principal["role"], expiresAt: null })
+          .catch(() => true))
+      )
+        closeToken(tokenId, "Token revoked");
     }
   }, 30_000);
   recheck.unref();

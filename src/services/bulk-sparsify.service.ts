@@ -40,7 +40,11 @@ export class BulkSparsifyService {
     private readonly store: JobStore,
   ) {}
 
-  async request(input: BulkSparsifyInput, actor: string, trigger: JobTrigger = JobTrigger.USER): Promise<SparsifyRequestOutcome[]> {
+  async request(
+    input: BulkSparsifyInput,
+    actor: string,
+    trigger: JobTrigger = JobTrigger.USER,
+  ): Promise<SparsifyRequestOutcome[]> {
     const hasIds = input.diskIds !== undefined && input.diskIds !== null;
     const hasFilter = input.filter !== undefined && input.filter !== null;
     if (hasIds === hasFilter) throw badInput("Give exactly one of diskIds or filter", hasIds ? "filter" : "diskIds");
@@ -52,7 +56,11 @@ export class BulkSparsifyService {
     const key = (raw: string) => (isUuid(raw) ? raw.toLowerCase() : raw);
     for (const raw of new Set((hasIds ? input.diskIds! : []).map(key))) {
       if (isUuid(raw)) wanted.push(raw);
-      else outcomes.set(raw, { diskId: raw, error: { code: ErrorCode.BAD_USER_INPUT, message: `${JSON.stringify(raw.slice(0, 80))} is not a disk id` } });
+      else
+        outcomes.set(raw, {
+          diskId: raw,
+          error: { code: ErrorCode.BAD_USER_INPUT, message: `${JSON.stringify(raw.slice(0, 80))} is not a disk id` },
+        });
     }
 
     const accepted = await this.s.db.transaction(async (em) => {
@@ -61,7 +69,9 @@ export class BulkSparsifyService {
       // the disks in id order, so two bulk requests cannot deadlock each other.
       const disks = ids.length ? await this.lock(em, ids) : [];
       const found = new Set(disks.map((d) => d.id));
-      for (const id of ids) if (!found.has(id)) outcomes.set(id, { diskId: id, error: { code: ErrorCode.NOT_FOUND, message: `Disk ${id} does not exist` } });
+      for (const id of ids)
+        if (!found.has(id))
+          outcomes.set(id, { diskId: id, error: { code: ErrorCode.NOT_FOUND, message: `Disk ${id} does not exist` } });
       const facts = await loadDiskFacts(em, disks);
       const now = new Date();
       const jobs: SparsifyJob[] = [];
@@ -75,13 +85,25 @@ export class BulkSparsifyService {
         }
         // Every column the API shows, as the INSERT below leaves it (the rest are the table's defaults).
         const job = em.create(SparsifyJob, {
-          ...{ id: randomUUID(), diskId: disk.id, storageDomainId: disk.storageDomainId, requestedBy: actor, trigger, actualSizeBefore: disk.actualSize, createdAt: now },
+          ...{
+            id: randomUUID(),
+            diskId: disk.id,
+            storageDomainId: disk.storageDomainId,
+            requestedBy: actor,
+            trigger,
+            actualSizeBefore: disk.actualSize,
+            createdAt: now,
+          },
           ...{ state: JobState.QUEUED, phase: SparsifyPhase.QUEUED, progress: 0, attempts: 0 },
         });
         jobs.push(job);
         const locked = assessSparsify({ ...f, status: DiskStatus.LOCKED, activeJob: { id: job.id, state: JobState.QUEUED } });
         // The message names how many others came along: filled in once they are all known.
-        requested.push({ job, locked: { sparsifiable: false, blockers: locked.blockers, warnings: locked.warnings }, message: `Sparsify of ${disk.alias} requested` });
+        requested.push({
+          job,
+          locked: { sparsifiable: false, blockers: locked.blockers, warnings: locked.warnings },
+          message: `Sparsify of ${disk.alias} requested`,
+        });
       }
       // One statement whatever the count (an ORM insert of 1,000 entities measured ~0.5 s here).
       for (const r of requested) r.message += ` (with ${requested.length - 1} other disk(s))`;
@@ -97,7 +119,12 @@ export class BulkSparsifyService {
 
   /** Disk ids matching the filter, by alias; TOO_MANY_DISKS past the cap (nothing is locked). */
   private async matching(em: EntityManager, filter: DiskQueryFilter, max: number): Promise<string[]> {
-    const rows = await applyFilter(em.getRepository(Disk).createQueryBuilder("d"), filter).select("d.id", "id").orderBy("d.alias").addOrderBy("d.id").limit(max + 1).getRawMany<{ id: string }>();
+    const rows = await applyFilter(em.getRepository(Disk).createQueryBuilder("d"), filter)
+      .select("d.id", "id")
+      .orderBy("d.alias")
+      .addOrderBy("d.id")
+      .limit(max + 1)
+      .getRawMany<{ id: string }>();
     if (rows.length > max) {
       const total = await applyFilter(em.getRepository(Disk).createQueryBuilder("d"), filter).getCount();
       throw tooMany(total, max);
@@ -106,8 +133,18 @@ export class BulkSparsifyService {
   }
 
   private async lock(em: EntityManager, ids: string[]): Promise<Disk[]> {
-    await em.query(`SELECT sd.id FROM storage_domain sd WHERE sd.id IN (SELECT DISTINCT "storageDomainId" FROM disk ` + "WHERE id = ANY($1::uuid[])) ORDER BY sd.id FOR SHARE", [ids]);
-    return em.getRepository(Disk).createQueryBuilder("d").where("d.id = ANY(:ids::uuid[])", { ids }).orderBy("d.id").setLock("pessimistic_write").getMany();
+    await em.query(
+      `SELECT sd.id FROM storage_domain sd WHERE sd.id IN (SELECT DISTINCT "storageDomainId" FROM disk ` +
+        "WHERE id = ANY($1::uuid[])) ORDER BY sd.id FOR SHARE",
+      [ids],
+    );
+    return em
+      .getRepository(Disk)
+      .createQueryBuilder("d")
+      .where("d.id = ANY(:ids::uuid[])", { ids })
+      .orderBy("d.id")
+      .setLock("pessimistic_write")
+      .getMany();
   }
 
   /** Queues per domain; a domain whose queue is unreachable gets its jobs FAILED and disks released. */
@@ -124,7 +161,12 @@ export class BulkSparsifyService {
         await this.s.queues.enqueueBulk(JobName.SPARSIFY, data);
       } catch {
         for (const job of list) {
-          const ended = await this.store.finish(job.id, { state: JobState.FAILED, errorCode: JobErrorCode.QUEUE_UNAVAILABLE, errorMessage: "The job queue (Redis) was unreachable; nothing was done", actor });
+          const ended = await this.store.finish(job.id, {
+            state: JobState.FAILED,
+            errorCode: JobErrorCode.QUEUE_UNAVAILABLE,
+            errorMessage: "The job queue (Redis) was unreachable; nothing was done",
+            actor,
+          });
           if (ended) Object.assign(job, ended);
         }
         continue;
@@ -135,4 +177,8 @@ export class BulkSparsifyService {
 }
 
 const tooMany = (count: number, max: number) =>
-  new AppError(ErrorCode.TOO_MANY_DISKS, `${count} disks is more than one request may sparsify (${max}); narrow the filter or split the list`, { count, max });
+  new AppError(
+    ErrorCode.TOO_MANY_DISKS,
+    `${count} disks is more than one request may sparsify (${max}); narrow the filter or split the list`,
+    { count, max },
+  );

@@ -14,7 +14,12 @@ export function encodeCursor(c: Cursor): string {
 export function decodeCursor(raw: string, field: "after" | "before" = "after"): Cursor {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
-    if (Array.isArray(parsed) && parsed.length === 2 && (typeof parsed[0] === "string" || typeof parsed[0] === "number") && typeof parsed[1] === "string") {
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      (typeof parsed[0] === "string" || typeof parsed[0] === "number") &&
+      typeof parsed[1] === "string"
+    ) {
       return { value: parsed[0], id: parsed[1] };
     }
   } catch {

@@ -69,13 +69,21 @@ export async function loadDiskFacts(em: EntityManager, disks: Disk[]): Promise<M
       chainProblem: disk.chainProblem,
       inspection: disk.inspection,
       domain: {
-        name: domain.name, status, statusReason: reason, kind: domain.kind, nfsVersion: domain.nfsVersion,
+        name: domain.name,
+        status,
+        statusReason: reason,
+        kind: domain.kind,
+        nfsVersion: domain.nfsVersion,
         libvirtUnreachableHosts: unreachable.filter((h) => h.storageDomainIds.includes(domain.id)).map((h) => h.name),
       },
-      attachments: (attachmentsOf.get(disk.id) ?? []).map(({ diskId: _, vmHost, vmFromLibvirt, ...a }) => (vmFromLibvirt ? { ...a, vmHost, vmFromLibvirt } : a)),
+      attachments: (attachmentsOf.get(disk.id) ?? []).map(({ diskId: _, vmHost, vmFromLibvirt, ...a }) =>
+        vmFromLibvirt ? { ...a, vmHost, vmFromLibvirt } : a,
+      ),
       activeJob: job ? { id: job.id, state: job.state } : null,
       directVerificationFailed: disk.directVerificationFailed,
-      runStillAlive: disk.runStillAlive ? { jobId: disk.runStillAlive.jobId, host: disk.runStillAlive.host, pids: disk.runStillAlive.processes.map((p) => p.pid) } : null,
+      runStillAlive: disk.runStillAlive
+        ? { jobId: disk.runStillAlive.jobId, host: disk.runStillAlive.host, pids: disk.runStillAlive.processes.map((p) => p.pid) }
+        : null,
     });
   }
   return facts;

@@ -22,7 +22,10 @@ export type DiskPage = Page<Disk>;
  * Keyset pagination over (order column, id), forwards (first/after) or backwards (last/before):
  * one statement per page whatever its size; stable and gap-free while rows are added.
  */
-export function listDisks(db: DataSource, args: PageArgs & { filter?: DiskQueryFilter | null; orderBy?: DiskQueryOrder | null }): Promise<DiskPage> {
+export function listDisks(
+  db: DataSource,
+  args: PageArgs & { filter?: DiskQueryFilter | null; orderBy?: DiskQueryOrder | null },
+): Promise<DiskPage> {
   const order = COLUMN[args.orderBy?.field ?? DiskOrderField.ALIAS];
   return keysetPage(
     {
@@ -41,9 +44,12 @@ export function listDisks(db: DataSource, args: PageArgs & { filter?: DiskQueryF
 
 export function applyFilter(qb: SelectQueryBuilder<Disk>, filter?: DiskQueryFilter | null): SelectQueryBuilder<Disk> {
   qb.where("TRUE");
-  if (filter?.storageDomainId) qb.andWhere('d."storageDomainId" = :sd', { sd: parseId(filter.storageDomainId, "filter.storageDomainId") });
-  if (filter?.sparsifiable !== undefined && filter?.sparsifiable !== null) qb.andWhere("d.sparsifiable = :sp", { sp: filter.sparsifiable });
-  if (filter?.needsSparsify !== undefined && filter?.needsSparsify !== null) qb.andWhere('d."needsSparsify" = :ns', { ns: filter.needsSparsify });
+  if (filter?.storageDomainId)
+    qb.andWhere('d."storageDomainId" = :sd', { sd: parseId(filter.storageDomainId, "filter.storageDomainId") });
+  if (filter?.sparsifiable !== undefined && filter?.sparsifiable !== null)
+    qb.andWhere("d.sparsifiable = :sp", { sp: filter.sparsifiable });
+  if (filter?.needsSparsify !== undefined && filter?.needsSparsify !== null)
+    qb.andWhere('d."needsSparsify" = :ns', { ns: filter.needsSparsify });
   if (filter?.text) {
     if (filter.text.length > 200) throw badInput("filter.text must be at most 200 characters", "filter.text");
     const escaped = filter.text.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -27,7 +27,12 @@ export class DiskService {
     await this.s.db.transaction(async (em) => {
       await em.update(Disk, { id: disk.id }, { allocation, allocationSource: AllocationSource.SET_BY_USER });
       await refreshAssessments(em, [disk.id]);
-      await recordEvent(em, { type: "DISK_ALLOCATION_SET", actor, diskId: disk.id, message: `Disk ${disk.alias} set to ${allocation} (was ${disk.allocation}, ${disk.allocationSource})` });
+      await recordEvent(em, {
+        type: "DISK_ALLOCATION_SET",
+        actor,
+        diskId: disk.id,
+        message: `Disk ${disk.alias} set to ${allocation} (was ${disk.allocation}, ${disk.allocationSource})`,
+      });
     });
     return this.get(disk.id);
   }
@@ -57,7 +62,11 @@ export class DiskService {
   /** Removes a MISSING disk (and its volume rows) from the inventory. */
   async forget(id: string, actor: string): Promise<boolean> {
     const disk = await this.get(id);
-    if (disk.status !== DiskStatus.MISSING) throw new AppError(ErrorCode.DISK_NOT_MISSING, `Disk ${disk.alias} is ${disk.status}; only a MISSING disk can be forgotten`);
+    if (disk.status !== DiskStatus.MISSING)
+      throw new AppError(
+        ErrorCode.DISK_NOT_MISSING,
+        `Disk ${disk.alias} is ${disk.status}; only a MISSING disk can be forgotten`,
+      );
     await this.s.db.transaction(async (em) => {
       const related = await withTemplates(em, [disk.id]);
       await em.delete(DiskAttachment, { diskId: disk.id });
@@ -65,8 +74,16 @@ export class DiskService {
       await em.update(Volume, { diskId: disk.id }, { diskId: null });
       await em.update(Disk, { templateDiskId: disk.id }, { templateDiskId: null });
       await em.delete(Disk, { id: disk.id });
-      await refreshAssessments(em, related.filter((d) => d !== disk.id));
-      await recordEvent(em, { type: "DISK_FORGOTTEN", actor, diskId: disk.id, message: `Missing disk ${disk.alias} removed from the inventory` });
+      await refreshAssessments(
+        em,
+        related.filter((d) => d !== disk.id),
+      );
+      await recordEvent(em, {
+        type: "DISK_FORGOTTEN",
+        actor,
+        diskId: disk.id,
+        message: `Missing disk ${disk.alias} removed from the inventory`,
+      });
     });
     return true;
   }

@@ -8,7 +8,11 @@ import { parseId } from "./ids.js";
 export const MAX_HISTORY_PAGE = 500;
 
 /** Newest first, keyset on (createdAt, id): stable while new rows arrive at the top. */
-function newestFirst<T extends ObjectLiteral & { id: string; createdAt: Date }>(build: () => SelectQueryBuilder<T>, alias: string, args: PageArgs): Promise<Page<T>> {
+function newestFirst<T extends ObjectLiteral & { id: string; createdAt: Date }>(
+  build: () => SelectQueryBuilder<T>,
+  alias: string,
+  args: PageArgs,
+): Promise<Page<T>> {
   return keysetPage(
     {
       build,
@@ -25,7 +29,10 @@ function newestFirst<T extends ObjectLiteral & { id: string; createdAt: Date }>(
   );
 }
 
-export function listJobs(db: DataSource, args: PageArgs & { diskId?: string | null; vmId?: string | null; states?: JobState[] | null }) {
+export function listJobs(
+  db: DataSource,
+  args: PageArgs & { diskId?: string | null; vmId?: string | null; states?: JobState[] | null },
+) {
   const diskId = args.diskId ? parseId(args.diskId, "filter.diskId") : null;
   const vmId = args.vmId ? parseId(args.vmId, "filter.vmId") : null;
   return newestFirst(
@@ -41,7 +48,10 @@ export function listJobs(db: DataSource, args: PageArgs & { diskId?: string | nu
   );
 }
 
-export function listEvents(db: DataSource, args: PageArgs & { diskId?: string | null; jobId?: string | null; types?: string[] | null }) {
+export function listEvents(
+  db: DataSource,
+  args: PageArgs & { diskId?: string | null; jobId?: string | null; types?: string[] | null },
+) {
   const diskId = args.diskId ? parseId(args.diskId, "filter.diskId") : null;
   const jobId = args.jobId ? parseId(args.jobId, "filter.jobId") : null;
   if (args.types && args.types.length > 50) throw badInput("filter.types takes at most 50 types", "filter.types");

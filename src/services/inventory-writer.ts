@@ -28,20 +28,51 @@ const STAGING_SQL = `
   ) ON COMMIT DROP`;
 
 const VOLUME_COLUMNS = [
-  "rel_path", "format", "virtual_size", "actual_size", "backing_path", "backing_rel_path", "problem", "refusal_code", "file_device",
-  "file_inode", "disk_base", "depth",
+  "rel_path",
+  "format",
+  "virtual_size",
+  "actual_size",
+  "backing_path",
+  "backing_rel_path",
+  "problem",
+  "refusal_code",
+  "file_device",
+  "file_inode",
+  "disk_base",
+  "depth",
 ];
 const DISK_COLUMNS = [
-  "base_rel_path", "leaf_rel_path", "alias", "format", "virtual_size", "actual_size", "own_volume_count", "chain_problem", "status",
-  "allocation", "allocation_source", "template_base", "inspection",
+  "base_rel_path",
+  "leaf_rel_path",
+  "alias",
+  "format",
+  "virtual_size",
+  "actual_size",
+  "own_volume_count",
+  "chain_problem",
+  "status",
+  "allocation",
+  "allocation_source",
+  "template_base",
+  "inspection",
 ];
 
 function* volumeRows(readings: readonly VolumeReading[], plan: ScanPlan): Generator<CopyValue[]> {
   for (const r of readings) {
     const place = plan.placeOf.get(r.relPath);
     yield [
-      r.relPath, diskFormatOf(r.format), r.virtualSize, r.actualSize, r.backingPath, r.backingRelPath, volumeProblem(r),
-      r.refusal?.code ?? null, r.fileDevice ?? null, r.fileInode ?? null, place?.diskBaseRelPath ?? null, place?.depth ?? null,
+      r.relPath,
+      diskFormatOf(r.format),
+      r.virtualSize,
+      r.actualSize,
+      r.backingPath,
+      r.backingRelPath,
+      volumeProblem(r),
+      r.refusal?.code ?? null,
+      r.fileDevice ?? null,
+      r.fileInode ?? null,
+      place?.diskBaseRelPath ?? null,
+      place?.depth ?? null,
     ];
   }
 }
@@ -49,8 +80,19 @@ function* volumeRows(readings: readonly VolumeReading[], plan: ScanPlan): Genera
 function* diskRows(plan: ScanPlan): Generator<CopyValue[]> {
   for (const d of plan.disks) {
     yield [
-      d.baseRelPath, d.leafRelPath, d.alias, d.format, d.virtualSize, d.actualSize, d.ownVolumeCount, d.chainProblem, d.status,
-      d.allocation, d.allocationSource, d.templateBaseRelPath, d.inspection ? JSON.stringify(d.inspection) : null,
+      d.baseRelPath,
+      d.leafRelPath,
+      d.alias,
+      d.format,
+      d.virtualSize,
+      d.actualSize,
+      d.ownVolumeCount,
+      d.chainProblem,
+      d.status,
+      d.allocation,
+      d.allocationSource,
+      d.templateBaseRelPath,
+      d.inspection ? JSON.stringify(d.inspection) : null,
     ];
   }
 }
@@ -88,9 +130,17 @@ const NEW_VOLUME_ROWS = `
 
 // When a row changed, its scannedAt and inspectedAt say when; the domain's lastScannedAt says when it was read.
 const VOLUME_DIFF = diffSet("volume", [
-  ["format", "n.format"], ['"virtualSize"', "n.virtual_size"], ['"actualSize"', "n.actual_size"], ['"backingVolumeId"', "n.backing_id"],
-  ['"backingPath"', "n.backing_path"], ["problem", "n.problem"], ['"refusalCode"', "n.refusal_code"], ['"fileDevice"', "n.file_device"],
-  ['"fileInode"', "n.file_inode"], ["missing", "false"], ['"diskId"', "n.disk_id"],
+  ["format", "n.format"],
+  ['"virtualSize"', "n.virtual_size"],
+  ['"actualSize"', "n.actual_size"],
+  ['"backingVolumeId"', "n.backing_id"],
+  ['"backingPath"', "n.backing_path"],
+  ["problem", "n.problem"],
+  ['"refusalCode"', "n.refusal_code"],
+  ['"fileDevice"', "n.file_device"],
+  ['"fileInode"', "n.file_inode"],
+  ["missing", "false"],
+  ['"diskId"', "n.disk_id"],
   // A volume no disk owns (a stranded loop) keeps its depth.
   ["depth", "COALESCE(n.depth, volume.depth)"],
 ]);
@@ -125,7 +175,10 @@ const DISK_DIFF = diffSet("disk", [
   // A running job holds the lock; the job itself refreshes the disk when it ends.
   ["status", `CASE WHEN disk.status = 'LOCKED' THEN disk.status ELSE n.status END`],
   ["allocation", `CASE WHEN disk."allocationSource" = 'SET_BY_USER' THEN disk.allocation ELSE n.allocation END`],
-  ['"allocationSource"', `CASE WHEN disk."allocationSource" = 'SET_BY_USER' THEN disk."allocationSource" ELSE n.allocation_source END`],
+  [
+    '"allocationSource"',
+    `CASE WHEN disk."allocationSource" = 'SET_BY_USER' THEN disk."allocationSource" ELSE n.allocation_source END`,
+  ],
   ['"templateDiskId"', "n.template_id"],
   ["inspection", "n.inspection"],
 ]);

@@ -107,7 +107,12 @@ export class JobStore {
       await em.save(SparsifyJob, current);
       await em.update(Disk, { id: current.diskId, status: DiskStatus.LOCKED }, { status: DiskStatus.OK });
       if (ending.survivors?.processes.length) {
-        const runStillAlive = { jobId: current.id, host: ending.survivors.host, processes: ending.survivors.processes, since: new Date().toISOString() };
+        const runStillAlive = {
+          jobId: current.id,
+          host: ending.survivors.host,
+          processes: ending.survivors.processes,
+          since: new Date().toISOString(),
+        };
         await em.update(Disk, { id: current.diskId }, { runStillAlive });
       }
       await refreshAssessments(em, [current.diskId]);
@@ -119,7 +124,13 @@ export class JobStore {
         jobId: current.id,
         storageDomainId: current.storageDomainId,
         message: `Sparsify job ${ending.state.toLowerCase()}${detail ? `: ${detail}` : ""}`,
-        data: { outcome: current.outcome, errorCode: current.errorCode, before: current.actualSizeBefore, after: current.actualSizeAfter, host: current.host },
+        data: {
+          outcome: current.outcome,
+          errorCode: current.errorCode,
+          before: current.actualSizeBefore,
+          after: current.actualSizeAfter,
+          host: current.host,
+        },
       });
       return current;
     });

@@ -48,12 +48,16 @@ type Side = "after" | "before";
  * One keyset page over (order value, id) in either direction: one statement for the page, plus,
  * only when a client selects them, a COUNT and a one-row look past the cursor it came from.
  */
-export async function keysetPage<T extends ObjectLiteral & { id: string }>(list: KeysetList<T>, args: PageArgs): Promise<Page<T>> {
+export async function keysetPage<T extends ObjectLiteral & { id: string }>(
+  list: KeysetList<T>,
+  args: PageArgs,
+): Promise<Page<T>> {
   const backward = args.last !== undefined && args.last !== null;
   if (backward && args.first !== undefined && args.first !== null) throw badInput("give first or last, not both", "last");
   const size = backward ? args.last! : (args.first ?? list.defaultSize);
   const sizeField = backward ? "last" : "first";
-  if (!Number.isInteger(size) || size < 0 || size > list.maxSize) throw badInput(`${sizeField} must be between 0 and ${list.maxSize}`, sizeField);
+  if (!Number.isInteger(size) || size < 0 || size > list.maxSize)
+    throw badInput(`${sizeField} must be between 0 and ${list.maxSize}`, sizeField);
   const after = args.after ? readCursor(list, args.after, "after") : null;
   const before = args.before ? readCursor(list, args.before, "before") : null;
 
@@ -61,7 +65,11 @@ export async function keysetPage<T extends ObjectLiteral & { id: string }>(list:
   if (after) qb.andWhere(...beyond(list, after, "after", false));
   if (before) qb.andWhere(...beyond(list, before, "before", false));
   const dir = backward ? flip(list.direction) : list.direction;
-  const rows = await qb.orderBy(list.orderSql, dir).addOrderBy(`${list.alias}.id`, dir).limit(size + 1).getMany();
+  const rows = await qb
+    .orderBy(list.orderSql, dir)
+    .addOrderBy(`${list.alias}.id`, dir)
+    .limit(size + 1)
+    .getMany();
   const nodes = rows.slice(0, size);
   if (backward) nodes.reverse();
   const edges = nodes.map((node) => ({ cursor: encodeCursor({ value: list.valueOf(node), id: node.id }), node }));
@@ -100,7 +108,12 @@ function readCursor<T extends ObjectLiteral>(list: KeysetList<T>, raw: string, f
  * Rows strictly on the far side of a cursor: after it (in list order) for `after`, before it for
  * `before`. `inclusive` turns it around to "the cursor's own side, the cursor row included".
  */
-function beyond<T extends ObjectLiteral>(list: KeysetList<T>, c: Cursor, side: Side, inclusive: boolean): [string, Record<string, unknown>] {
+function beyond<T extends ObjectLiteral>(
+  list: KeysetList<T>,
+  c: Cursor,
+  side: Side,
+  inclusive: boolean,
+): [string, Record<string, unknown>] {
   const forward = (side === "after") !== (list.direction === "DESC");
   const op = inclusive ? (forward ? "<=" : ">=") : forward ? ">" : "<";
   const v = `${side}Value`;
@@ -109,6 +122,11 @@ function beyond<T extends ObjectLiteral>(list: KeysetList<T>, c: Cursor, side: S
 }
 
 async function lazyExists<T extends ObjectLiteral>(list: KeysetList<T>, c: Cursor, side: Side): Promise<boolean> {
-  const row = await list.build().andWhere(...beyond(list, c, side, true)).select(`${list.alias}.id`).limit(1).getRawOne();
+  const row = await list
+    .build()
+    .andWhere(...beyond(list, c, side, true))
+    .select(`${list.alias}.id`)
+    .limit(1)
+    .getRawOne();
   return row !== undefined;
 }

@@ -13,7 +13,10 @@ export async function markSilentLibvirtHosts(db: DataSource, offlineAfterMs: num
     [String(offlineAfterMs)],
   );
   for (const host of silent) {
-    await new LibvirtSync(db, host.name, host.libvirtUri ?? "").setState(LibvirtState.UNREACHABLE, `host ${host.name} stopped heartbeating: its VMs' state is unknown`);
+    await new LibvirtSync(db, host.name, host.libvirtUri ?? "").setState(
+      LibvirtState.UNREACHABLE,
+      `host ${host.name} stopped heartbeating: its VMs' state is unknown`,
+    );
   }
   return silent.map((h) => h.name);
 }

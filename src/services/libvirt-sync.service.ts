@@ -47,8 +47,15 @@ export class LibvirtSync {
   async setState(state: LibvirtState, message: string | null): Promise<void> {
     await this.db.transaction(async (em) => {
       const hostId = await this.hostId(em);
-      const rows: { libvirtState: string }[] = await em.query(`SELECT "libvirtState" FROM host WHERE id = $1 FOR UPDATE`, [hostId]);
-      await em.query(`UPDATE host SET "libvirtState" = $2, "libvirtUri" = $3, "libvirtMessage" = $4 WHERE id = $1`, [hostId, state, state === LibvirtState.DISABLED ? null : this.uri, message]);
+      const rows: { libvirtState: string }[] = await em.query(`SELECT "libvirtState" FROM host WHERE id = $1 FOR UPDATE`, [
+        hostId,
+      ]);
+      await em.query(`UPDATE host SET "libvirtState" = $2, "libvirtUri" = $3, "libvirtMessage" = $4 WHERE id = $1`, [
+        hostId,
+        state,
+        state === LibvirtState.DISABLED ? null : this.uri,
+        message,
+      ]);
       if (state === LibvirtState.UNREACHABLE) {
         // Fail safe: what this host reported can no longer be trusted, least of all "shut off".
         await em.query(`UPDATE vm SET status = 'UNKNOWN' WHERE "hostId" = $1 AND source = 'LIBVIRT'`, [hostId]);
@@ -79,7 +86,9 @@ export class LibvirtSync {
   /** Maps each file disk source to an inventory volume by its real path on this host. */
   private async mapDisks(em: EntityManager, domains: DomainReading[]): Promise<Map<string, LibvirtDiskRecord[]>> {
     const roots = await this.roots(em);
-    const sources = [...new Set(domains.flatMap((d) => d.disks.filter((k) => k.type === "file" && k.source).map((k) => k.source!)))];
+    const sources = [
+      ...new Set(domains.flatMap((d) => d.disks.filter((k) => k.type === "file" && k.source).map((k) => k.source!))),
+    ];
     const located = new Map<string, { storageDomainId: string; relPath: string }>();
     await Promise.all(
       sources.map(async (src) => {
@@ -105,7 +114,18 @@ export class LibvirtSync {
         d.disks.map((k) => {
           const at = k.type === "file" && k.source ? located.get(k.source) : undefined;
           const volume = at ? volumeAt.get(`${at.storageDomainId}\0${at.relPath}`) : undefined;
-          return { target: k.target, bus: k.bus, device: k.device, source: k.source, driverType: k.driverType, readOnly: k.readOnly, shareable: k.shareable, backingStore: k.backingStore, volumeId: volume?.id ?? null, diskId: volume?.diskId ?? null };
+          return {
+            target: k.target,
+            bus: k.bus,
+            device: k.device,
+            source: k.source,
+            driverType: k.driverType,
+            readOnly: k.readOnly,
+            shareable: k.shareable,
+            backingStore: k.backingStore,
+            volumeId: volume?.id ?? null,
+            diskId: volume?.diskId ?? null,
+          };
         }),
       );
     }
@@ -117,7 +137,8 @@ export class LibvirtSync {
       const hostId = await this.hostId(em);
       const uuids = domains.map((d) => d.uuid);
       const existing: VmRow[] = await em.query(
-        `SELECT id, "hostId", "libvirtUuid", name, status FROM vm WHERE source = 'LIBVIRT' AND ("hostId" ` + `= $1 OR "libvirtUuid" = ANY($2::uuid[])) FOR UPDATE`,
+        `SELECT id, "hostId", "libvirtUuid", name, status FROM vm WHERE source = 'LIBVIRT' AND ("hostId" ` +
+          `= $1 OR "libvirtUuid" = ANY($2::uuid[])) FOR UPDATE`,
         [hostId, uuids],
       );
       const byUuid = new Map(existing.map((v) => [v.libvirtUuid, v]));
@@ -128,7 +149,13 @@ export class LibvirtSync {
       });
       const disks = await this.mapDisks(em, mine);
       const now = new Date();
-      const records = mine.map((d) => ({ uuid: d.uuid, name: d.name, status: vmStatusFromLibvirt(d.state), state: d.state, disks: disks.get(d.uuid)! }));
+      const records = mine.map((d) => ({
+        uuid: d.uuid,
+        name: d.name,
+        status: vmStatusFromLibvirt(d.state),
+        state: d.state,
+        disks: disks.get(d.uuid)!,
+      }));
       const upserted: { id: string; libvirtUuid: string }[] = records.length
         ? await em.query(
             `INSERT INTO vm (name, status, source, "hostId", "libvirtUuid", "libvirtState", disks, "syncedAt")
@@ -141,10 +168,14 @@ export class LibvirtSync {
           )
         : [];
       const reported = new Set(domains.map((d) => d.uuid));
-      const removed = existing.filter((v) => v.hostId === hostId && !reported.has(v.libvirtUuid) && (opts.removeOthers || opts.gone.includes(v.name)));
+      const removed = existing.filter(
+        (v) => v.hostId === hostId && !reported.has(v.libvirtUuid) && (opts.removeOthers || opts.gone.includes(v.name)),
+      );
       const touchedVmIds = [...upserted.map((u) => u.id), ...removed.map((v) => v.id)];
       // SELECT then DELETE: TypeORM returns [rows, count] for DELETE … RETURNING on pg, not rows.
-      const before: { diskId: string }[] = touchedVmIds.length ? await em.query(`SELECT "diskId" FROM disk_attachment WHERE "vmId" = ANY($1::uuid[])`, [touchedVmIds]) : [];
+      const before: { diskId: string }[] = touchedVmIds.length
+        ? await em.query(`SELECT "diskId" FROM disk_attachment WHERE "vmId" = ANY($1::uuid[])`, [touchedVmIds])
+        : [];
       if (touchedVmIds.length) await em.query(`DELETE FROM disk_attachment WHERE "vmId" = ANY($1::uuid[])`, [touchedVmIds]);
       if (removed.length) await em.query(`DELETE FROM vm WHERE id = ANY($1::uuid[])`, [removed.map((v) => v.id)]);
       const idOf = new Map(upserted.map((u) => [u.libvirtUuid, u.id]));
@@ -152,7 +183,16 @@ export class LibvirtSync {
         const seen = new Set<string>();
         return r.disks
           .filter((k) => k.diskId && !seen.has(k.diskId) && seen.add(k.diskId))
-          .map((k) => ({ vmId: idOf.get(r.uuid)!, diskId: k.diskId!, volumeId: k.volumeId, plugged: isLive(r.status), targetDev: k.target, driverType: k.driverType, readOnly: k.readOnly, shareable: k.shareable }));
+          .map((k) => ({
+            vmId: idOf.get(r.uuid)!,
+            diskId: k.diskId!,
+            volumeId: k.volumeId,
+            plugged: isLive(r.status),
+            targetDev: k.target,
+            driverType: k.driverType,
+            readOnly: k.readOnly,
+            shareable: k.shareable,
+          }));
       });
       if (attachments.length) {
         await em.query(

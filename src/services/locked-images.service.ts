@@ -18,7 +18,9 @@ export const MAX_HOOK_PATHS = 256;
  * compared as hosts see them (storage domain paths), by path components, never by prefix text.
  */
 export async function lockedImages(db: DataSource, paths: string[]): Promise<LockedImage[]> {
-  const wanted = [...new Set(paths.filter((p) => path.isAbsolute(p) && !/[\u0000-\u001f]/.test(p)).map((p) => path.normalize(p)))].slice(0, MAX_HOOK_PATHS);
+  const wanted = [
+    ...new Set(paths.filter((p) => path.isAbsolute(p) && !/[\u0000-\u001f]/.test(p)).map((p) => path.normalize(p))),
+  ].slice(0, MAX_HOOK_PATHS);
   if (wanted.length === 0) return [];
   const domains: { id: string; path: string }[] = await db.query(`SELECT id, path FROM storage_domain`);
   const roots = domains.map((d) => ({ id: d.id, realPath: d.path }));

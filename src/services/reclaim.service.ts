@@ -18,14 +18,30 @@ export class ReclaimService {
     return domain;
   }
 
-  async setPolicy(idRaw: string, policy: { minReclaimableBytes?: number | null; minReclaimableRatio?: number | null }, actor: string): Promise<StorageDomain> {
+  async setPolicy(
+    idRaw: string,
+    policy: { minReclaimableBytes?: number | null; minReclaimableRatio?: number | null },
+    actor: string,
+  ): Promise<StorageDomain> {
     const domain = await this.domain(idRaw);
     const ratio = policy.minReclaimableRatio ?? null;
-    if (ratio !== null && !(ratio >= 0 && ratio <= 1)) throw badInput("minReclaimableRatio must be between 0 and 1", "minReclaimableRatio");
+    if (ratio !== null && !(ratio >= 0 && ratio <= 1))
+      throw badInput("minReclaimableRatio must be between 0 and 1", "minReclaimableRatio");
     await this.s.db.transaction(async (em) => {
-      await em.update(StorageDomain, { id: domain.id }, { minReclaimableBytes: policy.minReclaimableBytes ?? null, minReclaimableRatio: ratio });
+      await em.update(
+        StorageDomain,
+        { id: domain.id },
+        { minReclaimableBytes: policy.minReclaimableBytes ?? null, minReclaimableRatio: ratio },
+      );
       await refreshNeedsSparsify(em, this.s.config, domain.id);
-      await recordEvent(em, { type: "RECLAIM_POLICY_SET", actor, storageDomainId: domain.id, message: `Reclaim policy of ${domain.name}: at least ${policy.minReclaimableBytes ?? "default"} bytes and ` + `${ratio ?? "default"} of actual size` });
+      await recordEvent(em, {
+        type: "RECLAIM_POLICY_SET",
+        actor,
+        storageDomainId: domain.id,
+        message:
+          `Reclaim policy of ${domain.name}: at least ${policy.minReclaimableBytes ?? "default"} bytes and ` +
+          `${ratio ?? "default"} of actual size`,
+      });
     });
     return (await this.s.db.getRepository(StorageDomain).findOneBy({ id: domain.id }))!;
   }
@@ -39,7 +55,10 @@ export class ReclaimService {
     try {
       await this.s.queues.enqueue(JobName.ESTIMATE, data, { jobId });
     } catch (error) {
-      throw new AppError(ErrorCode.QUEUE_UNAVAILABLE, `Could not enqueue the estimate: the job queue is unreachable (${(error as Error).message})`);
+      throw new AppError(
+        ErrorCode.QUEUE_UNAVAILABLE,
+        `Could not enqueue the estimate: the job queue is unreachable (${(error as Error).message})`,
+      );
     }
     await done;
     return (await this.s.db.getRepository(StorageDomain).findOneBy({ id: domain.id }))!;

@@ -71,13 +71,24 @@ export class Reconciler {
   }
 
   private async requeueForgotten(report: ReconcileReport): Promise<void> {
-    const queued = await this.s.db.getRepository(SparsifyJob).createQueryBuilder("j").where("j.state = :s", { s: JobState.QUEUED }).andWhere(`j."createdAt" < now() - (:g || ' milliseconds')::interval`, { g: String(this.graceMs) }).getMany();
+    const queued = await this.s.db
+      .getRepository(SparsifyJob)
+      .createQueryBuilder("j")
+      .where("j.state = :s", { s: JobState.QUEUED })
+      .andWhere(`j."createdAt" < now() - (:g || ' milliseconds')::interval`, { g: String(this.graceMs) })
+      .getMany();
     for (const job of queued) {
       const queue = this.s.queues.get(job.storageDomainId);
       if (await queue.getJob(job.id)) continue;
       const data: SparsifyJobData = { jobId: job.id, diskId: job.diskId, storageDomainId: job.storageDomainId };
       await this.s.queues.enqueue(JobName.SPARSIFY, data);
-      await recordEvent(this.s.db.manager, { type: "JOB_REQUEUED", actor: "reconciler", diskId: job.diskId, jobId: job.id, message: "The job queue had lost this queued job; queued again" });
+      await recordEvent(this.s.db.manager, {
+        type: "JOB_REQUEUED",
+        actor: "reconciler",
+        diskId: job.diskId,
+        jobId: job.id,
+        message: "The job queue had lost this queued job; queued again",
+      });
       report.requeued.push(job.id);
     }
   }
@@ -93,14 +104,23 @@ export class Reconciler {
       const state = carried ? await carried.getState() : "missing";
       // waiting/active/delayed: BullMQ's stalled-job recovery hands it to another worker.
       if (["waiting", "active", "delayed", "prioritized", "waiting-children"].includes(state)) continue;
-      const ended = await this.store.finish(job.id, { state: JobState.FAILED, errorCode: JobErrorCode.WORKER_LOST, errorMessage: `Host ${job.host ?? "?"} stopped heartbeating while running this job and the queue no longer ` + "carries it; the disk was released. The image is consistent: virt-sparsify only trims.", actor: "reconciler" });
+      const ended = await this.store.finish(job.id, {
+        state: JobState.FAILED,
+        errorCode: JobErrorCode.WORKER_LOST,
+        errorMessage:
+          `Host ${job.host ?? "?"} stopped heartbeating while running this job and the queue no longer ` +
+          "carries it; the disk was released. The image is consistent: virt-sparsify only trims.",
+        actor: "reconciler",
+      });
       if (ended) report.lost.push(job.id);
     }
   }
 
   /** Audit retention: events older than AUDIT_RETENTION_DAYS go. */
   private async pruneAuditEvents(): Promise<void> {
-    await this.s.db.query(`DELETE FROM event WHERE "createdAt" < now() - ($1 || ' days')::interval`, [String(this.s.config.AUDIT_RETENTION_DAYS)]);
+    await this.s.db.query(`DELETE FROM event WHERE "createdAt" < now() - ($1 || ' days')::interval`, [
+      String(this.s.config.AUDIT_RETENTION_DAYS),
+    ]);
   }
 
   private async releaseOrphanLocks(report: ReconcileReport): Promise<void> {
@@ -111,9 +131,17 @@ export class Reconciler {
     );
     const released = (rows as unknown as [typeof rows, number])[0] ?? rows;
     if (!Array.isArray(released) || released.length === 0) return;
-    await refreshAssessments(this.s.db.manager, released.map((r) => r.id));
+    await refreshAssessments(
+      this.s.db.manager,
+      released.map((r) => r.id),
+    );
     for (const disk of released) {
-      await recordEvent(this.s.db.manager, { type: "LOCK_RELEASED", actor: "reconciler", diskId: disk.id, message: `Disk ${disk.alias} was locked with no queued or running job; lock released` });
+      await recordEvent(this.s.db.manager, {
+        type: "LOCK_RELEASED",
+        actor: "reconciler",
+        diskId: disk.id,
+        message: `Disk ${disk.alias} was locked with no queued or running job; lock released`,
+      });
       report.unlocked.push(disk.id);
     }
   }

@@ -30,7 +30,12 @@ export async function loadRecordedChain(em: EntityManager, disk: Disk, domain: S
      ) SELECT id, "relPath", format, "diskId" FROM chain ORDER BY n`,
     [disk.leafVolumeId, domain.id, MAX_DEPTH],
   );
-  const layers = rows.map((r) => ({ volumeId: r.id, relPath: r.relPath, path: path.join(domain.path, r.relPath), format: r.format === DiskFormat.QCOW2 ? ("qcow2" as const) : ("raw" as const) }));
+  const layers = rows.map((r) => ({
+    volumeId: r.id,
+    relPath: r.relPath,
+    path: path.join(domain.path, r.relPath),
+    format: r.format === DiskFormat.QCOW2 ? ("qcow2" as const) : ("raw" as const),
+  }));
   const ownCount = rows.findIndex((r) => r.diskId !== disk.id);
   return { layers, ownCount: ownCount < 0 ? rows.length : ownCount };
 }

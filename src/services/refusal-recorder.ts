@@ -11,8 +11,22 @@ import { refreshAssessments } from "./disk-assessment.service.js";
  */
 export async function recordRefusal(db: DataSource, diskId: string, refusal: ImageRefusal): Promise<void> {
   await db.transaction(async (em) => {
-    const inspection = { code: refusal.code as unknown as SparsifyIssueCode, message: `The image inspector refused the disk (${refusal.code}): ${refusal.message}` };
-    await em.update(Disk, { id: diskId }, { inspection, reclaimableEstimate: null, reclaimableAfterMerge: null, estimateMethod: null, estimateUnavailableReason: refusal.code as unknown as EstimateUnavailableReason, needsSparsify: false });
+    const inspection = {
+      code: refusal.code as unknown as SparsifyIssueCode,
+      message: `The image inspector refused the disk (${refusal.code}): ${refusal.message}`,
+    };
+    await em.update(
+      Disk,
+      { id: diskId },
+      {
+        inspection,
+        reclaimableEstimate: null,
+        reclaimableAfterMerge: null,
+        estimateMethod: null,
+        estimateUnavailableReason: refusal.code as unknown as EstimateUnavailableReason,
+        needsSparsify: false,
+      },
+    );
     await refreshAssessments(em, [diskId]);
   });
 }

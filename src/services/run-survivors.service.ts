@@ -36,7 +36,9 @@ export async function releaseGoneSurvivors(db: DataSource, hostName: string): Pr
         actor: `host:${hostName}`,
         diskId: disk.id,
         jobId: run.jobId,
-        message: `The processes of job ${run.jobId} left on ${hostName} (pid ` + `${run.processes.map((p) => p.pid).join(", ")}) are gone; the disk is released`,
+        message:
+          `The processes of job ${run.jobId} left on ${hostName} (pid ` +
+          `${run.processes.map((p) => p.pid).join(", ")}) are gone; the disk is released`,
       });
       released.push(disk.id);
     });

@@ -35,21 +35,26 @@ export class ScanLease {
   }
 
   private async renew(): Promise<void> {
-    await this.db.query(`UPDATE storage_domain SET "scanLeaseUntil" = now() + ($3 || ' milliseconds')::interval WHERE id = $1 AND "scanLeaseOwner" = $2`, [
-      this.storageDomainId,
-      this.owner,
-      String(this.leaseMs),
-    ]);
+    await this.db.query(
+      `UPDATE storage_domain SET "scanLeaseUntil" = now() + ($3 || ' milliseconds')::interval WHERE id = $1 AND "scanLeaseOwner" = $2`,
+      [this.storageDomainId, this.owner, String(this.leaseMs)],
+    );
   }
 
   /** Inside the transaction that writes the inventory: locks the row and says whether the lease is still ours. */
   async stillHeld(em: EntityManager): Promise<boolean> {
-    const rows: { owner: string | null }[] = await em.query(`SELECT "scanLeaseOwner" AS owner FROM storage_domain WHERE id = $1 FOR UPDATE`, [this.storageDomainId]);
+    const rows: { owner: string | null }[] = await em.query(
+      `SELECT "scanLeaseOwner" AS owner FROM storage_domain WHERE id = $1 FOR UPDATE`,
+      [this.storageDomainId],
+    );
     return rows[0]?.owner === this.owner;
   }
 
   async release(): Promise<void> {
     clearInterval(this.renewTimer);
-    await this.db.query(`UPDATE storage_domain SET "scanLeaseOwner" = NULL, "scanLeaseUntil" = NULL WHERE id = $1 AND "scanLeaseOwner" = $2`, [this.storageDomainId, this.owner]);
+    await this.db.query(
+      `UPDATE storage_domain SET "scanLeaseOwner" = NULL, "scanLeaseUntil" = NULL WHERE id = $1 AND "scanLeaseOwner" = $2`,
+      [this.storageDomainId, this.owner],
+    );
   }
 }

@@ -30,11 +30,23 @@ export async function failUnseenScan(db: DataSource, storageDomainId: string, op
     if (!row || row.scanState !== ScanState.QUEUED || row.seen) return null;
     // A host's own words ("… does not exist on host h1") beat our guess.
     const reason: string =
-      row.inaccessibleReason ?? (row.onlineHosts === 0 ? `no host worker is online to read ${row.path}` : `none of the ${row.onlineHosts} online host(s) sees ${row.path} (is it inside their STORAGE_ROOTS?)`);
+      row.inaccessibleReason ??
+      (row.onlineHosts === 0
+        ? `no host worker is online to read ${row.path}`
+        : `none of the ${row.onlineHosts} online host(s) sees ${row.path} (is it inside their STORAGE_ROOTS?)`);
     const scanError = `No host could read the domain within ${Math.round(opts.waitedMs / 1000)} s: ${reason}`;
-    await em.update(StorageDomain, { id: storageDomainId }, { scanState: ScanState.FAILED, scanError, inaccessibleReason: reason });
+    await em.update(
+      StorageDomain,
+      { id: storageDomainId },
+      { scanState: ScanState.FAILED, scanError, inaccessibleReason: reason },
+    );
     await refreshDomainAssessments(em, storageDomainId);
-    await recordEvent(em, { type: "SCAN_FAILED", storageDomainId, message: `Scan of ${row.name} failed: ${scanError}`, data: { reason } });
+    await recordEvent(em, {
+      type: "SCAN_FAILED",
+      storageDomainId,
+      message: `Scan of ${row.name} failed: ${scanError}`,
+      data: { reason },
+    });
     return scanError;
   });
   return failed !== null;

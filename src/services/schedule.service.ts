@@ -40,7 +40,8 @@ export function validateSchedule(input: ScheduleInput): ValidSchedule {
   const timezone = input.timezone ?? "UTC";
   if (!isValidTimeZone(timezone)) throw badInput(`unknown time zone ${timezone}`, "timezone");
   const fields = input.cron.trim().split(/\s+/);
-  if (fields.length < 5 || fields.length > 6 || input.cron.length > 200) throw badInput("cron must have 5 fields (minute hour day month weekday), or 6 with seconds first", "cron");
+  if (fields.length < 5 || fields.length > 6 || input.cron.length > 200)
+    throw badInput("cron must have 5 fields (minute hour day month weekday), or 6 with seconds first", "cron");
   try {
     CronExpressionParser.parse(input.cron, { tz: timezone });
   } catch (error) {
@@ -48,9 +49,11 @@ export function validateSchedule(input: ScheduleInput): ValidSchedule {
   }
   const [ws, we] = [input.windowStart ?? null, input.windowEnd ?? null];
   if ((ws === null) !== (we === null)) throw badInput("give both windowStart and windowEnd, or neither", "windowStart");
-  if (ws !== null && (parseHhmm(ws) === null || parseHhmm(we!) === null)) throw badInput("window times are HH:MM (00:00–23:59)", "windowStart");
+  if (ws !== null && (parseHhmm(ws) === null || parseHhmm(we!) === null))
+    throw badInput("window times are HH:MM (00:00–23:59)", "windowStart");
   const maxConcurrent = input.maxConcurrent ?? 1;
-  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1 || maxConcurrent > 100) throw badInput("maxConcurrent must be 1–100", "maxConcurrent");
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1 || maxConcurrent > 100)
+    throw badInput("maxConcurrent must be 1–100", "maxConcurrent");
   return { cron: input.cron.trim(), timezone, windowStart: ws, windowEnd: we, maxConcurrent, enabled: input.enabled ?? true };
 }
 
@@ -74,7 +77,12 @@ export class ScheduleService {
     await this.s.db.getRepository(SparsifySchedule).upsert({ storageDomainId: domainId, ...valid }, ["storageDomainId"]);
     const schedule = (await this.get(domainId))!;
     await this.install(schedule);
-    await recordEvent(this.s.db.manager, { type: "SCHEDULE_SET", actor, storageDomainId: domainId, message: scheduleSummary(domain.name, valid) });
+    await recordEvent(this.s.db.manager, {
+      type: "SCHEDULE_SET",
+      actor,
+      storageDomainId: domainId,
+      message: scheduleSummary(domain.name, valid),
+    });
     return schedule;
   }
 
@@ -84,7 +92,12 @@ export class ScheduleService {
     if (!schedule) throw notFound("Sparsify schedule of storage domain", domainId);
     await this.s.queues.queueOf(JobName.SCHEDULED_RUN, domainId).removeJobScheduler(schedulerId(domainId));
     await this.s.db.getRepository(SparsifySchedule).delete({ id: schedule.id });
-    await recordEvent(this.s.db.manager, { type: "SCHEDULE_REMOVED", actor, storageDomainId: domainId, message: "Sparsify schedule removed" });
+    await recordEvent(this.s.db.manager, {
+      type: "SCHEDULE_REMOVED",
+      actor,
+      storageDomainId: domainId,
+      message: "Sparsify schedule removed",
+    });
     return true;
   }
 
@@ -98,14 +111,22 @@ export class ScheduleService {
       return;
     }
     const data: ScheduledRunData = { storageDomainId: schedule.storageDomainId };
-    await queue.upsertJobScheduler(schedulerId(schedule.storageDomainId), { pattern: schedule.cron, tz: schedule.timezone }, { name: JobName.SCHEDULED_RUN, data, opts: JOB_CATALOG[JobName.SCHEDULED_RUN].options(data) });
+    await queue.upsertJobScheduler(
+      schedulerId(schedule.storageDomainId),
+      { pattern: schedule.cron, tz: schedule.timezone },
+      { name: JobName.SCHEDULED_RUN, data, opts: JOB_CATALOG[JobName.SCHEDULED_RUN].options(data) },
+    );
   }
 
   /** Restores schedulers Redis lost (restart without persistence, flush). */
   async ensureInstalled(): Promise<number> {
     let restored = 0;
     for (const schedule of await this.s.db.getRepository(SparsifySchedule).findBy({ enabled: true })) {
-      if (!(await this.s.queues.queueOf(JobName.SCHEDULED_RUN, schedule.storageDomainId).getJobScheduler(schedulerId(schedule.storageDomainId)))) {
+      if (
+        !(await this.s.queues
+          .queueOf(JobName.SCHEDULED_RUN, schedule.storageDomainId)
+          .getJobScheduler(schedulerId(schedule.storageDomainId)))
+      ) {
         await this.install(schedule);
         restored++;
       }

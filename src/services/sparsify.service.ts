@@ -18,10 +18,14 @@ import { parseId } from "./ids.js";
 import { BulkSparsifyService } from "./bulk-sparsify.service.js";
 import { JobStore } from "./job-store.js";
 
-
 const jobActive = (id?: string) =>
   new AppError(ErrorCode.DISK_NOT_SPARSIFIABLE, "The disk cannot be sparsified now", {
-    blockers: [{ code: SparsifyIssueCode.JOB_ACTIVE, message: `A sparsify job is already queued or running for this disk${id ? ` (job ${id})` : ""}` }],
+    blockers: [
+      {
+        code: SparsifyIssueCode.JOB_ACTIVE,
+        message: `A sparsify job is already queued or running for this disk${id ? ` (job ${id})` : ""}`,
+      },
+    ],
   });
 
 /** sparsifyDisk and cancelSparsifyJob: validate, lock, enqueue; never leave a disk locked. */
@@ -75,23 +79,43 @@ export class SparsifyService {
       job = await this.s.db.transaction(async (em) => {
         // Lock order shared with removeStorageDomain: the domain row (shared), then the disk. A
         // removal that commits first leaves no row here; one that comes later sees this job.
-        const [owner] = await em.query(`SELECT sd.id FROM storage_domain sd JOIN disk d ON d."storageDomainId" = sd.id WHERE d.id = $1 FOR SHARE OF sd`, [diskId]);
+        const [owner] = await em.query(
+          `SELECT sd.id FROM storage_domain sd JOIN disk d ON d."storageDomainId" = sd.id WHERE d.id = $1 FOR SHARE OF sd`,
+          [diskId],
+        );
         if (!owner) throw notFound("Disk", diskId);
         const disk = await em.getRepository(Disk).findOne({ where: { id: diskId }, lock: { mode: "pessimistic_write" } });
         if (!disk) throw notFound("Disk", diskId);
         const facts = (await loadDiskFacts(em, [disk])).get(disk.id)!;
         const { blockers } = assessSparsify(facts);
-        if (blockers.length) throw new AppError(ErrorCode.DISK_NOT_SPARSIFIABLE, `Disk ${disk.alias} cannot be sparsified now`, { blockers });
+        if (blockers.length)
+          throw new AppError(ErrorCode.DISK_NOT_SPARSIFIABLE, `Disk ${disk.alias} cannot be sparsified now`, { blockers });
         // Every column the API shows, as the INSERT leaves it (the rest are the table's defaults).
         const created = em.create(SparsifyJob, {
-          ...{ id: randomUUID(), diskId: disk.id, storageDomainId: disk.storageDomainId, requestedBy: actor, trigger, actualSizeBefore: disk.actualSize, createdAt: new Date() },
+          ...{
+            id: randomUUID(),
+            diskId: disk.id,
+            storageDomainId: disk.storageDomainId,
+            requestedBy: actor,
+            trigger,
+            actualSizeBefore: disk.actualSize,
+            createdAt: new Date(),
+          },
           ...{ state: JobState.QUEUED, phase: SparsifyPhase.QUEUED, progress: 0, attempts: 0 },
         });
         // The facts are already loaded: assess the locked disk from them instead of re-reading.
-        const locked = assessSparsify({ ...facts, status: DiskStatus.LOCKED, activeJob: { id: created.id, state: JobState.QUEUED } });
+        const locked = assessSparsify({
+          ...facts,
+          status: DiskStatus.LOCKED,
+          activeJob: { id: created.id, state: JobState.QUEUED },
+        });
         // Job, disk lock and audit event in one statement (one round trip).
         const lockedRow = { sparsifiable: locked.blockers.length === 0, blockers: locked.blockers, warnings: locked.warnings };
-        await writeRequestedJobs(em, [{ job: created, locked: lockedRow, message: `Sparsify of ${disk.alias} requested` }], actor);
+        await writeRequestedJobs(
+          em,
+          [{ job: created, locked: lockedRow, message: `Sparsify of ${disk.alias} requested` }],
+          actor,
+        );
         return created;
       });
     } catch (error) {
@@ -102,8 +126,16 @@ export class SparsifyService {
       const data: SparsifyJobData = { jobId: job.id, diskId: job.diskId, storageDomainId: job.storageDomainId };
       await this.s.queues.enqueue(JobName.SPARSIFY, data);
     } catch (error) {
-      await this.store.finish(job.id, { state: JobState.FAILED, errorCode: JobErrorCode.QUEUE_UNAVAILABLE, errorMessage: "The job queue (Redis) was unreachable; nothing was done", actor });
-      throw new AppError(ErrorCode.QUEUE_UNAVAILABLE, `Could not enqueue the job: the job queue is unreachable (${(error as Error).message}); the disk was released`);
+      await this.store.finish(job.id, {
+        state: JobState.FAILED,
+        errorCode: JobErrorCode.QUEUE_UNAVAILABLE,
+        errorMessage: "The job queue (Redis) was unreachable; nothing was done",
+        actor,
+      });
+      throw new AppError(
+        ErrorCode.QUEUE_UNAVAILABLE,
+        `Could not enqueue the job: the job queue is unreachable (${(error as Error).message}); the disk was released`,
+      );
     }
     await this.store.announce(job);
     return job;
@@ -118,17 +150,34 @@ export class SparsifyService {
     if (!ACTIVE_JOB_STATES.includes(job.state as (typeof ACTIVE_JOB_STATES)[number])) {
       throw new AppError(ErrorCode.JOB_FINISHED, `Job ${job.id} already ended ${job.state}`, { state: job.state });
     }
-    await this.s.db.getRepository(SparsifyJob).update({ id: job.id, state: In([...ACTIVE_JOB_STATES]) }, { cancelRequestedAt: new Date() });
+    await this.s.db
+      .getRepository(SparsifyJob)
+      .update({ id: job.id, state: In([...ACTIVE_JOB_STATES]) }, { cancelRequestedAt: new Date() });
     if (job.state === JobState.QUEUED) {
       const queued = await this.s.queues.get(job.storageDomainId).getJob(job.id);
-      const removed = queued ? await queued.remove().then(() => true, () => false) : true;
+      const removed = queued
+        ? await queued.remove().then(
+            () => true,
+            () => false,
+          )
+        : true;
       if (removed) {
-        const ended = await this.store.finish(job.id, { state: JobState.CANCELLED, actor, outcomeMessage: "Cancelled before it started" });
+        const ended = await this.store.finish(job.id, {
+          state: JobState.CANCELLED,
+          actor,
+          outcomeMessage: "Cancelled before it started",
+        });
         if (ended) return ended;
       }
     }
     await this.s.bus.publish({ type: "cancel", jobId: job.id });
-    await recordEvent(this.s.db.manager, { type: "JOB_CANCEL_REQUESTED", actor, diskId: job.diskId, jobId: job.id, message: "Cancel requested while running" });
+    await recordEvent(this.s.db.manager, {
+      type: "JOB_CANCEL_REQUESTED",
+      actor,
+      diskId: job.diskId,
+      jobId: job.id,
+      message: "Cancel requested while running",
+    });
     const fresh = await this.get(job.id);
     await this.store.announce(fresh);
     return fresh;

@@ -39,20 +39,38 @@ export class StorageDomainService {
     const domain = await this.db.transaction(async (em) => {
       const clash = await em.findOne(StorageDomain, { where: [{ name }, { path: input.path }] });
       if (clash) {
-        throw new AppError(ErrorCode.CONFLICT, clash.name === name ? `A storage domain named ${name} already exists` : `Storage domain ${clash.name} already uses ${input.path}`);
+        throw new AppError(
+          ErrorCode.CONFLICT,
+          clash.name === name
+            ? `A storage domain named ${name} already exists`
+            : `Storage domain ${clash.name} already uses ${input.path}`,
+        );
       }
       // Nested domains would list one image twice (two records, two locks): refuse them.
-      const nested = (await em.find(StorageDomain, { select: { name: true, path: true } })).find((d) => isInside(input.path, d.path) || isInside(d.path, input.path));
+      const nested = (await em.find(StorageDomain, { select: { name: true, path: true } })).find(
+        (d) => isInside(input.path, d.path) || isInside(d.path, input.path),
+      );
       if (nested) {
         const how = isInside(input.path, nested.path) ? "already contains" : "lies inside";
-        throw new AppError(ErrorCode.CONFLICT, `Storage domain ${nested.name} at ${nested.path} ${how} ${input.path}: an image must belong to one domain only`, { field: "path" });
+        throw new AppError(
+          ErrorCode.CONFLICT,
+          `Storage domain ${nested.name} at ${nested.path} ${how} ${input.path}: an image must belong to one domain only`,
+          { field: "path" },
+        );
       }
       const created = await em.save(StorageDomain, em.create(StorageDomain, { name, path: input.path }));
-      await recordEvent(em, { type: "STORAGE_DOMAIN_ADDED", actor, storageDomainId: created.id, message: `Storage domain ${name} added at ${input.path}` });
+      await recordEvent(em, {
+        type: "STORAGE_DOMAIN_ADDED",
+        actor,
+        storageDomainId: created.id,
+        message: `Storage domain ${name} added at ${input.path}`,
+      });
       return created;
     });
     await this.s.bus.publish({ type: "domains-changed" });
-    await this.enqueueScan(domain, "added", actor).then(() => this.watchScan(domain.id)).catch(() => {}); // the worker scans on start too
+    await this.enqueueScan(domain, "added", actor)
+      .then(() => this.watchScan(domain.id))
+      .catch(() => {}); // the worker scans on start too
     return this.get(domain.id);
   }
 
@@ -62,7 +80,11 @@ export class StorageDomainService {
     const jobId = randomUUID();
     // Wait for this very scan: one already running may have read the files before the change
     // the caller wants to see.
-    const finished = this.s.bus.waitFor("scan", (m) => m.scanJobId === jobId && (m.state === ScanState.DONE || m.state === ScanState.FAILED), this.s.config.SCAN_WAIT_MS);
+    const finished = this.s.bus.waitFor(
+      "scan",
+      (m) => m.scanJobId === jobId && (m.state === ScanState.DONE || m.state === ScanState.FAILED),
+      this.s.config.SCAN_WAIT_MS,
+    );
     await this.s.bus.publish({ type: "domains-changed" }).catch(() => {});
     await this.enqueueScan(domain, "requested", actor, jobId);
     if (!(await finished)) await this.failIfUnseen(domain.id);
@@ -82,13 +104,23 @@ export class StorageDomainService {
 
   /** Without a jobId, at most one automatic scan waits per domain (deduplicated). */
   async enqueueScan(domain: StorageDomain, reason: string, actor: string, jobId?: string): Promise<void> {
-    await this.db.getRepository(StorageDomain).update({ id: domain.id, scanState: In([ScanState.NEVER, ScanState.DONE, ScanState.FAILED]) }, { scanState: ScanState.QUEUED });
+    await this.db
+      .getRepository(StorageDomain)
+      .update(
+        { id: domain.id, scanState: In([ScanState.NEVER, ScanState.DONE, ScanState.FAILED]) },
+        { scanState: ScanState.QUEUED },
+      );
     const data: ScanJobData = { storageDomainId: domain.id, reason, requestedBy: actor };
     try {
       await this.s.queues.enqueue(JobName.SCAN, data, jobId ? { jobId } : {});
     } catch (error) {
-      await this.db.getRepository(StorageDomain).update({ id: domain.id }, { scanState: ScanState.FAILED, scanError: "the job queue (Redis) is unreachable" });
-      throw new AppError(ErrorCode.QUEUE_UNAVAILABLE, `Could not enqueue the scan: the job queue is unreachable (${(error as Error).message})`);
+      await this.db
+        .getRepository(StorageDomain)
+        .update({ id: domain.id }, { scanState: ScanState.FAILED, scanError: "the job queue (Redis) is unreachable" });
+      throw new AppError(
+        ErrorCode.QUEUE_UNAVAILABLE,
+        `Could not enqueue the scan: the job queue is unreachable (${(error as Error).message})`,
+      );
     }
   }
 
@@ -104,12 +136,20 @@ export class StorageDomainService {
         message: `Storage domain ${domain.name} ${active ? "activated" : "deactivated"}`,
       });
     });
-    if (active) await this.enqueueScan(domain, "activated", actor).then(() => this.watchScan(domain.id)).catch(() => {});
+    if (active)
+      await this.enqueueScan(domain, "activated", actor)
+        .then(() => this.watchScan(domain.id))
+        .catch(() => {});
     return this.get(domain.id);
   }
 
   /** Sets how the domain's disks are sparsified (the worker reads it at each job's start); audited. */
-  async setSparsifyMethod(id: string, method: SparsifyMethod, verify: DirectVerifyMode | null, actor: string): Promise<StorageDomain> {
+  async setSparsifyMethod(
+    id: string,
+    method: SparsifyMethod,
+    verify: DirectVerifyMode | null,
+    actor: string,
+  ): Promise<StorageDomain> {
     const domain = await this.get(id);
     const next = { sparsifyMethod: method, directVerify: verify ?? domain.directVerify };
     await this.db.transaction(async (em) => {
@@ -136,7 +176,11 @@ export class StorageDomainService {
     await this.db.transaction(async (em) => {
       await em.query(`SELECT id FROM storage_domain WHERE id = $1 FOR UPDATE`, [domain.id]);
       const active = await em.countBy(SparsifyJob, { storageDomainId: domain.id, state: In([...ACTIVE_JOB_STATES]) });
-      if (active > 0) throw new AppError(ErrorCode.DOMAIN_BUSY, `Storage domain ${domain.name} has ${active} sparsify job(s) queued or running; cancel them or wait`);
+      if (active > 0)
+        throw new AppError(
+          ErrorCode.DOMAIN_BUSY,
+          `Storage domain ${domain.name} has ${active} sparsify job(s) queued or running; cancel them or wait`,
+        );
       const diskIds = (await em.find(Disk, { select: { id: true }, where: { storageDomainId: domain.id } })).map((d) => d.id);
       if (diskIds.length) await em.delete(DiskAttachment, { diskId: In(diskIds) });
       await em.delete(Volume, { storageDomainId: domain.id });
@@ -144,11 +188,19 @@ export class StorageDomainService {
       await em.delete(StorageDomain, { id: domain.id });
       // Deleted with the domain, so the reconciler never restores a scheduler for it.
       await em.delete(SparsifySchedule, { storageDomainId: domain.id });
-      await recordEvent(em, { type: "STORAGE_DOMAIN_REMOVED", actor, storageDomainId: domain.id, message: `Storage domain ${domain.name} removed from the inventory (${diskIds.length} disks; image files untouched)` });
+      await recordEvent(em, {
+        type: "STORAGE_DOMAIN_REMOVED",
+        actor,
+        storageDomainId: domain.id,
+        message: `Storage domain ${domain.name} removed from the inventory (${diskIds.length} disks; image files untouched)`,
+      });
     });
     await this.s.bus.publish({ type: "domains-changed" });
     // Explicitly: a job scheduler left in Redis would fire scheduled runs for a domain that is gone.
-    await this.s.queues.get(domain.id).removeJobScheduler(schedulerId(domain.id)).catch(() => {});
+    await this.s.queues
+      .get(domain.id)
+      .removeJobScheduler(schedulerId(domain.id))
+      .catch(() => {});
     await this.s.queues.obliterate(domain.id).catch(() => {});
     return true;
   }

@@ -44,12 +44,23 @@ export class TokenService {
 
   async create(input: { name: string; role: Role; expiresAt?: Date | null }, actor: string): Promise<CreatedToken> {
     const name = parseName(input.name);
-    if (!Object.values(Role).includes(input.role)) throw badInput(`role must be one of ${Object.values(Role).join(", ")}`, "role");
-    if (input.expiresAt && (Number.isNaN(input.expiresAt.getTime()) || input.expiresAt.getTime() <= Date.now())) throw badInput("expiresAt must be in the future", "expiresAt");
+    if (!Object.values(Role).includes(input.role))
+      throw badInput(`role must be one of ${Object.values(Role).join(", ")}`, "role");
+    if (input.expiresAt && (Number.isNaN(input.expiresAt.getTime()) || input.expiresAt.getTime() <= Date.now()))
+      throw badInput("expiresAt must be in the future", "expiresAt");
     const secret = PREFIX + randomBytes(32).toString("base64url");
     try {
       const token = await this.db.transaction(async (em) => {
-        const saved = await em.save(ApiToken, em.create(ApiToken, { name, role: input.role, digest: digestOf(secret), expiresAt: input.expiresAt ?? null, createdBy: actor }));
+        const saved = await em.save(
+          ApiToken,
+          em.create(ApiToken, {
+            name,
+            role: input.role,
+            digest: digestOf(secret),
+            expiresAt: input.expiresAt ?? null,
+            createdBy: actor,
+          }),
+        );
         await recordEvent(em, { type: "TOKEN_CREATED", actor, message: `API token ${name} (${input.role}) created` });
         return saved;
       });
@@ -81,7 +92,8 @@ export class TokenService {
     const digest = digestOf(secret);
     const hit = this.cache.get(digest);
     const now = Date.now();
-    if (hit && now - hit.at < CACHE_MS) return hit.principal && (!hit.principal.expiresAt || hit.principal.expiresAt.getTime() > now) ? hit.principal : null;
+    if (hit && now - hit.at < CACHE_MS)
+      return hit.principal && (!hit.principal.expiresAt || hit.principal.expiresAt.getTime() > now) ? hit.principal : null;
     let lookup = this.lookups.get(digest);
     if (!lookup) {
       lookup = this.lookUp(digest, now).finally(() => {
@@ -94,7 +106,10 @@ export class TokenService {
 
   private async lookUp(digest: string, now: number): Promise<Principal | null> {
     const token = await this.db.getRepository(ApiToken).findOneBy({ digest });
-    const principal = token && !token.revokedAt && (!token.expiresAt || token.expiresAt.getTime() > now) ? { tokenId: token.id, name: token.name, role: token.role, expiresAt: token.expiresAt } : null;
+    const principal =
+      token && !token.revokedAt && (!token.expiresAt || token.expiresAt.getTime() > now)
+        ? { tokenId: token.id, name: token.name, role: token.role, expiresAt: token.expiresAt }
+        : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(digest, { principal, at: now });
     return principal;

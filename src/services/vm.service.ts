@@ -7,7 +7,6 @@ import type { Services } from "./context.js";
 import { refreshAssessments } from "./disk-assessment.service.js";
 import { parseId, parseName } from "./ids.js";
 
-
 /** VMs and attachments as an orchestrator reports them; each change re-assesses the disks. */
 export class VmService {
   constructor(private readonly s: Services) {}
@@ -19,7 +18,11 @@ export class VmService {
   /** Libvirt's VMs mirror the hypervisor: a hand edit would be overwritten by the next event, so it is refused. */
   private assertManual(vm: Vm): void {
     if (vm.source === VmSource.LIBVIRT) {
-      throw new AppError(ErrorCode.VM_MANAGED_BY_LIBVIRT, `VM ${vm.name} comes from libvirt (UUID ${vm.libvirtUuid}); change it with libvirt on its host, not here`, { vmId: vm.id });
+      throw new AppError(
+        ErrorCode.VM_MANAGED_BY_LIBVIRT,
+        `VM ${vm.name} comes from libvirt (UUID ${vm.libvirtUuid}); change it with libvirt on its host, not here`,
+        { vmId: vm.id },
+      );
     }
   }
 
@@ -51,7 +54,12 @@ export class VmService {
       await em.update(Vm, { id: vm.id }, { status });
       const diskIds = (await em.findBy(DiskAttachment, { vmId: vm.id })).map((a) => a.diskId);
       await refreshAssessments(em, diskIds);
-      await recordEvent(em, { type: "VM_STATUS_CHANGED", actor, message: `VM ${vm.name} is ${status}`, data: { from: vm.status, to: status } });
+      await recordEvent(em, {
+        type: "VM_STATUS_CHANGED",
+        actor,
+        message: `VM ${vm.name} is ${status}`,
+        data: { from: vm.status, to: status },
+      });
     });
     return this.get(vm.id);
   }
@@ -64,7 +72,12 @@ export class VmService {
     return this.s.db.transaction(async (em) => {
       await em.upsert(DiskAttachment, { vmId: vm.id, diskId: disk.id, plugged }, ["vmId", "diskId"]);
       await refreshAssessments(em, [disk.id]);
-      await recordEvent(em, { type: "DISK_ATTACHED", actor, diskId: disk.id, message: `Disk ${disk.alias} attached to VM ${vm.name} (${plugged ? "plugged" : "unplugged"})` });
+      await recordEvent(em, {
+        type: "DISK_ATTACHED",
+        actor,
+        diskId: disk.id,
+        message: `Disk ${disk.alias} attached to VM ${vm.name} (${plugged ? "plugged" : "unplugged"})`,
+      });
       return (await em.findOneBy(DiskAttachment, { vmId: vm.id, diskId: disk.id }))!;
     });
   }

@@ -29,13 +29,19 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
   let db: pg.Client;
 
   const gql = async (query: string, variables?: object) => {
-    const res = await fetch(`http://127.0.0.1:${port}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await res.json()) as any;
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data;
   };
-  const job = async (id: string) => (await db.query(`SELECT state, phase, "errorCode", "errorMessage", attempts FROM sparsify_job WHERE id = $1`, [id])).rows[0];
-  const events = async (id: string) => (await db.query(`SELECT type FROM event WHERE "jobId" = $1 ORDER BY "createdAt"`, [id])).rows.map((r) => r.type as string);
+  const job = async (id: string) =>
+    (await db.query(`SELECT state, phase, "errorCode", "errorMessage", attempts FROM sparsify_job WHERE id = $1`, [id])).rows[0];
+  const events = async (id: string) =>
+    (await db.query(`SELECT type FROM event WHERE "jobId" = $1 ORDER BY "createdAt"`, [id])).rows.map((r) => r.type as string);
   const virtSparsifyOn = (image: string) => findProcesses("virt-sparsify", image);
 
   const start = async () => {
@@ -49,12 +55,17 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     const disks = (await gql(`{ disks { edges { node { id alias } } } }`)).disks.edges.map((e: any) => e.node);
     const disk = disks.find((d: any) => d.alias === alias);
     const { id } = (await gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: disk.id })).sparsifyDisk;
-    const [tool] = (await waitFor(async () => {
-      const found = await virtSparsifyOn(image);
-      return found.length ? found : undefined;
-    }, { timeout: 120_000, what: "virt-sparsify to run" }).catch(async (error: Error) => {
+    const [tool] = (await waitFor(
+      async () => {
+        const found = await virtSparsifyOn(image);
+        return found.length ? found : undefined;
+      },
+      { timeout: 120_000, what: "virt-sparsify to run" },
+    ).catch(async (error: Error) => {
       // Seen once in a full run: say where the job stood and what the service logged.
-      throw new Error(`${error.message}; job ${JSON.stringify(await job(id))}; service output:\n${service!.output().slice(-4000)}`);
+      throw new Error(
+        `${error.message}; job ${JSON.stringify(await job(id))}; service output:\n${service!.output().slice(-4000)}`,
+      );
     }))!;
     // The tool lives in a session of its own: a terminal's SIGINT to the service's group misses it.
     expect(tool!.sid).not.toBe(service!.proc.pid);
@@ -102,8 +113,13 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
 
   it("a first Ctrl-C drains: the running job ends SUCCEEDED and the service exits 0", async () => {
     await start();
-    await gql(`mutation($p: String!) { addStorageDomain(input: { name: "dom", path: $p }) { id } }`, { p: path.join(root, "dom") });
-    await waitFor(async () => (await gql(`{ disks { totalCount } }`)).disks.totalCount === 2, { what: "the scan", timeout: 60_000 });
+    await gql(`mutation($p: String!) { addStorageDomain(input: { name: "dom", path: $p }) { id } }`, {
+      p: path.join(root, "dom"),
+    });
+    await waitFor(async () => (await gql(`{ disks { totalCount } }`)).disks.totalCount === 2, {
+      what: "the scan",
+      timeout: 60_000,
+    });
     const id = await sparsifyAndWaitForTheTool("first", path.join(root, "dom", "first.qcow2"));
 
     service!.signalGroup("SIGINT");
@@ -135,7 +151,11 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     await waitFor(async () => (await virtSparsifyOn(image)).length === 0, { timeout: 20_000, what: "virt-sparsify to be gone" });
 
     await start();
-    await waitFor(async () => ["SUCCEEDED", "FAILED", "CANCELLED"].includes((await job(id)).state), { timeout: 300_000, interval: 500, what: "the job to end" });
+    await waitFor(async () => ["SUCCEEDED", "FAILED", "CANCELLED"].includes((await job(id)).state), {
+      timeout: 300_000,
+      interval: 500,
+      what: "the job to end",
+    });
     expect(await job(id), service!.output().slice(-3000)).toMatchObject({ state: "SUCCEEDED", errorCode: null });
     expect(await events(id)).toContain("JOB_RETRIED");
 

@@ -26,7 +26,11 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
   let output = "";
 
   const gql = async (query: string, variables?: object) => {
-    const res = await fetch(`http://127.0.0.1:${port}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await res.json()) as any;
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data;
@@ -58,7 +62,10 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     proc.stdout!.on("data", (d) => (output += d));
     proc.stderr!.on("data", (d) => (output += d));
     // In development npm start prints a ready admin token on the line after its announcement.
-    token = (await waitFor(() => /Development admin token[^\n]*\n(spg_\S+)/.exec(output)?.[1], { timeout: 60_000, what: "the development token" }))!;
+    token = (await waitFor(() => /Development admin token[^\n]*\n(spg_\S+)/.exec(output)?.[1], {
+      timeout: 60_000,
+      what: "the development token",
+    }))!;
   }, 120_000);
 
   afterAll(async () => {
@@ -68,8 +75,12 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
   });
 
   it("closes WebSockets with 1001, finishes the running job, exits 0", async () => {
-    await gql(`mutation($p: String!) { addStorageDomain(input: { name: "dom", path: $p }) { id } }`, { p: path.join(root, "dom") });
-    const diskId = await waitFor(async () => (await gql(`{ disks { edges { node { id } } } }`)).disks.edges[0]?.node.id, { what: "the scan" });
+    await gql(`mutation($p: String!) { addStorageDomain(input: { name: "dom", path: $p }) { id } }`, {
+      p: path.join(root, "dom"),
+    });
+    const diskId = await waitFor(async () => (await gql(`{ disks { edges { node { id } } } }`)).disks.edges[0]?.node.id, {
+      what: "the scan",
+    });
     const job = (await gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId })).sparsifyDisk;
 
     let closeCode: number | undefined;
@@ -81,7 +92,10 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
       connectionParams: { authorization: `Bearer ${token}` },
       on: { closed: (event) => void (closeCode = (event as { code: number }).code) },
     });
-    client.subscribe({ query: `subscription($id: ID!) { sparsifyJob(id: $id) { phase } }`, variables: { id: job.id } }, { next: (v: any) => phases.push(v.data.sparsifyJob.phase), error: () => {}, complete: () => {} });
+    client.subscribe(
+      { query: `subscription($id: ID!) { sparsifyJob(id: $id) { phase } }`, variables: { id: job.id } },
+      { next: (v: any) => phases.push(v.data.sparsifyJob.phase), error: () => {}, complete: () => {} },
+    );
     await waitFor(() => phases.includes("LAUNCHING"), { timeout: 30_000, what: "LAUNCHING" });
 
     proc.kill("SIGTERM");
@@ -93,7 +107,10 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
 
     const db = new pg.Client({ connectionString: database.url });
     await db.connect();
-    const { rows } = await db.query(`SELECT j.state, d.status FROM sparsify_job j JOIN disk d ON d.id = j."diskId" WHERE j.id = $1`, [job.id]);
+    const { rows } = await db.query(
+      `SELECT j.state, d.status FROM sparsify_job j JOIN disk d ON d.id = j."diskId" WHERE j.id = $1`,
+      [job.id],
+    );
     await db.end();
     expect(rows[0]).toEqual({ state: "SUCCEEDED", status: "OK" });
     await client.dispose();

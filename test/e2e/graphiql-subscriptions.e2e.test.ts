@@ -5,7 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requireTools } from "../support/require-tool.js";
 import { ok, startStack, type Stack } from "../support/stack.js";
 
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const WATCH = (id: string) => `subscription Watch { sparsifyJob(id: "${id}") { id state } }`;
 
 /** Replaces the text of one of GraphiQL's Monaco editors as a user would: select all, type. */
@@ -18,7 +27,8 @@ async function typeInto(page: Page, uriSuffix: string, text: string): Promise<vo
 }
 
 /** The result pane as one line (Monaco wraps long lines). */
-const resultText = async (page: Page) => (await page.locator('.monaco-editor[data-uri$="-response.json"]').innerText()).replace(/\s+/g, " ");
+const resultText = async (page: Page) =>
+  (await page.locator('.monaco-editor[data-uri$="-response.json"]').innerText()).replace(/\s+/g, " ");
 
 /**
  * The bundled GraphiQL (served at /graphql) in headless Chromium: a subscription run with the
@@ -33,8 +43,14 @@ describe.runIf(requireTools("chromium"))("GraphiQL subscriptions", () => {
   beforeAll(async () => {
     stack = await startStack({ worker: false, env: { GRAPHIQL: "true" } });
     // No worker: the job stays QUEUED, so the subscription's first result is known.
-    const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('g', $1) RETURNING id`, [`${stack.root}/g`]);
-    const [{ id: diskId }] = await stack.db.query(`INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") VALUES ($1, ` + "'g1', 'QCOW2', true, 12345) RETURNING id", [domainId]);
+    const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('g', $1) RETURNING id`, [
+      `${stack.root}/g`,
+    ]);
+    const [{ id: diskId }] = await stack.db.query(
+      `INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") VALUES ($1, ` +
+        "'g1', 'QCOW2', true, 12345) RETURNING id",
+      [domainId],
+    );
     jobId = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId })).sparsifyDisk.id;
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
   }, 120_000);
@@ -82,7 +98,13 @@ describe.runIf(requireTools("chromium"))("GraphiQL subscriptions", () => {
 
   it("accepts Authorization in any case in a raw graphql-ws client's connectionParams", async () => {
     for (const key of ["Authorization", "AUTHORIZATION", "authorization"]) {
-      const client = createClient({ url: stack.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: { [key]: `Bearer ${stack.token}` } });
+      const client = createClient({
+        url: stack.wsUrl,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: true,
+        connectionParams: { [key]: `Bearer ${stack.token}` },
+      });
       let first: any;
       for await (const result of client.iterate({ query: WATCH(jobId) })) {
         first = result;

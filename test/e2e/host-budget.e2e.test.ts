@@ -41,9 +41,18 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
       const dir = path.join(stack.root, name);
       await mkdir(dir);
       await makeExt4Image(path.join(dir, `${name}.qcow2`), { format: "qcow2", deletedMiB: 20 });
-      const { addStorageDomain } = ok<any>(await stack.gql(`mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id } }`, { n: name, p: dir }));
+      const { addStorageDomain } = ok<any>(
+        await stack.gql(`mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id } }`, {
+          n: name,
+          p: dir,
+        }),
+      );
       ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: addStorageDomain.id }));
-      const { disks } = ok<any>(await stack.gql(`query($d: ID!) { disks(filter: { storageDomainId: $d }) { edges { node { id } } } }`, { d: addStorageDomain.id }));
+      const { disks } = ok<any>(
+        await stack.gql(`query($d: ID!) { disks(filter: { storageDomainId: $d }) { edges { node { id } } } }`, {
+          d: addStorageDomain.id,
+        }),
+      );
       domains.push({ id: addStorageDomain.id, disk: disks.edges[0].node.id });
     }
   }, 120_000);
@@ -55,7 +64,8 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
 
   it("runs the three domains' jobs one at a time (process table sampled), and a scan during a run takes under 5 s", async () => {
     const jobs: string[] = [];
-    for (const d of domains) jobs.push(ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: d.disk })).sparsifyDisk.id);
+    for (const d of domains)
+      jobs.push(ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: d.disk })).sparsifyDisk.id);
     let most = 0;
     let sampling = true;
     const sampler = (async () => {
@@ -64,17 +74,26 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    const states = async () => (ok<any>(await stack.gql(`{ sparsifyJobs(first: 10) { edges { node { id state } } } }`)).sparsifyJobs.edges as any[]).map((e) => e.node.state);
+    const states = async () =>
+      (ok<any>(await stack.gql(`{ sparsifyJobs(first: 10) { edges { node { id state } } } }`)).sparsifyJobs.edges as any[]).map(
+        (e) => e.node.state,
+      );
 
     // While the first run holds the host's only slot, a scan is not queued behind it.
     await waitFor(async () => (await virtSparsifyRuns(stack.root)) === 1, { timeout: 60_000, what: "a virt-sparsify run" });
     const started = performance.now();
-    const scan = ok<any>(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domains[2]!.id }));
+    const scan = ok<any>(
+      await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domains[2]!.id }),
+    );
     const scanMs = performance.now() - started;
     expect(scan.scanStorageDomain.scanState).toBe("DONE");
     expect(scanMs).toBeLessThan(5_000);
 
-    await waitFor(async () => (await states()).every((s) => s === "SUCCEEDED" || s === "FAILED"), { timeout: 240_000, interval: 500, what: "all jobs to end" });
+    await waitFor(async () => (await states()).every((s) => s === "SUCCEEDED" || s === "FAILED"), {
+      timeout: 240_000,
+      interval: 500,
+      what: "all jobs to end",
+    });
     sampling = false;
     await sampler;
     expect(await states()).toEqual(["SUCCEEDED", "SUCCEEDED", "SUCCEEDED"]);

@@ -15,81 +15,97 @@ import { followJob, wsClient } from "../support/ws.js";
  * jobs end in the right state, nothing stays locked, subscribers see the end. Uses a
  * redis-server of its own on a spare port; at most one virt-sparsify at a time.
  */
-describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "redis-server"))("surviving Redis and gateway restarts", () => {
-  let redis: TestRedis;
-  let stack: Stack;
-  let client: Client;
-  let dir: string;
-  const disks = new Map<string, string>();
+describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "redis-server"))(
+  "surviving Redis and gateway restarts",
+  () => {
+    let redis: TestRedis;
+    let stack: Stack;
+    let client: Client;
+    let dir: string;
+    const disks = new Map<string, string>();
 
-  const request = async (alias: string) => ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: disks.get(alias) })).sparsifyDisk.id as string;
-  const diskState = async (alias: string) => ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status sparsifiable } }`, { d: disks.get(alias) })).disk;
+    const request = async (alias: string) =>
+      ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: disks.get(alias) })).sparsifyDisk
+        .id as string;
+    const diskState = async (alias: string) =>
+      ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status sparsifiable } }`, { d: disks.get(alias) })).disk;
 
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    stack = await startStack({ env: { REDIS_URL: redis.url } });
-    client = wsClient(stack.wsUrl, stack.token);
-    dir = path.join(stack.root, "faults");
-    await fs.mkdir(dir);
-    for (const name of ["a", "b", "c"]) await makeExt4Image(path.join(dir, `${name}.qcow2`), { format: "qcow2", deletedMiB: 60 });
-    const domain = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "faults", path: $p }) { id } }`, { p: dir })).addStorageDomain;
-    ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domain.id }));
-    for (const e of ok<any>(await stack.gql(`{ disks { edges { node { id alias } } } }`)).disks.edges) disks.set(e.node.alias, e.node.id);
-  }, 120_000);
-
-  afterAll(async () => {
-    await client?.dispose();
-    await stack?.close();
-    await redis?.stop();
-  });
-
-  it("Redis restarted during a RUNNING job: gateway and worker reconnect, the job ends right, subscribers see it", async () => {
-    const id = await request("a");
-    const followed = followJob(client, id);
-    await expect.poll(() => followed.states.some((s) => s.state === "RUNNING"), { timeout: 30_000, interval: 100 }).toBe(true);
-    await redis.restart(true, 1_000);
-    const last = (await followed.done).at(-1);
-    expect(last, `ended with ${JSON.stringify(last.error)}`).toMatchObject({ state: "SUCCEEDED", outcome: "RECLAIMED" });
-    expect(await diskState("a")).toEqual({ status: "OK", sparsifiable: true });
-  }, 120_000);
-
-  it("Redis emptied while jobs are QUEUED: the reconciler queues them again and they run", async () => {
-    const [host] = ok<any>(await stack.gql(`{ hosts { id } }`)).hosts;
-    ok(await stack.gql(`mutation($h: ID!) { setHostMaintenance(id: $h, on: true) { maintenance } }`, { h: host.id }));
-    await new Promise((r) => setTimeout(r, 1_500));
-    const id = await request("b");
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect(ok<any>(await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { state } }`, { j: id })).sparsifyJob.state).toBe("QUEUED");
-
-    await redis.restart(false);
-    ok(await stack.gql(`mutation($h: ID!) { setHostMaintenance(id: $h, on: false) { maintenance } }`, { h: host.id }));
-    const last = (await followJob(client, id).done).at(-1);
-    expect(last).toMatchObject({ state: "SUCCEEDED", outcome: "RECLAIMED" });
-    const events = ok<any>(await stack.gql(`query($j: ID!) { events(filter: { jobId: $j }) { edges { node { type actor } } } }`, { j: id }));
-    expect(events.events.edges.map((e: any) => e.node.type)).toContain("JOB_REQUEUED");
-    expect(await diskState("b")).toEqual({ status: "OK", sparsifiable: true });
-  }, 120_000);
-
-  it("the gateway restarted during a job: a client that subscribes again gets the current state first", async () => {
-    const id = await request("c");
-    const followed = followJob(client, id);
-    await expect.poll(() => followed.states.find((s) => s.phase === "LAUNCHING"), { timeout: 30_000, interval: 100 }).toBeTruthy();
-    const port = stack.gateway.port;
-    await client.dispose();
-    await stack.gateway.close();
-    const fresh = await startGateway({ ...stack.config, PORT: port }, stack.db, pino({ level: "silent" }));
-    try {
+    beforeAll(async () => {
+      redis = await TestRedis.start();
+      stack = await startStack({ env: { REDIS_URL: redis.url } });
       client = wsClient(stack.wsUrl, stack.token);
-      const again = followJob(client, id);
-      const states = await again.done;
-      expect(states[0].state).toBe("RUNNING");
-      expect(states[0].progress).toBeGreaterThan(0);
-      expect(states.at(-1)).toMatchObject({ state: "SUCCEEDED", outcome: "RECLAIMED" });
-      stack.gateway = fresh;
-    } catch (error) {
-      await fresh.close();
-      throw error;
-    }
-    expect(await diskState("c")).toEqual({ status: "OK", sparsifiable: true });
-  }, 120_000);
-});
+      dir = path.join(stack.root, "faults");
+      await fs.mkdir(dir);
+      for (const name of ["a", "b", "c"])
+        await makeExt4Image(path.join(dir, `${name}.qcow2`), { format: "qcow2", deletedMiB: 60 });
+      const domain = ok<any>(
+        await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "faults", path: $p }) { id } }`, { p: dir }),
+      ).addStorageDomain;
+      ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domain.id }));
+      for (const e of ok<any>(await stack.gql(`{ disks { edges { node { id alias } } } }`)).disks.edges)
+        disks.set(e.node.alias, e.node.id);
+    }, 120_000);
+
+    afterAll(async () => {
+      await client?.dispose();
+      await stack?.close();
+      await redis?.stop();
+    });
+
+    it("Redis restarted during a RUNNING job: gateway and worker reconnect, the job ends right, subscribers see it", async () => {
+      const id = await request("a");
+      const followed = followJob(client, id);
+      await expect.poll(() => followed.states.some((s) => s.state === "RUNNING"), { timeout: 30_000, interval: 100 }).toBe(true);
+      await redis.restart(true, 1_000);
+      const last = (await followed.done).at(-1);
+      expect(last, `ended with ${JSON.stringify(last.error)}`).toMatchObject({ state: "SUCCEEDED", outcome: "RECLAIMED" });
+      expect(await diskState("a")).toEqual({ status: "OK", sparsifiable: true });
+    }, 120_000);
+
+    it("Redis emptied while jobs are QUEUED: the reconciler queues them again and they run", async () => {
+      const [host] = ok<any>(await stack.gql(`{ hosts { id } }`)).hosts;
+      ok(await stack.gql(`mutation($h: ID!) { setHostMaintenance(id: $h, on: true) { maintenance } }`, { h: host.id }));
+      await new Promise((r) => setTimeout(r, 1_500));
+      const id = await request("b");
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(ok<any>(await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { state } }`, { j: id })).sparsifyJob.state).toBe(
+        "QUEUED",
+      );
+
+      await redis.restart(false);
+      ok(await stack.gql(`mutation($h: ID!) { setHostMaintenance(id: $h, on: false) { maintenance } }`, { h: host.id }));
+      const last = (await followJob(client, id).done).at(-1);
+      expect(last).toMatchObject({ state: "SUCCEEDED", outcome: "RECLAIMED" });
+      const events = ok<any>(
+        await stack.gql(`query($j: ID!) { events(filter: { jobId: $j }) { edges { node { type actor } } } }`, { j: id }),
+      );
+      expect(events.events.edges.map((e: any) => e.node.type)).toContain("JOB_REQUEUED");
+      expect(await diskState("b")).toEqual({ status: "OK", sparsifiable: true });
+    }, 120_000);
+
+    it("the gateway restarted during a job: a client that subscribes again gets the current state first", async () => {
+      const id = await request("c");
+      const followed = followJob(client, id);
+      await expect
+        .poll(() => followed.states.find((s) => s.phase === "LAUNCHING"), { timeout: 30_000, interval: 100 })
+        .toBeTruthy();
+      const port = stack.gateway.port;
+      await client.dispose();
+      await stack.gateway.close();
+      const fresh = await startGateway({ ...stack.config, PORT: port }, stack.db, pino({ level: "silent" }));
+      try {
+        client = wsClient(stack.wsUrl, stack.token);
+        const again = followJob(client, id);
+        const states = await again.done;
+        expect(states[0].state).toBe("RUNNING");
+        expect(states[0].progress).toBeGreaterThan(0);
+        expect(states.at(-1)).toMatchObject({ state: "SUCCEEDED", outcome: "RECLAIMED" });
+        stack.gateway = fresh;
+      } catch (error) {
+        await fresh.close();
+        throw error;
+      }
+      expect(await diskState("c")).toEqual({ status: "OK", sparsifiable: true });
+    }, 120_000);
+  },
+);

@@ -24,7 +24,8 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "r
   const disks = new Map<string, string>();
 
   const request = async (alias: string) =>
-    ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: disks.get(alias) })).sparsifyDisk.id as string;
+    ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: disks.get(alias) })).sparsifyDisk
+      .id as string;
   const eventsOf = async (jobId: string) => {
     const query = `query($j: ID!) { events(first: 100, filter: { jobId: $j }) { edges { node { type } } } }`;
     return (ok<any>(await stack.gql(query, { j: jobId })).events.edges as any[]).map((e) => e.node.type as string);
@@ -52,7 +53,8 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "r
     const add = `mutation($p: String!) { addStorageDomain(input: { name: "sentinel", path: $p }) { id } }`;
     domainId = ok<any>(await stack.gql(add, { p: dir })).addStorageDomain.id;
     ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domainId }));
-    for (const e of ok<any>(await stack.gql(`{ disks { edges { node { id alias } } } }`)).disks.edges) disks.set(e.node.alias, e.node.id);
+    for (const e of ok<any>(await stack.gql(`{ disks { edges { node { id alias } } } }`)).disks.edges)
+      disks.set(e.node.alias, e.node.id);
   }, 180_000);
 
   afterAll(async () => {
@@ -84,7 +86,9 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "r
     await cluster.ask(oldPrimary, ["client", "kill", "type", "replica"]);
     await expect.poll(() => linkStatus(replica), { timeout: 5_000, interval: 50 }).toBe("down");
     const b = await request("b");
-    expect(ok<any>(await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { state } }`, { j: b })).sparsifyJob.state).toBe("QUEUED");
+    expect(ok<any>(await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { state } }`, { j: b })).sparsifyJob.state).toBe(
+      "QUEUED",
+    );
     expect(await cluster.ask(oldPrimary, ["exists", jobKey(b)])).toBe(1);
     expect(await cluster.ask(replica, ["exists", jobKey(b)])).toBe(0);
 
@@ -96,7 +100,11 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "r
 
     const states = await followed.done;
     const last = states.at(-1);
-    expect(last, `a ended with ${JSON.stringify(last.error)}`).toMatchObject({ state: "SUCCEEDED", outcome: "RECLAIMED", attempts: 1 });
+    expect(last, `a ended with ${JSON.stringify(last.error)}`).toMatchObject({
+      state: "SUCCEEDED",
+      outcome: "RECLAIMED",
+      attempts: 1,
+    });
     // The subscription carried on through the failover: progress after the kill, then the end.
     expect(afterKill.length).toBeGreaterThan(1);
     expect(afterKill.at(-1)).toMatchObject({ state: "SUCCEEDED" });
@@ -114,10 +122,15 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "r
 
     // Nothing stays locked, and both jobs exist once in the new primary's queue.
     for (const alias of ["a", "b"]) {
-      expect(ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status } }`, { d: disks.get(alias) })).disk.status).toBe("OK");
+      expect(ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status } }`, { d: disks.get(alias) })).disk.status).toBe(
+        "OK",
+      );
     }
     const rows = await stack.db.query(`SELECT id, state FROM sparsify_job ORDER BY "createdAt"`);
-    expect(rows).toEqual([{ id: a, state: "SUCCEEDED" }, { id: b, state: "SUCCEEDED" }]);
+    expect(rows).toEqual([
+      { id: a, state: "SUCCEEDED" },
+      { id: b, state: "SUCCEEDED" },
+    ]);
   }, 240_000);
 
   it("SENTINEL FAILOVER during a run (the old primary demoted, still up): the connections move, the job ends SUCCEEDED once", async () => {
@@ -138,13 +151,19 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "r
     await expect.poll(() => role(demoted), { timeout: 40_000, interval: 200 }).toBe("slave");
 
     const last = (await followed.done).at(-1);
-    expect(last, `c ended with ${JSON.stringify(last.error)}`).toMatchObject({ state: "SUCCEEDED", outcome: "RECLAIMED", attempts: 1 });
+    expect(last, `c ended with ${JSON.stringify(last.error)}`).toMatchObject({
+      state: "SUCCEEDED",
+      outcome: "RECLAIMED",
+      attempts: 1,
+    });
     expect(afterMove.length).toBeGreaterThan(1);
     const events = await eventsOf(c);
     expect(events.filter((t) => t === "JOB_SUCCEEDED")).toHaveLength(1);
     expect(events).not.toContain("JOB_RETRIED");
     // BullMQ completes the job in Redis just after the processor's SUCCEEDED, on the new primary.
-    await expect.poll(() => cluster.ask(dead, ["hget", jobKey(c), "finishedOn"]), { timeout: 15_000, interval: 200 }).not.toBeNull();
+    await expect
+      .poll(() => cluster.ask(dead, ["hget", jobKey(c), "finishedOn"]), { timeout: 15_000, interval: 200 })
+      .not.toBeNull();
     expect(ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status } }`, { d: disks.get("c") })).disk.status).toBe("OK");
   }, 240_000);
 });

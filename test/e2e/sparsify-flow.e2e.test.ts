@@ -3,7 +3,15 @@ import path from "node:path";
 import { execa } from "execa";
 import type { Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { e2fsckClean, holdImage, makeExt4Image, makeNoFilesystemImage, makeSnapshot, sha256File, sha256InImage } from "../support/images.js";
+import {
+  e2fsckClean,
+  holdImage,
+  makeExt4Image,
+  makeNoFilesystemImage,
+  makeSnapshot,
+  sha256File,
+  sha256InImage,
+} from "../support/images.js";
 import { requireTools } from "../support/require-tool.js";
 import { deadSockdirs, newDeadSockdirs } from "../support/sockdirs.js";
 import { codeOf, ok, startStack, type Stack } from "../support/stack.js";
@@ -16,7 +24,6 @@ async function actual(file: string, format: string): Promise<number> {
   return JSON.parse(stdout)["actual-size"];
 }
 
-
 /**
  * The real thing: gateway, worker, PostgreSQL, Redis and virt-sparsify. At most two runs at a
  * time (each ~13 s and ~600 MB under TCG).
@@ -28,8 +35,16 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
   const diskId = new Map<string, string>();
   const kept = new Map<string, string>();
 
-  const sparsify = async (alias: string) => ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { ${JOB_FIELDS} } }`, { d: diskId.get(alias) })).sparsifyDisk;
-  const disk = async (alias: string) => ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status sparsifiable actualSize sparsifyBlockers { code } lastSparsifyJob { id state } } }`, { d: diskId.get(alias) })).disk;
+  const sparsify = async (alias: string) =>
+    ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { ${JOB_FIELDS} } }`, { d: diskId.get(alias) }))
+      .sparsifyDisk;
+  const disk = async (alias: string) =>
+    ok<any>(
+      await stack.gql(
+        `query($d: ID!) { disk(id: $d) { status sparsifiable actualSize sparsifyBlockers { code } lastSparsifyJob { id state } } }`,
+        { d: diskId.get(alias) },
+      ),
+    ).disk;
 
   beforeAll(async () => {
     stack = await startStack();
@@ -45,9 +60,13 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     await makeExt4Image(path.join(dir, "busy.qcow2"), { format: "qcow2", deletedMiB: 10 });
     await makeExt4Image(path.join(dir, "busy-raw.raw"), { format: "raw", deletedMiB: 10 });
     await makeExt4Image(path.join(dir, "cancel.qcow2"), { format: "qcow2", deletedMiB: 50 });
-    const domain = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "dom", path: $p }) { id } }`, { p: dir })).addStorageDomain;
+    const domain = ok<any>(
+      await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "dom", path: $p }) { id } }`, { p: dir }),
+    ).addStorageDomain;
     ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domain.id }));
-    const list = ok<any>(await stack.gql(`{ disks(first: 50) { edges { node { id alias sparsifiable sparsifyBlockers { code } } } } }`));
+    const list = ok<any>(
+      await stack.gql(`{ disks(first: 50) { edges { node { id alias sparsifiable sparsifyBlockers { code } } } } }`),
+    );
     for (const e of list.disks.edges) diskId.set(e.node.alias, e.node.id);
   }, 120_000);
   afterAll(async () => {
@@ -91,17 +110,31 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     expect(last.actualSizeAfter).toBe(after);
     expect(last.reclaimedBytes).toBe(before - after);
     expect(last.reclaimedBytes).toBeGreaterThan(195 * MiB);
-    expect(last).toMatchObject({ outcome: "RECLAIMED", error: null, progress: 100, phase: "DONE", attempts: 1, host: stack.config.HOST_NAME });
+    expect(last).toMatchObject({
+      outcome: "RECLAIMED",
+      error: null,
+      progress: 100,
+      phase: "DONE",
+      attempts: 1,
+      host: stack.config.HOST_NAME,
+    });
     expect(await sha256InImage(file, "qcow2", "/keep.bin")).toBe(kept.get("web"));
     expect(await e2fsckClean(file, "qcow2")).toBe(true);
-    expect(await disk("web")).toMatchObject({ status: "OK", sparsifiable: true, actualSize: after, lastSparsifyJob: { id: job.id, state: "SUCCEEDED" } });
+    expect(await disk("web")).toMatchObject({
+      status: "OK",
+      sparsifiable: true,
+      actualSize: after,
+      lastSparsifyJob: { id: job.id, state: "SUCCEEDED" },
+    });
     expect(await newDeadSockdirs(tmpBefore)).toEqual([]);
 
     await expect.poll(() => late, { timeout: 10_000 }).toBeDefined();
     expect(late![0].state).toBe("RUNNING");
     expect(late!.at(-1).state).toBe("SUCCEEDED");
 
-    const events = ok<any>(await stack.gql(`query($j: ID!) { events(filter: { jobId: $j }) { edges { node { type actor } } } }`, { j: job.id }));
+    const events = ok<any>(
+      await stack.gql(`query($j: ID!) { events(filter: { jobId: $j }) { edges { node { type actor } } } }`, { j: job.id }),
+    );
     expect(events.events.edges.map((e: any) => e.node.type).reverse()).toEqual(["JOB_QUEUED", "JOB_STARTED", "JOB_SUCCEEDED"]);
   }, 180_000);
 
@@ -130,24 +163,32 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
   it.each([
     ["busy", "qcow2"],
     ["busy-raw", "raw"],
-  ])("an image held by a running qemu (%s, %s) fails IMAGE_IN_USE and is left as it was", async (alias, format) => {
-    const file = path.join(dir, `${alias}.${format}`);
-    const sha = await sha256File(file);
-    const hold = await holdImage(file, format as "raw" | "qcow2");
-    try {
-      const job = await sparsify(alias);
-      const last = (await followJob(client, job.id).done).at(-1);
-      expect(last).toMatchObject({ state: "FAILED", error: { code: "IMAGE_IN_USE" } });
-      expect(last.error.message).toMatch(/in use/);
-    } finally {
-      await hold.release();
-    }
-    expect(await sha256File(file)).toBe(sha);
-    expect(await disk(alias)).toMatchObject({ status: "OK", sparsifiable: true });
-  }, 60_000);
+  ])(
+    "an image held by a running qemu (%s, %s) fails IMAGE_IN_USE and is left as it was",
+    async (alias, format) => {
+      const file = path.join(dir, `${alias}.${format}`);
+      const sha = await sha256File(file);
+      const hold = await holdImage(file, format as "raw" | "qcow2");
+      try {
+        const job = await sparsify(alias);
+        const last = (await followJob(client, job.id).done).at(-1);
+        expect(last).toMatchObject({ state: "FAILED", error: { code: "IMAGE_IN_USE" } });
+        expect(last.error.message).toMatch(/in use/);
+      } finally {
+        await hold.release();
+      }
+      expect(await sha256File(file)).toBe(sha);
+      expect(await disk(alias)).toMatchObject({ status: "OK", sparsifiable: true });
+    },
+    60_000,
+  );
 
   it("100 concurrent requests on one disk make exactly one job; a RUNNING job can be cancelled", async () => {
-    const results = await Promise.all(Array.from({ length: 100 }, () => stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId.get("cancel") })));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId.get("cancel") }),
+      ),
+    );
     const jobs = results.filter((r) => r.data?.sparsifyDisk).map((r) => r.data!.sparsifyDisk.id);
     expect(jobs).toHaveLength(1);
     for (const r of results.filter((r) => r.errors)) {
@@ -161,7 +202,9 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     const tmpBefore = await deadSockdirs();
     const followed = followJob(client, jobs[0]);
     await expect.poll(() => followed.states.some((s) => s.phase === "LAUNCHING"), { timeout: 30_000, interval: 100 }).toBe(true);
-    const cancelled = ok<any>(await stack.gql(`mutation($j: ID!) { cancelSparsifyJob(id: $j) { state cancelRequestedAt } }`, { j: jobs[0] })).cancelSparsifyJob;
+    const cancelled = ok<any>(
+      await stack.gql(`mutation($j: ID!) { cancelSparsifyJob(id: $j) { state cancelRequestedAt } }`, { j: jobs[0] }),
+    ).cancelSparsifyJob;
     expect(cancelled.cancelRequestedAt).not.toBeNull();
     const last = (await followed.done).at(-1);
     expect(last.state).toBe("CANCELLED");
@@ -169,7 +212,9 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     await execa("qemu-img", ["check", "-f", "qcow2", file]);
     expect(await e2fsckClean(file, "qcow2")).toBe(true);
     expect(await newDeadSockdirs(tmpBefore)).toEqual([]);
-    expect(codeOf(await stack.gql(`mutation($j: ID!) { cancelSparsifyJob(id: $j) { id } }`, { j: jobs[0] }))).toBe("JOB_FINISHED");
+    expect(codeOf(await stack.gql(`mutation($j: ID!) { cancelSparsifyJob(id: $j) { id } }`, { j: jobs[0] }))).toBe(
+      "JOB_FINISHED",
+    );
   }, 120_000);
 
   it("a QUEUED job is cancelled at once; a drained host takes nothing new", async () => {
@@ -178,8 +223,12 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     await new Promise((r) => setTimeout(r, 1_500));
     const job = await sparsify("cancel");
     await new Promise((r) => setTimeout(r, 1_500));
-    expect(ok<any>(await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { state } }`, { j: job.id })).sparsifyJob.state).toBe("QUEUED");
-    const cancelled = ok<any>(await stack.gql(`mutation($j: ID!) { cancelSparsifyJob(id: $j) { state finishedAt } }`, { j: job.id })).cancelSparsifyJob;
+    expect(ok<any>(await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { state } }`, { j: job.id })).sparsifyJob.state).toBe(
+      "QUEUED",
+    );
+    const cancelled = ok<any>(
+      await stack.gql(`mutation($j: ID!) { cancelSparsifyJob(id: $j) { state finishedAt } }`, { j: job.id }),
+    ).cancelSparsifyJob;
     expect(cancelled.state).toBe("CANCELLED");
     expect(await disk("cancel")).toMatchObject({ status: "OK", sparsifiable: true });
     ok(await stack.gql(`mutation($h: ID!) { setHostMaintenance(id: $h, on: false) { maintenance } }`, { h: host.id }));

@@ -35,9 +35,15 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     home = await makeTempDir("sparsifyctl-home-");
     operator = await stack.tokenFor(Role.OPERATOR);
     for (const name of ["a", "b"]) await mkdir(path.join(stack.root, name));
-    kept.set("web", (await makeExt4Image(path.join(stack.root, "a", "web.qcow2"), { format: "qcow2", deletedMiB: 50 })).keepSha256);
+    kept.set(
+      "web",
+      (await makeExt4Image(path.join(stack.root, "a", "web.qcow2"), { format: "qcow2", deletedMiB: 50 })).keepSha256,
+    );
     kept.set("db", (await makeExt4Image(path.join(stack.root, "a", "db.raw"), { format: "raw", deletedMiB: 50 })).keepSha256);
-    kept.set("detach", (await makeExt4Image(path.join(stack.root, "a", "detach.qcow2"), { format: "qcow2", deletedMiB: 20 })).keepSha256);
+    kept.set(
+      "detach",
+      (await makeExt4Image(path.join(stack.root, "a", "detach.qcow2"), { format: "qcow2", deletedMiB: 20 })).keepSha256,
+    );
     await makeExt4Image(path.join(stack.root, "a", "busy.qcow2"), { format: "qcow2", deletedMiB: 1 });
     await makeExt4Image(path.join(stack.root, "a", "twin.qcow2"), { format: "qcow2", deletedMiB: 1 });
     await makeExt4Image(path.join(stack.root, "b", "twin.qcow2"), { format: "qcow2", deletedMiB: 1 });
@@ -165,7 +171,11 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     expect(r.stderr).toMatch(/Detached: 1 job\(s\) go on/);
     const job = await waitFor(
       async () => {
-        const j = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { lastSparsifyJob { state cancelRequestedAt } } }`, { d: ids.get("a/detach") })).disk.lastSparsifyJob;
+        const j = ok<any>(
+          await stack.gql(`query($d: ID!) { disk(id: $d) { lastSparsifyJob { state cancelRequestedAt } } }`, {
+            d: ids.get("a/detach"),
+          }),
+        ).disk.lastSparsifyJob;
         return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(j.state) ? j : null;
       },
       { timeout: 120_000, what: "the detached job to end" },

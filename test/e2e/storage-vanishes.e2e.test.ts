@@ -31,15 +31,29 @@ describe.runIf(tools && isRoot)("storage vanishes during a sparsify run", () => 
 
   const DISK = `status sparsifiable blockers { code message } lastSparsifyJob { id state }`;
   const disk = async (id: string) => ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { ${DISK} } }`, { d: id })).disk;
-  const domain = async (id: string) => ok<any>(await stack.gql(`query($id: ID!) { storageDomain(id: $id) { status statusReason } }`, { id })).storageDomain;
-  const job = async (id: string) => ok<any>(await stack.gql(`query($id: ID!) { sparsifyJob(id: $id) { state phase host actualSizeBefore error { code message } } }`, { id })).sparsifyJob;
+  const domain = async (id: string) =>
+    ok<any>(await stack.gql(`query($id: ID!) { storageDomain(id: $id) { status statusReason } }`, { id })).storageDomain;
+  const job = async (id: string) =>
+    ok<any>(
+      await stack.gql(`query($id: ID!) { sparsifyJob(id: $id) { state phase host actualSizeBefore error { code message } } }`, {
+        id,
+      }),
+    ).sparsifyJob;
 
   /** A domain with one small ext4 qcow2 disk, scanned; returns the ids. */
   async function domainWithDisk(name: string, dir: string) {
     await makeExt4Image(path.join(dir, `${name}.qcow2`), { format: "qcow2", deletedMiB: 20, sizeGiB: 0.25 });
-    const added = ok<any>(await stack.gql(`mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id } }`, { n: name, p: dir })).addStorageDomain;
+    const added = ok<any>(
+      await stack.gql(`mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id } }`, {
+        n: name,
+        p: dir,
+      }),
+    ).addStorageDomain;
     const diskId = await waitFor(
-      async () => ok<any>(await stack.gql(`{ disks(first: 50) { edges { node { id alias sparsifiable } } } }`)).disks.edges.map((e: any) => e.node).find((d: any) => d.alias === name && d.sparsifiable)?.id as string | undefined,
+      async () =>
+        ok<any>(await stack.gql(`{ disks(first: 50) { edges { node { id alias sparsifiable } } } }`))
+          .disks.edges.map((e: any) => e.node)
+          .find((d: any) => d.alias === name && d.sparsifiable)?.id as string | undefined,
       { timeout: 60_000, what: `disk ${name}` },
     );
     return { domainId: added.id as string, diskId: diskId! };
@@ -50,16 +64,22 @@ describe.runIf(tools && isRoot)("storage vanishes during a sparsify run", () => 
    * image open), "spawning" as soon as virt-sparsify runs on the image (qemu opens it later).
    */
   async function startRun(diskId: string, image: string, moment: "booting" | "spawning" = "booting"): Promise<string> {
-    const jobId = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId })).sparsifyDisk.id as string;
+    const jobId = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId })).sparsifyDisk
+      .id as string;
     if (moment === "spawning") {
       // Host-side only, polled fast: the earlier the pause, the surer the run meets it.
-      await waitFor(async () => (await execa("pgrep", ["-f", `virt-sparsify .*${image}`], { reject: false })).exitCode === 0, { timeout: 120_000, interval: 10, what: "virt-sparsify to start" });
+      await waitFor(async () => (await execa("pgrep", ["-f", `virt-sparsify .*${image}`], { reject: false })).exitCode === 0, {
+        timeout: 120_000,
+        interval: 10,
+        what: "virt-sparsify to start",
+      });
       return jobId;
     }
     await waitFor(
       async () => {
         const j = await job(jobId);
-        if (j.state !== "RUNNING" && j.state !== "QUEUED") throw new Error(`the job ended before its storage went: ${JSON.stringify(j)}`);
+        if (j.state !== "RUNNING" && j.state !== "QUEUED")
+          throw new Error(`the job ended before its storage went: ${JSON.stringify(j)}`);
         return j.phase === "LAUNCHING";
       },
       { timeout: 120_000, interval: 50, what: "the run to start" },
@@ -69,10 +89,13 @@ describe.runIf(tools && isRoot)("storage vanishes during a sparsify run", () => 
   }
 
   async function endedWithin(jobId: string, lostAt: number) {
-    const ended = await waitFor(async () => {
-      const j = await job(jobId);
-      return j.state !== "RUNNING" && j.state !== "QUEUED" ? j : undefined;
-    }, { timeout: boundMs(checkTimeoutMs) + 30_000, interval: 200, what: "the job to end" });
+    const ended = await waitFor(
+      async () => {
+        const j = await job(jobId);
+        return j.state !== "RUNNING" && j.state !== "QUEUED" ? j : undefined;
+      },
+      { timeout: boundMs(checkTimeoutMs) + 30_000, interval: 200, what: "the job to end" },
+    );
     return { ended, ms: Date.now() - lostAt };
   }
 
@@ -116,7 +139,9 @@ describe.runIf(tools && isRoot)("storage vanishes during a sparsify run", () => 
     expect(after.status).toBe("OK"); // neither LOCKED nor ILLEGAL
     expect(after.blockers.map((b: any) => b.code)).not.toContain("RUN_STILL_ALIVE");
     // The next scan says what the storage is doing.
-    const scanned = ok<any>(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { status statusReason } }`, { id: domainId })).scanStorageDomain;
+    const scanned = ok<any>(
+      await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { status statusReason } }`, { id: domainId }),
+    ).scanStorageDomain;
     expect(scanned.status).toBe("INACCESSIBLE");
     expect(scanned.statusReason).toMatch(/does not exist/);
   }, 180_000);
@@ -133,52 +158,72 @@ describe.runIf(tools && isRoot)("storage vanishes during a sparsify run", () => 
     expect(ended).toMatchObject({ state: "FAILED", error: { code: "STORAGE_UNAVAILABLE" } });
     expect(ms).toBeLessThan(boundMs(checkTimeoutMs));
     expect((await disk(diskId)).status).toBe("OK");
-    await expect.poll(() => domain(domainId), { timeout: 15_000 }).toMatchObject({ status: "INACCESSIBLE", statusReason: expect.stringMatching(/does not exist/) });
+    await expect
+      .poll(() => domain(domainId), { timeout: 15_000 })
+      .toMatchObject({ status: "INACCESSIBLE", statusReason: expect.stringMatching(/does not exist/) });
   }, 180_000);
 
-  it("hung: FAILED STORAGE_UNAVAILABLE in bounded time; a qemu stuck on it keeps the disk blocked " + "(RUN_STILL_ALIVE) until it is gone", async () => {
-    // real ← lower bindfs (paused: the "server") ← upper bindfs = the domain. A request the upper
-    // daemon already took waits on the paused lower one, so its caller cannot even be SIGKILLed.
-    // A slower verdict than above, so that the run surely reaches the image while the server is
-    // away (virt-sparsify's first look at the file, qemu's open, or the booting guest's first
-    // reads then hang) before it is told to stop.
-    await stack.close();
-    checkTimeoutMs = 15_000;
-    stack = await start();
-    const real = path.join(stack.root, "hung-real");
-    const mid = path.join(stack.root, "hung-mid");
-    const dir = path.join(stack.root, "hung");
-    for (const d of [real, mid, dir]) await fs.mkdir(d);
-    const lower: PausableMount = await mountPausable(real, mid);
-    cleanups.push(() => lower.teardown());
-    const upper: PausableMount = await mountPausable(mid, dir);
-    cleanups.push(() => upper.teardown());
-    const { domainId, diskId } = await domainWithDisk("hung", dir);
-    // Before qemu opens the image: its open (or virt-sparsify's own look) gets stuck on the server.
-    const jobId = await startRun(diskId, path.join(dir, "hung.qcow2"), "spawning");
+  it(
+    "hung: FAILED STORAGE_UNAVAILABLE in bounded time; a qemu stuck on it keeps the disk blocked " +
+      "(RUN_STILL_ALIVE) until it is gone",
+    async () => {
+      // real ← lower bindfs (paused: the "server") ← upper bindfs = the domain. A request the upper
+      // daemon already took waits on the paused lower one, so its caller cannot even be SIGKILLed.
+      // A slower verdict than above, so that the run surely reaches the image while the server is
+      // away (virt-sparsify's first look at the file, qemu's open, or the booting guest's first
+      // reads then hang) before it is told to stop.
+      await stack.close();
+      checkTimeoutMs = 15_000;
+      stack = await start();
+      const real = path.join(stack.root, "hung-real");
+      const mid = path.join(stack.root, "hung-mid");
+      const dir = path.join(stack.root, "hung");
+      for (const d of [real, mid, dir]) await fs.mkdir(d);
+      const lower: PausableMount = await mountPausable(real, mid);
+      cleanups.push(() => lower.teardown());
+      const upper: PausableMount = await mountPausable(mid, dir);
+      cleanups.push(() => upper.teardown());
+      const { domainId, diskId } = await domainWithDisk("hung", dir);
+      // Before qemu opens the image: its open (or virt-sparsify's own look) gets stuck on the server.
+      const jobId = await startRun(diskId, path.join(dir, "hung.qcow2"), "spawning");
 
-    const lostAt = Date.now();
-    lower.pause();
-    const { ended, ms } = await endedWithin(jobId, lostAt);
-    expect(ended).toMatchObject({ state: "FAILED", error: { code: "STORAGE_UNAVAILABLE" } });
-    expect(ended.error.message).toMatch(/did not answer/);
-    expect(ms).toBeLessThan(boundMs(checkTimeoutMs));
+      const lostAt = Date.now();
+      lower.pause();
+      const { ended, ms } = await endedWithin(jobId, lostAt);
+      expect(ended).toMatchObject({ state: "FAILED", error: { code: "STORAGE_UNAVAILABLE" } });
+      expect(ended.error.message).toMatch(/did not answer/);
+      expect(ms).toBeLessThan(boundMs(checkTimeoutMs));
 
-    const blocked = await disk(diskId);
-    expect(blocked.status).toBe("OK");
-    const stillAlive = blocked.blockers.find((b: any) => b.code === "RUN_STILL_ALIVE");
-    expect(stillAlive?.message).toContain(ended.host);
-    const pids = [...stillAlive.message.matchAll(/\b(\d{2,})\b/g)].map((m) => Number(m[1])).filter((pid) => pid !== 0);
-    const states = await Promise.all(pids.map((pid) => fs.readFile(`/proc/${pid}/stat`, "utf8").then((t) => t.slice(t.lastIndexOf(")") + 2, t.lastIndexOf(")") + 3), () => "gone")));
-    expect(states.some((s) => s === "D" || s === "S")).toBe(true); // really there, stuck in the kernel
-    expect(codeOfSparsify(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId }))).toBe("DISK_NOT_SPARSIFIABLE");
-    await expect.poll(() => domain(domainId), { timeout: 15_000 }).toMatchObject({ status: "INACCESSIBLE", statusReason: expect.stringMatching(/did not answer/) });
+      const blocked = await disk(diskId);
+      expect(blocked.status).toBe("OK");
+      const stillAlive = blocked.blockers.find((b: any) => b.code === "RUN_STILL_ALIVE");
+      expect(stillAlive?.message).toContain(ended.host);
+      const pids = [...stillAlive.message.matchAll(/\b(\d{2,})\b/g)].map((m) => Number(m[1])).filter((pid) => pid !== 0);
+      const states = await Promise.all(
+        pids.map((pid) =>
+          fs.readFile(`/proc/${pid}/stat`, "utf8").then(
+            (t) => t.slice(t.lastIndexOf(")") + 2, t.lastIndexOf(")") + 3),
+            () => "gone",
+          ),
+        ),
+      );
+      expect(states.some((s) => s === "D" || s === "S")).toBe(true); // really there, stuck in the kernel
+      expect(codeOfSparsify(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId }))).toBe(
+        "DISK_NOT_SPARSIFIABLE",
+      );
+      await expect
+        .poll(() => domain(domainId), { timeout: 15_000 })
+        .toMatchObject({ status: "INACCESSIBLE", statusReason: expect.stringMatching(/did not answer/) });
 
-    // The server answers again: the stuck processes finish, the worker sees them gone, the disk is free.
-    lower.resume();
-    await expect.poll(async () => (await disk(diskId)).blockers.map((b: any) => b.code), { timeout: 30_000, interval: 500 }).not.toContain("RUN_STILL_ALIVE");
-    await expect.poll(() => domain(domainId), { timeout: 15_000 }).toMatchObject({ status: "ACTIVE" });
-  }, 240_000);
+      // The server answers again: the stuck processes finish, the worker sees them gone, the disk is free.
+      lower.resume();
+      await expect
+        .poll(async () => (await disk(diskId)).blockers.map((b: any) => b.code), { timeout: 30_000, interval: 500 })
+        .not.toContain("RUN_STILL_ALIVE");
+      await expect.poll(() => domain(domainId), { timeout: 15_000 }).toMatchObject({ status: "ACTIVE" });
+    },
+    240_000,
+  );
 });
 
 const codeOfSparsify = (result: { errors?: any[] }) => result.errors?.[0]?.extensions?.code as string | undefined;

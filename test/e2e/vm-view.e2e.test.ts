@@ -8,7 +8,15 @@ import { requireTools } from "../support/require-tool.js";
 import { ok, startStack, type Stack } from "../support/stack.js";
 import { ensureWebBuilt } from "../support/web-build.js";
 
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 /**
  * The VM view in headless Chromium: VMs page (source, host, live state) → a VM → its disks with
@@ -26,16 +34,31 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI: VM view", () => {
     stack = await startStack();
     const dir = path.join(stack.root, "store");
     await fs.mkdir(dir);
-    for (const n of ["boot", "data"]) await execa("qemu-img", ["create", "-q", "-f", "qcow2", path.join(dir, `${n}.qcow2`), "64M"]);
-    const domain = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "store", path: $p }) { id } }`, { p: dir })).addStorageDomain;
+    for (const n of ["boot", "data"])
+      await execa("qemu-img", ["create", "-q", "-f", "qcow2", path.join(dir, `${n}.qcow2`), "64M"]);
+    const domain = ok<any>(
+      await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "store", path: $p }) { id } }`, { p: dir }),
+    ).addStorageDomain;
     ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domain.id }));
-    const ids = new Map<string, string>(ok<any>(await stack.gql(`{ disks(first: 10) { edges { node { id alias } } } }`)).disks.edges.map((e: any) => [e.node.alias, e.node.id]));
+    const ids = new Map<string, string>(
+      ok<any>(await stack.gql(`{ disks(first: 10) { edges { node { id alias } } } }`)).disks.edges.map((e: any) => [
+        e.node.alias,
+        e.node.id,
+      ]),
+    );
     const vm = ok<any>(await stack.gql(`mutation { addVm(input: { name: "mail-01" }) { id } }`)).addVm.id;
-    for (const alias of ["boot", "data"]) ok(await stack.gql(`mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: true) { id } }`, { v: vm, d: ids.get(alias) }));
+    for (const alias of ["boot", "data"])
+      ok(
+        await stack.gql(`mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: true) { id } }`, {
+          v: vm,
+          d: ids.get(alias),
+        }),
+      );
     ok(await stack.gql(`mutation($id: ID!) { setVmStatus(id: $id, status: UP) { id } }`, { id: vm }));
     const [host] = await stack.db.query(`SELECT id FROM host`);
     await stack.db.query(
-      `INSERT INTO vm (name, status, source, "hostId", "libvirtUuid", "libvirtState") VALUES ` + "('kvm-guest', 'DOWN', 'LIBVIRT', $1, '30caa206-f7e7-4471-91f6-17711893c78e', 'shut off')",
+      `INSERT INTO vm (name, status, source, "hostId", "libvirtUuid", "libvirtState") VALUES ` +
+        "('kvm-guest', 'DOWN', 'LIBVIRT', $1, '30caa206-f7e7-4471-91f6-17711893c78e', 'shut off')",
       [host.id],
     );
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
@@ -58,7 +81,9 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI: VM view", () => {
     const manual = page.locator('tr[data-vm="mail-01"]');
     await expect.poll(() => manual.innerText()).toMatch(/Manual[\s\S]*Up[\s\S]*2/);
     const kvm = page.locator('tr[data-vm="kvm-guest"]');
-    expect(await kvm.innerText()).toMatch(new RegExp(`kvm-guest[\\s\\S]*on ${stack.config.HOST_NAME}[\\s\\S]*libvirt[\\s\\S]*Down`));
+    expect(await kvm.innerText()).toMatch(
+      new RegExp(`kvm-guest[\\s\\S]*on ${stack.config.HOST_NAME}[\\s\\S]*libvirt[\\s\\S]*Down`),
+    );
     // Filters: by source, then by name or host; the count says how many are shown.
     const filters = page.getByRole("search", { name: "Filter VMs" });
     await filters.getByLabel("Source").selectOption("MANUAL");

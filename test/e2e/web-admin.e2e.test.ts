@@ -13,7 +13,16 @@ const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 /** `UPDATE_SCREENSHOTS=1` refreshes the committed ones; otherwise they go to var/ (ignored by git). */
 const SHOTS = path.resolve(process.env.UPDATE_SCREENSHOTS === "1" ? "docs/screenshots" : "var/screenshots");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const AXE_SOURCE = await fs.readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const PAGES = ["/", "/jobs", "/domains", "/charts", "/hosts", "/tokens", "/events"];
 const VIEWPORTS = [
@@ -36,13 +45,21 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
   const problems: string[] = [];
   const gql = async (query: string, variables?: Record<string, unknown>) => ok<any>(await stack.gql(query, variables));
 
-  async function newPage(opts: { viewport?: { width: number; height: number }; bypassCSP?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 }, deviceScaleFactor: 1, reducedMotion: "reduce", bypassCSP: opts.bypassCSP ?? false });
+  async function newPage(
+    opts: { viewport?: { width: number; height: number }; bypassCSP?: boolean } = {},
+  ): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({
+      viewport: opts.viewport ?? { width: 1280, height: 800 },
+      deviceScaleFactor: 1,
+      reducedMotion: "reduce",
+      bypassCSP: opts.bypassCSP ?? false,
+    });
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
     page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
     page.on("console", (m) => {
-      if (m.type() === "error" && !/WebSocket|Failed to load resource|net::ERR_/.test(m.text())) problems.push(`console: ${m.text()}`);
+      if (m.type() === "error" && !/WebSocket|Failed to load resource|net::ERR_/.test(m.text()))
+        problems.push(`console: ${m.text()}`);
     });
     return { context, page };
   }
@@ -63,10 +80,13 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
       // Name the innermost elements that stick out past the window (outside any scroll box), so a failure says where to look.
       const out = (e: Element) => e.getBoundingClientRect().right > window.innerWidth + 1;
       const scrolled = (e: Element) => {
-        for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) if (getComputedStyle(p).overflowX !== "visible") return true;
+        for (let p = e.parentElement; p && p !== document.body; p = p.parentElement)
+          if (getComputedStyle(p).overflowX !== "visible") return true;
         return false;
       };
-      const culprits = [...document.querySelectorAll("body *")].filter((e) => out(e) && !scrolled(e) && ![...e.children].some(out));
+      const culprits = [...document.querySelectorAll("body *")].filter(
+        (e) => out(e) && !scrolled(e) && ![...e.children].some(out),
+      );
       return { over, culprits: culprits.slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join(".")}`) };
     });
 
@@ -80,15 +100,26 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     stack = await startStack();
     store = path.join(stack.root, "store");
     await fs.mkdir(store);
-    for (const [name, size] of [["big.qcow2", "4G"], ["mid.qcow2", "2G"], ["small.qcow2", "1G"]]) await execa("qemu-img", ["create", "-q", "-f", "qcow2", path.join(store, name), size]);
-    const { addStorageDomain } = await gql(`mutation($p: String!) { addStorageDomain(input: { name: "store", path: $p }) { id } }`, { p: store });
+    for (const [name, size] of [
+      ["big.qcow2", "4G"],
+      ["mid.qcow2", "2G"],
+      ["small.qcow2", "1G"],
+    ])
+      await execa("qemu-img", ["create", "-q", "-f", "qcow2", path.join(store, name), size]);
+    const { addStorageDomain } = await gql(
+      `mutation($p: String!) { addStorageDomain(input: { name: "store", path: $p }) { id } }`,
+      { p: store },
+    );
     await gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: addStorageDomain.id });
     // Sizes and estimates known exactly, and finished jobs for the reclaimed-over-time chart.
     const disks: { id: string; alias: string }[] = await stack.db.query(`SELECT id, alias FROM disk ORDER BY alias`);
     expect(disks.map((d) => d.alias)).toEqual(["big", "mid", "small"]);
     const big = disks[0]!.id;
     const yesterday = new Date(Date.now() - 86_400_000).toISOString();
-    for (const [before, after, at] of [[500, 300, yesterday], [400, 300, new Date().toISOString()]] as const) {
+    for (const [before, after, at] of [
+      [500, 300, yesterday],
+      [400, 300, new Date().toISOString()],
+    ] as const) {
       await stack.db.query(
         `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, "actualSizeBefore", "actualSizeAfter", "startedAt",
           "finishedAt", "createdAt")
@@ -99,7 +130,11 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     }
     // One second apart: the trail is newest first, and equal times would order by random id.
     for (let i = 0; i < 30; i++) {
-      await stack.db.query(`INSERT INTO event (type, actor, message, "diskId", "createdAt") VALUES ('PAGING_PROBE', 'test', ` + "$1, $2, now() - interval '1 hour' + $3 * interval '1 second')", [`probe ${i}`, i % 2 ? big : null, i]);
+      await stack.db.query(
+        `INSERT INTO event (type, actor, message, "diskId", "createdAt") VALUES ('PAGING_PROBE', 'test', ` +
+          "$1, $2, now() - interval '1 hour' + $3 * interval '1 second')",
+        [`probe ${i}`, i % 2 ? big : null, i],
+      );
     }
     admin = await stack.tokenFor(Role.ADMIN, "ada");
     operator = await stack.tokenFor(Role.OPERATOR, "otto");
@@ -144,7 +179,9 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     await row.getByRole("button", { name: "Activate second" }).click();
     await expect.poll(() => row.locator(".badge").textContent()).not.toBe("Inactive");
     await row.getByRole("button", { name: "Scan second" }).click();
-    await expect.poll(async () => (await gql(`{ events(filter: { types: ["SCAN_FINISHED"] }) { totalCount } }`)).events.totalCount).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(async () => (await gql(`{ events(filter: { types: ["SCAN_FINISHED"] }) { totalCount } }`)).events.totalCount)
+      .toBeGreaterThanOrEqual(2);
     await context.close();
   });
 
@@ -162,7 +199,8 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     await schedule.getByLabel("Cron expression").fill("30 2 * * 6");
     const runs = schedule.getByRole("list", { name: "Next runs" }).getByRole("listitem");
     await expect.poll(() => runs.count()).toBe(3);
-    for (const text of await runs.allTextContents()) expect(text).toMatch(/^Saturday, \d+ \w+ \d{4} at 02:30 \(UTC\), in \d+ (days?|hours?)$/);
+    for (const text of await runs.allTextContents())
+      expect(text).toMatch(/^Saturday, \d+ \w+ \d{4} at 02:30 \(UTC\), in \d+ (days?|hours?)$/);
     await schedule.getByRole("button", { name: "Save schedule" }).click();
     await expect.poll(() => dialog.getByRole("status").textContent()).toBe("Schedule saved.");
 
@@ -172,8 +210,13 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     await policy.getByLabel("and at least (% of actual size)").fill("5");
     await policy.getByRole("button", { name: "Save policy" }).click();
     await expect.poll(() => dialog.getByRole("status").textContent()).toBe("Policy saved.");
-    const { storageDomains } = await gql(`{ storageDomains { name schedule { cron timezone } reclaimPolicy { minReclaimableBytes minReclaimableRatio inherited } } }`);
-    expect(storageDomains.find((d: any) => d.name === "store")).toMatchObject({ schedule: { cron: "30 2 * * 6", timezone: "UTC" }, reclaimPolicy: { minReclaimableBytes: 100 * MiB, minReclaimableRatio: 0.05, inherited: false } });
+    const { storageDomains } = await gql(
+      `{ storageDomains { name schedule { cron timezone } reclaimPolicy { minReclaimableBytes minReclaimableRatio inherited } } }`,
+    );
+    expect(storageDomains.find((d: any) => d.name === "store")).toMatchObject({
+      schedule: { cron: "30 2 * * 6", timezone: "UTC" },
+      reclaimPolicy: { minReclaimableBytes: 100 * MiB, minReclaimableRatio: 0.05, inherited: false },
+    });
     await page.screenshot({ path: path.join(SHOTS, "schedule-dialog.png") });
 
     // Escape closes the dialog; the page shows the schedule.
@@ -183,7 +226,9 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     await row.getByRole("button", { name: "Policy & schedule… of store" }).click();
     await dialog.getByRole("button", { name: "Remove schedule" }).click();
     await expect.poll(() => dialog.getByRole("status").textContent()).toBe("Schedule removed.");
-    expect((await gql(`{ storageDomains { name schedule { cron } } }`)).storageDomains.find((d: any) => d.name === "store").schedule).toBeNull();
+    expect(
+      (await gql(`{ storageDomains { name schedule { cron } } }`)).storageDomains.find((d: any) => d.name === "store").schedule,
+    ).toBeNull();
     await context.close();
   });
 
@@ -191,7 +236,10 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     const extra = path.join(stack.root, "extra");
     await fs.mkdir(extra);
     await execa("qemu-img", ["create", "-q", "-f", "qcow2", path.join(extra, "one.qcow2"), "1G"]);
-    const { addStorageDomain } = await gql(`mutation($p: String!) { addStorageDomain(input: { name: "extra", path: $p }) { id } }`, { p: extra });
+    const { addStorageDomain } = await gql(
+      `mutation($p: String!) { addStorageDomain(input: { name: "extra", path: $p }) { id } }`,
+      { p: extra },
+    );
     await gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: addStorageDomain.id });
     const { context, page } = await newPage();
     await signIn(page, admin, "/domains");
@@ -214,10 +262,15 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
 
     // A job queued on one of its disks: the gateway refuses, and the dialog says why.
     const [{ id: one }] = await stack.db.query(`SELECT id FROM disk WHERE "storageDomainId" = $1`, [addStorageDomain.id]);
-    const [{ id: queued }] = await stack.db.query(`INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state) VALUES (gen_random_uuid(), $1, $2, 'QUEUED') RETURNING id`, [one, addStorageDomain.id]);
+    const [{ id: queued }] = await stack.db.query(
+      `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state) VALUES (gen_random_uuid(), $1, $2, 'QUEUED') RETURNING id`,
+      [one, addStorageDomain.id],
+    );
     await page.keyboard.press("Enter");
     await dialog.getByRole("button", { name: "Remove extra" }).click();
-    await expect.poll(() => dialog.getByRole("alert").textContent()).toMatch(/^Not removed\. Storage domain extra has 1 sparsify job\(s\) queued or running; cancel them or wait\./);
+    await expect
+      .poll(() => dialog.getByRole("alert").textContent())
+      .toMatch(/^Not removed\. Storage domain extra has 1 sparsify job\(s\) queued or running; cancel them or wait\./);
     await stack.db.query(`DELETE FROM sparsify_job WHERE id = $1`, [queued]);
     await dialog.getByRole("button", { name: "Remove extra" }).click();
     await row.waitFor({ state: "detached" });
@@ -273,7 +326,9 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     page.once("dialog", (d) => void d.accept());
     await row.getByRole("button", { name: "Revoke ci-bot" }).click();
     await expect.poll(() => row.locator(".badge").textContent()).toBe("Revoked");
-    expect((await stack.gql(`{ me { name } }`, undefined, { authorization: `Bearer ${secret}` })).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect(
+      (await stack.gql(`{ me { name } }`, undefined, { authorization: `Bearer ${secret}` })).errors?.[0]?.extensions?.code,
+    ).toBe("UNAUTHENTICATED");
     await context.close();
   });
 
@@ -289,7 +344,9 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     expect(await page.locator('tr[data-event="PAGING_PROBE"]').count()).toBe(25);
     await page.getByRole("button", { name: "Next" }).click();
     await expect.poll(() => range.textContent()).toBe("26–30 of 30 events");
-    expect(await page.locator("tbody tr td:last-child").allTextContents()).toEqual(["probe 4", "probe 3", "probe 2", "probe 1", "probe 0"].map((p) => expect.stringContaining(p)));
+    expect(await page.locator("tbody tr td:last-child").allTextContents()).toEqual(
+      ["probe 4", "probe 3", "probe 2", "probe 1", "probe 0"].map((p) => expect.stringContaining(p)),
+    );
     await page.getByRole("button", { name: "Previous" }).click();
     await expect.poll(() => range.textContent()).toBe("1–25 of 30 events");
 
@@ -303,9 +360,20 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
 
   it("draws the charts with their numbers in words: reclaimed over time, actual against virtual, top reclaimable", async () => {
     // Sizes and estimates known exactly (set now: the scan's own estimate writes real ones first).
-    await expect.poll(async () => (await gql(`{ events(filter: { types: ["ESTIMATE_FINISHED"] }) { totalCount } }`)).events.totalCount).toBeGreaterThan(0);
-    const facts: Record<string, [number, number]> = { big: [3 * GiB, 900 * MiB], mid: [1 * GiB, 300 * MiB], small: [512 * MiB, 0] };
-    for (const [alias, [actual, estimate]] of Object.entries(facts)) await stack.db.query(`UPDATE disk SET "actualSize" = $2, "reclaimableEstimate" = $3 WHERE alias = $1`, [alias, actual, estimate]);
+    await expect
+      .poll(async () => (await gql(`{ events(filter: { types: ["ESTIMATE_FINISHED"] }) { totalCount } }`)).events.totalCount)
+      .toBeGreaterThan(0);
+    const facts: Record<string, [number, number]> = {
+      big: [3 * GiB, 900 * MiB],
+      mid: [1 * GiB, 300 * MiB],
+      small: [512 * MiB, 0],
+    };
+    for (const [alias, [actual, estimate]] of Object.entries(facts))
+      await stack.db.query(`UPDATE disk SET "actualSize" = $2, "reclaimableEstimate" = $3 WHERE alias = $1`, [
+        alias,
+        actual,
+        estimate,
+      ]);
     const { context, page } = await newPage();
     await signIn(page, operator, "/charts");
     const over = page.getByRole("region", { name: "Reclaimed over time" });
@@ -317,12 +385,16 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     expect(await over.getByRole("button", { name: "Month" }).getAttribute("aria-pressed")).toBe("true");
 
     const sizes = page.getByRole("region", { name: "Actual against virtual size, by storage domain" });
-    await expect.poll(() => sizes.getByRole("img").getAttribute("aria-label")).toContain("store: actual 4.5 GiB of virtual 7 GiB");
+    await expect
+      .poll(() => sizes.getByRole("img").getAttribute("aria-label"))
+      .toContain("store: actual 4.5 GiB of virtual 7 GiB");
     await sizes.getByText("Show the numbers").click();
     expect(await sizes.locator('tr[data-domain="store"]').textContent()).toBe("store37 GiB4.5 GiB1.17 GiB");
 
     const top = page.getByRole("region", { name: "Top reclaimable disks" });
-    await expect.poll(() => top.locator("tbody tr[data-alias]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-alias")))).toEqual(["big", "mid"]);
+    await expect
+      .poll(() => top.locator("tbody tr[data-alias]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-alias"))))
+      .toEqual(["big", "mid"]);
     await page.screenshot({ path: path.join(SHOTS, "charts.png"), fullPage: true });
     await top.getByRole("checkbox", { name: "Select mid" }).check();
     await top.getByRole("checkbox", { name: "Select big" }).check();
@@ -353,7 +425,9 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     expect(await page.evaluate(() => !!document.activeElement?.closest("dialog[open]"))).toBe(true);
     for (let i = 0; i < 6; i++) {
       await page.keyboard.press("Tab");
-      expect(await page.evaluate(() => document.activeElement === document.body || !!document.activeElement?.closest("dialog[open]"))).toBe(true);
+      expect(
+        await page.evaluate(() => document.activeElement === document.body || !!document.activeElement?.closest("dialog[open]")),
+      ).toBe(true);
     }
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "hidden" });
@@ -374,7 +448,9 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
       await page.locator(`tr[data-host="${stack.config.HOST_NAME}"]`).waitFor();
       expect(await page.getByRole("button", { name: /maintenance/ }).count()).toBe(0);
       await go(page, "Tokens");
-      await expect.poll(() => page.getByRole("note").textContent()).toMatch(/seeing, creating or revoking tokens needs an admin token/);
+      await expect
+        .poll(() => page.getByRole("note").textContent())
+        .toMatch(/seeing, creating or revoking tokens needs an admin token/);
       await go(page, "Audit");
       await expect.poll(() => page.locator("tbody tr[data-event]").count()).toBeGreaterThan(0);
       await context.close();
@@ -397,14 +473,20 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
         await page.waitForLoadState("networkidle");
         await expect.poll(() => page.locator('[aria-busy="true"]').count()).toBe(0);
         const overflow = await overflowOf(page);
-        if (overflow.over > 0) found.push(`${route} at ${viewport.width}×${viewport.height}: ${overflow.over}px of horizontal overflow (${overflow.culprits.join(", ")})`);
-        if ((await page.evaluate(() => typeof (window as any).axe)) === "undefined") await page.addScriptTag({ content: AXE_SOURCE });
-        const violations: { id: string; impact: string; nodes: { target: string[]; html: string; failureSummary: string }[] }[] = await page.evaluate(async () => (await (window as any).axe.run(document, { resultTypes: ["violations"] })).violations);
+        if (overflow.over > 0)
+          found.push(
+            `${route} at ${viewport.width}×${viewport.height}: ${overflow.over}px of horizontal overflow (${overflow.culprits.join(", ")})`,
+          );
+        if ((await page.evaluate(() => typeof (window as any).axe)) === "undefined")
+          await page.addScriptTag({ content: AXE_SOURCE });
+        const violations: { id: string; impact: string; nodes: { target: string[]; html: string; failureSummary: string }[] }[] =
+          await page.evaluate(async () => (await (window as any).axe.run(document, { resultTypes: ["violations"] })).violations);
         for (const v of violations.filter((v) => v.impact === "serious" || v.impact === "critical")) {
           const nodes = v.nodes.map((n) => `${n.html.slice(0, 120)} — ${n.failureSummary}`).join(" | ");
           found.push(`${route} at ${viewport.width}: ${v.id} (${v.impact}) on ${nodes}`);
         }
-        if (viewport.width === 390 && route === "/charts") await page.screenshot({ path: path.join(SHOTS, "charts-mobile.png"), fullPage: true });
+        if (viewport.width === 390 && route === "/charts")
+          await page.screenshot({ path: path.join(SHOTS, "charts-mobile.png"), fullPage: true });
       }
       // The dialogs too: the remove confirmation and the schedule form.
       await page.evaluate(() => {
@@ -413,10 +495,17 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
       });
       await page.getByRole("button", { name: "Policy & schedule… of store" }).click();
       await page.getByRole("dialog").getByRole("list", { name: "Next runs" }).waitFor();
-      const inDialog = await page.evaluate(async () => (await (window as any).axe.run(document.querySelector("dialog[open]"), { resultTypes: ["violations"] })).violations);
-      for (const v of inDialog.filter((v: any) => v.impact === "serious" || v.impact === "critical")) found.push(`schedule dialog at ${viewport.width}: ${v.id} (${v.impact})`);
+      const inDialog = await page.evaluate(
+        async () =>
+          (await (window as any).axe.run(document.querySelector("dialog[open]"), { resultTypes: ["violations"] })).violations,
+      );
+      for (const v of inDialog.filter((v: any) => v.impact === "serious" || v.impact === "critical"))
+        found.push(`schedule dialog at ${viewport.width}: ${v.id} (${v.impact})`);
       const dialogOverflow = await overflowOf(page);
-      if (dialogOverflow.over > 0) found.push(`schedule dialog at ${viewport.width}: ${dialogOverflow.over}px overflow (${dialogOverflow.culprits.join(", ")})`);
+      if (dialogOverflow.over > 0)
+        found.push(
+          `schedule dialog at ${viewport.width}: ${dialogOverflow.over}px overflow (${dialogOverflow.culprits.join(", ")})`,
+        );
       await context.close();
     }
     expect(found).toEqual([]);

@@ -35,8 +35,12 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     await fs.mkdir(dir);
     keep = (await makeExt4Image(path.join(dir, "victim.qcow2"), { format: "qcow2", deletedMiB: 100 })).keepSha256;
     workers.push(spawnWorker(stack.config, "host-a"));
-    const domain = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "crash", path: $p }) { id } }`, { p: dir })).addStorageDomain;
-    await waitFor(async () => (await stack.gql(`{ disks { totalCount } }`)).data?.disks.totalCount === 1, { what: "the worker's scan" });
+    const domain = ok<any>(
+      await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "crash", path: $p }) { id } }`, { p: dir }),
+    ).addStorageDomain;
+    await waitFor(async () => (await stack.gql(`{ disks { totalCount } }`)).data?.disks.totalCount === 1, {
+      what: "the worker's scan",
+    });
     diskId = ok<any>(await stack.gql(`{ disks { edges { node { id } } } }`)).disks.edges[0].node.id;
     expect(domain.id).toBeTruthy();
   }, 120_000);
@@ -50,7 +54,9 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
   it("is picked up by another worker and ends SUCCEEDED with the disk unlocked", async () => {
     const job = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId })).sparsifyDisk;
     const followed = followJob(client, job.id);
-    await expect.poll(() => followed.states.find((s) => s.phase === "LAUNCHING")?.host, { timeout: 60_000, interval: 100 }).toBe("host-a");
+    await expect
+      .poll(() => followed.states.find((s) => s.phase === "LAUNCHING")?.host, { timeout: 60_000, interval: 100 })
+      .toBe("host-a");
     const [victim] = workers;
     const file = path.join(dir, "victim.qcow2");
     victim!.kill("SIGKILL");
@@ -71,7 +77,12 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     expect(await sha256InImage(file, "qcow2", "/keep.bin")).toBe(keep);
     expect(await e2fsckClean(file, "qcow2")).toBe(true);
     // The loss and the retry are in the audit trail (with the attempt) and in host-b's log.
-    const events = ok<any>(await stack.gql(`query($j: ID!) { events(filter: { jobId: $j, types: ["JOB_RETRIED"] }) { edges { node { type message data } } } }`, { j: job.id }));
+    const events = ok<any>(
+      await stack.gql(
+        `query($j: ID!) { events(filter: { jobId: $j, types: ["JOB_RETRIED"] }) { edges { node { type message data } } } }`,
+        { j: job.id },
+      ),
+    );
     expect(events.events.edges).toHaveLength(1);
     const retried = events.events.edges[0].node;
     expect(retried.data).toMatchObject({ attempt: 2, host: "host-b", previousHost: "host-a" });
@@ -80,7 +91,9 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     expect(heirLog).toMatch(/sparsify job retried: attempt 2 on host-b/);
     // During host-b's appliance boot (before virt-sparsify's first step, 9/12 = 53 %) the
     // progress moved: several increasing values, not one flat 2 %.
-    const booting = states.filter((st) => st.host === "host-b" && st.attempts === 2 && st.phase === "LAUNCHING" && st.progress < 53).map((st) => st.progress);
+    const booting = states
+      .filter((st) => st.host === "host-b" && st.attempts === 2 && st.phase === "LAUNCHING" && st.progress < 53)
+      .map((st) => st.progress);
     expect(new Set(booting).size).toBeGreaterThanOrEqual(3);
     expect(booting).toEqual([...booting].sort((a, b) => a - b));
   }, 180_000);

@@ -57,7 +57,11 @@ describe("query limits name the limit they enforce", () => {
   });
 
   it.each([
-    ["QUERY_TOO_DEEP", `{ disks(first: 1) { edges { node { ${"template { ".repeat(12)}id${" }".repeat(12)} } } } }`, { depth: 16, limit: 10 }],
+    [
+      "QUERY_TOO_DEEP",
+      `{ disks(first: 1) { edges { node { ${"template { ".repeat(12)}id${" }".repeat(12)} } } } }`,
+      { depth: 16, limit: 10 },
+    ],
     ["TOO_MANY_ALIASES", aliases(20), { aliases: 20, limit: 15 }],
   ])("%s says what it found and the limit", async (code, query, extensions) => {
     const http = await stack.gql(query);
@@ -83,7 +87,15 @@ describe("rate limits charge per root field", () => {
 
   it("fields merged under one response key are one call", async () => {
     const token = await stack.tokenFor(Role.VIEWER);
-    expect(ok<any>(await stack.gql("{ me { name } me { role } ...F } fragment F on Query { me { name } }", {}, { authorization: `Bearer ${token}` })).me.name).toBeTruthy();
+    expect(
+      ok<any>(
+        await stack.gql(
+          "{ me { name } me { role } ...F } fragment F on Query { me { name } }",
+          {},
+          { authorization: `Bearer ${token}` },
+        ),
+      ).me.name,
+    ).toBeTruthy();
   });
 
   it("four aliases cost four points over WebSocket too", async () => {
@@ -105,9 +117,14 @@ describe("failed authentication is limited per client address, before any token 
 
     it("after 3 bad tokens the address is refused RATE_LIMITED without a lookup; X-Forwarded-For does not help", async () => {
       const lookups = countLookups(stack);
-      for (let i = 0; i < 3; i++) expect(codeOf(await stack.gql("{ me { name } }", {}, { authorization: `Bearer spg_guess${i}` }))).toBe("UNAUTHENTICATED");
+      for (let i = 0; i < 3; i++)
+        expect(codeOf(await stack.gql("{ me { name } }", {}, { authorization: `Bearer spg_guess${i}` }))).toBe("UNAUTHENTICATED");
       expect(lookups.count).toBe(3);
-      const refused = await stack.gql("{ me { name } }", {}, { authorization: "Bearer spg_guess4", "x-forwarded-for": "203.0.113.9" });
+      const refused = await stack.gql(
+        "{ me { name } }",
+        {},
+        { authorization: "Bearer spg_guess4", "x-forwarded-for": "203.0.113.9" },
+      );
       expect(codeOf(refused)).toBe("RATE_LIMITED");
       expect(refused.status).toBe(429);
       expect(refused.errors![0].extensions.retryAfterSeconds).toBeGreaterThan(0);
@@ -128,7 +145,8 @@ describe("failed authentication is limited per client address, before any token 
 
     it("the address comes from X-Forwarded-For: one client blocked, another not", async () => {
       const from = (address: string, secret: string) => ({ authorization: `Bearer ${secret}`, "x-forwarded-for": address });
-      for (let i = 0; i < 3; i++) expect(codeOf(await stack.gql("{ me { name } }", {}, from("198.51.100.1", `spg_bad${i}`)))).toBe("UNAUTHENTICATED");
+      for (let i = 0; i < 3; i++)
+        expect(codeOf(await stack.gql("{ me { name } }", {}, from("198.51.100.1", `spg_bad${i}`)))).toBe("UNAUTHENTICATED");
       expect(codeOf(await stack.gql("{ me { name } }", {}, from("198.51.100.1", stack.token)))).toBe("RATE_LIMITED");
       expect(codeOf(await stack.gql("{ me { name } }", {}, from("198.51.100.2", "spg_bad")))).toBe("UNAUTHENTICATED");
       expect(ok<any>(await stack.gql("{ me { name } }", {}, from("198.51.100.2", stack.token))).me.name).toBe("test-admin");
@@ -173,7 +191,11 @@ describe("WebSocket caps", () => {
   it("MAX_SUBSCRIPTIONS_PER_SOCKET: the third subscription on a socket is TOO_MANY_SUBSCRIPTIONS", async () => {
     const client = wsClient(stack.wsUrl, await stack.tokenFor(Role.VIEWER));
     clients.push(client);
-    for (let i = 0; i < 2; i++) client.subscribe({ query: "subscription { sparsifyJobEvents { id } }" }, { next: () => {}, error: () => {}, complete: () => {} });
+    for (let i = 0; i < 2; i++)
+      client.subscribe(
+        { query: "subscription { sparsifyJobEvents { id } }" },
+        { next: () => {}, error: () => {}, complete: () => {} },
+      );
     const third = await firstOutcome(client, "subscription { sparsifyJobEvents { id } }", {}, 2_000);
     expect(errorsOf(third)[0]?.extensions, JSON.stringify(third)).toMatchObject({ code: "TOO_MANY_SUBSCRIPTIONS", limit: 2 });
   });

@@ -11,24 +11,63 @@ const DISKS = gql`
   query ClientDisks {
     disks(first: 10, orderBy: { field: ALIAS, direction: ASC }) {
       totalCount
-      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-      edges { cursor node { id alias status sparsifiable sparsifyBlockers { code message } } }
+      pageInfo {
+        hasNextPage
+        hasPreviousPage
+        startCursor
+        endCursor
+      }
+      edges {
+        cursor
+        node {
+          id
+          alias
+          status
+          sparsifiable
+          sparsifyBlockers {
+            code
+            message
+          }
+        }
+      }
     }
   }
 `;
 const SPARSIFY = gql`
   mutation ClientSparsify($diskId: ID!) {
-    sparsifyDisk(diskId: $diskId) { id state phase trigger disk { id status sparsifiable } }
+    sparsifyDisk(diskId: $diskId) {
+      id
+      state
+      phase
+      trigger
+      disk {
+        id
+        status
+        sparsifiable
+      }
+    }
   }
 `;
 const CANCEL = gql`
   mutation ClientCancel($id: ID!) {
-    cancelSparsifyJob(id: $id) { id state }
+    cancelSparsifyJob(id: $id) {
+      id
+      state
+    }
   }
 `;
 const WATCH = gql`
   subscription ClientWatch($id: ID!) {
-    sparsifyJob(id: $id) { id state phase progress outcome error { code } }
+    sparsifyJob(id: $id) {
+      id
+      state
+      phase
+      progress
+      outcome
+      error {
+        code
+      }
+    }
   }
 `;
 
@@ -68,8 +107,18 @@ describe("Apollo Client 4", () => {
     const { data } = await client.query<any>({ query: DISKS });
     expect(data.disks.totalCount).toBe(2);
     expect(data.disks.edges.map((e: any) => e.node.alias)).toEqual(["client-a", "client-b"]);
-    expect(data.disks.edges[0].node).toMatchObject({ __typename: "Disk", status: "OK", sparsifiable: true, sparsifyBlockers: [] });
-    expect(data.disks.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: false, startCursor: data.disks.edges[0].cursor, endCursor: data.disks.edges[1].cursor });
+    expect(data.disks.edges[0].node).toMatchObject({
+      __typename: "Disk",
+      status: "OK",
+      sparsifiable: true,
+      sparsifyBlockers: [],
+    });
+    expect(data.disks.pageInfo).toMatchObject({
+      hasNextPage: false,
+      hasPreviousPage: false,
+      startCursor: data.disks.edges[0].cursor,
+      endCursor: data.disks.edges[1].cursor,
+    });
   });
 
   it("a mutation updates the disk the list query cached: normalised by __typename and id", async () => {
@@ -112,6 +161,15 @@ describe("Apollo Client 4", () => {
     await completed;
     expect(states[0]).toBe("QUEUED");
     expect(states.at(-1)).toBe("CANCELLED");
-    expect(client.readFragment({ id: `SparsifyJob:${jobId}`, fragment: gql`fragment J on SparsifyJob { state }` })).toEqual({ __typename: "SparsifyJob", state: "CANCELLED" });
+    expect(
+      client.readFragment({
+        id: `SparsifyJob:${jobId}`,
+        fragment: gql`
+          fragment J on SparsifyJob {
+            state
+          }
+        `,
+      }),
+    ).toEqual({ __typename: "SparsifyJob", state: "CANCELLED" });
   });
 });

@@ -22,8 +22,13 @@ describe("bad input", () => {
 
   beforeAll(async () => {
     stack = await startStack({ worker: false });
-    const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('d', $1) RETURNING id`, [`${stack.root}/d`]);
-    [{ id: diskId }] = await stack.db.query(`INSERT INTO disk ("storageDomainId", alias, format, sparsifiable) VALUES ($1, 'a', 'RAW', true) RETURNING id`, [domainId]);
+    const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('d', $1) RETURNING id`, [
+      `${stack.root}/d`,
+    ]);
+    [{ id: diskId }] = await stack.db.query(
+      `INSERT INTO disk ("storageDomainId", alias, format, sparsifiable) VALUES ($1, 'a', 'RAW', true) RETURNING id`,
+      [domainId],
+    );
     vmId = ok<any>(await stack.gql(`mutation { addVm(input: { name: "vm-1" }) { id } }`)).addVm.id;
   });
   afterAll(() => stack?.close());
@@ -31,32 +36,87 @@ describe("bad input", () => {
   const cases: [string, string, Record<string, unknown>, string][] = [
     ...HOSTILE_IDS.flatMap((id): [string, string, Record<string, unknown>, string][] => [
       [`disk(${id.slice(0, 12)})`, "query($id: ID!) { disk(id: $id) { id } }", { id }, "BAD_USER_INPUT"],
-      [`scanStorageDomain(${id.slice(0, 12)})`, "mutation($id: ID!) { scanStorageDomain(id: $id) { id } }", { id }, "BAD_USER_INPUT"],
+      [
+        `scanStorageDomain(${id.slice(0, 12)})`,
+        "mutation($id: ID!) { scanStorageDomain(id: $id) { id } }",
+        { id },
+        "BAD_USER_INPUT",
+      ],
       [`sparsifyDisk(${id.slice(0, 12)})`, "mutation($id: ID!) { sparsifyDisk(diskId: $id) { id } }", { id }, "BAD_USER_INPUT"],
-      [`setVmStatus(${id.slice(0, 12)})`, "mutation($id: ID!) { setVmStatus(id: $id, status: UP) { id } }", { id }, "BAD_USER_INPUT"],
+      [
+        `setVmStatus(${id.slice(0, 12)})`,
+        "mutation($id: ID!) { setVmStatus(id: $id, status: UP) { id } }",
+        { id },
+        "BAD_USER_INPUT",
+      ],
     ]),
     ["unknown disk → sparsifyDisk", "mutation($id: ID!) { sparsifyDisk(diskId: $id) { id } }", { id: UNKNOWN }, "NOT_FOUND"],
     ["unknown job → cancel", "mutation($id: ID!) { cancelSparsifyJob(id: $id) { id } }", { id: UNKNOWN }, "NOT_FOUND"],
     ["unknown domain → remove", "mutation($id: ID!) { removeStorageDomain(id: $id) }", { id: UNKNOWN }, "NOT_FOUND"],
-    ["unknown vm → attach", "mutation($id: ID!, $d: ID!) { attachDisk(vmId: $id, diskId: $d, plugged: true) { id } }", { id: UNKNOWN, d: UNKNOWN }, "NOT_FOUND"],
-    ["unknown host → maintenance", "mutation($id: ID!) { setHostMaintenance(id: $id, on: true) { id } }", { id: UNKNOWN }, "NOT_FOUND"],
+    [
+      "unknown vm → attach",
+      "mutation($id: ID!, $d: ID!) { attachDisk(vmId: $id, diskId: $d, plugged: true) { id } }",
+      { id: UNKNOWN, d: UNKNOWN },
+      "NOT_FOUND",
+    ],
+    [
+      "unknown host → maintenance",
+      "mutation($id: ID!) { setHostMaintenance(id: $id, on: true) { id } }",
+      { id: UNKNOWN },
+      "NOT_FOUND",
+    ],
     ["first > 500", "{ disks(first: 501) { totalCount } }", {}, "BAD_USER_INPUT"],
     ["first < 0", "{ disks(first: -1) { totalCount } }", {}, "BAD_USER_INPUT"],
     ["garbage cursor", `{ disks(after: "AAAA") { totalCount } }`, {}, "BAD_USER_INPUT"],
     ["bad filter domain id", `{ disks(filter: { storageDomainId: "x" }) { totalCount } }`, {}, "BAD_USER_INPUT"],
-    ["overlong text filter", "query($t: String) { disks(filter: { text: $t }) { totalCount } }", { t: "a".repeat(201) }, "BAD_USER_INPUT"],
-    ["relative domain path", `mutation { addStorageDomain(input: { name: "x", path: "relative/dir" }) { id } }`, {}, "STORAGE_PATH_INVALID"],
-    ["domain path with ..", "mutation($p: String!) { addStorageDomain(input: { name: \"x\", path: $p }) { id } }", { p: "/tmp/../etc" }, "STORAGE_PATH_INVALID"],
-    ["domain path outside roots", `mutation { addStorageDomain(input: { name: "x", path: "/etc" }) { id } }`, {}, "STORAGE_PATH_INVALID"],
-    ["domain path with NUL", "mutation($p: String!) { addStorageDomain(input: { name: \"x\", path: $p }) { id } }", { p: "/tmp/a\u0000b" }, "STORAGE_PATH_INVALID"],
-    ["empty domain name", "mutation($p: String!) { addStorageDomain(input: { name: \"  \", path: $p }) { id } }", { p: "/tmp/zz" }, "BAD_USER_INPUT"],
+    [
+      "overlong text filter",
+      "query($t: String) { disks(filter: { text: $t }) { totalCount } }",
+      { t: "a".repeat(201) },
+      "BAD_USER_INPUT",
+    ],
+    [
+      "relative domain path",
+      `mutation { addStorageDomain(input: { name: "x", path: "relative/dir" }) { id } }`,
+      {},
+      "STORAGE_PATH_INVALID",
+    ],
+    [
+      "domain path with ..",
+      'mutation($p: String!) { addStorageDomain(input: { name: "x", path: $p }) { id } }',
+      { p: "/tmp/../etc" },
+      "STORAGE_PATH_INVALID",
+    ],
+    [
+      "domain path outside roots",
+      `mutation { addStorageDomain(input: { name: "x", path: "/etc" }) { id } }`,
+      {},
+      "STORAGE_PATH_INVALID",
+    ],
+    [
+      "domain path with NUL",
+      'mutation($p: String!) { addStorageDomain(input: { name: "x", path: $p }) { id } }',
+      { p: "/tmp/a\u0000b" },
+      "STORAGE_PATH_INVALID",
+    ],
+    [
+      "empty domain name",
+      'mutation($p: String!) { addStorageDomain(input: { name: "  ", path: $p }) { id } }',
+      { p: "/tmp/zz" },
+      "BAD_USER_INPUT",
+    ],
     ["overlong vm name", "mutation($n: String!) { addVm(input: { name: $n }) { id } }", { n: "v".repeat(101) }, "BAD_USER_INPUT"],
     ["duplicate vm name", `mutation { addVm(input: { name: "vm-1" }) { id } }`, {}, "CONFLICT"],
     ["unknown enum", `mutation($id: ID!) { setVmStatus(id: $id, status: EXPLODED) { id } }`, {}, "GRAPHQL_VALIDATION_FAILED"],
     ["wrong variable type", "query($f: Int) { disks(first: $f) { totalCount } }", { f: "ten" }, "BAD_USER_INPUT"],
     ["unknown field", "{ disks { nope } }", {}, "GRAPHQL_VALIDATION_FAILED"],
     ["syntax error", "{ disks { ", {}, "GRAPHQL_PARSE_FAILED"],
-    ["detach what is not attached", "mutation($v: ID!, $d: ID!) { detachDisk(vmId: $v, diskId: $d) }", { d: UNKNOWN }, "NOT_FOUND"],
+    [
+      "detach what is not attached",
+      "mutation($v: ID!, $d: ID!) { detachDisk(vmId: $v, diskId: $d) }",
+      { d: UNKNOWN },
+      "NOT_FOUND",
+    ],
     ["forget a disk that is not missing", "mutation($d: ID!) { forgetDisk(id: $d) }", {}, "DISK_NOT_MISSING"],
   ];
 
@@ -78,12 +138,20 @@ describe("bad input", () => {
   });
 
   it("batched requests are refused", async () => {
-    const res = await fetch(stack.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify([{ query: "{ vms { id } }" }, { query: "{ vms { id } }" }]) });
+    const res = await fetch(stack.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([{ query: "{ vms { id } }" }, { query: "{ vms { id } }" }]),
+    });
     expect(res.status).toBe(400);
   });
 
   it("a text/plain POST is stopped by CSRF prevention", async () => {
-    const res = await fetch(stack.url, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ query: "{ vms { id } }" }) });
+    const res = await fetch(stack.url, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: JSON.stringify({ query: "{ vms { id } }" }),
+    });
     expect(res.status).toBe(400);
   });
 });

@@ -45,84 +45,102 @@ describe("child environment allow-list", () => {
     expect(Object.hasOwn(childEnv({}, { [name]: "x" }), name)).toBe(passes);
   });
   it("overrides win, and an undefined override removes the variable", () => {
-    expect(childEnv({ TMPDIR: "/run/x", LIBGUESTFS_BACKEND_SETTINGS: undefined }, { TMPDIR: "/tmp", LIBGUESTFS_BACKEND_SETTINGS: "force_tcg", PATH: "/bin" })).toEqual({ TMPDIR: "/run/x", PATH: "/bin" });
+    expect(
+      childEnv(
+        { TMPDIR: "/run/x", LIBGUESTFS_BACKEND_SETTINGS: undefined },
+        { TMPDIR: "/tmp", LIBGUESTFS_BACKEND_SETTINGS: "force_tcg", PATH: "/bin" },
+      ),
+    ).toEqual({ TMPDIR: "/run/x", PATH: "/bin" });
   });
 });
 
-describe.runIf(requireTools("qemu-img", "qemu-io", "qemu-storage-daemon", "prlimit"))("qemu tools on images are bounded and get no secrets", () => {
-  let dir: { path: string; remove: () => Promise<void> };
-  let raw: string;
-  let qcow2: string;
-  const saved = { DATABASE_URL: process.env.DATABASE_URL, SPARSIFY_TEST_SECRET: process.env.SPARSIFY_TEST_SECRET };
+describe.runIf(requireTools("qemu-img", "qemu-io", "qemu-storage-daemon", "prlimit"))(
+  "qemu tools on images are bounded and get no secrets",
+  () => {
+    let dir: { path: string; remove: () => Promise<void> };
+    let raw: string;
+    let qcow2: string;
+    const saved = { DATABASE_URL: process.env.DATABASE_URL, SPARSIFY_TEST_SECRET: process.env.SPARSIFY_TEST_SECRET };
 
-  beforeAll(async () => {
-    dir = await makeTempDir("bounded-tools-");
-    raw = path.join(dir.path, "d.raw");
-    qcow2 = path.join(dir.path, "d.qcow2");
-    await execa("truncate", ["-s", "16M", raw]);
-    await execa("qemu-img", ["create", "-q", "-f", "qcow2", qcow2, "16M"]);
-    process.env.DATABASE_URL = SECRET;
-    process.env.SPARSIFY_TEST_SECRET = SECRET;
-  });
-  afterAll(async () => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    await dir.remove();
-  });
+    beforeAll(async () => {
+      dir = await makeTempDir("bounded-tools-");
+      raw = path.join(dir.path, "d.raw");
+      qcow2 = path.join(dir.path, "d.qcow2");
+      await execa("truncate", ["-s", "16M", raw]);
+      await execa("qemu-img", ["create", "-q", "-f", "qcow2", qcow2, "16M"]);
+      process.env.DATABASE_URL = SECRET;
+      process.env.SPARSIFY_TEST_SECRET = SECRET;
+    });
+    afterAll(async () => {
+      for (const [k, v] of Object.entries(saved))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      await dir.remove();
+    });
 
-  it("qemu-io runs under prlimit with the allow-listed environment only", async () => {
-    const run = runImageTool("qemu-io", ["-f", "raw", "-r", "-c", "sleep 3000", raw]);
-    let pid: number | undefined;
-    for (let i = 0; i < 100 && pid === undefined; i++) {
-      pid = (await childrenRunning("qemu-io"))[0];
-      if (pid === undefined) await sleep(20);
-    }
-    expect(pid).toBeDefined();
-    const env = await environOf(pid!);
-    expect(env.join("\n")).not.toContain("hunter2");
-    expect(env.some((e) => e.startsWith("DATABASE_URL=") || e.startsWith("SPARSIFY_TEST_SECRET="))).toBe(false);
-    expect(env.some((e) => e.startsWith("PATH="))).toBe(true);
-    const limits = await fs.readFile(`/proc/${pid}/limits`, "utf8");
-    expect(limits).toMatch(new RegExp(`Max address space\\s+${DEFAULT_IMAGE_TOOL_LIMITS.addressSpaceBytes}\\s`));
-    expect(limits).toMatch(new RegExp(`Max cpu time\\s+${DEFAULT_IMAGE_TOOL_LIMITS.cpuSeconds}\\s`));
-    expect((await run).exitCode).toBe(0);
-  });
-
-  it("tool paths are fixed when the worker starts: a program planted on PATH later is never run", async () => {
-    expect(resolveHostTools()).not.toContain("qemu-io");
-    const planted = path.join(dir.path, "bin");
-    const marker = path.join(dir.path, "planted-ran");
-    await fs.mkdir(planted);
-    await fs.writeFile(path.join(planted, "qemu-io"), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
-    const savedPath = process.env.PATH;
-    process.env.PATH = `${planted}:${savedPath}`;
-    try {
-      const result = await runImageTool("qemu-io", ["-f", "raw", "-r", "-c", "quit", raw]);
-      expect(result.exitCode).toBe(0);
-    } finally {
-      process.env.PATH = savedPath;
-    }
-    expect(await fs.access(marker).then(() => true, () => false)).toBe(false);
-  });
-
-  it("a call past its deadline is killed and says so", async () => {
-    const started = Date.now();
-    await expect(runImageTool("qemu-io", ["-f", "raw", "-r", "-c", "sleep 60000", raw], { timeoutMs: 500 })).rejects.toBeInstanceOf(ImageToolTimeoutError);
-    expect(Date.now() - started).toBeLessThan(10_000);
-    expect(await childrenRunning("qemu-io")).toEqual([]);
-  });
-
-  it("qemu-storage-daemon (the estimate's FUSE view) gets no secret either", async () => {
-    const controller = new AbortController();
-    const view = await openRawView([{ path: qcow2, format: "qcow2" }], { signal: controller.signal });
-    try {
-      const [pid] = await childrenRunning("qemu-storage-daemon");
+    it("qemu-io runs under prlimit with the allow-listed environment only", async () => {
+      const run = runImageTool("qemu-io", ["-f", "raw", "-r", "-c", "sleep 3000", raw]);
+      let pid: number | undefined;
+      for (let i = 0; i < 100 && pid === undefined; i++) {
+        pid = (await childrenRunning("qemu-io"))[0];
+        if (pid === undefined) await sleep(20);
+      }
       expect(pid).toBeDefined();
       const env = await environOf(pid!);
       expect(env.join("\n")).not.toContain("hunter2");
-      expect(await fs.readFile(`/proc/${pid}/limits`, "utf8")).toMatch(new RegExp(`Max address space\\s+${DEFAULT_IMAGE_TOOL_LIMITS.addressSpaceBytes}\\s`));
-    } finally {
-      await view.close();
-    }
-  });
-});
+      expect(env.some((e) => e.startsWith("DATABASE_URL=") || e.startsWith("SPARSIFY_TEST_SECRET="))).toBe(false);
+      expect(env.some((e) => e.startsWith("PATH="))).toBe(true);
+      const limits = await fs.readFile(`/proc/${pid}/limits`, "utf8");
+      expect(limits).toMatch(new RegExp(`Max address space\\s+${DEFAULT_IMAGE_TOOL_LIMITS.addressSpaceBytes}\\s`));
+      expect(limits).toMatch(new RegExp(`Max cpu time\\s+${DEFAULT_IMAGE_TOOL_LIMITS.cpuSeconds}\\s`));
+      expect((await run).exitCode).toBe(0);
+    });
+
+    it("tool paths are fixed when the worker starts: a program planted on PATH later is never run", async () => {
+      expect(resolveHostTools()).not.toContain("qemu-io");
+      const planted = path.join(dir.path, "bin");
+      const marker = path.join(dir.path, "planted-ran");
+      await fs.mkdir(planted);
+      await fs.writeFile(path.join(planted, "qemu-io"), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+      const savedPath = process.env.PATH;
+      process.env.PATH = `${planted}:${savedPath}`;
+      try {
+        const result = await runImageTool("qemu-io", ["-f", "raw", "-r", "-c", "quit", raw]);
+        expect(result.exitCode).toBe(0);
+      } finally {
+        process.env.PATH = savedPath;
+      }
+      expect(
+        await fs.access(marker).then(
+          () => true,
+          () => false,
+        ),
+      ).toBe(false);
+    });
+
+    it("a call past its deadline is killed and says so", async () => {
+      const started = Date.now();
+      await expect(
+        runImageTool("qemu-io", ["-f", "raw", "-r", "-c", "sleep 60000", raw], { timeoutMs: 500 }),
+      ).rejects.toBeInstanceOf(ImageToolTimeoutError);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(await childrenRunning("qemu-io")).toEqual([]);
+    });
+
+    it("qemu-storage-daemon (the estimate's FUSE view) gets no secret either", async () => {
+      const controller = new AbortController();
+      const view = await openRawView([{ path: qcow2, format: "qcow2" }], { signal: controller.signal });
+      try {
+        const [pid] = await childrenRunning("qemu-storage-daemon");
+        expect(pid).toBeDefined();
+        const env = await environOf(pid!);
+        expect(env.join("\n")).not.toContain("hunter2");
+        expect(await fs.readFile(`/proc/${pid}/limits`, "utf8")).toMatch(
+          new RegExp(`Max address space\\s+${DEFAULT_IMAGE_TOOL_LIMITS.addressSpaceBytes}\\s`),
+        );
+      } finally {
+        await view.close();
+      }
+    });
+  },
+);

@@ -22,11 +22,14 @@ describe("sparsifyDisks (bulk request)", () => {
     );
     return rows.map((r: { id: string }) => r.id) as string[];
   };
-  const queued = async () => (await stack.gateway.services.queues.get(domainId).getJobs(["wait", "delayed", "prioritized"])).map((j) => j.id).sort();
+  const queued = async () =>
+    (await stack.gateway.services.queues.get(domainId).getJobs(["wait", "delayed", "prioritized"])).map((j) => j.id).sort();
 
   beforeAll(async () => {
     stack = await startStack({ worker: false, env: { BULK_SPARSIFY_MAX_DISKS: "25" } });
-    [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('bulk', $1) RETURNING id`, [`${stack.root}/bulk`]);
+    [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('bulk', $1) RETURNING id`, [
+      `${stack.root}/bulk`,
+    ]);
   });
   afterAll(() => stack?.close());
 
@@ -37,7 +40,12 @@ describe("sparsifyDisks (bulk request)", () => {
     const diskIds = [ok3[0], fat, unknown, "not-an-id", ok3[1], ok3[0]!.toUpperCase(), ok3[2]];
     const results = ok<any>(await stack.gql(MUTATION, { input: { diskIds } })).sparsifyDisks;
     expect(results.map((r: any) => r.diskId)).toEqual([ok3[0], fat, unknown, "not-an-id", ok3[1], ok3[2]]);
-    for (const i of [0, 4, 5]) expect(results[i]).toMatchObject({ job: { state: "QUEUED", disk: { status: "LOCKED" } }, sparsifyBlockers: null, error: null });
+    for (const i of [0, 4, 5])
+      expect(results[i]).toMatchObject({
+        job: { state: "QUEUED", disk: { status: "LOCKED" } },
+        sparsifyBlockers: null,
+        error: null,
+      });
     expect(results[1]).toMatchObject({ job: null, error: null, sparsifyBlockers: [{ code: "PREALLOCATED" }] });
     expect(results[2]).toMatchObject({ job: null, sparsifyBlockers: null, error: { code: "NOT_FOUND" } });
     expect(results[3]).toMatchObject({ job: null, error: { code: "BAD_USER_INPUT" } });
@@ -46,7 +54,9 @@ describe("sparsifyDisks (bulk request)", () => {
     expect(await queued()).toEqual(jobIds);
     const rows = await stack.db.query(`SELECT id FROM sparsify_job WHERE state = 'QUEUED' AND id = ANY($1::uuid[])`, [jobIds]);
     expect(rows).toHaveLength(3);
-    const events = await stack.db.query(`SELECT "jobId" FROM event WHERE type = 'JOB_QUEUED' AND "jobId" = ANY($1::uuid[])`, [jobIds]);
+    const events = await stack.db.query(`SELECT "jobId" FROM event WHERE type = 'JOB_QUEUED' AND "jobId" = ANY($1::uuid[])`, [
+      jobIds,
+    ]);
     expect(events).toHaveLength(3);
     const [{ status }] = await stack.db.query(`SELECT status FROM disk WHERE id = $1`, [fat]);
     expect(status).toBe("OK");
@@ -59,7 +69,9 @@ describe("sparsifyDisks (bulk request)", () => {
 
   it("takes a filter instead of ids, and refuses with TOO_MANY_DISKS (locking nothing) above the cap", async () => {
     const web = await disks(4, "web-");
-    const results = ok<any>(await stack.gql(MUTATION, { input: { filter: { storageDomainId: domainId, text: "web-" } } })).sparsifyDisks;
+    const results = ok<any>(
+      await stack.gql(MUTATION, { input: { filter: { storageDomainId: domainId, text: "web-" } } }),
+    ).sparsifyDisks;
     expect(results.map((r: any) => r.diskId).sort()).toEqual([...web].sort());
     expect(results.every((r: any) => r.job?.state === "QUEUED")).toBe(true);
 
@@ -68,7 +80,9 @@ describe("sparsifyDisks (bulk request)", () => {
     expect(codeOf(byFilter)).toBe("TOO_MANY_DISKS");
     expect(byFilter.errors![0].extensions).toMatchObject({ count: 26, max: 25 });
     expect(codeOf(await stack.gql(MUTATION, { input: { diskIds: many } }))).toBe("TOO_MANY_DISKS");
-    const [{ locked }] = await stack.db.query(`SELECT count(*)::int AS locked FROM disk WHERE alias LIKE 'many-%' AND status = 'LOCKED'`);
+    const [{ locked }] = await stack.db.query(
+      `SELECT count(*)::int AS locked FROM disk WHERE alias LIKE 'many-%' AND status = 'LOCKED'`,
+    );
     expect(locked).toBe(0);
   });
 
@@ -76,7 +90,9 @@ describe("sparsifyDisks (bulk request)", () => {
     expect(codeOf(await stack.gql(MUTATION, { input: {} }))).toBe("BAD_USER_INPUT");
     expect(codeOf(await stack.gql(MUTATION, { input: { diskIds: [], filter: {} } }))).toBe("BAD_USER_INPUT");
     const viewer = await stack.tokenFor(Role.VIEWER);
-    expect(codeOf(await stack.gql(MUTATION, { input: { diskIds: [randomUUID()] } }, { authorization: `Bearer ${viewer}` }))).toBe("FORBIDDEN");
+    expect(codeOf(await stack.gql(MUTATION, { input: { diskIds: [randomUUID()] } }, { authorization: `Bearer ${viewer}` }))).toBe(
+      "FORBIDDEN",
+    );
   });
 
   it("concurrent bulk requests over the same disks make exactly one job per disk, without deadlocks", async () => {
@@ -95,15 +111,25 @@ describe("sparsifyDisks (bulk request)", () => {
     const seen = new Map<string, string>();
     const off = client.subscribe(
       { query: `subscription { sparsifyJobEvents { id state disk { id } } }` },
-      { next: (v: any) => v.data && seen.set(v.data.sparsifyJobEvents.disk.id, v.data.sparsifyJobEvents.state), error: () => {}, complete: () => {} },
+      {
+        next: (v: any) => v.data && seen.set(v.data.sparsifyJobEvents.disk.id, v.data.sparsifyJobEvents.state),
+        error: () => {},
+        complete: () => {},
+      },
     );
     try {
       // The subscription is live once a first request's event arrives.
-      await waitFor(async () => (ok<any>(await stack.gql(MUTATION, { input: { diskIds: [probe] } })) && seen.has(probe!)) || undefined, { timeout: 10_000, what: "the subscription" });
+      await waitFor(
+        async () => (ok<any>(await stack.gql(MUTATION, { input: { diskIds: [probe] } })) && seen.has(probe!)) || undefined,
+        { timeout: 10_000, what: "the subscription" },
+      );
       seen.clear();
       const results = ok<any>(await stack.gql(MUTATION, { input: { diskIds: ids } })).sparsifyDisks;
       expect(results.filter((r: any) => r.job)).toHaveLength(ids.length);
-      await waitFor(async () => (seen.size === ids.length ? true : undefined), { timeout: 10_000, what: "a QUEUED event per job" });
+      await waitFor(async () => (seen.size === ids.length ? true : undefined), {
+        timeout: 10_000,
+        what: "a QUEUED event per job",
+      });
       expect(Object.fromEntries([...seen].sort())).toEqual(Object.fromEntries([...ids].sort().map((id) => [id, "QUEUED"])));
     } finally {
       off();
@@ -117,8 +143,14 @@ describe("sparsifyDisks (bulk request)", () => {
     const original = queues.enqueueBulk.bind(queues);
     queues.enqueueBulk = async () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6379"));
     try {
-      const results = ok<any>(await stack.gql(`mutation($input: SparsifyDisksInput!) { sparsifyDisks(input: $input) { diskId job { state error { code } disk { status } } } }`, { input: { diskIds: ids } })).sparsifyDisks;
-      for (const r of results) expect(r.job).toEqual({ state: "FAILED", error: { code: "QUEUE_UNAVAILABLE" }, disk: { status: "OK" } });
+      const results = ok<any>(
+        await stack.gql(
+          `mutation($input: SparsifyDisksInput!) { sparsifyDisks(input: $input) { diskId job { state error { code } disk { status } } } }`,
+          { input: { diskIds: ids } },
+        ),
+      ).sparsifyDisks;
+      for (const r of results)
+        expect(r.job).toEqual({ state: "FAILED", error: { code: "QUEUE_UNAVAILABLE" }, disk: { status: "OK" } });
     } finally {
       queues.enqueueBulk = original;
     }

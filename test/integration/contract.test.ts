@@ -13,7 +13,9 @@ describe("contract: names and enums", () => {
 
   beforeAll(async () => {
     stack = await startStack({ worker: false });
-    [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('c', $1) RETURNING id`, [`${stack.root}/c`]);
+    [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('c', $1) RETURNING id`, [
+      `${stack.root}/c`,
+    ]);
     const blockers = JSON.stringify([{ code: "PREALLOCATED", message: "preallocated" }]);
     const warnings = JSON.stringify([{ code: "HAS_SNAPSHOTS", message: "snapshots" }]);
     [{ id: diskId }] = await stack.db.query(
@@ -38,7 +40,11 @@ describe("contract: names and enums", () => {
 
   it("Disk.sparsifyBlockers / sparsifyWarnings are SparsifyIssue lists; the old names still answer the same", async () => {
     const { disk } = ok<any>(
-      await stack.gql("query($id: ID!) { disk(id: $id) { sparsifyBlockers { __typename code message } sparsifyWarnings " + "{ code } blockers { code } warnings { code } } }", { id: diskId }),
+      await stack.gql(
+        "query($id: ID!) { disk(id: $id) { sparsifyBlockers { __typename code message } sparsifyWarnings " +
+          "{ code } blockers { code } warnings { code } } }",
+        { id: diskId },
+      ),
     );
     expect(disk.sparsifyBlockers).toEqual([{ __typename: "SparsifyIssue", code: "PREALLOCATED", message: "preallocated" }]);
     expect(disk.sparsifyWarnings).toEqual([{ code: "HAS_SNAPSHOTS" }]);
@@ -47,8 +53,16 @@ describe("contract: names and enums", () => {
   });
 
   it("estimateMethod is an enum value and the label moved to estimateDetail", async () => {
-    const { disk } = ok<any>(await stack.gql(`query($id: ID!) { disk(id: $id) { estimateMethod estimateDetail estimateUnavailableReason } }`, { id: diskId }));
-    expect(disk).toEqual({ estimateMethod: "FREE_BLOCKS", estimateDetail: "ext4: free blocks ∩ qemu-img map", estimateUnavailableReason: null });
+    const { disk } = ok<any>(
+      await stack.gql(`query($id: ID!) { disk(id: $id) { estimateMethod estimateDetail estimateUnavailableReason } }`, {
+        id: diskId,
+      }),
+    );
+    expect(disk).toEqual({
+      estimateMethod: "FREE_BLOCKS",
+      estimateDetail: "ext4: free blocks ∩ qemu-img map",
+      estimateUnavailableReason: null,
+    });
   });
 
   it("phase, outcome, trigger and error code come back as enum values; a filter can use them as literals", async () => {
@@ -69,18 +83,36 @@ describe("contract: names and enums", () => {
     { type: "Disk", field: "estimateMethod", enumName: "EstimateMethod" },
     { type: "Disk", field: "estimateUnavailableReason", enumName: "EstimateUnavailableReason" },
   ])("$type.$field is the enum $enumName", async ({ type, field, enumName }) => {
-    const t = ok<any>(await stack.gql(`query($t: String!) { __type(name: $t) { fields { name type { kind name ofType { kind name } } } } }`, { t: type })).__type;
+    const t = ok<any>(
+      await stack.gql(`query($t: String!) { __type(name: $t) { fields { name type { kind name ofType { kind name } } } } }`, {
+        t: type,
+      }),
+    ).__type;
     const f = t.fields.find((x: any) => x.name === field);
     const named = f.type.kind === "NON_NULL" ? f.type.ofType : f.type;
     expect(named).toEqual({ kind: "ENUM", name: enumName, ...(named.ofType !== undefined ? { ofType: null } : {}) });
   });
 
   it.each([
-    { list: "sparsifyJobs", query: "query($first: Int, $after: String, $last: Int, $before: String) { sparsifyJobs(first: $first, " + "after: $after, last: $last, before: $before) { pageInfo { hasNextPage hasPreviousPage " + "startCursor endCursor } edges { node { id } } } }" },
-    { list: "events", query: "query($first: Int, $after: String, $last: Int, $before: String) { events(first: $first, after: " + "$after, last: $last, before: $before) { pageInfo { hasNextPage hasPreviousPage startCursor " + "endCursor } edges { node { id } } } }" },
+    {
+      list: "sparsifyJobs",
+      query:
+        "query($first: Int, $after: String, $last: Int, $before: String) { sparsifyJobs(first: $first, " +
+        "after: $after, last: $last, before: $before) { pageInfo { hasNextPage hasPreviousPage " +
+        "startCursor endCursor } edges { node { id } } } }",
+    },
+    {
+      list: "events",
+      query:
+        "query($first: Int, $after: String, $last: Int, $before: String) { events(first: $first, after: " +
+        "$after, last: $last, before: $before) { pageInfo { hasNextPage hasPreviousPage startCursor " +
+        "endCursor } edges { node { id } } } }",
+    },
   ])("$list pages backwards with last/before as it pages forwards", async ({ list, query }) => {
     for (let i = 0; i < 23; i++) await insertJob({ errorCode: "TIMED_OUT" });
-    await stack.db.query(`INSERT INTO event (type, actor, message) SELECT 'TEST', 't', 'e' || i FROM generate_series(1, 23) AS i`);
+    await stack.db.query(
+      `INSERT INTO event (type, actor, message) SELECT 'TEST', 't', 'e' || i FROM generate_series(1, 23) AS i`,
+    );
     const forwards: string[] = [];
     let after: string | null = null;
     for (;;) {
@@ -102,13 +134,18 @@ describe("contract: names and enums", () => {
   });
 
   it("JobErrorCode in the API is exactly the worker's vocabulary", async () => {
-    const values = ok<any>(await stack.gql(`{ __type(name: "JobErrorCode") { enumValues { name } } }`)).__type.enumValues.map((v: any) => v.name);
+    const values = ok<any>(await stack.gql(`{ __type(name: "JobErrorCode") { enumValues { name } } }`)).__type.enumValues.map(
+      (v: any) => v.name,
+    );
     expect(values.sort()).toEqual(Object.values(JobErrorCode).sort());
   });
 
   it("a code this version does not know (a newer worker wrote it) reads as INTERNAL_ERROR instead of failing the query", async () => {
     const id = await insertJob({ errorCode: "FROM_THE_FUTURE", errorMessage: "later" });
-    expect(ok<any>(await stack.gql(JOB, { id })).sparsifyJob.error).toEqual({ code: JobErrorCode.INTERNAL_ERROR, message: "later" });
+    expect(ok<any>(await stack.gql(JOB, { id })).sparsifyJob.error).toEqual({
+      code: JobErrorCode.INTERNAL_ERROR,
+      message: "later",
+    });
   });
 });
 
@@ -123,11 +160,20 @@ describe("contract: the migration maps what older versions stored onto the enums
     try {
       await old.runMigrations();
       const [{ id: sd }] = await old.query(`INSERT INTO storage_domain (name, path) VALUES ('m', '/m') RETURNING id`);
-      const [{ id: d1 }] = await old.query(`INSERT INTO disk ("storageDomainId", alias, format, "estimateMethod") VALUES ($1, 'a', 'RAW', ` + "'ext4: free blocks ∩ qemu-img map') RETURNING id", [sd]);
-      const [{ id: d2 }] = await old.query(`INSERT INTO disk ("storageDomainId", alias, format, "estimateUnavailableReason") VALUES ($1, 'b', 'RAW', 'WEIRD') RETURNING id`, [sd]);
+      const [{ id: d1 }] = await old.query(
+        `INSERT INTO disk ("storageDomainId", alias, format, "estimateMethod") VALUES ($1, 'a', 'RAW', ` +
+          "'ext4: free blocks ∩ qemu-img map') RETURNING id",
+        [sd],
+      );
+      const [{ id: d2 }] = await old.query(
+        `INSERT INTO disk ("storageDomainId", alias, format, "estimateUnavailableReason") VALUES ($1, 'b', 'RAW', 'WEIRD') RETURNING id`,
+        [sd],
+      );
       const job = randomUUID();
       await old.query(
-        `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, phase, trigger, outcome, ` + `"errorCode", "errorMessage") VALUES ($1, $2, $3, 'FAILED', 'BOOTING', 'CRON', 'MEH', 'OOPS', ` + "'it broke')",
+        `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, phase, trigger, outcome, ` +
+          `"errorCode", "errorMessage") VALUES ($1, $2, $3, 'FAILED', 'BOOTING', 'CRON', 'MEH', 'OOPS', ` +
+          "'it broke')",
         [job, d1, sd],
       );
       await old.destroy();
@@ -142,8 +188,17 @@ describe("contract: the migration maps what older versions stored onto the enums
         expect(a).toEqual({ estimateMethod: "FREE_BLOCKS", estimateDetail: "ext4: free blocks ∩ qemu-img map" });
         const [b] = await now.query(`SELECT "estimateUnavailableReason" FROM disk WHERE id = $1`, [d2]);
         expect(b.estimateUnavailableReason).toBe("UNREADABLE");
-        const [j] = await now.query(`SELECT phase, trigger, outcome, "errorCode", "errorMessage" FROM sparsify_job WHERE id = $1`, [job]);
-        expect(j).toEqual({ phase: "QUEUED", trigger: "USER", outcome: null, errorCode: "INTERNAL_ERROR", errorMessage: "OOPS: it broke" });
+        const [j] = await now.query(
+          `SELECT phase, trigger, outcome, "errorCode", "errorMessage" FROM sparsify_job WHERE id = $1`,
+          [job],
+        );
+        expect(j).toEqual({
+          phase: "QUEUED",
+          trigger: "USER",
+          outcome: null,
+          errorCode: "INTERNAL_ERROR",
+          errorMessage: "OOPS: it broke",
+        });
       } finally {
         await now.destroy();
       }

@@ -31,6 +31,7 @@ describe("stack traces in GraphQL errors", () => {
 
   it("DEBUG_ERRORS=true: errors carry their stacktrace", async () => {
     stack = await startStack({ worker: false, env: { NODE_ENV: "development", DEBUG_ERRORS: "true" } });
-    for (const error of await failingRequest(stack)) expect(error.extensions.stacktrace).toEqual(expect.arrayContaining([expect.any(String)]));
+    for (const error of await failingRequest(stack))
+      expect(error.extensions.stacktrace).toEqual(expect.arrayContaining([expect.any(String)]));
   });
 });

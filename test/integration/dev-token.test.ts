@@ -16,7 +16,11 @@ const TOKEN_LINE = /^spg_[A-Za-z0-9_-]+$/m;
 
 /** `node dist/src/main.js gateway` in development mode; resolves with its port and printed token. */
 async function startGateway(env: Record<string, string>): Promise<{ proc: ResultPromise; port: number; token: string }> {
-  const proc = execa("node", [MAIN, "gateway"], { reject: false, stdio: ["ignore", "pipe", "pipe"], env: { NODE_ENV: "development", PORT: "0", BIND_ADDRESS: "127.0.0.1", LOG_LEVEL: "warn", ...env } });
+  const proc = execa("node", [MAIN, "gateway"], {
+    reject: false,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { NODE_ENV: "development", PORT: "0", BIND_ADDRESS: "127.0.0.1", LOG_LEVEL: "warn", ...env },
+  });
   let out = "";
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no token printed within 30 s:\n${out}`)), 30_000);
@@ -53,7 +57,13 @@ describe("the development token", () => {
     database = await createTestDatabase();
     dir = await makeTempDir("dev-token-");
     db = await openDatabase(database.url); // migrates
-    env = { DATABASE_URL: database.url, REDIS_URL, QUEUE_PREFIX: `t${randomBytes(5).toString("hex")}`, DEV_TOKEN_FILE: path.join(dir.path, "var", "dev-token"), STORAGE_ROOTS: dir.path };
+    env = {
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      QUEUE_PREFIX: `t${randomBytes(5).toString("hex")}`,
+      DEV_TOKEN_FILE: path.join(dir.path, "var", "dev-token"),
+      STORAGE_ROOTS: dir.path,
+    };
   });
   afterAll(async () => {
     for (const p of procs) p.kill("SIGKILL");

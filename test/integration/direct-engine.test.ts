@@ -18,25 +18,36 @@ const MiB = 1024 * 1024;
 const run = (path: string, format: "raw" | "qcow2", prover: DirectProver = directProver, verify = DirectVerifyMode.FULL) =>
   runDirect({ layers: [{ path, format }], prover, verify, signal: AbortSignal.timeout(120_000) });
 
-describe.skipIf(!requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "e2fsck", "xfs_db", "xfs_logprint", "sfdisk", "mkswap", "losetup"))("the DIRECT engine on real images", () => {
+describe.skipIf(
+  !requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "e2fsck", "xfs_db", "xfs_logprint", "sfdisk", "mkswap", "losetup"),
+)("the DIRECT engine on real images", () => {
   let dir: { path: string; remove: () => Promise<void> };
   beforeAll(async () => {
     dir = await makeTempDir("direct-engine-");
   });
   afterAll(() => dir?.remove());
 
-  it.each(["qcow2", "raw"] as const)("ext4 %s, 200 MiB deleted: the free space comes back, the kept file and fsck are intact (verify FULL)", async (format) => {
-    const img = await makeExt4Image(join(dir.path, `ext4.${format}`), { format, deletedMiB: 200 });
-    const before = await actualSize(img.path, format);
-    const phases: string[] = [];
-    const result = await runDirect({ layers: [{ path: img.path, format }], prover: directProver, verify: DirectVerifyMode.FULL, signal: AbortSignal.timeout(120_000), onPhase: (p) => phases.push(p) });
-    const after = await actualSize(img.path, format);
-    expect(phases).toEqual(["READING", "DISCARDING", "VERIFYING"]);
-    expect(result.discardedBytes).toBeGreaterThan(200 * MiB);
-    expect(before - after).toBeGreaterThan(195 * MiB);
-    expect(await sha256InImage(img.path, format, img.keptFile)).toBe(img.keepSha256);
-    expect(await e2fsckClean(img.path, format)).toBe(true);
-  });
+  it.each(["qcow2", "raw"] as const)(
+    "ext4 %s, 200 MiB deleted: the free space comes back, the kept file and fsck are intact (verify FULL)",
+    async (format) => {
+      const img = await makeExt4Image(join(dir.path, `ext4.${format}`), { format, deletedMiB: 200 });
+      const before = await actualSize(img.path, format);
+      const phases: string[] = [];
+      const result = await runDirect({
+        layers: [{ path: img.path, format }],
+        prover: directProver,
+        verify: DirectVerifyMode.FULL,
+        signal: AbortSignal.timeout(120_000),
+        onPhase: (p) => phases.push(p),
+      });
+      const after = await actualSize(img.path, format);
+      expect(phases).toEqual(["READING", "DISCARDING", "VERIFYING"]);
+      expect(result.discardedBytes).toBeGreaterThan(200 * MiB);
+      expect(before - after).toBeGreaterThan(195 * MiB);
+      expect(await sha256InImage(img.path, format, img.keptFile)).toBe(img.keepSha256);
+      expect(await e2fsckClean(img.path, format)).toBe(true);
+    },
+  );
 
   it("GPT with ext4, XFS and swap (raw): every filesystem discarded and checked, gaps skipped", async () => {
     const img = await makeGptImage(join(dir.path, "gpt.raw"), { format: "raw" });
@@ -52,10 +63,19 @@ describe.skipIf(!requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "e2f
     const img = await makeExt4Image(join(dir.path, "limits.raw"), { format: "raw", deletedMiB: 10 });
     let cpuLimit: string | undefined;
     await runDirect({
-      layers: [{ path: img.path, format: "raw" }], prover: directProver, verify: DirectVerifyMode.STANDARD, signal: AbortSignal.timeout(60_000),
+      layers: [{ path: img.path, format: "raw" }],
+      prover: directProver,
+      verify: DirectVerifyMode.STANDARD,
+      signal: AbortSignal.timeout(60_000),
       onDiscardProgress: () => {
         for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-          const cmdline = (() => { try { return readFileSync(`/proc/${pid}/cmdline`, "utf8"); } catch { return ""; } })();
+          const cmdline = (() => {
+            try {
+              return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+            } catch {
+              return "";
+            }
+          })();
           // prlimit and setpriv exec the daemon: one pid, whose command line is the daemon's.
           if (!cmdline.split("\0")[0]!.endsWith("qemu-storage-daemon") || !cmdline.includes(img.path)) continue;
           cpuLimit = /^Max cpu time\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, "utf8"))?.[1];
@@ -115,7 +135,10 @@ describe.skipIf(!requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "e2f
     const stop = new AbortController();
     const sent: number[] = [];
     const error = await runDirect({
-      layers: [{ path: img.path, format: "raw" }], prover: wrong, verify: DirectVerifyMode.STANDARD, signal: stop.signal,
+      layers: [{ path: img.path, format: "raw" }],
+      prover: wrong,
+      verify: DirectVerifyMode.STANDARD,
+      signal: stop.signal,
       // One range per qemu-io; stop after the first batches, as a cancel would.
       discardBatch: 1,
       onDiscardProgress: (n) => {
@@ -132,7 +155,10 @@ describe.skipIf(!requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "e2f
     const img = await makeExt4Image(join(dir.path, "cancelled-ok.raw"), { format: "raw", deletedMiB: 20 });
     const stop = new AbortController();
     const error = await runDirect({
-      layers: [{ path: img.path, format: "raw" }], prover: directProver, verify: DirectVerifyMode.FULL, signal: stop.signal,
+      layers: [{ path: img.path, format: "raw" }],
+      prover: directProver,
+      verify: DirectVerifyMode.FULL,
+      signal: stop.signal,
       discardBatch: 1,
       onDiscardProgress: (n) => n === 2 && stop.abort(),
     }).catch((e: unknown) => e);

@@ -13,14 +13,30 @@ import { DirectFallbackReason } from "../../src/domain/direct-method.js";
 import { DirectRefusal, type ProvenFreeSpace } from "../../src/host/direct/direct-contract.js";
 import { proveFreeRanges } from "../../src/host/direct/prove-free-ranges.js";
 import { totalBytes } from "../../src/host/estimate/interval-math.js";
-import { blocksInside, extFileBlocks, makeSourceTree, mkExt, sparseFile, TEST_FILES, withPartitionView } from "../support/direct-images.js";
+import {
+  blocksInside,
+  extFileBlocks,
+  makeSourceTree,
+  mkExt,
+  sparseFile,
+  TEST_FILES,
+  withPartitionView,
+} from "../support/direct-images.js";
 import { requireTools } from "../support/require-tool.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const MiB = 1024 * 1024;
 const tools = requireTools(
-  "mke2fs", "debugfs", "dumpe2fs", "e2fsck", "fallocate", "qemu-storage-daemon", "fusermount3", "setpriv",
-  "prlimit", "unshare",
+  "mke2fs",
+  "debugfs",
+  "dumpe2fs",
+  "e2fsck",
+  "fallocate",
+  "qemu-storage-daemon",
+  "fusermount3",
+  "setpriv",
+  "prlimit",
+  "unshare",
 );
 const SIZE = 1024 * MiB; // 8 groups of 4 KiB blocks, 128 of 1 KiB: flex_bg packs, BLOCK_UNINIT groups
 const whole = { number: 0, start: 0, length: SIZE };
@@ -33,7 +49,10 @@ async function punch(image: string, proven: ProvenFreeSpace): Promise<void> {
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 async function refusal(p: Promise<unknown>): Promise<DirectRefusal> {
-  const error = await p.then(() => undefined, (e: unknown) => e);
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(DirectRefusal);
   return error as DirectRefusal;
 }
@@ -80,9 +99,10 @@ describe.skipIf(!tools)("proveFreeRanges on ext filesystems", () => {
     expect(proven.blockSize).toBe(Number(/^Block size:\s+(\d+)/m.exec(header)![1]));
     // Everything the filesystem counts free is proven free (deleted.bin included), nothing more.
     expect(totalBytes(proven.ranges)).toBe(freeBlocks * proven.blockSize);
-    for (const r of proven.ranges) expect(r.start % proven.blockSize === 0 && r.end % proven.blockSize === 0 && r.end <= SIZE).toBe(true);
+    for (const r of proven.ranges)
+      expect(r.start % proven.blockSize === 0 && r.end % proven.blockSize === 0 && r.end <= SIZE).toBe(true);
     const used = await extFileBlocks(image, 0);
-    expect(used.length).toBeGreaterThan(29 * MiB / proven.blockSize);
+    expect(used.length).toBeGreaterThan((29 * MiB) / proven.blockSize);
     expect(blocksInside(proven.ranges, used, 0, proven.blockSize)).toEqual([]);
     await punch(image, proven);
     await execa("e2fsck", ["-fn", image]);

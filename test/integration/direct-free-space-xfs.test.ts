@@ -18,8 +18,17 @@ import { makeTempDir } from "../support/temp-dir.js";
 
 const MiB = 1024 * 1024;
 const tools = requireTools(
-  "mkfs.xfs", "xfs_db", "xfs_logprint", "xfs_repair", "xfs_io", "fallocate", "mount", "umount",
-  "qemu-storage-daemon", "fusermount3", "setpriv",
+  "mkfs.xfs",
+  "xfs_db",
+  "xfs_logprint",
+  "xfs_repair",
+  "xfs_io",
+  "fallocate",
+  "mount",
+  "umount",
+  "qemu-storage-daemon",
+  "fusermount3",
+  "setpriv",
 );
 const SIZE = 512 * MiB;
 const whole = { number: 0, start: 0, length: SIZE };
@@ -29,7 +38,10 @@ async function punch(image: string, proven: ProvenFreeSpace): Promise<void> {
 }
 
 async function refusal(p: Promise<unknown>): Promise<DirectRefusal> {
-  const error = await p.then(() => undefined, (e: unknown) => e);
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(DirectRefusal);
   return error as DirectRefusal;
 }
@@ -78,7 +90,8 @@ describe.skipIf(!tools)("proveFreeRanges on XFS filesystems", () => {
     const proven = await withPartitionView(image, whole, "xfs", (view) => proveFreeRanges(view));
     const geometry = await sb(fsFile, "blocksize agblocks");
     expect(proven).toMatchObject({ kind: "xfs", blockSize: geometry.blocksize });
-    for (const r of proven.ranges) expect(r.start % proven.blockSize === 0 && r.end % proven.blockSize === 0 && r.end <= SIZE).toBe(true);
+    for (const r of proven.ranges)
+      expect(r.start % proven.blockSize === 0 && r.end % proven.blockSize === 0 && r.end <= SIZE).toBe(true);
     // All the free space but the AG free lists (a few blocks per AG).
     const free = (await freeByXfsDb(fsFile)) * proven.blockSize;
     const proved = totalBytes(proven.ranges);
@@ -104,15 +117,19 @@ describe.skipIf(!tools)("proveFreeRanges on XFS filesystems", () => {
   it("a fragmented free space (multi-level by-block btree) is walked whole", async () => {
     const { image, fsFile } = await make("fragmented", ["-b", "size=1024", "-d", "agcount=2"]);
     // 1 KiB blocks: a leaf holds 121 free extents; every other of 600 files deleted leaves ~600.
-    await mounted(fsFile, async (mnt) => {
-      const block = Buffer.alloc(3072, 7);
-      for (let i = 0; i < 600; i++) {
-        const fd = await open(join(mnt, `f${i}`), "w");
-        await fd.write(block).finally(() => fd.close());
-      }
-      await execa("sync");
-      for (let i = 0; i < 600; i += 2) await rm(join(mnt, `f${i}`));
-    }, "unmount");
+    await mounted(
+      fsFile,
+      async (mnt) => {
+        const block = Buffer.alloc(3072, 7);
+        for (let i = 0; i < 600; i++) {
+          const fd = await open(join(mnt, `f${i}`), "w");
+          await fd.write(block).finally(() => fd.close());
+        }
+        await execa("sync");
+        for (let i = 0; i < 600; i += 2) await rm(join(mnt, `f${i}`));
+      },
+      "unmount",
+    );
     const { stdout } = await execa("xfs_db", ["-r", "-f", "-c", "agf 0", "-c", "p bnolevel", fsFile]);
     expect(Number(/bnolevel = (\d+)/.exec(stdout)![1])).toBeGreaterThan(1);
     await execa("dd", [`if=${fsFile}`, `of=${image}`, "bs=1M", "conv=notrunc,sparse", "status=none"]);
@@ -121,10 +138,14 @@ describe.skipIf(!tools)("proveFreeRanges on XFS filesystems", () => {
 
   it("a really dirty log (shut down while mounted) is refused", async () => {
     const { image, fsFile } = await make("dirty", []);
-    await mounted(fsFile, async (mnt) => {
-      await execa("cp", ["-r", root, join(mnt, "copy")]);
-      await execa("sync");
-    }, "shutdown");
+    await mounted(
+      fsFile,
+      async (mnt) => {
+        await execa("cp", ["-r", root, join(mnt, "copy")]);
+        await execa("sync");
+      },
+      "shutdown",
+    );
     await execa("dd", [`if=${fsFile}`, `of=${image}`, "bs=1M", "conv=notrunc,sparse", "status=none"]);
     const error = await refusal(withPartitionView(image, whole, "xfs", (view) => proveFreeRanges(view)));
     expect(error.reason, error.message).toBe(DirectFallbackReason.XFS_LOG_DIRTY);

@@ -28,136 +28,194 @@ const JOB = `query($j: ID!) { sparsifyJob(id: $j) { state phase methodUsed fallb
  * snapshot's leaf is discarded, its base untouched; a failed verification blocks the disk and turns
  * DIRECT off.
  */
-describe.runIf(requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "mke2fs", "e2fsck", "virt-sparsify"))("DIRECT sparsify jobs", () => {
-  let stack: Stack;
-  let domainId: string;
-  let dom: string;
-  let ext4: Ext4Image;
-  let baseSha: string;
-  const { ids, disk, scan, sparsifyToEnd } = domainDriver(() => stack, () => domainId);
-  const job = async (alias: string) => {
-    const ended = ok<any>(await stack.gql(`query($d: ID!) { sparsifyJobs(filter: { diskId: $d }, first: 1) { edges { node { id } } } }`, { d: ids.get(alias) }));
-    return ok<any>(await stack.gql(JOB, { j: ended.sparsifyJobs.edges[0].node.id })).sparsifyJob;
-  };
-
-  beforeAll(async () => {
-    stack = await startStack();
-    dom = path.join(stack.root, "direct");
-    await fs.mkdir(dom);
-    ext4 = await makeExt4Image(path.join(dom, "ext4.qcow2"), { format: "qcow2", layout: "part", deletedMiB: 200 });
-    // Identical copies: both made by the same sparse copy (cp turns runs of zeros into holes).
-    await execa("cp", ["--sparse=always", ext4.path, `${ext4.path}.tmp`]);
-    await execa("mv", [`${ext4.path}.tmp`, ext4.path]);
-    await execa("cp", ["--sparse=always", ext4.path, path.join(stack.root, "ext4-copy.qcow2")]);
-    const dirty = await makeExt4Image(path.join(dom, "dirty.qcow2"), { format: "qcow2", deletedMiB: 100 });
-    await makeJournalDirty(dirty.path, "qcow2");
-    await makeExt4Image(path.join(dom, "base.qcow2"), { format: "qcow2", deletedMiB: 0 });
-    await makeSnapshot("base.qcow2", path.join(dom, "top.qcow2"), { garbageMiB: 60 });
-    baseSha = await sha256File(path.join(dom, "base.qcow2"));
-    await makeExt4Image(path.join(dom, "bad.raw"), { format: "raw", deletedMiB: 20 });
-    domainId = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "direct", path: $p }) { id } }`, { p: dom })).addStorageDomain.id;
-    ok(await stack.gql(`mutation($d: ID!) { setSparsifyMethod(storageDomainId: $d, method: DIRECT, verify: FULL) { id } }`, { d: domainId }));
-    await scan();
-  }, 180_000);
-  afterAll(() => stack?.close());
-
-  it("clean ext4 (MBR, qcow2): DIRECT, verified, ≤ virt-sparsify's size on an identical copy + 1 % of its reclaim", async () => {
-    expect(await sparsifyToEnd("ext4")).toMatchObject({ state: "SUCCEEDED" });
-    const j = await job("ext4");
-    expect(j).toMatchObject({ methodUsed: "DIRECT", fallbackReason: null, phase: "DONE", outcome: "RECLAIMED" });
-    expect(j.outcomeMessage).toMatch(/DIRECT, verified FULL/);
-    expect(j.reclaimedBytes).toBeGreaterThan(195 * MiB);
-    expect(j.skippedPartitions.map((p: any) => p.found)).toContain("gap");
-    expect(await sha256InImage(ext4.path, "qcow2", ext4.keptFile, ext4.fsOffset)).toBe(ext4.keepSha256);
-    expect(await e2fsckClean(ext4.path, "qcow2", ext4.fsOffset)).toBe(true);
-
-    const copy = path.join(stack.root, "ext4-copy.qcow2");
-    const copyBefore = await actualSize(copy, "qcow2");
-    const vs = await runVirtSparsify({ path: copy, format: "qcow2", timeoutMs: 180_000, backendSettings: defaultBackendSettings(await detectCapabilities()) });
-    expect(vs.exitCode).toBe(0);
-    const vsAfter = await actualSize(copy, "qcow2");
-    console.log(`[direct vs virt-sparsify] before ${copyBefore}, DIRECT ${j.actualSizeAfter}, virt-sparsify ${vsAfter}`);
-    expect(j.actualSizeAfter).toBeLessThanOrEqual(vsAfter + 0.01 * (copyBefore - vsAfter));
-  }, 240_000);
-
-  it("DIRECT runs take no appliance slot: with the host's appliance budget full, a DIRECT job still runs", async () => {
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-    const appliance = new HostSlots(redis, HostSlots.key(stack.config.QUEUE_PREFIX, stack.config.HOST_NAME, "appliance"), 1_000);
-    const held = await Promise.all(Array.from({ length: 64 }, (_, i) => appliance.tryAcquire(`test-${i}`)));
-    try {
-      expect(await sparsifyToEnd("ext4")).toMatchObject({ state: "SUCCEEDED" });
-      expect(await job("ext4")).toMatchObject({ methodUsed: "DIRECT" });
-    } finally {
-      await Promise.all(held.map((h) => h?.release()));
-      await redis.quit();
-    }
-  }, 120_000);
-
-  it("a dirty journal: the same job runs virt-sparsify and records EXT_NOT_CLEAN", async () => {
-    // virt-sparsify boots its appliance under TCG: up to minutes on a loaded 2-core machine.
-    const started = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: ids.get("dirty") })).sparsifyDisk;
-    const ended = await waitFor(
-      async () => {
-        const j = ok<any>(await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { state } }`, { j: started.id })).sparsifyJob;
-        return j.state === "QUEUED" || j.state === "RUNNING" ? null : j;
-      },
-      { timeout: 420_000, what: "the dirty disk's job to end" },
+describe.runIf(requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "mke2fs", "e2fsck", "virt-sparsify"))(
+  "DIRECT sparsify jobs",
+  () => {
+    let stack: Stack;
+    let domainId: string;
+    let dom: string;
+    let ext4: Ext4Image;
+    let baseSha: string;
+    const { ids, disk, scan, sparsifyToEnd } = domainDriver(
+      () => stack,
+      () => domainId,
     );
-    expect(ended).toMatchObject({ state: "SUCCEEDED" });
-    expect(await job("dirty")).toMatchObject({ methodUsed: "VIRT_SPARSIFY", fallbackReason: "EXT_NOT_CLEAN", skippedPartitions: null });
-    const [event] = await stack.db.query(`SELECT message FROM event WHERE type = 'DIRECT_FALLBACK' AND "diskId" = $1`, [ids.get("dirty")]);
-    expect(event.message).toMatch(/EXT_NOT_CLEAN/);
-  }, 480_000);
-
-  // The disk is named after its base volume; its leaf is top.qcow2.
-  it("a disk with a snapshot: only the leaf is discarded, the base file is byte-identical", async () => {
-    expect(await sparsifyToEnd("base")).toMatchObject({ state: "SUCCEEDED" });
-    const j = await job("base");
-    expect(j).toMatchObject({ methodUsed: "DIRECT", fallbackReason: null });
-    expect(j.reclaimedBytes).toBeGreaterThan(50 * MiB); // the 60 MiB written and deleted after the snapshot
-    expect(await sha256File(path.join(dom, "base.qcow2"))).toBe(baseSha);
-    expect(await e2fsckClean(path.join(dom, "top.qcow2"), "qcow2")).toBe(true);
-  }, 120_000);
-
-  it("a failed verification fails the job DIRECT_VERIFICATION_FAILED, blocks the disk and turns DIRECT off, loudly", async () => {
-    const diskId = ids.get("bad")!;
-    const [row] = await stack.db.query(`SELECT v.id, v."relPath" FROM volume v WHERE v."diskId" = $1`, [diskId]);
-    const image = path.join(dom, row.relPath);
-    const table = await firstInodeTable(image, "raw");
-    // Fault injection: the real proof plus the first inode table, as a buggy reader would say.
-    const wrong: DirectProver = {
-      plan: directProver.plan,
-      prove: async (view, signal) => {
-        const proven = await directProver.prove(view, signal);
-        return { ...proven, ranges: [...proven.ranges, table].sort((a, b) => a.start - b.start) };
-      },
+    const job = async (alias: string) => {
+      const ended = ok<any>(
+        await stack.gql(`query($d: ID!) { sparsifyJobs(filter: { diskId: $d }, first: 1) { edges { node { id } } } }`, {
+          d: ids.get(alias),
+        }),
+      );
+      return ok<any>(await stack.gql(JOB, { j: ended.sparsifyJobs.edges[0].node.id })).sparsifyJob;
     };
-    const jobId = crypto.randomUUID();
-    await stack.db.query(`INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state) VALUES ($1, $2, $3, 'RUNNING') /* attempts 0 */`, [jobId, diskId, domainId]);
-    const store = new JobStore(stack.db, stack.gateway.services.bus);
-    const [domain] = await stack.db.query(`SELECT * FROM storage_domain WHERE id = $1`, [domainId]);
-    const log = (await import("pino")).pino({ level: "silent" });
-    const result = await runDirectJob(
-      {
-        db: stack.db, store, log, hostName: "test", jobId, attempt: 0, diskId, domain, layers: [{ path: image, format: "raw" }], ownVolumeCount: 1, actualSizeBefore: 0,
-        prover: wrong, signal: AbortSignal.timeout(60_000), measure: async () => actualSize(image, "raw"), publish: () => {}, flush: async () => {},
-      },
-      DirectVerifyMode.STANDARD,
-    );
-    expect(result).toMatchObject({ ending: { state: JobState.FAILED, errorCode: "DIRECT_VERIFICATION_FAILED" } });
-    expect((await disk("bad")).blockers.map((b: any) => b.code)).toContain("DIRECT_VERIFICATION_FAILED");
-    const d = ok<any>(await stack.gql(`query($d: ID!) { storageDomain(id: $d) { sparsifyMethod } }`, { d: domainId }));
-    expect(d.storageDomain.sparsifyMethod).toBe("VIRT_SPARSIFY");
-    const events = await stack.db.query(`SELECT type, data FROM event WHERE "jobId" = $1 ORDER BY "createdAt"`, [jobId]);
-    expect(events.map((e: any) => e.type)).toEqual(expect.arrayContaining(["DIRECT_VERIFICATION_FAILED", "SPARSIFY_METHOD_SET"]));
-    expect(events.find((e: any) => e.type === "SPARSIFY_METHOD_SET").data).toMatchObject({ automatic: true, method: "VIRT_SPARSIFY" });
 
-    // An admin checked the image: the blocker goes (audited); clearing twice is a typed error.
-    const CLEAR = `mutation($d: ID!) { clearDirectVerificationFailure(diskId: $d) { sparsifyBlockers { code } } }`;
-    const cleared = ok<any>(await stack.gql(CLEAR, { d: diskId })).clearDirectVerificationFailure;
-    expect(cleared.sparsifyBlockers.map((b: any) => b.code)).not.toContain("DIRECT_VERIFICATION_FAILED");
-    expect((await stack.gql(CLEAR, { d: diskId })).errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
-    const [clearedEvent] = await stack.db.query(`SELECT actor FROM event WHERE type = 'DIRECT_VERIFICATION_CLEARED' AND "diskId" = $1`, [diskId]);
-    expect(clearedEvent.actor).toMatch(/test-admin/);
-  }, 120_000);
-});
+    beforeAll(async () => {
+      stack = await startStack();
+      dom = path.join(stack.root, "direct");
+      await fs.mkdir(dom);
+      ext4 = await makeExt4Image(path.join(dom, "ext4.qcow2"), { format: "qcow2", layout: "part", deletedMiB: 200 });
+      // Identical copies: both made by the same sparse copy (cp turns runs of zeros into holes).
+      await execa("cp", ["--sparse=always", ext4.path, `${ext4.path}.tmp`]);
+      await execa("mv", [`${ext4.path}.tmp`, ext4.path]);
+      await execa("cp", ["--sparse=always", ext4.path, path.join(stack.root, "ext4-copy.qcow2")]);
+      const dirty = await makeExt4Image(path.join(dom, "dirty.qcow2"), { format: "qcow2", deletedMiB: 100 });
+      await makeJournalDirty(dirty.path, "qcow2");
+      await makeExt4Image(path.join(dom, "base.qcow2"), { format: "qcow2", deletedMiB: 0 });
+      await makeSnapshot("base.qcow2", path.join(dom, "top.qcow2"), { garbageMiB: 60 });
+      baseSha = await sha256File(path.join(dom, "base.qcow2"));
+      await makeExt4Image(path.join(dom, "bad.raw"), { format: "raw", deletedMiB: 20 });
+      domainId = ok<any>(
+        await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "direct", path: $p }) { id } }`, { p: dom }),
+      ).addStorageDomain.id;
+      ok(
+        await stack.gql(`mutation($d: ID!) { setSparsifyMethod(storageDomainId: $d, method: DIRECT, verify: FULL) { id } }`, {
+          d: domainId,
+        }),
+      );
+      await scan();
+    }, 180_000);
+    afterAll(() => stack?.close());
+
+    it("clean ext4 (MBR, qcow2): DIRECT, verified, ≤ virt-sparsify's size on an identical copy + 1 % of its reclaim", async () => {
+      expect(await sparsifyToEnd("ext4")).toMatchObject({ state: "SUCCEEDED" });
+      const j = await job("ext4");
+      expect(j).toMatchObject({ methodUsed: "DIRECT", fallbackReason: null, phase: "DONE", outcome: "RECLAIMED" });
+      expect(j.outcomeMessage).toMatch(/DIRECT, verified FULL/);
+      expect(j.reclaimedBytes).toBeGreaterThan(195 * MiB);
+      expect(j.skippedPartitions.map((p: any) => p.found)).toContain("gap");
+      expect(await sha256InImage(ext4.path, "qcow2", ext4.keptFile, ext4.fsOffset)).toBe(ext4.keepSha256);
+      expect(await e2fsckClean(ext4.path, "qcow2", ext4.fsOffset)).toBe(true);
+
+      const copy = path.join(stack.root, "ext4-copy.qcow2");
+      const copyBefore = await actualSize(copy, "qcow2");
+      const vs = await runVirtSparsify({
+        path: copy,
+        format: "qcow2",
+        timeoutMs: 180_000,
+        backendSettings: defaultBackendSettings(await detectCapabilities()),
+      });
+      expect(vs.exitCode).toBe(0);
+      const vsAfter = await actualSize(copy, "qcow2");
+      console.log(`[direct vs virt-sparsify] before ${copyBefore}, DIRECT ${j.actualSizeAfter}, virt-sparsify ${vsAfter}`);
+      expect(j.actualSizeAfter).toBeLessThanOrEqual(vsAfter + 0.01 * (copyBefore - vsAfter));
+    }, 240_000);
+
+    it("DIRECT runs take no appliance slot: with the host's appliance budget full, a DIRECT job still runs", async () => {
+      const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+      const appliance = new HostSlots(
+        redis,
+        HostSlots.key(stack.config.QUEUE_PREFIX, stack.config.HOST_NAME, "appliance"),
+        1_000,
+      );
+      const held = await Promise.all(Array.from({ length: 64 }, (_, i) => appliance.tryAcquire(`test-${i}`)));
+      try {
+        expect(await sparsifyToEnd("ext4")).toMatchObject({ state: "SUCCEEDED" });
+        expect(await job("ext4")).toMatchObject({ methodUsed: "DIRECT" });
+      } finally {
+        await Promise.all(held.map((h) => h?.release()));
+        await redis.quit();
+      }
+    }, 120_000);
+
+    it("a dirty journal: the same job runs virt-sparsify and records EXT_NOT_CLEAN", async () => {
+      // virt-sparsify boots its appliance under TCG: up to minutes on a loaded 2-core machine.
+      const started = ok<any>(
+        await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: ids.get("dirty") }),
+      ).sparsifyDisk;
+      const ended = await waitFor(
+        async () => {
+          const j = ok<any>(await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { state } }`, { j: started.id })).sparsifyJob;
+          return j.state === "QUEUED" || j.state === "RUNNING" ? null : j;
+        },
+        { timeout: 420_000, what: "the dirty disk's job to end" },
+      );
+      expect(ended).toMatchObject({ state: "SUCCEEDED" });
+      expect(await job("dirty")).toMatchObject({
+        methodUsed: "VIRT_SPARSIFY",
+        fallbackReason: "EXT_NOT_CLEAN",
+        skippedPartitions: null,
+      });
+      const [event] = await stack.db.query(`SELECT message FROM event WHERE type = 'DIRECT_FALLBACK' AND "diskId" = $1`, [
+        ids.get("dirty"),
+      ]);
+      expect(event.message).toMatch(/EXT_NOT_CLEAN/);
+    }, 480_000);
+
+    // The disk is named after its base volume; its leaf is top.qcow2.
+    it("a disk with a snapshot: only the leaf is discarded, the base file is byte-identical", async () => {
+      expect(await sparsifyToEnd("base")).toMatchObject({ state: "SUCCEEDED" });
+      const j = await job("base");
+      expect(j).toMatchObject({ methodUsed: "DIRECT", fallbackReason: null });
+      expect(j.reclaimedBytes).toBeGreaterThan(50 * MiB); // the 60 MiB written and deleted after the snapshot
+      expect(await sha256File(path.join(dom, "base.qcow2"))).toBe(baseSha);
+      expect(await e2fsckClean(path.join(dom, "top.qcow2"), "qcow2")).toBe(true);
+    }, 120_000);
+
+    it("a failed verification fails the job DIRECT_VERIFICATION_FAILED, blocks the disk and turns DIRECT off, loudly", async () => {
+      const diskId = ids.get("bad")!;
+      const [row] = await stack.db.query(`SELECT v.id, v."relPath" FROM volume v WHERE v."diskId" = $1`, [diskId]);
+      const image = path.join(dom, row.relPath);
+      const table = await firstInodeTable(image, "raw");
+      // Fault injection: the real proof plus the first inode table, as a buggy reader would say.
+      const wrong: DirectProver = {
+        plan: directProver.plan,
+        prove: async (view, signal) => {
+          const proven = await directProver.prove(view, signal);
+          return { ...proven, ranges: [...proven.ranges, table].sort((a, b) => a.start - b.start) };
+        },
+      };
+      const jobId = crypto.randomUUID();
+      await stack.db.query(
+        `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state) VALUES ($1, $2, $3, 'RUNNING') /* attempts 0 */`,
+        [jobId, diskId, domainId],
+      );
+      const store = new JobStore(stack.db, stack.gateway.services.bus);
+      const [domain] = await stack.db.query(`SELECT * FROM storage_domain WHERE id = $1`, [domainId]);
+      const log = (await import("pino")).pino({ level: "silent" });
+      const result = await runDirectJob(
+        {
+          db: stack.db,
+          store,
+          log,
+          hostName: "test",
+          jobId,
+          attempt: 0,
+          diskId,
+          domain,
+          layers: [{ path: image, format: "raw" }],
+          ownVolumeCount: 1,
+          actualSizeBefore: 0,
+          prover: wrong,
+          signal: AbortSignal.timeout(60_000),
+          measure: async () => actualSize(image, "raw"),
+          publish: () => {},
+          flush: async () => {},
+        },
+        DirectVerifyMode.STANDARD,
+      );
+      expect(result).toMatchObject({ ending: { state: JobState.FAILED, errorCode: "DIRECT_VERIFICATION_FAILED" } });
+      expect((await disk("bad")).blockers.map((b: any) => b.code)).toContain("DIRECT_VERIFICATION_FAILED");
+      const d = ok<any>(await stack.gql(`query($d: ID!) { storageDomain(id: $d) { sparsifyMethod } }`, { d: domainId }));
+      expect(d.storageDomain.sparsifyMethod).toBe("VIRT_SPARSIFY");
+      const events = await stack.db.query(`SELECT type, data FROM event WHERE "jobId" = $1 ORDER BY "createdAt"`, [jobId]);
+      expect(events.map((e: any) => e.type)).toEqual(
+        expect.arrayContaining(["DIRECT_VERIFICATION_FAILED", "SPARSIFY_METHOD_SET"]),
+      );
+      expect(events.find((e: any) => e.type === "SPARSIFY_METHOD_SET").data).toMatchObject({
+        automatic: true,
+        method: "VIRT_SPARSIFY",
+      });
+
+      // An admin checked the image: the blocker goes (audited); clearing twice is a typed error.
+      const CLEAR = `mutation($d: ID!) { clearDirectVerificationFailure(diskId: $d) { sparsifyBlockers { code } } }`;
+      const cleared = ok<any>(await stack.gql(CLEAR, { d: diskId })).clearDirectVerificationFailure;
+      expect(cleared.sparsifyBlockers.map((b: any) => b.code)).not.toContain("DIRECT_VERIFICATION_FAILED");
+      expect((await stack.gql(CLEAR, { d: diskId })).errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+      const [clearedEvent] = await stack.db.query(
+        `SELECT actor FROM event WHERE type = 'DIRECT_VERIFICATION_CLEARED' AND "diskId" = $1`,
+        [diskId],
+      );
+      expect(clearedEvent.actor).toMatch(/test-admin/);
+    }, 120_000);
+  },
+);

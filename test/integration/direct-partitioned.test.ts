@@ -16,14 +16,35 @@ import { planDirect } from "../../src/host/direct/plan-direct.js";
 import { proveFreeRanges } from "../../src/host/direct/prove-free-ranges.js";
 import { detectFilesystem, PROBE_BYTES } from "../../src/host/estimate/fs-detect.js";
 import { readDiskLayout } from "../../src/host/estimate/partition-table.js";
-import { copyAt, makeSourceTree, mkExt, mkSwap, mkXfs, partition, sparseFile, withPartitionView } from "../support/direct-images.js";
+import {
+  copyAt,
+  makeSourceTree,
+  mkExt,
+  mkSwap,
+  mkXfs,
+  partition,
+  sparseFile,
+  withPartitionView,
+} from "../support/direct-images.js";
 import { requireTools } from "../support/require-tool.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const MiB = 1024 * 1024;
 const tools = requireTools(
-  "sfdisk", "mke2fs", "debugfs", "dumpe2fs", "e2fsck", "mkfs.xfs", "xfs_db", "xfs_logprint", "xfs_repair",
-  "mkswap", "mkfs.vfat", "fallocate", "xfs_io", "mount",
+  "sfdisk",
+  "mke2fs",
+  "debugfs",
+  "dumpe2fs",
+  "e2fsck",
+  "mkfs.xfs",
+  "xfs_db",
+  "xfs_logprint",
+  "xfs_repair",
+  "mkswap",
+  "mkfs.vfat",
+  "fallocate",
+  "xfs_io",
+  "mount",
 );
 const ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
 const BIOS_BOOT = "21686148-6449-6E6F-744E-656564454649";
@@ -42,19 +63,24 @@ async function readAt(image: string, offset: number, length: number): Promise<Bu
 }
 
 const sha = async (image: string, start: number, length: number) =>
-  createHash("sha256").update(await readAt(image, start, length)).digest("hex");
+  createHash("sha256")
+    .update(await readAt(image, start, length))
+    .digest("hex");
 
 async function planOf(image: string, size: number): Promise<DirectPlan> {
   const read = (o: number, l: number) => readAt(image, o, l);
   const layout = await readDiskLayout(read, size);
   const regions = layout.table === "none" ? [{ start: 0, length: size }] : layout.partitions;
-  const signatures = await Promise.all(regions.map(async (p) => detectFilesystem(await read(p.start, Math.min(PROBE_BYTES, p.length)))));
+  const signatures = await Promise.all(
+    regions.map(async (p) => detectFilesystem(await read(p.start, Math.min(PROBE_BYTES, p.length)))),
+  );
   return planDirect(layout, signatures, size);
 }
 
 async function proveAll(image: string, plan: DirectPlan): Promise<ProvenFreeSpace[]> {
   const out: ProvenFreeSpace[] = [];
-  for (const { partition: p, kind } of plan.discard) out.push(await withPartitionView(image, p, kind, (view) => proveFreeRanges(view)));
+  for (const { partition: p, kind } of plan.discard)
+    out.push(await withPartitionView(image, p, kind, (view) => proveFreeRanges(view)));
   return out;
 }
 
@@ -65,7 +91,10 @@ async function punchAll(image: string, proven: readonly ProvenFreeSpace[]): Prom
 }
 
 async function refusal(p: Promise<unknown>): Promise<DirectRefusal> {
-  const error = await p.then(() => undefined, (e: unknown) => e);
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(DirectRefusal);
   return error as DirectRefusal;
 }
@@ -89,22 +118,34 @@ describe.skipIf(!tools)("DIRECT on partitioned disks", () => {
   it("GPT with an ESP, a BIOS boot partition, ext4, XFS and swap: only the three are discarded in, all stay clean", async () => {
     const size = 1280 * MiB;
     const image = await sparseFile(join(dir.path, "gpt.raw"), size);
-    const [esp, bios, ext4, xfs, swap] = await partition(image, [
-      "label: gpt",
-      `start=2048, size=64MiB, type=${ESP}`,
-      `size=1MiB, type=${BIOS_BOOT}`,
-      `size=400MiB, type=${LINUX}`,
-      `size=512MiB, type=${LINUX}`,
-      `size=128MiB, type=${SWAP}`,
-      "",
-    ].join("\n"));
+    const [esp, bios, ext4, xfs, swap] = await partition(
+      image,
+      [
+        "label: gpt",
+        `start=2048, size=64MiB, type=${ESP}`,
+        `size=1MiB, type=${BIOS_BOOT}`,
+        `size=400MiB, type=${LINUX}`,
+        `size=512MiB, type=${LINUX}`,
+        `size=128MiB, type=${SWAP}`,
+        "",
+      ].join("\n"),
+    );
     await mkVfat(image, esp!.start, esp!.length);
     await mkExt(image, ext4!.start, ext4!.length, root, ["-t", "ext4"]);
     const xfsFile = await mkXfs(image, xfs!.start, xfs!.length, root, []);
     await mkSwap(image, swap!.start, swap!.length);
     const plan = await planOf(image, size);
-    expect(plan.discard.map((d) => [d.partition.number, d.kind])).toEqual([[3, "ext"], [4, "xfs"], [5, "swap"]]);
-    expect(plan.skipped.map((s) => [s.number, s.found])).toEqual([[null, "gap"], [1, "vfat"], [2, "unknown"], [null, "gap"]]);
+    expect(plan.discard.map((d) => [d.partition.number, d.kind])).toEqual([
+      [3, "ext"],
+      [4, "xfs"],
+      [5, "swap"],
+    ]);
+    expect(plan.skipped.map((s) => [s.number, s.found])).toEqual([
+      [null, "gap"],
+      [1, "vfat"],
+      [2, "unknown"],
+      [null, "gap"],
+    ]);
     const untouched = await Promise.all(plan.skipped.map((s) => sha(image, s.start, s.length)));
     const proven = await proveAll(image, plan);
     proven.forEach((p, i) => {
@@ -132,15 +173,25 @@ describe.skipIf(!tools)("DIRECT on partitioned disks", () => {
     await mkSwap(image, p5!.start, p5!.length);
     await mkExt(image, p6!.start, p6!.length, root, ["-t", "ext4"]);
     const plan = await planOf(image, size);
-    expect(plan.discard.map((d) => [d.partition.number, d.kind])).toEqual([[1, "ext"], [5, "swap"], [6, "ext"]]);
-    expect(plan.skipped.filter((s) => s.found !== "gap").map((s) => [s.number, s.found])).toEqual([[2, "vfat"], [3, "unknown"]]);
+    expect(plan.discard.map((d) => [d.partition.number, d.kind])).toEqual([
+      [1, "ext"],
+      [5, "swap"],
+      [6, "ext"],
+    ]);
+    expect(plan.skipped.filter((s) => s.found !== "gap").map((s) => [s.number, s.found])).toEqual([
+      [2, "vfat"],
+      [3, "unknown"],
+    ]);
     const proven = await proveAll(image, plan);
     await punchAll(image, proven);
     await execa("e2fsck", ["-fn", `${image}?offset=${p1!.start}`]);
     await execa("e2fsck", ["-fn", `${image}?offset=${p6!.start}`]);
     // A window onto another partition than the discards' offsets: the superblocks differ.
-    const wrong = await refusal(withPartitionView(image, p1!, "ext", (view) =>
-      withPartitionView(image, p6!, "ext", (other) => proveFreeRanges({ ...other, path: view.path }))));
+    const wrong = await refusal(
+      withPartitionView(image, p1!, "ext", (view) =>
+        withPartitionView(image, p6!, "ext", (other) => proveFreeRanges({ ...other, path: view.path })),
+      ),
+    );
     expect(wrong.reason, wrong.message).toBe(DirectFallbackReason.SUPERBLOCK_MISMATCH);
   });
 
@@ -174,7 +225,9 @@ describe.skipIf(!tools)("DIRECT on partitioned disks", () => {
       await execa("umount", [mnt.path]);
       await mnt.remove();
     }
-    const error = await refusal(withPartitionView(image, { number: 0, start: 0, length: size }, "ext", (view) => proveFreeRanges(view)));
+    const error = await refusal(
+      withPartitionView(image, { number: 0, start: 0, length: size }, "ext", (view) => proveFreeRanges(view)),
+    );
     expect(error.reason, error.message).toBe(DirectFallbackReason.EXT_NOT_CLEAN);
   });
 });

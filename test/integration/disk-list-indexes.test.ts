@@ -63,19 +63,35 @@ describe("disk list indexes", () => {
   it("the alias text filter uses the trigram index and finds what ILIKE finds", async () => {
     const [{ alias }] = await db.query(`SELECT alias FROM disk ORDER BY alias LIMIT 1 OFFSET 1234`);
     const needle = alias.slice(3, 12); // a piece of the md5: one disk or a handful
-    const { page, indexes } = await pagePlan({ first: 20, filter: { text: needle }, orderBy: { field: DiskOrderField.RECLAIMABLE, direction: OrderDirection.DESC } });
+    const { page, indexes } = await pagePlan({
+      first: 20,
+      filter: { text: needle },
+      orderBy: { field: DiskOrderField.RECLAIMABLE, direction: OrderDirection.DESC },
+    });
     expect(indexes).toContain("IDX_disk_alias_trgm");
-    const expected = await db.query(`SELECT id FROM disk WHERE alias ILIKE $1 ORDER BY COALESCE("reclaimableEstimate", 0) DESC, id DESC LIMIT 20`, [`%${needle}%`]);
+    const expected = await db.query(
+      `SELECT id FROM disk WHERE alias ILIKE $1 ORDER BY COALESCE("reclaimableEstimate", 0) DESC, id DESC LIMIT 20`,
+      [`%${needle}%`],
+    );
     expect(page.edges.map((e) => e.node.id)).toEqual(expected.map((r: { id: string }) => r.id));
   });
 
-  it.each([OrderDirection.DESC, OrderDirection.ASC])("the reclaimable ordering (%s) reads its expression index, pages included", async (direction) => {
-    const first = await pagePlan({ first: 50, orderBy: { field: DiskOrderField.RECLAIMABLE, direction } });
-    expect(first.indexes).toContain("IDX_disk_reclaimable_order");
-    const next = await pagePlan({ first: 50, after: first.page.pageInfo.endCursor, orderBy: { field: DiskOrderField.RECLAIMABLE, direction } });
-    expect(next.indexes).toContain("IDX_disk_reclaimable_order");
-    const dir = direction === OrderDirection.DESC ? "DESC" : "ASC";
-    const expected = await db.query(`SELECT id FROM disk ORDER BY COALESCE("reclaimableEstimate", 0) ${dir}, id ${dir} LIMIT 100`);
-    expect([...first.page.edges, ...next.page.edges].map((e) => e.node.id)).toEqual(expected.map((r: { id: string }) => r.id));
-  });
+  it.each([OrderDirection.DESC, OrderDirection.ASC])(
+    "the reclaimable ordering (%s) reads its expression index, pages included",
+    async (direction) => {
+      const first = await pagePlan({ first: 50, orderBy: { field: DiskOrderField.RECLAIMABLE, direction } });
+      expect(first.indexes).toContain("IDX_disk_reclaimable_order");
+      const next = await pagePlan({
+        first: 50,
+        after: first.page.pageInfo.endCursor,
+        orderBy: { field: DiskOrderField.RECLAIMABLE, direction },
+      });
+      expect(next.indexes).toContain("IDX_disk_reclaimable_order");
+      const dir = direction === OrderDirection.DESC ? "DESC" : "ASC";
+      const expected = await db.query(
+        `SELECT id FROM disk ORDER BY COALESCE("reclaimableEstimate", 0) ${dir}, id ${dir} LIMIT 100`,
+      );
+      expect([...first.page.edges, ...next.page.edges].map((e) => e.node.id)).toEqual(expected.map((r: { id: string }) => r.id));
+    },
+  );
 });

@@ -8,7 +8,9 @@ describe("disks pagination", () => {
 
   beforeAll(async () => {
     stack = await startStack({ worker: false });
-    const [{ id }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('bulk', $1) RETURNING id`, [`${stack.root}/bulk`]);
+    const [{ id }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('bulk', $1) RETURNING id`, [
+      `${stack.root}/bulk`,
+    ]);
     domainId = id;
     await stack.db.query(
       `INSERT INTO disk ("storageDomainId", alias, format, "virtualSize", "actualSize", sparsifiable)
@@ -17,7 +19,9 @@ describe("disks pagination", () => {
       [domainId],
     );
     // Some estimates, many missing (they sort as 0) and many equal: RECLAIMABLE pages over ties too.
-    await stack.db.query(`UPDATE disk SET "reclaimableEstimate" = (length(alias) + right(alias, 1)::int % 4) * 1048576 WHERE right(alias, 1)::int % 3 <> 0`);
+    await stack.db.query(
+      `UPDATE disk SET "reclaimableEstimate" = (length(alias) + right(alias, 1)::int % 4) * 1048576 WHERE right(alias, 1)::int % 3 <> 0`,
+    );
   });
   afterAll(() => stack?.close());
 
@@ -70,13 +74,16 @@ describe("disks pagination", () => {
   const everyOrdering = orderings.flatMap((o) => ["ASC", "DESC"].map((direction) => ({ ...o, direction })));
 
   // 1,000 is not a multiple of 77: the last backward page (the list's first) is a short one.
-  it.each(everyOrdering)("$field $direction backwards (last/before): every disk once, the same order as forwards", async ({ field, direction }) => {
-    const forwards = (await walk({ field, direction })).seen.map((d) => d.id);
-    const backwards = (await walkBackward({ field, direction }, 77)).map((d) => d.id);
-    expect(backwards).toHaveLength(1000);
-    expect(new Set(backwards).size).toBe(1000);
-    expect(backwards).toEqual(forwards);
-  });
+  it.each(everyOrdering)(
+    "$field $direction backwards (last/before): every disk once, the same order as forwards",
+    async ({ field, direction }) => {
+      const forwards = (await walk({ field, direction })).seen.map((d) => d.id);
+      const backwards = (await walkBackward({ field, direction }, 77)).map((d) => d.id);
+      expect(backwards).toHaveLength(1000);
+      expect(new Set(backwards).size).toBe(1000);
+      expect(backwards).toEqual(forwards);
+    },
+  );
 
   it("forwards from a cursor, hasPreviousPage says there is something before it; startCursor is the first edge", async () => {
     const orderBy = { field: "ACTUAL_SIZE", direction: "DESC" };
@@ -141,7 +148,11 @@ describe("disks pagination", () => {
 
   it("a cursor of one ordering is refused by another", async () => {
     const first = ok<any>(await stack.gql(QUERY, { first: 1, orderBy: { field: "ALIAS", direction: "ASC" } }));
-    const res = await stack.gql(QUERY, { first: 1, after: first.disks.pageInfo.endCursor, orderBy: { field: "ACTUAL_SIZE", direction: "ASC" } });
+    const res = await stack.gql(QUERY, {
+      first: 1,
+      after: first.disks.pageInfo.endCursor,
+      orderBy: { field: "ACTUAL_SIZE", direction: "ASC" },
+    });
     expect(res.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
   });
 });

@@ -16,18 +16,33 @@ describe("removing a storage domain", () => {
   /** A domain with one sparsifiable disk, as rows (no worker: a queued job stays QUEUED). */
   async function domainWithDisk(): Promise<{ domainId: string; diskId: string }> {
     n++;
-    const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ($1, $2) RETURNING id`, [`race${n}`, `${stack.root}/race${n}`]);
-    const [{ id: diskId }] = await stack.db.query(`INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") VALUES ($1, 'd', 'QCOW2', true, 1) RETURNING id`, [domainId]);
+    const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ($1, $2) RETURNING id`, [
+      `race${n}`,
+      `${stack.root}/race${n}`,
+    ]);
+    const [{ id: diskId }] = await stack.db.query(
+      `INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") VALUES ($1, 'd', 'QCOW2', true, 1) RETURNING id`,
+      [domainId],
+    );
     return { domainId, diskId };
   }
 
   it("removes the domain's schedule: the row and the BullMQ job scheduler, and the reconciler does not restore it", async () => {
     const { domainId } = await domainWithDisk();
-    ok(await stack.gql(`mutation($d: ID!) { setSparsifySchedule(storageDomainId: $d, schedule: { cron: "0 3 * * *" }) { id } }`, { d: domainId }));
-    const queue = new Queue(laneQueueName(domainId, Lane.OPS), { connection: { url: REDIS_URL } as never, prefix: stack.config.QUEUE_PREFIX });
+    ok(
+      await stack.gql(`mutation($d: ID!) { setSparsifySchedule(storageDomainId: $d, schedule: { cron: "0 3 * * *" }) { id } }`, {
+        d: domainId,
+      }),
+    );
+    const queue = new Queue(laneQueueName(domainId, Lane.OPS), {
+      connection: { url: REDIS_URL } as never,
+      prefix: stack.config.QUEUE_PREFIX,
+    });
     try {
       expect(await queue.getJobScheduler(schedulerId(domainId))).toBeTruthy();
-      expect(ok<any>(await stack.gql(`mutation($d: ID!) { removeStorageDomain(id: $d) }`, { d: domainId })).removeStorageDomain).toBe(true);
+      expect(
+        ok<any>(await stack.gql(`mutation($d: ID!) { removeStorageDomain(id: $d) }`, { d: domainId })).removeStorageDomain,
+      ).toBe(true);
       expect(await stack.db.query(`SELECT id FROM sparsify_schedule WHERE "storageDomainId" = $1`, [domainId])).toEqual([]);
       expect(await queue.getJobScheduler(schedulerId(domainId))).toBeFalsy();
       expect(await stack.gateway.services.schedules.ensureInstalled()).toBe(0);
@@ -51,7 +66,10 @@ describe("removing a storage domain", () => {
       // Either the job is queued and the removal refused, or the domain went and the request failed.
       expect(["queued/DOMAIN_BUSY", "NOT_FOUND/removed"]).toContain(key);
     }
-    const orphans = await stack.db.query(`SELECT j.id FROM sparsify_job j LEFT JOIN storage_domain d ON d.id = j."storageDomainId" WHERE ` + "d.id IS NULL AND j.state IN ('QUEUED', 'RUNNING')");
+    const orphans = await stack.db.query(
+      `SELECT j.id FROM sparsify_job j LEFT JOIN storage_domain d ON d.id = j."storageDomainId" WHERE ` +
+        "d.id IS NULL AND j.state IN ('QUEUED', 'RUNNING')",
+    );
     expect(orphans, JSON.stringify([...outcomes])).toEqual([]);
   });
 });

@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chmod, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
-import { EstimateUnavailableError, estimateReclaimable, type ReclaimEstimate } from "../../src/host/estimate/estimate-reclaimable.js";
+import {
+  EstimateUnavailableError,
+  estimateReclaimable,
+  type ReclaimEstimate,
+} from "../../src/host/estimate/estimate-reclaimable.js";
 import type { ImageFormat } from "../../src/host/image-format.js";
 import { processTree } from "../../src/host/process-tree.js";
 import { qemuImgInfo } from "../../src/host/qemu-img.js";
@@ -18,7 +22,23 @@ import { requireTools } from "../support/require-tool.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const MiB = 1024 * 1024;
-const tools = requireTools("virt-sparsify", "qemu-img", "qemu-io", "qemu-storage-daemon", "qemu-system-x86_64", "fusermount3", "mke2fs", "debugfs", "dumpe2fs", "sfdisk", "mkswap", "setpriv", "filefrag", "mkfs.xfs", "xfs_db");
+const tools = requireTools(
+  "virt-sparsify",
+  "qemu-img",
+  "qemu-io",
+  "qemu-storage-daemon",
+  "qemu-system-x86_64",
+  "fusermount3",
+  "mke2fs",
+  "debugfs",
+  "dumpe2fs",
+  "sfdisk",
+  "mkswap",
+  "setpriv",
+  "filefrag",
+  "mkfs.xfs",
+  "xfs_db",
+);
 
 type Volume = { path: string; format: ImageFormat };
 /** What one real run is compared with: a volume to sparsify and the estimate's number for it. */
@@ -56,12 +76,14 @@ const actualSize = async (v: Volume) => (await qemuImgInfo(v.path, v.format, { s
 async function pool<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
   const out: T[] = new Array(jobs.length);
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      out[i] = await jobs[i]!();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < jobs.length) {
+        const i = next++;
+        out[i] = await jobs[i]!();
+      }
+    }),
+  );
   return out;
 }
 
@@ -109,10 +131,18 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
     const leaf = (v: Volume, label = "leaf"): Check => ({ label, volume: v, predicted: (e) => e.reclaimableBytes });
     const vol = (path: string, format: ImageFormat): Volume => ({ path, format });
     cases.push(
-      { name: "qcow2 whole disk, 200 MiB deleted", volumes: [vol(qcowPlain.path, "qcow2")], checks: [leaf(vol(qcowPlain.path, "qcow2"))] },
+      {
+        name: "qcow2 whole disk, 200 MiB deleted",
+        volumes: [vol(qcowPlain.path, "qcow2")],
+        checks: [leaf(vol(qcowPlain.path, "qcow2"))],
+      },
       { name: "raw whole disk, nearly empty", volumes: [vol(rawEmpty.path, "raw")], checks: [leaf(vol(rawEmpty.path, "raw"))] },
       { name: "qcow2 MBR, 900 MiB deleted", volumes: [vol(mbrQcow.path, "qcow2")], checks: [leaf(vol(mbrQcow.path, "qcow2"))] },
-      { name: "raw MBR, nearly full (700 MiB kept, 200 deleted)", volumes: [vol(mbrRaw.path, "raw")], checks: [leaf(vol(mbrRaw.path, "raw"))] },
+      {
+        name: "raw MBR, nearly full (700 MiB kept, 200 deleted)",
+        volumes: [vol(mbrRaw.path, "raw")],
+        checks: [leaf(vol(mbrRaw.path, "raw"))],
+      },
       {
         name: "qcow2 GPT: ext4, XFS, swap with garbage",
         volumes: [vol(gpt.path, "qcow2")],
@@ -131,7 +161,10 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
       {
         name: "snapshot chain: 100 MiB garbage in the leaf, 200 MiB deleted in the base",
         volumes: [vol(top.path, "qcow2"), vol(base.path, "qcow2")],
-        checks: [leaf(vol(top.path, "qcow2")), { label: "afterMerge (base sparsified)", volume: vol(base.path, "qcow2"), predicted: (e) => e.afterMergeBytes! }],
+        checks: [
+          leaf(vol(top.path, "qcow2")),
+          { label: "afterMerge (base sparsified)", volume: vol(base.path, "qcow2"), predicted: (e) => e.afterMergeBytes! },
+        ],
         extra: (e) => expect(e.afterMergeBytes).toBeGreaterThan(150 * MiB),
       },
     );
@@ -149,8 +182,14 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
       cases.map((c) => async () => {
         for (const check of c.checks) {
           const before = await actualSize(check.volume);
-          const run = await runVirtSparsify({ ...check.volume, timeoutMs: 180_000, backendSettings: "force_tcg", tmpRoot: dir.path });
-          if (run.exitCode !== 0) throw new Error(`virt-sparsify failed on ${check.volume.path}: ${run.errorMessage ?? run.stderrTail}`);
+          const run = await runVirtSparsify({
+            ...check.volume,
+            timeoutMs: 180_000,
+            backendSettings: "force_tcg",
+            tmpRoot: dir.path,
+          });
+          if (run.exitCode !== 0)
+            throw new Error(`virt-sparsify failed on ${check.volume.path}: ${run.errorMessage ?? run.stderrTail}`);
           outcomes.get(c.name)!.reclaimed.set(check.label, before - (await actualSize(check.volume)));
         }
       }),
@@ -162,7 +201,10 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
       return c.checks.map((k) => {
         const predicted = k.predicted(o.estimate);
         const actual = o.reclaimed.get(k.label)!;
-        return `  ${c.name} [${k.label}]: estimate ${mib(predicted)}, reclaimed ${mib(actual)}, off by ` + `${mib(predicted - actual)} (${o.estimate.durationMs} ms)`;
+        return (
+          `  ${c.name} [${k.label}]: estimate ${mib(predicted)}, reclaimed ${mib(actual)}, off by ` +
+          `${mib(predicted - actual)} (${o.estimate.durationMs} ms)`
+        );
       });
     });
     console.log(`[accuracy]\n${rows.join("\n")}`);
@@ -187,7 +229,10 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
     expect(o.fingerprintsAfter).toEqual(o.fingerprintsBefore);
     for (const check of c.checks) {
       const actual = o.reclaimed.get(check.label)!;
-      expect(Math.abs(check.predicted(o.estimate) - actual), `${check.label}: estimate ${check.predicted(o.estimate)} vs reclaimed ${actual}`).toBeLessThanOrEqual(tolerance(actual));
+      expect(
+        Math.abs(check.predicted(o.estimate) - actual),
+        `${check.label}: estimate ${check.predicted(o.estimate)} vs reclaimed ${actual}`,
+      ).toBeLessThanOrEqual(tolerance(actual));
     }
     expect(o.estimate.afterMergeBytes === null).toBe(c.volumes.length === 1);
     c.extra?.(o.estimate);
@@ -233,21 +278,36 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
       ["LUKS-looking partition, no ext4", "ENCRYPTED", "luks" as const],
       ["LVM-looking partition, no ext4", "LVM", "lvm" as const],
     ])("%s → %s", async (_name, expected, second) => {
-      const { path } = await makeMbrExt4PlusImage(join(dir.path, `only-${second}.qcow2`), { format: "qcow2", second, ext4: false });
+      const { path } = await makeMbrExt4PlusImage(join(dir.path, `only-${second}.qcow2`), {
+        format: "qcow2",
+        second,
+        ext4: false,
+      });
       expect(await reason([{ path, format: "qcow2" }])).toBe(expected);
     });
 
     it("ext4 beside an unreadable partition: estimated, and parts say which is which", async () => {
-      const { path, p1, p2 } = await makeMbrExt4PlusImage(join(dir.path, "ext4-luks.raw"), { format: "raw", second: "luks", deletedMiB: 40 });
+      const { path, p1, p2 } = await makeMbrExt4PlusImage(join(dir.path, "ext4-luks.raw"), {
+        format: "raw",
+        second: "luks",
+        deletedMiB: 40,
+      });
       const e = await estimateReclaimable({ volumes: [{ path, format: "raw" }] });
-      expect(e.parts.map((x) => [x.start, x.kind])).toEqual([[p1, "ext"], [p2, "luks"]]);
+      expect(e.parts.map((x) => [x.start, x.kind])).toEqual([
+        [p1, "ext"],
+        [p2, "luks"],
+      ]);
       expect(e.parts[1]!.reclaimableBytes).toBe(0);
       expect(e.reclaimableBytes).toBeGreaterThan(35 * MiB);
       expect(e.method).toBe("ext4: free blocks ∩ qemu-img map (skipped: crypto_LUKS)");
     });
 
     it("an ext4 dumpe2fs cannot read beside a good one: the good one is estimated, the other counts 0", async () => {
-      const { path, p2 } = await makeMbrExt4PlusImage(join(dir.path, "ext4-broken.qcow2"), { format: "qcow2", second: "broken-ext4", deletedMiB: 40 });
+      const { path, p2 } = await makeMbrExt4PlusImage(join(dir.path, "ext4-broken.qcow2"), {
+        format: "qcow2",
+        second: "broken-ext4",
+        deletedMiB: 40,
+      });
       const e = await estimateReclaimable({ volumes: [{ path, format: "qcow2" }] });
       expect(e.parts[1]).toEqual({ start: p2, length: 127 * MiB, kind: "ext", reclaimableBytes: 0 });
       expect(e.reclaimableBytes).toBeGreaterThan(35 * MiB);
@@ -255,14 +315,23 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
     });
 
     it("only an ext4 dumpe2fs cannot read → UNREADABLE (not UNSUPPORTED_FILESYSTEM)", async () => {
-      const { path } = await makeMbrExt4PlusImage(join(dir.path, "only-broken.qcow2"), { format: "qcow2", second: "broken-ext4", ext4: false });
+      const { path } = await makeMbrExt4PlusImage(join(dir.path, "only-broken.qcow2"), {
+        format: "qcow2",
+        second: "broken-ext4",
+        ext4: false,
+      });
       expect(await reason([{ path, format: "qcow2" }])).toBe("UNREADABLE");
     });
 
     it("a volume list that is not the image's backing chain → BACKING_OUTSIDE_CHAIN (the inspector, before qemu)", async () => {
       const other = await makeExt4Image(join(dir.path, "other.qcow2"), { format: "qcow2", deletedMiB: 0 });
       const top = await makeSnapshot(other.path, join(dir.path, "other-top.qcow2"));
-      expect(await reason([{ path: top.path, format: "qcow2" }, { path: cases[0]!.volumes[0]!.path, format: "qcow2" }])).toBe("BACKING_OUTSIDE_CHAIN");
+      expect(
+        await reason([
+          { path: top.path, format: "qcow2" },
+          { path: cases[0]!.volumes[0]!.path, format: "qcow2" },
+        ]),
+      ).toBe("BACKING_OUTSIDE_CHAIN");
       // Headers never add layers: the leaf alone, whose header names a backing file, is refused too.
       expect(await reason([{ path: top.path, format: "qcow2" }])).toBe("BACKING_OUTSIDE_CHAIN");
     });
@@ -274,7 +343,9 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
       const hold = await holdImage(image.path, format);
       try {
         const before = await fingerprint(image.path);
-        await expect(estimateReclaimable({ volumes: [{ path: image.path, format }] })).rejects.toMatchObject({ reason: "IMAGE_IN_USE" });
+        await expect(estimateReclaimable({ volumes: [{ path: image.path, format }] })).rejects.toMatchObject({
+          reason: "IMAGE_IN_USE",
+        });
         expect(await fingerprint(image.path)).toBe(before);
       } finally {
         await hold.release();
@@ -284,7 +355,12 @@ describe.skipIf(!tools)("estimateReclaimable (read-only) vs real virt-sparsify",
   });
 
   it("deadline: every tiny timeout either finishes or is TIMED_OUT, and leaves no mount, dir or process", async () => {
-    const image = await makeGptImage(join(dir.path, "deadline.qcow2"), { format: "qcow2", ext4DeletedMiB: 10, xfsGarbageMiB: 10, swapGarbageMiB: 10 });
+    const image = await makeGptImage(join(dir.path, "deadline.qcow2"), {
+      format: "qcow2",
+      ext4DeletedMiB: 10,
+      xfsGarbageMiB: 10,
+      swapGarbageMiB: 10,
+    });
     const outcomes: string[] = [];
     // Spread over every phase (chain, export start, dumpe2fs, the XFS window and xfs_db, swap), then one that must finish.
     for (const timeoutMs of [1, 2, 4, 7, 10, 14, 18, 24, 30, 40, 55, 70, 90, 120, 160, 220, 10_000]) {

@@ -36,10 +36,20 @@ describe.runIf(tools && isRoot)("estimate sandbox in a worker process", () => {
 
   /** Adds a domain with one ext4 disk and returns the disk once its estimate (or refusal) is stored. */
   async function estimatedDisk(name: string, dir: string) {
-    ok(await stack.gql(`mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id } }`, { n: name, p: dir }));
+    ok(
+      await stack.gql(`mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id } }`, {
+        n: name,
+        p: dir,
+      }),
+    );
     return waitFor(
       async () => {
-        const data = ok<any>(await stack.gql("{ disks(first: 50) { edges { node { alias estimatedAt reclaimableEstimate " + "estimateUnavailableReason storageDomain { name } } } } }"));
+        const data = ok<any>(
+          await stack.gql(
+            "{ disks(first: 50) { edges { node { alias estimatedAt reclaimableEstimate " +
+              "estimateUnavailableReason storageDomain { name } } } } }",
+          ),
+        );
         return data.disks.edges.map((e: any) => e.node).find((d: any) => d.storageDomain.name === name && d.estimatedAt);
       },
       { timeout: 60_000, what: `the estimate of ${name}` },
@@ -88,13 +98,19 @@ describe.runIf(tools && isRoot)("estimate sandbox in a worker process", () => {
         runUntrusted(["cat", "/proc/net/dev"]),
       ]);
       console.log(JSON.stringify({ status, userNs: userNs.trim(), net }));`;
-    const run = await execa(asPlainUser[0]!, [...asPlainUser.slice(1), process.execPath, "--input-type=module", "-e", script], { cwd: "/" });
+    const run = await execa(asPlainUser[0]!, [...asPlainUser.slice(1), process.execPath, "--input-type=module", "-e", script], {
+      cwd: "/",
+    });
     const seen = JSON.parse(run.stdout) as { status: string; userNs: string; net: string };
     const ownUserNs = (await execa(asPlainUser[0]!, [...asPlainUser.slice(1), "readlink", "/proc/self/ns/user"])).stdout.trim();
     expect(seen.userNs).not.toBe(ownUserNs);
     expect(seen.status).toMatch(/^NoNewPrivs:\s+1$/m);
     expect(seen.status).toMatch(/^CapEff:\s+0{16}$/m);
-    const interfaces = seen.net.split("\n").slice(2).map((l) => l.split(":")[0]!.trim()).filter(Boolean);
+    const interfaces = seen.net
+      .split("\n")
+      .slice(2)
+      .map((l) => l.split(":")[0]!.trim())
+      .filter(Boolean);
     expect(interfaces).toEqual(["lo"]);
   }, 90_000);
 });

@@ -49,15 +49,24 @@ describe.skipIf(!tools || !isRoot)("estimate sandbox (root worker)", () => {
     expect(status).toMatch(new RegExp(`^Uid:\\s+${parser.uid}\\s+${parser.uid}\\s+${parser.uid}\\s+${parser.uid}$`, "m"));
     expect(status).toMatch(new RegExp(`^Gid:\\s+${parser.gid}\\s+${parser.gid}\\s+${parser.gid}\\s+${parser.gid}$`, "m"));
     expect(status).toMatch(/^Groups:\s*$/m);
-    for (const set of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"]) expect(status).toMatch(new RegExp(`^${set}:\\s+0{16}$`, "m"));
+    for (const set of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"])
+      expect(status).toMatch(new RegExp(`^${set}:\\s+0{16}$`, "m"));
     expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
     expect((await runUntrusted(["id", "-un"])).trim()).toBe(PARSER_USER);
   });
 
   it("no network (only lo in its own namespace) and a private mount namespace", async () => {
-    const interfaces = (await runUntrusted(["cat", "/proc/net/dev"])).split("\n").slice(2).map((l) => l.split(":")[0]!.trim()).filter(Boolean);
+    const interfaces = (await runUntrusted(["cat", "/proc/net/dev"]))
+      .split("\n")
+      .slice(2)
+      .map((l) => l.split(":")[0]!.trim())
+      .filter(Boolean);
     expect(interfaces).toEqual(["lo"]);
-    const hostInterfaces = (await readFile("/proc/net/dev", "utf8")).split("\n").slice(2).map((l) => l.split(":")[0]!.trim()).filter(Boolean);
+    const hostInterfaces = (await readFile("/proc/net/dev", "utf8"))
+      .split("\n")
+      .slice(2)
+      .map((l) => l.split(":")[0]!.trim())
+      .filter(Boolean);
     expect(hostInterfaces.some((i) => i !== "lo")).toBe(true); // the check above could otherwise not fail
     for (const ns of ["net", "mnt", "ipc"]) {
       expect((await runUntrusted(["readlink", `/proc/self/ns/${ns}`])).trim()).not.toBe(await readlink(`/proc/self/ns/${ns}`));
@@ -70,10 +79,18 @@ describe.skipIf(!tools || !isRoot)("estimate sandbox (root worker)", () => {
     expect(await failure(runUntrusted(["dd", "if=/dev/zero", "of=/dev/null", "bs=1500M", "count=1"]))).toBe("FAILED");
     // A busy loop is killed by RLIMIT_CPU long before the caller's deadline.
     const t0 = performance.now();
-    expect(await failure(runUntrusted(["sh", "-c", "while :; do :; done"], { limits: { cpuSeconds: 1 }, signal: AbortSignal.timeout(20_000) }))).toBe("FAILED");
+    expect(
+      await failure(
+        runUntrusted(["sh", "-c", "while :; do :; done"], { limits: { cpuSeconds: 1 }, signal: AbortSignal.timeout(20_000) }),
+      ),
+    ).toBe("FAILED");
     expect(performance.now() - t0).toBeLessThan(10_000);
     // RLIMIT_NPROC: the parser user cannot fork past its limit.
-    expect(await failure(runUntrusted(["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait"], { limits: { processes: 4 } }))).toBe("FAILED");
+    expect(
+      await failure(
+        runUntrusted(["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait"], { limits: { processes: 4 } }),
+      ),
+    ).toBe("FAILED");
     expect(await runUntrusted(["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 0.1 & done; wait"])).toBe("");
   });
 
@@ -94,7 +111,9 @@ describe.skipIf(!tools || !isRoot)("estimate sandbox (root worker)", () => {
   });
 
   it("bounded output and time", async () => {
-    expect(await failure(runUntrusted(["head", "-c", "2000000", "/dev/zero"], { maxOutputBytes: 1_000_000 }))).toBe("OUTPUT_TOO_LARGE");
+    expect(await failure(runUntrusted(["head", "-c", "2000000", "/dev/zero"], { maxOutputBytes: 1_000_000 }))).toBe(
+      "OUTPUT_TOO_LARGE",
+    );
     const t0 = performance.now();
     expect(await failure(runUntrusted(["sleep", "30"], { signal: AbortSignal.timeout(100) }))).toBe("TIMED_OUT");
     expect(performance.now() - t0).toBeLessThan(5_000);

@@ -22,7 +22,9 @@ describe("job row writes are conditioned on the attempt", () => {
   beforeAll(async () => {
     stack = await startStack({ worker: false });
     stack.gateway.reconciler.stop();
-    [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('f', $1) RETURNING id`, [`${stack.root}/f`]);
+    [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('f', $1) RETURNING id`, [
+      `${stack.root}/f`,
+    ]);
     store = new JobStore(stack.db, stack.gateway.services.bus);
   });
   afterAll(() => stack?.close());
@@ -37,14 +39,21 @@ describe("job row writes are conditioned on the attempt", () => {
     return { id: id as string, diskId: diskId as string };
   };
   const row = async (id: string) =>
-    (await stack.db.query(`SELECT state, attempts, host, progress, phase, "actualSizeBefore" FROM sparsify_job WHERE id = $1`, [id]))[0];
+    (
+      await stack.db.query(`SELECT state, attempts, host, progress, phase, "actualSizeBefore" FROM sparsify_job WHERE id = $1`, [
+        id,
+      ])
+    )[0];
   const diskStatus = async (id: string) => (await stack.db.query(`SELECT status FROM disk WHERE id = $1`, [id]))[0].status;
   const eventTypes = async (jobId: string) =>
     (await stack.db.query(`SELECT type FROM event WHERE "jobId" = $1 ORDER BY id`, [jobId])).map((e: any) => e.type);
 
   it("claims an attempt once: a second host reading the same attempt gets nothing", async () => {
     const { id } = await runningJob("claim");
-    expect(await store.claimAttempt(id, 0, { state: JobState.RUNNING, host: "host-a" })).toMatchObject({ attempts: 1, host: "host-a" });
+    expect(await store.claimAttempt(id, 0, { state: JobState.RUNNING, host: "host-a" })).toMatchObject({
+      attempts: 1,
+      host: "host-a",
+    });
     expect(await store.claimAttempt(id, 0, { state: JobState.RUNNING, host: "host-b" })).toBeNull();
     expect(await row(id)).toMatchObject({ state: "RUNNING", attempts: 1, host: "host-a" });
   });
@@ -119,7 +128,10 @@ describe("a run's lease", () => {
   async function leasedJob(name: string) {
     const queueName = `fence-${name}`;
     const queue = new Queue(queueName, { connection: direct, prefix });
-    closers.push(() => queue.obliterate({ force: true }), () => queue.close());
+    closers.push(
+      () => queue.obliterate({ force: true }),
+      () => queue.close(),
+    );
     let lease!: RunLease;
     let fencedWhy = "";
     const fenced = new Promise<{ at: number; pttl: number }>((resolve) => {

@@ -29,7 +29,11 @@ describe("subscriptions check the role in subscribe, before any database work", 
     const touched: string[] = [];
     const trap = (what: string) => new Proxy({}, { get: (_t, key) => void touched.push(`${what}.${String(key)}`) });
     for (const field of fields) {
-      const result = (await subscribe({ schema, document: parse(OPERATIONS[field]!), contextValue: { principal, actor: "x", services: trap("services"), loaders: trap("loaders") } })) as ExecutionResult;
+      const result = (await subscribe({
+        schema,
+        document: parse(OPERATIONS[field]!),
+        contextValue: { principal, actor: "x", services: trap("services"), loaders: trap("loaders") },
+      })) as ExecutionResult;
       expect(result.errors?.[0]?.extensions?.code, field).toBe(code);
     }
     expect(touched).toEqual([]);
@@ -43,10 +47,16 @@ describe("list fields and subscription events over a real stack", () => {
     stack = await startStack({ worker: false, env: { RECONCILE_INTERVAL_MS: "3600000" } });
     // 5 domains × 3 disks; in domain 0, disk "a" is the template of "b" and "c".
     for (let i = 0; i < 5; i++) {
-      const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ($1, $2) RETURNING id`, [`dom${i}`, `${stack.root}/dom${i}`]);
+      const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ($1, $2) RETURNING id`, [
+        `dom${i}`,
+        `${stack.root}/dom${i}`,
+      ]);
       const ids: string[] = [];
       for (const alias of ["a", "b", "c"]) {
-        const [{ id }] = await stack.db.query(`INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") VALUES ($1, $2, 'QCOW2', true, 1) RETURNING id`, [domainId, `${alias}${i}`]);
+        const [{ id }] = await stack.db.query(
+          `INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") VALUES ($1, $2, 'QCOW2', true, 1) RETURNING id`,
+          [domainId, `${alias}${i}`],
+        );
         ids.push(id);
       }
       if (i === 0) {
@@ -77,8 +87,15 @@ describe("list fields and subscription events over a real stack", () => {
     const dom0 = data.storageDomains.find((d: any) => d.name === "dom0");
     expect(dom0.disks.map((d: any) => d.alias)).toEqual(["a0", "b0"]);
     expect(dom0.disks[0].derivedDisks).toEqual([{ alias: "b0" }]);
-    expect(ok<any>(await stack.gql(`query($id: ID!) { disk(id: $id) { derivedDisks { alias } } }`, { id: templateId })).disk.derivedDisks).toEqual([{ alias: "b0" }, { alias: "c0" }]);
-    for (const query of ["{ storageDomains { disks(first: 501) { alias } } }", "{ storageDomains { disks { derivedDisks(first: 501) { alias } } } }", "{ storageDomains { disks { sparsifyJobs(first: 101) { id } } } }"]) {
+    expect(
+      ok<any>(await stack.gql(`query($id: ID!) { disk(id: $id) { derivedDisks { alias } } }`, { id: templateId })).disk
+        .derivedDisks,
+    ).toEqual([{ alias: "b0" }, { alias: "c0" }]);
+    for (const query of [
+      "{ storageDomains { disks(first: 501) { alias } } }",
+      "{ storageDomains { disks { derivedDisks(first: 501) { alias } } } }",
+      "{ storageDomains { disks { sparsifyJobs(first: 101) { id } } } }",
+    ]) {
       expect(codeOf(await stack.gql(query)), query).toBe("BAD_USER_INPUT");
     }
   });
@@ -88,7 +105,10 @@ describe("list fields and subscription events over a real stack", () => {
     const job = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId })).sparsifyDisk;
     const client: Client = wsClient(stack.wsUrl, stack.token);
     const seen: any[] = [];
-    const stop = client.subscribe({ query: `subscription($id: ID!) { sparsifyJob(id: $id) { progress disk { alias } } }`, variables: { id: job.id } }, { next: (v) => seen.push(v.data?.sparsifyJob ?? v), error: (e) => seen.push({ error: e }), complete: () => {} });
+    const stop = client.subscribe(
+      { query: `subscription($id: ID!) { sparsifyJob(id: $id) { progress disk { alias } } }`, variables: { id: job.id } },
+      { next: (v) => seen.push(v.data?.sparsifyJob ?? v), error: (e) => seen.push({ error: e }), complete: () => {} },
+    );
     try {
       await waitFor(() => seen.length >= 1, { timeout: 5_000, what: "the first event" });
       expect(seen[0]).toEqual({ progress: 0, disk: { alias: "c4" } });

@@ -19,7 +19,17 @@ import {
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
-const tools = requireTools("qemu-img", "qemu-io", "qemu-storage-daemon", "qemu-system-x86_64", "mke2fs", "debugfs", "sfdisk", "e2fsck", "dumpe2fs");
+const tools = requireTools(
+  "qemu-img",
+  "qemu-io",
+  "qemu-storage-daemon",
+  "qemu-system-x86_64",
+  "mke2fs",
+  "debugfs",
+  "sfdisk",
+  "e2fsck",
+  "dumpe2fs",
+);
 
 /** Logs how long each builder takes; the report quotes these. */
 async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
@@ -120,7 +130,9 @@ describe.skipIf(!tools)("test image builders", () => {
     const hold = await timed(`holdImage ${format}`, () => holdImage(path, format));
     try {
       const probe = await execa("qemu-io", ["-f", format, "-c", "quit", path], { reject: false });
-      expect(probe.stderr, JSON.stringify({ rc: probe.exitCode, out: probe.stdout, hold: hold.pid })).toMatch(/Failed to get "write" lock/);
+      expect(probe.stderr, JSON.stringify({ rc: probe.exitCode, out: probe.stdout, hold: hold.pid })).toMatch(
+        /Failed to get "write" lock/,
+      );
     } finally {
       await hold.release();
     }

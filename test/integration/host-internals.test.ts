@@ -21,23 +21,57 @@ const QUERY = `{
 describe("viewers see no host internals", () => {
   let stack: Stack;
   let domainPath: string;
-  const read = async (role: Role) => ok<any>(await stack.gql(QUERY, {}, { authorization: `Bearer ${await stack.tokenFor(role)}` }));
+  const read = async (role: Role) =>
+    ok<any>(await stack.gql(QUERY, {}, { authorization: `Bearer ${await stack.tokenFor(role)}` }));
 
   beforeAll(async () => {
     stack = await startStack({ worker: false });
     domainPath = `${stack.root}/secret-layout`;
     await fs.mkdir(domainPath);
-    const domainId = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "d1", path: $p }) { id } }`, { p: domainPath })).addStorageDomain.id;
+    const domainId = ok<any>(
+      await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "d1", path: $p }) { id } }`, { p: domainPath }),
+    ).addStorageDomain.id;
     const leaf = `${domainPath}/vm/leaf.qcow2`;
-    await stack.db.query(`UPDATE storage_domain SET "scanError" = $2, "inaccessibleReason" = $3 WHERE id = $1`, [domainId, `qemu-img: Could not open '${leaf}': Permission denied`, `${domainPath} is not mounted`]);
+    await stack.db.query(`UPDATE storage_domain SET "scanError" = $2, "inaccessibleReason" = $3 WHERE id = $1`, [
+      domainId,
+      `qemu-img: Could not open '${leaf}': Permission denied`,
+      `${domainPath} is not mounted`,
+    ]);
     const [{ id: diskId }] = await stack.db.query(
-      `INSERT INTO disk ("storageDomainId", alias, format, blockers, warnings, ` + `"estimateUnavailableReason", "estimateDetail", "chainProblem") VALUES ($1, 'leaf', 'QCOW2', $2, ` + "$3, 'UNREADABLE', $4, $5) RETURNING id",
-      [domainId, JSON.stringify([{ code: "CHAIN_INVALID", message: `The disk's volume chain is refused: backing file /etc/outside.raw is outside ${domainPath}` }]), JSON.stringify([{ code: "HAS_SNAPSHOTS", message: `snapshot ${leaf}` }]), `UNREADABLE: ${leaf}`, `backing file /etc/outside.raw is outside ${domainPath}`],
+      `INSERT INTO disk ("storageDomainId", alias, format, blockers, warnings, ` +
+        `"estimateUnavailableReason", "estimateDetail", "chainProblem") VALUES ($1, 'leaf', 'QCOW2', $2, ` +
+        "$3, 'UNREADABLE', $4, $5) RETURNING id",
+      [
+        domainId,
+        JSON.stringify([
+          {
+            code: "CHAIN_INVALID",
+            message: `The disk's volume chain is refused: backing file /etc/outside.raw is outside ${domainPath}`,
+          },
+        ]),
+        JSON.stringify([{ code: "HAS_SNAPSHOTS", message: `snapshot ${leaf}` }]),
+        `UNREADABLE: ${leaf}`,
+        `backing file /etc/outside.raw is outside ${domainPath}`,
+      ],
     );
-    await stack.db.query(`INSERT INTO volume ("storageDomainId", "diskId", "relPath", format, problem) VALUES ($1, $2, 'vm/leaf.qcow2', 'QCOW2', $3)`, [domainId, diskId, `vm/leaf.qcow2 cannot be read as qcow2: Could not open '${leaf}'`]);
-    await stack.db.query(`INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, "outcomeMessage", ` + `"errorCode", "errorMessage", "finishedAt") VALUES (gen_random_uuid(), $1, $2, 'FAILED', $3, ` + "'PERMISSION_DENIED', $4, now())", [diskId, domainId, `Nothing came back from ${leaf}`, `virt-sparsify failed: open ${leaf}: Permission denied`]);
-    await stack.db.query(`INSERT INTO host (name, "heartbeatAt", concurrency, "virtSparsifyVersion", "qemuVersion") ` + "VALUES ('h1', now(), 1, 'virt-sparsify 1.54.1', 'qemu-img version 9.2.0')");
-    await stack.db.query(`INSERT INTO event (type, actor, message, data) VALUES ('SCAN_DONE', 'host:h1', $1, $2)`, [`Scanned ${domainPath}`, JSON.stringify({ root: domainPath })]);
+    await stack.db.query(
+      `INSERT INTO volume ("storageDomainId", "diskId", "relPath", format, problem) VALUES ($1, $2, 'vm/leaf.qcow2', 'QCOW2', $3)`,
+      [domainId, diskId, `vm/leaf.qcow2 cannot be read as qcow2: Could not open '${leaf}'`],
+    );
+    await stack.db.query(
+      `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, "outcomeMessage", ` +
+        `"errorCode", "errorMessage", "finishedAt") VALUES (gen_random_uuid(), $1, $2, 'FAILED', $3, ` +
+        "'PERMISSION_DENIED', $4, now())",
+      [diskId, domainId, `Nothing came back from ${leaf}`, `virt-sparsify failed: open ${leaf}: Permission denied`],
+    );
+    await stack.db.query(
+      `INSERT INTO host (name, "heartbeatAt", concurrency, "virtSparsifyVersion", "qemuVersion") ` +
+        "VALUES ('h1', now(), 1, 'virt-sparsify 1.54.1', 'qemu-img version 9.2.0')",
+    );
+    await stack.db.query(`INSERT INTO event (type, actor, message, data) VALUES ('SCAN_DONE', 'host:h1', $1, $2)`, [
+      `Scanned ${domainPath}`,
+      JSON.stringify({ root: domainPath }),
+    ]);
   });
   afterAll(() => stack?.close());
 
@@ -46,12 +80,16 @@ describe("viewers see no host internals", () => {
     const [domain] = data.storageDomains;
     expect(domain).toMatchObject({ path: null, scanError: null });
     const [disk] = domain.disks;
-    expect(disk.volumes).toEqual([{ relPath: null, problem: `vm/leaf.qcow2 cannot be read as qcow2: Could not open '${HIDDEN_PATH}'` }]);
+    expect(disk.volumes).toEqual([
+      { relPath: null, problem: `vm/leaf.qcow2 cannot be read as qcow2: Could not open '${HIDDEN_PATH}'` },
+    ]);
     expect(data.hosts).toEqual([{ name: "h1", virtSparsifyVersion: null, qemuVersion: null }]);
     for (const { node } of data.events.edges) expect(node.data).toBeNull();
     // Messages stay in words, with the path replaced.
     expect(domain.statusReason).toBe(`${HIDDEN_PATH} is not mounted`);
-    expect(disk.blockers[0].message).toBe(`The disk's volume chain is refused: backing file ${HIDDEN_PATH} is outside ${HIDDEN_PATH}`);
+    expect(disk.blockers[0].message).toBe(
+      `The disk's volume chain is refused: backing file ${HIDDEN_PATH} is outside ${HIDDEN_PATH}`,
+    );
     expect(disk.sparsifyJobs[0].error.message).toBe(`virt-sparsify failed: open ${HIDDEN_PATH}: Permission denied`);
     const added = data.events.edges.find((e: any) => e.node.type === "STORAGE_DOMAIN_ADDED").node;
     expect(added.message).toBe(`Storage domain d1 added at ${HIDDEN_PATH}`);
@@ -63,7 +101,14 @@ describe("viewers see no host internals", () => {
 
   it("a refused sparsifyDisk carries its blockers without host paths for an operator, with them for an admin", async () => {
     const [{ id }] = await stack.db.query(`SELECT id FROM disk WHERE alias = 'leaf'`);
-    const refuse = async (role: Role) => (await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: id }, { authorization: `Bearer ${await stack.tokenFor(role)}` })).errors![0];
+    const refuse = async (role: Role) =>
+      (
+        await stack.gql(
+          `mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`,
+          { d: id },
+          { authorization: `Bearer ${await stack.tokenFor(role)}` },
+        )
+      ).errors![0];
     const operator = await refuse(Role.OPERATOR);
     expect(operator.extensions.code).toBe("DISK_NOT_SPARSIFIABLE");
     const chain = operator.extensions.blockers.find((b: any) => b.code === "CHAIN_INVALID");
@@ -88,7 +133,9 @@ describe("viewers see no host internals", () => {
     expect(disk.estimateDetail).toContain(domainPath);
     expect(disk.sparsifyJobs[0].outcomeMessage).toContain(domainPath);
     expect(disk.sparsifyJobs[0].error.message).toContain(domainPath);
-    expect(data.hosts).toEqual([{ name: "h1", virtSparsifyVersion: "virt-sparsify 1.54.1", qemuVersion: "qemu-img version 9.2.0" }]);
+    expect(data.hosts).toEqual([
+      { name: "h1", virtSparsifyVersion: "virt-sparsify 1.54.1", qemuVersion: "qemu-img version 9.2.0" },
+    ]);
     const scan = data.events.edges.find((e: any) => e.node.type === "SCAN_DONE").node;
     expect(scan).toEqual({ type: "SCAN_DONE", message: `Scanned ${domainPath}`, data: { root: domainPath } });
   });

@@ -13,7 +13,10 @@ const MiB = 1024 * 1024;
 const tools = requireTools("qemu-img", "qemu-io", "qemu-system-x86_64", "mke2fs", "debugfs");
 
 async function probeError(p: Promise<unknown>): Promise<ImageProbeError> {
-  const error = await p.then(() => undefined, (e: unknown) => e);
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ImageProbeError);
   return error as ImageProbeError;
 }

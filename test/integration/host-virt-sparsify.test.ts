@@ -14,7 +14,16 @@ import { deadSockdirs, newDeadSockdirs } from "../support/sockdirs.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const MiB = 1024 * 1024;
-const tools = requireTools("virt-sparsify", "qemu-img", "qemu-io", "qemu-system-x86_64", "qemu-storage-daemon", "mke2fs", "debugfs", "e2fsck");
+const tools = requireTools(
+  "virt-sparsify",
+  "qemu-img",
+  "qemu-io",
+  "qemu-system-x86_64",
+  "qemu-storage-daemon",
+  "mke2fs",
+  "debugfs",
+  "e2fsck",
+);
 
 /** /tmp/libguestfs* dirs whose owner is dead: what an unclean run leaves behind. */
 
@@ -41,14 +50,25 @@ describe.skipIf(!tools)("runVirtSparsify (real virt-sparsify, TCG on this host)"
     const events: SparsifyOutputEvent[] = [];
     let progress = initialProgress;
     const result = await runVirtSparsify({
-      path: image.path, format: "qcow2", timeoutMs: 120_000, backendSettings, tmpRoot: dir.path,
+      path: image.path,
+      format: "qcow2",
+      timeoutMs: 120_000,
+      backendSettings,
+      tmpRoot: dir.path,
       onEvent: (e) => {
         events.push(e);
         progress = reduceProgress(progress, e);
       },
     });
     console.log(`[timing] real virt-sparsify run: ${(result.durationMs / 1000).toFixed(2)} s`, JSON.stringify(result));
-    expect(result).toMatchObject({ exitCode: 0, cancelled: false, timedOut: false, completed: true, trimmedDevices: ["/dev/sda"], swapCleared: [] });
+    expect(result).toMatchObject({
+      exitCode: 0,
+      cancelled: false,
+      timedOut: false,
+      completed: true,
+      trimmedDevices: ["/dev/sda"],
+      swapCleared: [],
+    });
     expect(result.errorMessage).toBeUndefined();
     expect(events.filter((e) => e.kind === "launch").length).toBeGreaterThan(0);
     expect(progress.progress).toBe(90);
@@ -70,8 +90,13 @@ describe.skipIf(!tools)("runVirtSparsify (real virt-sparsify, TCG on this host)"
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 2_000);
     const result = await runVirtSparsify({
-      path: image.path, format: "qcow2", timeoutMs: 120_000, backendSettings, tmpRoot: dir.path,
-      signal: controller.signal, killGraceMs: 15_000,
+      path: image.path,
+      format: "qcow2",
+      timeoutMs: 120_000,
+      backendSettings,
+      tmpRoot: dir.path,
+      signal: controller.signal,
+      killGraceMs: 15_000,
     });
     console.log(`[timing] cancelled run returned after ${(result.durationMs / 1000).toFixed(2)} s`, JSON.stringify(result));
     expect(result.cancelled).toBe(true);
@@ -92,7 +117,13 @@ describe.skipIf(!tools)("runVirtSparsify (real virt-sparsify, TCG on this host)"
     const image = await makeExt4Image(join(dir.path, "held.raw"), { format: "raw", deletedMiB: 0 });
     const hold = await holdImage(image.path, "raw");
     try {
-      const result = await runVirtSparsify({ path: image.path, format: "raw", timeoutMs: 60_000, backendSettings, tmpRoot: dir.path });
+      const result = await runVirtSparsify({
+        path: image.path,
+        format: "raw",
+        timeoutMs: 60_000,
+        backendSettings,
+        tmpRoot: dir.path,
+      });
       expect(result.exitCode).toBe(1);
       expect(result.durationMs).toBeLessThan(5_000);
       expect(result.errorMessage).toMatch(/guestfs_launch failed/);

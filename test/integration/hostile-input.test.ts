@@ -74,7 +74,10 @@ function wrongValues(leaf: Leaf): unknown[] {
 }
 
 /** Rows a sweep may create on purpose: a hostile but valid *name* is data, kept byte for byte. */
-const CREATES: Record<string, { table: string; column: string }> = { addVm: { table: "vm", column: "name" }, createApiToken: { table: "api_token", column: "name" } };
+const CREATES: Record<string, { table: string; column: string }> = {
+  addVm: { table: "vm", column: "name" },
+  createApiToken: { table: "api_token", column: "name" },
+};
 
 const isTyped = (e: any) => typeof e?.extensions?.code === "string" && e.extensions.code !== "INTERNAL_SERVER_ERROR";
 
@@ -101,7 +104,11 @@ describe("hostile input", () => {
   const http: Transport = {
     name: "HTTP",
     async send(query, variables) {
-      const res = await fetch(stack.url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${stack.token}` }, body: JSON.stringify({ query, variables }) });
+      const res = await fetch(stack.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${stack.token}` },
+        body: JSON.stringify({ query, variables }),
+      });
       const text = await res.text();
       try {
         return { status: res.status, ...JSON.parse(text) };
@@ -123,16 +130,34 @@ describe("hostile input", () => {
     builder = await OperationBuilder.load((q) => stack.gql(q));
     ws = wsClient(stack.wsUrl, stack.token);
     // Some content in every table, so a change anywhere shows in the checksums.
-    [{ id: seeded.domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('hostile', $1) RETURNING id`, [`${stack.root}/hostile`]);
-    [{ id: seeded.diskId }] = await stack.db.query(`INSERT INTO disk ("storageDomainId", alias, format, sparsifiable) VALUES ($1, 'victim', 'QCOW2', true) RETURNING id`, [seeded.domainId]);
-    await stack.db.query(`INSERT INTO volume ("storageDomainId", "diskId", "relPath", format, "virtualSize", ` + `"actualSize") VALUES ($1, $2, 'victim.qcow2', 'QCOW2', 1048576, 4096)`, [seeded.domainId, seeded.diskId]);
+    [{ id: seeded.domainId }] = await stack.db.query(
+      `INSERT INTO storage_domain (name, path) VALUES ('hostile', $1) RETURNING id`,
+      [`${stack.root}/hostile`],
+    );
+    [{ id: seeded.diskId }] = await stack.db.query(
+      `INSERT INTO disk ("storageDomainId", alias, format, sparsifiable) VALUES ($1, 'victim', 'QCOW2', true) RETURNING id`,
+      [seeded.domainId],
+    );
+    await stack.db.query(
+      `INSERT INTO volume ("storageDomainId", "diskId", "relPath", format, "virtualSize", ` +
+        `"actualSize") VALUES ($1, $2, 'victim.qcow2', 'QCOW2', 1048576, 4096)`,
+      [seeded.domainId, seeded.diskId],
+    );
     await stack.db.query(`INSERT INTO host (name, "heartbeatAt", concurrency) VALUES ('far-away', now() - interval '1 day', 1)`);
     seeded.vmId = ok<any>(await stack.gql(`mutation { addVm(input: { name: "victim-vm" }) { id } }`)).addVm.id;
-    ok(await stack.gql("mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: false) { id } }", { v: seeded.vmId, d: seeded.diskId }));
-    const job = ok<any>(await stack.gql("mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }", { d: seeded.diskId })).sparsifyDisk;
+    ok(
+      await stack.gql("mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: false) { id } }", {
+        v: seeded.vmId,
+        d: seeded.diskId,
+      }),
+    );
+    const job = ok<any>(
+      await stack.gql("mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }", { d: seeded.diskId }),
+    ).sparsifyDisk;
     ok(await stack.gql("mutation($id: ID!) { cancelSparsifyJob(id: $id) { id } }", { id: job.id }));
     baseline = await snapshotTables(stack.db);
-    for (const table of ["storage_domain", "disk", "volume", "vm", "disk_attachment", "sparsify_job", "host"]) expect(baseline[table]?.rows, table).toBeGreaterThan(0);
+    for (const table of ["storage_domain", "disk", "volume", "vm", "disk_attachment", "sparsify_job", "host"])
+      expect(baseline[table]?.rows, table).toBeGreaterThan(0);
   });
   afterAll(async () => {
     await ws?.dispose();
@@ -150,14 +175,32 @@ describe("hostile input", () => {
   describe.each(["HTTP", "WebSocket"] as const)("query limits over %s", (name) => {
     const t = () => TRANSPORTS().find((x) => x.name === name)!;
     const deep = `{ disks(first: 1) { edges { node { ${"template { ".repeat(12)}id${" }".repeat(12)} } } } }`;
-    const fragments = Array.from({ length: 13 }, (_, i) => `fragment F${i} on Disk { template { ${i < 12 ? `...F${i + 1}` : "id"} } }`).join("\n");
+    const fragments = Array.from(
+      { length: 13 },
+      (_, i) => `fragment F${i} on Disk { template { ${i < 12 ? `...F${i + 1}` : "id"} } }`,
+    ).join("\n");
     const cases: [string, string, string, RegExp][] = [
       ["depth 15", deep, "QUERY_TOO_DEEP", /depth/i],
-      ["depth 15 through fragments", `{ disks(first: 1) { edges { node { ...F0 } } } }\n${fragments}`, "QUERY_TOO_DEEP", /depth/i],
-      ["depth 15 in a subscription", `subscription { sparsifyJobEvents { disk { ${"template { ".repeat(13)}id${" }".repeat(13)} } } }`, "QUERY_TOO_DEEP", /depth/i],
+      [
+        "depth 15 through fragments",
+        `{ disks(first: 1) { edges { node { ...F0 } } } }\n${fragments}`,
+        "QUERY_TOO_DEEP",
+        /depth/i,
+      ],
+      [
+        "depth 15 in a subscription",
+        `subscription { sparsifyJobEvents { disk { ${"template { ".repeat(13)}id${" }".repeat(13)} } } }`,
+        "QUERY_TOO_DEEP",
+        /depth/i,
+      ],
       ["20 aliases", `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: me { name }`).join(" ")} }`, "TOO_MANY_ALIASES", /alias/i],
       ["3,000 tokens", `{ me { ${"name ".repeat(3_000)}} }`, "TOO_MANY_TOKENS", /token/i],
-      ["an expensive query", "{ disks(first: 500) { edges { node { sparsifyJobs(first: 100) { id } } } } }", "QUERY_TOO_COMPLEX", /cost/i],
+      [
+        "an expensive query",
+        "{ disks(first: 500) { edges { node { sparsifyJobs(first: 100) { id } } } } }",
+        "QUERY_TOO_COMPLEX",
+        /cost/i,
+      ],
       ["60 directives", `{ me ${"@include(if: true) ".repeat(60)}{ name } }`, "TOO_MANY_DIRECTIVES", /directive/i],
     ];
 
@@ -182,17 +225,30 @@ describe("hostile input", () => {
 
   describe("HTTP requests that are not GraphQL requests", () => {
     const post = (body: BodyInit, headers: Record<string, string> = {}) =>
-      fetch(stack.url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${stack.token}`, ...headers }, body });
+      fetch(stack.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${stack.token}`, ...headers },
+        body,
+      });
 
     it("a batched array is refused with 400", async () => {
-      const res = await post(JSON.stringify([{ query: "{ me { name } }" }, { query: `mutation { addVm(input: { name: "batched" }) { id } }` }]));
+      const res = await post(
+        JSON.stringify([{ query: "{ me { name } }" }, { query: `mutation { addVm(input: { name: "batched" }) { id } }` }]),
+      );
       expect(res.status).toBe(400);
       expect(await stack.db.query(`SELECT 1 FROM vm WHERE name = 'batched'`)).toEqual([]);
     });
 
     it.each([
       ["a 300 KB query", () => JSON.stringify({ query: `{ me { name } } # ${"x".repeat(300_000)}` })],
-      ["1 MB in variables", () => JSON.stringify({ query: "mutation($n: String!) { addVm(input: { name: $n }) { id } }", variables: { n: "v".repeat(1_048_576) } })],
+      [
+        "1 MB in variables",
+        () =>
+          JSON.stringify({
+            query: "mutation($n: String!) { addVm(input: { name: $n }) { id } }",
+            variables: { n: "v".repeat(1_048_576) },
+          }),
+      ],
       ["8 MB of nothing", () => `{"query":"{ me { name } }","x":"${"a".repeat(8 * 1_048_576)}"}`],
     ])("%s → 413 with a typed error, and the server keeps answering", async (_name, body) => {
       const res = await post(body());
@@ -214,7 +270,13 @@ describe("hostile input", () => {
       ["extensions not an object", '{"query": "{ me { name } }", "extensions": 1}', "application/json", false, 400],
       ["text/plain (a CSRF-able simple request)", '{"query": "{ me { name } }"}', "text/plain", false, 400],
       ["form-urlencoded", "query=%7B%20me%20%7B%20name%20%7D%20%7D", "application/x-www-form-urlencoded", false, 400],
-      ["multipart/form-data", "--b\r\nContent-Disposition: form-data; name=\"query\"\r\n\r\n{ me { name } }\r\n--b--\r\n", "multipart/form-data; boundary=b", false, 400],
+      [
+        "multipart/form-data",
+        '--b\r\nContent-Disposition: form-data; name="query"\r\n\r\n{ me { name } }\r\n--b--\r\n',
+        "multipart/form-data; boundary=b",
+        false,
+        400,
+      ],
       ["an unknown content type", '{"query": "{ me { name } }"}', "application/octet-stream", false, 400],
     ])("%s → 4xx, never 5xx, no stack trace", async (_name, body, contentType, typed, status) => {
       const res = await post(body, { "content-type": contentType });
@@ -222,7 +284,8 @@ describe("hostile input", () => {
       const text = await res.text();
       expect(text).not.toMatch(/node_modules|\/work\/|\bat [\w.]+ \(/); // no stack traces or paths
       if (typed) expect(JSON.parse(text).errors[0].extensions.code).toBe("BAD_REQUEST");
-      else if (/json/.test(res.headers.get("content-type") ?? "")) expect(JSON.parse(text).errors.every(isTyped), text).toBe(true);
+      else if (/json/.test(res.headers.get("content-type") ?? ""))
+        expect(JSON.parse(text).errors.every(isTyped), text).toBe(true);
       await healthy();
     });
 
@@ -249,7 +312,7 @@ describe("hostile input", () => {
       ["an unknown operationName", { query: "query A { me { name } } query B { me { role } }", operationName: "C" }],
       ["two operations without operationName", { query: "query A { me { name } } query B { me { role } }" }],
       ["a syntax error", { query: "{ me { name " }],
-      ["an unknown directive", { query: "{ me @exec(cmd: \"rm\") { name } }" }],
+      ["an unknown directive", { query: '{ me @exec(cmd: "rm") { name } }' }],
       ["a huge integer literal", { query: "{ disks(first: 99999999999999999999) { totalCount } }" }],
       ["a NUL in the query text", { query: "{ me { name } }\u0000" }],
     ])("%s → a typed 400", async (_name, body) => {
@@ -293,7 +356,11 @@ describe("hostile input", () => {
 
       const socket = await opened();
       const closed = closeCodeOf(socket);
-      const subscribe = JSON.stringify({ id: "same", type: "subscribe", payload: { query: "subscription { sparsifyJobEvents { id } }" } });
+      const subscribe = JSON.stringify({
+        id: "same",
+        type: "subscribe",
+        payload: { query: "subscription { sparsifyJobEvents { id } }" },
+      });
       socket.send(subscribe);
       socket.send(subscribe);
       expect(await closed).toBe(4409);
@@ -302,7 +369,13 @@ describe("hostile input", () => {
     it("a message over 256 KB closes that socket (1009), the server keeps serving", async () => {
       const socket = await opened();
       const closed = closeCodeOf(socket);
-      socket.send(JSON.stringify({ id: "big", type: "subscribe", payload: { query: "{ me { name } }", variables: { x: "y".repeat(1_048_576) } } }));
+      socket.send(
+        JSON.stringify({
+          id: "big",
+          type: "subscribe",
+          payload: { query: "{ me { name } }", variables: { x: "y".repeat(1_048_576) } },
+        }),
+      );
       expect(await closed).toBe(1009);
       await healthy();
     });
@@ -356,7 +429,8 @@ describe("hostile input", () => {
             if (op.kind === "subscription") {
               const outcome = await firstOutcome(ws, op.query, variables, 150);
               if (outcome.kind === "closed") problems.push(`${what}: socket closed ${outcome.code}`);
-              if (outcome.kind === "errors" && !outcome.errors.every(isTyped)) problems.push(`${what}: untyped ${JSON.stringify(outcome.errors).slice(0, 200)}`);
+              if (outcome.kind === "errors" && !outcome.errors.every(isTyped))
+                problems.push(`${what}: untyped ${JSON.stringify(outcome.errors).slice(0, 200)}`);
               continue;
             }
             const answer = await t().send(op.query, variables);
@@ -372,8 +446,12 @@ describe("hostile input", () => {
               problems.push(`${what}: mutation accepted it`);
               continue;
             }
-            const rows: { id: string; value: string }[] = await stack.db.query(`SELECT id, "${target.column}" AS value FROM "${target.table}" WHERE "${target.column}" = $1`, [value.trim()]);
-            if (rows.length !== 1 || rows[0]!.value !== value.trim()) problems.push(`${what}: stored as ${short(rows.map((r) => r.value))}`);
+            const rows: { id: string; value: string }[] = await stack.db.query(
+              `SELECT id, "${target.column}" AS value FROM "${target.table}" WHERE "${target.column}" = $1`,
+              [value.trim()],
+            );
+            if (rows.length !== 1 || rows[0]!.value !== value.trim())
+              problems.push(`${what}: stored as ${short(rows.map((r) => r.value))}`);
             (created[target.table] ??= []).push(...rows.map((r) => r.id));
           }
         }
@@ -407,7 +485,11 @@ describe("rate limits", () => {
     afterAll(() => stack?.close());
 
     const cancelAs = (secret: string, url = stack.url) =>
-      fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${secret}` }, body: JSON.stringify({ query: CANCEL, variables: { id: UNKNOWN } }) }).then(async (r) => ({
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+        body: JSON.stringify({ query: CANCEL, variables: { id: UNKNOWN } }),
+      }).then(async (r) => ({
         status: r.status,
         ...((await r.json()) as { errors?: any[] }),
       }));
@@ -459,8 +541,13 @@ describe("rate limits", () => {
           RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND: String(DEFAULTS.RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND),
         },
       });
-      const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('ui', $1) RETURNING id`, [`${stack.root}/ui`]);
-      [{ id: diskId }] = await stack.db.query(`INSERT INTO disk ("storageDomainId", alias, format, sparsifiable) VALUES ($1, 'watched', 'QCOW2', true) RETURNING id`, [domainId]);
+      const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('ui', $1) RETURNING id`, [
+        `${stack.root}/ui`,
+      ]);
+      [{ id: diskId }] = await stack.db.query(
+        `INSERT INTO disk ("storageDomainId", alias, format, sparsifiable) VALUES ($1, 'watched', 'QCOW2', true) RETURNING id`,
+        [domainId],
+      );
     });
     afterAll(() => stack?.close());
 
@@ -468,7 +555,10 @@ describe("rate limits", () => {
       expect(DEFAULTS.RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND).toBeGreaterThanOrEqual(200);
       expect(stack.config.RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND).toBe(DEFAULTS.RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND);
       // The WebSocket caps run at their defaults here too: the 300-a-second test below holds with them.
-      expect([stack.config.MAX_SOCKETS_PER_TOKEN, stack.config.MAX_SUBSCRIPTIONS_PER_SOCKET]).toEqual([DEFAULTS.MAX_SOCKETS_PER_TOKEN, DEFAULTS.MAX_SUBSCRIPTIONS_PER_SOCKET]);
+      expect([stack.config.MAX_SOCKETS_PER_TOKEN, stack.config.MAX_SUBSCRIPTIONS_PER_SOCKET]).toEqual([
+        DEFAULTS.MAX_SOCKETS_PER_TOKEN,
+        DEFAULTS.MAX_SUBSCRIPTIONS_PER_SOCKET,
+      ]);
     });
 
     it("one UI opens 300 sparsifyJobEvents subscriptions within a second, none RATE_LIMITED, and every one sees the next job", async () => {
@@ -476,7 +566,14 @@ describe("rate limits", () => {
       const clients = [0, 1, 2].map(() => {
         let connected!: () => void;
         const ready = new Promise<void>((r) => (connected = r));
-        const client = createClient({ url: stack.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, connectionParams: { authorization: `Bearer ${viewer}` }, on: { connected: () => connected() } });
+        const client = createClient({
+          url: stack.wsUrl,
+          webSocketImpl: WebSocket,
+          retryAttempts: 0,
+          lazy: false,
+          connectionParams: { authorization: `Bearer ${viewer}` },
+          on: { connected: () => connected() },
+        });
         return { client, ready };
       });
       await Promise.all(clients.map((c) => c.ready));
@@ -487,7 +584,10 @@ describe("rate limits", () => {
         clients[i % 3]!.client.subscribe(
           { query: "subscription { sparsifyJobEvents { id state requestedBy } }" },
           {
-            next: (v) => (v.errors ? errors.push(...v.errors) : seen.set(i, (seen.get(i) ?? new Set()).add((v.data as any).sparsifyJobEvents.id))),
+            next: (v) =>
+              v.errors
+                ? errors.push(...v.errors)
+                : seen.set(i, (seen.get(i) ?? new Set()).add((v.data as any).sparsifyJobEvents.id)),
             error: (e) => errors.push(e),
             complete: () => {},
           },
@@ -498,7 +598,9 @@ describe("rate limits", () => {
       await sleep(300); // let the server register them all (and refuse any, if it would)
       // Two changes of one job (queued, cancelled): each subscription must see at least one of them.
       const operator = { authorization: `Bearer ${await stack.tokenFor(Role.OPERATOR, "ui-operator")}` };
-      const job = ok<any>(await stack.gql("mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }", { d: diskId }, operator)).sparsifyDisk;
+      const job = ok<any>(
+        await stack.gql("mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }", { d: diskId }, operator),
+      ).sparsifyDisk;
       await sleep(200);
       ok(await stack.gql("mutation($id: ID!) { cancelSparsifyJob(id: $id) { id } }", { id: job.id }, operator));
       await waitFor(() => seen.size === 300 || errors.length > 0, { timeout: 10_000, what: "300 subscribers to see the job" });

@@ -23,7 +23,10 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
   let canaries: string[];
   let before: CanaryState[];
 
-  const { ids, disk, scan, estimate, estimated, sparsifyToEnd, until } = domainDriver(() => stack, () => domainId);
+  const { ids, disk, scan, estimate, estimated, sparsifyToEnd, until } = domainDriver(
+    () => stack,
+    () => domainId,
+  );
   beforeAll(async () => {
     stack = await startStack();
     outside = await fs.mkdtemp(path.join(os.tmpdir(), "outside-roots-"));
@@ -31,27 +34,45 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
     await fs.mkdir(dom);
     // The issue's repro: a qcow2 whose external data file lives outside every root. qemu-img
     // creates (truncates) the data file, so the header comes first and the content after.
-    await qemuImgCreate(dom, "datafile.qcow2", "qcow2", "1G", ["-o", `data_file=${path.join(outside, "data.raw")},data_file_raw=on`]);
+    await qemuImgCreate(dom, "datafile.qcow2", "qcow2", "1G", [
+      "-o",
+      `data_file=${path.join(outside, "data.raw")},data_file_raw=on`,
+    ]);
     await makeExt4Image(path.join(outside, "data.raw"), { format: "raw", deletedMiB: 60 });
     await makeExt4Image(path.join(outside, "base.raw"), { format: "raw", deletedMiB: 60 });
     await qemuImgCreate(dom, "outback.qcow2", "qcow2", "1G", ["-b", path.join(outside, "base.raw"), "-F", "raw"]);
-    await qemuImgCreate(dom, "jsonback.qcow2", "qcow2", "1G", ["-u", "-b", `json:{"file.driver":"file","file.filename":"${path.join(outside, "base.raw")}"}`, "-F", "raw"]);
+    await qemuImgCreate(dom, "jsonback.qcow2", "qcow2", "1G", [
+      "-u",
+      "-b",
+      `json:{"file.driver":"file","file.filename":"${path.join(outside, "base.raw")}"}`,
+      "-F",
+      "raw",
+    ]);
     await qemuImgCreate(dom, "unknown.qcow2", "qcow2", "64M");
     await patchBytes(path.join(dom, "unknown.qcow2"), 72, u64(1n << 9n));
-    await qemuImgCreate(dom, "enc.qcow2", "qcow2", "64M", ["-o", "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=50"]);
+    await qemuImgCreate(dom, "enc.qcow2", "qcow2", "64M", [
+      "-o",
+      "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=50",
+    ]);
     // A VMDK descriptor named .raw whose extent is outside: probed, qemu would open the extent.
     await qemuImgCreate(outside, "ext.vmdk", "vmdk", "64M", ["-o", "subformat=monolithicFlat"]);
     await fs.copyFile(path.join(outside, "ext.vmdk"), path.join(dom, "desc.raw"));
     await execa("sed", ["-i", `s#"ext-flat.vmdk"#"${path.join(outside, "ext-flat.vmdk")}"#`, path.join(dom, "desc.raw")]);
     // Clean at scan time, swapped for hostile content (same inode) before the run / the estimate.
-    for (const name of ["late-df", "late-back", "late-est", "late-est-back"]) await makeExt4Image(path.join(dom, `${name}.qcow2`), { format: "qcow2", deletedMiB: 30 });
-    await qemuImgCreate(outside, "hostile-df.qcow2", "qcow2", "1G", ["-o", `data_file=${path.join(outside, "data.raw")},data_file_raw=on`]);
+    for (const name of ["late-df", "late-back", "late-est", "late-est-back"])
+      await makeExt4Image(path.join(dom, `${name}.qcow2`), { format: "qcow2", deletedMiB: 30 });
+    await qemuImgCreate(outside, "hostile-df.qcow2", "qcow2", "1G", [
+      "-o",
+      `data_file=${path.join(outside, "data.raw")},data_file_raw=on`,
+    ]);
     await makeExt4Image(path.join(outside, "data.raw"), { format: "raw", deletedMiB: 60 }); // created again: the header truncated it
     await qemuImgCreate(outside, "hostile-back.qcow2", "qcow2", "1G", ["-b", path.join(outside, "base.raw"), "-F", "raw"]);
 
     canaries = ["data.raw", "base.raw", "ext-flat.vmdk", "ext.vmdk"].map((f) => path.join(outside, f));
     before = await canaryStates(canaries);
-    const domain = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "dom", path: $p }) { id } }`, { p: dom })).addStorageDomain;
+    const domain = ok<any>(
+      await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "dom", path: $p }) { id } }`, { p: dom }),
+    ).addStorageDomain;
     domainId = domain.id;
     await scan();
   }, 240_000);
@@ -77,17 +98,37 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
   });
 
   it("the scan ran no qemu-img on a refused image: no size was read", async () => {
-    const rows = await stack.db.query(`SELECT "relPath", "virtualSize", "refusalCode" FROM volume WHERE "refusalCode" IS NOT NULL ORDER BY "relPath"`);
-    expect(rows.map((r: any) => r.relPath)).toEqual(["datafile.qcow2", "desc.raw", "enc.qcow2", "jsonback.qcow2", "outback.qcow2", "unknown.qcow2"]);
+    const rows = await stack.db.query(
+      `SELECT "relPath", "virtualSize", "refusalCode" FROM volume WHERE "refusalCode" IS NOT NULL ORDER BY "relPath"`,
+    );
+    expect(rows.map((r: any) => r.relPath)).toEqual([
+      "datafile.qcow2",
+      "desc.raw",
+      "enc.qcow2",
+      "jsonback.qcow2",
+      "outback.qcow2",
+      "unknown.qcow2",
+    ]);
     expect(rows.every((r: any) => Number(r.virtualSize) === 0)).toBe(true);
   });
 
   it("estimate: refused disks are not estimated and say why; clean ones are", async () => {
     await estimate();
-    for (const [alias, code] of [["datafile", "EXTERNAL_DATA_FILE"], ["outback", "BACKING_OUTSIDE_CHAIN"], ["unknown", "UNKNOWN_FEATURES"], ["enc", "ENCRYPTED"], ["desc", "FORMAT_MISMATCH"]]) {
-      expect(await until(alias!, (d) => d.estimateUnavailableReason !== null), alias).toMatchObject({ reclaimableEstimate: null, estimateUnavailableReason: code });
+    for (const [alias, code] of [
+      ["datafile", "EXTERNAL_DATA_FILE"],
+      ["outback", "BACKING_OUTSIDE_CHAIN"],
+      ["unknown", "UNKNOWN_FEATURES"],
+      ["enc", "ENCRYPTED"],
+      ["desc", "FORMAT_MISMATCH"],
+    ]) {
+      expect(await until(alias!, (d) => d.estimateUnavailableReason !== null), alias).toMatchObject({
+        reclaimableEstimate: null,
+        estimateUnavailableReason: code,
+      });
     }
-    expect((await until("late-est", (d) => d.reclaimableEstimate !== null)).reclaimableEstimate).toBeGreaterThan(20 * 1024 * 1024);
+    expect((await until("late-est", (d) => d.reclaimableEstimate !== null)).reclaimableEstimate).toBeGreaterThan(
+      20 * 1024 * 1024,
+    );
     expect(await canaryStates(canaries)).toEqual(before);
   });
 
@@ -123,7 +164,11 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
   it("estimate time: a leaf swapped after the scan is refused, not estimated, and stays blocked", async () => {
     await overwriteWith(path.join(dom, "late-est.qcow2"), path.join(outside, "hostile-df.qcow2"));
     await estimate();
-    expect(await until("late-est", (d) => d.estimateUnavailableReason !== null)).toMatchObject({ reclaimableEstimate: null, estimateUnavailableReason: "EXTERNAL_DATA_FILE", sparsifiable: false });
+    expect(await until("late-est", (d) => d.estimateUnavailableReason !== null)).toMatchObject({
+      reclaimableEstimate: null,
+      estimateUnavailableReason: "EXTERNAL_DATA_FILE",
+      sparsifiable: false,
+    });
     expect(await canaryStates(canaries)).toEqual(before);
   });
 
@@ -131,7 +176,11 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
     await estimated("late-est-back");
     await overwriteWith(path.join(dom, "late-est-back.qcow2"), path.join(outside, "hostile-back.qcow2"));
     await estimate();
-    expect(await until("late-est-back", (d) => d.estimateUnavailableReason !== null)).toMatchObject({ reclaimableEstimate: null, estimateUnavailableReason: "BACKING_OUTSIDE_CHAIN", sparsifiable: false });
+    expect(await until("late-est-back", (d) => d.estimateUnavailableReason !== null)).toMatchObject({
+      reclaimableEstimate: null,
+      estimateUnavailableReason: "BACKING_OUTSIDE_CHAIN",
+      sparsifiable: false,
+    });
     expect(await canaryStates(canaries)).toEqual(before);
   });
 

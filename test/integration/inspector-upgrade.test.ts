@@ -17,14 +17,21 @@ describe.runIf(requireTools("qemu-img"))("upgrade: disks scanned before the insp
   let stack: Stack;
   let next: RunningWorker | null = null;
   let diskId: string;
-  const disk = async () => ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifiable blockers { code message } estimateUnavailableReason } }`, { d: diskId })).disk;
+  const disk = async () =>
+    ok<any>(
+      await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifiable blockers { code message } estimateUnavailableReason } }`, {
+        d: diskId,
+      }),
+    ).disk;
 
   beforeAll(async () => {
     stack = await startStack();
     const dom = path.join(stack.root, "old");
     await fs.mkdir(dom);
     await qemuImgCreate(dom, "old.qcow2", "qcow2", "64M");
-    const domain = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "old", path: $p }) { id } }`, { p: dom })).addStorageDomain;
+    const domain = ok<any>(
+      await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "old", path: $p }) { id } }`, { p: dom }),
+    ).addStorageDomain;
     ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domain.id }));
     [{ id: diskId }] = await stack.db.query(`SELECT id FROM disk WHERE alias = 'old'`);
     await stack.worker!.close(true);
@@ -54,10 +61,13 @@ describe.runIf(requireTools("qemu-img"))("upgrade: disks scanned before the insp
 
   it("the rescan a starting worker queues inspects the disk and lifts the block", async () => {
     next = await startHostWorker(stack.config, stack.db, pino({ level: "silent" }));
-    const d = await waitFor(async () => {
-      const now = await disk();
-      return now.blockers.some((b: any) => b.code === "NOT_INSPECTED") ? null : now;
-    }, { timeout: 30_000, what: "the upgrade rescan" });
+    const d = await waitFor(
+      async () => {
+        const now = await disk();
+        return now.blockers.some((b: any) => b.code === "NOT_INSPECTED") ? null : now;
+      },
+      { timeout: 30_000, what: "the upgrade rescan" },
+    );
     expect(d.sparsifiable).toBe(true);
     const [{ inspected }] = await stack.db.query(`SELECT count(*)::int AS inspected FROM volume WHERE "inspectedAt" IS NOT NULL`);
     expect(inspected).toBe(1);

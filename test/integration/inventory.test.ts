@@ -2,7 +2,14 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeExt4Image, makeNoFilesystemImage, makePreallocatedQcow2, makeRawWithQcow2Header, makeSnapshot, makeTemplateWithClones } from "../support/images.js";
+import {
+  makeExt4Image,
+  makeNoFilesystemImage,
+  makePreallocatedQcow2,
+  makeRawWithQcow2Header,
+  makeSnapshot,
+  makeTemplateWithClones,
+} from "../support/images.js";
 import { requireTools } from "../support/require-tool.js";
 import { codeOf, ok, startStack, type Stack } from "../support/stack.js";
 
@@ -46,16 +53,33 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
     await makeNoFilesystemImage(path.join(dir, ".hidden.raw"));
     await fs.writeFile(path.join(dir, "notes.txt"), "not an image");
     await fs.symlink("/etc", path.join(dir, "etc-link"));
-    const added = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "domain-a", path: $p }) { id status } }`, { p: dir }));
+    const added = ok<any>(
+      await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "domain-a", path: $p }) { id status } }`, {
+        p: dir,
+      }),
+    );
     domainId = added.addStorageDomain.id;
-    const scanned = ok<any>(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState lastScannedAt status } }`, { id: domainId }));
+    const scanned = ok<any>(
+      await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState lastScannedAt status } }`, { id: domainId }),
+    );
     expect(scanned.scanStorageDomain.scanState).toBe("DONE");
     await loadDisks();
   });
   afterAll(() => stack?.close());
 
   it("finds every image once and groups chains into disks", async () => {
-    expect([...disks.keys()].sort()).toEqual(["app-01", "blank", "clone-1", "clone-2", "db-01", "escape", "hostile", "prealloc", "template", "web-01"]);
+    expect([...disks.keys()].sort()).toEqual([
+      "app-01",
+      "blank",
+      "clone-1",
+      "clone-2",
+      "db-01",
+      "escape",
+      "hostile",
+      "prealloc",
+      "template",
+      "web-01",
+    ]);
   });
 
   it("reports exact sizes, equal to qemu-img", async () => {
@@ -64,7 +88,14 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
     expect(web.virtualSize).toBe(1073741824);
     expect(web.format).toBe("QCOW2");
     expect(disks.get("db-01").actualSize).toBe(await actualSize(path.join(dir, "db-01.raw"), "raw"));
-    expect(disks.get("web-01")).toMatchObject({ sparsifiable: true, sparsifyBlockers: [], sparsifyWarnings: [], status: "OK", storageType: "IMAGE", allocation: "SPARSE" });
+    expect(disks.get("web-01")).toMatchObject({
+      sparsifiable: true,
+      sparsifyBlockers: [],
+      sparsifyWarnings: [],
+      status: "OK",
+      storageType: "IMAGE",
+      allocation: "SPARSE",
+    });
   });
 
   it("a snapshot chain is one disk: own volumes leaf first, size summed, a warning", () => {
@@ -87,7 +118,11 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
   });
 
   it("detects metadata preallocation", () => {
-    expect(disks.get("prealloc")).toMatchObject({ allocation: "PREALLOCATED", allocationSource: "DETECTED", sparsifiable: false });
+    expect(disks.get("prealloc")).toMatchObject({
+      allocation: "PREALLOCATED",
+      allocationSource: "DETECTED",
+      sparsifiable: false,
+    });
     expect(disks.get("prealloc").sparsifyBlockers.map((b: any) => b.code)).toEqual(["PREALLOCATED"]);
   });
 
@@ -110,37 +145,76 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
   it("a VM that is UP blocks its plugged disk; DOWN or unplugged does not", async () => {
     const web = disks.get("web-01");
     const vm = ok<any>(await stack.gql(`mutation { addVm(input: { name: "web-vm" }) { id } }`)).addVm;
-    ok(await stack.gql(`mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: true) { plugged } }`, { v: vm.id, d: web.id }));
+    ok(
+      await stack.gql(`mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: true) { plugged } }`, {
+        v: vm.id,
+        d: web.id,
+      }),
+    );
     ok(await stack.gql(`mutation($v: ID!) { setVmStatus(id: $v, status: UP) { status } }`, { v: vm.id }));
-    let disk = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifiable sparsifyBlockers { code message } } }`, { d: web.id })).disk;
+    let disk = ok<any>(
+      await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifiable sparsifyBlockers { code message } } }`, { d: web.id }),
+    ).disk;
     expect(disk.sparsifiable).toBe(false);
-    expect(disk.sparsifyBlockers).toEqual([{ code: "VM_NOT_DOWN", message: "Attached to VM web-vm, which is UP; shut it down or unplug the disk" }]);
-    const blocked = ok<any>(await stack.gql(`{ disks(filter: { sparsifiable: false }, first: 100) { edges { node { alias } } } }`));
+    expect(disk.sparsifyBlockers).toEqual([
+      { code: "VM_NOT_DOWN", message: "Attached to VM web-vm, which is UP; shut it down or unplug the disk" },
+    ]);
+    const blocked = ok<any>(
+      await stack.gql(`{ disks(filter: { sparsifiable: false }, first: 100) { edges { node { alias } } } }`),
+    );
     expect(blocked.disks.edges.map((e: any) => e.node.alias)).toContain("web-01");
 
-    ok(await stack.gql(`mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: false) { plugged } }`, { v: vm.id, d: web.id }));
-    disk = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifiable sparsifyWarnings { code } } }`, { d: web.id })).disk;
+    ok(
+      await stack.gql(`mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: false) { plugged } }`, {
+        v: vm.id,
+        d: web.id,
+      }),
+    );
+    disk = ok<any>(
+      await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifiable sparsifyWarnings { code } } }`, { d: web.id }),
+    ).disk;
     expect(disk).toEqual({ sparsifiable: true, sparsifyWarnings: [{ code: "UNPLUGGED_FROM_RUNNING_VM" }] });
 
-    ok(await stack.gql(`mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: true) { plugged } }`, { v: vm.id, d: web.id }));
+    ok(
+      await stack.gql(`mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: true) { plugged } }`, {
+        v: vm.id,
+        d: web.id,
+      }),
+    );
     ok(await stack.gql(`mutation($v: ID!) { setVmStatus(id: $v, status: DOWN) { status } }`, { v: vm.id }));
-    disk = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifiable attachments { vm { status } } } }`, { d: web.id })).disk;
+    disk = ok<any>(
+      await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifiable attachments { vm { status } } } }`, { d: web.id }),
+    ).disk;
     expect(disk).toEqual({ sparsifiable: true, attachments: [{ vm: { status: "DOWN" } }] });
   });
 
   it("a deactivated domain blocks all its disks, and activating lifts it", async () => {
     ok(await stack.gql(`mutation($id: ID!) { deactivateStorageDomain(id: $id) { status } }`, { id: domainId }));
-    const data = ok<any>(await stack.gql(`query($id: ID!) { disks(first: 100, filter: { storageDomainId: $id, sparsifiable: true }) { totalCount } }`, { id: domainId }));
+    const data = ok<any>(
+      await stack.gql(
+        `query($id: ID!) { disks(first: 100, filter: { storageDomainId: $id, sparsifiable: true }) { totalCount } }`,
+        { id: domainId },
+      ),
+    );
     expect(data.disks.totalCount).toBe(0);
-    const db = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifyBlockers { code message } } }`, { d: disks.get("db-01").id })).disk;
-    expect(db.sparsifyBlockers).toEqual([{ code: "STORAGE_DOMAIN_NOT_ACTIVE", message: "Storage domain domain-a is INACTIVE: deactivated by an administrator" }]);
+    const db = ok<any>(
+      await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifyBlockers { code message } } }`, { d: disks.get("db-01").id }),
+    ).disk;
+    expect(db.sparsifyBlockers).toEqual([
+      { code: "STORAGE_DOMAIN_NOT_ACTIVE", message: "Storage domain domain-a is INACTIVE: deactivated by an administrator" },
+    ]);
     ok(await stack.gql(`mutation($id: ID!) { activateStorageDomain(id: $id) { status } }`, { id: domainId }));
     const again = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { sparsifiable } }`, { d: disks.get("db-01").id })).disk;
     expect(again.sparsifiable).toBe(true);
   });
 
   it("an admin can correct an inferred allocation", async () => {
-    const res = ok<any>(await stack.gql(`mutation($d: ID!) { setDiskAllocation(id: $d, allocation: SPARSE) { allocation allocationSource sparsifiable } }`, { d: disks.get("prealloc").id }));
+    const res = ok<any>(
+      await stack.gql(
+        `mutation($d: ID!) { setDiskAllocation(id: $d, allocation: SPARSE) { allocation allocationSource sparsifiable } }`,
+        { d: disks.get("prealloc").id },
+      ),
+    );
     expect(res.setDiskAllocation).toEqual({ allocation: "SPARSE", allocationSource: "SET_BY_USER", sparsifiable: true });
   });
 
@@ -157,17 +231,23 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
     expect(disks.get("blank")).toMatchObject({ status: "MISSING", sparsifiable: false });
     expect(disks.get("blank").sparsifyBlockers[0].code).toBe("DISK_MISSING");
 
-    expect(codeOf(await stack.gql(`mutation($d: ID!) { forgetDisk(id: $d) }`, { d: disks.get("web-01").id }))).toBe("DISK_NOT_MISSING");
+    expect(codeOf(await stack.gql(`mutation($d: ID!) { forgetDisk(id: $d) }`, { d: disks.get("web-01").id }))).toBe(
+      "DISK_NOT_MISSING",
+    );
     ok(await stack.gql(`mutation($d: ID!) { forgetDisk(id: $d) }`, { d: disks.get("blank").id }));
     expect(ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { id } }`, { d: disks.get("blank").id })).disk).toBeNull();
   });
 
   it("a domain whose directory does not exist on the host becomes INACCESSIBLE with the reason", async () => {
     const missing = path.join(stack.root, "not-there");
-    const added = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "ghost", path: $p }) { id } }`, { p: missing })).addStorageDomain;
+    const added = ok<any>(
+      await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "ghost", path: $p }) { id } }`, { p: missing }),
+    ).addStorageDomain;
     let domain: any;
     for (let i = 0; i < 50; i++) {
-      domain = ok<any>(await stack.gql(`query($id: ID!) { storageDomain(id: $id) { status statusReason } }`, { id: added.id })).storageDomain;
+      domain = ok<any>(
+        await stack.gql(`query($id: ID!) { storageDomain(id: $id) { status statusReason } }`, { id: added.id }),
+      ).storageDomain;
       if (domain.status === "INACCESSIBLE") break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -181,11 +261,15 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
     const link = path.join(stack.root, "sneaky");
     await fs.symlink(outside, link);
     try {
-      const added = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "sneaky", path: $p }) { id } }`, { p: link })).addStorageDomain;
+      const added = ok<any>(
+        await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "sneaky", path: $p }) { id } }`, { p: link }),
+      ).addStorageDomain;
       let domain: any;
       for (let i = 0; i < 50 && domain?.status !== "INACCESSIBLE"; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        domain = ok<any>(await stack.gql(`query($id: ID!) { storageDomain(id: $id) { status statusReason scanState } }`, { id: added.id })).storageDomain;
+        domain = ok<any>(
+          await stack.gql(`query($id: ID!) { storageDomain(id: $id) { status statusReason scanState } }`, { id: added.id }),
+        ).storageDomain;
       }
       expect(domain.status).toBe("INACCESSIBLE");
       expect(domain.statusReason).toMatch(/outside the storage roots/);
@@ -197,11 +281,17 @@ describe.runIf(requireTools("qemu-img", "mke2fs", "debugfs"))("inventory: scan r
   });
 
   it("the same path or name cannot be added twice", async () => {
-    expect(codeOf(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "other", path: $p }) { id } }`, { p: dir }))).toBe("CONFLICT");
+    expect(
+      codeOf(
+        await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "other", path: $p }) { id } }`, { p: dir }),
+      ),
+    ).toBe("CONFLICT");
   });
 
   it("the host registered itself with what it can do and see", async () => {
-    const hosts = ok<any>(await stack.gql(`{ hosts { name online storageDomainIds concurrency accel virtSparsifyVersion qemuVersion } }`)).hosts;
+    const hosts = ok<any>(
+      await stack.gql(`{ hosts { name online storageDomainIds concurrency accel virtSparsifyVersion qemuVersion } }`),
+    ).hosts;
     expect(hosts).toHaveLength(1);
     expect(hosts[0]).toMatchObject({ name: stack.config.HOST_NAME, online: true, concurrency: 2 });
     expect(hosts[0].storageDomainIds).toContain(domainId);

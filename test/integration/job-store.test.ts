@@ -12,12 +12,15 @@ describe("JobStore.patchActive", () => {
       `INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") VALUES ($1, $2, 'QCOW2', true, $3) RETURNING id`,
       [domainId, alias, actualSize],
     );
-    return ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId })).sparsifyDisk.id as string;
+    return ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId })).sparsifyDisk
+      .id as string;
   };
 
   beforeAll(async () => {
     stack = await startStack({ worker: false });
-    [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('js', $1) RETURNING id`, [`${stack.root}/js`]);
+    [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('js', $1) RETURNING id`, [
+      `${stack.root}/js`,
+    ]);
   });
   afterAll(() => stack?.close());
 
@@ -25,10 +28,24 @@ describe("JobStore.patchActive", () => {
     const store = stack.gateway.services.sparsify.store;
     const id = await request("big", 5 * 2 ** 40);
     const startedAt = new Date("2026-01-02T03:04:05.678Z");
-    const patched = await store.patchActive(id, { state: JobState.RUNNING, progress: 7, host: "h1", startedAt, attempts: 1, actualSizeBefore: 6 * 2 ** 40 });
+    const patched = await store.patchActive(id, {
+      state: JobState.RUNNING,
+      progress: 7,
+      host: "h1",
+      startedAt,
+      attempts: 1,
+      actualSizeBefore: 6 * 2 ** 40,
+    });
     const read = await store.get(id);
     expect(patched).toEqual(read);
-    expect(patched).toMatchObject({ state: "RUNNING", progress: 7, host: "h1", attempts: 1, actualSizeBefore: 6 * 2 ** 40, actualSizeAfter: null });
+    expect(patched).toMatchObject({
+      state: "RUNNING",
+      progress: 7,
+      host: "h1",
+      attempts: 1,
+      actualSizeBefore: 6 * 2 ** 40,
+      actualSizeAfter: null,
+    });
     expect(typeof patched!.actualSizeBefore).toBe("number");
     expect(patched!.startedAt).toBeInstanceOf(Date);
     expect(patched!.startedAt!.getTime()).toBe(startedAt.getTime());

@@ -30,12 +30,20 @@ describe.runIf(requireTools("qemu-img"))("libvirt qemu hook", () => {
     locked = path.join(dir, "busy.qcow2");
     free = path.join(dir, "idle.qcow2");
     for (const f of [locked, free]) await execa("qemu-img", ["create", "-q", "-f", "qcow2", f, "64M"]);
-    const domain = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "store", path: $p }) { id } }`, { p: dir })).addStorageDomain;
+    const domain = ok<any>(
+      await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "store", path: $p }) { id } }`, { p: dir }),
+    ).addStorageDomain;
     ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domain.id }));
     // No worker from here on: the job stays QUEUED and its disk LOCKED, as at the start of a real run.
     await stack.worker!.close(true);
-    const disks = ok<any>(await stack.gql(`{ disks(first: 10) { edges { node { id alias } } } }`)).disks.edges.map((e: any) => e.node);
-    ok(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: disks.find((d: any) => d.alias === "busy").id }));
+    const disks = ok<any>(await stack.gql(`{ disks(first: 10) { edges { node { id alias } } } }`)).disks.edges.map(
+      (e: any) => e.node,
+    );
+    ok(
+      await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, {
+        d: disks.find((d: any) => d.alias === "busy").id,
+      }),
+    );
     conf = path.join(stack.root, "hook.env");
     const viewer = await stack.tokenFor(Role.VIEWER, "libvirt-hook");
     await fs.writeFile(conf, `SPARSIFY_GATEWAY_URL=${stack.url}\nSPARSIFY_GATEWAY_TOKEN=${viewer}\n`);
@@ -47,7 +55,9 @@ describe.runIf(requireTools("qemu-img"))("libvirt qemu hook", () => {
   it("refuses to start a domain whose disk the gateway has LOCKED, naming the disk and the job", async () => {
     const r = await runHook({}, xmlOn(locked));
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/disk busy .*busy\.qcow2.* is being sparsified \(job [0-9a-f-]{36}\); refusing to start vm-under-test/);
+    expect(r.stderr).toMatch(
+      /disk busy .*busy\.qcow2.* is being sparsified \(job [0-9a-f-]{36}\); refusing to start vm-under-test/,
+    );
   });
 
   it("finds the locked image through a symlinked path too", async () => {
@@ -63,7 +73,9 @@ describe.runIf(requireTools("qemu-img"))("libvirt qemu hook", () => {
   });
 
   it("ignores operations other than prepare/restore/migrate begin (no gateway call)", async () => {
-    expect((await runHook({ SPARSIFY_GATEWAY_URL: "http://127.0.0.1:9/graphql" }, xmlOn(locked), ["started", "begin", "-"])).exitCode).toBe(0);
+    expect(
+      (await runHook({ SPARSIFY_GATEWAY_URL: "http://127.0.0.1:9/graphql" }, xmlOn(locked), ["started", "begin", "-"])).exitCode,
+    ).toBe(0);
     expect((await runHook({}, xmlOn(locked), ["release", "end", "-"])).exitCode).toBe(0);
   });
 
@@ -83,11 +95,18 @@ describe.runIf(requireTools("qemu-img"))("libvirt qemu hook", () => {
 
   it("a host worker with LIBVIRT_URI=none (every test stack but the libvirt one) says so in hosts", async () => {
     const [host] = ok<any>(await stack.gql(`{ hosts { libvirt { uri state message lastEventAt } } }`)).hosts;
-    expect(host.libvirt).toEqual({ uri: null, state: "DISABLED", message: "LIBVIRT_URI=none: this host deliberately has no hypervisor", lastEventAt: null });
+    expect(host.libvirt).toEqual({
+      uri: null,
+      state: "DISABLED",
+      message: "LIBVIRT_URI=none: this host deliberately has no hypervisor",
+      lastEventAt: null,
+    });
   });
 
   it("lockedImages refuses more than 256 paths with a typed error", async () => {
     const many = Array.from({ length: 257 }, (_, i) => `/x/${i}`);
-    expect(codeOf(await stack.gql(`query($p: [String!]!) { lockedImages(paths: $p) { path } }`, { p: many }))).toBe("BAD_USER_INPUT");
+    expect(codeOf(await stack.gql(`query($p: [String!]!) { lockedImages(paths: $p) { path } }`, { p: many }))).toBe(
+      "BAD_USER_INPUT",
+    );
   });
 });

@@ -10,7 +10,14 @@ import { ok, startStack, type Stack } from "../support/stack.js";
 
 const UUID = "6f1c3f0e-2a4b-4c9d-9e8f-0123456789ab";
 const reading = (state: string, name = "guest"): DomainReading => ({ uuid: UUID, name, state, disks: [] });
-const facts = (name: string) => ({ name, concurrency: 1, virtSparsifyVersion: null, qemuVersion: null, accel: "TCG", applianceReady: false });
+const facts = (name: string) => ({
+  name,
+  concurrency: 1,
+  virtSparsifyVersion: null,
+  qemuVersion: null,
+  accel: "TCG",
+  applianceReady: false,
+});
 
 /**
  * What the host workers write, against the real database: a migration (one UUID on two hosts)
@@ -21,7 +28,8 @@ describe("libvirt sync into the inventory", () => {
   let stack: Stack;
   let a: LibvirtSync;
   let b: LibvirtSync;
-  const vm = async () => ok<any>(await stack.gql(`{ vms { name status source host { name } } }`)).vms.filter((v: any) => v.source === "LIBVIRT");
+  const vm = async () =>
+    ok<any>(await stack.gql(`{ vms { name status source host { name } } }`)).vms.filter((v: any) => v.source === "LIBVIRT");
 
   beforeAll(async () => {
     stack = await startStack({ worker: false });
@@ -49,11 +57,21 @@ describe("libvirt sync into the inventory", () => {
 
   it("a host's full resync drops the domains it no longer reports; UNREACHABLE makes its VMs UNKNOWN", async () => {
     await a.fullSync([{ ...reading("shut off", "other"), uuid: "7f1c3f0e-2a4b-4c9d-9e8f-0123456789ab" }]);
-    expect((await vm()).map((v: any) => `${v.name}@${v.host.name}:${v.status}`).sort()).toEqual(["guest@kvm-b:UP", "other@kvm-a:DOWN"]);
+    expect((await vm()).map((v: any) => `${v.name}@${v.host.name}:${v.status}`).sort()).toEqual([
+      "guest@kvm-b:UP",
+      "other@kvm-a:DOWN",
+    ]);
     await a.setState(LibvirtState.UNREACHABLE, "libvirtd gone");
-    expect((await vm()).map((v: any) => `${v.name}@${v.host.name}:${v.status}`).sort()).toEqual(["guest@kvm-b:UP", "other@kvm-a:UNKNOWN"]);
+    expect((await vm()).map((v: any) => `${v.name}@${v.host.name}:${v.status}`).sort()).toEqual([
+      "guest@kvm-b:UP",
+      "other@kvm-a:UNKNOWN",
+    ]);
     const hosts = ok<any>(await stack.gql(`{ hosts { name libvirt { uri state message } } }`)).hosts;
-    expect(hosts.find((h: any) => h.name === "kvm-a").libvirt).toEqual({ uri: "qemu+ssh://kvm-a/system", state: "UNREACHABLE", message: "libvirtd gone" });
+    expect(hosts.find((h: any) => h.name === "kvm-a").libvirt).toEqual({
+      uri: "qemu+ssh://kvm-a/system",
+      state: "UNREACHABLE",
+      message: "libvirtd gone",
+    });
     await a.setState(LibvirtState.CONNECTED, null);
     await a.fullSync([]);
     expect((await vm()).map((v: any) => v.name)).toEqual(["guest"]);
@@ -67,16 +85,37 @@ describe("libvirt sync into the inventory", () => {
     await stack.db.query(`UPDATE host SET "heartbeatAt" = now() - interval '1 hour' WHERE name = 'kvm-c'`);
     await new Reconciler(stack.gateway.services, pino({ level: "silent" }), 0).run();
     const hosts = ok<any>(await stack.gql(`{ hosts { name libvirt { uri state message } } }`)).hosts;
-    expect(hosts.find((h: any) => h.name === "kvm-c").libvirt).toEqual({ uri: "qemu+ssh://kvm-c/system", state: "UNREACHABLE", message: expect.stringContaining("stopped heartbeating") });
+    expect(hosts.find((h: any) => h.name === "kvm-c").libvirt).toEqual({
+      uri: "qemu+ssh://kvm-c/system",
+      state: "UNREACHABLE",
+      message: expect.stringContaining("stopped heartbeating"),
+    });
     expect((await vm()).find((v: any) => v.name === "web").status).toBe("UNKNOWN");
   });
 
   it("the driver type a domain describes for an image path (disk source or backing-store layer), for the image inspector", async () => {
-    const d = (source: string, driverType: string, backing: { source: string; format: string }[] = []) =>
-      ({ type: "file", device: "disk", source, driverType, target: "vda", bus: "virtio", readOnly: false, shareable: false, backingStore: backing });
+    const d = (source: string, driverType: string, backing: { source: string; format: string }[] = []) => ({
+      type: "file",
+      device: "disk",
+      source,
+      driverType,
+      target: "vda",
+      bus: "virtio",
+      readOnly: false,
+      shareable: false,
+      backingStore: backing,
+    });
     await b.fullSync([
-      { ...reading("shut off", "img-a"), uuid: "9f1c3f0e-2a4b-4c9d-9e8f-0123456789ab", disks: [d("/s/a.img", "raw", [{ source: "/s/base.img", format: "qcow2" }])] },
-      { ...reading("shut off", "img-b"), uuid: "af1c3f0e-2a4b-4c9d-9e8f-0123456789ab", disks: [d("/s/b.img", "qcow2"), d("/s/a.img", "raw")] },
+      {
+        ...reading("shut off", "img-a"),
+        uuid: "9f1c3f0e-2a4b-4c9d-9e8f-0123456789ab",
+        disks: [d("/s/a.img", "raw", [{ source: "/s/base.img", format: "qcow2" }])],
+      },
+      {
+        ...reading("shut off", "img-b"),
+        uuid: "af1c3f0e-2a4b-4c9d-9e8f-0123456789ab",
+        disks: [d("/s/b.img", "qcow2"), d("/s/a.img", "raw")],
+      },
       { ...reading("shut off", "img-c"), uuid: "bf1c3f0e-2a4b-4c9d-9e8f-0123456789ab", disks: [d("/s/both.img", "raw")] },
       { ...reading("shut off", "img-d"), uuid: "cf1c3f0e-2a4b-4c9d-9e8f-0123456789ab", disks: [d("/s/both.img", "qcow2")] },
     ]);

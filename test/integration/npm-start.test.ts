@@ -6,7 +6,15 @@ import { execa } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MAIN, requireBuild } from "../support/cli-run.js";
 import { freePort } from "../support/redis-server.js";
-import { childrenOf, isAlive, killGroup, portServed, startInOwnGroup, waitReady, type ServiceProcess } from "../support/service-process.js";
+import {
+  childrenOf,
+  isAlive,
+  killGroup,
+  portServed,
+  startInOwnGroup,
+  waitReady,
+  type ServiceProcess,
+} from "../support/service-process.js";
 import { createTestDatabase, REDIS_URL } from "../support/stack.js";
 import { waitFor } from "../support/wait-for.js";
 
@@ -36,11 +44,16 @@ describe("npm start and its signals", () => {
 
   /** The one process npm started: must be node running main.js in `mode`. */
   const serviceChild = async (npmPid: number, mode: string) => {
-    const children = (await waitFor(async () => {
-      const found = await childrenOf(npmPid);
-      return found.length ? found : undefined;
-    }, { what: "npm's child" }))!;
-    expect(children.map((c) => c.cmdline.join(" "))).toEqual([expect.stringMatching(new RegExp(`^node \\S*dist/src/main\\.js ${mode}$`))]);
+    const children = (await waitFor(
+      async () => {
+        const found = await childrenOf(npmPid);
+        return found.length ? found : undefined;
+      },
+      { what: "npm's child" },
+    ))!;
+    expect(children.map((c) => c.cmdline.join(" "))).toEqual([
+      expect.stringMatching(new RegExp(`^node \\S*dist/src/main\\.js ${mode}$`)),
+    ]);
     return children[0]!;
   };
 
@@ -66,7 +79,10 @@ describe("npm start and its signals", () => {
     const child = await serviceChild(service.proc.pid!, "all");
 
     process.kill(child.pid, "SIGTERM");
-    await waitFor(async () => !(await isAlive(child.pid)) && !(await portServed(port)), { timeout: 30_000, what: "the service to stop" });
+    await waitFor(async () => !(await isAlive(child.pid)) && !(await portServed(port)), {
+      timeout: 30_000,
+      what: "the service to stop",
+    });
     const result = await service.proc;
     expect(result.exitCode, service.output().slice(-2000)).toBe(0);
   }, 120_000);
@@ -79,7 +95,10 @@ describe("npm start and its signals", () => {
     const child = await serviceChild(service.proc.pid!, "gateway");
 
     process.kill(service.proc.pid!, "SIGTERM");
-    await waitFor(async () => !(await isAlive(child.pid)) && !(await portServed(port)), { timeout: 30_000, what: "the orphan-free stop" });
+    await waitFor(async () => !(await isAlive(child.pid)) && !(await portServed(port)), {
+      timeout: 30_000,
+      what: "the orphan-free stop",
+    });
   }, 120_000);
 
   it("npm run start:worker runs node itself and stops on SIGTERM", async () => {
@@ -107,7 +126,11 @@ describe("npm start builds only when sources are newer than the build", () => {
   let copy: string;
 
   const run = async (script: string, ...args: string[]) => {
-    const r = await execa("npm", ["run", script, "--silent", "--", ...args], { cwd: copy, reject: false, env: { ...process.env, CI: "" } });
+    const r = await execa("npm", ["run", script, "--silent", "--", ...args], {
+      cwd: copy,
+      reject: false,
+      env: { ...process.env, CI: "" },
+    });
     expect(r.exitCode, r.stderr).toBe(0);
     return r.stderr;
   };
@@ -123,7 +146,10 @@ describe("npm start builds only when sources are newer than the build", () => {
   beforeAll(async () => {
     copy = await fs.mkdtemp(path.join(os.tmpdir(), "launch-"));
     for (const item of ["src", "web", "scripts", "schema.graphql", "package.json", "package-lock.json", "tsconfig.json"]) {
-      await fs.cp(path.resolve(item), path.join(copy, item), { recursive: true, filter: (src) => !src.includes(`${path.sep}web${path.sep}dist`) });
+      await fs.cp(path.resolve(item), path.join(copy, item), {
+        recursive: true,
+        filter: (src) => !src.includes(`${path.sep}web${path.sep}dist`),
+      });
     }
     for (const item of ["node_modules", "test", "bench"]) await fs.symlink(path.resolve(item), path.join(copy, item));
   });

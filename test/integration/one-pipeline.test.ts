@@ -21,18 +21,41 @@ const cases: Case[] = [
   { name: "a syntax error", query: "{ me { name ", code: "GRAPHQL_PARSE_FAILED" },
   { name: "an unknown field", query: "{ nope }", code: "GRAPHQL_VALIDATION_FAILED" },
   { name: "too many tokens", query: `{ me { ${"name ".repeat(3_000)}} }`, code: "TOO_MANY_TOKENS" },
-  { name: "too deep", query: `{ disks(first: 1) { edges { node { ${"template { ".repeat(12)}id${" }".repeat(12)} } } } }`, code: "QUERY_TOO_DEEP" },
-  { name: "too many aliases", query: `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: me { name }`).join(" ")} }`, code: "TOO_MANY_ALIASES" },
+  {
+    name: "too deep",
+    query: `{ disks(first: 1) { edges { node { ${"template { ".repeat(12)}id${" }".repeat(12)} } } } }`,
+    code: "QUERY_TOO_DEEP",
+  },
+  {
+    name: "too many aliases",
+    query: `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: me { name }`).join(" ")} }`,
+    code: "TOO_MANY_ALIASES",
+  },
   { name: "a missing variable", query: "query($id: ID!) { sparsifyJob(id: $id) { id } }", variables: {}, code: "BAD_USER_INPUT" },
-  { name: "a variable of the wrong type", query: "query($id: ID!) { sparsifyJob(id: $id) { id } }", variables: { id: { a: 1 } }, code: "BAD_USER_INPUT" },
-  { name: "a malformed id", query: "query($id: ID!) { sparsifyJob(id: $id) { id } }", variables: { id: "not-a-uuid" }, code: "BAD_USER_INPUT" },
+  {
+    name: "a variable of the wrong type",
+    query: "query($id: ID!) { sparsifyJob(id: $id) { id } }",
+    variables: { id: { a: 1 } },
+    code: "BAD_USER_INPUT",
+  },
+  {
+    name: "a malformed id",
+    query: "query($id: ID!) { sparsifyJob(id: $id) { id } }",
+    variables: { id: "not-a-uuid" },
+    code: "BAD_USER_INPUT",
+  },
   {
     name: "a lone surrogate in a variable",
-    query: "mutation($n: String!) { addStorageDomain(input: { name: $n, path: \"/nowhere\" }) { id } }",
+    query: 'mutation($n: String!) { addStorageDomain(input: { name: $n, path: "/nowhere" }) { id } }',
     variables: { n: "a\ud800b" },
     code: "BAD_USER_INPUT",
   },
-  { name: "a viewer's mutation", query: `mutation { cancelSparsifyJob(id: "${NO_JOB}") { id } }`, role: Role.VIEWER, code: "FORBIDDEN" },
+  {
+    name: "a viewer's mutation",
+    query: `mutation { cancelSparsifyJob(id: "${NO_JOB}") { id } }`,
+    role: Role.VIEWER,
+    code: "FORBIDDEN",
+  },
   { name: "an unknown job", query: `mutation { cancelSparsifyJob(id: "${NO_JOB}") { id } }`, code: "NOT_FOUND" },
 ];
 

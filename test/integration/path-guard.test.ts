@@ -33,13 +33,44 @@ describe("guardImagePath", () => {
   });
 
   it.each<[string, (l: GuardedLayer) => Promise<void>, PathGuardCode]>([
-    ["leaf → symlink outside", async () => (await fs.rm(path.join(dom, "a.raw")), fs.symlink(path.join(outside.path, "x.raw"), path.join(dom, "a.raw"))), PathGuardCode.IMAGE_PATH_CHANGED],
-    ["leaf → symlink to another image of the domain", async () => (await fs.rm(path.join(dom, "a.raw")), fs.symlink("b.raw", path.join(dom, "a.raw"))), PathGuardCode.IMAGE_PATH_CHANGED],
-    ["replaced by another file (new inode, same name)", async () => (await fs.writeFile(path.join(dom, "a.new"), "image"), fs.rename(path.join(dom, "a.new"), path.join(dom, "a.raw"))), PathGuardCode.IMAGE_PATH_CHANGED],
-    ["hard link to an outside file", async () => (await fs.rm(path.join(dom, "a.raw")), fs.link(path.join(outside.path, "x.raw"), path.join(dom, "a.raw"))), PathGuardCode.IMAGE_HARDLINKED],
-    ["a second name for the image itself", () => fs.link(path.join(dom, "a.raw"), path.join(outside.path, "alias.raw")), PathGuardCode.IMAGE_HARDLINKED],
-    ["FIFO", async () => (await fs.rm(path.join(dom, "a.raw")), void (await execa("mkfifo", [path.join(dom, "a.raw")]))), PathGuardCode.IMAGE_NOT_REGULAR_FILE],
-    ["directory", async () => (await fs.rm(path.join(dom, "a.raw")), fs.mkdir(path.join(dom, "a.raw"))), PathGuardCode.IMAGE_NOT_REGULAR_FILE],
+    [
+      "leaf → symlink outside",
+      async () => (await fs.rm(path.join(dom, "a.raw")), fs.symlink(path.join(outside.path, "x.raw"), path.join(dom, "a.raw"))),
+      PathGuardCode.IMAGE_PATH_CHANGED,
+    ],
+    [
+      "leaf → symlink to another image of the domain",
+      async () => (await fs.rm(path.join(dom, "a.raw")), fs.symlink("b.raw", path.join(dom, "a.raw"))),
+      PathGuardCode.IMAGE_PATH_CHANGED,
+    ],
+    [
+      "replaced by another file (new inode, same name)",
+      async () => (
+        await fs.writeFile(path.join(dom, "a.new"), "image"),
+        fs.rename(path.join(dom, "a.new"), path.join(dom, "a.raw"))
+      ),
+      PathGuardCode.IMAGE_PATH_CHANGED,
+    ],
+    [
+      "hard link to an outside file",
+      async () => (await fs.rm(path.join(dom, "a.raw")), fs.link(path.join(outside.path, "x.raw"), path.join(dom, "a.raw"))),
+      PathGuardCode.IMAGE_HARDLINKED,
+    ],
+    [
+      "a second name for the image itself",
+      () => fs.link(path.join(dom, "a.raw"), path.join(outside.path, "alias.raw")),
+      PathGuardCode.IMAGE_HARDLINKED,
+    ],
+    [
+      "FIFO",
+      async () => (await fs.rm(path.join(dom, "a.raw")), void (await execa("mkfifo", [path.join(dom, "a.raw")]))),
+      PathGuardCode.IMAGE_NOT_REGULAR_FILE,
+    ],
+    [
+      "directory",
+      async () => (await fs.rm(path.join(dom, "a.raw")), fs.mkdir(path.join(dom, "a.raw"))),
+      PathGuardCode.IMAGE_NOT_REGULAR_FILE,
+    ],
     ["gone", () => fs.rm(path.join(dom, "a.raw")), PathGuardCode.IMAGE_NOT_FOUND],
   ])("%s", async (_name, swap, code) => {
     const l = await layer("a.raw");
@@ -57,7 +88,10 @@ describe("guardImagePath", () => {
   });
 
   it("no recorded identity (scanned before identities existed) → rescan", async () => {
-    await expect(guardImagePath(dom, { relPath: "a.raw", identity: null }, [root.path])).rejects.toMatchObject({ code: PathGuardCode.IMAGE_PATH_CHANGED, message: expect.stringMatching(/rescan/) });
+    await expect(guardImagePath(dom, { relPath: "a.raw", identity: null }, [root.path])).rejects.toMatchObject({
+      code: PathGuardCode.IMAGE_PATH_CHANGED,
+      message: expect.stringMatching(/rescan/),
+    });
   });
 
   it("a domain that now resolves outside the storage roots", async () => {
@@ -69,6 +103,8 @@ describe("guardImagePath", () => {
   });
 
   it("a relPath that climbs out of the domain", async () => {
-    await expect(guardImagePath(dom, { relPath: "../../x.raw", identity: { device: "0", inode: "0" } })).rejects.toMatchObject({ code: PathGuardCode.IMAGE_PATH_CHANGED });
+    await expect(guardImagePath(dom, { relPath: "../../x.raw", identity: { device: "0", inode: "0" } })).rejects.toMatchObject({
+      code: PathGuardCode.IMAGE_PATH_CHANGED,
+    });
   });
 });

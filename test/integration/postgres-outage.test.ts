@@ -40,7 +40,9 @@ describe("PostgreSQL connection dropped and back", () => {
     expect(health.status).toBe(200);
 
     await proxy.up();
-    await expect.poll(async () => (await stack.gql(`{ disks { totalCount } }`)).data?.disks?.totalCount, { timeout: 15_000 }).toBe(0);
+    await expect
+      .poll(async () => (await stack.gql(`{ disks { totalCount } }`)).data?.disks?.totalCount, { timeout: 15_000 })
+      .toBe(0);
     expect((await fetch(stack.url.replace("/graphql", "/readyz"))).status).toBe(200);
   });
 });

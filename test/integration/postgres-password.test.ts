@@ -30,18 +30,44 @@ describe.runIf(pgBin !== undefined)("PostgreSQL password errors", () => {
   let dir: string;
   let port: number;
   let server: ResultPromise | undefined;
-  const asPostgres = (file: string, args: string[]) => (process.geteuid?.() === 0 ? execa("runuser", ["-u", "postgres", "--", file, ...args], { reject: false }) : execa(file, args, { reject: false }));
+  const asPostgres = (file: string, args: string[]) =>
+    process.geteuid?.() === 0
+      ? execa("runuser", ["-u", "postgres", "--", file, ...args], { reject: false })
+      : execa(file, args, { reject: false });
 
   beforeAll(async () => {
     requireBuild();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), "pg-password-"));
     await fs.writeFile(path.join(dir, "pw"), "right-password\n");
     if (process.geteuid?.() === 0) await execa("chown", ["-R", "postgres:postgres", dir]);
-    const init = await asPostgres(path.join(pgBin!, "initdb"), ["-D", path.join(dir, "data"), "-U", "postgres", "--auth=scram-sha-256", `--pwfile=${path.join(dir, "pw")}`, "--no-sync"]);
+    const init = await asPostgres(path.join(pgBin!, "initdb"), [
+      "-D",
+      path.join(dir, "data"),
+      "-U",
+      "postgres",
+      "--auth=scram-sha-256",
+      `--pwfile=${path.join(dir, "pw")}`,
+      "--no-sync",
+    ]);
     expect(init.exitCode, String(init.stderr)).toBe(0);
     port = await freePort();
-    server = asPostgres(path.join(pgBin!, "postgres"), ["-D", path.join(dir, "data"), "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]);
-    await waitFor(async () => (await execa(path.join(pgBin!, "pg_isready"), ["-h", "127.0.0.1", "-p", String(port)], { reject: false })).exitCode === 0, { timeout: 60_000, what: "the private PostgreSQL" });
+    server = asPostgres(path.join(pgBin!, "postgres"), [
+      "-D",
+      path.join(dir, "data"),
+      "-p",
+      String(port),
+      "-k",
+      dir,
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "fsync=off",
+    ]);
+    await waitFor(
+      async () =>
+        (await execa(path.join(pgBin!, "pg_isready"), ["-h", "127.0.0.1", "-p", String(port)], { reject: false })).exitCode === 0,
+      { timeout: 60_000, what: "the private PostgreSQL" },
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -53,14 +79,17 @@ describe.runIf(pgBin !== undefined)("PostgreSQL password errors", () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  const start = (databaseUrl: string) => runCli(MAIN, ["worker"], { NODE_ENV: "test", DATABASE_URL: databaseUrl, REDIS_URL, STORAGE_ROOTS: dir });
+  const start = (databaseUrl: string) =>
+    runCli(MAIN, ["worker"], { NODE_ENV: "test", DATABASE_URL: databaseUrl, REDIS_URL, STORAGE_ROOTS: dir });
 
   it("a wrong password: one line saying the password was rejected, and how to give the right one", async () => {
     const r = await start(`postgres://postgres:wrong-password@127.0.0.1:${port}/postgres`);
     expect(r.exitCode).toBe(1);
     const lines = plainLines(r.stderr);
     expect(lines, r.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^PostgreSQL at 127\\.0\\.0\\.1:${port} rejected the password of user "postgres"\\. Fix: .*DATABASE_URL`));
+    expect(lines[0]).toMatch(
+      new RegExp(`^PostgreSQL at 127\\.0\\.0\\.1:${port} rejected the password of user "postgres"\\. Fix: .*DATABASE_URL`),
+    );
     expect(r.stdout + r.stderr).not.toContain("wrong-password");
   });
 

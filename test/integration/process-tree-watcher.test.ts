@@ -9,7 +9,9 @@ const pids = (tree: ProcessRef[]) => tree.map((p) => p.pid).sort((a, b) => a - b
 describe("processTreeWatcher", () => {
   it("finds children forked after its first look, as a full scan does, and drops the ones that are gone", async () => {
     // Each line on stdin moves the parent on: fork a child, then kill and reap it.
-    const parent = spawn("sh", ["-c", "read a; sleep 31 & read b; kill $!; wait; read c"], { stdio: ["pipe", "ignore", "ignore"] });
+    const parent = spawn("sh", ["-c", "read a; sleep 31 & read b; kill $!; wait; read c"], {
+      stdio: ["pipe", "ignore", "ignore"],
+    });
     const step = async () => {
       parent.stdin!.write("\n");
       await sleep(300);

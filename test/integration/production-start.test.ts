@@ -12,16 +12,33 @@ const MAIN = path.resolve("dist/src/main.js");
 const CLI = path.resolve("dist/src/cli/token-create.js");
 
 /** `npm start` (node dist/src/main.js all) with NODE_ENV set, until it says it is ready. */
-async function start(nodeEnv: string, databaseUrl: string, root: string): Promise<{ child: ResultPromise; output: () => string; port: number }> {
+async function start(
+  nodeEnv: string,
+  databaseUrl: string,
+  root: string,
+): Promise<{ child: ResultPromise; output: () => string; port: number }> {
   let output = "";
   const child = execa("node", [MAIN, "all"], {
     reject: false,
     all: true,
     // BIND_ADDRESS is left unset on purpose: its default is under test.
-    env: { NODE_ENV: nodeEnv, PORT: "0", DATABASE_URL: databaseUrl, REDIS_URL, QUEUE_PREFIX: `t${randomBytes(5).toString("hex")}`, STORAGE_ROOTS: root, HOST_NAME: `prod-${randomBytes(3).toString("hex")}`, LOG_LEVEL: "warn", BIND_ADDRESS: "" },
+    env: {
+      NODE_ENV: nodeEnv,
+      PORT: "0",
+      DATABASE_URL: databaseUrl,
+      REDIS_URL,
+      QUEUE_PREFIX: `t${randomBytes(5).toString("hex")}`,
+      STORAGE_ROOTS: root,
+      HOST_NAME: `prod-${randomBytes(3).toString("hex")}`,
+      LOG_LEVEL: "warn",
+      BIND_ADDRESS: "",
+    },
   });
   child.all!.on("data", (chunk) => (output += String(chunk)));
-  const ready = await waitFor(() => /Sparsify gateway ready: web UI at http:\/\/localhost:(\d+)\//.exec(output), { timeout: 60_000, what: `"gateway ready" from npm start (output so far: ${output})` });
+  const ready = await waitFor(() => /Sparsify gateway ready: web UI at http:\/\/localhost:(\d+)\//.exec(output), {
+    timeout: 60_000,
+    what: `"gateway ready" from npm start (output so far: ${output})`,
+  });
   // The development token is printed right after the ready line.
   await new Promise((r) => setTimeout(r, 1_500));
   return { child, output: () => output, port: Number(ready![1]) };
@@ -78,7 +95,9 @@ describe("secure defaults at start", () => {
   it("BIND_ADDRESS defaults to 127.0.0.1: reachable on loopback, refused on the machine's other addresses", async () => {
     const { port } = production ?? (await run("production"));
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBeLessThan(500);
-    const external = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal);
+    const external = Object.values(os.networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === "IPv4" && !i.internal);
     if (!external) return; // a machine with loopback only: nothing else to refuse
     await expect(fetch(`http://${external.address}:${port}/healthz`)).rejects.toThrow();
   });
@@ -87,7 +106,10 @@ describe("secure defaults at start", () => {
     const database = await createTestDatabase();
     cleanups.push(database.drop);
     // The CLI's own migrations need the schema: a gateway start made it in the other databases.
-    const result = await execa("node", [CLI, "--role", "viewer", "--name", "prod-cli"], { reject: false, env: { NODE_ENV: "production", DATABASE_URL: database.url, LOG_LEVEL: "silent" } });
+    const result = await execa("node", [CLI, "--role", "viewer", "--name", "prod-cli"], {
+      reject: false,
+      env: { NODE_ENV: "production", DATABASE_URL: database.url, LOG_LEVEL: "silent" },
+    });
     expect(result.exitCode, result.stderr).toBe(0);
     const secret = result.stdout.trim();
     expect(secret).toMatch(/^\S{40,}$/);

@@ -11,9 +11,21 @@ describe("reclaim history and metrics", () => {
 
   beforeAll(async () => {
     stack = await startStack({ worker: false });
-    for (const name of ["d1", "d2"]) [{ id: ids[name] }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ($1, $2) RETURNING id`, [name, `${stack.root}/${name}`]);
-    for (const [alias, domain, estimate] of [["a", "d1", 300], ["b", "d1", 50], ["c", "d2", 0]] as const) {
-      [{ id: ids[alias] }] = await stack.db.query(`INSERT INTO disk ("storageDomainId", alias, format, "actualSize", "reclaimableEstimate") VALUES ` + "($1, $2, 'QCOW2', $3, $4) RETURNING id", [ids[domain], alias, 1000 * MiB, estimate * MiB]);
+    for (const name of ["d1", "d2"])
+      [{ id: ids[name] }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ($1, $2) RETURNING id`, [
+        name,
+        `${stack.root}/${name}`,
+      ]);
+    for (const [alias, domain, estimate] of [
+      ["a", "d1", 300],
+      ["b", "d1", 50],
+      ["c", "d2", 0],
+    ] as const) {
+      [{ id: ids[alias] }] = await stack.db.query(
+        `INSERT INTO disk ("storageDomainId", alias, format, "actualSize", "reclaimableEstimate") VALUES ` +
+          "($1, $2, 'QCOW2', $3, $4) RETURNING id",
+        [ids[domain], alias, 1000 * MiB, estimate * MiB],
+      );
     }
     const job = (disk: string, domain: string, state: string, before: number, after: number, finished: string) =>
       stack.db.query(
@@ -35,10 +47,19 @@ describe("reclaim history and metrics", () => {
   });
 
   const totals = async (vars: Record<string, unknown>) =>
-    ok<any>(await stack.gql("query($g: ReclaimGrouping, $b: TimeBucket, $s: DateTimeISO, $u: DateTimeISO) { " + "reclaimedTotals(groupBy: $g, bucket: $b, since: $s, until: $u) { key label bucketStart " + "reclaimedBytes jobs } }", vars)).reclaimedTotals;
+    ok<any>(
+      await stack.gql(
+        "query($g: ReclaimGrouping, $b: TimeBucket, $s: DateTimeISO, $u: DateTimeISO) { " +
+          "reclaimedTotals(groupBy: $g, bucket: $b, since: $s, until: $u) { key label bucketStart " +
+          "reclaimedBytes jobs } }",
+        vars,
+      ),
+    ).reclaimedTotals;
 
   it("overall, per domain and per disk, signed (a grown leaf counts negative), failed jobs excluded", async () => {
-    expect(await totals({ g: "TOTAL" })).toEqual([{ key: null, label: null, bucketStart: null, reclaimedBytes: 700 * MiB - 0.25 * MiB, jobs: 4 }]);
+    expect(await totals({ g: "TOTAL" })).toEqual([
+      { key: null, label: null, bucketStart: null, reclaimedBytes: 700 * MiB - 0.25 * MiB, jobs: 4 },
+    ]);
     const byDomain = await totals({ g: "STORAGE_DOMAIN" });
     expect(byDomain.map((r: any) => [r.label, r.reclaimedBytes, r.jobs])).toEqual([
       ["d2", 400 * MiB, 1],
@@ -64,18 +85,43 @@ describe("reclaim history and metrics", () => {
   });
 
   it("StorageDomain.reclaimableTotal sums the estimates", async () => {
-    const domains = ok<any>(await stack.gql(`{ storageDomains { name reclaimableTotal reclaimPolicy { minReclaimableBytes minReclaimableRatio inherited } } }`)).storageDomains;
-    expect(domains.find((d: any) => d.name === "d1")).toMatchObject({ reclaimableTotal: 350 * MiB, reclaimPolicy: { inherited: true, minReclaimableBytes: 256 * MiB, minReclaimableRatio: 0.1 } });
+    const domains = ok<any>(
+      await stack.gql(
+        `{ storageDomains { name reclaimableTotal reclaimPolicy { minReclaimableBytes minReclaimableRatio inherited } } }`,
+      ),
+    ).storageDomains;
+    expect(domains.find((d: any) => d.name === "d1")).toMatchObject({
+      reclaimableTotal: 350 * MiB,
+      reclaimPolicy: { inherited: true, minReclaimableBytes: 256 * MiB, minReclaimableRatio: 0.1 },
+    });
   });
 
   it("a reclaim policy recomputes needsSparsify, filterable and orderable by reclaimable bytes", async () => {
-    ok(await stack.gql("mutation($d: ID!) { setReclaimPolicy(storageDomainId: $d, policy: { minReclaimableBytes: " + `${40 * MiB}, minReclaimableRatio: 0.04 }) { reclaimPolicy { inherited } } }`, { d: ids.d1 }));
-    const list = ok<any>(await stack.gql("{ disks(filter: { needsSparsify: true }, orderBy: { field: RECLAIMABLE, direction: DESC }) { " + "edges { node { alias needsSparsify reclaimableEstimate } } } }"));
+    ok(
+      await stack.gql(
+        "mutation($d: ID!) { setReclaimPolicy(storageDomainId: $d, policy: { minReclaimableBytes: " +
+          `${40 * MiB}, minReclaimableRatio: 0.04 }) { reclaimPolicy { inherited } } }`,
+        { d: ids.d1 },
+      ),
+    );
+    const list = ok<any>(
+      await stack.gql(
+        "{ disks(filter: { needsSparsify: true }, orderBy: { field: RECLAIMABLE, direction: DESC }) { " +
+          "edges { node { alias needsSparsify reclaimableEstimate } } } }",
+      ),
+    );
     expect(list.disks.edges.map((e: any) => e.node.alias)).toEqual(["a", "b"]);
-    ok(await stack.gql(`mutation($d: ID!) { setReclaimPolicy(storageDomainId: $d, policy: { minReclaimableBytes: ${100 * MiB} }) { id } }`, { d: ids.d1 }));
+    ok(
+      await stack.gql(
+        `mutation($d: ID!) { setReclaimPolicy(storageDomainId: $d, policy: { minReclaimableBytes: ${100 * MiB} }) { id } }`,
+        { d: ids.d1 },
+      ),
+    );
     const after = ok<any>(await stack.gql(`{ disks(filter: { needsSparsify: true }) { edges { node { alias } } } }`));
     expect(after.disks.edges.map((e: any) => e.node.alias)).toEqual(["a"]);
-    const all = ok<any>(await stack.gql(`{ disks(orderBy: { field: RECLAIMABLE, direction: ASC }) { edges { node { alias } } } }`));
+    const all = ok<any>(
+      await stack.gql(`{ disks(orderBy: { field: RECLAIMABLE, direction: ASC }) { edges { node { alias } } } }`),
+    );
     expect(all.disks.edges.map((e: any) => e.node.alias)).toEqual(["c", "b", "a"]);
   });
 

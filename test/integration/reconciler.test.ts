@@ -10,12 +10,24 @@ describe("reconciler", () => {
   let reconciler: Reconciler;
 
   const newDisk = async (alias: string) =>
-    (await stack.db.query(`INSERT INTO disk ("storageDomainId", alias, format, sparsifiable) VALUES ($1, $2, 'QCOW2', true) RETURNING id`, [domainId, alias]))[0].id as string;
-  const job = async (id: string) => ok<any>(await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { state error { code message } disk { status sparsifiable } } }`, { j: id })).sparsifyJob;
+    (
+      await stack.db.query(
+        `INSERT INTO disk ("storageDomainId", alias, format, sparsifiable) VALUES ($1, $2, 'QCOW2', true) RETURNING id`,
+        [domainId, alias],
+      )
+    )[0].id as string;
+  const job = async (id: string) =>
+    ok<any>(
+      await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { state error { code message } disk { status sparsifiable } } }`, {
+        j: id,
+      }),
+    ).sparsifyJob;
 
   beforeAll(async () => {
     stack = await startStack({ worker: false });
-    [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('r', $1) RETURNING id`, [`${stack.root}/r`]);
+    [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('r', $1) RETURNING id`, [
+      `${stack.root}/r`,
+    ]);
     stack.gateway.reconciler.stop();
     reconciler = new Reconciler(stack.gateway.services, pino({ level: "silent" }), 0);
   });
@@ -23,7 +35,9 @@ describe("reconciler", () => {
 
   it("re-queues a QUEUED job that Redis lost", async () => {
     const diskId = await newDisk("lost-in-redis");
-    const queued = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id state } }`, { d: diskId })).sparsifyDisk;
+    const queued = ok<any>(
+      await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id state } }`, { d: diskId }),
+    ).sparsifyDisk;
     const queue = stack.gateway.services.queues.get(domainId);
     expect(await queue.getJob(queued.id)).toBeTruthy();
     await queue.obliterate({ force: true });
@@ -67,12 +81,19 @@ describe("reconciler", () => {
     expect(report.unlocked).toEqual([diskId]);
     const disk = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status sparsifiable } }`, { d: diskId })).disk;
     expect(disk).toEqual({ status: "OK", sparsifiable: true });
-    const events = ok<any>(await stack.gql(`query($d: ID!) { events(filter: { diskId: $d }) { edges { node { type actor message } } } }`, { d: diskId }));
+    const events = ok<any>(
+      await stack.gql(`query($d: ID!) { events(filter: { diskId: $d }) { edges { node { type actor message } } } }`, {
+        d: diskId,
+      }),
+    );
     expect(events.events.edges[0].node).toMatchObject({ type: "LOCK_RELEASED", actor: "reconciler" });
   });
 
   it("prunes audit events older than the retention", async () => {
-    await stack.db.query(`INSERT INTO event (type, message, "createdAt") VALUES ('OLD', 'ancient', now() - interval '400 ` + "days'), ('RECENT', 'fresh', now() - interval '1 day')");
+    await stack.db.query(
+      `INSERT INTO event (type, message, "createdAt") VALUES ('OLD', 'ancient', now() - interval '400 ` +
+        "days'), ('RECENT', 'fresh', now() - interval '1 day')",
+    );
     await reconciler.run();
     const rows = await stack.db.query(`SELECT type FROM event WHERE type IN ('OLD', 'RECENT')`);
     expect(rows.map((r: any) => r.type)).toEqual(["RECENT"]);
@@ -89,7 +110,15 @@ describe("reconciler", () => {
     } finally {
       queues.get = original;
     }
-    const disk = ok<any>(await stack.gql(`query($d: ID!) { disk(id: $d) { status sparsifiable lastSparsifyJob { state error { code } } } }`, { d: diskId })).disk;
-    expect(disk).toEqual({ status: "OK", sparsifiable: true, lastSparsifyJob: { state: "FAILED", error: { code: "QUEUE_UNAVAILABLE" } } });
+    const disk = ok<any>(
+      await stack.gql(`query($d: ID!) { disk(id: $d) { status sparsifiable lastSparsifyJob { state error { code } } } }`, {
+        d: diskId,
+      }),
+    ).disk;
+    expect(disk).toEqual({
+      status: "OK",
+      sparsifiable: true,
+      lastSparsifyJob: { state: "FAILED", error: { code: "QUEUE_UNAVAILABLE" } },
+    });
   });
 });

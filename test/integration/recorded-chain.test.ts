@@ -21,7 +21,10 @@ describe.runIf(requireTools("qemu-img", "mke2fs"))("recorded chains with a templ
   let outside: string;
   let canaries: string[];
   let before: CanaryState[];
-  const { disk, scan, estimate, estimated, sparsifyToEnd, until } = domainDriver(() => stack, () => domainId);
+  const { disk, scan, estimate, estimated, sparsifyToEnd, until } = domainDriver(
+    () => stack,
+    () => domainId,
+  );
 
   beforeAll(async () => {
     stack = await startStack();
@@ -33,7 +36,9 @@ describe.runIf(requireTools("qemu-img", "mke2fs"))("recorded chains with a templ
     await qemuImgCreate(outside, "hostile-tpl.qcow2", "qcow2", "1G", ["-b", path.join(outside, "base.raw"), "-F", "raw"]);
     canaries = [path.join(outside, "base.raw")];
     before = await canaryStates(canaries);
-    domainId = ok<any>(await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "tpl", path: $p }) { id } }`, { p: dom })).addStorageDomain.id;
+    domainId = ok<any>(
+      await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "tpl", path: $p }) { id } }`, { p: dom }),
+    ).addStorageDomain.id;
     await scan();
   }, 120_000);
   afterAll(async () => {

@@ -10,7 +10,9 @@ import { ok, startStack, type Stack } from "../support/stack.js";
  * command (token and port included) registers it with a running gateway, and the estimates show
  * at least one disk that needs sparsifying under the default policy.
  */
-describe.runIf(requireTools("qemu-img", "qemu-io", "qemu-storage-daemon", "fusermount3", "mke2fs", "debugfs", "dumpe2fs", "sfdisk", "curl"))("the sample images", () => {
+describe.runIf(
+  requireTools("qemu-img", "qemu-io", "qemu-storage-daemon", "fusermount3", "mke2fs", "debugfs", "dumpe2fs", "sfdisk", "curl"),
+)("the sample images", () => {
   let stack: Stack;
   let printed: string;
   let dir: string;
@@ -20,7 +22,9 @@ describe.runIf(requireTools("qemu-img", "qemu-io", "qemu-storage-daemon", "fuser
     dir = path.join(stack.root, "samples");
     const tokenFile = path.join(stack.root, "dev-token");
     await fs.writeFile(tokenFile, `${stack.token}\n`, { mode: 0o600 });
-    const run = await execa("bash", ["scripts/make-samples.sh", dir], { env: { PORT: String(stack.gateway.port), DEV_TOKEN_FILE: tokenFile } });
+    const run = await execa("bash", ["scripts/make-samples.sh", dir], {
+      env: { PORT: String(stack.gateway.port), DEV_TOKEN_FILE: tokenFile },
+    });
     printed = run.stdout;
   }, 300_000);
   afterAll(() => stack?.close());
@@ -47,8 +51,12 @@ describe.runIf(requireTools("qemu-img", "qemu-io", "qemu-storage-daemon", "fuser
 
   it("has a disk above the default needs-sparsify policy once estimated", async () => {
     const needing = async () =>
-      ok<any>(await stack.gql(`{ disks(filter: { needsSparsify: true }) { edges { node { alias reclaimableEstimate actualSize } } } }`)).disks.edges.map((e: any) => e.node);
-    await expect.poll(async () => (await needing()).map((d: any) => d.alias), { timeout: 90_000, interval: 500 }).toContain("ext4-deleted");
+      ok<any>(
+        await stack.gql(`{ disks(filter: { needsSparsify: true }) { edges { node { alias reclaimableEstimate actualSize } } } }`),
+      ).disks.edges.map((e: any) => e.node);
+    await expect
+      .poll(async () => (await needing()).map((d: any) => d.alias), { timeout: 90_000, interval: 500 })
+      .toContain("ext4-deleted");
     const disk = (await needing()).find((d: any) => d.alias === "ext4-deleted");
     expect(disk.reclaimableEstimate).toBeGreaterThan(256 * 1024 * 1024);
     expect(disk.reclaimableEstimate / disk.actualSize).toBeGreaterThan(0.1);

@@ -9,14 +9,26 @@ import { applyScan } from "../../src/services/inventory-writer.js";
 import { createTestDatabase } from "../support/stack.js";
 
 const reading = (relPath: string, extra: Partial<VolumeReading> = {}): VolumeReading => ({
-  relPath, format: "qcow2", virtualSize: 2 ** 30, actualSize: 2 ** 20, backingPath: null, backingRelPath: null, problem: null, unreadable: false, refusal: null,
-  fileDevice: "2049", fileInode: "1", ...extra,
+  relPath,
+  format: "qcow2",
+  virtualSize: 2 ** 30,
+  actualSize: 2 ** 20,
+  backingPath: null,
+  backingRelPath: null,
+  problem: null,
+  unreadable: false,
+  refusal: null,
+  fileDevice: "2049",
+  fileInode: "1",
+  ...extra,
 });
 /** `n` disks; every tenth has a snapshot layer. `grown` grows the disks whose number it accepts. */
 const domainOf = (n: number, grown: (i: number) => boolean = () => false): VolumeReading[] =>
   Array.from({ length: n }, (_, i) => {
     const base = reading(`d${i}.qcow2`, { actualSize: 2 ** 20 + (grown(i) ? 4096 : 0) });
-    return i % 10 === 0 ? [base, reading(`d${i}.s1.qcow2`, { backingRelPath: base.relPath, backingPath: `/x/${base.relPath}` })] : [base];
+    return i % 10 === 0
+      ? [base, reading(`d${i}.s1.qcow2`, { backingRelPath: base.relPath, backingPath: `/x/${base.relPath}` })]
+      : [base];
   }).flat();
 
 /**
@@ -44,7 +56,10 @@ describe("applyScan, in bulk", () => {
   });
 
   const newDomain = async (name: string) => {
-    const [{ id }] = await db.query(`INSERT INTO storage_domain (name, path) VALUES ($1, $2) RETURNING id`, [name, `/tmp/${name}`]);
+    const [{ id }] = await db.query(`INSERT INTO storage_domain (name, path) VALUES ($1, $2) RETURNING id`, [
+      name,
+      `/tmp/${name}`,
+    ]);
     return (await db.getRepository(StorageDomain).findOneBy({ id }))!;
   };
   const scan = async (domain: StorageDomain, readings: VolumeReading[]) => {
@@ -60,8 +75,14 @@ describe("applyScan, in bulk", () => {
     await scan(small, domainOf(300));
     await scan(big, domainOf(3000));
     // One disk in ten grew: fewer than 2,000 disks to assess again, one chunk of the rules each.
-    const a = await scan(small, domainOf(300, (i) => i % 10 === 3));
-    const b = await scan(big, domainOf(3000, (i) => i % 10 === 3));
+    const a = await scan(
+      small,
+      domainOf(300, (i) => i % 10 === 3),
+    );
+    const b = await scan(
+      big,
+      domainOf(3000, (i) => i % 10 === 3),
+    );
     expect(b.summary).toEqual({ volumes: 3300, disks: 3000, newDisks: 0, missingDisks: 0 });
     expect(b.statements).toBe(a.statements);
     expect(b.statements).toBeLessThan(30);
@@ -71,9 +92,18 @@ describe("applyScan, in bulk", () => {
     const domain = await newDomain("rules");
     const first = await scan(domain, domainOf(20));
     expect(first.summary).toEqual({ volumes: 22, disks: 20, newDisks: 20, missingDisks: 0 });
-    const before = new Map<string, any>((await db.query(`SELECT alias, id, "updatedAt", "baseVolumeId", "leafVolumeId" FROM disk WHERE "storageDomainId" = $1`, [domain.id])).map((r: any) => [r.alias, r]));
+    const before = new Map<string, any>(
+      (
+        await db.query(`SELECT alias, id, "updatedAt", "baseVolumeId", "leafVolumeId" FROM disk WHERE "storageDomainId" = $1`, [
+          domain.id,
+        ])
+      ).map((r: any) => [r.alias, r]),
+    );
     await db.query(`UPDATE disk SET status = 'LOCKED' WHERE alias = 'd1' AND "storageDomainId" = $1`, [domain.id]);
-    await db.query(`UPDATE disk SET allocation = 'PREALLOCATED', "allocationSource" = 'SET_BY_USER' WHERE alias = 'd2' AND "storageDomainId" = $1`, [domain.id]);
+    await db.query(
+      `UPDATE disk SET allocation = 'PREALLOCATED', "allocationSource" = 'SET_BY_USER' WHERE alias = 'd2' AND "storageDomainId" = $1`,
+      [domain.id],
+    );
 
     // d3 grew, d4 became unreadable, d5 vanished, d0 got a second snapshot on top, d99 is new.
     const next = domainOf(20, (i) => i === 3)
@@ -83,7 +113,9 @@ describe("applyScan, in bulk", () => {
     const second = await scan(domain, next);
     expect(second.summary).toEqual({ volumes: 23, disks: 20, newDisks: 1, missingDisks: 1 });
 
-    const after = new Map<string, any>((await db.query(`SELECT * FROM disk WHERE "storageDomainId" = $1`, [domain.id])).map((r: any) => [r.alias, r]));
+    const after = new Map<string, any>(
+      (await db.query(`SELECT * FROM disk WHERE "storageDomainId" = $1`, [domain.id])).map((r: any) => [r.alias, r]),
+    );
     for (const alias of ["d0", "d1", "d2", "d3", "d4", "d5", "d6"]) expect(after.get(alias).id, alias).toBe(before.get(alias).id);
     expect(after.get("d1").status).toBe("LOCKED");
     expect(after.get("d2")).toMatchObject({ allocation: "PREALLOCATED", allocationSource: "SET_BY_USER" });
@@ -96,7 +128,12 @@ describe("applyScan, in bulk", () => {
     // Unchanged disks are not rewritten.
     expect(after.get("d6").updatedAt).toEqual(before.get("d6").updatedAt);
     expect(after.get("d3").updatedAt).not.toEqual(before.get("d3").updatedAt);
-    const scanned = new Map<string, any>((await db.query(`SELECT "relPath", "scannedAt" FROM volume WHERE "storageDomainId" = $1`, [domain.id])).map((r: any) => [r.relPath, r.scannedAt]));
+    const scanned = new Map<string, any>(
+      (await db.query(`SELECT "relPath", "scannedAt" FROM volume WHERE "storageDomainId" = $1`, [domain.id])).map((r: any) => [
+        r.relPath,
+        r.scannedAt,
+      ]),
+    );
     expect(scanned.get("d3.qcow2")).not.toEqual(scanned.get("d6.qcow2")); // d6's volume was not rewritten either
 
     const volumes = await db.query(
@@ -115,8 +152,13 @@ describe("applyScan, in bulk", () => {
   it("stores file names with tabs, newlines and backslashes exactly", async () => {
     const domain = await newDomain("names");
     const names = ["tab\there.raw", "new\nline.qcow2", "back\\slash\\N.img", "quote\"'.raw"];
-    await scan(domain, names.map((n) => reading(n, { format: n.endsWith(".qcow2") ? "qcow2" : "raw" })));
-    const rows = await db.query(`SELECT "relPath", format FROM volume WHERE "storageDomainId" = $1 ORDER BY "relPath"`, [domain.id]);
+    await scan(
+      domain,
+      names.map((n) => reading(n, { format: n.endsWith(".qcow2") ? "qcow2" : "raw" })),
+    );
+    const rows = await db.query(`SELECT "relPath", format FROM volume WHERE "storageDomainId" = $1 ORDER BY "relPath"`, [
+      domain.id,
+    ]);
     expect(rows.map((r: any) => r.relPath).sort()).toEqual([...names].sort());
     expect(rows.find((r: any) => r.relPath === "new\nline.qcow2").format).toBe("QCOW2");
   });

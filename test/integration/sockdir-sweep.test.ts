@@ -15,7 +15,11 @@ async function deadSocket(file: string): Promise<void> {
   if (!(await fs.lstat(file)).isSocket()) throw new Error(`no socket at ${file}`);
 }
 
-const exists = (p: string) => fs.lstat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  fs.lstat(p).then(
+    () => true,
+    () => false,
+  );
 const isRoot = process.geteuid?.() === 0;
 
 /**
@@ -70,7 +74,17 @@ describe.runIf(isRoot)("libguestfs socket-dir sweep is symlink-safe", () => {
     await deadSocket(path.join(p("libguestfsSUBDR1"), "guestfsd.sock"));
     await fs.writeFile(path.join(p("libguestfsSUBDR1"), "x", "file"), "keep");
 
-    return { genuine, hostile: ["libguestfsLINK01", "libguestfsOTHER1", "libguestfsWRITE1", "libguestfsINLNK1", "libguestfsSKLNK1", "libguestfsSUBDR1"] };
+    return {
+      genuine,
+      hostile: [
+        "libguestfsLINK01",
+        "libguestfsOTHER1",
+        "libguestfsWRITE1",
+        "libguestfsINLNK1",
+        "libguestfsSKLNK1",
+        "libguestfsSUBDR1",
+      ],
+    };
   }
 
   async function expectSurvivors(hostile: string[]) {

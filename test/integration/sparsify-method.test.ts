@@ -8,7 +8,9 @@ describe("setSparsifyMethod", () => {
   let domainId: string;
   beforeAll(async () => {
     stack = await startStack({ worker: false });
-    [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('m', $1) RETURNING id`, [`${stack.root}/m`]);
+    [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('m', $1) RETURNING id`, [
+      `${stack.root}/m`,
+    ]);
   });
   afterAll(() => stack?.close());
 
@@ -17,15 +19,27 @@ describe("setSparsifyMethod", () => {
   }`;
 
   it("a new domain sparsifies with VIRT_SPARSIFY, verified STANDARD when it opts in", async () => {
-    const data = ok<any>(await stack.gql(`query($d: ID!) { storageDomain(id: $d) { sparsifyMethod directVerify } }`, { d: domainId }));
+    const data = ok<any>(
+      await stack.gql(`query($d: ID!) { storageDomain(id: $d) { sparsifyMethod directVerify } }`, { d: domainId }),
+    );
     expect(data.storageDomain).toEqual({ sparsifyMethod: "VIRT_SPARSIFY", directVerify: "STANDARD" });
   });
 
   it("an admin turns DIRECT on (with FULL verification) and off; each change is an audit event", async () => {
-    expect(ok<any>(await stack.gql(SET, { d: domainId, m: "DIRECT", v: "FULL" })).setSparsifyMethod).toEqual({ id: domainId, sparsifyMethod: "DIRECT", directVerify: "FULL" });
+    expect(ok<any>(await stack.gql(SET, { d: domainId, m: "DIRECT", v: "FULL" })).setSparsifyMethod).toEqual({
+      id: domainId,
+      sparsifyMethod: "DIRECT",
+      directVerify: "FULL",
+    });
     // verify omitted: left as it was
-    expect(ok<any>(await stack.gql(SET, { d: domainId, m: "VIRT_SPARSIFY" })).setSparsifyMethod).toMatchObject({ sparsifyMethod: "VIRT_SPARSIFY", directVerify: "FULL" });
-    const events = await stack.db.query(`SELECT actor, data FROM event WHERE type = 'SPARSIFY_METHOD_SET' AND "storageDomainId" = $1 ORDER BY "createdAt"`, [domainId]);
+    expect(ok<any>(await stack.gql(SET, { d: domainId, m: "VIRT_SPARSIFY" })).setSparsifyMethod).toMatchObject({
+      sparsifyMethod: "VIRT_SPARSIFY",
+      directVerify: "FULL",
+    });
+    const events = await stack.db.query(
+      `SELECT actor, data FROM event WHERE type = 'SPARSIFY_METHOD_SET' AND "storageDomainId" = $1 ORDER BY "createdAt"`,
+      [domainId],
+    );
     expect(events.map((e: any) => [e.data.previousMethod, e.data.method, e.data.verify])).toEqual([
       ["VIRT_SPARSIFY", "DIRECT", "FULL"],
       ["DIRECT", "VIRT_SPARSIFY", "FULL"],

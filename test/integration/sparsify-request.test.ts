@@ -7,15 +7,39 @@ describe("sparsifyDisk request", () => {
   let diskId: string;
   beforeAll(async () => {
     stack = await startStack({ worker: false });
-    const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('q', $1) RETURNING id`, [`${stack.root}/q`]);
-    [{ id: diskId }] = await stack.db.query(`INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") VALUES ($1, ` + "'q1', 'QCOW2', true, 12345) RETURNING id", [domainId]);
+    const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('q', $1) RETURNING id`, [
+      `${stack.root}/q`,
+    ]);
+    [{ id: diskId }] = await stack.db.query(
+      `INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") VALUES ($1, ` +
+        "'q1', 'QCOW2', true, 12345) RETURNING id",
+      [domainId],
+    );
   });
   afterAll(() => stack?.close());
 
   it("returns the complete QUEUED job and locks the disk with JOB_ACTIVE, as stored", async () => {
-    const job = ok<any>(await stack.gql("mutation($d: ID!) { sparsifyDisk(diskId: $d) { id state phase progress attempts trigger " + "requestedBy actualSizeBefore createdAt disk { status sparsifiable sparsifyBlockers { code } } } " + "}", { d: diskId })).sparsifyDisk;
-    expect(job).toMatchObject({ state: "QUEUED", phase: "QUEUED", progress: 0, attempts: 0, trigger: "USER", requestedBy: "test-admin", actualSizeBefore: 12345, disk: { status: "LOCKED", sparsifiable: false, sparsifyBlockers: [{ code: "JOB_ACTIVE" }] } });
-    const stored = ok<any>(await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { createdAt state } }`, { j: job.id })).sparsifyJob;
+    const job = ok<any>(
+      await stack.gql(
+        "mutation($d: ID!) { sparsifyDisk(diskId: $d) { id state phase progress attempts trigger " +
+          "requestedBy actualSizeBefore createdAt disk { status sparsifiable sparsifyBlockers { code } } } " +
+          "}",
+        { d: diskId },
+      ),
+    ).sparsifyDisk;
+    expect(job).toMatchObject({
+      state: "QUEUED",
+      phase: "QUEUED",
+      progress: 0,
+      attempts: 0,
+      trigger: "USER",
+      requestedBy: "test-admin",
+      actualSizeBefore: 12345,
+      disk: { status: "LOCKED", sparsifiable: false, sparsifyBlockers: [{ code: "JOB_ACTIVE" }] },
+    });
+    const stored = ok<any>(
+      await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { createdAt state } }`, { j: job.id }),
+    ).sparsifyJob;
     expect(stored).toEqual({ createdAt: job.createdAt, state: "QUEUED" });
   });
 });

@@ -4,7 +4,16 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { databaseExists, dropDatabase, MAIN, missingDatabaseUrl, plainLines, requireBuild, runCli, TOKEN_CREATE } from "../support/cli-run.js";
+import {
+  databaseExists,
+  dropDatabase,
+  MAIN,
+  missingDatabaseUrl,
+  plainLines,
+  requireBuild,
+  runCli,
+  TOKEN_CREATE,
+} from "../support/cli-run.js";
 import { freePort } from "../support/redis-server.js";
 import { createTestDatabase, REDIS_URL } from "../support/stack.js";
 
@@ -16,7 +25,15 @@ import { createTestDatabase, REDIS_URL } from "../support/stack.js";
 describe("start-up checks and messages", () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let dir: string;
-  const base = () => ({ NODE_ENV: "test", DATABASE_URL: database.url, REDIS_URL, QUEUE_PREFIX: `sc${process.pid}`, STORAGE_ROOTS: dir, PORT: "0", BIND_ADDRESS: "127.0.0.1" });
+  const base = () => ({
+    NODE_ENV: "test",
+    DATABASE_URL: database.url,
+    REDIS_URL,
+    QUEUE_PREFIX: `sc${process.pid}`,
+    STORAGE_ROOTS: dir,
+    PORT: "0",
+    BIND_ADDRESS: "127.0.0.1",
+  });
 
   const tables = async (url: string) => {
     const c = new pg.Client({ connectionString: url });
@@ -60,7 +77,10 @@ describe("start-up checks and messages", () => {
   });
 
   it("token:create reads ./.env, says which database it wrote to; the environment wins over the file", async () => {
-    await fs.writeFile(path.join(dir, ".env"), `# settings for every command\nDATABASE_URL=${database.url}\nREDIS_URL=${REDIS_URL}\n`);
+    await fs.writeFile(
+      path.join(dir, ".env"),
+      `# settings for every command\nDATABASE_URL=${database.url}\nREDIS_URL=${REDIS_URL}\n`,
+    );
     const r = await runCli(TOKEN_CREATE, ["--role", "viewer", "--name", "from-dotenv"], {}, { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain(`in database ${database.url}`);
@@ -114,7 +134,10 @@ describe("start-up checks and messages", () => {
     const refused = `redis://127.0.0.1:${await freePort()}`;
     const r = await runCli(MAIN, ["all"], { ...base(), DATABASE_URL: missing.url, CREATE_DATABASE: "true", REDIS_URL: refused });
     expect(r.exitCode).toBe(1);
-    expectOneLine(r.stderr, /^Redis at 127\.0\.0\.1:\d+ is not reachable: nothing accepts connections .*connection refused.*Fix: /);
+    expectOneLine(
+      r.stderr,
+      /^Redis at 127\.0\.0\.1:\d+ is not reachable: nothing accepts connections .*connection refused.*Fix: /,
+    );
     expect(await databaseExists(missing.name)).toBe(false);
 
     // Nor are migrations run on an existing, empty database.
@@ -156,7 +179,10 @@ describe("start-up checks and messages", () => {
   });
 
   it("PostgreSQL not listening: one line with how to start it", async () => {
-    const r = await runCli(MAIN, ["worker"], { ...base(), DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/sparsify` });
+    const r = await runCli(MAIN, ["worker"], {
+      ...base(),
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/sparsify`,
+    });
     expect(r.exitCode).toBe(1);
     expectOneLine(r.stderr, /^PostgreSQL at 127\.0\.0\.1:\d+ is not reachable/, /docker compose up -d postgres redis/);
   });
@@ -194,7 +220,11 @@ describe("start-up checks and messages", () => {
   it("a malformed Sentinel REDIS_URL is refused in one line with the right form", async () => {
     const r = await runCli(MAIN, ["all"], { ...base(), REDIS_URL: "redis+sentinel://127.0.0.1:26379,127.0.0.1:26380" });
     expect(r.exitCode).toBe(2);
-    expectOneLine(r.stderr, /^Invalid configuration: REDIS_URL: no master name after the sentinels: /, "use redis+sentinel://host1:26379,host2:26379/mastername");
+    expectOneLine(
+      r.stderr,
+      /^Invalid configuration: REDIS_URL: no master name after the sentinels: /,
+      "use redis+sentinel://host1:26379,host2:26379/mastername",
+    );
   });
 
   it("a port already in use: one line naming the port and what to do, exit non-zero, nothing migrated", async () => {
@@ -203,7 +233,12 @@ describe("start-up checks and messages", () => {
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
     try {
       const port = (taken.address() as net.AddressInfo).port;
-      const r = await runCli(MAIN, ["gateway"], { ...base(), DATABASE_URL: fresh.url, PORT: String(port) }, { timeoutMs: 30_000 });
+      const r = await runCli(
+        MAIN,
+        ["gateway"],
+        { ...base(), DATABASE_URL: fresh.url, PORT: String(port) },
+        { timeoutMs: 30_000 },
+      );
       expect(r.timedOut).toBe(false);
       expect(r.exitCode).toBe(1);
       expectOneLine(r.stderr, new RegExp(`^Port ${port} on 127\\.0\\.0\\.1 is already in use`), /Fix: .*PORT=/);

@@ -6,7 +6,9 @@ import { requireTools } from "../support/require-tool.js";
 import { codeOf, ok, startStack, type Stack } from "../support/stack.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
-const ADD = "mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id path " + "status statusReason scanState scanError } }";
+const ADD =
+  "mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id path " +
+  "status statusReason scanState scanError } }";
 const SCAN = `mutation($id: ID!) { scanStorageDomain(id: $id) { id status statusReason scanState scanError } }`;
 const DOMAIN = `query($id: ID!) { storageDomain(id: $id) { status statusReason scanState scanError } }`;
 
@@ -59,12 +61,19 @@ describe.runIf(requireTools("qemu-img"))("storage domain paths", () => {
     const missing = path.join(rootB, "missing");
     const domain = ok<any>(await stack.gql(ADD, { n: "missing", p: missing })).addStorageDomain;
     // Without anyone asking again, the scan the addition queued ends within the scan wait.
-    await expect.poll(async () => ok<any>(await stack.gql(DOMAIN, { id: domain.id })).storageDomain.scanState, { timeout: 15_000, interval: 250 }).toBe("FAILED");
+    await expect
+      .poll(async () => ok<any>(await stack.gql(DOMAIN, { id: domain.id })).storageDomain.scanState, {
+        timeout: 15_000,
+        interval: 250,
+      })
+      .toBe("FAILED");
     const scanned = ok<any>(await stack.gql(SCAN, { id: domain.id })).scanStorageDomain;
     expect(scanned).toMatchObject({ scanState: "FAILED", status: "INACCESSIBLE" });
     expect(scanned.statusReason).toContain(`${missing} does not exist on host ${stack.config.HOST_NAME}`);
     expect(scanned.scanError).toMatch(/^No host could read the domain within 4 s: .* does not exist/);
-    const events = ok<any>(await stack.gql(`{ events(filter: { types: ["SCAN_FAILED"] }) { edges { node { storageDomainId message } } } }`)).events.edges;
+    const events = ok<any>(
+      await stack.gql(`{ events(filter: { types: ["SCAN_FAILED"] }) { edges { node { storageDomainId message } } } }`),
+    ).events.edges;
     expect(events.map((e: any) => e.node.storageDomainId)).toContain(domain.id);
 
     await fs.mkdir(missing);

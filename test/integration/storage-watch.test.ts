@@ -67,7 +67,12 @@ describe.runIf(tools && isRoot)("probePath and watchStorage", () => {
     const first = await probePath(file, 5_000);
     if (!first.ok) throw new Error("probe failed");
     const lost: string[] = [];
-    const watch = watchStorage({ paths: [{ path: file, dev: first.dev, ino: first.ino }], intervalMs: 50, timeoutMs: 2_000, onLost: (r) => lost.push(r) });
+    const watch = watchStorage({
+      paths: [{ path: file, dev: first.dev, ino: first.ino }],
+      intervalMs: 50,
+      timeoutMs: 2_000,
+      onLost: (r) => lost.push(r),
+    });
     await new Promise((r) => setTimeout(r, 300));
     expect(lost).toEqual([]);
     await fs.writeFile(`${file}.new`, "new");
@@ -80,7 +85,12 @@ describe.runIf(tools && isRoot)("probePath and watchStorage", () => {
     const again = await probePath(file, 5_000);
     if (!again.ok) throw new Error("probe failed");
     const gone: string[] = [];
-    const watch2 = watchStorage({ paths: [{ path: file, dev: again.dev, ino: again.ino }], intervalMs: 50, timeoutMs: 2_000, onLost: (r) => gone.push(r) });
+    const watch2 = watchStorage({
+      paths: [{ path: file, dev: again.dev, ino: again.ino }],
+      intervalMs: 50,
+      timeoutMs: 2_000,
+      onLost: (r) => gone.push(r),
+    });
     await fs.rm(file);
     await waitFor(() => gone.length > 0, { timeout: 5_000, what: "the watchdog" });
     await new Promise((r) => setTimeout(r, 200));
@@ -94,8 +104,14 @@ describe("isRunning", () => {
     // The inner sleep exits at once; its parent exec'd into a sleep that never reaps it.
     const parent = execa("sh", ["-c", "sleep 0 & exec sleep 30"], { reject: false });
     try {
-      const zombie = (await waitFor(async () => (await processTree(parent.pid!)).find((p) => p.pid !== parent.pid), { timeout: 5_000, what: "the child" }))!;
-      await waitFor(async () => (await fs.readFile(`/proc/${zombie.pid}/stat`, "utf8")).includes(") Z "), { timeout: 5_000, what: "the zombie" });
+      const zombie = (await waitFor(async () => (await processTree(parent.pid!)).find((p) => p.pid !== parent.pid), {
+        timeout: 5_000,
+        what: "the child",
+      }))!;
+      await waitFor(async () => (await fs.readFile(`/proc/${zombie.pid}/stat`, "utf8")).includes(") Z "), {
+        timeout: 5_000,
+        what: "the zombie",
+      });
       expect(await isRunning(zombie)).toBe(false);
       const [self] = (await processTree(parent.pid!)).filter((p) => p.pid === parent.pid);
       expect(await isRunning(self!)).toBe(true);
@@ -118,13 +134,21 @@ describe.runIf(tools && isRoot)("with PostgreSQL", () => {
 
   it("keeps RUN_STILL_ALIVE while a recorded process lives, releases the disk once it is gone, only on its host", async () => {
     const domain = await stack.db.getRepository(StorageDomain).save({ name: "d", path: path.join(stack.root, "d") });
-    const disk = await stack.db.getRepository(Disk).save({ storageDomainId: domain.id, alias: "a", format: DiskFormat.RAW, status: DiskStatus.OK });
+    const disk = await stack.db
+      .getRepository(Disk)
+      .save({ storageDomainId: domain.id, alias: "a", format: DiskFormat.RAW, status: DiskStatus.OK });
     const sleeper = execa("sleep", ["30"], { reject: false });
     const [ref] = await processTree(sleeper.pid!);
-    const runStillAlive = { jobId: randomUUID(), host: "host-a", processes: [{ pid: ref!.pid, startTime: ref!.startTime }], since: new Date().toISOString() };
+    const runStillAlive = {
+      jobId: randomUUID(),
+      host: "host-a",
+      processes: [{ pid: ref!.pid, startTime: ref!.startTime }],
+      since: new Date().toISOString(),
+    };
     await stack.db.getRepository(Disk).update({ id: disk.id }, { runStillAlive });
     await refreshAssessments(stack.db.manager, [disk.id]);
-    const blockers = async () => (await stack.db.getRepository(Disk).findOneByOrFail({ id: disk.id })).blockers.map((b) => b.code);
+    const blockers = async () =>
+      (await stack.db.getRepository(Disk).findOneByOrFail({ id: disk.id })).blockers.map((b) => b.code);
     expect(await blockers()).toContain("RUN_STILL_ALIVE");
 
     expect(await releaseGoneSurvivors(stack.db, "host-a")).toEqual([]);
@@ -144,13 +168,26 @@ describe.runIf(tools && isRoot)("with PostgreSQL", () => {
     const mount = await mountPausable(real, dir);
     try {
       const domain = await stack.db.getRepository(StorageDomain).save({ name: "est", path: dir });
-      const disks = await stack.db.getRepository(Disk).save([1, 2].map((i) => ({ storageDomainId: domain.id, alias: `e${i}`, format: DiskFormat.RAW, status: DiskStatus.OK })));
+      const disks = await stack.db
+        .getRepository(Disk)
+        .save([1, 2].map((i) => ({ storageDomainId: domain.id, alias: `e${i}`, format: DiskFormat.RAW, status: DiskStatus.OK })));
       mount.pause();
       const t0 = performance.now();
-      const result = await processEstimate({ storageDomainId: domain.id, requestedBy: "test" }, { config: { ...stack.config, STORAGE_CHECK_TIMEOUT_MS: 1_000 }, db: stack.db, log: pino({ level: "silent" }), hostName: "host-a" });
+      const result = await processEstimate(
+        { storageDomainId: domain.id, requestedBy: "test" },
+        {
+          config: { ...stack.config, STORAGE_CHECK_TIMEOUT_MS: 1_000 },
+          db: stack.db,
+          log: pino({ level: "silent" }),
+          hostName: "host-a",
+        },
+      );
       expect(performance.now() - t0).toBeLessThan(5_000);
       expect(result).toEqual({ estimated: 0, unavailable: 2 });
-      for (const d of disks) expect((await stack.db.getRepository(Disk).findOneByOrFail({ id: d.id })).estimateUnavailableReason).toBe("STORAGE_UNAVAILABLE");
+      for (const d of disks)
+        expect((await stack.db.getRepository(Disk).findOneByOrFail({ id: d.id })).estimateUnavailableReason).toBe(
+          "STORAGE_UNAVAILABLE",
+        );
     } finally {
       await mount.teardown();
     }

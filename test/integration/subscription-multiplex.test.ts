@@ -22,7 +22,14 @@ function watch(client: Client, id: string, query = WATCH): Watch {
   let finish = () => {};
   let fail = (_: unknown) => {};
   const done = new Promise<void>((resolve, reject) => ((finish = resolve), (fail = reject)));
-  client.subscribe({ query, variables: { id } }, { next: (v) => (v.errors ? fail(new Error(JSON.stringify(v.errors))) : values.push(v.data!.sparsifyJob)), error: fail, complete: finish });
+  client.subscribe(
+    { query, variables: { id } },
+    {
+      next: (v) => (v.errors ? fail(new Error(JSON.stringify(v.errors))) : values.push(v.data!.sparsifyJob)),
+      error: fail,
+      complete: finish,
+    },
+  );
   return { values, done };
 }
 
@@ -33,7 +40,10 @@ const NO_RECONCILER = { RECONCILE_INTERVAL_MS: "3600000", HOST_OFFLINE_AFTER_MS:
 
 /** A RUNNING job on a disk of its own, as a worker leaves it when virt-sparsify starts. */
 async function runningJob(stack: Stack): Promise<string> {
-  const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ($1, $2) RETURNING id`, [`mux-${randomUUID()}`, `${stack.root}/mux-${randomUUID()}`]);
+  const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ($1, $2) RETURNING id`, [
+    `mux-${randomUUID()}`,
+    `${stack.root}/mux-${randomUUID()}`,
+  ]);
   const [{ id: diskId }] = await stack.db.query(
     `INSERT INTO disk ("storageDomainId", alias, format, "virtualSize", "actualSize", status) VALUES ($1, 'mux', 'QCOW2', 1073741824, 1048576, 'LOCKED') RETURNING id`,
     [domainId],
@@ -41,7 +51,10 @@ async function runningJob(stack: Stack): Promise<string> {
   const id = randomUUID();
   // Its host is alive (a fresh heartbeat), so the reconciler's first pass, which may still be running, leaves the job alone.
   const host = `mux-host-${id}`;
-  await stack.db.query(`INSERT INTO host (name, "heartbeatAt", "storageDomainIds", concurrency) VALUES ($1, now(), ARRAY[$2::uuid], 1)`, [host, domainId]);
+  await stack.db.query(
+    `INSERT INTO host (name, "heartbeatAt", "storageDomainIds", concurrency) VALUES ($1, now(), ARRAY[$2::uuid], 1)`,
+    [host, domainId],
+  );
   await stack.db.query(
     `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, phase, progress, host, attempts, "requestedBy", "startedAt")
      VALUES ($1, $2, $3, 'RUNNING', 'TRIMMING', 0, $4, 1, 'test', now())`,
@@ -77,12 +90,28 @@ describe("subscriptions are executed once per distinct subscription and event, a
     const before = await executions();
     const path = `${stack.root}/mux/disk.qcow2`;
     const store = stack.gateway.services.sparsify.store;
-    await store.patchActive(id, { progress: 40, outcomeMessage: `trimming ${path}`, errorCode: JobErrorCode.PERMISSION_DENIED, errorMessage: `open ${path}: denied` });
+    await store.patchActive(id, {
+      progress: 40,
+      outcomeMessage: `trimming ${path}`,
+      errorCode: JobErrorCode.PERMISSION_DENIED,
+      errorMessage: `open ${path}: denied`,
+    });
     await waitFor(() => all.every((w) => w.values.length === 2), { timeout: 10_000, interval: 20 });
     expect(await executions()).toBe(before + 2);
-    for (const a of admins) expect(a.values[1]).toMatchObject({ id, progress: 40, outcomeMessage: `trimming ${path}`, error: { message: `open ${path}: denied` } });
+    for (const a of admins)
+      expect(a.values[1]).toMatchObject({
+        id,
+        progress: 40,
+        outcomeMessage: `trimming ${path}`,
+        error: { message: `open ${path}: denied` },
+      });
     for (const v of viewers) {
-      expect(v.values[1]).toMatchObject({ id, progress: 40, outcomeMessage: "trimming [host path]", error: { message: "open [host path]: denied" } });
+      expect(v.values[1]).toMatchObject({
+        id,
+        progress: 40,
+        outcomeMessage: "trimming [host path]",
+        error: { message: "open [host path]: denied" },
+      });
       expect(JSON.stringify(v.values)).not.toContain(stack.root);
     }
     await store.finish(id, { state: "SUCCEEDED" as never, outcomeMessage: `done with ${path}`, actor: "test" });
@@ -102,13 +131,27 @@ describe("subscriptions are executed once per distinct subscription and event, a
     await store.patchActive(b, { progress: 22 });
     await store.patchActive(a, { progress: 33 });
     await store.finish(a, { state: "SUCCEEDED" as never, actor: "test" });
-    await store.finish(b, { state: "FAILED" as never, errorCode: JobErrorCode.INTERNAL_ERROR, errorMessage: "b broke", actor: "test" });
+    await store.finish(b, {
+      state: "FAILED" as never,
+      errorCode: JobErrorCode.INTERNAL_ERROR,
+      errorMessage: "b broke",
+      actor: "test",
+    });
     await Promise.all(Object.values(watches).map((w) => w.done));
     for (const w of [watches.a1, watches.a2]) {
-      expect(w.values.map((v) => `${v.id}:${v.state}:${v.progress}`)).toEqual([`${a}:RUNNING:0`, `${a}:RUNNING:11`, `${a}:RUNNING:33`, `${a}:SUCCEEDED:100`]);
+      expect(w.values.map((v) => `${v.id}:${v.state}:${v.progress}`)).toEqual([
+        `${a}:RUNNING:0`,
+        `${a}:RUNNING:11`,
+        `${a}:RUNNING:33`,
+        `${a}:SUCCEEDED:100`,
+      ]);
     }
     for (const w of [watches.b1, watches.b2]) {
-      expect(w.values.map((v) => `${v.id}:${v.state}:${v.progress}`)).toEqual([`${b}:RUNNING:0`, `${b}:RUNNING:22`, `${b}:FAILED:22`]);
+      expect(w.values.map((v) => `${v.id}:${v.state}:${v.progress}`)).toEqual([
+        `${b}:RUNNING:0`,
+        `${b}:RUNNING:22`,
+        `${b}:FAILED:22`,
+      ]);
     }
   });
 });
@@ -142,9 +185,22 @@ describe("a slow consumer is never dropped: its progress is coalesced to the lat
     const bus = stack.gateway.services.bus;
     for (let progress = 1; progress <= 80; progress++) {
       const phase = progress <= 40 ? "TRIMMING" : "MEASURING";
-      await bus.publish({ type: "job", job: toSnapshot({ ...job, phase: phase as never, progress, outcomeMessage: `${progress} ${filler}` }) });
+      await bus.publish({
+        type: "job",
+        job: toSnapshot({ ...job, phase: phase as never, progress, outcomeMessage: `${progress} ${filler}` }),
+      });
     }
-    await bus.publish({ type: "job", job: toSnapshot({ ...job, state: "SUCCEEDED" as never, phase: "DONE" as never, progress: 100, outcomeMessage: "done", finishedAt: new Date() }) });
+    await bus.publish({
+      type: "job",
+      job: toSnapshot({
+        ...job,
+        state: "SUCCEEDED" as never,
+        phase: "DONE" as never,
+        progress: 100,
+        outcomeMessage: "done",
+        finishedAt: new Date(),
+      }),
+    });
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     (socket as unknown as { _socket: { resume(): void } })._socket.resume();
 

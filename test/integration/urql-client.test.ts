@@ -11,29 +11,71 @@ const DISKS = gql`
   query UrqlDisks {
     disks(first: 10, orderBy: { field: ALIAS, direction: ASC }) {
       totalCount
-      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-      edges { cursor node { id alias status sparsifiable sparsifyBlockers { code message } } }
+      pageInfo {
+        hasNextPage
+        hasPreviousPage
+        startCursor
+        endCursor
+      }
+      edges {
+        cursor
+        node {
+          id
+          alias
+          status
+          sparsifiable
+          sparsifyBlockers {
+            code
+            message
+          }
+        }
+      }
     }
   }
 `;
 const SPARSIFY = gql`
   mutation UrqlSparsify($diskId: ID!) {
-    sparsifyDisk(diskId: $diskId) { id state phase trigger disk { id status sparsifiable } }
+    sparsifyDisk(diskId: $diskId) {
+      id
+      state
+      phase
+      trigger
+      disk {
+        id
+        status
+        sparsifiable
+      }
+    }
   }
 `;
 const CANCEL = gql`
   mutation UrqlCancel($id: ID!) {
-    cancelSparsifyJob(id: $id) { id state }
+    cancelSparsifyJob(id: $id) {
+      id
+      state
+    }
   }
 `;
 const WATCH = gql`
   subscription UrqlWatch($id: ID!) {
-    sparsifyJob(id: $id) { id state phase progress outcome error { code } }
+    sparsifyJob(id: $id) {
+      id
+      state
+      phase
+      progress
+      outcome
+      error {
+        code
+      }
+    }
   }
 `;
 const JOB = gql`
   query UrqlJob($id: ID!) {
-    sparsifyJob(id: $id) { id state }
+    sparsifyJob(id: $id) {
+      id
+      state
+    }
   }
 `;
 
@@ -63,7 +105,13 @@ describe("urql", () => {
       },
       exchanges: [
         cacheExchange({
-          keys: { DiskConnection: () => null, DiskEdge: () => null, PageInfo: () => null, SparsifyIssue: () => null, JobError: () => null },
+          keys: {
+            DiskConnection: () => null,
+            DiskEdge: () => null,
+            PageInfo: () => null,
+            SparsifyIssue: () => null,
+            JobError: () => null,
+          },
           // Lookups by id resolve to the normalised entity, so they are answered from the cache.
           resolvers: { Query: { sparsifyJob: (_parent, args) => ({ __typename: "SparsifyJob", id: args.id as string }) } },
         }),
@@ -105,7 +153,10 @@ describe("urql", () => {
 
   it("a typed error: DISK_NOT_SPARSIFIABLE with the disk's blockers in extensions", async () => {
     const result = await client.mutation(SPARSIFY, { diskId: diskIds[0] }).toPromise();
-    expect(result.error?.graphQLErrors[0]?.extensions).toMatchObject({ code: "DISK_NOT_SPARSIFIABLE", blockers: [{ code: "JOB_ACTIVE" }] });
+    expect(result.error?.graphQLErrors[0]?.extensions).toMatchObject({
+      code: "DISK_NOT_SPARSIFIABLE",
+      blockers: [{ code: "JOB_ACTIVE" }],
+    });
   });
 
   it("a subscription to its end: QUEUED to CANCELLED, then the stream ends; the cache follows", async () => {
@@ -138,7 +189,8 @@ describe("CSRF prevention and GET", () => {
   });
   afterAll(() => stack?.close());
 
-  const get = (headers: Record<string, string>) => fetch(`${stack.url}?query=${encodeURIComponent("{ me { name } }")}`, { headers });
+  const get = (headers: Record<string, string>) =>
+    fetch(`${stack.url}?query=${encodeURIComponent("{ me { name } }")}`, { headers });
 
   it("a GET with Authorization and no content-type (urql's default) is answered", async () => {
     const res = await get({ authorization: `Bearer ${stack.token}`, accept: "application/graphql-response+json" });
@@ -164,9 +216,12 @@ describe("CSRF prevention and GET", () => {
   });
 
   it("a mutation over GET stays refused, bearer or not", async () => {
-    const res = await fetch(`${stack.url}?query=${encodeURIComponent("mutation { forgetDisk(id: \"00000000-0000-4000-8000-000000000000\") }")}`, {
-      headers: { authorization: `Bearer ${stack.token}`, accept: "application/json" },
-    });
+    const res = await fetch(
+      `${stack.url}?query=${encodeURIComponent('mutation { forgetDisk(id: "00000000-0000-4000-8000-000000000000") }')}`,
+      {
+        headers: { authorization: `Bearer ${stack.token}`, accept: "application/json" },
+      },
+    );
     const body: any = await res.json();
     expect(res.status).toBe(405);
     expect(body.data).toBeUndefined();

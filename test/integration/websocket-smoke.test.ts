@@ -28,7 +28,12 @@ describe("GraphQL over WebSocket (graphql-ws)", () => {
   let client: Client;
   beforeAll(async () => {
     stack = await startStack({ worker: false });
-    client = createClient({ url: stack.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${stack.token}` } });
+    client = createClient({
+      url: stack.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${stack.token}` },
+    });
   });
   afterAll(async () => {
     await client?.dispose();
@@ -43,14 +48,18 @@ describe("GraphQL over WebSocket (graphql-ws)", () => {
 
   it("rejects a subscription to an unknown job with NOT_FOUND instead of hanging", async () => {
     const started = Date.now();
-    const { values, error } = await collect(client, "subscription($id: ID!) { sparsifyJob(id: $id) { id state } }", { id: "00000000-0000-4000-8000-000000000000" });
+    const { values, error } = await collect(client, "subscription($id: ID!) { sparsifyJob(id: $id) { id state } }", {
+      id: "00000000-0000-4000-8000-000000000000",
+    });
     const errors = (error as any[]) ?? values[0]?.errors;
     expect(errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it("rejects a malformed job id with BAD_USER_INPUT", async () => {
-    const { values, error } = await collect(client, "subscription($id: ID!) { sparsifyJob(id: $id) { id } }", { id: "not-a-uuid" });
+    const { values, error } = await collect(client, "subscription($id: ID!) { sparsifyJob(id: $id) { id } }", {
+      id: "not-a-uuid",
+    });
     const errors = (error as any[]) ?? values[0]?.errors;
     expect(errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
   });

@@ -10,14 +10,20 @@ export const TOKEN_CREATE = path.resolve("dist/src/cli/token-create.js");
 
 /** Fails clearly when the build is missing (npm test builds first). */
 export function requireBuild(): void {
-  for (const file of [MAIN, TOKEN_CREATE]) if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` (npm test does it)`);
+  for (const file of [MAIN, TOKEN_CREATE])
+    if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` (npm test does it)`);
 }
 
 /**
  * Runs a built CLI to its end with exactly `env` (plus PATH), from `cwd`, and returns its output.
  * `ENV_FILE=/dev/null`-style isolation: no developer .env is read unless the test puts one there.
  */
-export async function runCli(file: string, args: string[], env: Record<string, string>, opts: { cwd?: string; timeoutMs?: number } = {}) {
+export async function runCli(
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+  opts: { cwd?: string; timeoutMs?: number } = {},
+) {
   const result = await execa("node", [file, ...args], {
     reject: false,
     extendEnv: false,

@@ -12,7 +12,8 @@ export type TableSnapshot = Record<string, { rows: number; md5: string }>;
  */
 export async function snapshotTables(db: DataSource, exclude: Record<string, string[]> = {}): Promise<TableSnapshot> {
   const tables: { name: string }[] = await db.query(
-    "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND " + "table_type = 'BASE TABLE' AND NOT (table_name = ANY($1)) ORDER BY 1",
+    "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND " +
+      "table_type = 'BASE TABLE' AND NOT (table_name = ANY($1)) ORDER BY 1",
     [APPEND_ONLY],
   );
   const snapshot: TableSnapshot = {};

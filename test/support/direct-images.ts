@@ -61,7 +61,13 @@ export async function extFileBlocks(image: string, offset: number): Promise<numb
  * mkfs.xfs with `args` in a file of `bytes` holding {@link TEST_FILES} (a prototype file: no mount
  * needed), copied to `offset` of `image`. Returns the filesystem's own file (for xfs_db).
  */
-export async function mkXfs(image: string, offset: number, bytes: number, root: string, args: readonly string[]): Promise<string> {
+export async function mkXfs(
+  image: string,
+  offset: number,
+  bytes: number,
+  root: string,
+  args: readonly string[],
+): Promise<string> {
   const fsFile = await sparseFile(`${image}.xfs-${offset}`, bytes);
   const lines = ["/dev/null", "0 0", "d--755 0 0", ...TEST_FILES.map(([n]) => `${n} ---644 0 0 ${join(root, n)}`), "$", ""];
   await writeFile(`${fsFile}.proto`, lines.join("\n"));
@@ -134,7 +140,12 @@ export async function withPartitionView<T>(
 }
 
 /** Which of `blocks` (filesystem blocks of `blockSize` at `fsStart`) fall inside `ranges`. */
-export function blocksInside(ranges: readonly ByteRange[], blocks: readonly number[], fsStart: number, blockSize: number): number[] {
+export function blocksInside(
+  ranges: readonly ByteRange[],
+  blocks: readonly number[],
+  fsStart: number,
+  blockSize: number,
+): number[] {
   return blocks.filter((b) => {
     const s = fsStart + b * blockSize;
     return ranges.some((r) => s < r.end && s + blockSize > r.start);

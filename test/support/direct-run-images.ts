@@ -31,7 +31,12 @@ export async function actualSize(path: string, format: ImageFormat): Promise<num
 
 /** The first inode table of the ext filesystem at `offset`, as a disk byte range (dumpe2fs). */
 export async function firstInodeTable(path: string, format: ImageFormat, offset = 0): Promise<{ start: number; end: number }> {
-  const text = await withRawView(path, format, async (raw) => (await execa("dumpe2fs", [offset ? `${raw}?offset=${offset}` : raw], { stdin: "ignore", stderr: "ignore" })).stdout);
+  const text = await withRawView(
+    path,
+    format,
+    async (raw) =>
+      (await execa("dumpe2fs", [offset ? `${raw}?offset=${offset}` : raw], { stdin: "ignore", stderr: "ignore" })).stdout,
+  );
   const blockSize = Number(/^Block size:\s+(\d+)/m.exec(text)![1]);
   const m = /Inode table at (\d+)-(\d+)/.exec(text)!;
   return { start: offset + Number(m[1]) * blockSize, end: offset + (Number(m[2]) + 1) * blockSize };
@@ -88,9 +93,12 @@ export async function makeExtImage(path: string, opts: ExtImageOptions): Promise
       const linux = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
       const esp = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
       const swap = "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F";
-      await execa("sfdisk", ["-q", raw], { input: `label: gpt\nstart=2048, size=64MiB, type=${esp}\nsize=${sizeMiB - 128}MiB, type=${linux}\nsize=+, type=${swap}\n` });
+      await execa("sfdisk", ["-q", raw], {
+        input: `label: gpt\nstart=2048, size=64MiB, type=${esp}\nsize=${sizeMiB - 128}MiB, type=${linux}\nsize=+, type=${swap}\n`,
+      });
       const { stdout } = await execa("sfdisk", ["--json", raw]);
-      const parts = (JSON.parse(stdout) as { partitiontable: { partitions: { start: number; size: number }[] } }).partitiontable.partitions;
+      const parts = (JSON.parse(stdout) as { partitiontable: { partitions: { start: number; size: number }[] } }).partitiontable
+        .partitions;
       const vfat = join(work, "esp.img");
       await writeFile(vfat, "");
       await truncate(vfat, parts[0]!.size * 512);
@@ -106,7 +114,19 @@ export async function makeExtImage(path: string, opts: ExtImageOptions): Promise
       await execa("mkswap", ["-q", swapImg]); // a real header again; the pages after it keep old data
       await execa("dd", [`if=${swapImg}`, `of=${raw}`, "bs=512", `seek=${parts[2]!.start}`, "conv=notrunc", "status=none"]);
     }
-    await execa("mke2fs", ["-q", "-F", "-t", fsType, "-b", "4096", ...(fsOffset ? ["-E", `offset=${fsOffset}`] : []), "-d", root, raw, `${fsMiB}M`]);
+    await execa("mke2fs", [
+      "-q",
+      "-F",
+      "-t",
+      fsType,
+      "-b",
+      "4096",
+      ...(fsOffset ? ["-E", `offset=${fsOffset}`] : []),
+      "-d",
+      root,
+      raw,
+      `${fsMiB}M`,
+    ]);
     const dev = fsOffset ? `${raw}?offset=${fsOffset}` : raw;
     await execa("debugfs", ["-w", "-R", "rm /big.bin", dev], { stderr: "ignore" });
     await rm(out, { force: true });

@@ -7,7 +7,13 @@ export function domainDriver(getStack: () => Stack, domainId: () => string) {
   const gql: Stack["gql"] = (query, variables, headers) => getStack().gql(query, variables, headers);
   const ids = new Map<string, string>();
   const disk = async (alias: string) =>
-    ok<any>(await gql("query($d: ID!) { disk(id: $d) { alias status sparsifiable blockers { code message } " + "reclaimableEstimate estimateUnavailableReason } }", { d: ids.get(alias) })).disk;
+    ok<any>(
+      await gql(
+        "query($d: ID!) { disk(id: $d) { alias status sparsifiable blockers { code message } " +
+          "reclaimableEstimate estimateUnavailableReason } }",
+        { d: ids.get(alias) },
+      ),
+    ).disk;
   return {
     ids,
     disk,
@@ -22,18 +28,24 @@ export function domainDriver(getStack: () => Stack, domainId: () => string) {
      * when the estimate is still running on a loaded host.
      */
     until: (alias: string, matches: (d: any) => boolean, what = `disk ${alias}`) =>
-      waitFor(async () => {
-        const d = await disk(alias);
-        return matches(d) ? d : null;
-      }, { timeout: 90_000, what }),
+      waitFor(
+        async () => {
+          const d = await disk(alias);
+          return matches(d) ? d : null;
+        },
+        { timeout: 90_000, what },
+      ),
     /** The estimate the worker queues after a scan has run for this disk (it must not race a swap). */
-    estimated: (alias: string) => waitFor(async () => (await disk(alias)).reclaimableEstimate !== null, { timeout: 60_000, what: `estimate of ${alias}` }),
+    estimated: (alias: string) =>
+      waitFor(async () => (await disk(alias)).reclaimableEstimate !== null, { timeout: 60_000, what: `estimate of ${alias}` }),
     /** Runs sparsifyDisk to its end (the worker takes it) and returns the stored job. */
     async sparsifyToEnd(alias: string) {
       const job = ok<any>(await gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: ids.get(alias) })).sparsifyDisk;
       return waitFor(
         async () => {
-          const j = ok<any>(await gql(`query($j: ID!) { sparsifyJob(id: $j) { state error { code message } } }`, { j: job.id })).sparsifyJob;
+          const j = ok<any>(
+            await gql(`query($j: ID!) { sparsifyJob(id: $j) { state error { code message } } }`, { j: job.id }),
+          ).sparsifyJob;
           return j.state === "QUEUED" || j.state === "RUNNING" ? null : j;
         },
         { timeout: 120_000, what: `job of ${alias} to end` },

@@ -94,14 +94,30 @@ export async function makeGptImage(
     await truncate(raw, 1280 * MiB);
     const linux = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
     await execa("sfdisk", ["-q", raw], {
-      input: `label: gpt\nstart=2048, size=600MiB, type=${linux}\nsize=400MiB, type=${linux}\nsize=+, ` + `type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F\n`,
+      input:
+        `label: gpt\nstart=2048, size=600MiB, type=${linux}\nsize=400MiB, type=${linux}\nsize=+, ` +
+        `type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F\n`,
     });
     const { stdout } = await execa("sfdisk", ["--json", raw]);
-    const [ext4, xfs, swap] = (JSON.parse(stdout) as { partitiontable: { partitions: { start: number; size: number }[] } }).partitiontable.partitions.map(
-      (p) => ({ start: p.start * 512, length: p.size * 512 }),
-    ) as [Part, Part, Part];
-    await execa("mke2fs", ["-q", "-F", "-t", "ext4", "-b", "4096", "-E", `offset=${ext4.start}`, "-d", root, raw, `${ext4.length / MiB}M`]);
-    if (ext4DeletedMiB > 0) await execa("debugfs", ["-w", "-R", "rm /big.bin", `${raw}?offset=${ext4.start}`], { stderr: "ignore" });
+    const [ext4, xfs, swap] = (
+      JSON.parse(stdout) as { partitiontable: { partitions: { start: number; size: number }[] } }
+    ).partitiontable.partitions.map((p) => ({ start: p.start * 512, length: p.size * 512 })) as [Part, Part, Part];
+    await execa("mke2fs", [
+      "-q",
+      "-F",
+      "-t",
+      "ext4",
+      "-b",
+      "4096",
+      "-E",
+      `offset=${ext4.start}`,
+      "-d",
+      root,
+      raw,
+      `${ext4.length / MiB}M`,
+    ]);
+    if (ext4DeletedMiB > 0)
+      await execa("debugfs", ["-w", "-R", "rm /big.bin", `${raw}?offset=${ext4.start}`], { stderr: "ignore" });
     // mkfs.xfs has no offset option: make it in a file of the partition's size, then copy it in.
     const xfsFile = join(work, "xfs.img");
     await writeFile(xfsFile, "");
@@ -128,7 +144,10 @@ export async function makeGptImage(
 }
 
 /** A whole-disk XFS (no partition table) of `sizeMiB` with `garbageMiB` in its free extents. */
-export async function makeXfsImage(path: string, opts: { format: ImageFormat; sizeMiB?: number; garbageMiB?: number }): Promise<string> {
+export async function makeXfsImage(
+  path: string,
+  opts: { format: ImageFormat; sizeMiB?: number; garbageMiB?: number },
+): Promise<string> {
   const { format, sizeMiB = 512, garbageMiB = 100 } = opts;
   const out = resolve(path);
   const work = await mkdtemp(join(dirname(out), ".mkxfs-"));

@@ -29,7 +29,8 @@ async function fuseDaemonPid(mountpoint: string, source: string): Promise<number
 export async function mountPausable(source: string, mountpoint: string): Promise<PausableMount> {
   // fusectl: lets a test abort a connection whose daemon is stuck (no-op when already mounted).
   const mounts = parseMounts(await readFile("/proc/mounts", "utf8"));
-  if (!mounts.some((m) => m.mountPoint === "/sys/fs/fuse/connections")) await execa("mount", ["-t", "fusectl", "none", "/sys/fs/fuse/connections"], { reject: false });
+  if (!mounts.some((m) => m.mountPoint === "/sys/fs/fuse/connections"))
+    await execa("mount", ["-t", "fusectl", "none", "/sys/fs/fuse/connections"], { reject: false });
   await execa("bindfs", [source, mountpoint]);
   const pid = await fuseDaemonPid(mountpoint, source);
   const { stdout: dev } = await execa("stat", ["-c", "%d", "--", mountpoint]);

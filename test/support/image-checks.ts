@@ -31,9 +31,12 @@ export async function withRawView<T>(path: string, format: ImageFormat, fn: (raw
   const daemon = execa(
     "qemu-storage-daemon",
     [
-      "--blockdev", JSON.stringify({ driver: "file", "node-name": "f0", filename: resolve(path), "read-only": true }),
-      "--blockdev", JSON.stringify({ driver: "qcow2", "node-name": "d0", file: "f0", "read-only": true }),
-      "--export", JSON.stringify({ type: "fuse", id: "e0", "node-name": "d0", mountpoint, writable: false }),
+      "--blockdev",
+      JSON.stringify({ driver: "file", "node-name": "f0", filename: resolve(path), "read-only": true }),
+      "--blockdev",
+      JSON.stringify({ driver: "qcow2", "node-name": "d0", file: "f0", "read-only": true }),
+      "--export",
+      JSON.stringify({ type: "fuse", id: "e0", "node-name": "d0", mountpoint, writable: false }),
     ],
     { reject: false, stdin: "ignore" },
   );
@@ -65,12 +68,7 @@ export async function e2fsckClean(path: string, format: ImageFormat, offset = 0)
 }
 
 /** Reads one file out of the ext4 filesystem with `debugfs dump` (no mount). */
-export async function readFileFromImage(
-  path: string,
-  format: ImageFormat,
-  fileInFs: string,
-  offset = 0,
-): Promise<Buffer> {
+export async function readFileFromImage(path: string, format: ImageFormat, fileInFs: string, offset = 0): Promise<Buffer> {
   const tmp = await mkdtemp(join(dirname(resolve(path)), ".dump-"));
   try {
     const out = join(tmp, "out");
@@ -94,8 +92,10 @@ export { parseFreeBlocks } from "../../src/host/estimate/ext-free-ranges.js";
 
 /** The largest run of free bytes in the filesystem at `offset`, as a disk byte range. */
 export async function largestFreeExtent(path: string, format: ImageFormat, offset = 0) {
-  const text = await withRawView(path, format, async (raw) =>
-    (await execa("dumpe2fs", [device(raw, offset)], { stdin: "ignore", stderr: "ignore" })).stdout,
+  const text = await withRawView(
+    path,
+    format,
+    async (raw) => (await execa("dumpe2fs", [device(raw, offset)], { stdin: "ignore", stderr: "ignore" })).stdout,
   );
   const { blockSize, ranges } = parseFreeBlocks(text);
   const [first, last] = ranges.reduce((best, r) => (r[1] - r[0] > best[1] - best[0] ? r : best));

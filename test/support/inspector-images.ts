@@ -3,7 +3,13 @@ import { join } from "node:path";
 import { execa } from "execa";
 
 /** `qemu-img create` with argv only; a LUKS iteration time short enough for tests. */
-export async function qemuImgCreate(dir: string, name: string, format: string, size: string, options: string[] = []): Promise<string> {
+export async function qemuImgCreate(
+  dir: string,
+  name: string,
+  format: string,
+  size: string,
+  options: string[] = [],
+): Promise<string> {
   const path = join(dir, name);
   const secret = ["--object", "secret,id=sec0,data=test"];
   const needsSecret = format === "luks" || options.some((o) => o.includes("encrypt."));

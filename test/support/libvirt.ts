@@ -23,7 +23,8 @@ export const domainName = (what: string) => `spg-test-${what}-${randomBytes(3).t
 /** A tiny TCG domain: 64 MiB, one vCPU, machine pc, no OS (it sits in firmware and holds its images' locks). */
 export function domainXml(name: string, disks: TestDisk[]): string {
   const disk = (d: TestDisk) =>
-    `<disk type='file' device='disk'><driver name='qemu' type='${d.format}'/><source ` + `file='${d.file}'/><target dev='${d.target}' bus='${d.bus}'/></disk>`;
+    `<disk type='file' device='disk'><driver name='qemu' type='${d.format}'/><source ` +
+    `file='${d.file}'/><target dev='${d.target}' bus='${d.bus}'/></disk>`;
   return `<domain type='qemu'><name>${name}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
 <os><type arch='x86_64' machine='pc'>hvm</type></os>
 <devices><controller type='scsi' model='virtio-scsi'/>${disks.map(disk).join("")}</devices></domain>`;

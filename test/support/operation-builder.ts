@@ -90,7 +90,9 @@ export class OperationBuilder {
 
   /** Every root field of one operation type (none when the schema lacks that root). */
   rootFields(kind: OperationKind): IntrospectionField[] {
-    const root = { query: this.schema.queryType, mutation: this.schema.mutationType, subscription: this.schema.subscriptionType }[kind];
+    const root = { query: this.schema.queryType, mutation: this.schema.mutationType, subscription: this.schema.subscriptionType }[
+      kind
+    ];
     if (!root) return [];
     const type = this.type(root.name);
     if (type.kind !== "OBJECT") throw new Error(`root ${root.name} is not an object type`);
@@ -127,7 +129,8 @@ export class OperationBuilder {
     }
     if (type.kind === "INPUT_OBJECT") {
       const object: Record<string, unknown> = {};
-      for (const f of opts.optional ? type.inputFields : type.inputFields.filter(isRequired)) object[f.name] = this.value(f.type, [...path, f.name], leaves, opts);
+      for (const f of opts.optional ? type.inputFields : type.inputFields.filter(isRequired))
+        object[f.name] = this.value(f.type, [...path, f.name], leaves, opts);
       return object;
     }
     if (type.kind !== "SCALAR") throw new Error(`${type.name} is not an input type`);

@@ -16,7 +16,9 @@ export interface HandshakeOptions {
  * sees the server's close code and can set headers a graphql-ws client would not.
  */
 export function handshake(url: string, opts: HandshakeOptions = {}): Promise<Handshake> {
-  const socket = new WebSocket(url, "graphql-transport-ws", { headers: opts.origin === undefined ? {} : { origin: opts.origin } });
+  const socket = new WebSocket(url, "graphql-transport-ws", {
+    headers: opts.origin === undefined ? {} : { origin: opts.origin },
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.terminate();

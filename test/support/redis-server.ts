@@ -38,7 +38,24 @@ export class TestRedis {
   /** With `persist`, an append-only file keeps data across restarts; without, Redis comes back empty. */
   async up(persist: boolean): Promise<void> {
     if (!persist) await fs.rm(path.join(this.dir, "appendonlydir"), { recursive: true, force: true });
-    this.proc = execa("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", persist ? "yes" : "no", "--appendfsync", "always", "--dir", this.dir], { reject: false, stdio: "ignore" });
+    this.proc = execa(
+      "redis-server",
+      [
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        persist ? "yes" : "no",
+        "--appendfsync",
+        "always",
+        "--dir",
+        this.dir,
+      ],
+      { reject: false, stdio: "ignore" },
+    );
     for (let i = 0; i < 100; i++) {
       const ok = await new Promise<boolean>((resolve) => {
         const s = net.connect(this.port, "127.0.0.1", () => (s.end(), resolve(true)));

@@ -10,7 +10,9 @@ export function requireTools(...names: string[]): boolean {
   const missing = names.filter((name) => findExecutable(name) === undefined);
   if (missing.length === 0) return true;
   const libvirt = ["virsh", "libvirtd"];
-  const packages = missing.some((name) => name !== "chromium" && !libvirt.includes(name)) ? ["libguestfs-tools", "qemu-utils", "linux-image-amd64"] : [];
+  const packages = missing.some((name) => name !== "chromium" && !libvirt.includes(name))
+    ? ["libguestfs-tools", "qemu-utils", "linux-image-amd64"]
+    : [];
   if (missing.some((name) => libvirt.includes(name))) packages.push("libvirt-daemon-system", "libvirt-clients");
   if (missing.includes("chromium")) packages.push("chromium");
   const recipe = packages[0] === "chromium" ? "" : " (see docs/virt-sparsify.md §8)";

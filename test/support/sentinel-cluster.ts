@@ -49,7 +49,9 @@ export class SentinelCluster {
       const primary = await cluster.startServer([]);
       await cluster.startServer(["--replicaof", "127.0.0.1", String(primary.port)]);
       const replica = cluster.servers[1]!.port;
-      await waitUntil("the replica in sync", async () => /master_link_status:up/.test(await cluster.info(replica, "replication")));
+      await waitUntil("the replica in sync", async () =>
+        /master_link_status:up/.test(await cluster.info(replica, "replication")),
+      );
       for (let i = 0; i < 3; i++) await cluster.startSentinel(primary.port, i);
       // Ready when every sentinel knows the replica and the other sentinels (gossip via hello).
       await waitUntil("the sentinels see each other and the replica", async () => {
@@ -78,7 +80,11 @@ export class SentinelCluster {
 
   /** The port the sentinels now name as primary. */
   async primaryPort(): Promise<number> {
-    const [, port] = (await this.ask(this.sentinels[0]!.port, ["sentinel", "get-master-addr-by-name", this.masterName])) as string[];
+    const [, port] = (await this.ask(this.sentinels[0]!.port, [
+      "sentinel",
+      "get-master-addr-by-name",
+      this.masterName,
+    ])) as string[];
     return Number(port);
   }
 
@@ -114,26 +120,39 @@ export class SentinelCluster {
     const index = this.servers.findIndex((s) => s.port === port);
     const previous = this.servers[index]!.proc;
     if (previous.exitCode === null && previous.signalCode === null) return; // never killed: nothing to bring back
-    this.servers[index] = { port, proc: execa("redis-server", this.serverArgs(port, ["--replicaof", "127.0.0.1", String(primary)]), QUIET) };
+    this.servers[index] = {
+      port,
+      proc: execa("redis-server", this.serverArgs(port, ["--replicaof", "127.0.0.1", String(primary)]), QUIET),
+    };
     await waitUntil(`redis-server on ${port} back`, () => listening(port));
-    await waitUntil("the returning replica in sync", async () => /master_link_status:up/.test(await this.info(port, "replication")));
+    await waitUntil("the returning replica in sync", async () =>
+      /master_link_status:up/.test(await this.info(port, "replication")),
+    );
     // Every sentinel must see it healthy again, or SENTINEL FAILOVER finds no replica to promote.
-    await waitUntil("the sentinels see the replica again", async () => {
-      for (const s of this.sentinels) {
-        const replicas = (await this.ask(s.port, ["sentinel", "replicas", this.masterName])) as string[][];
-        const mine = replicas.map((r) => Object.fromEntries(pairs(r))).find((r) => r.port === String(port));
-        if (!mine || /s_down|disconnected/.test(mine.flags ?? "")) return false;
-      }
-      return true;
-    }, 30_000);
+    await waitUntil(
+      "the sentinels see the replica again",
+      async () => {
+        for (const s of this.sentinels) {
+          const replicas = (await this.ask(s.port, ["sentinel", "replicas", this.masterName])) as string[][];
+          const mine = replicas.map((r) => Object.fromEntries(pairs(r))).find((r) => r.port === String(port));
+          if (!mine || /s_down|disconnected/.test(mine.flags ?? "")) return false;
+        }
+        return true;
+      },
+      30_000,
+    );
   }
 
   /** Resolves once the sentinels name a primary other than `oldPort` and it answers as one. */
   async waitForFailover(oldPort: number, timeoutMs = 30_000): Promise<number> {
-    await waitUntil("a replica promoted", async () => {
-      const port = await this.primaryPort();
-      return port !== oldPort && /role:master/.test(await this.info(port, "replication"));
-    }, timeoutMs);
+    await waitUntil(
+      "a replica promoted",
+      async () => {
+        const port = await this.primaryPort();
+        return port !== oldPort && /role:master/.test(await this.info(port, "replication"));
+      },
+      timeoutMs,
+    );
     return this.primaryPort();
   }
 

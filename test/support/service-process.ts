@@ -31,11 +31,18 @@ export async function findProcesses(...fragments: string[]): Promise<ProcInfo[]>
 /** Direct children of `pid`. */
 export async function childrenOf(pid: number): Promise<ProcInfo[]> {
   const text = await fs.readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
-  const infos = await Promise.all(text.trim().split(/\s+/).filter(Boolean).map((p) => procInfo(Number(p))));
+  const infos = await Promise.all(
+    text
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((p) => procInfo(Number(p))),
+  );
   return infos.filter((p): p is ProcInfo => !!p);
 }
 
-export const isAlive = async (pid: number) => (await procInfo(pid)) !== undefined && !(await fs.readFile(`/proc/${pid}/stat`, "utf8")).includes(") Z ");
+export const isAlive = async (pid: number) =>
+  (await procInfo(pid)) !== undefined && !(await fs.readFile(`/proc/${pid}/stat`, "utf8")).includes(") Z ");
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 export async function portServed(port: number): Promise<boolean> {
@@ -70,8 +77,12 @@ export function startInOwnGroup(command: string, args: string[], env: Record<str
 
 /** Waits until the service printed its ready line. */
 export async function waitReady(service: ServiceProcess, timeout = 90_000): Promise<void> {
-  await waitFor(() => /Sparsify gateway ready/.test(service.output()) || service.proc.exitCode !== null, { timeout, what: "the gateway to be ready" });
-  if (!/Sparsify gateway ready/.test(service.output())) throw new Error(`the service exited before it was ready:\n${service.output().slice(-3000)}`);
+  await waitFor(() => /Sparsify gateway ready/.test(service.output()) || service.proc.exitCode !== null, {
+    timeout,
+    what: "the gateway to be ready",
+  });
+  if (!/Sparsify gateway ready/.test(service.output()))
+    throw new Error(`the service exited before it was ready:\n${service.output().slice(-3000)}`);
 }
 
 /** SIGKILLs whatever is left of the group (test cleanup). */

@@ -59,7 +59,11 @@ export interface Stack {
   token: string;
   /** Creates another token; returns its secret. */
   tokenFor(role: Role, name?: string, expiresAt?: Date | null): Promise<string>;
-  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ data?: T; errors?: any[]; status: number }>;
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<{ data?: T; errors?: any[]; status: number }>;
   close(): Promise<void>;
 }
 

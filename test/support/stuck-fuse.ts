@@ -26,8 +26,10 @@ export async function exportStuckFuse(backing: string, mountpoint: string): Prom
   const daemon: ResultPromise = execa(
     "qemu-storage-daemon",
     [
-      "--blockdev", JSON.stringify({ driver: "file", "node-name": "f", filename: backing, "read-only": true }),
-      "--export", JSON.stringify({ type: "fuse", id: "e", "node-name": "f", mountpoint, writable: false }),
+      "--blockdev",
+      JSON.stringify({ driver: "file", "node-name": "f", filename: backing, "read-only": true }),
+      "--export",
+      JSON.stringify({ type: "fuse", id: "e", "node-name": "f", mountpoint, writable: false }),
     ],
     { reject: false, stdin: "ignore", stdout: "ignore", stderr: "ignore" },
   );

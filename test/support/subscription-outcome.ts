@@ -12,7 +12,12 @@ export type SubscriptionOutcome =
  * Subscribes and reports the first thing that happens within `ms` ("open" when nothing did, which
  * for an event stream means it was accepted), then unsubscribes.
  */
-export function firstOutcome(client: Client, query: string, variables: Record<string, unknown> = {}, ms = 500): Promise<SubscriptionOutcome> {
+export function firstOutcome(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown> = {},
+  ms = 500,
+): Promise<SubscriptionOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (outcome: SubscriptionOutcome) => {
@@ -38,7 +43,8 @@ export function firstOutcome(client: Client, query: string, variables: Record<st
 }
 
 /** The extensions.code of every error of an outcome (empty when there were none). */
-export const outcomeCodes = (o: SubscriptionOutcome): string[] => (o.kind === "errors" ? o.errors.map((e) => e?.extensions?.code) : []);
+export const outcomeCodes = (o: SubscriptionOutcome): string[] =>
+  o.kind === "errors" ? o.errors.map((e) => e?.extensions?.code) : [];
 
 /** A query or mutation over graphql-ws: its one result, its errors, or how the socket closed. */
 export interface WsResult {
@@ -48,7 +54,12 @@ export interface WsResult {
 }
 
 /** Runs a single-result operation over `client` and waits for it to complete or fail. */
-export function wsRequest(client: Client, query: string, variables: Record<string, unknown> = {}, ms = 10_000): Promise<WsResult> {
+export function wsRequest(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown> = {},
+  ms = 10_000,
+): Promise<WsResult> {
   return new Promise((resolve, reject) => {
     let result: WsResult = {};
     const timer = setTimeout(() => reject(new Error(`no answer over WebSocket within ${ms} ms to ${query.slice(0, 80)}`)), ms);

@@ -1,7 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** Polls until `check` returns a truthy value (usable in hooks, where expect.poll is not). */
-export async function waitFor<T>(check: () => Promise<T> | T, { timeout = 30_000, interval = 200, what = "condition" } = {}): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  { timeout = 30_000, interval = 200, what = "condition" } = {},
+): Promise<T> {
   const deadline = Date.now() + timeout;
   for (;;) {
     const value = await check();

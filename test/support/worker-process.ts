@@ -9,7 +9,12 @@ const MAIN = path.resolve("dist/src/main.js");
  * A host worker in its own process (`node dist/src/main.js worker`), as in production.
  * `wrap` runs it under another command (e.g. `setpriv --reuid=…` for a non-root worker).
  */
-export function spawnWorker(config: Config, hostName: string, env: Record<string, string> = {}, wrap: string[] = []): ResultPromise {
+export function spawnWorker(
+  config: Config,
+  hostName: string,
+  env: Record<string, string> = {},
+  wrap: string[] = [],
+): ResultPromise {
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does it)`);
   const [file, ...args] = [...wrap, process.execPath, MAIN, "worker"];
   return execa(file!, args, {

@@ -6,7 +6,13 @@ export const JOB_FIELDS = `id state phase progress host attempts actualSizeBefor
 
 /** A graphql-ws client that authenticates with `token` in connectionParams. */
 export function wsClient(url: string, token: string | null): Client {
-  return createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: token ? { authorization: `Bearer ${token}` } : {} });
+  return createClient({
+    url,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+  });
 }
 
 export interface Followed {

@@ -13,11 +13,14 @@ import { PathGuardCode } from "../../src/host/path-guard.js";
 const values = (e: object) => new Set(Object.values(e) as string[]);
 
 describe("host refusal codes are part of every API vocabulary they are cast into", () => {
-  it.each(Object.values(InspectionCode))("inspector code %s is a JobErrorCode, an EstimateUnavailableReason and a SparsifyIssueCode", (code) => {
-    expect(values(JobErrorCode)).toContain(code);
-    expect(values(EstimateUnavailableReason)).toContain(code);
-    expect(values(SparsifyIssueCode)).toContain(code);
-  });
+  it.each(Object.values(InspectionCode))(
+    "inspector code %s is a JobErrorCode, an EstimateUnavailableReason and a SparsifyIssueCode",
+    (code) => {
+      expect(values(JobErrorCode)).toContain(code);
+      expect(values(EstimateUnavailableReason)).toContain(code);
+      expect(values(SparsifyIssueCode)).toContain(code);
+    },
+  );
 
   it.each(Object.values(PathGuardCode))("path-guard code %s is a JobErrorCode and an EstimateUnavailableReason", (code) => {
     expect(values(JobErrorCode)).toContain(code);

@@ -48,10 +48,20 @@ describe("loadConfig", () => {
     { name: "NODE_ENV", env: { NODE_ENV: "production" }, key: "NODE_ENV", expected: "production" },
     { name: "LOG_LEVEL", env: { LOG_LEVEL: "silent" }, key: "LOG_LEVEL", expected: "silent" },
     { name: "QUEUE_PREFIX", env: { QUEUE_PREFIX: "test_run-42" }, key: "QUEUE_PREFIX", expected: "test_run-42" },
-    { name: "DATABASE_URL", env: { DATABASE_URL: "postgres://u:p@db:5432/x" }, key: "DATABASE_URL", expected: "postgres://u:p@db:5432/x" },
+    {
+      name: "DATABASE_URL",
+      env: { DATABASE_URL: "postgres://u:p@db:5432/x" },
+      key: "DATABASE_URL",
+      expected: "postgres://u:p@db:5432/x",
+    },
     { name: "TRUST_PROXY=true", env: { TRUST_PROXY: "true" }, key: "TRUST_PROXY", expected: true },
     { name: "TRUST_PROXY hop count", env: { TRUST_PROXY: "2" }, key: "TRUST_PROXY", expected: 2 },
-    { name: "TRUST_PROXY list", env: { TRUST_PROXY: "loopback, 10.0.0.0/8" }, key: "TRUST_PROXY", expected: ["loopback", "10.0.0.0/8"] },
+    {
+      name: "TRUST_PROXY list",
+      env: { TRUST_PROXY: "loopback, 10.0.0.0/8" },
+      key: "TRUST_PROXY",
+      expected: ["loopback", "10.0.0.0/8"],
+    },
     { name: "MAX_SOCKETS_PER_TOKEN", env: { MAX_SOCKETS_PER_TOKEN: "3" }, key: "MAX_SOCKETS_PER_TOKEN", expected: 3 },
   ])("$name from the environment is parsed and typed", ({ env, key, expected }) => {
     expect(loadConfig(env)[key as keyof ReturnType<typeof loadConfig>]).toEqual(expected);

@@ -35,7 +35,11 @@ describe("dependency engines", () => {
 
   it.each([oldest, process.versions.node])("every installed package accepts Node %s", (version) => {
     const refused = packages.flatMap((dir) => {
-      const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: string; version?: string; engines?: { node?: unknown } };
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as {
+        name?: string;
+        version?: string;
+        engines?: { node?: unknown };
+      };
       const wanted = pkg.engines?.node;
       if (typeof wanted !== "string" || !semver.validRange(wanted)) return [];
       return semver.satisfies(version, wanted) ? [] : [`${pkg.name}@${pkg.version} wants node ${wanted}`];
@@ -49,7 +53,11 @@ describe("dependency engines", () => {
     const { mapAsyncIterator } = await import("@graphql-tools/utils");
     const { normalizedExecutor } = await import("@graphql-tools/executor");
     const schema = buildSchema("type Query { answer: Int }");
-    const result = await normalizedExecutor({ schema, document: (await import("graphql")).parse("{ answer }"), rootValue: { answer: async () => 42 } });
+    const result = await normalizedExecutor({
+      schema,
+      document: (await import("graphql")).parse("{ answer }"),
+      rootValue: { answer: async () => 42 },
+    });
     expect(result).toEqual({ data: { answer: 42 } });
     async function* numbers() {
       yield 1;

@@ -11,7 +11,11 @@ import { parse } from "yaml";
  * start the service and create a token without a compiler.
  */
 const repo = path.resolve(".");
-const exists = (p: string) => access(path.join(repo, p)).then(() => true, () => false);
+const exists = (p: string) =>
+  access(path.join(repo, p)).then(
+    () => true,
+    () => false,
+  );
 
 interface Stage {
   name: string;
@@ -22,7 +26,11 @@ interface Stage {
 function stages(dockerfile: string): Stage[] {
   const out: Stage[] = [];
   // Continuation lines join their instruction; comments go.
-  const lines = dockerfile.replace(/\\\n/g, " ").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  const lines = dockerfile
+    .replace(/\\\n/g, " ")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
   for (const line of lines) {
     const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
     if (from) out.push({ name: from[2] ?? from[1]!, from: from[1]!, lines: [] });
@@ -49,20 +57,27 @@ describe("Dockerfile and docker-compose.yml", async () => {
 
   it("every CMD runs a file of the build, and the runtime stages copy it from the build stage", async () => {
     for (const name of ["gateway", "worker"]) {
-      const cmds = stage(name).lines.filter((l) => /^CMD\s/i.test(l)).map(execArgv);
+      const cmds = stage(name)
+        .lines.filter((l) => /^CMD\s/i.test(l))
+        .map(execArgv);
       expect(cmds.length, name).toBeGreaterThan(0);
       for (const [bin, file] of cmds) {
         expect(bin).toBe("node");
         expect(await exists(file!), `${name}: ${file}`).toBe(true);
       }
     }
-    const copied = stage("gateway").lines.filter((l) => /^COPY\s+--from=build/i.test(l)).map((l) => l.split(/\s+/)[2]!.replace(/^\/app\//, ""));
+    const copied = stage("gateway")
+      .lines.filter((l) => /^COPY\s+--from=build/i.test(l))
+      .map((l) => l.split(/\s+/)[2]!.replace(/^\/app\//, ""));
     expect(copied).toEqual(expect.arrayContaining(["node_modules", "dist", "web/dist"]));
   });
 
   it("the worker image has the host tools and creates the parsers' user", () => {
-    const run = stage("worker").lines.filter((l) => /^RUN\s/i.test(l)).join(" ");
-    for (const pkgName of ["libguestfs-tools", "qemu-utils", "linux-image-amd64", "xfsprogs", "fuse3", "util-linux"]) expect(run).toContain(pkgName);
+    const run = stage("worker")
+      .lines.filter((l) => /^RUN\s/i.test(l))
+      .join(" ");
+    for (const pkgName of ["libguestfs-tools", "qemu-utils", "linux-image-amd64", "xfsprogs", "fuse3", "util-linux"])
+      expect(run).toContain(pkgName);
     expect(run).toMatch(/useradd .*sparsify-parser/);
   });
 
@@ -81,30 +96,35 @@ describe("Dockerfile and docker-compose.yml", async () => {
     expect(s.worker.cap_add).toContain("SYS_ADMIN");
   });
 
-  it("`docker compose exec gateway npm run token:create` works from the runtime image's files alone " + "(no sources, no compiler)", async () => {
-    // token:create goes through the launcher: it must be in the image and build nothing there.
-    expect(pkg.scripts["token:create"]).toMatch(/scripts\/launch\.sh/);
-    expect(stage("gateway").lines.some((l) => /^COPY\s+scripts\/launch\.sh\s/i.test(l))).toBe(true);
-    const image = await mkdtemp(path.join(os.tmpdir(), "image-layout-"));
-    try {
-      // Exactly what the gateway stage copies: node_modules, dist, web/dist, package.json, the launcher.
-      await symlink(path.join(repo, "node_modules"), path.join(image, "node_modules"));
-      await cp(path.join(repo, "dist"), path.join(image, "dist"), { recursive: true });
-      await mkdir(path.join(image, "web"));
-      await cp(path.join(repo, "web/dist"), path.join(image, "web/dist"), { recursive: true });
-      await cp(path.join(repo, "package.json"), path.join(image, "package.json"));
-      await mkdir(path.join(image, "scripts"));
-      await cp(path.join(repo, "scripts/launch.sh"), path.join(image, "scripts/launch.sh"));
-      const env = { ...process.env, NODE_ENV: "production", CI: "" };
-      const token = await execa("npm", ["run", "token:create", "--silent", "--", "--help"], { cwd: image, env, reject: false });
-      expect(token.exitCode, token.stderr).toBe(0);
-      expect(token.stdout).toMatch(/--role/);
-      expect(token.stderr).not.toMatch(/building/);
-      const start = await execa("npm", ["start", "--silent", "--", "--help"], { cwd: image, env, reject: false });
-      expect(start.exitCode, start.stderr).toBe(0);
-      expect(start.stderr).not.toMatch(/building/);
-    } finally {
-      await rm(image, { recursive: true, force: true });
-    }
-  }, 60_000);
+  it(
+    "`docker compose exec gateway npm run token:create` works from the runtime image's files alone " +
+      "(no sources, no compiler)",
+    async () => {
+      // token:create goes through the launcher: it must be in the image and build nothing there.
+      expect(pkg.scripts["token:create"]).toMatch(/scripts\/launch\.sh/);
+      expect(stage("gateway").lines.some((l) => /^COPY\s+scripts\/launch\.sh\s/i.test(l))).toBe(true);
+      const image = await mkdtemp(path.join(os.tmpdir(), "image-layout-"));
+      try {
+        // Exactly what the gateway stage copies: node_modules, dist, web/dist, package.json, the launcher.
+        await symlink(path.join(repo, "node_modules"), path.join(image, "node_modules"));
+        await cp(path.join(repo, "dist"), path.join(image, "dist"), { recursive: true });
+        await mkdir(path.join(image, "web"));
+        await cp(path.join(repo, "web/dist"), path.join(image, "web/dist"), { recursive: true });
+        await cp(path.join(repo, "package.json"), path.join(image, "package.json"));
+        await mkdir(path.join(image, "scripts"));
+        await cp(path.join(repo, "scripts/launch.sh"), path.join(image, "scripts/launch.sh"));
+        const env = { ...process.env, NODE_ENV: "production", CI: "" };
+        const token = await execa("npm", ["run", "token:create", "--silent", "--", "--help"], { cwd: image, env, reject: false });
+        expect(token.exitCode, token.stderr).toBe(0);
+        expect(token.stdout).toMatch(/--role/);
+        expect(token.stderr).not.toMatch(/building/);
+        const start = await execa("npm", ["start", "--silent", "--", "--help"], { cwd: image, env, reject: false });
+        expect(start.exitCode, start.stderr).toBe(0);
+        expect(start.stderr).not.toMatch(/building/);
+      } finally {
+        await rm(image, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 });

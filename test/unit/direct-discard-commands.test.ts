@@ -7,9 +7,19 @@ const GiB = 1024 ** 3;
 
 describe("discardCommands: only whole ranges inside the proven free set", () => {
   it.each([
-    { name: "each proven range as is", ranges: [r(4096, 8192), r(0, 1024)], proven: [r(0, 1024), r(4096, 8192)], out: ["discard -q 0 1024", "discard -q 4096 4096"] },
+    {
+      name: "each proven range as is",
+      ranges: [r(4096, 8192), r(0, 1024)],
+      proven: [r(0, 1024), r(4096, 8192)],
+      out: ["discard -q 0 1024", "discard -q 4096 4096"],
+    },
     { name: "a part of a proven range", ranges: [r(4096, 6144)], proven: [r(0, 8192)], out: ["discard -q 4096 2048"] },
-    { name: "adjacent proven ranges cover one request", ranges: [r(0, 2048)], proven: [r(0, 1024), r(1024, 2048)], out: ["discard -q 0 2048"] },
+    {
+      name: "adjacent proven ranges cover one request",
+      ranges: [r(0, 2048)],
+      proven: [r(0, 1024), r(1024, 2048)],
+      out: ["discard -q 0 2048"],
+    },
     { name: "nothing to do", ranges: [], proven: [r(0, 10)], out: [] },
     {
       name: "a range longer than qemu-io takes, in 1 GiB pieces",

@@ -4,7 +4,12 @@ import { DirectRefusal } from "../../src/host/direct/direct-contract.js";
 import { parseDumpe2fsHeader } from "../../src/host/direct/dumpe2fs-header.js";
 import { clearBitRuns, subtractRuns, uninitBitmap, type BlockRun } from "../../src/host/direct/ext-bitmap-free.js";
 import { checkExtClean } from "../../src/host/direct/ext-clean-check.js";
-import { gdtBlocks, groupCount, hasSuperblockBackup, parseGroupDescriptors } from "../../src/host/direct/ext-group-descriptors.js";
+import {
+  gdtBlocks,
+  groupCount,
+  hasSuperblockBackup,
+  parseGroupDescriptors,
+} from "../../src/host/direct/ext-group-descriptors.js";
 import { extSuperblockProblem, parseExtSuperblock, type ExtSuperblock } from "../../src/host/direct/ext-superblock.js";
 import { formatUuid } from "../../src/host/direct/uuid-text.js";
 import { fixtureJson, headOf, type SectorDump } from "../support/estimate-fixtures.js";
@@ -104,11 +109,19 @@ describe("extSuperblockProblem", () => {
 });
 
 describe("group layout", () => {
-  const backups: Array<[number, boolean]> = [[0, true], [1, true], [2, false], [3, true], [4, false], [5, true], [7, true], [9, true]];
+  const backups: Array<[number, boolean]> = [
+    [0, true],
+    [1, true],
+    [2, false],
+    [3, true],
+    [4, false],
+    [5, true],
+    [7, true],
+    [9, true],
+  ];
   backups.push([25, true], [27, true], [49, true], [50, false], [81, true], [125, true]);
-  it.each(backups)(
-    "sparse_super: group %i has a superblock backup: %s",
-    (group, expected) => expect(hasSuperblockBackup(clean, group)).toBe(expected),
+  it.each(backups)("sparse_super: group %i has a superblock backup: %s", (group, expected) =>
+    expect(hasSuperblockBackup(clean, group)).toBe(expected),
   );
 
   it("without sparse_super every group has a backup", () => {
@@ -169,8 +182,31 @@ describe("bitmap runs", () => {
 
   it.each<[string, BlockRun[], BlockRun[], BlockRun[]]>([
     ["nothing used", [[0, 9]], [], [[0, 9]]],
-    ["a hole in the middle", [[0, 9]], [[3, 4]], [[0, 2], [5, 9]]],
-    ["unsorted cuts over both ends and across runs", [[0, 9], [20, 29]], [[25, 40], [8, 21], [0, 0]], [[1, 7], [22, 24]]],
+    [
+      "a hole in the middle",
+      [[0, 9]],
+      [[3, 4]],
+      [
+        [0, 2],
+        [5, 9],
+      ],
+    ],
+    [
+      "unsorted cuts over both ends and across runs",
+      [
+        [0, 9],
+        [20, 29],
+      ],
+      [
+        [25, 40],
+        [8, 21],
+        [0, 0],
+      ],
+      [
+        [1, 7],
+        [22, 24],
+      ],
+    ],
     ["everything used", [[5, 6]], [[0, 100]], []],
   ])("subtractRuns: %s", (_, runs, used, expected) => {
     expect(subtractRuns(runs, used)).toEqual(expected);

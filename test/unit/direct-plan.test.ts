@@ -56,9 +56,19 @@ describe("planDirect", () => {
 
   it.each<[string, DiskLayout, FsSignature[], DirectFallbackReason]>([
     ["nothing DIRECT understands", gpt(p(1, 1, 64), p(2, 65, 64)), [vfat, lvm], DirectFallbackReason.NO_DIRECT_FILESYSTEM],
-    ["a disk without a table or filesystem", { table: "none", partitions: [] }, [nothing], DirectFallbackReason.NO_DIRECT_FILESYSTEM],
+    [
+      "a disk without a table or filesystem",
+      { table: "none", partitions: [] },
+      [nothing],
+      DirectFallbackReason.NO_DIRECT_FILESYSTEM,
+    ],
     ["an empty table", gpt(), [], DirectFallbackReason.NO_DIRECT_FILESYSTEM],
-    ["a hibernation image next to an ext4", gpt(p(1, 1, 64), p(2, 65, 64)), [ext4, hibernated], DirectFallbackReason.SWAP_NOT_PLAIN],
+    [
+      "a hibernation image next to an ext4",
+      gpt(p(1, 1, 64), p(2, 65, 64)),
+      [ext4, hibernated],
+      DirectFallbackReason.SWAP_NOT_PLAIN,
+    ],
     ["a v0 swap", gpt(p(1, 1, 64)), [swapV0], DirectFallbackReason.SWAP_NOT_PLAIN],
   ])("refuses %s", (_, layout, signatures, reason) => {
     let error: unknown;
@@ -80,7 +90,16 @@ describe("partitionTableGaps", () => {
   it.each<[string, ReturnType<typeof p>[], number, Array<[number, number]>]>([
     ["no partitions: the whole disk", [], 10, [[0, 10]]],
     ["partitions filling the disk: none", [p(1, 0, 5), p(2, 5, 5)], 10, []],
-    ["unsorted, nested and overlapping partitions", [p(2, 6, 2), p(1, 1, 4), p(3, 2, 1)], 10, [[0, 1], [5, 1], [8, 2]]],
+    [
+      "unsorted, nested and overlapping partitions",
+      [p(2, 6, 2), p(1, 1, 4), p(3, 2, 1)],
+      10,
+      [
+        [0, 1],
+        [5, 1],
+        [8, 2],
+      ],
+    ],
   ])("%s", (_, parts, diskMiB, expected) => {
     expect(partitionTableGaps(parts, diskMiB * MiB).map((g) => [g.start / MiB, g.length / MiB])).toEqual(expected);
   });

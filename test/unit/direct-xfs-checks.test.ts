@@ -88,7 +88,10 @@ describe("parseXfsLogState (xfs_logprint -t)", () => {
   ])("%s", (_, text, clean) => {
     expect(parseXfsLogState(text).clean).toBe(clean);
   });
-  const broken = [["no state line", "xfs_logprint:\n"], ["two state lines", line(2, 2, "CLEAN") + line(2, 2, "CLEAN")]];
+  const broken = [
+    ["no state line", "xfs_logprint:\n"],
+    ["two state lines", line(2, 2, "CLEAN") + line(2, 2, "CLEAN")],
+  ];
   it.each(broken)("refuses %s", (_, text) => {
     expect(() => parseXfsLogState(text)).toThrow(/log state lines/);
   });
@@ -108,7 +111,7 @@ function bnoBlock(opts: BlockFields = {}): Buffer {
   const b = Buffer.alloc(1024);
   b.writeUInt32BE(opts.magic ?? XFS_BNOBT_MAGIC, 0);
   b.writeUInt16BE(opts.level ?? 0, 4);
-  const items = opts.level ? opts.pointers ?? [] : opts.records ?? [];
+  const items = opts.level ? (opts.pointers ?? []) : (opts.records ?? []);
   b.writeUInt16BE(opts.numrecs ?? items.length, 6);
   b.writeUInt32BE(0xffffffff, 8);
   b.writeUInt32BE(0xffffffff, 12);
@@ -122,7 +125,20 @@ const where = { daddr: ((1000 + 9) * 1024) / 512, agno: 1 };
 
 describe("parseBnobtBlock", () => {
   it("reads a leaf's records and a node's pointers (after maxrecs keys)", () => {
-    expect(parseBnobtBlock(bnoBlock({ records: [[10, 5], [30, 2]] }), { ...where, level: 0 }).records).toEqual([[10, 5], [30, 2]]);
+    expect(
+      parseBnobtBlock(
+        bnoBlock({
+          records: [
+            [10, 5],
+            [30, 2],
+          ],
+        }),
+        { ...where, level: 0 },
+      ).records,
+    ).toEqual([
+      [10, 5],
+      [30, 2],
+    ]);
     expect(parseBnobtBlock(bnoBlock({ level: 1, pointers: [12, 13] }), { ...where, level: 1 }).pointers).toEqual([12, 13]);
   });
   it.each<[string, BlockFields, number, RegExp]>([
@@ -140,11 +156,29 @@ describe("parseBnobtBlock", () => {
 
 describe("AG headers", () => {
   const agf = (change: Partial<XfsAgf> = {}): Buffer => {
-    const v = { seqno: 1, length: 1000, bnoRoot: 1, bnoLevel: 1, flFirst: 0, flLast: 3, flCount: 4, freeBlocks: 900, longest: 800 };
+    const v = {
+      seqno: 1,
+      length: 1000,
+      bnoRoot: 1,
+      bnoLevel: 1,
+      flFirst: 0,
+      flLast: 3,
+      flCount: 4,
+      freeBlocks: 900,
+      longest: 800,
+    };
     Object.assign(v, change);
     const b = Buffer.alloc(512);
     b.writeUInt32BE(0x58414746, 0);
-    const fields = [[8, v.seqno], [12, v.length], [16, v.bnoRoot], [28, v.bnoLevel], [40, v.flFirst], [44, v.flLast], [48, v.flCount]];
+    const fields = [
+      [8, v.seqno],
+      [12, v.length],
+      [16, v.bnoRoot],
+      [28, v.bnoLevel],
+      [40, v.flFirst],
+      [44, v.flLast],
+      [48, v.flCount],
+    ];
     fields.push([52, v.freeBlocks], [56, v.longest]);
     fields.forEach(([o, n]) => b.writeUInt32BE(n!, o!));
     return b;

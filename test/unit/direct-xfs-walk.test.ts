@@ -52,12 +52,29 @@ const twoLevels: Ag = {
   levels: 2,
   freeBlocks: 30,
   longest: 20,
-  blocks: { 4: { level: 1, pointers: [5, 6] }, 5: { level: 0, records: [[10, 5], [20, 5]] }, 6: { level: 0, records: [[40, 20]] } },
+  blocks: {
+    4: { level: 1, pointers: [5, 6] },
+    5: {
+      level: 0,
+      records: [
+        [10, 5],
+        [20, 5],
+      ],
+    },
+    6: { level: 0, records: [[40, 20]] },
+  },
 };
 
 describe("readXfsFreeFromBtrees", () => {
   it("walks a two-level by-block btree in key order", async () => {
-    expect(await readXfsFreeFromBtrees(disk(twoLevels), 0, sb)).toEqual({ extents: [[0, 10, 5], [0, 20, 5], [0, 40, 20]], freeList: [] });
+    expect(await readXfsFreeFromBtrees(disk(twoLevels), 0, sb)).toEqual({
+      extents: [
+        [0, 10, 5],
+        [0, 20, 5],
+        [0, 40, 20],
+      ],
+      freeList: [],
+    });
   });
 
   it.each<[string, Partial<Ag>, RegExp]>([
@@ -69,7 +86,10 @@ describe("readXfsFreeFromBtrees", () => {
     ["a root at the wrong level", { levels: 1 }, /level 1, expected 0/],
     ["a btree deeper than XFS allows", { levels: 10 }, /10 levels/],
   ])("refuses %s", async (_, change, message) => {
-    const error = await readXfsFreeFromBtrees(disk({ ...twoLevels, ...change }), 0, sb).then(() => undefined, (e: unknown) => e);
+    const error = await readXfsFreeFromBtrees(disk({ ...twoLevels, ...change }), 0, sb).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DirectRefusal);
     expect((error as DirectRefusal).reason).toBe(DirectFallbackReason.FREE_SPACE_READERS_DISAGREE);
     expect((error as DirectRefusal).message).toMatch(message);

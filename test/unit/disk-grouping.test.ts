@@ -14,7 +14,9 @@ describe("groupVolumesIntoDisks", () => {
     {
       name: "single raw image → one disk of one volume",
       volumes: [vol("vm1.raw")],
-      expected: [{ baseRelPath: "vm1.raw", volumeRelPaths: ["vm1.raw"], alias: "vm1", templateBaseRelPath: null, chainProblem: null }],
+      expected: [
+        { baseRelPath: "vm1.raw", volumeRelPaths: ["vm1.raw"], alias: "vm1", templateBaseRelPath: null, chainProblem: null },
+      ],
     },
     {
       name: "leaf + 2 snapshot layers → one disk, leaf first, identity = lowest",
@@ -68,12 +70,30 @@ describe("groupVolumesIntoDisks", () => {
   });
 
   it("template with two clones → 3 disks; clones point at the template's base; the template has none", () => {
-    const groups = groupVolumesIntoDisks([vol("tpl.qcow2"), vol("clone-a.qcow2", "tpl.qcow2"), vol("clone-b.qcow2", "tpl.qcow2")]);
+    const groups = groupVolumesIntoDisks([
+      vol("tpl.qcow2"),
+      vol("clone-a.qcow2", "tpl.qcow2"),
+      vol("clone-b.qcow2", "tpl.qcow2"),
+    ]);
     expect(groups).toHaveLength(3);
     const g = byBase(groups);
-    expect(g.get("tpl.qcow2")).toEqual({ baseRelPath: "tpl.qcow2", volumeRelPaths: ["tpl.qcow2"], alias: "tpl", templateBaseRelPath: null, chainProblem: null });
-    expect(g.get("clone-a.qcow2")).toMatchObject({ volumeRelPaths: ["clone-a.qcow2"], templateBaseRelPath: "tpl.qcow2", chainProblem: null });
-    expect(g.get("clone-b.qcow2")).toMatchObject({ volumeRelPaths: ["clone-b.qcow2"], templateBaseRelPath: "tpl.qcow2", chainProblem: null });
+    expect(g.get("tpl.qcow2")).toEqual({
+      baseRelPath: "tpl.qcow2",
+      volumeRelPaths: ["tpl.qcow2"],
+      alias: "tpl",
+      templateBaseRelPath: null,
+      chainProblem: null,
+    });
+    expect(g.get("clone-a.qcow2")).toMatchObject({
+      volumeRelPaths: ["clone-a.qcow2"],
+      templateBaseRelPath: "tpl.qcow2",
+      chainProblem: null,
+    });
+    expect(g.get("clone-b.qcow2")).toMatchObject({
+      volumeRelPaths: ["clone-b.qcow2"],
+      templateBaseRelPath: "tpl.qcow2",
+      chainProblem: null,
+    });
   });
 
   it("template with a snapshot layer below it → the template owns both; clones point at the template's lowest volume", () => {
@@ -85,7 +105,11 @@ describe("groupVolumesIntoDisks", () => {
     ]);
     expect(groups).toHaveLength(3);
     const g = byBase(groups);
-    expect(g.get("tpl-base.qcow2")).toMatchObject({ volumeRelPaths: ["tpl-top.qcow2", "tpl-base.qcow2"], templateBaseRelPath: null, alias: "tpl-base" });
+    expect(g.get("tpl-base.qcow2")).toMatchObject({
+      volumeRelPaths: ["tpl-top.qcow2", "tpl-base.qcow2"],
+      templateBaseRelPath: null,
+      alias: "tpl-base",
+    });
     expect(g.get("clone-a.qcow2")).toMatchObject({ volumeRelPaths: ["clone-a.qcow2"], templateBaseRelPath: "tpl-base.qcow2" });
     expect(g.get("clone-b.qcow2")).toMatchObject({ volumeRelPaths: ["clone-b.qcow2"], templateBaseRelPath: "tpl-base.qcow2" });
   });
@@ -161,7 +185,11 @@ describe("groupVolumesIntoDisks", () => {
       },
       {
         name: "a problem on a lower volume propagates to the disk",
-        volumes: [vol("base.qcow2", null, "no format detected"), vol("snap.qcow2", "base.qcow2"), vol("leaf.qcow2", "snap.qcow2")],
+        volumes: [
+          vol("base.qcow2", null, "no format detected"),
+          vol("snap.qcow2", "base.qcow2"),
+          vol("leaf.qcow2", "snap.qcow2"),
+        ],
         base: "base.qcow2",
         problem: "no format detected",
       },

@@ -16,7 +16,14 @@ describe("parseQemuImgMap", () => {
   it("reads qemu 7.2's JSON, offsets only where present", () => {
     const entries = map("map-overlay-chain.json");
     expect(entries.length).toBeGreaterThan(3);
-    expect(entries.find((e) => e.depth === 0)).toEqual({ start: 734003200, length: 52428800, depth: 0, zero: false, data: true, offset: 327680 });
+    expect(entries.find((e) => e.depth === 0)).toEqual({
+      start: 734003200,
+      length: 52428800,
+      depth: 0,
+      zero: false,
+      data: true,
+      offset: 327680,
+    });
     expect(entries.find((e) => !e.data)).not.toHaveProperty("offset");
   });
 
@@ -63,7 +70,9 @@ describe("parseUnwrittenExtents (filefrag -v)", () => {
 
   it("explains st_blocks of the mke2fs raw disk together with the data extents", () => {
     const { blocks } = stat("stat-plain-raw.json");
-    const seen = totalBytes(normalize([...dataExtents(map("map-raw.json")), ...parseUnwrittenExtents(fixtureText("filefrag-mke2fs-raw.txt"))]));
+    const seen = totalBytes(
+      normalize([...dataExtents(map("map-raw.json")), ...parseUnwrittenExtents(fixtureText("filefrag-mke2fs-raw.txt"))]),
+    );
     // st_blocks also counts the host's extent-tree block(s).
     expect(blocks * 512 - seen).toBeGreaterThanOrEqual(0);
     expect(blocks * 512 - seen).toBeLessThanOrEqual(65536);
@@ -86,7 +95,12 @@ describe("hostAllocation", () => {
 
 describe("reclaimableInLayer", () => {
   const K64 = 65536;
-  const layer = (own: LayerAllocation["own"], data = [{ start: 0, end: 10 * GiB }], hiddenShare = 0, granule = K64): LayerAllocation => ({
+  const layer = (
+    own: LayerAllocation["own"],
+    data = [{ start: 0, end: 10 * GiB }],
+    hiddenShare = 0,
+    granule = K64,
+  ): LayerAllocation => ({
     own,
     host: { data, hiddenShare },
     granule,
@@ -94,13 +108,46 @@ describe("reclaimableInLayer", () => {
 
   it.each([
     ["whole clusters inside a free run", [{ start: 0, end: 4 * K64 }], layer([{ start: 0, end: GiB, hostOffset: 0 }]), 4 * K64],
-    ["partial clusters at both ends are not freed", [{ start: 4096, end: 4 * K64 - 4096 }], layer([{ start: 0, end: GiB, hostOffset: 0 }]), 2 * K64],
+    [
+      "partial clusters at both ends are not freed",
+      [{ start: 4096, end: 4 * K64 - 4096 }],
+      layer([{ start: 0, end: GiB, hostOffset: 0 }]),
+      2 * K64,
+    ],
     ["free but not stored in this layer", [{ start: 0, end: MiB }], layer([{ start: 2 * MiB, end: 3 * MiB, hostOffset: 0 }]), 0],
-    ["stored, mapped, but a hole on the host (preallocation=metadata)", [{ start: 0, end: MiB }], layer([{ start: 0, end: MiB, hostOffset: 5 * MiB }], [{ start: 0, end: MiB }]), 0],
-    ["a hole on the host that st_blocks says is fallocated", [{ start: 0, end: MiB }], layer([{ start: 0, end: MiB, hostOffset: 5 * MiB }], [], 1), MiB],
-    ["translated to host offsets before the host map is asked", [{ start: MiB, end: 2 * MiB }], layer([{ start: MiB, end: 2 * MiB, hostOffset: 0 }], [{ start: 0, end: MiB / 2 }]), MiB / 2],
-    ["overlapping free lists (hostile partitions) count once", [{ start: 0, end: MiB }, { start: 0, end: MiB }], layer([{ start: 0, end: GiB, hostOffset: 0 }]), MiB],
-    ["raw: 4 KiB host blocks", [{ start: 1024, end: 9216 }], layer([{ start: 0, end: GiB, hostOffset: 0 }], undefined, 0, 4096), 4096],
+    [
+      "stored, mapped, but a hole on the host (preallocation=metadata)",
+      [{ start: 0, end: MiB }],
+      layer([{ start: 0, end: MiB, hostOffset: 5 * MiB }], [{ start: 0, end: MiB }]),
+      0,
+    ],
+    [
+      "a hole on the host that st_blocks says is fallocated",
+      [{ start: 0, end: MiB }],
+      layer([{ start: 0, end: MiB, hostOffset: 5 * MiB }], [], 1),
+      MiB,
+    ],
+    [
+      "translated to host offsets before the host map is asked",
+      [{ start: MiB, end: 2 * MiB }],
+      layer([{ start: MiB, end: 2 * MiB, hostOffset: 0 }], [{ start: 0, end: MiB / 2 }]),
+      MiB / 2,
+    ],
+    [
+      "overlapping free lists (hostile partitions) count once",
+      [
+        { start: 0, end: MiB },
+        { start: 0, end: MiB },
+      ],
+      layer([{ start: 0, end: GiB, hostOffset: 0 }]),
+      MiB,
+    ],
+    [
+      "raw: 4 KiB host blocks",
+      [{ start: 1024, end: 9216 }],
+      layer([{ start: 0, end: GiB, hostOffset: 0 }], undefined, 0, 4096),
+      4096,
+    ],
   ])("%s", (_name, free, l, expected) => {
     expect(reclaimableInLayer(free, l)).toBe(expected);
   });
@@ -112,13 +159,20 @@ describe("reclaimableInLayer", () => {
   it("recorded qcow2: predicts virt-sparsify's measured reclaim of 209,584,128 bytes", () => {
     const { size, blocks } = stat("stat-qcow2.json");
     const host = hostAllocation({ data: dataExtents(map("map-qcow2-host.json")), fileSize: size, allocatedBytes: blocks * 512 });
-    expect(reclaimableInLayer(free, { own: ownExtents(map("map-qcow2-guest.json")), host, granule: K64 })).toBe(212_148_224 - 2_564_096);
+    expect(reclaimableInLayer(free, { own: ownExtents(map("map-qcow2-guest.json")), host, granule: K64 })).toBe(
+      212_148_224 - 2_564_096,
+    );
   });
 
   it("recorded raw: with the fallocated journal seen through filefrag, predicts the measured 209,780,736 bytes", () => {
     const { size, blocks } = stat("stat-plain-raw.json");
-    const data = normalize([...dataExtents(map("map-raw.json")), ...parseUnwrittenExtents(fixtureText("filefrag-mke2fs-raw.txt"))]);
+    const data = normalize([
+      ...dataExtents(map("map-raw.json")),
+      ...parseUnwrittenExtents(fixtureText("filefrag-mke2fs-raw.txt")),
+    ]);
     const host = hostAllocation({ data, fileSize: size, allocatedBytes: blocks * 512 });
-    expect(reclaimableInLayer(free, { own: [{ start: 0, end: size, hostOffset: 0 }], host, granule: 4096 })).toBe(244_998_144 - 35_217_408);
+    expect(reclaimableInLayer(free, { own: [{ start: 0, end: size, hostOffset: 0 }], host, granule: 4096 })).toBe(
+      244_998_144 - 35_217_408,
+    );
   });
 });

@@ -34,7 +34,14 @@ describe("parseExtFreeBlocks on recorded dumpe2fs 1.47.0 output", () => {
 describe("parseExtFreeBlocks on hostile or odd text", () => {
   const header = "Block size:               4096\n";
   it.each([
-    ["garbage items skipped", `${header}  Free blocks: 10-20, x, 30-25, -5, 40\n`, [[10, 20], [40, 40]]],
+    [
+      "garbage items skipped",
+      `${header}  Free blocks: 10-20, x, 30-25, -5, 40\n`,
+      [
+        [10, 20],
+        [40, 40],
+      ],
+    ],
     ["header total never read as a run", `${header}\nFree blocks:              99\n  Free blocks: 1-2\n`, [[1, 2]]],
     ["empty list", `${header}  Free blocks: \n`, []],
   ])("%s", (_name, text, runs) => {
@@ -52,7 +59,17 @@ describe("parseExtFreeBlocks on hostile or odd text", () => {
 
 describe("extFreeByteRanges", () => {
   it("turns blocks into disk bytes at the filesystem's offset", () => {
-    const ranges = extFreeByteRanges({ blockSize: 4096, runs: [[1, 2], [10, 10]] }, 1048576, 1048576 + 1024 * 4096);
+    const ranges = extFreeByteRanges(
+      {
+        blockSize: 4096,
+        runs: [
+          [1, 2],
+          [10, 10],
+        ],
+      },
+      1048576,
+      1048576 + 1024 * 4096,
+    );
     expect(ranges).toEqual([
       { start: 1048576 + 4096, end: 1048576 + 3 * 4096 },
       { start: 1048576 + 40960, end: 1048576 + 45056 },

@@ -42,7 +42,11 @@ describe("detectFilesystem on hand-made heads", () => {
     ["LVM label in sector 1", withAt(512 + 24, "LVM2 001", withAt(512, "LABELONE")), { kind: "lvm" }],
     ["LABELONE without the LVM2 type is not LVM", withAt(512, "LABELONE"), { kind: "unknown", type: null }],
     ["0xEF53 alone, no sane superblock, is not ext", withAt(1080, Buffer.from([0x53, 0xef])), { kind: "unknown", type: null }],
-    ["swap signature cut off by the end of a tiny partition", Buffer.from(withAt(4086, "SWAPSPACE2").subarray(0, 4090)), { kind: "unknown", type: null }],
+    [
+      "swap signature cut off by the end of a tiny partition",
+      Buffer.from(withAt(4086, "SWAPSPACE2").subarray(0, 4090)),
+      { kind: "unknown", type: null },
+    ],
   ])("%s", (_name, buffer, expected) => {
     expect(detectFilesystem(buffer)).toMatchObject(expected);
   });

@@ -6,7 +6,11 @@ import { readDiskLayout, type Partition } from "../../src/host/estimate/partitio
 import { fixtureJson, headOf, sectorReader, type SectorDump } from "../support/estimate-fixtures.js";
 
 interface SfdiskJson {
-  partitiontable: { label: string; sectorsize: number; partitions: { node: string; start: number; size: number; type: string }[] };
+  partitiontable: {
+    label: string;
+    sectorsize: number;
+    partitions: { node: string; start: number; size: number; type: string }[];
+  };
 }
 
 const EXTENDED = new Set(["5", "f", "85"]);
@@ -57,7 +61,9 @@ describe("readDiskLayout on damaged or hostile tables", () => {
     header.writeUInt32LE(0, 16);
     header.writeUInt32LE(crc32(header.subarray(0, header.readUInt32LE(12))), 16);
     const hostile = { size: d.size, sectors: { ...d.sectors, 1: header.toString("base64") } };
-    expect((await readDiskLayout(sectorReader(hostile), hostile.size)).partitions).toEqual(fromSfdisk("disk-gpt.sfdisk.json").partitions);
+    expect((await readDiskLayout(sectorReader(hostile), hostile.size)).partitions).toEqual(
+      fromSfdisk("disk-gpt.sfdisk.json").partitions,
+    );
   });
 
   it("GPT with corrupt entries in both copies: a GPT disk without partitions", async () => {
@@ -109,7 +115,8 @@ describe("readDiskLayout on damaged or hostile tables", () => {
     loop.writeUInt32LE(0, 446 + 16 + 8); // … whose next is relative 0: no next
     loop[446 + 16 + 4] = 0x05;
     loop.writeUInt32LE(1, 446 + 16 + 8); // points to itself
-    const read = async (o: number, l: number) => (o === 0 ? mbr : o === 100 * 512 ? ebr : o === 101 * 512 ? loop : Buffer.alloc(l));
+    const read = async (o: number, l: number) =>
+      o === 0 ? mbr : o === 100 * 512 ? ebr : o === 101 * 512 ? loop : Buffer.alloc(l);
     const layout = await readDiskLayout(read, GiB);
     expect(layout.partitions.map((p) => p.number)).toEqual([5, 6]);
   });
@@ -117,7 +124,9 @@ describe("readDiskLayout on damaged or hostile tables", () => {
 
 describe("parseMbr / parseEbr / GPT parsers", () => {
   it("parseMbr: the sfdisk-made table's one Linux partition", async () => {
-    expect(parseMbr(await headOf(disk("disk-mbr.json"), 512))).toEqual([{ slot: 0, type: 0x83, firstLba: 2048, sectors: 2095104 }]);
+    expect(parseMbr(await headOf(disk("disk-mbr.json"), 512))).toEqual([
+      { slot: 0, type: 0x83, firstLba: 2048, sectors: 2095104 },
+    ]);
   });
 
   it("parseMbr: a protective MBR carries type 0xEE", async () => {
@@ -136,6 +145,9 @@ describe("parseMbr / parseEbr / GPT parsers", () => {
     const read = sectorReader(disk("disk-gpt.json"));
     const header = parseGptHeader(await read(512, 512), 1)!;
     const entries = parseGptEntries(await read(header.entriesLba * 512, header.entryCount * header.entrySize), header)!;
-    expect(entries.map((e) => e.typeGuid.toUpperCase())).toEqual(["0FC63DAF-8483-4772-8E79-3D69D8477DE4", "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F"]);
+    expect(entries.map((e) => e.typeGuid.toUpperCase())).toEqual([
+      "0FC63DAF-8483-4772-8E79-3D69D8477DE4",
+      "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F",
+    ]);
   });
 });

@@ -12,9 +12,21 @@ describe("sandboxArgv", () => {
   it("as root: limits, no network, private mounts, the parser user, no capabilities, no_new_privs, dies with the worker", () => {
     expect(sandboxArgv(cmd, { isRoot: true, ...tools, uid: 998, gid: 997 })).toEqual([
       ...limits,
-      "/usr/bin/unshare", "--net", "--mount", "--ipc", "--",
-      "/usr/bin/setpriv", "--reuid=998", "--regid=997", "--clear-groups", "--inh-caps=-all", "--ambient-caps=-all",
-      "--bounding-set=-all", "--no-new-privs", "--pdeathsig=KILL", "--",
+      "/usr/bin/unshare",
+      "--net",
+      "--mount",
+      "--ipc",
+      "--",
+      "/usr/bin/setpriv",
+      "--reuid=998",
+      "--regid=997",
+      "--clear-groups",
+      "--inh-caps=-all",
+      "--ambient-caps=-all",
+      "--bounding-set=-all",
+      "--no-new-privs",
+      "--pdeathsig=KILL",
+      "--",
       ...cmd,
     ]);
   });
@@ -22,8 +34,17 @@ describe("sandboxArgv", () => {
   it("not root: the same limits and namespaces inside a user namespace", () => {
     expect(sandboxArgv(cmd, { isRoot: false, ...tools })).toEqual([
       ...limits,
-      "/usr/bin/unshare", "--user", "--net", "--mount", "--ipc", "--",
-      "/usr/bin/setpriv", "--no-new-privs", "--inh-caps=-all", "--pdeathsig=KILL", "--",
+      "/usr/bin/unshare",
+      "--user",
+      "--net",
+      "--mount",
+      "--ipc",
+      "--",
+      "/usr/bin/setpriv",
+      "--no-new-privs",
+      "--inh-caps=-all",
+      "--pdeathsig=KILL",
+      "--",
       ...cmd,
     ]);
   });
@@ -34,7 +55,9 @@ describe("sandboxArgv", () => {
   });
 
   it("limits can only be overridden one by one, the others stay", () => {
-    expect(sandboxArgv(cmd, { isRoot: false, ...tools, limits: { cpuSeconds: 1 } }).slice(0, 8)).toEqual(limits.map((a) => (a === "--cpu=30" ? "--cpu=1" : a)));
+    expect(sandboxArgv(cmd, { isRoot: false, ...tools, limits: { cpuSeconds: 1 } }).slice(0, 8)).toEqual(
+      limits.map((a) => (a === "--cpu=30" ? "--cpu=1" : a)),
+    );
   });
 });
 
@@ -53,10 +76,28 @@ describe("parsePasswdLine", () => {
 describe("viewPlan", () => {
   it.each([
     ["raw, parser as the worker", [{ path: "/d/a.raw", format: "raw" as const }], false, "direct"],
-    ["raw, parser drops to nobody: it must not reach the image itself", [{ path: "/d/a.raw", format: "raw" as const }], true, "fuse"],
-    ["raw with '?' in its path (e2fsprogs io-manager syntax)", [{ path: "/d/a?offset=1.raw", format: "raw" as const }], false, "fuse"],
+    [
+      "raw, parser drops to nobody: it must not reach the image itself",
+      [{ path: "/d/a.raw", format: "raw" as const }],
+      true,
+      "fuse",
+    ],
+    [
+      "raw with '?' in its path (e2fsprogs io-manager syntax)",
+      [{ path: "/d/a?offset=1.raw", format: "raw" as const }],
+      false,
+      "fuse",
+    ],
     ["qcow2", [{ path: "/d/a.qcow2", format: "qcow2" as const }], false, "fuse"],
-    ["qcow2 on a raw base", [{ path: "/d/t.qcow2", format: "qcow2" as const }, { path: "/d/b.raw", format: "raw" as const }], false, "fuse"],
+    [
+      "qcow2 on a raw base",
+      [
+        { path: "/d/t.qcow2", format: "qcow2" as const },
+        { path: "/d/b.raw", format: "raw" as const },
+      ],
+      false,
+      "fuse",
+    ],
   ])("%s", (_name, layers, drops, expected) => {
     expect(viewPlan(layers, drops)).toBe(expected);
   });
@@ -71,12 +112,30 @@ describe("fuseExportArgs", () => {
     expect(json(args)).toEqual([
       { driver: "file", "node-name": "file0", filename: "/d/a.qcow2", "read-only": true },
       { driver: "qcow2", "node-name": "layer0", file: "file0", "read-only": true, backing: null },
-      { type: "fuse", id: "view", "node-name": "layer0", mountpoint: "/tmp/v/disk.raw", writable: false, growable: false, "allow-other": "on" },
+      {
+        type: "fuse",
+        id: "view",
+        "node-name": "layer0",
+        mountpoint: "/tmp/v/disk.raw",
+        writable: false,
+        growable: false,
+        "allow-other": "on",
+      },
     ]);
   });
 
   it("chain: base first, every backing named explicitly, formats never left to probing", () => {
-    const nodes = json(fuseExportArgs([{ path: "/d/top.qcow2", format: "qcow2" }, { path: "/d/mid.qcow2", format: "qcow2" }, { path: "/d/base.raw", format: "raw" }], "/m", false));
+    const nodes = json(
+      fuseExportArgs(
+        [
+          { path: "/d/top.qcow2", format: "qcow2" },
+          { path: "/d/mid.qcow2", format: "qcow2" },
+          { path: "/d/base.raw", format: "raw" },
+        ],
+        "/m",
+        false,
+      ),
+    );
     expect(nodes.map((n) => [n["node-name"], n.driver, n.backing])).toEqual([
       ["file2", "file", undefined],
       ["layer2", "raw", undefined],
@@ -91,12 +150,30 @@ describe("fuseExportArgs", () => {
   });
 
   it("window: a raw node with offset and size over the disk, exported instead of the disk", () => {
-    const nodes = json(fuseExportArgs([{ path: "/d/a.qcow2", format: "qcow2" }], "/m", true, { offset: 1048576, size: 419430400 }));
-    expect(nodes.at(-2)).toEqual({ driver: "raw", "node-name": "window", file: "layer0", offset: 1048576, size: 419430400, "read-only": true });
+    const nodes = json(
+      fuseExportArgs([{ path: "/d/a.qcow2", format: "qcow2" }], "/m", true, { offset: 1048576, size: 419430400 }),
+    );
+    expect(nodes.at(-2)).toEqual({
+      driver: "raw",
+      "node-name": "window",
+      file: "layer0",
+      offset: 1048576,
+      size: 419430400,
+      "read-only": true,
+    });
     expect(nodes.at(-1)).toMatchObject({ type: "fuse", "node-name": "window", writable: false });
   });
 
   it("refuses a raw layer above another one", () => {
-    expect(() => fuseExportArgs([{ path: "/a.raw", format: "raw" }, { path: "/b.raw", format: "raw" }], "/m", false)).toThrow(/backing/);
+    expect(() =>
+      fuseExportArgs(
+        [
+          { path: "/a.raw", format: "raw" },
+          { path: "/b.raw", format: "raw" },
+        ],
+        "/m",
+        false,
+      ),
+    ).toThrow(/backing/);
   });
 });

@@ -37,7 +37,16 @@ describe("parseXfsFreeExtents on hostile or odd text", () => {
 });
 
 describe("xfsFreeByteRanges", () => {
-  const free = { blockSize: 4096, agBlocks: 100, agCount: 2, dBlocks: 200, extents: [[0, 10, 5], [1, 0, 100]] as Array<[number, number, number]> };
+  const free = {
+    blockSize: 4096,
+    agBlocks: 100,
+    agCount: 2,
+    dBlocks: 200,
+    extents: [
+      [0, 10, 5],
+      [1, 0, 100],
+    ] as Array<[number, number, number]>,
+  };
   it("AG n block b is disk block n × agblocks + b, offset by the partition", () => {
     expect(xfsFreeByteRanges(free, 1048576, 1048576 + 200 * 4096)).toEqual([
       { start: 1048576 + 10 * 4096, end: 1048576 + 15 * 4096 },

@@ -3,9 +3,30 @@ import { FENCE_TICK_MS, MIN_FENCE_AFTER_MS, MIN_MARGIN_MS, mustFence, planFence 
 
 describe("fence timing", () => {
   it.each([
-    { name: "defaults (30 s stalled check, 8 s stop budget)", stalled: 30_000, stop: 8_000, lock: 30_000, margin: 3_000, fence: 18_750 },
-    { name: "long stalled interval: margin grows with it", stalled: 60_000, stop: 8_000, lock: 60_000, margin: 6_000, fence: 45_750 },
-    { name: "short stalled interval: lock raised until a fence fits", stalled: 2_000, stop: 8_000, lock: 14_723, margin: 1_473, fence: 5_000 },
+    {
+      name: "defaults (30 s stalled check, 8 s stop budget)",
+      stalled: 30_000,
+      stop: 8_000,
+      lock: 30_000,
+      margin: 3_000,
+      fence: 18_750,
+    },
+    {
+      name: "long stalled interval: margin grows with it",
+      stalled: 60_000,
+      stop: 8_000,
+      lock: 60_000,
+      margin: 6_000,
+      fence: 45_750,
+    },
+    {
+      name: "short stalled interval: lock raised until a fence fits",
+      stalled: 2_000,
+      stop: 8_000,
+      lock: 14_723,
+      margin: 1_473,
+      fence: 5_000,
+    },
     { name: "just above the raised minimum", stalled: 15_000, stop: 8_000, lock: 15_000, margin: 1_500, fence: 5_250 },
     { name: "no stop budget: the minimum margin applies", stalled: 1, stop: 0, lock: 6_250, margin: MIN_MARGIN_MS, fence: 5_000 },
   ])("$name", ({ stalled, stop, lock, margin, fence }) => {
@@ -13,7 +34,14 @@ describe("fence timing", () => {
     // Here the lock is never shorter than the stalled interval, so the takeover time is the lock's.
     const takeoverAfterMs = lock;
     const renewEveryMs = Math.floor(fence / 4);
-    expect(plan).toEqual({ lockDurationMs: lock, takeoverAfterMs, marginMs: margin, fenceAfterMs: fence, renewEveryMs, tickMs: FENCE_TICK_MS });
+    expect(plan).toEqual({
+      lockDurationMs: lock,
+      takeoverAfterMs,
+      marginMs: margin,
+      fenceAfterMs: fence,
+      renewEveryMs,
+      tickMs: FENCE_TICK_MS,
+    });
   });
 
   // The ordering the fence exists for, over a sweep of settings: a fenced run is gone strictly

@@ -15,8 +15,16 @@ const catchError = (fn: () => unknown): GraphQLError => {
 describe("parseId", () => {
   it.each([
     { name: "lowercase v4", value: "5b0c7a2e-0d7e-4a4e-9d55-2b8c1f0f3b11", expected: "5b0c7a2e-0d7e-4a4e-9d55-2b8c1f0f3b11" },
-    { name: "uppercase → lowercased", value: "5B0C7A2E-0D7E-4A4E-9D55-2B8C1F0F3B11", expected: "5b0c7a2e-0d7e-4a4e-9d55-2b8c1f0f3b11" },
-    { name: "mixed case → lowercased", value: "5b0C7a2E-0d7e-4A4e-9D55-2b8c1F0f3B11", expected: "5b0c7a2e-0d7e-4a4e-9d55-2b8c1f0f3b11" },
+    {
+      name: "uppercase → lowercased",
+      value: "5B0C7A2E-0D7E-4A4E-9D55-2B8C1F0F3B11",
+      expected: "5b0c7a2e-0d7e-4a4e-9d55-2b8c1f0f3b11",
+    },
+    {
+      name: "mixed case → lowercased",
+      value: "5b0C7a2E-0d7e-4A4e-9D55-2b8c1F0f3B11",
+      expected: "5b0c7a2e-0d7e-4a4e-9d55-2b8c1f0f3b11",
+    },
     { name: "nil UUID", value: "00000000-0000-0000-0000-000000000000", expected: "00000000-0000-0000-0000-000000000000" },
   ])("$name → $expected", ({ value, expected }) => {
     expect(parseId(value)).toBe(expected);

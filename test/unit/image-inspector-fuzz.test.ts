@@ -25,9 +25,39 @@ function prng(seed: number) {
 const SEED = 0x5eed_1234;
 const CASES = 12_000;
 /** Offsets of every qcow2 header field and of the first extensions: where mutations hurt most. */
-const FIELD_OFFSETS = [4, 8, 16, 20, 24, 32, 36, 40, 48, 56, 60, 64, 72, 80, 88, 96, 100, 104, 112, 116, 120, 124, 128, 132, 136, 140];
-const INTERESTING = [0n, 1n, 2n, 7n, 8n, 9n, 21n, 22n, 63n, 64n, 104n, 112n, 511n, 512n, 1023n, 1024n, 65535n, 65536n, 0x7fffffffn, 0xffffffffn, 1n << 32n, 1n << 40n, 1n << 61n, (1n << 63n) - 1n, (1n << 64n) - 1n];
-const MAGICS = ["QFI\xfb", "QED\0", "KDMV", "conectix", "vhdxfile", "LUKS\xba\xbe", "# Disk DescriptorFile", "koly", "COWD"].map((m) => Buffer.from(m, "latin1"));
+const FIELD_OFFSETS = [
+  4, 8, 16, 20, 24, 32, 36, 40, 48, 56, 60, 64, 72, 80, 88, 96, 100, 104, 112, 116, 120, 124, 128, 132, 136, 140,
+];
+const INTERESTING = [
+  0n,
+  1n,
+  2n,
+  7n,
+  8n,
+  9n,
+  21n,
+  22n,
+  63n,
+  64n,
+  104n,
+  112n,
+  511n,
+  512n,
+  1023n,
+  1024n,
+  65535n,
+  65536n,
+  0x7fffffffn,
+  0xffffffffn,
+  1n << 32n,
+  1n << 40n,
+  1n << 61n,
+  (1n << 63n) - 1n,
+  (1n << 64n) - 1n,
+];
+const MAGICS = ["QFI\xfb", "QED\0", "KDMV", "conectix", "vhdxfile", "LUKS\xba\xbe", "# Disk DescriptorFile", "koly", "COWD"].map(
+  (m) => Buffer.from(m, "latin1"),
+);
 
 /** A file seen through the bounds the inspector promises: the first HEAD_BYTES and the last TAIL_BYTES. */
 function boundedSource(bytes: Buffer, size: number, reads: { offset: number; length: number }[]): ByteSource {
@@ -57,7 +87,8 @@ function mutate(base: Buffer, rnd: () => number): { bytes: Buffer; size: number 
       if (rnd() < 0.5) bytes.writeUInt32BE(Number(value & 0xffffffffn), at);
       else bytes.writeBigUInt64BE(value, at);
     } else if (kind < 0.6) {
-      for (let n = 1 + Math.floor(rnd() * 16); n > 0; n--) bytes[Math.floor(rnd() * Math.min(bytes.length, 4096))] = Math.floor(rnd() * 256);
+      for (let n = 1 + Math.floor(rnd() * 16); n > 0; n--)
+        bytes[Math.floor(rnd() * Math.min(bytes.length, 4096))] = Math.floor(rnd() * 256);
     } else if (kind < 0.7) {
       bytes[Math.floor(rnd() * bytes.length)]! ^= 1 << Math.floor(rnd() * 8);
     } else if (kind < 0.8) {
@@ -121,6 +152,7 @@ describe.skipIf(!requireTools("qemu-img"))("image inspector fuzz", () => {
       expect(performance.now() - started).toBeLessThan(1_000);
     }
     // The mutations reach every path that matters, not just the first check.
-    for (const code of ["HEADER_INVALID", "FORMAT_MISMATCH", "UNKNOWN_FEATURES", "EXTERNAL_DATA_FILE", "ENCRYPTED", "ACCEPTED"]) expect(codes.get(code) ?? 0).toBeGreaterThan(0);
+    for (const code of ["HEADER_INVALID", "FORMAT_MISMATCH", "UNKNOWN_FEATURES", "EXTERNAL_DATA_FILE", "ENCRYPTED", "ACCEPTED"])
+      expect(codes.get(code) ?? 0).toBeGreaterThan(0);
   });
 });

@@ -50,7 +50,11 @@ describe.runIf(requireTools("qemu-img"))("inspectChain", () => {
     ["a chain that skips a layer", ["top.qcow2", "base.raw"], "BACKING_OUTSIDE_CHAIN"],
     ["a recorded layer the header no longer names", ["base.raw", "mid.qcow2"], "CHAIN_CHANGED"],
     ["a backing file outside the domain", ["out.qcow2"], "BACKING_OUTSIDE_CHAIN"],
-    ["a backing file outside the domain, even if the inventory lists it", ["via-link.qcow2", "escape/outside.raw"], "BACKING_OUTSIDE_CHAIN"],
+    [
+      "a backing file outside the domain, even if the inventory lists it",
+      ["via-link.qcow2", "escape/outside.raw"],
+      "BACKING_OUTSIDE_CHAIN",
+    ],
     ["a backing file without a recorded format", ["noformat.qcow2", "base.raw"], "FORMAT_MISMATCH"],
     ["a backing format that disagrees with the inventory", ["wrongformat.qcow2", "base.raw"], "FORMAT_MISMATCH"],
   ])("%s → %s", async (_name, names, expected) => {

@@ -3,7 +3,8 @@ import type { SparsifyJob } from "../../src/entities/index.js";
 import { JobFeed } from "../../src/jobs/queue/job-feed.js";
 import { openJobStream } from "../../src/jobs/queue/job-stream.js";
 
-const job = (state: string, progress: number, phase = "TRIMMING") => ({ id: "j", state, phase, progress, cancelRequestedAt: null, actualSizeBefore: null }) as unknown as SparsifyJob;
+const job = (state: string, progress: number, phase = "TRIMMING") =>
+  ({ id: "j", state, phase, progress, cancelRequestedAt: null, actualSizeBefore: null }) as unknown as SparsifyJob;
 const key = (j: SparsifyJob) => `${j.state}:${j.progress}`;
 
 async function take(stream: AsyncIterableIterator<SparsifyJob>, n: number): Promise<string[]> {

@@ -9,10 +9,12 @@ const config = path.join(root, ".dependency-cruiser.cjs");
 const depcruise = path.join(root, "node_modules/.bin/depcruise");
 
 /** Runs dependency-cruiser on `src` of `cwd` with the repo's rules; `err` output names rule, importer and import. */
-const cruise = (cwd: string) => execa(depcruise, ["src", "--config", config, "--output-type", "err"], { cwd, reject: false, all: true });
+const cruise = (cwd: string) =>
+  execa(depcruise, ["src", "--config", config, "--output-type", "err"], { cwd, reject: false, all: true });
 
 /** Relative import specifiers of a web source file (static and dynamic imports, re-exports). */
-const importsOf = (text: string) => [...text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)["'](\.{1,2}\/[^"']+)["']/g)].map((m) => m[1]!);
+const importsOf = (text: string) =>
+  [...text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)["'](\.{1,2}\/[^"']+)["']/g)].map((m) => m[1]!);
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });

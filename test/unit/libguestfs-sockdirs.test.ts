@@ -19,7 +19,10 @@ describe("parseProcNetUnix", () => {
 
 describe("selectSockdirsToRemove", () => {
   const c = (name: string, attributed: boolean, hasSocketFile: boolean, live: boolean): SockdirCandidate => ({
-    name, attributed, hasSocketFile, live,
+    name,
+    attributed,
+    hasSocketFile,
+    live,
   });
   it.each([
     ["ours (seen holding our socket)", c("libguestfsA", true, true, false), true],
@@ -34,8 +37,16 @@ describe("selectSockdirsToRemove", () => {
 
 describe("parseProcStat", () => {
   it.each([
-    ["plain", "4242 (qemu-system-x86) S 4200 4200 4200 0 -1 4194560 1 0 0 0 1 2 0 0 20 0 3 0 987654 1 2", { pid: 4242, ppid: 4200, startTime: "987654" }],
-    ["comm with spaces and parens", "77 (a) b (c) R 1 77 77 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 555 0 0", { pid: 77, ppid: 1, startTime: "555" }],
+    [
+      "plain",
+      "4242 (qemu-system-x86) S 4200 4200 4200 0 -1 4194560 1 0 0 0 1 2 0 0 20 0 3 0 987654 1 2",
+      { pid: 4242, ppid: 4200, startTime: "987654" },
+    ],
+    [
+      "comm with spaces and parens",
+      "77 (a) b (c) R 1 77 77 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 555 0 0",
+      { pid: 77, ppid: 1, startTime: "555" },
+    ],
     ["garbage", "nonsense", undefined],
   ])("%s", (_name, text, expected) => expect(parseProcStat(text)).toEqual(expected));
 });

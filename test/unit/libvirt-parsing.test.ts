@@ -54,12 +54,52 @@ describe("parseDomainXml", () => {
     expect(d.name).toBe("web&01");
     expect(d.disks).toEqual([
       {
-        type: "file", device: "disk", source: "/data/sd1/web-top.qcow2", driverType: "qcow2", target: "vda", bus: "virtio", readOnly: false, shareable: false,
-        backingStore: [{ source: "/data/sd1/web-base.qcow2", format: "qcow2" }, { source: "/data/sd1/golden.raw", format: "raw" }],
+        type: "file",
+        device: "disk",
+        source: "/data/sd1/web-top.qcow2",
+        driverType: "qcow2",
+        target: "vda",
+        bus: "virtio",
+        readOnly: false,
+        shareable: false,
+        backingStore: [
+          { source: "/data/sd1/web-base.qcow2", format: "qcow2" },
+          { source: "/data/sd1/golden.raw", format: "raw" },
+        ],
       },
-      { type: "file", device: "disk", source: "/data/sd1/shared.raw", driverType: "raw", target: "sda", bus: "scsi", readOnly: true, shareable: true, backingStore: [] },
-      { type: "block", device: "disk", source: "/dev/vg/lun1", driverType: "raw", target: "sdb", bus: "scsi", readOnly: false, shareable: false, backingStore: [] },
-      { type: "file", device: "cdrom", source: null, driverType: "raw", target: "hdc", bus: "ide", readOnly: true, shareable: false, backingStore: [] },
+      {
+        type: "file",
+        device: "disk",
+        source: "/data/sd1/shared.raw",
+        driverType: "raw",
+        target: "sda",
+        bus: "scsi",
+        readOnly: true,
+        shareable: true,
+        backingStore: [],
+      },
+      {
+        type: "block",
+        device: "disk",
+        source: "/dev/vg/lun1",
+        driverType: "raw",
+        target: "sdb",
+        bus: "scsi",
+        readOnly: false,
+        shareable: false,
+        backingStore: [],
+      },
+      {
+        type: "file",
+        device: "cdrom",
+        source: null,
+        driverType: "raw",
+        target: "hdc",
+        bus: "ide",
+        readOnly: true,
+        shareable: false,
+        backingStore: [],
+      },
     ]);
   });
 
@@ -78,7 +118,10 @@ describe("parseDomainXml", () => {
   });
 
   it("markup in names and paths stays text (entities decoded, no tags injected)", () => {
-    const d = parseDomainXml(`<domain><name>&lt;b&gt;x</name><uuid>${UUID}</uuid><devices><disk type='file'><source ` + "file='/a/&apos;b&apos;.raw'/></disk></devices></domain>");
+    const d = parseDomainXml(
+      `<domain><name>&lt;b&gt;x</name><uuid>${UUID}</uuid><devices><disk type='file'><source ` +
+        "file='/a/&apos;b&apos;.raw'/></disk></devices></domain>",
+    );
     expect(d.name).toBe("<b>x");
     expect(d.disks[0]!.source).toBe("/a/'b'.raw");
   });
@@ -108,15 +151,25 @@ describe("parseEventLine", () => {
   it.each([
     ["event 'lifecycle' for domain 'vm1': Started Booted", { type: "lifecycle", domain: "vm1", detail: "Started Booted" }],
     ["event 'device-removed' for domain 'vm1': scsi0-0-0-0", { type: "device-removed", domain: "vm1", detail: "scsi0-0-0-0" }],
-    ["event 'lifecycle' for domain 'it's': Stopped Destroyed", { type: "lifecycle", domain: "it's", detail: "Stopped Destroyed" }],
-    ["2026-11-29 18:13:32.116+0000: event 'lifecycle' for domain 'a b': Undefined Removed", { type: "lifecycle", domain: "a b", detail: "Undefined Removed" }],
+    [
+      "event 'lifecycle' for domain 'it's': Stopped Destroyed",
+      { type: "lifecycle", domain: "it's", detail: "Stopped Destroyed" },
+    ],
+    [
+      "2026-11-29 18:13:32.116+0000: event 'lifecycle' for domain 'a b': Undefined Removed",
+      { type: "lifecycle", domain: "a b", detail: "Undefined Removed" },
+    ],
   ])("%s", (line, parsed) => {
     expect(parseEventLine(line)).toEqual(parsed);
   });
 
   it("lines that are not events give null; events without a domain name none", () => {
     expect(parseEventLine("events received: 3")).toBeNull();
-    expect(parseEventLine("event 'agent-lifecycle' something")).toEqual({ type: "agent-lifecycle", domain: null, detail: "something" });
+    expect(parseEventLine("event 'agent-lifecycle' something")).toEqual({
+      type: "agent-lifecycle",
+      domain: null,
+      detail: "something",
+    });
   });
 });
 
@@ -142,8 +195,14 @@ describe("locateVolume", () => {
 describe("chooseLibvirtUri", () => {
   it("follows the system socket by default, says why when off, and honours none", () => {
     expect(chooseLibvirtUri(undefined, () => true)).toMatchObject({ uri: "qemu:///system" });
-    expect(chooseLibvirtUri(undefined, () => false)).toMatchObject({ uri: null, message: expect.stringContaining("/run/libvirt/libvirt-sock") });
-    expect(chooseLibvirtUri("none", () => true)).toMatchObject({ uri: null, message: expect.stringContaining("LIBVIRT_URI=none") });
+    expect(chooseLibvirtUri(undefined, () => false)).toMatchObject({
+      uri: null,
+      message: expect.stringContaining("/run/libvirt/libvirt-sock"),
+    });
+    expect(chooseLibvirtUri("none", () => true)).toMatchObject({
+      uri: null,
+      message: expect.stringContaining("LIBVIRT_URI=none"),
+    });
     expect(chooseLibvirtUri("qemu+ssh://kvm-a/system", () => false)).toMatchObject({ uri: "qemu+ssh://kvm-a/system" });
   });
 });

@@ -8,8 +8,13 @@ const PROC_MOUNTS = [
   "/dev/mapper/rhel-root / xfs rw,relatime,attr2,inode64,logbufs=8,logbsize=32k,noquota 0 0",
   "/dev/sda1 /boot xfs rw,relatime,attr2,inode64,noquota 0 0",
   "nfsd /proc/fs/nfsd nfsd rw,relatime 0 0",
-  "nas1:/export/vm /srv/storage nfs4 " + "rw,relatime,vers=4.2,rsize=1048576,wsize=1048576,namlen=255,hard,proto=tcp,timeo=600,retrans=2," + "sec=sys,clientaddr=10.0.0.5,local_lock=none,addr=10.0.0.2 0 0",
-  "nas2:/old /srv/storage/legacy nfs " + "rw,relatime,vers=3,rsize=65536,wsize=65536,namlen=255,hard,proto=tcp,timeo=600,retrans=2," + "sec=sys,mountaddr=10.0.0.3,mountvers=3,mountport=20048,mountproto=udp,local_lock=none," + "addr=10.0.0.3 0 0",
+  "nas1:/export/vm /srv/storage nfs4 " +
+    "rw,relatime,vers=4.2,rsize=1048576,wsize=1048576,namlen=255,hard,proto=tcp,timeo=600,retrans=2," +
+    "sec=sys,clientaddr=10.0.0.5,local_lock=none,addr=10.0.0.2 0 0",
+  "nas2:/old /srv/storage/legacy nfs " +
+    "rw,relatime,vers=3,rsize=65536,wsize=65536,namlen=255,hard,proto=tcp,timeo=600,retrans=2," +
+    "sec=sys,mountaddr=10.0.0.3,mountvers=3,mountport=20048,mountproto=udp,local_lock=none," +
+    "addr=10.0.0.3 0 0",
   "/dev/sdb1 /srv/storage/legacy/scratch ext4 rw,relatime 0 0",
   "nas3:/export/my\\040vms /mnt/my\\040vms nfs4 rw,relatime,vers=4.1,hard,proto=tcp 0 0",
   "nas4:/export /mnt/nas4 nfs4 rw,relatime,hard,proto=tcp 0 0",

@@ -14,7 +14,10 @@ describe("scripts/npm-ci-checked.sh", () => {
 
   const withNpm = async (body: string) => {
     await fs.writeFile(path.join(dir.path, "npm"), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-    return execa("bash", [script, "--no-audit"], { reject: false, env: { ...process.env, PATH: `${dir.path}:${process.env.PATH}` } });
+    return execa("bash", [script, "--no-audit"], {
+      reject: false,
+      env: { ...process.env, PATH: `${dir.path}:${process.env.PATH}` },
+    });
   };
 
   beforeAll(async () => {
@@ -29,7 +32,10 @@ describe("scripts/npm-ci-checked.sh", () => {
   });
 
   it("fails on an EBADENGINE warning, even though npm ci itself succeeded", async () => {
-    const r = await withNpm(`echo "npm warn EBADENGINE Unsupported engine {" >&2; echo "npm warn EBADENGINE   package: ` + `'@whatwg-node/promise-helpers@2.0.2'," >&2; echo "added 1 package"`);
+    const r = await withNpm(
+      `echo "npm warn EBADENGINE Unsupported engine {" >&2; echo "npm warn EBADENGINE   package: ` +
+        `'@whatwg-node/promise-helpers@2.0.2'," >&2; echo "added 1 package"`,
+    );
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/EBADENGINE warnings/);
   });

@@ -11,37 +11,73 @@ describe("classifyAllocation", () => {
     // qcow2
     {
       name: "qcow2 preallocation=metadata: every cluster allocated, little written → PREALLOCATED/DETECTED",
-      facts: { format: DiskFormat.QCOW2, virtualSize: 10 * GiB, actualSize: 2 * 1024 * 1024, allocatedClusters: 163840, totalClusters: 163840 },
+      facts: {
+        format: DiskFormat.QCOW2,
+        virtualSize: 10 * GiB,
+        actualSize: 2 * 1024 * 1024,
+        allocatedClusters: 163840,
+        totalClusters: 163840,
+      },
       allocation: PREALLOCATED,
       source: DETECTED,
     },
     {
       name: "qcow2 every cluster allocated and fully written → PREALLOCATED/INFERRED",
-      facts: { format: DiskFormat.QCOW2, virtualSize: 10 * GiB, actualSize: 10 * GiB + 2 * 1024 * 1024, allocatedClusters: 163840, totalClusters: 163840 },
+      facts: {
+        format: DiskFormat.QCOW2,
+        virtualSize: 10 * GiB,
+        actualSize: 10 * GiB + 2 * 1024 * 1024,
+        allocatedClusters: 163840,
+        totalClusters: 163840,
+      },
       allocation: PREALLOCATED,
       source: INFERRED,
     },
     {
       name: "qcow2 every cluster allocated and exactly 99% written → PREALLOCATED/INFERRED",
-      facts: { format: DiskFormat.QCOW2, virtualSize: 100 * GiB, actualSize: 99 * GiB, allocatedClusters: 1638400, totalClusters: 1638400 },
+      facts: {
+        format: DiskFormat.QCOW2,
+        virtualSize: 100 * GiB,
+        actualSize: 99 * GiB,
+        allocatedClusters: 1638400,
+        totalClusters: 1638400,
+      },
       allocation: PREALLOCATED,
       source: INFERRED,
     },
     {
       name: "qcow2 every cluster allocated and one byte under 99% → PREALLOCATED/DETECTED",
-      facts: { format: DiskFormat.QCOW2, virtualSize: 100 * GiB, actualSize: 99 * GiB - 1, allocatedClusters: 1638400, totalClusters: 1638400 },
+      facts: {
+        format: DiskFormat.QCOW2,
+        virtualSize: 100 * GiB,
+        actualSize: 99 * GiB - 1,
+        allocatedClusters: 1638400,
+        totalClusters: 1638400,
+      },
       allocation: PREALLOCATED,
       source: DETECTED,
     },
     {
       name: "qcow2 thin: few clusters allocated → SPARSE/DETECTED",
-      facts: { format: DiskFormat.QCOW2, virtualSize: 10 * GiB, actualSize: 1 * GiB, allocatedClusters: 16384, totalClusters: 163840 },
+      facts: {
+        format: DiskFormat.QCOW2,
+        virtualSize: 10 * GiB,
+        actualSize: 1 * GiB,
+        allocatedClusters: 16384,
+        totalClusters: 163840,
+      },
       allocation: SPARSE,
       source: DETECTED,
     },
     {
       name: "qcow2 thin but nearly full on disk (one cluster short) → SPARSE/DETECTED",
-      facts: { format: DiskFormat.QCOW2, virtualSize: 10 * GiB, actualSize: 10 * GiB, allocatedClusters: 163839, totalClusters: 163840 },
+      facts: {
+        format: DiskFormat.QCOW2,
+        virtualSize: 10 * GiB,
+        actualSize: 10 * GiB,
+        allocatedClusters: 163839,
+        totalClusters: 163840,
+      },
       allocation: SPARSE,
       source: DETECTED,
     },
@@ -127,10 +163,13 @@ describe("classifyAllocation", () => {
   });
 
   // Float rounding must not push an exact 99% under the threshold for any realistic size.
-  it.each([100, 300, 1_000_000, 100 * GiB, 1000 * GiB, 100 * 4096 * 12345])("raw exactly 99%% of %i bytes is PREALLOCATED", (virtualSize) => {
-    const actualSize = (virtualSize / 100) * 99;
-    expect(Number.isInteger(actualSize)).toBe(true);
-    expect(classifyAllocation({ format: DiskFormat.RAW, virtualSize, actualSize }).allocation).toBe(PREALLOCATED);
-    expect(classifyAllocation({ format: DiskFormat.RAW, virtualSize, actualSize: actualSize - 1 }).allocation).toBe(SPARSE);
-  });
+  it.each([100, 300, 1_000_000, 100 * GiB, 1000 * GiB, 100 * 4096 * 12345])(
+    "raw exactly 99%% of %i bytes is PREALLOCATED",
+    (virtualSize) => {
+      const actualSize = (virtualSize / 100) * 99;
+      expect(Number.isInteger(actualSize)).toBe(true);
+      expect(classifyAllocation({ format: DiskFormat.RAW, virtualSize, actualSize }).allocation).toBe(PREALLOCATED);
+      expect(classifyAllocation({ format: DiskFormat.RAW, virtualSize, actualSize: actualSize - 1 }).allocation).toBe(SPARSE);
+    },
+  );
 });

@@ -4,7 +4,10 @@ import { HIDDEN_PATH as P, redactHostPaths } from "../../src/domain/redact-host-
 describe("redactHostPaths", () => {
   it.each([
     ["Storage domain s1 added at /srv/storage/s1", `Storage domain s1 added at ${P}`],
-    ["d.qcow2 cannot be read as qcow2: Could not open '/var/lib/x/d.qcow2': Permission denied", `d.qcow2 cannot be read as qcow2: Could not open '${P}': Permission denied`],
+    [
+      "d.qcow2 cannot be read as qcow2: Could not open '/var/lib/x/d.qcow2': Permission denied",
+      `d.qcow2 cannot be read as qcow2: Could not open '${P}': Permission denied`,
+    ],
     ['qemu-img: Could not open "/a b/c": No such file', `qemu-img: Could not open "${P} b/c": No such file`],
     ["backing file /etc/shadow is outside the domain", `backing file ${P} is outside the domain`],
     ["EACCES: permission denied, open '/srv/s/x.raw'", `EACCES: permission denied, open '${P}'`],

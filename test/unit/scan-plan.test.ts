@@ -26,13 +26,30 @@ describe("planScan", () => {
       name: "one raw image: a sparse OK disk of one volume",
       readings: [read("a.raw")],
       disk: "a.raw",
-      expected: { leafRelPath: "a.raw", alias: "a", format: DiskFormat.RAW, ownVolumeCount: 1, status: DiskStatus.OK, allocation: DiskAllocation.SPARSE, inspection: null },
+      expected: {
+        leafRelPath: "a.raw",
+        alias: "a",
+        format: DiskFormat.RAW,
+        ownVolumeCount: 1,
+        status: DiskStatus.OK,
+        allocation: DiskAllocation.SPARSE,
+        inspection: null,
+      },
     },
     {
       name: "a snapshot: leaf's format and virtual size, actual size summed over own volumes",
-      readings: [read("db.qcow2", { actualSize: 3 * GiB }), read("db.s1.qcow2", { backingRelPath: "db.qcow2", virtualSize: 20 * GiB })],
+      readings: [
+        read("db.qcow2", { actualSize: 3 * GiB }),
+        read("db.s1.qcow2", { backingRelPath: "db.qcow2", virtualSize: 20 * GiB }),
+      ],
       disk: "db.qcow2",
-      expected: { leafRelPath: "db.s1.qcow2", format: DiskFormat.QCOW2, virtualSize: 20 * GiB, actualSize: 4 * GiB, ownVolumeCount: 2 },
+      expected: {
+        leafRelPath: "db.s1.qcow2",
+        format: DiskFormat.QCOW2,
+        virtualSize: 20 * GiB,
+        actualSize: 4 * GiB,
+        ownVolumeCount: 2,
+      },
     },
     {
       name: "a layer qemu-img could not open makes the disk ILLEGAL",
@@ -48,15 +65,34 @@ describe("planScan", () => {
     },
     {
       name: "a clone: its template named, and the template's refusal is the clone's",
-      readings: [read("t.qcow2", { refusal }), read("c1.qcow2", { backingRelPath: "t.qcow2" }), read("c2.qcow2", { backingRelPath: "t.qcow2" })],
+      readings: [
+        read("t.qcow2", { refusal }),
+        read("c1.qcow2", { backingRelPath: "t.qcow2" }),
+        read("c2.qcow2", { backingRelPath: "t.qcow2" }),
+      ],
       disk: "c1.qcow2",
-      expected: { templateBaseRelPath: "t.qcow2", inspection: { code: refusal.code as never, message: "The image inspector refused t.qcow2 (EXTERNAL_DATA_FILE): data file elsewhere" } },
+      expected: {
+        templateBaseRelPath: "t.qcow2",
+        inspection: {
+          code: refusal.code as never,
+          message: "The image inspector refused t.qcow2 (EXTERNAL_DATA_FILE): data file elsewhere",
+        },
+      },
     },
     {
       name: "the leaf's own refusal wins over its template's",
-      readings: [read("t.qcow2", { refusal }), read("c1.qcow2", { backingRelPath: "t.qcow2", refusal: { code: InspectionCode.UNKNOWN_FEATURES, message: "bit 9" } }), read("c2.qcow2", { backingRelPath: "t.qcow2" })],
+      readings: [
+        read("t.qcow2", { refusal }),
+        read("c1.qcow2", { backingRelPath: "t.qcow2", refusal: { code: InspectionCode.UNKNOWN_FEATURES, message: "bit 9" } }),
+        read("c2.qcow2", { backingRelPath: "t.qcow2" }),
+      ],
       disk: "c1.qcow2",
-      expected: { inspection: { code: InspectionCode.UNKNOWN_FEATURES as never, message: "The image inspector refused c1.qcow2 (UNKNOWN_FEATURES): bit 9" } },
+      expected: {
+        inspection: {
+          code: InspectionCode.UNKNOWN_FEATURES as never,
+          message: "The image inspector refused c1.qcow2 (UNKNOWN_FEATURES): bit 9",
+        },
+      },
     },
   ])("$name", ({ readings, disk, expected }) => {
     const plan = planScan(readings);
@@ -64,7 +100,11 @@ describe("planScan", () => {
   });
 
   it("places every volume of a disk at its depth, leaf first; a volume's problem falls back to its refusal", () => {
-    const plan = planScan([read("db.qcow2"), read("db.s1.qcow2", { backingRelPath: "db.qcow2" }), read("db.s2.qcow2", { backingRelPath: "db.s1.qcow2" })]);
+    const plan = planScan([
+      read("db.qcow2"),
+      read("db.s1.qcow2", { backingRelPath: "db.qcow2" }),
+      read("db.s2.qcow2", { backingRelPath: "db.s1.qcow2" }),
+    ]);
     expect(Object.fromEntries(plan.placeOf)).toEqual({
       "db.s2.qcow2": { diskBaseRelPath: "db.qcow2", depth: 0 },
       "db.s1.qcow2": { diskBaseRelPath: "db.qcow2", depth: 1 },

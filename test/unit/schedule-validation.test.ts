@@ -3,7 +3,14 @@ import { validateSchedule } from "../../src/services/schedule.service.js";
 
 describe("validateSchedule", () => {
   it("fills defaults", () => {
-    expect(validateSchedule({ cron: "0 2 * * 6" })).toEqual({ cron: "0 2 * * 6", timezone: "UTC", windowStart: null, windowEnd: null, maxConcurrent: 1, enabled: true });
+    expect(validateSchedule({ cron: "0 2 * * 6" })).toEqual({
+      cron: "0 2 * * 6",
+      timezone: "UTC",
+      windowStart: null,
+      windowEnd: null,
+      maxConcurrent: 1,
+      enabled: true,
+    });
   });
 
   it.each([

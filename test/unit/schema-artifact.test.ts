@@ -58,14 +58,33 @@ type Disk { id: ID! blockers: [String!]! @deprecated(reason: "Use sparsifyBlocke
 enum Phase { QUEUED DONE }`;
 
   it.each([
-    { name: "removing a deprecated field", after: base.replace(' blockers: [String!]! @deprecated(reason: "Use sparsifyBlockers")', ""), breaking: /FIELD_REMOVED: Disk.blockers/ },
-    { name: "renaming a field", after: base.replace(" sparsifyBlockers:", " reasons:"), breaking: /FIELD_REMOVED: Disk.sparsifyBlockers/ },
-    { name: "a field becoming nullable", after: base.replace("phase: Phase!", "phase: Phase"), breaking: /FIELD_CHANGED_KIND: Disk.phase/ },
+    {
+      name: "removing a deprecated field",
+      after: base.replace(' blockers: [String!]! @deprecated(reason: "Use sparsifyBlockers")', ""),
+      breaking: /FIELD_REMOVED: Disk.blockers/,
+    },
+    {
+      name: "renaming a field",
+      after: base.replace(" sparsifyBlockers:", " reasons:"),
+      breaking: /FIELD_REMOVED: Disk.sparsifyBlockers/,
+    },
+    {
+      name: "a field becoming nullable",
+      after: base.replace("phase: Phase!", "phase: Phase"),
+      breaking: /FIELD_CHANGED_KIND: Disk.phase/,
+    },
     { name: "an enum losing a value", after: base.replace("QUEUED DONE", "DONE"), breaking: /VALUE_REMOVED_FROM_ENUM: QUEUED/ },
-    { name: "a field turning from enum to String", after: base.replace("phase: Phase!", "phase: String!"), breaking: /FIELD_CHANGED_KIND: Disk.phase/ },
+    {
+      name: "a field turning from enum to String",
+      after: base.replace("phase: Phase!", "phase: String!"),
+      breaking: /FIELD_CHANGED_KIND: Disk.phase/,
+    },
   ])("$name is breaking", ({ after, breaking }) => {
     const changes = compareSchemas(base, after).breaking;
-    expect(changes.some((c) => breaking.test(c)), changes.join("\n")).toBe(true);
+    expect(
+      changes.some((c) => breaking.test(c)),
+      changes.join("\n"),
+    ).toBe(true);
   });
 
   it.each([
@@ -77,6 +96,8 @@ enum Phase { QUEUED DONE }`;
   });
 
   it("adding an enum value is reported as dangerous: clients must tolerate unknown values", () => {
-    expect(compareSchemas(base, base.replace("QUEUED DONE", "QUEUED STORAGE_UNAVAILABLE DONE")).dangerous.join()).toMatch(/STORAGE_UNAVAILABLE/);
+    expect(compareSchemas(base, base.replace("QUEUED DONE", "QUEUED STORAGE_UNAVAILABLE DONE")).dangerous.join()).toMatch(
+      /STORAGE_UNAVAILABLE/,
+    );
   });
 });

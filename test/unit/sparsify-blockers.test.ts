@@ -44,29 +44,61 @@ describe("assessSparsify baseline", () => {
 
   it("a disk attached to no VM and on a local (non-NFS) domain has no blockers", () => {
     const f = sparsifiable();
-    expect(assessSparsify({ ...f, attachments: [], domain: { ...f.domain, nfsVersion: null } })).toEqual({ blockers: [], warnings: [] });
+    expect(assessSparsify({ ...f, attachments: [], domain: { ...f.domain, nfsVersion: null } })).toEqual({
+      blockers: [],
+      warnings: [],
+    });
   });
 });
 
 describe("assessSparsify: one blocker per changed fact", () => {
   const rows: { name: string; change: Change; code: Code; mentions: string[] }[] = [
-    { name: "image file missing", change: (f) => ({ ...f, status: DiskStatus.MISSING }), code: Code.DISK_MISSING, mentions: ["gone"] },
-    { name: "disk illegal", change: (f) => ({ ...f, status: DiskStatus.ILLEGAL }), code: Code.DISK_ILLEGAL, mentions: ["illegal"] },
+    {
+      name: "image file missing",
+      change: (f) => ({ ...f, status: DiskStatus.MISSING }),
+      code: Code.DISK_MISSING,
+      mentions: ["gone"],
+    },
+    {
+      name: "disk illegal",
+      change: (f) => ({ ...f, status: DiskStatus.ILLEGAL }),
+      code: Code.DISK_ILLEGAL,
+      mentions: ["illegal"],
+    },
     {
       name: "chain problem",
       change: (f) => ({ ...f, chainProblem: "backing file base.qcow2 of leaf.qcow2 is missing" }),
       code: Code.CHAIN_INVALID,
       mentions: ["backing file base.qcow2 of leaf.qcow2 is missing"],
     },
-    ...(["EXTERNAL_DATA_FILE", "BACKING_OUTSIDE_CHAIN", "UNKNOWN_FEATURES", "FORMAT_MISMATCH", "ENCRYPTED", "HEADER_INVALID", "NOT_REGULAR_FILE", "UNREADABLE", "CHAIN_CHANGED", "NOT_INSPECTED"] as const).map((code) => ({
+    ...(
+      [
+        "EXTERNAL_DATA_FILE",
+        "BACKING_OUTSIDE_CHAIN",
+        "UNKNOWN_FEATURES",
+        "FORMAT_MISMATCH",
+        "ENCRYPTED",
+        "HEADER_INVALID",
+        "NOT_REGULAR_FILE",
+        "UNREADABLE",
+        "CHAIN_CHANGED",
+        "NOT_INSPECTED",
+      ] as const
+    ).map((code) => ({
       name: `inspector refusal ${code}`,
-      change: (f: DiskFacts) => ({ ...f, inspection: { code, message: `The image inspector refused d.qcow2 (${code}): a reason in words` } }),
+      change: (f: DiskFacts) => ({
+        ...f,
+        inspection: { code, message: `The image inspector refused d.qcow2 (${code}): a reason in words` },
+      }),
       code: Code[code],
       mentions: ["d.qcow2", "a reason in words"],
     })),
     {
       name: "an image with hard links (path guard, found by the scan)",
-      change: (f: DiskFacts) => ({ ...f, chainProblem: "IMAGE_HARDLINKED: The image leaf.qcow2 has 2 hard links; writing it would change the other names too" }),
+      change: (f: DiskFacts) => ({
+        ...f,
+        chainProblem: "IMAGE_HARDLINKED: The image leaf.qcow2 has 2 hard links; writing it would change the other names too",
+      }),
       code: Code.IMAGE_HARDLINKED,
       mentions: ["leaf.qcow2 has 2 hard links"],
     },
@@ -82,7 +114,12 @@ describe("assessSparsify: one blocker per changed fact", () => {
       code: Code.CHAIN_INVALID,
       mentions: ["SOMETHING_ELSE: x"],
     },
-    { name: "disk locked, no job", change: (f) => ({ ...f, status: DiskStatus.LOCKED }), code: Code.DISK_LOCKED, mentions: ["locked"] },
+    {
+      name: "disk locked, no job",
+      change: (f) => ({ ...f, status: DiskStatus.LOCKED }),
+      code: Code.DISK_LOCKED,
+      mentions: ["locked"],
+    },
     {
       name: "a queued sparsify job exists",
       change: (f) => ({ ...f, activeJob: { id: "5b0c7a2e-0d7e-4a4e-9d55-2b8c1f0f3b11", state: JobState.QUEUED } }),
@@ -107,14 +144,24 @@ describe("assessSparsify: one blocker per changed fact", () => {
       code: Code.DIRECT_VERIFICATION_FAILED,
       mentions: ["job-9", "e2fsck -n found errors"],
     },
-    { name: "direct LUN disk", change: (f) => ({ ...f, storageType: StorageType.LUN }), code: Code.NOT_IMAGE_DISK, mentions: ["direct LUN"] },
+    {
+      name: "direct LUN disk",
+      change: (f) => ({ ...f, storageType: StorageType.LUN }),
+      code: Code.NOT_IMAGE_DISK,
+      mentions: ["direct LUN"],
+    },
     {
       name: "managed block disk",
       change: (f) => ({ ...f, storageType: StorageType.MANAGED_BLOCK }),
       code: Code.NOT_IMAGE_DISK,
       mentions: ["managed block"],
     },
-    { name: "preallocated disk", change: (f) => ({ ...f, allocation: DiskAllocation.PREALLOCATED }), code: Code.PREALLOCATED, mentions: ["preallocated"] },
+    {
+      name: "preallocated disk",
+      change: (f) => ({ ...f, allocation: DiskAllocation.PREALLOCATED }),
+      code: Code.PREALLOCATED,
+      mentions: ["preallocated"],
+    },
     {
       name: "template of derived disks",
       change: (f) => ({ ...f, derivedDiskAliases: ["clone-a", "clone-b"] }),
@@ -129,13 +176,19 @@ describe("assessSparsify: one blocker per changed fact", () => {
     },
     {
       name: "storage domain inactive",
-      change: (f) => ({ ...f, domain: { ...f.domain, status: StorageDomainStatus.INACTIVE, statusReason: "deactivated by an administrator" } }),
+      change: (f) => ({
+        ...f,
+        domain: { ...f.domain, status: StorageDomainStatus.INACTIVE, statusReason: "deactivated by an administrator" },
+      }),
       code: Code.STORAGE_DOMAIN_NOT_ACTIVE,
       mentions: ["nfs-data", "INACTIVE", "deactivated by an administrator"],
     },
     {
       name: "storage domain inaccessible",
-      change: (f) => ({ ...f, domain: { ...f.domain, status: StorageDomainStatus.INACCESSIBLE, statusReason: "no host can see it" } }),
+      change: (f) => ({
+        ...f,
+        domain: { ...f.domain, status: StorageDomainStatus.INACCESSIBLE, statusReason: "no host can see it" },
+      }),
       code: Code.STORAGE_DOMAIN_NOT_ACTIVE,
       mentions: ["nfs-data", "INACCESSIBLE", "no host can see it"],
     },
@@ -159,7 +212,10 @@ describe("assessSparsify: one blocker per changed fact", () => {
     },
     {
       name: "libvirt VM in UNKNOWN state (its host lost libvirt)",
-      change: (f) => ({ ...f, attachments: [{ vmName: "web01", vmStatus: VmStatus.UNKNOWN, plugged: false, vmHost: "kvm-a", vmFromLibvirt: true }] }),
+      change: (f) => ({
+        ...f,
+        attachments: [{ vmName: "web01", vmStatus: VmStatus.UNKNOWN, plugged: false, vmHost: "kvm-a", vmFromLibvirt: true }],
+      }),
       code: Code.VM_STATE_UNKNOWN,
       mentions: ["web01", "kvm-a", "unknown"],
     },
@@ -190,7 +246,10 @@ describe("assessSparsify: VM states", () => {
   const notDown = Object.values(VmStatus).filter((s) => s !== VmStatus.DOWN);
 
   it.each(notDown)("plugged into a VM that is %s → VM_NOT_DOWN naming the VM and its state", (vmStatus) => {
-    const { blockers, warnings } = assessSparsify({ ...sparsifiable(), attachments: [{ vmName: "db-primary", vmStatus, plugged: true }] });
+    const { blockers, warnings } = assessSparsify({
+      ...sparsifiable(),
+      attachments: [{ vmName: "db-primary", vmStatus, plugged: true }],
+    });
     expect(codes(blockers)).toEqual([Code.VM_NOT_DOWN]);
     expect(blockers[0]!.message).toContain("db-primary");
     expect(blockers[0]!.message).toContain(vmStatus);
@@ -198,7 +257,10 @@ describe("assessSparsify: VM states", () => {
   });
 
   it.each(notDown)("unplugged from a VM that is %s → not blocked, UNPLUGGED_FROM_RUNNING_VM warning", (vmStatus) => {
-    const { blockers, warnings } = assessSparsify({ ...sparsifiable(), attachments: [{ vmName: "db-primary", vmStatus, plugged: false }] });
+    const { blockers, warnings } = assessSparsify({
+      ...sparsifiable(),
+      attachments: [{ vmName: "db-primary", vmStatus, plugged: false }],
+    });
     expect(blockers).toEqual([]);
     expect(codes(warnings)).toEqual([Code.UNPLUGGED_FROM_RUNNING_VM]);
     expect(warnings[0]!.message).toContain("db-primary");
@@ -254,14 +316,17 @@ describe("assessSparsify: warnings", () => {
   it.each([
     { ownVolumeCount: 2, snapshots: "1 snapshot(s)" },
     { ownVolumeCount: 5, snapshots: "4 snapshot(s)" },
-  ])("$ownVolumeCount own volumes → HAS_SNAPSHOTS warning counting $snapshots, not a blocker", ({ ownVolumeCount, snapshots }) => {
-    const { blockers, warnings } = assessSparsify({ ...sparsifiable(), ownVolumeCount });
-    expect(blockers).toEqual([]);
-    expect(codes(warnings)).toEqual([Code.HAS_SNAPSHOTS]);
-    expect(warnings[0]!.message).toContain(snapshots);
-    expect(warnings[0]!.message).toMatch(/merge/i);
-    expectSentence(warnings[0]!.message);
-  });
+  ])(
+    "$ownVolumeCount own volumes → HAS_SNAPSHOTS warning counting $snapshots, not a blocker",
+    ({ ownVolumeCount, snapshots }) => {
+      const { blockers, warnings } = assessSparsify({ ...sparsifiable(), ownVolumeCount });
+      expect(blockers).toEqual([]);
+      expect(codes(warnings)).toEqual([Code.HAS_SNAPSHOTS]);
+      expect(warnings[0]!.message).toContain(snapshots);
+      expect(warnings[0]!.message).toMatch(/merge/i);
+      expectSentence(warnings[0]!.message);
+    },
+  );
 
   it("a single own volume → no HAS_SNAPSHOTS", () => {
     expect(assessSparsify({ ...sparsifiable(), ownVolumeCount: 1 }).warnings).toEqual([]);
@@ -292,7 +357,13 @@ describe("assessSparsify: combinations", () => {
         { vmName: "vm1", vmStatus: VmStatus.UP, plugged: true },
         { vmName: "vm2", vmStatus: VmStatus.PAUSED, plugged: true },
       ],
-      domain: { name: "d", status: StorageDomainStatus.INACCESSIBLE, statusReason: null, kind: StorageKind.BLOCK, nfsVersion: "3" },
+      domain: {
+        name: "d",
+        status: StorageDomainStatus.INACCESSIBLE,
+        statusReason: null,
+        kind: StorageKind.BLOCK,
+        nfsVersion: "3",
+      },
     });
     expect(codes(blockers)).toEqual([
       Code.DISK_MISSING,
@@ -311,7 +382,11 @@ describe("assessSparsify: combinations", () => {
   });
 
   it.each([
-    { name: "illegal + preallocated", change: ((f) => ({ ...f, status: DiskStatus.ILLEGAL, allocation: DiskAllocation.PREALLOCATED })) as Change, expected: [Code.DISK_ILLEGAL, Code.PREALLOCATED] },
+    {
+      name: "illegal + preallocated",
+      change: ((f) => ({ ...f, status: DiskStatus.ILLEGAL, allocation: DiskAllocation.PREALLOCATED })) as Change,
+      expected: [Code.DISK_ILLEGAL, Code.PREALLOCATED],
+    },
     {
       name: "VM up + domain inactive + NFS 3",
       change: ((f) => ({
@@ -344,7 +419,11 @@ describe("assessSparsify: combinations", () => {
   });
 
   it("blockers and warnings are reported together", () => {
-    const { blockers, warnings } = assessSparsify({ ...sparsifiable(), allocation: DiskAllocation.PREALLOCATED, ownVolumeCount: 2 });
+    const { blockers, warnings } = assessSparsify({
+      ...sparsifiable(),
+      allocation: DiskAllocation.PREALLOCATED,
+      ownVolumeCount: 2,
+    });
     expect(codes(blockers)).toEqual([Code.PREALLOCATED]);
     expect(codes(warnings)).toEqual([Code.HAS_SNAPSHOTS]);
   });
@@ -359,7 +438,10 @@ describe("assessSparsify: combinations", () => {
 
   it("a domain status message without a reason has no dangling colon", () => {
     const f = sparsifiable();
-    const [blocker] = assessSparsify({ ...f, domain: { ...f.domain, status: StorageDomainStatus.INACTIVE, statusReason: null } }).blockers;
+    const [blocker] = assessSparsify({
+      ...f,
+      domain: { ...f.domain, status: StorageDomainStatus.INACTIVE, statusReason: null },
+    }).blockers;
     expect(blocker!.message).toBe("Storage domain nfs-data is INACTIVE");
   });
 });
@@ -415,7 +497,10 @@ describe("libvirt VMs", () => {
 
   it("a running libvirt VM names its host next to its name", () => {
     const f = sparsifiable();
-    const { blockers } = assessSparsify({ ...f, attachments: [{ vmName: "web01", vmStatus: VmStatus.UP, plugged: true, vmHost: "kvm-a", vmFromLibvirt: true }] });
+    const { blockers } = assessSparsify({
+      ...f,
+      attachments: [{ vmName: "web01", vmStatus: VmStatus.UP, plugged: true, vmHost: "kvm-a", vmFromLibvirt: true }],
+    });
     expect(codes(blockers)).toEqual([Code.VM_NOT_DOWN]);
     expect(blockers[0]!.message).toContain("web01 (host kvm-a)");
   });

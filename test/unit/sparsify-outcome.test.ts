@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { explainOutcome, NOISE_BYTES, SparsifyOutcome, type OutcomeFacts } from "../../src/domain/sparsify-outcome.js";
 
 const MiB = 1024 * 1024;
-const base: OutcomeFacts = { trimmedDevices: ["/dev/sda1"], swapCleared: [], actualSizeBefore: 2000 * MiB, actualSizeAfter: 2000 * MiB, ownVolumeCount: 1 };
+const base: OutcomeFacts = {
+  trimmedDevices: ["/dev/sda1"],
+  swapCleared: [],
+  actualSizeBefore: 2000 * MiB,
+  actualSizeAfter: 2000 * MiB,
+  ownVolumeCount: 1,
+};
 
 describe("explainOutcome", () => {
   it.each<{ name: string; facts: Partial<OutcomeFacts>; outcome: SparsifyOutcome; mentions: (string | RegExp)[] }>([

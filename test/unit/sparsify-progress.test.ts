@@ -23,7 +23,12 @@ describe("reduceProgress", () => {
     ["a late, smaller launch step never goes back", s(P.LAUNCHING, 70), launch(3), s(P.LAUNCHING, 70)],
     ["launch after trimming keeps the phase", s(P.TRIMMING, 75), launch(12), s(P.TRIMMING, 75)],
     ["first trimmed device", s(P.LAUNCHING, 70), trim("/dev/sda1"), s(P.TRIMMING, 75)],
-    ["swap counts as a device", s(P.LAUNCHING, 70), { kind: "swap-cleared", device: "/dev/sda2", source: "json" }, s(P.TRIMMING, 75)],
+    [
+      "swap counts as a device",
+      s(P.LAUNCHING, 70),
+      { kind: "swap-cleared", device: "/dev/sda2", source: "json" },
+      s(P.TRIMMING, 75),
+    ],
     ["second device creeps", s(P.TRIMMING, 75), trim("/dev/sda2"), s(P.TRIMMING, 80)],
     ["creep stays below 90", s(P.TRIMMING, 89), trim("/dev/sdb"), s(P.TRIMMING, 89)],
     ["completed", s(P.TRIMMING, 80), { kind: "completed", source: "json" }, s(P.TRIMMING, 90)],

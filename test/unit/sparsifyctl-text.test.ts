@@ -15,16 +15,29 @@ describe("sparsifyctl text", () => {
   ])("humanBytes(%s) = %s", (bytes, text) => expect(humanBytes(bytes)).toBe(text));
 
   it("aligns columns, numbers to the right", () => {
-    expect(renderTable(["NAME", "SIZE"], [["web", "1.0 GiB"], ["database", "2 B"]], new Set([1]))).toBe(
-      ["NAME         SIZE", "web       1.0 GiB", "database      2 B"].join("\n"),
-    );
+    expect(
+      renderTable(
+        ["NAME", "SIZE"],
+        [
+          ["web", "1.0 GiB"],
+          ["database", "2 B"],
+        ],
+        new Set([1]),
+      ),
+    ).toBe(["NAME         SIZE", "web       1.0 GiB", "database      2 B"].join("\n"));
   });
 
   it.each([
     [{ state: "QUEUED", phase: "QUEUED", progress: 0 }, "web  [------------]   0%  QUEUED"],
     [{ state: "RUNNING", phase: "TRIMMING", progress: 50 }, "web  [######------]  50%  TRIMMING"],
-    [{ state: "SUCCEEDED", phase: "DONE", progress: 100, outcomeMessage: "Reclaimed 200 MiB" }, "web  [############] 100%  SUCCEEDED: Reclaimed 200 MiB"],
-    [{ state: "FAILED", phase: "CHECKING", progress: 2, error: { code: "IMAGE_IN_USE", message: "held" } }, "web  [------------]   2%  FAILED IMAGE_IN_USE: held"],
+    [
+      { state: "SUCCEEDED", phase: "DONE", progress: 100, outcomeMessage: "Reclaimed 200 MiB" },
+      "web  [############] 100%  SUCCEEDED: Reclaimed 200 MiB",
+    ],
+    [
+      { state: "FAILED", phase: "CHECKING", progress: 2, error: { code: "IMAGE_IN_USE", message: "held" } },
+      "web  [------------]   2%  FAILED IMAGE_IN_USE: held",
+    ],
     [{ state: "CANCELLED", phase: "LAUNCHING", progress: 150 }, "web  [############] 100%  CANCELLED"],
   ])("progress line %#", (job, line) => expect(progressLine({ label: "web", ...job }, 3, 12)).toBe(line));
 

@@ -4,7 +4,12 @@ import { domainStatus, type DomainStatusFacts } from "../../src/domain/storage-d
 
 describe("domainStatus", () => {
   it.each<{ name: string; facts: DomainStatusFacts; status: StorageDomainStatus; reason: string | null }>([
-    { name: "active and reachable → ACTIVE, no reason", facts: { active: true, inaccessibleReason: null }, status: StorageDomainStatus.ACTIVE, reason: null },
+    {
+      name: "active and reachable → ACTIVE, no reason",
+      facts: { active: true, inaccessibleReason: null },
+      status: StorageDomainStatus.ACTIVE,
+      reason: null,
+    },
     {
       name: "active but a host says inaccessible → INACCESSIBLE with the host's reason",
       facts: { active: true, inaccessibleReason: "no host has /srv/storage/nfs1 mounted" },

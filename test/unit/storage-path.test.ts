@@ -26,8 +26,16 @@ describe("storagePathProblem", () => {
     { name: "with a trailing slash", candidate: "/srv/storage/x/", problem: /not normalised \(expected \/srv\/storage\/x\)/ },
     { name: "with several trailing slashes", candidate: "/srv/storage/x///", problem: /not normalised/ },
     { name: "escaping with ..", candidate: "/srv/storage/../../etc", problem: /not normalised \(expected \/etc\)/ },
-    { name: "staying inside with ..", candidate: "/srv/storage/a/../b", problem: /not normalised \(expected \/srv\/storage\/b\)/ },
-    { name: "outside every root", candidate: "/etc", problem: /not inside the allowed storage roots \(\/srv\/storage, \/data\/vm\)/ },
+    {
+      name: "staying inside with ..",
+      candidate: "/srv/storage/a/../b",
+      problem: /not normalised \(expected \/srv\/storage\/b\)/,
+    },
+    {
+      name: "outside every root",
+      candidate: "/etc",
+      problem: /not inside the allowed storage roots \(\/srv\/storage, \/data\/vm\)/,
+    },
     { name: "the filesystem root", candidate: "/", problem: /not inside/ },
     { name: "the parent of a root", candidate: "/srv", problem: /not inside/ },
     { name: "prefix trick: /srv/storage2 vs root /srv/storage", candidate: "/srv/storage2", problem: /not inside/ },
@@ -36,7 +44,11 @@ describe("storagePathProblem", () => {
     { name: "NUL byte", candidate: "/srv/storage/a\0b", problem: /control characters/ },
     { name: "newline", candidate: "/srv/storage/a\nb", problem: /control characters/ },
     { name: "carriage return", candidate: "/srv/storage/a\rb", problem: /control characters/ },
-    { name: "4097 characters", candidate: `/srv/storage/${"a".repeat(4097 - "/srv/storage/".length)}`, problem: /longer than 4096/ },
+    {
+      name: "4097 characters",
+      candidate: `/srv/storage/${"a".repeat(4097 - "/srv/storage/".length)}`,
+      problem: /longer than 4096/,
+    },
     { name: "very long (1 MB)", candidate: `/srv/storage/${"a/".repeat(500_000)}x`, problem: /longer than 4096/ },
   ])("$name → refused", ({ candidate, problem }) => {
     const result = storagePathProblem(candidate, roots);
@@ -62,9 +74,12 @@ describe("storagePathProblem", () => {
   });
 
   // A directory whose name merely starts with two dots is below the root, not above it.
-  it.each(["/srv/storage/..data", "/srv/storage/...x", "/data/vm/..hidden/dom"])("%s (a name starting with '..') → accepted", (candidate) => {
-    expect(storagePathProblem(candidate, roots)).toBeNull();
-  });
+  it.each(["/srv/storage/..data", "/srv/storage/...x", "/data/vm/..hidden/dom"])(
+    "%s (a name starting with '..') → accepted",
+    (candidate) => {
+      expect(storagePathProblem(candidate, roots)).toBeNull();
+    },
+  );
 });
 
 describe("isInside", () => {

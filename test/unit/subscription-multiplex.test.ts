@@ -24,7 +24,9 @@ describe("subscriptionKey: one key exactly for the subscriptions whose results a
 
   it("treats a missing operation name as null, and sorts nested keys", () => {
     expect(subscriptionKey({ ...base, operationName: null })).toBe(subscriptionKey(base));
-    expect(subscriptionKey({ ...base, variables: { f: { b: 1, a: [{ y: 1, x: 2 }] } } })).toBe(subscriptionKey({ ...base, variables: { f: { a: [{ x: 2, y: 1 }], b: 1 } } }));
+    expect(subscriptionKey({ ...base, variables: { f: { b: 1, a: [{ y: 1, x: 2 }] } } })).toBe(
+      subscriptionKey({ ...base, variables: { f: { a: [{ x: 2, y: 1 }], b: 1 } } }),
+    );
   });
 });
 

@@ -35,7 +35,12 @@ function parseUnit(text: string): Unit {
 const load = (name: string) => parseUnit(fs.readFileSync(path.join(UNITS, name), "utf8"));
 const one = (unit: Unit, key: string) => unit.get(key)?.at(-1);
 /** Environment= lines: space-separated NAME=value pairs. */
-const environment = (unit: Unit) => Object.fromEntries((unit.get("Service.Environment") ?? []).flatMap((l) => l.split(/\s+/)).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+const environment = (unit: Unit) =>
+  Object.fromEntries(
+    (unit.get("Service.Environment") ?? [])
+      .flatMap((l) => l.split(/\s+/))
+      .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+  );
 const seconds = (value: string | undefined) => Number(/^(\d+)s?$/.exec(value ?? "")?.[1] ?? NaN);
 
 describe("systemd units", () => {
@@ -45,34 +50,42 @@ describe("systemd units", () => {
     expect(files.sort()).toEqual(["sparsify-gateway.service", "sparsify-worker.service"]);
   });
 
-  it.each(["sparsify-gateway.service", "sparsify-worker.service"])("%s: every ExecStart exists in the build and runs a real mode", (name) => {
-    const unit = load(name);
-    const starts = unit.get("Service.ExecStart") ?? [];
-    expect(starts.length).toBeGreaterThan(0);
-    for (const start of starts) {
-      const [binary, script, mode, ...rest] = start.split(/\s+/);
-      expect(path.isAbsolute(binary!), start).toBe(true);
-      expect(fs.existsSync(binary!) || findExecutable(path.basename(binary!)) !== undefined, `${binary} on this machine`).toBe(true);
-      expect(script!.startsWith(`${INSTALL_DIR}/`), start).toBe(true);
-      const built = path.resolve(script!.slice(INSTALL_DIR.length + 1));
-      expect(fs.existsSync(built), `${built} (run npm run build)`).toBe(true);
-      expect(["gateway", "worker"]).toContain(mode);
-      expect(rest).toEqual([]);
-    }
-    expect(one(unit, "Service.WorkingDirectory")).toBe(INSTALL_DIR);
-  });
+  it.each(["sparsify-gateway.service", "sparsify-worker.service"])(
+    "%s: every ExecStart exists in the build and runs a real mode",
+    (name) => {
+      const unit = load(name);
+      const starts = unit.get("Service.ExecStart") ?? [];
+      expect(starts.length).toBeGreaterThan(0);
+      for (const start of starts) {
+        const [binary, script, mode, ...rest] = start.split(/\s+/);
+        expect(path.isAbsolute(binary!), start).toBe(true);
+        expect(fs.existsSync(binary!) || findExecutable(path.basename(binary!)) !== undefined, `${binary} on this machine`).toBe(
+          true,
+        );
+        expect(script!.startsWith(`${INSTALL_DIR}/`), start).toBe(true);
+        const built = path.resolve(script!.slice(INSTALL_DIR.length + 1));
+        expect(fs.existsSync(built), `${built} (run npm run build)`).toBe(true);
+        expect(["gateway", "worker"]).toContain(mode);
+        expect(rest).toEqual([]);
+      }
+      expect(one(unit, "Service.WorkingDirectory")).toBe(INSTALL_DIR);
+    },
+  );
 
-  it.each(["sparsify-gateway.service", "sparsify-worker.service"])("%s: SIGTERM to node only (KillMode=mixed), and a stop timeout longer than the drain", (name) => {
-    const unit = load(name);
-    expect(one(unit, "Service.KillMode")).toBe("mixed");
-    const env = environment(unit);
-    expect(env.NODE_ENV).toBe("production");
-    const config = loadConfig({ ...env, STORAGE_ROOTS: "/srv" });
-    const timeoutMs = seconds(one(unit, "Service.TimeoutStopSec")) * 1000;
-    // The worker drains for WORKER_SHUTDOWN_GRACE_MS, then hands back (bounded); only then may systemd SIGKILL.
-    const needed = name.includes("worker") ? config.WORKER_SHUTDOWN_GRACE_MS + HAND_BACK_LIMIT_MS : 10_000;
-    expect(timeoutMs).toBeGreaterThan(needed);
-  });
+  it.each(["sparsify-gateway.service", "sparsify-worker.service"])(
+    "%s: SIGTERM to node only (KillMode=mixed), and a stop timeout longer than the drain",
+    (name) => {
+      const unit = load(name);
+      expect(one(unit, "Service.KillMode")).toBe("mixed");
+      const env = environment(unit);
+      expect(env.NODE_ENV).toBe("production");
+      const config = loadConfig({ ...env, STORAGE_ROOTS: "/srv" });
+      const timeoutMs = seconds(one(unit, "Service.TimeoutStopSec")) * 1000;
+      // The worker drains for WORKER_SHUTDOWN_GRACE_MS, then hands back (bounded); only then may systemd SIGKILL.
+      const needed = name.includes("worker") ? config.WORKER_SHUTDOWN_GRACE_MS + HAND_BACK_LIMIT_MS : 10_000;
+      expect(timeoutMs).toBeGreaterThan(needed);
+    },
+  );
 
   it("the gateway is locked down: read-only system, private /tmp, no new privileges, no capabilities", () => {
     const unit = load("sparsify-gateway.service");
@@ -83,14 +96,21 @@ describe("systemd units", () => {
       ["PrivateTmp", "yes"],
       ["PrivateDevices", "yes"],
       ["CapabilityBoundingSet", ""],
-    ]) expect(one(unit, `Service.${key}`), key).toBe(value);
+    ])
+      expect(one(unit, `Service.${key}`), key).toBe(value);
     expect(one(unit, "Service.ReadWritePaths")).toBeTruthy();
   });
 
   it("the worker keeps what FUSE, setpriv/unshare and libguestfs need", () => {
     const unit = load("sparsify-worker.service");
     // Each of these breaks the worker: /dev/kvm + /dev/fuse, setuid fusermount3, /usr/lib/modules for supermin, unshare.
-    for (const key of ["PrivateDevices", "NoNewPrivileges", "ProtectKernelModules", "RestrictNamespaces", "MemoryDenyWriteExecute"]) {
+    for (const key of [
+      "PrivateDevices",
+      "NoNewPrivileges",
+      "ProtectKernelModules",
+      "RestrictNamespaces",
+      "MemoryDenyWriteExecute",
+    ]) {
       expect(one(unit, `Service.${key}`), key).toBeUndefined();
     }
     expect(one(unit, "Service.ProtectSystem")).not.toBe("strict"); // images live anywhere under the storage roots

@@ -13,32 +13,49 @@ function significantEvents(fixture: string): SparsifyOutputEvent[] {
 
 describe("parseSparsifyLine on recorded runs", () => {
   it.each([
-    ["success-plain.txt", [
-      { kind: "launch", step: 9, total: 12 },
-      { kind: "launch", step: 12, total: 12 },
-      { kind: "trimming", device: "/dev/sda", source: "json" },
-      { kind: "completed", source: "json" },
-    ]],
-    ["success-part-swap.txt", [
-      { kind: "launch", step: 9, total: 12 },
-      { kind: "launch", step: 12, total: 12 },
-      { kind: "trimming", device: "/dev/sda1", source: "json" },
-      { kind: "swap-cleared", device: "/dev/sda2", source: "json" },
-      { kind: "completed", source: "json" },
-    ]],
+    [
+      "success-plain.txt",
+      [
+        { kind: "launch", step: 9, total: 12 },
+        { kind: "launch", step: 12, total: 12 },
+        { kind: "trimming", device: "/dev/sda", source: "json" },
+        { kind: "completed", source: "json" },
+      ],
+    ],
+    [
+      "success-part-swap.txt",
+      [
+        { kind: "launch", step: 9, total: 12 },
+        { kind: "launch", step: 12, total: 12 },
+        { kind: "trimming", device: "/dev/sda1", source: "json" },
+        { kind: "swap-cleared", device: "/dev/sda2", source: "json" },
+        { kind: "completed", source: "json" },
+      ],
+    ],
     // rc 0 and "completed", but no trimming: nothing was sparsified (docs/virt-sparsify.md §9.2).
-    ["no-filesystem.txt", [
-      { kind: "launch", step: 9, total: 12 },
-      { kind: "launch", step: 12, total: 12 },
-      { kind: "completed", source: "json" },
-    ]],
+    [
+      "no-filesystem.txt",
+      [
+        { kind: "launch", step: 9, total: 12 },
+        { kind: "launch", step: 12, total: 12 },
+        { kind: "completed", source: "json" },
+      ],
+    ],
     ["sigterm-during-launch.txt", [{ kind: "signal", signal: "SIGTERM" }]],
-    ["missing-file.txt", [
-      { kind: "error", message: "libguestfs error: /tmp/rec/does-not-exist.qcow2: No such file or directory", source: "json" },
-    ]],
-    ["launch-failed-locked.txt", [
-      { kind: "error", message: expect.stringMatching(/^libguestfs error: guestfs_launch failed\.\nThis usually means/), source: "json" },
-    ]],
+    [
+      "missing-file.txt",
+      [{ kind: "error", message: "libguestfs error: /tmp/rec/does-not-exist.qcow2: No such file or directory", source: "json" }],
+    ],
+    [
+      "launch-failed-locked.txt",
+      [
+        {
+          kind: "error",
+          message: expect.stringMatching(/^libguestfs error: guestfs_launch failed\.\nThis usually means/),
+          source: "json",
+        },
+      ],
+    ],
   ])("%s", (fixture, expected) => {
     expect(significantEvents(fixture)).toEqual(expected);
   });
@@ -50,12 +67,20 @@ describe("parseSparsifyLine, line by line", () => {
     // N/M only means launch progress on stdout.
     ["9/12", "stderr", { kind: "other", text: "9/12" }],
     ["[  14.1] Trimming /dev/sda", "stdout", { kind: "trimming", device: "/dev/sda", source: "text" }],
-    [`{ "message": "Trimming /dev/sda", "timestamp": "2026-11-25T08:43:42.652300258+00:00", "type": "message" }`, "stderr", { kind: "trimming", device: "/dev/sda", source: "json" }],
+    [
+      `{ "message": "Trimming /dev/sda", "timestamp": "2026-11-25T08:43:42.652300258+00:00", "type": "message" }`,
+      "stderr",
+      { kind: "trimming", device: "/dev/sda", source: "json" },
+    ],
     ["[  19.3] Clearing Linux swap on /dev/sda2", "stdout", { kind: "swap-cleared", device: "/dev/sda2", source: "text" }],
     ["[  14.5] Sparsify in-place operation completed with no errors", "stdout", { kind: "completed", source: "text" }],
     // The tty form (docs/virt-sparsify.md §4): ANSI colour, no timestamp.
     ["\x1b[0;32mTrimming /dev/sda\x1b[0m", "stdout", { kind: "trimming", device: "/dev/sda", source: "text" }],
-    ["virt-sparsify: error: libguestfs error: guestfs_launch failed.", "stderr", { kind: "error", message: "libguestfs error: guestfs_launch failed.", source: "text" }],
+    [
+      "virt-sparsify: error: libguestfs error: guestfs_launch failed.",
+      "stderr",
+      { kind: "error", message: "libguestfs error: guestfs_launch failed.", source: "text" },
+    ],
     [`{ "message": "boom", "timestamp": "x", "type": "error" }`, "stdout", { kind: "error", message: "boom", source: "json" }],
     ["virt-sparsify: warning: something odd", "stderr", { kind: "warning", message: "something odd", source: "text" }],
     ["virt-sparsify: Exiting on signal SIGTERM", "stderr", { kind: "signal", signal: "SIGTERM" }],

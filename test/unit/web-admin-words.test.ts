@@ -23,8 +23,13 @@ describe("administration rules in words", () => {
       "Image files are never deleted: the directory stays as it is on the hosts.",
       "The gateway refuses while a job is queued or running on one of its disks.",
     ]);
-    expect(removalConsequences({ diskCount: 1, schedule: null })[0]).toBe("Its 1 disk leaves the inventory, with their VM attachments; past jobs stay in the history.");
-    expect(removalConsequences({ schedule: null }).slice(0, 2)).toEqual(["Its disks leave the inventory, with their VM attachments; past jobs stay in the history.", "It has no schedule to remove."]);
+    expect(removalConsequences({ diskCount: 1, schedule: null })[0]).toBe(
+      "Its 1 disk leaves the inventory, with their VM attachments; past jobs stay in the history.",
+    );
+    expect(removalConsequences({ schedule: null }).slice(0, 2)).toEqual([
+      "Its disks leave the inventory, with their VM attachments; past jobs stay in the history.",
+      "It has no schedule to remove.",
+    ]);
   });
 
   it("reads event types from free text", () => {

@@ -40,10 +40,8 @@ describe("chart scales", () => {
       { bucketStart: "2026-11-02T00:00:00.000Z", reclaimedBytes: 5, jobs: 1 },
       { bucketStart: "2026-11-03T00:00:00.000Z", reclaimedBytes: 0, jobs: 0 },
     ]);
-    expect(fillBuckets([], "MONTH", new Date("2026-10-15T00:00:00Z"), new Date("2026-12-01T00:00:00Z")).map((r) => r.bucketStart)).toEqual([
-      "2026-10-01T00:00:00.000Z",
-      "2026-11-01T00:00:00.000Z",
-      "2026-12-01T00:00:00.000Z",
-    ]);
+    expect(
+      fillBuckets([], "MONTH", new Date("2026-10-15T00:00:00Z"), new Date("2026-12-01T00:00:00Z")).map((r) => r.bucketStart),
+    ).toEqual(["2026-10-01T00:00:00.000Z", "2026-11-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z"]);
   });
 });

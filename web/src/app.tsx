@@ -32,7 +32,8 @@ function NotFound() {
     <section className="page">
       <h1>Page not found</h1>
       <p>
-        There is nothing at this address. Go to the <Link to="/">disks</Link>, the <Link to="/jobs">jobs</Link> or the <Link to="/domains">storage domains</Link>.
+        There is nothing at this address. Go to the <Link to="/">disks</Link>, the <Link to="/jobs">jobs</Link> or the{" "}
+        <Link to="/domains">storage domains</Link>.
       </p>
     </section>
   );
@@ -89,7 +90,10 @@ function Shell() {
 
 export function App() {
   return (
-    <SessionProvider signedOut={(controls) => <SignIn {...controls} />} checking={<p className="checking">Checking your token…</p>}>
+    <SessionProvider
+      signedOut={(controls) => <SignIn {...controls} />}
+      checking={<p className="checking">Checking your token…</p>}
+    >
       <WatchedJobsProvider>
         <Shell />
       </WatchedJobsProvider>

@@ -34,10 +34,7 @@ function storeToken(token: string | null, remember = false) {
   if (token) (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, token);
 }
 
-type State =
-  | { phase: "checking" }
-  | { phase: "signed-out"; notice?: string }
-  | { phase: "signed-in"; api: Api; me: Me };
+type State = { phase: "checking" } | { phase: "signed-out"; notice?: string } | { phase: "signed-in"; api: Api; me: Me };
 
 export interface SignInControls {
   signIn(token: string, remember: boolean): Promise<string | null>;
@@ -48,7 +45,15 @@ export interface SignInControls {
  * Checks a token with `me` before keeping it; a token the gateway later refuses (revoked,
  * expired) signs the user out with the reason.
  */
-export function SessionProvider({ signedOut, checking, children }: { signedOut: (controls: SignInControls) => ReactNode; checking: ReactNode; children: ReactNode }) {
+export function SessionProvider({
+  signedOut,
+  checking,
+  children,
+}: {
+  signedOut: (controls: SignInControls) => ReactNode;
+  checking: ReactNode;
+  children: ReactNode;
+}) {
   const [state, setState] = useState<State>(() => (storedToken() ? { phase: "checking" } : { phase: "signed-out" }));
 
   const signOut = useCallback((notice?: string) => {
@@ -60,7 +65,9 @@ export function SessionProvider({ signedOut, checking, children }: { signedOut: 
     async (token: string): Promise<{ api: Api; me: Me }> => {
       // A token refused while it is being checked is the sign-in form's error, not a sign-out.
       let signedIn = false;
-      const api = new Api(token, { onAuthLost: (message) => signedIn && signOut(`You were signed out: ${message.replace(/\.$/, "")}.`) });
+      const api = new Api(token, {
+        onAuthLost: (message) => signedIn && signOut(`You were signed out: ${message.replace(/\.$/, "")}.`),
+      });
       try {
         const { me } = await api.request(ME);
         signedIn = true;
@@ -110,7 +117,10 @@ export function SessionProvider({ signedOut, checking, children }: { signedOut: 
   );
 
   const session = useMemo<Session | null>(
-    () => (state.phase === "signed-in" ? { api: state.api, me: state.me, canSparsify: hasRole(state.me.role, "OPERATOR"), signOut } : null),
+    () =>
+      state.phase === "signed-in"
+        ? { api: state.api, me: state.me, canSparsify: hasRole(state.me.role, "OPERATOR"), signOut }
+        : null,
     [state, signOut],
   );
 

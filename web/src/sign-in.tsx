@@ -56,8 +56,8 @@ export function SignIn({ signIn, notice }: SignInControls) {
         </button>
         <div id={helpId} className="sign-in-help small">
           <p>
-            <strong>Where do I get a token?</strong> <code>npm start</code> prints a development admin token. An administrator creates others with{" "}
-            <code>npm run token:create -- --role operator</code>.
+            <strong>Where do I get a token?</strong> <code>npm start</code> prints a development admin token. An administrator
+            creates others with <code>npm run token:create -- --role operator</code>.
           </p>
           <p>Viewers look and follow jobs; operators also sparsify and cancel; admins do everything.</p>
         </div>

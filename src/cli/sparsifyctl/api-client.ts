@@ -40,24 +40,36 @@ export class ApiClient {
       });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(ExitCode.UNREACHABLE, `Cannot reach the gateway at ${this.config.url} ` + `(${cause?.code ?? cause?.message ?? (e as Error).message}); is it running? (npm start)`);
+      throw new CliError(
+        ExitCode.UNREACHABLE,
+        `Cannot reach the gateway at ${this.config.url} ` +
+          `(${cause?.code ?? cause?.message ?? (e as Error).message}); is it running? (npm start)`,
+      );
     }
     let body: { data?: T; errors?: ApiError[] };
     try {
       body = (await res.json()) as typeof body;
     } catch {
-      throw new CliError(ExitCode.UNREACHABLE, `${this.config.url} answered HTTP ${res.status} without GraphQL: is SPARSIFY_URL the gateway?`);
+      throw new CliError(
+        ExitCode.UNREACHABLE,
+        `${this.config.url} answered HTTP ${res.status} without GraphQL: is SPARSIFY_URL the gateway?`,
+      );
     }
     if (body.errors?.length) {
       const error = new ApiRequestError(body.errors);
-      if (error.code && REFUSAL_CODES.has(error.code)) throw new CliError(ExitCode.REFUSED, refusalMessage(error.code, error.message));
+      if (error.code && REFUSAL_CODES.has(error.code))
+        throw new CliError(ExitCode.REFUSED, refusalMessage(error.code, error.message));
       throw error;
     }
     return body.data as T;
   }
 
   /** Streams a subscription; resolves when it completes. */
-  subscribe<T>(query: string, variables: Record<string, unknown>, onData: (data: T) => void): { done: Promise<void>; stop: () => void } {
+  subscribe<T>(
+    query: string,
+    variables: Record<string, unknown>,
+    onData: (data: T) => void,
+  ): { done: Promise<void>; stop: () => void } {
     this.ws ??= createClient({
       url: this.config.url.replace(/^http/, "ws"),
       webSocketImpl: WebSocket,
@@ -85,16 +97,21 @@ export class ApiClient {
 }
 
 function refusalMessage(code: string, message: string): string {
-  if (code === "UNAUTHENTICATED") return `The gateway refused the token (${message}); create one with npm run token:create -- --role operator`;
+  if (code === "UNAUTHENTICATED")
+    return `The gateway refused the token (${message}); create one with npm run token:create -- --role operator`;
   return `${message} (${code})`;
 }
 
 /** graphql-ws reports close events and socket errors; turn them into words and exit codes. */
 function subscriptionError(e: unknown, url: string): Error {
   if (e && typeof e === "object" && "code" in e && typeof e.code === "number") {
-    if (e.code === 4401) return new CliError(ExitCode.REFUSED, "The gateway closed the subscription: the token is unknown, revoked or expired");
+    if (e.code === 4401)
+      return new CliError(ExitCode.REFUSED, "The gateway closed the subscription: the token is unknown, revoked or expired");
     if (e.code === 4403) return new CliError(ExitCode.REFUSED, "The gateway refused the subscription (forbidden)");
-    return new CliError(ExitCode.UNREACHABLE, `The subscription to ${url} closed (${e.code}${"reason" in e && e.reason ? `: ${String(e.reason)}` : ""})`);
+    return new CliError(
+      ExitCode.UNREACHABLE,
+      `The subscription to ${url} closed (${e.code}${"reason" in e && e.reason ? `: ${String(e.reason)}` : ""})`,
+    );
   }
   if (Array.isArray(e)) return new ApiRequestError(e as ApiError[]);
   return new CliError(ExitCode.UNREACHABLE, `Lost the subscription to ${url}: ${e instanceof Error ? e.message : String(e)}`);

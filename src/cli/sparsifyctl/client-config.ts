@@ -26,7 +26,8 @@ export function graphqlEndpoint(raw: string): string {
   } catch {
     throw new CliError(ExitCode.USAGE, `SPARSIFY_URL is not a URL: ${raw} (e.g. http://127.0.0.1:4000)`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new CliError(ExitCode.USAGE, `SPARSIFY_URL must be http:// or https://, not ${url.protocol}`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new CliError(ExitCode.USAGE, `SPARSIFY_URL must be http:// or https://, not ${url.protocol}`);
   if (!url.pathname.replace(/\/+$/, "").endsWith("/graphql")) url.pathname = `${url.pathname.replace(/\/+$/, "")}/graphql`;
   return url.toString();
 }
@@ -42,7 +43,10 @@ export async function loadClientConfig(env: NodeJS.ProcessEnv = process.env): Pr
     const info = await stat(file).catch(() => null);
     if (info) {
       if ((info.mode & 0o077) !== 0) {
-        throw new CliError(ExitCode.USAGE, `${file} holds a token and must be private: chmod 600 ${file} (its mode is ${(info.mode & 0o777).toString(8)})`);
+        throw new CliError(
+          ExitCode.USAGE,
+          `${file} holds a token and must be private: chmod 600 ${file} (its mode is ${(info.mode & 0o777).toString(8)})`,
+        );
       }
       try {
         fromFile = JSON.parse(await readFile(file, "utf8")) as typeof fromFile;
@@ -54,7 +58,10 @@ export async function loadClientConfig(env: NodeJS.ProcessEnv = process.env): Pr
   const url = env.SPARSIFY_URL || (typeof fromFile.url === "string" ? fromFile.url : "") || "http://127.0.0.1:4000";
   const token = env.SPARSIFY_TOKEN || (typeof fromFile.token === "string" ? fromFile.token : "");
   if (!token) {
-    throw new CliError(ExitCode.USAGE, `No API token: set SPARSIFY_TOKEN, or write {"url": "...", "token": "..."} to ${file} (mode 600)`);
+    throw new CliError(
+      ExitCode.USAGE,
+      `No API token: set SPARSIFY_TOKEN, or write {"url": "...", "token": "..."} to ${file} (mode 600)`,
+    );
   }
   return { url: graphqlEndpoint(url), token, source: env.SPARSIFY_TOKEN ? "environment" : file };
 }

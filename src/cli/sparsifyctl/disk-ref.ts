@@ -30,7 +30,8 @@ export async function resolveDisk(api: ApiClient, ref: string): Promise<DiskRef>
     { text: ref },
   );
   const matches = disks.edges.map((e) => e.node).filter((d) => d.alias === ref);
-  if (matches.length === 0) throw new CliError(ExitCode.USAGE, `No disk is named ${ref} (sparsifyctl disks --text ${ref} lists similar ones)`);
+  if (matches.length === 0)
+    throw new CliError(ExitCode.USAGE, `No disk is named ${ref} (sparsifyctl disks --text ${ref} lists similar ones)`);
   if (matches.length > 1) {
     const list = matches.map((d) => `  ${d.id}  (storage domain ${d.storageDomain.name})`).join("\n");
     throw new CliError(ExitCode.USAGE, `${matches.length} disks are named ${ref}; name one by its id:\n${list}`);

@@ -40,8 +40,10 @@ export function progressLine(job: JobView, labelWidth: number, barWidth = 24): s
   const filled = Math.round((pct / 100) * barWidth);
   const bar = `[${"#".repeat(filled)}${"-".repeat(barWidth - filled)}]`;
   const label = job.label.padEnd(labelWidth);
-  if (job.state === "SUCCEEDED") return `${label}  ${bar} 100%  SUCCEEDED: ${job.outcomeMessage ?? `reclaimed ${humanBytes(job.reclaimedBytes)}`}`;
-  if (job.state === "FAILED") return `${label}  ${bar} ${String(pct).padStart(3)}%  FAILED ${job.error?.code ?? ""}: ${job.error?.message ?? ""}`.trimEnd();
+  if (job.state === "SUCCEEDED")
+    return `${label}  ${bar} 100%  SUCCEEDED: ${job.outcomeMessage ?? `reclaimed ${humanBytes(job.reclaimedBytes)}`}`;
+  if (job.state === "FAILED")
+    return `${label}  ${bar} ${String(pct).padStart(3)}%  FAILED ${job.error?.code ?? ""}: ${job.error?.message ?? ""}`.trimEnd();
   if (job.state === "CANCELLED") return `${label}  ${bar} ${String(pct).padStart(3)}%  CANCELLED`;
   return `${label}  ${bar} ${String(pct).padStart(3)}%  ${job.state === "QUEUED" ? "QUEUED" : job.phase}`;
 }

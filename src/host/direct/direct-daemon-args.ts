@@ -24,7 +24,11 @@ export const NBD_EXPORT = "disk";
  * readers and checkers, writable over NBD on a unix socket for the discards; QMP adds per-partition
  * read-only windows later. Backing layers stay read-only. Pure.
  */
-export function directDaemonArgs(layers: readonly { path: string; format: ImageFormat }[], paths: DirectDaemonPaths, allowOther: boolean): string[] {
+export function directDaemonArgs(
+  layers: readonly { path: string; format: ImageFormat }[],
+  paths: DirectDaemonPaths,
+  allowOther: boolean,
+): string[] {
   if (layers.length === 0) throw new TypeError("no layers to open");
   const args: string[] = [];
   for (let i = layers.length - 1; i >= 0; i--) {
@@ -36,13 +40,24 @@ export function directDaemonArgs(layers: readonly { path: string; format: ImageF
     // The leaf's L2 tables for a 256 GiB disk (64 KiB clusters) stay cached: discarding GiBs
     // touches all of them (~25 % faster on 16 GiB than the 1 MiB default).
     const cache = format === "qcow2" && i === 0 ? { "l2-cache-size": L2_CACHE_BYTES } : {};
-    args.push("--blockdev", JSON.stringify({ driver: format, "node-name": `layer${i}`, file: `file${i}`, ...access, ...backing, ...cache }));
+    args.push(
+      "--blockdev",
+      JSON.stringify({ driver: format, "node-name": `layer${i}`, file: `file${i}`, ...access, ...backing, ...cache }),
+    );
   }
   args.push("--nbd-server", JSON.stringify({ addr: { type: "unix", path: paths.nbdSocket }, "max-connections": 1 }));
   args.push("--export", JSON.stringify({ type: "nbd", id: "discard", "node-name": "layer0", name: NBD_EXPORT, writable: true }));
   args.push(
     "--export",
-    JSON.stringify({ type: "fuse", id: "view", "node-name": "layer0", mountpoint: paths.view, writable: false, growable: false, "allow-other": allowOther ? "on" : "off" }),
+    JSON.stringify({
+      type: "fuse",
+      id: "view",
+      "node-name": "layer0",
+      mountpoint: paths.view,
+      writable: false,
+      growable: false,
+      "allow-other": allowOther ? "on" : "off",
+    }),
   );
   args.push("--chardev", `socket,id=qmp,path=${paths.qmpSocket},server=on,wait=off`, "--monitor", "chardev=qmp");
   return args;

@@ -44,7 +44,8 @@ const STOP_GRACE_MS = 5_000;
 const DAEMON_CPU_SECONDS = 3_600;
 const POLL_MS = 2;
 
-const mountedPoints = async (): Promise<Set<string>> => new Set(parseMounts(await readFile("/proc/mounts", "utf8")).map((m) => m.mountPoint));
+const mountedPoints = async (): Promise<Set<string>> =>
+  new Set(parseMounts(await readFile("/proc/mounts", "utf8")).map((m) => m.mountPoint));
 
 async function readAt(fd: FileHandle, offset: number, length: number): Promise<Buffer> {
   const buffer = Buffer.alloc(length);
@@ -58,7 +59,9 @@ async function readAt(fd: FileHandle, offset: number, length: number): Promise<B
 }
 
 /** Reads a file (an export) at offsets; close it before the daemon stops. */
-export async function openFileReader(path: string): Promise<{ read: (offset: number, length: number) => Promise<Buffer>; close: () => Promise<void> }> {
+export async function openFileReader(
+  path: string,
+): Promise<{ read: (offset: number, length: number) => Promise<Buffer>; close: () => Promise<void> }> {
   const fd = await open(path, "r");
   return { read: (offset, length) => readAt(fd, offset, length), close: () => fd.close().catch(() => undefined) };
 }
@@ -77,7 +80,10 @@ async function restrict(path: string, parser: DirectDaemonOptions["parser"], mod
  * exports sit in a directory only the checker's group may enter.
  * @throws {ImageProbeError} the daemon did not start (IMAGE_IN_USE when the write lock is taken).
  */
-export async function openDirectDaemon(layers: readonly { path: string; format: ImageFormat }[], opts: DirectDaemonOptions): Promise<DirectDaemon> {
+export async function openDirectDaemon(
+  layers: readonly { path: string; format: ImageFormat }[],
+  opts: DirectDaemonOptions,
+): Promise<DirectDaemon> {
   opts.signal.throwIfAborted();
   const dir = await mkdtemp(join(tmpdir(), "direct-run-"));
   const ctl = join(dir, "ctl");
@@ -103,7 +109,14 @@ export async function openDirectDaemon(layers: readonly { path: string; format: 
       const mounted = await mountedPoints().catch(() => new Set(mountpoints));
       const fusermount = toolPath("fusermount3") ?? toolPath("fusermount");
       for (const point of mountpoints.filter((m) => mounted.has(m))) {
-        if (fusermount) await execa(fusermount, ["-u", "-z", point], { reject: false, stdin: "ignore", extendEnv: false, env: childEnv(), timeout: 10_000 });
+        if (fusermount)
+          await execa(fusermount, ["-u", "-z", point], {
+            reject: false,
+            stdin: "ignore",
+            extendEnv: false,
+            env: childEnv(),
+            timeout: 10_000,
+          });
       }
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     })());
@@ -119,13 +132,28 @@ export async function openDirectDaemon(layers: readonly { path: string; format: 
     // It lives for the whole run and serves every read (a FULL check reads the disk twice): CPU
     // time grows with the disk, so its limit is an hour instead of a probe's two minutes.
     const limits = { cpuSeconds: DAEMON_CPU_SECONDS };
-    const { file, args, options } = imageToolCommand("qemu-storage-daemon", qsd, { limits, ...(setpriv ? { wrapper: [setpriv, "--pdeathsig=TERM", "--"] } : {}) });
-    child = execa(file, args, { reject: false, stdin: "ignore", detached: true, stdout: "ignore", stderr: "pipe", maxBuffer: 64 * 1024, extendEnv: false, env: options.env!, cwd: "/" });
+    const { file, args, options } = imageToolCommand("qemu-storage-daemon", qsd, {
+      limits,
+      ...(setpriv ? { wrapper: [setpriv, "--pdeathsig=TERM", "--"] } : {}),
+    });
+    child = execa(file, args, {
+      reject: false,
+      stdin: "ignore",
+      detached: true,
+      stdout: "ignore",
+      stderr: "pipe",
+      maxBuffer: 64 * 1024,
+      extendEnv: false,
+      env: options.env!,
+      cwd: "/",
+    });
     void child.then(() => (ended = true));
     while (!(await mountedPoints()).has(paths.view)) {
       if (ended) {
         const result = await child;
-        const message = String(result.stderr ?? "").trim() || `qemu-storage-daemon ended before the export was mounted: ${result.shortMessage ?? result.exitCode}`;
+        const message =
+          String(result.stderr ?? "").trim() ||
+          `qemu-storage-daemon ended before the export was mounted: ${result.shortMessage ?? result.exitCode}`;
         throw new ImageProbeError(classifyQemuError(message), message, layers[0]!.path);
       }
       opts.signal.throwIfAborted();
@@ -150,13 +178,34 @@ export async function openDirectDaemon(layers: readonly { path: string; format: 
         await writeFile(mountpoint, "");
         mountpoints.push(mountpoint);
         // The window itself is a read-only node: nothing written through it can reach the image.
-        await client.execute("blockdev-add", { driver: "raw", "node-name": id, file: "layer0", offset, size: length, "read-only": true });
+        await client.execute("blockdev-add", {
+          driver: "raw",
+          "node-name": id,
+          file: "layer0",
+          offset,
+          size: length,
+          "read-only": true,
+        });
         // xfs_logprint opens its device O_RDWR (and only reads): the tools get a writable scratch
         // overlay on the window, a qcow2 in the private dir that is thrown away with it.
         const created = await runImageTool("qemu-img", ["create", "-q", "-f", "qcow2", scratch, String(length)]);
-        if (created.exitCode !== 0) throw new ImageProbeError(ImageErrorCode.IMAGE_UNREADABLE, `scratch overlay: ${created.stderr.trim()}`, scratch);
-        await client.execute("blockdev-add", { driver: "qcow2", "node-name": `${id}s`, file: { driver: "file", filename: scratch }, backing: id });
-        await client.execute("block-export-add", { type: "fuse", id, "node-name": `${id}s`, mountpoint, writable: true, growable: false, "allow-other": opts.parser ? "on" : "off" });
+        if (created.exitCode !== 0)
+          throw new ImageProbeError(ImageErrorCode.IMAGE_UNREADABLE, `scratch overlay: ${created.stderr.trim()}`, scratch);
+        await client.execute("blockdev-add", {
+          driver: "qcow2",
+          "node-name": `${id}s`,
+          file: { driver: "file", filename: scratch },
+          backing: id,
+        });
+        await client.execute("block-export-add", {
+          type: "fuse",
+          id,
+          "node-name": `${id}s`,
+          mountpoint,
+          writable: true,
+          growable: false,
+          "allow-other": opts.parser ? "on" : "off",
+        });
         await restrict(mountpoint, opts.parser, 0o660);
         return mountpoint;
       },

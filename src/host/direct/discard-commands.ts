@@ -17,12 +17,15 @@ export function discardCommands(ranges: readonly ByteRange[], proven: readonly B
   let j = 0;
   let previousEnd = -1;
   for (const r of sorted) {
-    if (!Number.isSafeInteger(r.start) || !Number.isSafeInteger(r.end) || r.start < 0 || r.end <= r.start) throw new RangeError(`invalid range [${r.start}, ${r.end})`);
+    if (!Number.isSafeInteger(r.start) || !Number.isSafeInteger(r.end) || r.start < 0 || r.end <= r.start)
+      throw new RangeError(`invalid range [${r.start}, ${r.end})`);
     if (r.start < previousEnd) throw new RangeError(`ranges overlap at ${r.start}`);
     while (j < free.length && free[j]!.end < r.end) j++;
     const holder = free[j];
-    if (!holder || holder.start > r.start || holder.end < r.end) throw new RangeError(`range [${r.start}, ${r.end}) is not inside the proven free space`);
-    for (let at = r.start; at < r.end; at += MAX_DISCARD_BYTES) lines.push(`discard -q ${at} ${Math.min(MAX_DISCARD_BYTES, r.end - at)}`);
+    if (!holder || holder.start > r.start || holder.end < r.end)
+      throw new RangeError(`range [${r.start}, ${r.end}) is not inside the proven free space`);
+    for (let at = r.start; at < r.end; at += MAX_DISCARD_BYTES)
+      lines.push(`discard -q ${at} ${Math.min(MAX_DISCARD_BYTES, r.end - at)}`);
     previousEnd = r.end;
   }
   return lines;

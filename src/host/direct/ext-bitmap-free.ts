@@ -10,7 +10,7 @@ export function clearBitRuns(bitmap: Buffer, first: number, count: number): Bloc
   if (bitmap.length * 8 < count) throw new RangeError(`bitmap of ${bitmap.length} bytes cannot cover ${count} blocks`);
   const runs: BlockRun[] = [];
   let start = -1;
-  for (let i = 0; i < count; ) {
+  for (let i = 0; i < count;) {
     const byte = bitmap[i >> 3]!;
     // Whole bytes of one kind (most of a bitmap) are taken at once.
     if ((i & 7) === 0 && i + 8 <= count && (byte === 0 || byte === 0xff)) {
@@ -49,11 +49,14 @@ export function uninitBitmap(sb: ExtSuperblock, group: number): Buffer {
 /** Blocks every group's metadata takes, wherever it is: bitmaps and inode table. Pure. */
 export function groupMetadataRuns(sb: ExtSuperblock, descriptors: readonly ExtGroupDescriptor[]): BlockRun[] {
   const tableBlocks = Math.ceil((sb.inodesPerGroup * sb.inodeSize) / sb.blockSize);
-  return descriptors.flatMap((d) => [
-    [d.blockBitmap, d.blockBitmap],
-    [d.inodeBitmap, d.inodeBitmap],
-    [d.inodeTable, d.inodeTable + tableBlocks - 1],
-  ] as BlockRun[]);
+  return descriptors.flatMap(
+    (d) =>
+      [
+        [d.blockBitmap, d.blockBitmap],
+        [d.inodeBitmap, d.inodeBitmap],
+        [d.inodeTable, d.inodeTable + tableBlocks - 1],
+      ] as BlockRun[],
+  );
 }
 
 /** `runs` minus `used` (inclusive runs, in any order; the result is sorted). Linear after sorting. Pure. */

@@ -16,7 +16,8 @@ import type { ExtSuperblock } from "./ext-superblock.js";
 /** Consecutive bitmap blocks (flex_bg packs them) are read together, up to this many bytes. */
 const MAX_READ_BYTES = 1024 * 1024;
 
-const unreadable = (why: string) => new DirectRefusal(DirectFallbackReason.FREE_SPACE_READERS_DISAGREE, `ext block bitmaps: ${why}`);
+const unreadable = (why: string) =>
+  new DirectRefusal(DirectFallbackReason.FREE_SPACE_READERS_DISAGREE, `ext block bitmaps: ${why}`);
 
 async function readExact(read: ReadAt, offset: number, length: number): Promise<Buffer> {
   const bytes = await read(offset, length);
@@ -25,10 +26,15 @@ async function readExact(read: ReadAt, offset: number, length: number): Promise<
 }
 
 /** Reads each listed block once, batching runs of consecutive block numbers. */
-async function readBlocks(read: ReadAt, fsStart: number, blockSize: number, blocks: readonly number[]): Promise<Map<number, Buffer>> {
+async function readBlocks(
+  read: ReadAt,
+  fsStart: number,
+  blockSize: number,
+  blocks: readonly number[],
+): Promise<Map<number, Buffer>> {
   const sorted = [...new Set(blocks)].sort((a, b) => a - b);
   const out = new Map<number, Buffer>();
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i + 1;
     while (j < sorted.length && sorted[j] === sorted[j - 1]! + 1 && (j - i + 1) * blockSize <= MAX_READ_BYTES) j++;
     const bytes = await readExact(read, fsStart + sorted[i]! * blockSize, (j - i) * blockSize);
@@ -61,7 +67,12 @@ export async function readExtFreeFromBitmaps(read: ReadAt, fsStart: number, sb: 
     if (!inFs(first) || !inFs(last)) throw unreadable(`group metadata at blocks ${first}-${last} lies outside the filesystem`);
   }
   const uninit = descriptors.map((d) => honoursUninit(sb) && (d.flags & BG_BLOCK_UNINIT) !== 0);
-  const bitmaps = await readBlocks(read, fsStart, sb.blockSize, descriptors.filter((_, g) => !uninit[g]).map((d) => d.blockBitmap));
+  const bitmaps = await readBlocks(
+    read,
+    fsStart,
+    sb.blockSize,
+    descriptors.filter((_, g) => !uninit[g]).map((d) => d.blockBitmap),
+  );
   const used: BlockRun[] = [...metadata];
   let free: BlockRun[] = [];
   for (let g = 0; g < groups; g++) {

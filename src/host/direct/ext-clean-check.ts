@@ -40,7 +40,12 @@ export function checkExtClean(sb: ExtSuperblock): void {
     roCompat: sb.roCompat & ~EXT_ALLOWED_FEATURES.roCompat,
   };
   if (extra.compat || extra.incompat || extra.roCompat) {
-    const list = Object.entries(extra).filter(([, bits]) => bits).map(([set, bits]) => `${set} ${hex(bits)}`);
-    throw new DirectRefusal(DirectFallbackReason.EXT_UNSUPPORTED_FEATURE, `ext filesystem uses untested features: ${list.join(", ")}`);
+    const list = Object.entries(extra)
+      .filter(([, bits]) => bits)
+      .map(([set, bits]) => `${set} ${hex(bits)}`);
+    throw new DirectRefusal(
+      DirectFallbackReason.EXT_UNSUPPORTED_FEATURE,
+      `ext filesystem uses untested features: ${list.join(", ")}`,
+    );
   }
 }

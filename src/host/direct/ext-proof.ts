@@ -37,7 +37,12 @@ export async function proveExtFree(view: PartitionView, signal?: AbortSignal): P
   const { header } = text;
   const uuid = formatUuid(sb.uuid);
   // The UUID too: two filesystems made alike have the same geometry, never the same UUID.
-  if (header.magic !== sb.magic || header.blockSize !== sb.blockSize || header.blockCount !== sb.blocksCount || header.uuid !== uuid) {
+  if (
+    header.magic !== sb.magic ||
+    header.blockSize !== sb.blockSize ||
+    header.blockCount !== sb.blocksCount ||
+    header.uuid !== uuid
+  ) {
     throw mismatch(
       `dumpe2fs on the window reads ${header.uuid}: ${header.blockCount} blocks of ${header.blockSize} bytes, ` +
         `magic 0x${header.magic.toString(16)}; at the discard offset: ${uuid}: ${sb.blocksCount} blocks of ${sb.blockSize} bytes`,

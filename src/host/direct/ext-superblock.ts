@@ -80,7 +80,9 @@ export function extSuperblockProblem(sb: ExtSuperblock, partitionLength: number)
     return `${sb.blocksPerGroup} blocks per group`;
   }
   if (sb.inodesPerGroup === 0 || sb.inodesPerGroup > sb.blockSize * 8) return `${sb.inodesPerGroup} inodes per group`;
-  if (sb.inodeSize < 128 || sb.inodeSize > sb.blockSize || (sb.inodeSize & (sb.inodeSize - 1)) !== 0) return `inode size ${sb.inodeSize}`;
-  if (sb.descSize < 32 || sb.descSize > 1024 || (sb.descSize & (sb.descSize - 1)) !== 0) return `group descriptor size ${sb.descSize}`;
+  if (sb.inodeSize < 128 || sb.inodeSize > sb.blockSize || (sb.inodeSize & (sb.inodeSize - 1)) !== 0)
+    return `inode size ${sb.inodeSize}`;
+  if (sb.descSize < 32 || sb.descSize > 1024 || (sb.descSize & (sb.descSize - 1)) !== 0)
+    return `group descriptor size ${sb.descSize}`;
   return null;
 }

@@ -21,7 +21,12 @@ export function complement(ranges: readonly ByteRange[], size: number): ByteRang
  * SHA-256 of every byte of the disk outside `discarded` (each kept range's offset and length are
  * hashed too, so a shifted copy cannot match). Used by `verify: FULL` before and after discarding.
  */
-export async function hashInUse(read: ReadAt, size: number, discarded: readonly ByteRange[], signal: AbortSignal): Promise<string> {
+export async function hashInUse(
+  read: ReadAt,
+  size: number,
+  discarded: readonly ByteRange[],
+  signal: AbortSignal,
+): Promise<string> {
   const hash = createHash("sha256");
   for (const r of complement(discarded, size)) {
     hash.update(`${r.start}+${r.end - r.start}\n`);

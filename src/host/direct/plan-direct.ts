@@ -43,7 +43,8 @@ function directKind(signature: FsSignature): DirectFsKind | null {
 export function planDirect(layout: DiskLayout, signatures: readonly FsSignature[], diskSize: number): DirectPlan {
   const whole = layout.table === "none";
   const regions: Partition[] = whole ? [{ number: 0, start: 0, length: diskSize }] : layout.partitions;
-  if (signatures.length !== regions.length) throw new Error(`planDirect: ${signatures.length} signatures for ${regions.length} regions`);
+  if (signatures.length !== regions.length)
+    throw new Error(`planDirect: ${signatures.length} signatures for ${regions.length} regions`);
   const plan: DirectPlan = { discard: [], skipped: whole ? [] : partitionTableGaps(regions, diskSize) };
   regions.forEach((partition, i) => {
     const signature = signatures[i]!;

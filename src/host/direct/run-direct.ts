@@ -12,7 +12,13 @@ import { EstimateUnavailableError } from "../estimate/estimate-unavailable-error
 import type { ImageFormat } from "../image-format.js";
 import { ImageErrorCode, ImageProbeError } from "../image-probe-error.js";
 import { readNfsVersion } from "../nfs-mounts.js";
-import { DirectRefusal, type DirectPlan, type PartitionView, type ProvenFreeSpace, type SkippedPartition } from "./direct-contract.js";
+import {
+  DirectRefusal,
+  type DirectPlan,
+  type PartitionView,
+  type ProvenFreeSpace,
+  type SkippedPartition,
+} from "./direct-contract.js";
 import { openDirectDaemon, openFileReader, type DirectDaemon } from "./direct-daemon.js";
 import { hashInUse } from "./in-use-hash.js";
 import { loopDevicesOver } from "./loop-devices.js";
@@ -69,9 +75,11 @@ export { DirectVerificationError };
  */
 async function refuseHost(layers: DirectRunInput["layers"]): Promise<void> {
   const loops = await loopDevicesOver(layers.map((l) => l.path));
-  if (loops.length) throw new DirectRefusal(DirectFallbackReason.LOOP_DEVICE_ATTACHED, `the image is attached to ${loops.join(", ")}`);
+  if (loops.length)
+    throw new DirectRefusal(DirectFallbackReason.LOOP_DEVICE_ATTACHED, `the image is attached to ${loops.join(", ")}`);
   const nfs = await readNfsVersion(dirname(layers[0]!.path));
-  if (nfs && !nfsSupportsDiscard(nfs)) throw new DirectRefusal(DirectFallbackReason.NFS_WITHOUT_DISCARD, `the image is on NFS ${nfs}, which cannot punch holes`);
+  if (nfs && !nfsSupportsDiscard(nfs))
+    throw new DirectRefusal(DirectFallbackReason.NFS_WITHOUT_DISCARD, `the image is on NFS ${nfs}, which cannot punch holes`);
 }
 
 /** A tool failing before the first discard is a doubt, not a failure: fall back, saying which. */
@@ -94,7 +102,14 @@ const VERIFY_AFTER_ABORT_MS = 120_000;
  * FULL the hash of every byte outside the discarded ranges.
  * @throws {DirectVerificationError}
  */
-async function verifyDisk(disk: DirectDaemon, before: readonly PartitionBefore[], ranges: readonly ByteRange[], fullBefore: string | null, prover: DirectProver, signal: AbortSignal): Promise<void> {
+async function verifyDisk(
+  disk: DirectDaemon,
+  before: readonly PartitionBefore[],
+  ranges: readonly ByteRange[],
+  fullBefore: string | null,
+  prover: DirectProver,
+  signal: AbortSignal,
+): Promise<void> {
   const whole = await openFileReader(await disk.openWindow({ offset: 0, size: disk.size }));
   try {
     for (const b of before) {
@@ -113,7 +128,8 @@ async function readPlan(daemon: DirectDaemon, prover: DirectProver): Promise<Dir
   const layout = await readDiskLayout(daemon.read, daemon.size);
   const regions = layout.table === "none" ? [{ start: 0, length: daemon.size }] : layout.partitions;
   const signatures: FsSignature[] = [];
-  for (const { start, length } of regions) signatures.push(detectFilesystem(await daemon.read(start, Math.min(PROBE_BYTES, length))));
+  for (const { start, length } of regions)
+    signatures.push(detectFilesystem(await daemon.read(start, Math.min(PROBE_BYTES, length))));
   return prover.plan(layout, signatures, daemon.size);
 }
 
@@ -140,7 +156,10 @@ export async function runDirect(input: DirectRunInput): Promise<DirectRunResult>
     await refuseHost(input.layers);
     const sandbox = await sandboxPlan();
     input.onPhase?.("READING");
-    daemon = await openDirectDaemon(input.layers, { signal, ...(sandbox.isRoot ? { parser: { uid: sandbox.uid!, gid: sandbox.gid! } } : {}) });
+    daemon = await openDirectDaemon(input.layers, {
+      signal,
+      ...(sandbox.isRoot ? { parser: { uid: sandbox.uid!, gid: sandbox.gid! } } : {}),
+    });
     const disk = daemon;
     const plan = await readPlan(disk, prover);
     const before: PartitionBefore[] = [];
@@ -151,9 +170,16 @@ export async function runDirect(input: DirectRunInput): Promise<DirectRunResult>
       // The proof's ranges are guest-disk offsets inside its own partition, or it is wrong.
       const inside = clip(proven.ranges, partition.start, partition.start + partition.length);
       if (totalBytes(inside) !== totalBytes(proven.ranges)) {
-        throw new DirectRefusal(DirectFallbackReason.FREE_SPACE_READERS_DISAGREE, `free ranges outside partition ${partition.number}`);
+        throw new DirectRefusal(
+          DirectFallbackReason.FREE_SPACE_READERS_DISAGREE,
+          `free ranges outside partition ${partition.number}`,
+        );
       }
-      before.push({ view, proven: { ...proven, ranges: normalize(proven.ranges) }, ...(kind === "swap" ? { swapHeader: await swapHeaderHash(view) } : {}) });
+      before.push({
+        view,
+        proven: { ...proven, ranges: normalize(proven.ranges) },
+        ...(kind === "swap" ? { swapHeader: await swapHeaderHash(view) } : {}),
+      });
     }
     const ranges: ByteRange[] = before.flatMap((b) => b.proven.ranges);
     const fullBefore = input.verify === DirectVerifyMode.FULL ? await hashInUse(disk.read, disk.size, ranges, signal) : null;
@@ -163,7 +189,10 @@ export async function runDirect(input: DirectRunInput): Promise<DirectRunResult>
     await input.onFirstDiscard?.();
     discarding = true;
     verifyAfter = (checkSignal) => verifyDisk(disk, before, ranges, fullBefore, prover, checkSignal);
-    const sent = await sendDiscards(disk.nbdUri, ranges, ranges, signal, { ...(input.discardBatch ? { batch: input.discardBatch } : {}), onProgress: input.onDiscardProgress });
+    const sent = await sendDiscards(disk.nbdUri, ranges, ranges, signal, {
+      ...(input.discardBatch ? { batch: input.discardBatch } : {}),
+      onProgress: input.onDiscardProgress,
+    });
 
     input.onPhase?.("VERIFYING");
     await verifyAfter(signal);
@@ -181,7 +210,9 @@ export async function runDirect(input: DirectRunInput): Promise<DirectRunResult>
     // Stopped mid-way (cancel, lost storage): what was discarded is still checked before the lock
     // goes; a check that cannot finish (hung storage) counts as failed, so the disk is blocked.
     if (signal.aborted && verifyAfter) {
-      const late = sleep(VERIFY_AFTER_ABORT_MS, undefined, { ref: false }).then(() => Promise.reject(new DirectVerificationError("the check after the stop did not finish in time")));
+      const late = sleep(VERIFY_AFTER_ABORT_MS, undefined, { ref: false }).then(() =>
+        Promise.reject(new DirectVerificationError("the check after the stop did not finish in time")),
+      );
       late.catch(() => undefined); // it loses the race when the check ends first
       await Promise.race([verifyAfter(AbortSignal.timeout(VERIFY_AFTER_ABORT_MS)), late]);
     }

@@ -31,10 +31,17 @@ export async function sendDiscards(
   for (let i = 0; i < lines.length; i += size) {
     signal.throwIfAborted();
     const batch = lines.slice(i, i + size);
-    const result = await runImageTool("qemu-io", ["-f", "raw", nbdUri], { input: `${batch.join("\n")}\nquit\n`, signal, timeoutMs: 600_000 });
+    const result = await runImageTool("qemu-io", ["-f", "raw", nbdUri], {
+      input: `${batch.join("\n")}\nquit\n`,
+      signal,
+      timeoutMs: 600_000,
+    });
     // -q: a clean run prints nothing but prompts; any other word is a failed discard.
     const said = `${result.stdout}\n${result.stderr}`.replace(/qemu-io>\s*/g, "").trim();
-    if (result.exitCode !== 0 || said) throw new DiscardFailedError(`qemu-io failed after up to ${i} of ${lines.length} discards: ${said.slice(-500) || result.shortMessage}`);
+    if (result.exitCode !== 0 || said)
+      throw new DiscardFailedError(
+        `qemu-io failed after up to ${i} of ${lines.length} discards: ${said.slice(-500) || result.shortMessage}`,
+      );
     opts.onProgress?.(i + batch.length, lines.length);
   }
   for (const r of ranges) bytes += r.end - r.start;

@@ -18,7 +18,9 @@ const FSCK: Record<Exclude<DirectFsKind, "swap">, (path: string) => string[]> = 
 
 /** SHA-256 of a swap area's header page (label, UUID, version): the part DIRECT never discards. */
 export async function swapHeaderHash(view: PartitionView): Promise<string> {
-  return createHash("sha256").update(await view.readDisk(view.partition.start, 4096)).digest("hex");
+  return createHash("sha256")
+    .update(await view.readDisk(view.partition.start, 4096))
+    .digest("hex");
 }
 
 /** What a partition looked like before the discards. */
@@ -29,7 +31,8 @@ export interface PartitionBefore {
   swapHeader?: string;
 }
 
-const sameRanges = (a: readonly ByteRange[], b: readonly ByteRange[]) => a.length === b.length && a.every((r, i) => r.start === b[i]!.start && r.end === b[i]!.end);
+const sameRanges = (a: readonly ByteRange[], b: readonly ByteRange[]) =>
+  a.length === b.length && a.every((r, i) => r.start === b[i]!.start && r.end === b[i]!.end);
 
 /**
  * Checks one discarded partition, read-only: its fsck finds nothing (ext: e2fsck -fn, XFS:
@@ -37,18 +40,25 @@ const sameRanges = (a: readonly ByteRange[], b: readonly ByteRange[]) => a.lengt
  * readers, is exactly what it was (so the used map did not change either).
  * @throws {DirectVerificationError}
  */
-export async function verifyPartition(before: PartitionBefore, prove: (view: PartitionView, signal: AbortSignal) => Promise<ProvenFreeSpace>, signal: AbortSignal): Promise<void> {
+export async function verifyPartition(
+  before: PartitionBefore,
+  prove: (view: PartitionView, signal: AbortSignal) => Promise<ProvenFreeSpace>,
+  signal: AbortSignal,
+): Promise<void> {
   const { view, proven } = before;
   const where = `partition ${view.partition.number} (${view.kind} at ${view.partition.start})`;
   if (view.kind === "swap") {
-    if ((await swapHeaderHash(view)) !== before.swapHeader) throw new DirectVerificationError(`${where}: the swap header changed`);
+    if ((await swapHeaderHash(view)) !== before.swapHeader)
+      throw new DirectVerificationError(`${where}: the swap header changed`);
   } else {
     try {
       // A clean check prints nothing (e2fsck -n prints its passes to stdout; its exit code decides).
       const said = await runUntrusted(FSCK[view.kind](view.path), { signal });
-      if (view.kind === "xfs" && said.trim()) throw new DirectVerificationError(`${where}: xfs_db check found problems: ${said.trim().slice(0, 500)}`);
+      if (view.kind === "xfs" && said.trim())
+        throw new DirectVerificationError(`${where}: xfs_db check found problems: ${said.trim().slice(0, 500)}`);
     } catch (error) {
-      if (error instanceof UntrustedRunError && error.failure === "FAILED") throw new DirectVerificationError(`${where}: ${FSCK[view.kind](view.path)[0]} found problems: ${error.message}`);
+      if (error instanceof UntrustedRunError && error.failure === "FAILED")
+        throw new DirectVerificationError(`${where}: ${FSCK[view.kind](view.path)[0]} found problems: ${error.message}`);
       throw error;
     }
   }
@@ -59,6 +69,8 @@ export async function verifyPartition(before: PartitionBefore, prove: (view: Par
     throw new DirectVerificationError(`${where}: its free space could not be read again: ${(error as Error).message}`);
   }
   if (again.blockSize !== proven.blockSize || !sameRanges(again.ranges, proven.ranges)) {
-    throw new DirectVerificationError(`${where}: the free/used map changed (${proven.ranges.length} free ranges before, ${again.ranges.length} after)`);
+    throw new DirectVerificationError(
+      `${where}: the free/used map changed (${proven.ranges.length} free ranges before, ${again.ranges.length} after)`,
+    );
   }
 }

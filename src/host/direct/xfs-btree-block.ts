@@ -43,7 +43,8 @@ export function parseBnobtBlock(block: Buffer, expect: XfsBlockIdentity & { leve
   const out: XfsBtreeBlock = { level, records: [], pointers: [], leftSibling, rightSibling };
   if (level === 0) {
     if (numrecs > (block.length - HEADER) / 8) throw new Error(`${numrecs} records do not fit a leaf`);
-    for (let i = 0; i < numrecs; i++) out.records.push([block.readUInt32BE(HEADER + i * 8), block.readUInt32BE(HEADER + i * 8 + 4)]);
+    for (let i = 0; i < numrecs; i++)
+      out.records.push([block.readUInt32BE(HEADER + i * 8), block.readUInt32BE(HEADER + i * 8 + 4)]);
   } else {
     const maxRecs = Math.floor((block.length - HEADER) / 12);
     if (numrecs === 0 || numrecs > maxRecs) throw new Error(`${numrecs} keys in a node of at most ${maxRecs}`);

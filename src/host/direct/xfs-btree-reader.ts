@@ -29,7 +29,11 @@ async function walkAg(read: ReadAt, fsStart: number, sb: XfsSuperblock, agno: nu
   const agf = parseAgf(await readExact(read, agStart + sb.sectSize, sb.sectSize, `AG ${agno} AGF`), agno);
   if (agf.length !== agLength) throw new Error(`AG ${agno}: AGF length ${agf.length}, the superblock makes it ${agLength}`);
   if (agf.bnoLevel < 1 || agf.bnoLevel > MAX_LEVELS) throw new Error(`AG ${agno}: by-block btree of ${agf.bnoLevel} levels`);
-  for (const bno of parseAgflBlocks(await readExact(read, agStart + 3 * sb.sectSize, sb.sectSize, `AG ${agno} AGFL`), agf, agno)) {
+  for (const bno of parseAgflBlocks(
+    await readExact(read, agStart + 3 * sb.sectSize, sb.sectSize, `AG ${agno} AGFL`),
+    agf,
+    agno,
+  )) {
     if (bno >= agLength) throw new Error(`AG ${agno}: free list block ${bno} beyond the AG`);
     out.freeList.push([agno, bno, 1]);
   }
@@ -85,7 +89,10 @@ export async function readXfsFreeFromBtrees(read: ReadAt, fsStart: number, sb: X
   try {
     for (let agno = 0; agno < sb.agCount; agno++) await walkAg(read, fsStart, sb, agno, out);
   } catch (error) {
-    throw new DirectRefusal(DirectFallbackReason.FREE_SPACE_READERS_DISAGREE, `XFS free-space btrees: ${(error as Error).message}`);
+    throw new DirectRefusal(
+      DirectFallbackReason.FREE_SPACE_READERS_DISAGREE,
+      `XFS free-space btrees: ${(error as Error).message}`,
+    );
   }
   return out;
 }

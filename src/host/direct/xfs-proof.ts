@@ -52,7 +52,10 @@ export async function proveXfsFree(view: PartitionView, signal?: AbortSignal): P
     throw new DirectRefusal(DirectFallbackReason.XFS_LOG_DIRTY, "XFS log holds no log record where the superblock puts it");
   }
   if (!log.clean) {
-    throw new DirectRefusal(DirectFallbackReason.XFS_LOG_DIRTY, `XFS log is dirty (tail ${log.tail}, head ${log.head}): it needs a replay`);
+    throw new DirectRefusal(
+      DirectFallbackReason.XFS_LOG_DIRTY,
+      `XFS log is dirty (tail ${log.tail}, head ${log.head}): it needs a replay`,
+    );
   }
   const db = await parseUntrusted(["xfs_db", "-r", "-f", ...XFS_DB_READER, view.path], parseXfsDb, opts);
   const uuid = formatUuid(sb.uuid, "00000000-0000-0000-0000-000000000000");

@@ -95,7 +95,12 @@ export function checkXfsSuperblock(sb: XfsSuperblock, partitionLength: number): 
   if (sb.logStart === 0) throw unsupported("has an external log");
   if (sb.rBlocks !== 0) throw unsupported("has a realtime section");
   if (sb.inProgress !== 0) throw unsupported("was never finished by mkfs");
-  if (sb.agCount === 0 || sb.agBlocks < 16 || sb.dBlocks > sb.agCount * sb.agBlocks || sb.dBlocks <= (sb.agCount - 1) * sb.agBlocks) {
+  if (
+    sb.agCount === 0 ||
+    sb.agBlocks < 16 ||
+    sb.dBlocks > sb.agCount * sb.agBlocks ||
+    sb.dBlocks <= (sb.agCount - 1) * sb.agBlocks
+  ) {
     throw mismatch(`${sb.dBlocks} blocks do not make ${sb.agCount} groups of ${sb.agBlocks}`);
   }
   if (sb.agBlkLog > 31 || 2 ** sb.agBlkLog < sb.agBlocks || 2 ** (sb.agBlkLog - 1) >= sb.agBlocks) {

@@ -23,11 +23,24 @@ const isCount = (v: unknown): v is number => typeof v === "number" && Number.isS
 export function parseQemuImgMap(json: unknown): MapEntry[] {
   if (!Array.isArray(json)) throw new Error("qemu-img map JSON is not an array");
   return json.map((e: Record<string, unknown>, i) => {
-    if (!isCount(e.start) || !isCount(e.length) || !isCount(e.depth) || typeof e.data !== "boolean" || typeof e.zero !== "boolean") {
+    if (
+      !isCount(e.start) ||
+      !isCount(e.length) ||
+      !isCount(e.depth) ||
+      typeof e.data !== "boolean" ||
+      typeof e.zero !== "boolean"
+    ) {
       throw new Error(`qemu-img map entry ${i} is malformed: ${JSON.stringify(e)}`);
     }
     if (e.offset !== undefined && !isCount(e.offset)) throw new Error(`qemu-img map entry ${i} has a bad offset`);
-    return { start: e.start, length: e.length, depth: e.depth, zero: e.zero, data: e.data, ...(e.offset !== undefined ? { offset: e.offset } : {}) };
+    return {
+      start: e.start,
+      length: e.length,
+      depth: e.depth,
+      zero: e.zero,
+      data: e.data,
+      ...(e.offset !== undefined ? { offset: e.offset } : {}),
+    };
   });
 }
 

@@ -45,7 +45,8 @@ function asUnavailable(error: unknown, signal: AbortSignal): unknown {
     const reason = error.code === ImageErrorCode.IMAGE_IN_USE ? "IMAGE_IN_USE" : "UNREADABLE";
     return new EstimateUnavailableError(reason, `${error.code}: ${error.message}`);
   }
-  if (error instanceof UntrustedRunError) return new EstimateUnavailableError(error.failure === "TIMED_OUT" ? "TIMED_OUT" : "UNREADABLE", error.message);
+  if (error instanceof UntrustedRunError)
+    return new EstimateUnavailableError(error.failure === "TIMED_OUT" ? "TIMED_OUT" : "UNREADABLE", error.message);
   return error;
 }
 
@@ -81,7 +82,10 @@ async function estimate(input: EstimateInput, signal: AbortSignal, started: numb
     const found = signatures.map((s) => s.type ?? "nothing").join(", ") || "no partitions";
     // A filesystem we should have read but could not: say so rather than "unsupported".
     if (problems.length) throw new EstimateUnavailableError("UNREADABLE", `${volumes[0]!.path}: ${problems.join("; ")}`);
-    throw new EstimateUnavailableError(reason, `nothing virt-sparsify could free can be estimated on ${volumes[0]!.path} (${found})`);
+    throw new EstimateUnavailableError(
+      reason,
+      `nothing virt-sparsify could free can be estimated on ${volumes[0]!.path} (${found})`,
+    );
   }
   // Partitions may overlap on a hostile disk: totals come from the union, never from a sum of parts.
   const allFree = parts.flatMap((p) => p.free);
@@ -89,7 +93,12 @@ async function estimate(input: EstimateInput, signal: AbortSignal, started: numb
     reclaimableBytes: reclaimableInLayer(allFree, leaf!),
     afterMergeBytes: volumes.length > 1 ? backing.reduce((sum, layer) => sum + reclaimableInLayer(allFree, layer), 0) : null,
     method: methodLabel(signatures, chain.length),
-    parts: parts.map((p) => ({ start: p.start, length: p.length, kind: p.signature.kind, reclaimableBytes: reclaimableInLayer(p.free, leaf!) })),
+    parts: parts.map((p) => ({
+      start: p.start,
+      length: p.length,
+      kind: p.signature.kind,
+      reclaimableBytes: reclaimableInLayer(p.free, leaf!),
+    })),
     durationMs: Math.round(performance.now() - started),
   };
 }
@@ -113,7 +122,10 @@ export async function estimateReclaimable(input: EstimateInput): Promise<Reclaim
   const started = performance.now();
   const timeoutMs = input.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new EstimateUnavailableError("TIMED_OUT", `estimate took longer than ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(
+    () => controller.abort(new EstimateUnavailableError("TIMED_OUT", `estimate took longer than ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   try {
     return await estimate(input, controller.signal, started);
   } catch (error) {

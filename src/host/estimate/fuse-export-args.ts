@@ -27,14 +27,35 @@ export function fuseExportArgs(
     if (format === "raw" && i !== layers.length - 1) throw new TypeError(`raw layer ${path} cannot have a backing file`);
     args.push("--blockdev", JSON.stringify({ driver: "file", "node-name": `file${i}`, filename: path, "read-only": true }));
     const backing = format === "qcow2" ? { backing: i + 1 < layers.length ? `layer${i + 1}` : null } : {};
-    args.push("--blockdev", JSON.stringify({ driver: format, "node-name": `layer${i}`, file: `file${i}`, "read-only": true, ...backing }));
+    args.push(
+      "--blockdev",
+      JSON.stringify({ driver: format, "node-name": `layer${i}`, file: `file${i}`, "read-only": true, ...backing }),
+    );
   }
   if (window) {
-    args.push("--blockdev", JSON.stringify({ driver: "raw", "node-name": "window", file: "layer0", offset: window.offset, size: window.size, "read-only": true }));
+    args.push(
+      "--blockdev",
+      JSON.stringify({
+        driver: "raw",
+        "node-name": "window",
+        file: "layer0",
+        offset: window.offset,
+        size: window.size,
+        "read-only": true,
+      }),
+    );
   }
   args.push(
     "--export",
-    JSON.stringify({ type: "fuse", id: "view", "node-name": window ? "window" : "layer0", mountpoint, writable: false, growable: false, "allow-other": allowOther ? "on" : "off" }),
+    JSON.stringify({
+      type: "fuse",
+      id: "view",
+      "node-name": window ? "window" : "layer0",
+      mountpoint,
+      writable: false,
+      growable: false,
+      "allow-other": allowOther ? "on" : "off",
+    }),
   );
   return args;
 }

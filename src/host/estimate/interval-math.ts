@@ -19,7 +19,7 @@ export function normalize(ranges: readonly ByteRange[]): ByteRange[] {
 /** The bytes in both `a` and `b` (both normalized). Pure, linear. */
 export function intersect(a: readonly ByteRange[], b: readonly ByteRange[]): ByteRange[] {
   const out: ByteRange[] = [];
-  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
+  for (let i = 0, j = 0; i < a.length && j < b.length;) {
     const start = Math.max(a[i]!.start, b[j]!.start);
     const end = Math.min(a[i]!.end, b[j]!.end);
     if (end > start) out.push({ start, end });

@@ -25,7 +25,17 @@ const HIDDEN_THRESHOLD = 1024 * 1024;
  * the share estimate of host-allocation.ts covers that case.
  */
 async function unwrittenExtents(path: string, signal: AbortSignal): Promise<ByteRange[]> {
-  const result = await execa(toolCommand("filefrag"), ["-v", resolve(path)], { reject: false, stdin: "ignore", detached: true, cancelSignal: signal, maxBuffer: 64 * 1024 * 1024, extendEnv: false, env: childEnv({ LC_ALL: "C" }), timeout: imageToolTimeoutMs(), killSignal: "SIGKILL" });
+  const result = await execa(toolCommand("filefrag"), ["-v", resolve(path)], {
+    reject: false,
+    stdin: "ignore",
+    detached: true,
+    cancelSignal: signal,
+    maxBuffer: 64 * 1024 * 1024,
+    extendEnv: false,
+    env: childEnv({ LC_ALL: "C" }),
+    timeout: imageToolTimeoutMs(),
+    killSignal: "SIGKILL",
+  });
   if (result.isCanceled) throw signal.reason;
   if (result.exitCode !== 0) return [];
   try {
@@ -49,7 +59,8 @@ export async function readLayerAllocation(layer: Layer, opts: { leaf: boolean; s
   ]);
   let data = dataExtents(hostMap);
   const allocatedBytes = st.blocks * 512;
-  if (allocatedBytes - totalBytes(data) > HIDDEN_THRESHOLD) data = normalize([...data, ...(await unwrittenExtents(layer.path, opts.signal))]);
+  if (allocatedBytes - totalBytes(data) > HIDDEN_THRESHOLD)
+    data = normalize([...data, ...(await unwrittenExtents(layer.path, opts.signal))]);
   const host = hostAllocation({ data, fileSize: st.size, allocatedBytes });
   return guestMap
     ? { own: ownExtents(guestMap), host, granule: layer.clusterSize ?? DEFAULT_CLUSTER }

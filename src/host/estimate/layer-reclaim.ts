@@ -19,7 +19,7 @@ export interface LayerAllocation {
 export function reclaimableInLayer(free: readonly ByteRange[], layer: LayerAllocation): number {
   const discarded = normalize(alignInward(free, layer.granule));
   const pieces: ByteRange[] = [];
-  for (let i = 0, j = 0; i < discarded.length && j < layer.own.length; ) {
+  for (let i = 0, j = 0; i < discarded.length && j < layer.own.length;) {
     const d = discarded[i]!;
     const o = layer.own[j]!;
     const start = Math.max(d.start, o.start);

@@ -46,7 +46,9 @@ export function parseEbr(sector: Buffer, ebrLba: number, extendedLba: number): {
   const first = slot(0);
   const second = slot(1);
   return {
-    ...(first.type !== 0 && first.sectors !== 0 ? { logical: { slot: 0, type: first.type, firstLba: ebrLba + first.rel, sectors: first.sectors } } : {}),
+    ...(first.type !== 0 && first.sectors !== 0
+      ? { logical: { slot: 0, type: first.type, firstLba: ebrLba + first.rel, sectors: first.sectors } }
+      : {}),
     ...(isExtended(second.type) && second.rel !== 0 ? { nextEbrLba: extendedLba + second.rel } : {}),
   };
 }

@@ -46,11 +46,12 @@ async function readGpt(read: ReadAt, diskSize: number): Promise<Partition[]> {
 async function readLogical(read: ReadAt, extendedLba: number, diskSize: number): Promise<Partition[]> {
   const out: Partition[] = [];
   const seen = new Set<number>();
-  for (let ebr: number | undefined = extendedLba; ebr !== undefined && out.length < MAX_LOGICAL; ) {
+  for (let ebr: number | undefined = extendedLba; ebr !== undefined && out.length < MAX_LOGICAL;) {
     if (seen.has(ebr) || ebr * SECTOR >= diskSize) break;
     seen.add(ebr);
     const { logical, nextEbrLba } = parseEbr(await read(ebr * SECTOR, SECTOR), ebr, extendedLba);
-    const part = logical && !isExtended(logical.type) ? inDisk(5 + out.length, logical.firstLba, logical.sectors, diskSize) : null;
+    const part =
+      logical && !isExtended(logical.type) ? inDisk(5 + out.length, logical.firstLba, logical.sectors, diskSize) : null;
     if (part) out.push(part);
     ebr = nextEbrLba;
   }

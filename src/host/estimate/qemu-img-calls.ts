@@ -31,7 +31,11 @@ async function qemuImg(args: string[], path: string, signal: AbortSignal): Promi
  * `qemu-img info` of one layer, backing files not opened. Without `shared` it takes the image's
  * lock like a writer would check it, so a running VM's disk fails with IMAGE_IN_USE.
  */
-export async function layerInfo(path: string, format: ImageFormat, opts: { shared: boolean; signal: AbortSignal }): Promise<ImageInfo> {
+export async function layerInfo(
+  path: string,
+  format: ImageFormat,
+  opts: { shared: boolean; signal: AbortSignal },
+): Promise<ImageInfo> {
   const file = resolve(path);
   const args = ["info", "--output=json", "-f", format, ...(opts.shared ? ["-U"] : []), file];
   return parseImageInfoJson(JSON.parse(await qemuImg(args, path, opts.signal)), 0);

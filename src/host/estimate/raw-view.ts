@@ -87,7 +87,15 @@ async function stopExport(daemon: Daemon, dir: string, mountpoint: string): Prom
   // A SIGKILLed daemon leaves a dead mount ("Transport endpoint is not connected") behind.
   if (await isMounted(mountpoint).catch(() => true)) {
     const fusermount = toolPath("fusermount3") ?? toolPath("fusermount");
-    if (fusermount) await execa(fusermount, ["-u", "-z", mountpoint], { reject: false, stdin: "ignore", detached: true, extendEnv: false, env: childEnv(), timeout: 10_000 });
+    if (fusermount)
+      await execa(fusermount, ["-u", "-z", mountpoint], {
+        reject: false,
+        stdin: "ignore",
+        detached: true,
+        extendEnv: false,
+        env: childEnv(),
+        timeout: 10_000,
+      });
   }
   await rm(dir, { recursive: true, force: true }).catch(() => undefined);
 }
@@ -97,8 +105,22 @@ function startDaemon(layers: readonly { path: string; format: ImageFormat }[], m
   const qsd = fuseExportArgs(layers, mountpoint, opts.parser !== undefined, opts.window);
   // Foreground (a daemonized one survives SIGTERM with its mount, docs/virt-sparsify.md §6); TERM if the worker dies.
   // Bounded like every qemu tool (prlimit, allow-listed env); its lifetime is close()'s business.
-  const { file, args, options } = imageToolCommand("qemu-storage-daemon", qsd, setpriv ? { wrapper: [setpriv, "--pdeathsig=TERM", "--"] } : {});
-  const child = execa(file, args, { reject: false, stdin: "ignore", detached: true, stdout: "ignore", stderr: "pipe", maxBuffer: 64 * 1024, extendEnv: false, env: options.env!, cwd: "/" });
+  const { file, args, options } = imageToolCommand(
+    "qemu-storage-daemon",
+    qsd,
+    setpriv ? { wrapper: [setpriv, "--pdeathsig=TERM", "--"] } : {},
+  );
+  const child = execa(file, args, {
+    reject: false,
+    stdin: "ignore",
+    detached: true,
+    stdout: "ignore",
+    stderr: "pipe",
+    maxBuffer: 64 * 1024,
+    extendEnv: false,
+    env: options.env!,
+    cwd: "/",
+  });
   let ended = false;
   void child.then(() => (ended = true));
   return { process: child, ended: () => ended };
@@ -127,7 +149,9 @@ async function fuseView(layers: readonly { path: string; format: ImageFormat }[]
     while (!(await isMounted(mountpoint))) {
       if (daemon.ended()) {
         const result = await daemon.process;
-        const message = String(result.stderr ?? "").trim() || `qemu-storage-daemon ended before the export was mounted: ${result.shortMessage ?? result.exitCode}`;
+        const message =
+          String(result.stderr ?? "").trim() ||
+          `qemu-storage-daemon ended before the export was mounted: ${result.shortMessage ?? result.exitCode}`;
         throw new ImageProbeError(classifyQemuError(message), message, layers[0]!.path);
       }
       opts.signal.throwIfAborted();
@@ -154,7 +178,10 @@ async function fuseView(layers: readonly { path: string; format: ImageFormat }[]
  * to traverse, as it can /tmp) and is always unmounted by `close()`, even after a SIGKILL of the
  * daemon (`fusermount3 -u -z`).
  */
-export async function openRawView(layers: readonly { path: string; format: ImageFormat }[], opts: RawViewOptions): Promise<RawView> {
+export async function openRawView(
+  layers: readonly { path: string; format: ImageFormat }[],
+  opts: RawViewOptions,
+): Promise<RawView> {
   const resolved = layers.map((l) => ({ path: resolve(l.path), format: l.format }));
   opts.signal.throwIfAborted();
   const direct = !opts.window && viewPlan(resolved, opts.parser !== undefined) === "direct";

@@ -34,10 +34,16 @@ const real = (path: string) => realpath(path).catch(() => resolve(path));
  * @throws {EstimateUnavailableError} an inspector code, or UNREADABLE for an inconsistent chain.
  * @throws {ImageProbeError} from qemu (IMAGE_IN_USE…).
  */
-export async function resolveChain(volumes: readonly { path: string; format: ImageFormat }[], signal: AbortSignal, ownedCount = volumes.length, domainRoot?: string): Promise<Layer[]> {
+export async function resolveChain(
+  volumes: readonly { path: string; format: ImageFormat }[],
+  signal: AbortSignal,
+  ownedCount = volumes.length,
+  domainRoot?: string,
+): Promise<Layer[]> {
   const leaf = volumes[0];
   if (!leaf) throw new TypeError("estimateReclaimable needs at least one volume");
-  if (volumes.length > MAX_DEPTH) throw new EstimateUnavailableError("UNREADABLE", `backing chain of ${leaf.path} is deeper than ${MAX_DEPTH}`);
+  if (volumes.length > MAX_DEPTH)
+    throw new EstimateUnavailableError("UNREADABLE", `backing chain of ${leaf.path} is deeper than ${MAX_DEPTH}`);
   try {
     await inspectChain(volumes, domainRoot ?? dirname(resolve(leaf.path)));
   } catch (error) {
@@ -50,8 +56,10 @@ export async function resolveChain(volumes: readonly { path: string; format: Ima
   for (const [i, volume] of volumes.entries()) {
     const current = { path: resolve(volume.path), format: volume.format };
     const realPath = await real(current.path);
-    if (links.some((l) => l.realPath === realPath)) throw new EstimateUnavailableError("UNREADABLE", `backing chain of ${leaf.path} loops at ${realPath}`);
-    const info: ImageInfo | undefined = current.format === "raw" ? undefined : await layerInfo(current.path, current.format, { shared: i > 0, signal });
+    if (links.some((l) => l.realPath === realPath))
+      throw new EstimateUnavailableError("UNREADABLE", `backing chain of ${leaf.path} loops at ${realPath}`);
+    const info: ImageInfo | undefined =
+      current.format === "raw" ? undefined : await layerInfo(current.path, current.format, { shared: i > 0, signal });
     // qemu opens a corrupt qcow2 read-only only; virt-sparsify (read-write) would refuse it.
     if (info?.corrupt) throw new EstimateUnavailableError("UNREADABLE", `${current.path} is marked corrupt by qemu`);
     chain.push({ ...current, ...(info?.clusterSize ? { clusterSize: info.clusterSize } : {}), ownedByDisk: i < ownedCount });
@@ -59,8 +67,14 @@ export async function resolveChain(volumes: readonly { path: string; format: Ima
     // qemu must see the same backing file the inspector accepted (it read the header itself).
     const backing = info?.fullBackingFilename ?? info?.backingFilename;
     const next = volumes[i + 1];
-    if (!backing !== !next || (backing && next && (await real(resolve(dirname(current.path), backing))) !== (await real(next.path)))) {
-      throw new EstimateUnavailableError("UNREADABLE", `qemu reads the backing file of ${current.path} as ${backing ?? "none"}, the inventory records ${next?.path ?? "none"}`);
+    if (
+      !backing !== !next ||
+      (backing && next && (await real(resolve(dirname(current.path), backing))) !== (await real(next.path)))
+    ) {
+      throw new EstimateUnavailableError(
+        "UNREADABLE",
+        `qemu reads the backing file of ${current.path} as ${backing ?? "none"}, the inventory records ${next?.path ?? "none"}`,
+      );
     }
   }
   const given = await Promise.all(volumes.map(async (v) => ({ realPath: await real(v.path), format: v.format })));

@@ -52,11 +52,16 @@ export async function runUntrusted(command: readonly string[], opts: UntrustedRu
     maxBuffer: { stdout: opts.maxOutputBytes ?? 32 * 1024 * 1024, stderr: 64 * 1024 },
     ...(opts.signal ? { cancelSignal: opts.signal } : {}),
   });
-  const stderr = String(result.stderr ?? "").trim().slice(-500);
+  const stderr = String(result.stderr ?? "")
+    .trim()
+    .slice(-500);
   if (result.isCanceled || result.timedOut) throw new UntrustedRunError("TIMED_OUT", `${command[0]} was stopped at the deadline`);
   if (result.isMaxBuffer) throw new UntrustedRunError("OUTPUT_TOO_LARGE", `${command[0]} printed more than allowed`);
   if (result.exitCode !== 0) {
-    throw new UntrustedRunError("FAILED", `${command[0]} failed (${result.exitCode ?? result.signal ?? result.shortMessage}): ${stderr}`);
+    throw new UntrustedRunError(
+      "FAILED",
+      `${command[0]} failed (${result.exitCode ?? result.signal ?? result.shortMessage}): ${stderr}`,
+    );
   }
   return String(result.stdout);
 }

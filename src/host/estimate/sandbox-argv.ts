@@ -31,7 +31,14 @@ export const PARSER_LIMITS: ParserLimits = { addressSpaceBytes: 1024 ** 3, cpuSe
 function limitArgs(limits: ParserLimits): string[] {
   // No file it could create or grow (stdout is a pipe, so RLIMIT_FSIZE=0 costs nothing), no core
   // dump of guest data, few descriptors.
-  return [`--as=${limits.addressSpaceBytes}`, `--cpu=${limits.cpuSeconds}`, `--nproc=${limits.processes}`, "--fsize=0", "--core=0", "--nofile=64"];
+  return [
+    `--as=${limits.addressSpaceBytes}`,
+    `--cpu=${limits.cpuSeconds}`,
+    `--nproc=${limits.processes}`,
+    "--fsize=0",
+    "--core=0",
+    "--nofile=64",
+  ];
 }
 
 /**
@@ -53,7 +60,8 @@ export function sandboxArgv(command: readonly string[], plan: SandboxPlan): stri
     const isolate = [plan.unshare, "--user", "--net", "--mount", "--ipc", "--"];
     return [...limits, ...isolate, plan.setpriv, "--no-new-privs", "--inh-caps=-all", "--pdeathsig=KILL", "--", ...command];
   }
-  if (plan.uid === undefined || plan.gid === undefined || plan.uid === 0) throw new Error("sandboxArgv: a root plan needs the parser user's uid and gid");
+  if (plan.uid === undefined || plan.gid === undefined || plan.uid === 0)
+    throw new Error("sandboxArgv: a root plan needs the parser user's uid and gid");
   const isolate = [plan.unshare, "--net", "--mount", "--ipc", "--"];
   const drop = [
     plan.setpriv,

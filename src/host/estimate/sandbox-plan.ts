@@ -11,8 +11,18 @@ let cached: SandboxPlan | undefined;
 
 /** Can this (non-root) worker create a user namespace with its network and mount namespaces? */
 async function userNamespacesWork(unshare: string): Promise<string | null> {
-  const result = await execa(unshare, ["--user", "--net", "--mount", "--ipc", "--", "true"], { reject: false, stdin: "ignore", timeout: 5_000, extendEnv: false, env: { LC_ALL: "C" } });
-  return result.exitCode === 0 ? null : String(result.stderr || result.shortMessage).trim().slice(-300);
+  const result = await execa(unshare, ["--user", "--net", "--mount", "--ipc", "--", "true"], {
+    reject: false,
+    stdin: "ignore",
+    timeout: 5_000,
+    extendEnv: false,
+    env: { LC_ALL: "C" },
+  });
+  return result.exitCode === 0
+    ? null
+    : String(result.stderr || result.shortMessage)
+        .trim()
+        .slice(-300);
 }
 
 /**
@@ -26,16 +36,27 @@ export async function sandboxPlan(): Promise<SandboxPlan> {
   const found = Object.fromEntries(SANDBOX_TOOLS.map((t) => [t, findExecutable(t)]));
   const missing = SANDBOX_TOOLS.filter((t) => !found[t]);
   if (missing.length) {
-    throw new EstimateUnavailableError("SANDBOX_TOOL_MISSING", `${missing.join(", ")} (util-linux) not found on this host: guest data is never parsed outside the sandbox`);
+    throw new EstimateUnavailableError(
+      "SANDBOX_TOOL_MISSING",
+      `${missing.join(", ")} (util-linux) not found on this host: guest data is never parsed outside the sandbox`,
+    );
   }
   const tools = { prlimit: found.prlimit!, unshare: found.unshare!, setpriv: found.setpriv! };
   if (process.geteuid?.() === 0) {
     const user = await lookupUser(PARSER_USER);
-    if (!user || user.uid === 0) throw new EstimateUnavailableError("SANDBOX_USER_MISSING", `the parser user ${PARSER_USER} does not exist on this host (the worker creates it at start when it can)`);
+    if (!user || user.uid === 0)
+      throw new EstimateUnavailableError(
+        "SANDBOX_USER_MISSING",
+        `the parser user ${PARSER_USER} does not exist on this host (the worker creates it at start when it can)`,
+      );
     cached = { isRoot: true, ...tools, uid: user.uid, gid: user.gid };
   } else {
     const why = await userNamespacesWork(tools.unshare);
-    if (why) throw new EstimateUnavailableError("SANDBOX_USERNS_UNAVAILABLE", `this host does not let the worker's user create user namespaces: ${why}`);
+    if (why)
+      throw new EstimateUnavailableError(
+        "SANDBOX_USERNS_UNAVAILABLE",
+        `this host does not let the worker's user create user namespaces: ${why}`,
+      );
     cached = { isRoot: false, ...tools };
   }
   return cached;

@@ -42,7 +42,12 @@ async function parseWith<T>(command: string[], parse: (text: string) => T, what:
 }
 
 const extFree = (view: RawView, start: number, length: number, signal: AbortSignal) =>
-  parseWith(["dumpe2fs", device(view.path, start)], (t) => extFreeByteRanges(parseExtFreeBlocks(t), start, start + length), `ext filesystem at ${start}`, signal);
+  parseWith(
+    ["dumpe2fs", device(view.path, start)],
+    (t) => extFreeByteRanges(parseExtFreeBlocks(t), start, start + length),
+    `ext filesystem at ${start}`,
+    signal,
+  );
 
 async function xfsFree(view: RawView, start: number, length: number, opts: ScanOptions): Promise<ByteRange[]> {
   // -r: read-only; -f: the "device" is a regular file. The whole disk needs no window.
@@ -50,7 +55,12 @@ async function xfsFree(view: RawView, start: number, length: number, opts: ScanO
   const target = whole ? view : await opts.openWindow({ offset: start, size: length });
   try {
     const command = ["xfs_db", "-r", "-f", ...XFS_DB_COMMANDS, target.path];
-    return await parseWith(command, (t) => xfsFreeByteRanges(parseXfsFreeExtents(t), start, start + length), `xfs filesystem at ${start}`, opts.signal);
+    return await parseWith(
+      command,
+      (t) => xfsFreeByteRanges(parseXfsFreeExtents(t), start, start + length),
+      `xfs filesystem at ${start}`,
+      opts.signal,
+    );
   } finally {
     if (!whole) await target.close();
   }
@@ -84,9 +94,17 @@ export async function scanDisk(view: RawView, opts: ScanOptions): Promise<Scanne
     } catch (error) {
       // A damaged filesystem fails to mount in the appliance too: virt-sparsify skips it and
       // trims the others, so this part counts 0 and the rest is still estimated.
-      const unreadable = (error instanceof UntrustedRunError && error.failure !== "TIMED_OUT") || (error instanceof EstimateUnavailableError && error.reason === "UNREADABLE");
+      const unreadable =
+        (error instanceof UntrustedRunError && error.failure !== "TIMED_OUT") ||
+        (error instanceof EstimateUnavailableError && error.reason === "UNREADABLE");
       if (!unreadable || opts.signal.aborted) throw error;
-      parts.push({ start, length, signature: { ...signature, estimable: false, type: `${signature.type} (unreadable)` }, free: [], problem: (error as Error).message });
+      parts.push({
+        start,
+        length,
+        signature: { ...signature, estimable: false, type: `${signature.type} (unreadable)` },
+        free: [],
+        problem: (error as Error).message,
+      });
     }
   }
   return parts;

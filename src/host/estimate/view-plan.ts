@@ -7,7 +7,10 @@ import type { ImageFormat } from "../image-format.js";
  * always for qcow2, and for raw when the parser drops to another uid, which must not be able to
  * open the image, let alone write it. Pure.
  */
-export function viewPlan(layers: readonly { path: string; format: ImageFormat }[], parserDropsPrivileges: boolean): "direct" | "fuse" {
+export function viewPlan(
+  layers: readonly { path: string; format: ImageFormat }[],
+  parserDropsPrivileges: boolean,
+): "direct" | "fuse" {
   const only = layers.length === 1 ? layers[0]! : undefined;
   return only?.format === "raw" && !parserDropsPrivileges && !only.path.includes("?") ? "direct" : "fuse";
 }

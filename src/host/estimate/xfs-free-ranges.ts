@@ -26,7 +26,8 @@ const field = (text: string, name: string): number => {
  */
 export function parseXfsFreeExtents(xfsDb: string): XfsFreeExtents {
   const blockSize = field(xfsDb, "blocksize");
-  if (blockSize < 512 || blockSize > 65536 || (blockSize & (blockSize - 1)) !== 0) throw new Error(`xfs_db reports block size ${blockSize}`);
+  if (blockSize < 512 || blockSize > 65536 || (blockSize & (blockSize - 1)) !== 0)
+    throw new Error(`xfs_db reports block size ${blockSize}`);
   const agBlocks = field(xfsDb, "agblocks");
   const agCount = field(xfsDb, "agcount");
   const dBlocks = field(xfsDb, "dblocks");

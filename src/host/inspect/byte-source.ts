@@ -36,7 +36,11 @@ export async function openImageSource(path: string): Promise<{ source: ByteSourc
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new ImageRefusal(InspectionCode.NOT_REGULAR_FILE, "the image is not a regular file (a FIFO, device, socket or directory)");
+    if (!st.isFile())
+      throw new ImageRefusal(
+        InspectionCode.NOT_REGULAR_FILE,
+        "the image is not a regular file (a FIFO, device, socket or directory)",
+      );
     return { source: { size: st.size, read: (offset, length) => readFully(fh, offset, length) }, close: () => fh.close() };
   } catch (error) {
     await fh.close();

@@ -17,8 +17,17 @@ export class ByteView {
   }
 
   private need(offset: number, length: number): void {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.bytes.length) {
-      throw new ImageRefusal(InspectionCode.HEADER_INVALID, `the ${this.what} points past the ${this.bytes.length} bytes it may use (offset ${offset}, length ${length})`);
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > this.bytes.length
+    ) {
+      throw new ImageRefusal(
+        InspectionCode.HEADER_INVALID,
+        `the ${this.what} points past the ${this.bytes.length} bytes it may use (offset ${offset}, length ${length})`,
+      );
     }
   }
 
@@ -43,6 +52,10 @@ export class ByteView {
   }
 
   startsWith(offset: number, magic: Buffer): boolean {
-    return offset >= 0 && offset + magic.length <= this.bytes.length && this.bytes.subarray(offset, offset + magic.length).equals(magic);
+    return (
+      offset >= 0 &&
+      offset + magic.length <= this.bytes.length &&
+      this.bytes.subarray(offset, offset + magic.length).equals(magic)
+    );
   }
 }

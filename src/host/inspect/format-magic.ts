@@ -13,7 +13,8 @@ export interface Sample {
 
 export const TAIL_BYTES = 512;
 
-export type DetectedFormat = "qcow2" | "qcow" | "qed" | "vmdk" | "vpc" | "vhdx" | "vdi" | "luks" | "parallels" | "bochs" | "cloop" | "dmg";
+export type DetectedFormat =
+  "qcow2" | "qcow" | "qed" | "vmdk" | "vpc" | "vhdx" | "vdi" | "luks" | "parallels" | "bochs" | "cloop" | "dmg";
 
 const ascii = (s: string) => Buffer.from(s, "latin1");
 
@@ -22,7 +23,8 @@ interface Signature {
   matches: (s: Sample) => boolean;
 }
 
-const at = (buf: Buffer, offset: number, magic: Buffer) => buf.length >= offset + magic.length && buf.subarray(offset, offset + magic.length).equals(magic);
+const at = (buf: Buffer, offset: number, magic: Buffer) =>
+  buf.length >= offset + magic.length && buf.subarray(offset, offset + magic.length).equals(magic);
 const QFI = ascii("QFI\xfb");
 /** The footer sits in the last 512 bytes; a tail shorter than that has no footer. */
 const footer = (s: Sample, magic: Buffer) => s.tail.length === TAIL_BYTES && at(s.tail, 0, magic);
@@ -33,7 +35,13 @@ const SIGNATURES: Signature[] = [
   { format: "qcow", matches: (s) => at(s.head, 0, QFI) && !(s.head.length >= 8 && [2, 3].includes(s.head.readUInt32BE(4))) },
   { format: "qed", matches: (s) => at(s.head, 0, ascii("QED\0")) },
   // Sparse extents ("KDMV"), ESX COW ("COWD") and the text descriptor that names other files.
-  { format: "vmdk", matches: (s) => at(s.head, 0, ascii("KDMV")) || at(s.head, 0, ascii("COWD")) || /^\s*# Disk DescriptorFile/i.test(s.head.subarray(0, 64).toString("latin1")) },
+  {
+    format: "vmdk",
+    matches: (s) =>
+      at(s.head, 0, ascii("KDMV")) ||
+      at(s.head, 0, ascii("COWD")) ||
+      /^\s*# Disk DescriptorFile/i.test(s.head.subarray(0, 64).toString("latin1")),
+  },
   // VHD: a dynamic disk starts with a copy of the footer; a fixed one only has it at the end.
   { format: "vpc", matches: (s) => at(s.head, 0, ascii("conectix")) || footer(s, ascii("conectix")) },
   { format: "vhdx", matches: (s) => at(s.head, 0, ascii("vhdxfile")) },

@@ -33,17 +33,24 @@ export function backingIsProtocol(name: string): boolean {
 export function inspectBytes(sample: Sample, expected: ExpectedFormat): Inspection {
   const found = detectFormats(sample);
   if (expected === "raw") {
-    if (found.length) throw new ImageRefusal(InspectionCode.FORMAT_MISMATCH, `the file is named as raw but holds a ${found.join("/")} image`);
+    if (found.length)
+      throw new ImageRefusal(InspectionCode.FORMAT_MISMATCH, `the file is named as raw but holds a ${found.join("/")} image`);
     return { format: "raw", backing: null, virtualSize: null, clusterSize: null };
   }
   if (!found.includes("qcow2")) {
     const what = found.filter((f) => f !== "vpc" && f !== "dmg"); // footers at the end may be guest data
-    throw new ImageRefusal(InspectionCode.FORMAT_MISMATCH, `the file is named as qcow2 but holds ${what.length ? `a ${what.join("/")} image` : "no qcow2 header"}`);
+    throw new ImageRefusal(
+      InspectionCode.FORMAT_MISMATCH,
+      `the file is named as qcow2 but holds ${what.length ? `a ${what.join("/")} image` : "no qcow2 header"}`,
+    );
   }
   const header = parseQcow2Header(sample.head);
   checkQcow2(header, sample.size);
   if (header.backingFile !== null && backingIsProtocol(header.backingFile)) {
-    throw new ImageRefusal(InspectionCode.BACKING_OUTSIDE_CHAIN, `the backing file ${JSON.stringify(header.backingFile)} is a protocol or json: name, not a file of the storage domain`);
+    throw new ImageRefusal(
+      InspectionCode.BACKING_OUTSIDE_CHAIN,
+      `the backing file ${JSON.stringify(header.backingFile)} is a protocol or json: name, not a file of the storage domain`,
+    );
   }
   return {
     format: "qcow2",

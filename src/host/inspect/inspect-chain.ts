@@ -38,18 +38,37 @@ export async function inspectChain(layers: readonly ChainLayer[], domainRoot: st
     const next = layers[i + 1];
     const backing = inspection.backing;
     if (!backing) {
-      if (next) throw new ImageRefusal(InspectionCode.CHAIN_CHANGED, where(`the header names no backing file, but the scan recorded ${path.basename(next.path)}; rescan the storage domain`));
+      if (next)
+        throw new ImageRefusal(
+          InspectionCode.CHAIN_CHANGED,
+          where(`the header names no backing file, but the scan recorded ${path.basename(next.path)}; rescan the storage domain`),
+        );
       continue;
     }
     const named = path.resolve(path.dirname(layer.path), backing.name);
     const real = await realOrNull(named);
-    if (!next) throw new ImageRefusal(InspectionCode.BACKING_OUTSIDE_CHAIN, where(`its backing file ${JSON.stringify(backing.name)} is not part of the disk's recorded chain`));
+    if (!next)
+      throw new ImageRefusal(
+        InspectionCode.BACKING_OUTSIDE_CHAIN,
+        where(`its backing file ${JSON.stringify(backing.name)} is not part of the disk's recorded chain`),
+      );
     const realNext = await realOrNull(next.path);
     if (!real || !realNext || real !== realNext || !isInside(real, realRoot)) {
-      throw new ImageRefusal(InspectionCode.BACKING_OUTSIDE_CHAIN, where(`its backing file ${JSON.stringify(backing.name)} does not resolve to ` + `${path.basename(next.path)}, the next volume of the recorded chain inside the domain`));
+      throw new ImageRefusal(
+        InspectionCode.BACKING_OUTSIDE_CHAIN,
+        where(
+          `its backing file ${JSON.stringify(backing.name)} does not resolve to ` +
+            `${path.basename(next.path)}, the next volume of the recorded chain inside the domain`,
+        ),
+      );
     }
     if (backing.format !== next.format) {
-      throw new ImageRefusal(InspectionCode.FORMAT_MISMATCH, where(`the header records its backing file as ${backing.format ?? "(no format: qemu would guess)"}, the inventory as ${next.format}`));
+      throw new ImageRefusal(
+        InspectionCode.FORMAT_MISMATCH,
+        where(
+          `the header records its backing file as ${backing.format ?? "(no format: qemu would guess)"}, the inventory as ${next.format}`,
+        ),
+      );
     }
   }
   return found;

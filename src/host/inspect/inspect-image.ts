@@ -24,7 +24,10 @@ export async function inspectSource(source: ByteSource, expected: ExpectedFormat
     head = await source.read(0, headLength);
     tail = await source.read(source.size - tailLength, tailLength);
   } catch (error) {
-    throw new ImageRefusal(InspectionCode.UNREADABLE, `the image cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ImageRefusal(
+      InspectionCode.UNREADABLE,
+      `the image cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   return inspectBytes({ head, tail, size: source.size }, expected);
 }

@@ -81,9 +81,11 @@ function readExtensions(view: ByteView, start: number, end: number, h: Qcow2Head
     const length = view.u32(offset + 4);
     if (type === Qcow2Extension.END) return;
     const dataEnd = offset + 8 + length;
-    if (dataEnd > end) throw invalid(`header extension 0x${type.toString(16)} of ${length} bytes runs past the end of the first cluster`);
+    if (dataEnd > end)
+      throw invalid(`header extension 0x${type.toString(16)} of ${length} bytes runs past the end of the first cluster`);
     const data = view.slice(offset + 8, length);
-    if (type !== Qcow2Extension.FEATURE_NAMES && seen.has(type)) throw invalid(`header extension 0x${type.toString(16)} appears twice`);
+    if (type !== Qcow2Extension.FEATURE_NAMES && seen.has(type))
+      throw invalid(`header extension 0x${type.toString(16)} appears twice`);
     seen.add(type);
     switch (type) {
       case Qcow2Extension.BACKING_FORMAT:
@@ -101,7 +103,11 @@ function readExtensions(view: ByteView, start: number, end: number, h: Qcow2Head
       case Qcow2Extension.FEATURE_NAMES:
         for (let i = 0; i + 48 <= data.length; i += 48) {
           const kind = ["incompatible", "compatible", "autoclear"][data[i]!] ?? `type${data[i]}`;
-          const name = data.subarray(i + 2, i + 48).toString("latin1").replace(/\0.*$/s, "").replace(/[^\x20-\x7e]/g, "?");
+          const name = data
+            .subarray(i + 2, i + 48)
+            .toString("latin1")
+            .replace(/\0.*$/s, "")
+            .replace(/[^\x20-\x7e]/g, "?");
           h.featureNames.set(`${kind}:${data[i + 1]}`, name);
         }
         break;
@@ -122,7 +128,8 @@ export function parseQcow2Header(head: Buffer): Qcow2Header {
   const version = view.u32(4);
   if (version !== 2 && version !== 3) throw invalid(`qcow2 version ${version} is not 2 or 3`);
   const clusterBits = view.u32(20);
-  if (clusterBits < MIN_CLUSTER_BITS || clusterBits > MAX_CLUSTER_BITS) throw invalid(`cluster_bits ${clusterBits} is outside ${MIN_CLUSTER_BITS}..${MAX_CLUSTER_BITS}`);
+  if (clusterBits < MIN_CLUSTER_BITS || clusterBits > MAX_CLUSTER_BITS)
+    throw invalid(`cluster_bits ${clusterBits} is outside ${MIN_CLUSTER_BITS}..${MAX_CLUSTER_BITS}`);
   const clusterSize = 2 ** clusterBits;
   const h: Qcow2Header = {
     version,
@@ -156,16 +163,22 @@ export function parseQcow2Header(head: Buffer): Qcow2Header {
     h.autoclearFeatures = view.u64(88);
     h.refcountOrder = view.u32(96);
     h.headerLength = view.u32(100);
-    if (h.headerLength < V3_MIN_HEADER_LENGTH || h.headerLength % 8 !== 0) throw invalid(`header_length ${h.headerLength} is below ${V3_MIN_HEADER_LENGTH} or not a multiple of 8`);
-    if (h.headerLength > clusterSize) throw invalid(`header_length ${h.headerLength} is larger than the ${clusterSize}-byte cluster`);
+    if (h.headerLength < V3_MIN_HEADER_LENGTH || h.headerLength % 8 !== 0)
+      throw invalid(`header_length ${h.headerLength} is below ${V3_MIN_HEADER_LENGTH} or not a multiple of 8`);
+    if (h.headerLength > clusterSize)
+      throw invalid(`header_length ${h.headerLength} is larger than the ${clusterSize}-byte cluster`);
     if (h.headerLength > V3_MIN_HEADER_LENGTH) h.compressionType = view.u8(104);
   }
   // The extensions and the backing name live in the first cluster; we may only have read part of it.
   const firstCluster = Math.min(clusterSize, head.length);
   readExtensions(view, h.headerLength, firstCluster, h);
   if (h.backingFileOffset !== 0n) {
-    if (h.backingFileSize === 0 || h.backingFileSize > MAX_BACKING_NAME) throw invalid(`backing file name length ${h.backingFileSize} is outside 1..${MAX_BACKING_NAME}`);
-    if (h.backingFileOffset > BigInt(firstCluster - h.backingFileSize)) throw invalid(`the backing file name (offset ${h.backingFileOffset}, ${h.backingFileSize} bytes) is outside the first cluster`);
+    if (h.backingFileSize === 0 || h.backingFileSize > MAX_BACKING_NAME)
+      throw invalid(`backing file name length ${h.backingFileSize} is outside 1..${MAX_BACKING_NAME}`);
+    if (h.backingFileOffset > BigInt(firstCluster - h.backingFileSize))
+      throw invalid(
+        `the backing file name (offset ${h.backingFileOffset}, ${h.backingFileSize} bytes) is outside the first cluster`,
+      );
     h.backingFile = headerString(view.slice(Number(h.backingFileOffset), h.backingFileSize), "backing file name");
   }
   return h;

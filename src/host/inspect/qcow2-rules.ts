@@ -33,7 +33,11 @@ function unknownFeatures(h: Qcow2Header): string[] {
     ["compatible", h.compatibleFeatures & ~KNOWN_COMPATIBLE],
     ["autoclear", h.autoclearFeatures & ~KNOWN_AUTOCLEAR],
   ];
-  return groups.flatMap(([kind, mask]) => bits(mask).map((bit) => `${kind} bit ${bit}${h.featureNames.has(`${kind}:${bit}`) ? ` (${h.featureNames.get(`${kind}:${bit}`)})` : ""}`));
+  return groups.flatMap(([kind, mask]) =>
+    bits(mask).map(
+      (bit) => `${kind} bit ${bit}${h.featureNames.has(`${kind}:${bit}`) ? ` (${h.featureNames.get(`${kind}:${bit}`)})` : ""}`,
+    ),
+  );
 }
 
 const aligned = (offset: bigint, clusterSize: bigint) => offset % clusterSize === 0n;
@@ -48,13 +52,22 @@ function checkTables(h: Qcow2Header, fileSize: bigint): void {
   const needed = (h.size + cs * l2Entries - 1n) / (cs * l2Entries);
   if (BigInt(h.l1Size) < needed) throw invalid(`the L1 table has ${h.l1Size} entries but a ${h.size}-byte disk needs ${needed}`);
   if (h.l1Size > 0) {
-    if (h.l1TableOffset === 0n || !aligned(h.l1TableOffset, cs)) throw invalid(`the L1 table offset ${h.l1TableOffset} is zero or not cluster-aligned`);
-    if (h.l1TableOffset + l1Bytes > fileSize) throw invalid(`the L1 table (offset ${h.l1TableOffset}, ${l1Bytes} bytes) ends past the end of the ${fileSize}-byte file`);
+    if (h.l1TableOffset === 0n || !aligned(h.l1TableOffset, cs))
+      throw invalid(`the L1 table offset ${h.l1TableOffset} is zero or not cluster-aligned`);
+    if (h.l1TableOffset + l1Bytes > fileSize)
+      throw invalid(`the L1 table (offset ${h.l1TableOffset}, ${l1Bytes} bytes) ends past the end of the ${fileSize}-byte file`);
   }
   const refBytes = BigInt(h.refcountTableClusters) * cs;
-  if (h.refcountTableClusters === 0 || refBytes > MAX_REFTABLE_BYTES) throw invalid(`the refcount table claims ${h.refcountTableClusters} clusters (${refBytes} bytes; qemu allows 1..${MAX_REFTABLE_BYTES} bytes)`);
-  if (h.refcountTableOffset === 0n || !aligned(h.refcountTableOffset, cs)) throw invalid(`the refcount table offset ${h.refcountTableOffset} is zero or not cluster-aligned`);
-  if (h.refcountTableOffset + refBytes > fileSize) throw invalid(`the refcount table (offset ${h.refcountTableOffset}, ${refBytes} bytes) ends past the end of the ${fileSize}-byte file`);
+  if (h.refcountTableClusters === 0 || refBytes > MAX_REFTABLE_BYTES)
+    throw invalid(
+      `the refcount table claims ${h.refcountTableClusters} clusters (${refBytes} bytes; qemu allows 1..${MAX_REFTABLE_BYTES} bytes)`,
+    );
+  if (h.refcountTableOffset === 0n || !aligned(h.refcountTableOffset, cs))
+    throw invalid(`the refcount table offset ${h.refcountTableOffset} is zero or not cluster-aligned`);
+  if (h.refcountTableOffset + refBytes > fileSize)
+    throw invalid(
+      `the refcount table (offset ${h.refcountTableOffset}, ${refBytes} bytes) ends past the end of the ${fileSize}-byte file`,
+    );
   if (h.refcountOrder > 6) throw invalid(`refcount_order ${h.refcountOrder} is above 6`);
   if (h.nbSnapshots > MAX_SNAPSHOTS) throw invalid(`${h.nbSnapshots} snapshots claimed, more than qemu's ${MAX_SNAPSHOTS}`);
   if (h.nbSnapshots > 0 && (!aligned(h.snapshotsOffset, cs) || h.snapshotsOffset === 0n || h.snapshotsOffset >= fileSize)) {
@@ -70,20 +83,40 @@ function checkTables(h: Qcow2Header, fileSize: bigint): void {
 export function checkQcow2(h: Qcow2Header, fileSize: number): void {
   if (h.cryptMethod !== 0 || h.hasEncryptionHeader) {
     const method = CRYPT_METHODS[h.cryptMethod] ?? `method ${h.cryptMethod}`;
-    throw refuse(InspectionCode.ENCRYPTED, `the qcow2 image is encrypted (${method}); it cannot be read or trimmed without its key`);
+    throw refuse(
+      InspectionCode.ENCRYPTED,
+      `the qcow2 image is encrypted (${method}); it cannot be read or trimmed without its key`,
+    );
   }
-  if ((h.incompatibleFeatures & INCOMPAT_DATA_FILE) !== 0n || h.dataFile !== null || (h.autoclearFeatures & AUTOCLEAR_DATA_FILE_RAW) !== 0n) {
+  if (
+    (h.incompatibleFeatures & INCOMPAT_DATA_FILE) !== 0n ||
+    h.dataFile !== null ||
+    (h.autoclearFeatures & AUTOCLEAR_DATA_FILE_RAW) !== 0n
+  ) {
     const raw = (h.autoclearFeatures & AUTOCLEAR_DATA_FILE_RAW) !== 0n ? " (raw)" : "";
     const named = h.dataFile !== null ? ` named ${JSON.stringify(h.dataFile)}` : "";
-    throw refuse(InspectionCode.EXTERNAL_DATA_FILE, `the qcow2 image keeps its data in an external file${raw}${named}; qemu would read and write that file`);
+    throw refuse(
+      InspectionCode.EXTERNAL_DATA_FILE,
+      `the qcow2 image keeps its data in an external file${raw}${named}; qemu would read and write that file`,
+    );
   }
   const unknown = unknownFeatures(h);
-  if (unknown.length) throw refuse(InspectionCode.UNKNOWN_FEATURES, `the qcow2 image uses features this gateway does not know: ${unknown.join(", ")}`);
+  if (unknown.length)
+    throw refuse(
+      InspectionCode.UNKNOWN_FEATURES,
+      `the qcow2 image uses features this gateway does not know: ${unknown.join(", ")}`,
+    );
   const compressionBit = (h.incompatibleFeatures & INCOMPAT_COMPRESSION) !== 0n;
-  if (compressionBit && !h.compressionType) throw invalid("the compression-type feature is set but the header names no compression type");
+  if (compressionBit && !h.compressionType)
+    throw invalid("the compression-type feature is set but the header names no compression type");
   if (!compressionBit && h.compressionType) throw invalid(`compression type ${h.compressionType} is set without its feature bit`);
-  if (h.compressionType !== null && h.compressionType >= COMPRESSION_TYPES.length) throw refuse(InspectionCode.UNKNOWN_FEATURES, `the qcow2 image uses compression type ${h.compressionType}, which this gateway does not know`);
-  if ((h.incompatibleFeatures & INCOMPAT_EXTENDED_L2) !== 0n && h.clusterBits < 14) throw invalid(`extended L2 entries need clusters of 16 KiB or more, not ${2 ** h.clusterBits}`);
+  if (h.compressionType !== null && h.compressionType >= COMPRESSION_TYPES.length)
+    throw refuse(
+      InspectionCode.UNKNOWN_FEATURES,
+      `the qcow2 image uses compression type ${h.compressionType}, which this gateway does not know`,
+    );
+  if ((h.incompatibleFeatures & INCOMPAT_EXTENDED_L2) !== 0n && h.clusterBits < 14)
+    throw invalid(`extended L2 entries need clusters of 16 KiB or more, not ${2 ** h.clusterBits}`);
   if ((h.autoclearFeatures & 1n) !== 0n && !h.hasBitmaps) throw invalid("the bitmaps feature is set without a bitmaps extension");
   checkTables(h, BigInt(fileSize));
 }

@@ -66,7 +66,10 @@ export class LibvirtMonitor {
         watcher.on("error", () => watcher.close());
         this.watchers.push(watcher);
       } catch (error) {
-        this.o.log.warn({ err: (error as Error).message, dir }, "cannot watch libvirt's domain files; changes without an event wait for the next resync");
+        this.o.log.warn(
+          { err: (error as Error).message, dir },
+          "cannot watch libvirt's domain files; changes without an event wait for the next resync",
+        );
       }
     }
   }
@@ -87,7 +90,9 @@ export class LibvirtMonitor {
   }
 
   private serial(fn: () => Promise<void>): Promise<void> {
-    this.chain = this.chain.then(fn).catch((error) => this.o.log.warn({ err: (error as Error).message }, "libvirt monitor step failed"));
+    this.chain = this.chain
+      .then(fn)
+      .catch((error) => this.o.log.warn({ err: (error as Error).message }, "libvirt monitor step failed"));
     return this.chain;
   }
 
@@ -133,7 +138,11 @@ export class LibvirtMonitor {
   }
 
   private startEvents(): void {
-    const proc = execa("virsh", ["-q", "-c", this.o.uri, "event", "--loop", "--all"], { reject: false, buffer: false, env: { LC_ALL: "C" } });
+    const proc = execa("virsh", ["-q", "-c", this.o.uri, "event", "--loop", "--all"], {
+      reject: false,
+      buffer: false,
+      env: { LC_ALL: "C" },
+    });
     this.events = proc;
     let rest = "";
     proc.stdout?.setEncoding("utf8");
@@ -201,4 +210,7 @@ export class LibvirtMonitor {
   }
 }
 
-const firstLine = (error: unknown) => String((error as { stderr?: string }).stderr || (error as Error).message || error).trim().split("\n")[0];
+const firstLine = (error: unknown) =>
+  String((error as { stderr?: string }).stderr || (error as Error).message || error)
+    .trim()
+    .split("\n")[0];

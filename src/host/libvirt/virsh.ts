@@ -14,7 +14,11 @@ const TIMEOUT_MS = 60_000;
 
 /** Runs virsh against one URI; argv only, never a shell. */
 export async function virsh(uri: string, args: string[], timeout = TIMEOUT_MS): Promise<string> {
-  const { stdout } = await execa("virsh", ["-q", "-c", uri, ...args], { timeout, stripFinalNewline: false, env: { LC_ALL: "C" } });
+  const { stdout } = await execa("virsh", ["-q", "-c", uri, ...args], {
+    timeout,
+    stripFinalNewline: false,
+    env: { LC_ALL: "C" },
+  });
   return stdout;
 }
 
@@ -36,7 +40,11 @@ export async function listDomainUuids(uri: string): Promise<string[]> {
 async function readBatch(uri: string, uuids: string[]): Promise<DomainReading[]> {
   const mark = `@@${randomBytes(8).toString("hex")}@@`;
   const commands = uuids.flatMap((u) => [`echo ${mark} D ${u}`, `domstate ${u}`, `echo ${mark} X`, `dumpxml ${u}`]);
-  const { stdout } = await execa("virsh", ["-q", "-c", uri, commands.join(" ; ")], { timeout: TIMEOUT_MS, reject: false, env: { LC_ALL: "C" } });
+  const { stdout } = await execa("virsh", ["-q", "-c", uri, commands.join(" ; ")], {
+    timeout: TIMEOUT_MS,
+    reject: false,
+    env: { LC_ALL: "C" },
+  });
   const out: DomainReading[] = [];
   const sections = stdout.split(mark).slice(1);
   for (let i = 0; i < sections.length; i++) {
@@ -75,7 +83,8 @@ export async function readAllDomains(uri: string): Promise<DomainReading[]> {
 
 /** One domain by name (as events name it); null when it no longer exists. */
 export async function readDomainByName(uri: string, name: string): Promise<DomainReading | null> {
-  const run = (cmd: string) => execa("virsh", ["-q", "-c", uri, cmd, "--domain", name], { timeout: TIMEOUT_MS, reject: false, env: { LC_ALL: "C" } });
+  const run = (cmd: string) =>
+    execa("virsh", ["-q", "-c", uri, cmd, "--domain", name], { timeout: TIMEOUT_MS, reject: false, env: { LC_ALL: "C" } });
   const [state, xml] = await Promise.all([run("domstate"), run("dumpxml")]);
   if (state.exitCode !== 0 || xml.exitCode !== 0) {
     const stderr = `${state.stderr}\n${xml.stderr}`;

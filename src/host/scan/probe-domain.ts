@@ -28,5 +28,8 @@ export async function probeDomain(root: string, timeoutMs: number): Promise<void
     timeout: timeoutMs,
     killSignal: "SIGKILL",
   });
-  if (result.timedOut) throw new StorageNotAnsweringError(`the storage domain did not answer a directory walk within ${timeoutMs} ms (hung mount?); nothing was read`);
+  if (result.timedOut)
+    throw new StorageNotAnsweringError(
+      `the storage domain did not answer a directory walk within ${timeoutMs} ms (hung mount?); nothing was read`,
+    );
 }

@@ -49,13 +49,20 @@ async function resolveBacking(
     backingPath: absolute,
     backingRelPath: null,
     problem: null,
-    refusal: { code: InspectionCode.BACKING_OUTSIDE_CHAIN, message: `its backing file ${JSON.stringify(backing)} is outside the ${where}` },
+    refusal: {
+      code: InspectionCode.BACKING_OUTSIDE_CHAIN,
+      message: `its backing file ${JSON.stringify(backing)} is outside the ${where}`,
+    },
   });
   if (!roots.some((root) => isInside(real, root))) return outside("storage roots");
   if (!isInside(real, domainRoot)) return outside("storage domain");
-  if (!backingFormat) return refuse(`${image.relPath} does not record the format of its backing file ${backing}; qemu would have to guess it`);
+  if (!backingFormat)
+    return refuse(`${image.relPath} does not record the format of its backing file ${backing}; qemu would have to guess it`);
   const named = formatFromExtension(real);
-  if (!named || named !== backingFormat) return refuse(`${image.relPath} records its backing file ${backing} as ${backingFormat}, which does not match the file's name`);
+  if (!named || named !== backingFormat)
+    return refuse(
+      `${image.relPath} records its backing file ${backing} as ${backingFormat}, which does not match the file's name`,
+    );
   return { backingPath: absolute, backingRelPath: path.relative(domainRoot, real), problem: null, refusal: null };
 }
 
@@ -66,19 +73,43 @@ async function resolveBacking(
  * scan), never probing a format.
  * @param libvirtDriverType the disk's `<driver type>` when a libvirt domain describes it (decides `.img`).
  */
-export async function readVolume(image: ImageFile, domainRoot: string, roots: readonly string[], libvirtDriverType?: string | null): Promise<VolumeReading> {
+export async function readVolume(
+  image: ImageFile,
+  domainRoot: string,
+  roots: readonly string[],
+  libvirtDriverType?: string | null,
+): Promise<VolumeReading> {
   const expected = expectedFormat(image.relPath, libvirtDriverType);
   // libvirt's driver type may make an .img qcow2; that format is recorded and used from now on.
   const format: ImageFormat = expected ?? image.format;
   // In-process lstat and open: bounded, so a file on a hung mount fails the scan instead of parking it.
   const deadlineMs = imageToolTimeoutMs();
   const facts = await withDeadline(readFileFacts(image.absPath), deadlineMs, image.relPath);
-  const base = { relPath: image.relPath, format, virtualSize: 0, actualSize: 0, backingPath: null, backingRelPath: null, refusal: null, fileDevice: facts.device, fileInode: facts.inode };
+  const base = {
+    relPath: image.relPath,
+    format,
+    virtualSize: 0,
+    actualSize: 0,
+    backingPath: null,
+    backingRelPath: null,
+    refusal: null,
+    fileDevice: facts.device,
+    fileInode: facts.inode,
+  };
   // A hard link's other name may be outside every root: no qemu tool opens it, even read-only.
   const fileProblem = fileFactsProblem(facts, image.relPath);
   if (fileProblem) return { ...base, problem: fileProblem, unreadable: false };
-  const refused = (code: InspectionCode, message: string): VolumeReading => ({ ...base, problem: null, unreadable: false, refusal: { code, message } });
-  if (!expected) return refused(InspectionCode.FORMAT_MISMATCH, `libvirt describes it as ${libvirtDriverType}, a format this gateway does not handle`);
+  const refused = (code: InspectionCode, message: string): VolumeReading => ({
+    ...base,
+    problem: null,
+    unreadable: false,
+    refusal: { code, message },
+  });
+  if (!expected)
+    return refused(
+      InspectionCode.FORMAT_MISMATCH,
+      `libvirt describes it as ${libvirtDriverType}, a format this gateway does not handle`,
+    );
   let inspection;
   try {
     inspection = await withDeadline(inspectImage(image.absPath, expected), deadlineMs, image.relPath);
@@ -87,7 +118,13 @@ export async function readVolume(image: ImageFile, domainRoot: string, roots: re
     throw error;
   }
   if (inspection.backing) {
-    const backing = await resolveBacking(image, inspection.backing.name, inspection.backing.format ?? undefined, domainRoot, roots);
+    const backing = await resolveBacking(
+      image,
+      inspection.backing.name,
+      inspection.backing.format ?? undefined,
+      domainRoot,
+      roots,
+    );
     if (backing.refusal) return { ...base, ...backing, unreadable: false };
   }
   let info;
@@ -96,10 +133,20 @@ export async function readVolume(image: ImageFile, domainRoot: string, roots: re
   } catch (error) {
     return { ...base, problem: `${image.relPath} cannot be read as ${expected}: ${(error as Error).message}`, unreadable: true };
   }
-  const reading: VolumeReading = { ...base, virtualSize: info.virtualSize, actualSize: info.actualSize, problem: null, unreadable: info.corrupt, refusal: null };
+  const reading: VolumeReading = {
+    ...base,
+    virtualSize: info.virtualSize,
+    actualSize: info.actualSize,
+    problem: null,
+    unreadable: info.corrupt,
+    refusal: null,
+  };
   if (info.corrupt) reading.problem = `${image.relPath} is marked corrupt by qemu`;
   if (info.backingFilename) {
-    Object.assign(reading, await resolveBacking(image, info.fullBackingFilename ?? info.backingFilename, info.backingFormat, domainRoot, roots));
+    Object.assign(
+      reading,
+      await resolveBacking(image, info.fullBackingFilename ?? info.backingFilename, info.backingFormat, domainRoot, roots),
+    );
   }
   // Only a file at least as long as the disk can have every cluster allocated; skip the check otherwise.
   if (format === "qcow2" && info.apparentSize >= info.virtualSize && !reading.unreadable) {
@@ -128,7 +175,11 @@ export async function readVolumes(
       const i = next++;
       // Each image is bounded as a whole (lstat, header, realpath of its backing, qemu-img): one file
       // on a hung mount fails the scan in bounded time instead of parking it.
-      out[i] = await withDeadline(readVolume(images[i]!, domainRoot, roots, driverTypeOf(images[i]!.relPath)), 2 * imageToolTimeoutMs() + 1_000, images[i]!.relPath);
+      out[i] = await withDeadline(
+        readVolume(images[i]!, domainRoot, roots, driverTypeOf(images[i]!.relPath)),
+        2 * imageToolTimeoutMs() + 1_000,
+        images[i]!.relPath,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, images.length) }, lane));

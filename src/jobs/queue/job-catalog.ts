@@ -36,10 +36,16 @@ interface CatalogEntry<D> {
 /** Every job name: its lane and default options. Adding a job means adding a row here. */
 export const JOB_CATALOG: { [K in JobName]: CatalogEntry<JobDataByName[K]> } = {
   // Without a caller's jobId, at most one automatic scan waits per domain.
-  [JobName.SCAN]: { lane: Lane.OPS, options: (d) => ({ deduplication: { id: `scan-${d.storageDomainId}` }, removeOnComplete: 100, removeOnFail: 100 }) },
+  [JobName.SCAN]: {
+    lane: Lane.OPS,
+    options: (d) => ({ deduplication: { id: `scan-${d.storageDomainId}` }, removeOnComplete: 100, removeOnFail: 100 }),
+  },
   // The BullMQ id is the SparsifyJob row's UUID: PostgreSQL holds the truth, BullMQ carries it.
   [JobName.SPARSIFY]: { lane: Lane.SPARSIFY, options: (d) => ({ jobId: d.jobId, removeOnComplete: 1000, removeOnFail: 1000 }) },
-  [JobName.ESTIMATE]: { lane: Lane.OPS, options: (d) => ({ deduplication: { id: `estimate-${d.storageDomainId}` }, removeOnComplete: 100, removeOnFail: 100 }) },
+  [JobName.ESTIMATE]: {
+    lane: Lane.OPS,
+    options: (d) => ({ deduplication: { id: `estimate-${d.storageDomainId}` }, removeOnComplete: 100, removeOnFail: 100 }),
+  },
   [JobName.SCHEDULED_RUN]: { lane: Lane.OPS, options: () => ({ removeOnComplete: 50, removeOnFail: 50 }) },
 };
 
@@ -47,4 +53,5 @@ export const JOB_CATALOG: { [K in JobName]: CatalogEntry<JobDataByName[K]> } = {
  * The queue of a domain's lane. The sparsify lane keeps the historical name `domain-<id>`, so jobs
  * queued before an upgrade are still consumed.
  */
-export const laneQueueName = (storageDomainId: string, lane: Lane) => (lane === Lane.SPARSIFY ? `domain-${storageDomainId}` : `domain-${storageDomainId}-${lane}`);
+export const laneQueueName = (storageDomainId: string, lane: Lane) =>
+  lane === Lane.SPARSIFY ? `domain-${storageDomainId}` : `domain-${storageDomainId}-${lane}`;

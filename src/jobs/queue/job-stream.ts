@@ -8,7 +8,8 @@ import { fromSnapshot } from "./job-snapshot.js";
 
 export type JobPubSub = PubSub<{ JOB_CHANGED: [string, SparsifyJob]; JOB_EVENTS: [SparsifyJob] }>;
 
-export const isTerminal = (state: string) => state === JobState.SUCCEEDED || state === JobState.FAILED || state === JobState.CANCELLED;
+export const isTerminal = (state: string) =>
+  state === JobState.SUCCEEDED || state === JobState.FAILED || state === JobState.CANCELLED;
 
 /** Feeds every job change from the bus into this gateway's job feed (per job) and pubsub (all jobs). */
 export function bridgeBusToPubSub(bus: EventBus, pubSub: JobPubSub, feed: JobFeed): () => void {
@@ -27,7 +28,13 @@ function isNewer(next: SparsifyJob, last: SparsifyJob): boolean {
   if (isTerminal(next.state)) return true;
   if (next.state === JobState.QUEUED && last.state === JobState.RUNNING) return false;
   if (next.progress < last.progress) return false;
-  return next.progress !== last.progress || next.state !== last.state || next.phase !== last.phase || next.cancelRequestedAt?.getTime() !== last.cancelRequestedAt?.getTime() || next.actualSizeBefore !== last.actualSizeBefore;
+  return (
+    next.progress !== last.progress ||
+    next.state !== last.state ||
+    next.phase !== last.phase ||
+    next.cancelRequestedAt?.getTime() !== last.cancelRequestedAt?.getTime() ||
+    next.actualSizeBefore !== last.actualSizeBefore
+  );
 }
 
 /**

@@ -8,7 +8,13 @@ import { explainOutcome } from "../../domain/sparsify-outcome.js";
 import { JobState } from "../../entities/enums.js";
 import { Disk, StorageDomain } from "../../entities/index.js";
 import { DirectRefusal } from "../../host/direct/direct-contract.js";
-import { DirectRunError, DirectVerificationError, runDirect, type DirectPhase, type DirectProver } from "../../host/direct/run-direct.js";
+import {
+  DirectRunError,
+  DirectVerificationError,
+  runDirect,
+  type DirectPhase,
+  type DirectProver,
+} from "../../host/direct/run-direct.js";
 import type { ImageFormat } from "../../host/image-format.js";
 import { ImageErrorCode, ImageProbeError } from "../../host/image-probe-error.js";
 import { recordEvent } from "../../services/audit.js";
@@ -57,7 +63,10 @@ export type DirectJobResult = { ending: JobEnding } | { fallbackReason: DirectFa
  */
 async function quarantine(input: DirectJobInput, message: string): Promise<void> {
   const { db, domain, diskId, jobId } = input;
-  input.log.error({ diskId, storageDomainId: domain.id, jobId }, `DIRECT VERIFICATION FAILED: ${message}; disk blocked, DIRECT turned off for domain ${domain.name}`);
+  input.log.error(
+    { diskId, storageDomainId: domain.id, jobId },
+    `DIRECT VERIFICATION FAILED: ${message}; disk blocked, DIRECT turned off for domain ${domain.name}`,
+  );
   await db.transaction(async (em) => {
     await em.update(Disk, { id: diskId }, { directVerificationFailed: { jobId, message, at: new Date().toISOString() } });
     await em.update(StorageDomain, { id: domain.id }, { sparsifyMethod: SparsifyMethod.VIRT_SPARSIFY });
@@ -100,14 +109,27 @@ export async function runDirectJob(input: DirectJobInput, verify: DirectVerifyMo
         discarded = true;
       },
       // DISCARDING spans 40–70 %: move within it batch by batch.
-      onDiscardProgress: (sent, total) => input.publish(SparsifyPhase.DISCARDING, 40 + Math.floor((30 * sent) / Math.max(total, 1))),
+      onDiscardProgress: (sent, total) =>
+        input.publish(SparsifyPhase.DISCARDING, 40 + Math.floor((30 * sent) / Math.max(total, 1))),
     });
     await input.flush();
     input.publish(SparsifyPhase.MEASURING, 90);
     const after = await input.measure();
     await input.flush();
     await store.patchActive(jobId, { skippedPartitions: result.skipped }, input.attempt);
-    log.info({ discarded: result.discardedBytes, ranges: result.discardCount, parts: result.parts, skipped: result.skipped.length, verify, before: input.actualSizeBefore, after, ms: result.durationMs }, "DIRECT sparsify finished");
+    log.info(
+      {
+        discarded: result.discardedBytes,
+        ranges: result.discardCount,
+        parts: result.parts,
+        skipped: result.skipped.length,
+        verify,
+        before: input.actualSizeBefore,
+        after,
+        ms: result.durationMs,
+      },
+      "DIRECT sparsify finished",
+    );
     const devices = result.parts.map((p) => `partition ${p.number} (${p.kind})`);
     const explained = explainOutcome({
       trimmedDevices: devices.filter((_, i) => result.parts[i]!.kind !== "swap"),
@@ -116,11 +138,21 @@ export async function runDirectJob(input: DirectJobInput, verify: DirectVerifyMo
       actualSizeAfter: after,
       ownVolumeCount: input.ownVolumeCount,
     });
-    return { ending: { state: JobState.SUCCEEDED, actualSizeAfter: after, outcome: explained.outcome, outcomeMessage: `DIRECT, verified ${verify}: ${explained.message}` } };
+    return {
+      ending: {
+        state: JobState.SUCCEEDED,
+        actualSizeAfter: after,
+        outcome: explained.outcome,
+        outcomeMessage: `DIRECT, verified ${verify}: ${explained.message}`,
+      },
+    };
   } catch (error) {
     await input.flush();
     if (error instanceof DirectRefusal && !discarded) {
-      log.warn({ reason: error.reason, detail: error.message }, "DIRECT refused before any discard: running virt-sparsify instead");
+      log.warn(
+        { reason: error.reason, detail: error.message },
+        "DIRECT refused before any discard: running virt-sparsify instead",
+      );
       await store.patchActive(jobId, { fallbackReason: error.reason, methodUsed: SparsifyMethod.VIRT_SPARSIFY }, input.attempt);
       await recordEvent(input.db.manager, {
         type: "DIRECT_FALLBACK",
@@ -136,13 +168,30 @@ export async function runDirectJob(input: DirectJobInput, verify: DirectVerifyMo
     const measured = after === null ? {} : { actualSizeAfter: after };
     if (error instanceof DirectVerificationError) {
       await quarantine(input, error.message);
-      return { ending: { state: JobState.FAILED, errorCode: JobErrorCode.DIRECT_VERIFICATION_FAILED, errorMessage: error.message, ...measured } };
+      return {
+        ending: {
+          state: JobState.FAILED,
+          errorCode: JobErrorCode.DIRECT_VERIFICATION_FAILED,
+          errorMessage: error.message,
+          ...measured,
+        },
+      };
     }
-    if (input.signal.aborted) return { ending: { state: JobState.CANCELLED, outcomeMessage: discarded ? "Cancelled during the discards; every discarded range was proven free" : "Cancelled", ...measured } };
+    if (input.signal.aborted)
+      return {
+        ending: {
+          state: JobState.CANCELLED,
+          outcomeMessage: discarded ? "Cancelled during the discards; every discarded range was proven free" : "Cancelled",
+          ...measured,
+        },
+      };
     if (error instanceof ImageProbeError && error.code === ImageErrorCode.IMAGE_IN_USE) {
       return { ending: { state: JobState.FAILED, errorCode: JobErrorCode.IMAGE_IN_USE, errorMessage: error.message } };
     }
-    if (error instanceof DirectRunError) return { ending: { state: JobState.FAILED, errorCode: JobErrorCode.DIRECT_FAILED, errorMessage: error.message, ...measured } };
+    if (error instanceof DirectRunError)
+      return {
+        ending: { state: JobState.FAILED, errorCode: JobErrorCode.DIRECT_FAILED, errorMessage: error.message, ...measured },
+      };
     throw error;
   }
 }

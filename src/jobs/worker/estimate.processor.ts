@@ -35,11 +35,19 @@ const PER_DISK_TIMEOUT_MS = 20_000;
  * Refreshes the reclaimable estimates of disks (never touching an image: read-only views), then
  * the stored needsSparsify flags. Returns how many got an estimate and how many could not.
  */
-export async function processEstimate(data: EstimateJobData, d: EstimateDeps): Promise<{ estimated: number; unavailable: number }> {
+export async function processEstimate(
+  data: EstimateJobData,
+  d: EstimateDeps,
+): Promise<{ estimated: number; unavailable: number }> {
   const domain = await d.db.getRepository(StorageDomain).findOneBy({ id: data.storageDomainId });
   if (!domain) return { estimated: 0, unavailable: 0 };
   const disks = await d.db.getRepository(Disk).find({
-    where: { storageDomainId: domain.id, status: DiskStatus.OK, storageType: StorageType.IMAGE, ...(data.diskIds ? { id: In(data.diskIds) } : {}) },
+    where: {
+      storageDomainId: domain.id,
+      status: DiskStatus.OK,
+      storageType: StorageType.IMAGE,
+      ...(data.diskIds ? { id: In(data.diskIds) } : {}),
+    },
   });
   let estimated = 0;
   let unavailable = 0;
@@ -49,14 +57,17 @@ export async function processEstimate(data: EstimateJobData, d: EstimateDeps): P
     const probe = await probePath(domain.path, d.config.STORAGE_CHECK_TIMEOUT_MS, { readDir: true });
     if (!probe.ok) {
       const rest = disks.slice(disks.indexOf(disk)).map((x) => x.id);
-      await d.db.getRepository(Disk).update({ id: In(rest) }, { ...unavailableAs(EstimateUnavailableReason.STORAGE_UNAVAILABLE), estimatedAt: new Date() });
+      await d.db
+        .getRepository(Disk)
+        .update({ id: In(rest) }, { ...unavailableAs(EstimateUnavailableReason.STORAGE_UNAVAILABLE), estimatedAt: new Date() });
       d.log.warn({ domain: domain.name, reason: probe.reason }, "estimate stopped: storage unavailable");
       unavailable += rest.length;
       break;
     }
     // A disk the inspector refused (or never inspected), or whose chain is refused, is not opened.
     // A coded chain problem (IMAGE_HARDLINKED…) keeps its own code.
-    const refused = disk.inspection?.code ?? (disk.chainProblem ? (codedProblem(disk.chainProblem)?.code ?? "CHAIN_INVALID") : null);
+    const refused =
+      disk.inspection?.code ?? (disk.chainProblem ? (codedProblem(disk.chainProblem)?.code ?? "CHAIN_INVALID") : null);
     // Inspector codes are EstimateUnavailableReason values too (same strings, one vocabulary).
     const patch = refused ? unavailableAs(refused as unknown as EstimateUnavailableReason) : await estimateChain(disk, domain, d);
     if (patch.reclaimableEstimate !== null) estimated++;
@@ -85,18 +96,35 @@ async function estimateChain(disk: Disk, domain: StorageDomain, d: EstimateDeps)
   // tools get the real paths.
   let real: string[];
   try {
-    real = await guardVolumes(d.db, domain, layers.map((l) => l.volumeId), d.config.STORAGE_ROOTS);
+    real = await guardVolumes(
+      d.db,
+      domain,
+      layers.map((l) => l.volumeId),
+      d.config.STORAGE_ROOTS,
+    );
   } catch (error) {
     if (error instanceof PathGuardError) return unavailableAs(error.code as unknown as EstimateUnavailableReason);
     throw error;
   }
   try {
-    const e = await estimateReclaimable({ volumes: layers.map(({ format }, i) => ({ path: real[i]!, format })), ownedCount: ownCount, domainRoot: domain.path, timeoutMs: PER_DISK_TIMEOUT_MS });
-    return { reclaimableEstimate: e.reclaimableBytes, reclaimableAfterMerge: e.afterMergeBytes, estimateMethod: EstimateMethod.FREE_BLOCKS, estimateDetail: e.method, estimateUnavailableReason: null };
+    const e = await estimateReclaimable({
+      volumes: layers.map(({ format }, i) => ({ path: real[i]!, format })),
+      ownedCount: ownCount,
+      domainRoot: domain.path,
+      timeoutMs: PER_DISK_TIMEOUT_MS,
+    });
+    return {
+      reclaimableEstimate: e.reclaimableBytes,
+      reclaimableAfterMerge: e.afterMergeBytes,
+      estimateMethod: EstimateMethod.FREE_BLOCKS,
+      estimateDetail: e.method,
+      estimateUnavailableReason: null,
+    };
   } catch (error) {
     if (error instanceof EstimateUnavailableError) {
       // A refusal found now is kept on the disk: no qemu tool opens it again until a rescan.
-      if (INSPECTION_CODES.includes(error.reason)) await recordRefusal(d.db, disk.id, new ImageRefusal(error.reason as InspectionCode, error.message));
+      if (INSPECTION_CODES.includes(error.reason))
+        await recordRefusal(d.db, disk.id, new ImageRefusal(error.reason as InspectionCode, error.message));
       return unavailableAs(error.reason as EstimateUnavailableReason);
     }
     log.warn({ err: (error as Error).message }, "estimate failed");
@@ -104,4 +132,10 @@ async function estimateChain(disk: Disk, domain: StorageDomain, d: EstimateDeps)
   }
 }
 
-const unavailableAs = (reason: EstimateUnavailableReason): Partial<Disk> => ({ reclaimableEstimate: null, reclaimableAfterMerge: null, estimateMethod: null, estimateDetail: null, estimateUnavailableReason: reason });
+const unavailableAs = (reason: EstimateUnavailableReason): Partial<Disk> => ({
+  reclaimableEstimate: null,
+  reclaimableAfterMerge: null,
+  estimateMethod: null,
+  estimateDetail: null,
+  estimateUnavailableReason: reason,
+});

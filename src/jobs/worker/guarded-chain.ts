@@ -5,7 +5,10 @@ import { guardLayers, type GuardedLayer } from "../../host/path-guard.js";
 /** Deeper than any real chain: a loop in stale rows must not spin. */
 const MAX_DEPTH = 64;
 
-const asLayer = (v: Volume): GuardedLayer => ({ relPath: v.relPath, identity: v.fileDevice && v.fileInode ? { device: v.fileDevice, inode: v.fileInode } : null });
+const asLayer = (v: Volume): GuardedLayer => ({
+  relPath: v.relPath,
+  identity: v.fileDevice && v.fileInode ? { device: v.fileDevice, inode: v.fileInode } : null,
+});
 
 /**
  * Every file qemu will open for this disk, from the inventory: its own volumes (leaf first) and
@@ -36,7 +39,12 @@ export async function guardDiskChain(
  * file the scan saw; returns their real paths in the same order.
  * @throws {PathGuardError}
  */
-export async function guardVolumes(db: DataSource, domain: StorageDomain, volumeIds: readonly string[], roots: readonly string[]): Promise<string[]> {
+export async function guardVolumes(
+  db: DataSource,
+  domain: StorageDomain,
+  volumeIds: readonly string[],
+  roots: readonly string[],
+): Promise<string[]> {
   const rows = await db.getRepository(Volume).findBy({ id: In([...volumeIds]), storageDomainId: domain.id });
   const byId = new Map(rows.map((v) => [v.id, v]));
   const layers = volumeIds.map((id) => byId.get(id)).filter((v): v is Volume => v !== undefined);

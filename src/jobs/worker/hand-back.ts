@@ -9,6 +9,7 @@ export interface HandedBack {
   handedBack: true;
 }
 
-export const isHandBack = (signal: AbortSignal | undefined): boolean => signal?.aborted === true && signal.reason === HAND_BACK_REASON;
+export const isHandBack = (signal: AbortSignal | undefined): boolean =>
+  signal?.aborted === true && signal.reason === HAND_BACK_REASON;
 
 export const isHandedBack = (result: unknown): result is HandedBack => (result as HandedBack | null)?.handedBack === true;

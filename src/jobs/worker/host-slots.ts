@@ -53,10 +53,13 @@ export class HostSlots {
     const now = Date.now();
     const got = await this.redis.eval(ACQUIRE, 1, this.key, now, now + this.leaseMs, holder, this.limit);
     if (got !== 1) return null;
-    const timer = setInterval(() => {
-      const at = Date.now();
-      this.redis.eval(RENEW, 1, this.key, at + this.leaseMs, holder, at).catch(() => {});
-    }, Math.floor(this.leaseMs / 3));
+    const timer = setInterval(
+      () => {
+        const at = Date.now();
+        this.redis.eval(RENEW, 1, this.key, at + this.leaseMs, holder, at).catch(() => {});
+      },
+      Math.floor(this.leaseMs / 3),
+    );
     timer.unref();
     return {
       release: async () => {

@@ -46,7 +46,11 @@ export interface HostWorkerDeps {
   directSlots?: HostSlots;
 }
 
-type Handler<K extends JobName> = (job: Job<JobDataByName[K]>, token: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>;
+type Handler<K extends JobName> = (
+  job: Job<JobDataByName[K]>,
+  token: string | undefined,
+  signal: AbortSignal | undefined,
+) => Promise<unknown>;
 
 /**
  * A host worker: registers its host, keeps a BullMQ Worker on the queue of every storage domain
@@ -112,9 +116,11 @@ export class HostWorker {
 
   /** Serialised: overlapping refreshes would start two Workers for one domain. */
   refreshDomains(opts: { scanAll?: boolean } = {}): Promise<void> {
-    this.refreshing = this.refreshing.then(() => this.doRefresh(opts)).catch((error) => {
-      this.d.log.warn({ err: (error as Error).message }, "domain refresh failed");
-    });
+    this.refreshing = this.refreshing
+      .then(() => this.doRefresh(opts))
+      .catch((error) => {
+        this.d.log.warn({ err: (error as Error).message }, "domain refresh failed");
+      });
     return this.refreshing;
   }
 
@@ -138,7 +144,8 @@ export class HostWorker {
       }
     }
     for (const { domain, reason } of unreachable) {
-      if (domain.inaccessibleReason !== reason && !(await this.seenByAnotherHost(domain.id))) await this.setReachability(domain, reason);
+      if (domain.inaccessibleReason !== reason && !(await this.seenByAnotherHost(domain.id)))
+        await this.setReachability(domain, reason);
     }
     await heartbeat(this.d.db, this.name, this.domainIds());
     // Disks blocked by processes of ended runs on this host (RUN_STILL_ALIVE): free them once gone.
@@ -148,7 +155,8 @@ export class HostWorker {
 
   private async seenByAnotherHost(domainId: string): Promise<boolean> {
     const rows = await this.d.db.query(
-      `SELECT 1 FROM host WHERE name <> $1 AND $2 = ANY("storageDomainIds") AND "heartbeatAt" > now() ` + "- ($3 || ' milliseconds')::interval LIMIT 1",
+      `SELECT 1 FROM host WHERE name <> $1 AND $2 = ANY("storageDomainIds") AND "heartbeatAt" > now() ` +
+        "- ($3 || ' milliseconds')::interval LIMIT 1",
       [this.name, domainId, String(this.d.config.HOST_OFFLINE_AFTER_MS)],
     );
     return rows.length > 0;
@@ -191,10 +199,18 @@ export class HostWorker {
     [JobName.SPARSIFY]: (job, token, signal) => this.runSparsify(job, token, signal),
     [JobName.ESTIMATE]: async (job) => {
       const result = await processEstimate(job.data, { ...this.d, hostName: this.name });
-      await this.d.bus.publish({ type: "estimate", storageDomainId: job.data.storageDomainId, estimateJobId: job.id! }).catch(() => {});
+      await this.d.bus
+        .publish({ type: "estimate", storageDomainId: job.data.storageDomainId, estimateJobId: job.id! })
+        .catch(() => {});
       return result;
     },
-    [JobName.SCHEDULED_RUN]: (job) => processScheduledRun(job.data, { config: this.d.config, db: this.d.db, queues: this.d.queues, bus: this.d.bus }, this.d.log, this.name),
+    [JobName.SCHEDULED_RUN]: (job) =>
+      processScheduledRun(
+        job.data,
+        { config: this.d.config, db: this.d.db, queues: this.d.queues, bus: this.d.bus },
+        this.d.log,
+        this.name,
+      ),
   };
 
   /**
@@ -210,7 +226,13 @@ export class HostWorker {
     }
     // DIRECT runs take no appliance slot but one of their own budget (the processor asks for an
     // appliance slot if the job runs virt-sparsify after all).
-    const direct = this.d.directSlots && (await this.d.db.getRepository(StorageDomain).findOne({ select: { id: true, sparsifyMethod: true }, where: { id: job.data.storageDomainId } }))?.sparsifyMethod === SparsifyMethod.DIRECT;
+    const direct =
+      this.d.directSlots &&
+      (
+        await this.d.db
+          .getRepository(StorageDomain)
+          .findOne({ select: { id: true, sparsifyMethod: true }, where: { id: job.data.storageDomainId } })
+      )?.sparsifyMethod === SparsifyMethod.DIRECT;
     const budget: RunBudget = direct ? "direct" : "appliance";
     const slot = await (direct ? this.d.directSlots! : this.d.slots).tryAcquire(`${this.name}:${job.id}`);
     if (!slot) {
@@ -218,7 +240,8 @@ export class HostWorker {
       throw new DelayedError();
     }
     let result: unknown;
-    const onFence = (why: string) => this.d.log.warn({ jobId: job.id, host: this.name, why }, "sparsify run fenced: its lease lapsed, the run is stopped");
+    const onFence = (why: string) =>
+      this.d.log.warn({ jobId: job.id, host: this.name, why }, "sparsify run fenced: its lease lapsed, the run is stopped");
     const lease = new RunLease(job, token!, this.fence, onFence).start();
     try {
       result = await this.d.sparsify(job, signal, lease.signal, budget);
@@ -251,7 +274,10 @@ export class HostWorker {
         connection: this.d.connection,
         prefix: this.d.config.QUEUE_PREFIX,
         // The sparsify lane fetches up to the host budget; the slots decide what really runs.
-        concurrency: lane === Lane.SPARSIFY ? this.d.facts.concurrency + (this.d.directSlots ? this.d.config.DIRECT_CONCURRENCY : 0) : this.d.config.OPS_CONCURRENCY,
+        concurrency:
+          lane === Lane.SPARSIFY
+            ? this.d.facts.concurrency + (this.d.directSlots ? this.d.config.DIRECT_CONCURRENCY : 0)
+            : this.d.config.OPS_CONCURRENCY,
         stalledInterval: this.d.config.STALLED_INTERVAL_MS,
         // Long enough for a lapsed lease to stop its run before anyone may take the job over.
         lockDuration: this.fence.lockDurationMs,

@@ -40,7 +40,10 @@ export class LibvirtLink {
         unreachable: (reason) => sync.setState(LibvirtState.UNREACHABLE, reason),
         fullSync: (domains) => sync.fullSync(domains),
         domainChanged: (name, domain) => {
-          this.log.debug({ domain: name, state: domain?.state ?? "gone", disks: domain?.disks.map((d) => d.target) }, "libvirt domain re-read");
+          this.log.debug(
+            { domain: name, state: domain?.state ?? "gone", disks: domain?.disks.map((d) => d.target) },
+            "libvirt domain re-read",
+          );
           return sync.domainChanged(name, domain);
         },
         eventSeen: (at) => sync.eventSeen(at),

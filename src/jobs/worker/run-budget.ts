@@ -9,7 +9,12 @@ export type RunBudget = "appliance" | "direct";
  * after all (a fallback, or its domain switched method meanwhile): it waits, in the same job, until
  * the host's appliance budget has room. Aborting stops the wait: null.
  */
-export async function waitForApplianceSlot(slots: HostSlots, label: string, retryMs: number, signal: AbortSignal): Promise<HostSlot | null> {
+export async function waitForApplianceSlot(
+  slots: HostSlots,
+  label: string,
+  retryMs: number,
+  signal: AbortSignal,
+): Promise<HostSlot | null> {
   for (;;) {
     if (signal.aborted) return null;
     const slot = await slots.tryAcquire(label);

@@ -13,7 +13,12 @@ import type { HandedBack } from "./hand-back.js";
 /** The worker stops: the job stays RUNNING in PostgreSQL and goes back to the queue (the caller moves it); its next run resumes it as a retry. */
 export async function recordHandBack(db: DataSource, hostName: string, row: SparsifyJob, log: Logger): Promise<HandedBack> {
   log.warn("worker stopping: job handed back to the queue, to run again");
-  await recordEvent(db.manager, { type: "JOB_HANDED_BACK", diskId: row.diskId, jobId: row.id, message: `The worker on ${hostName} stopped; the job went back to the queue to run again` }).catch(() => {});
+  await recordEvent(db.manager, {
+    type: "JOB_HANDED_BACK",
+    diskId: row.diskId,
+    jobId: row.id,
+    message: `The worker on ${hostName} stopped; the job went back to the queue to run again`,
+  }).catch(() => {});
   return { handedBack: true };
 }
 
@@ -54,7 +59,10 @@ export function recordFenced(db: DataSource, hostName: string, row: SparsifyJob,
   void (async () => {
     const deadline = Date.now() + FENCE_RECORD_FOR_MS;
     while (Date.now() < deadline) {
-      const tried = write().then(() => true, () => false);
+      const tried = write().then(
+        () => true,
+        () => false,
+      );
       const written = await Promise.race([tried, sleep(FENCE_RECORD_TRY_MS, false, { ref: false })]);
       if (written) return;
       await sleep(FENCE_RECORD_PAUSE_MS, undefined, { ref: false });
@@ -65,9 +73,18 @@ export function recordFenced(db: DataSource, hostName: string, row: SparsifyJob,
 }
 
 /** A worker died with this job (crash, SIGKILL, lost host): say so in the log and the audit trail. */
-export async function recordRetry(db: DataSource, hostName: string, row: SparsifyJob, attempt: number, log: Logger): Promise<void> {
+export async function recordRetry(
+  db: DataSource,
+  hostName: string,
+  row: SparsifyJob,
+  attempt: number,
+  log: Logger,
+): Promise<void> {
   const lost = `attempt ${row.attempts} on ${row.host ?? "an unknown host"} was lost at ${row.phase} ${row.progress} % (its worker stopped)`;
-  log.warn({ attempt: row.attempts, previousHost: row.host, phase: row.phase, progress: row.progress }, `sparsify job lost: ${lost}`);
+  log.warn(
+    { attempt: row.attempts, previousHost: row.host, phase: row.phase, progress: row.progress },
+    `sparsify job lost: ${lost}`,
+  );
   log.warn({ attempt, host: hostName }, `sparsify job retried: attempt ${attempt} on ${hostName}`);
   await recordEvent(db.manager, {
     type: "JOB_RETRIED",

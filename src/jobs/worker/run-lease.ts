@@ -62,7 +62,9 @@ export class RunLease {
 
   private check(): void {
     if (!this.controller.signal.aborted && mustFence(this.plan, this.sinceRenewal())) {
-      this.fence(`no lock renewal succeeded for ${Math.round(this.sinceRenewal())} ms (fence after ${this.plan.fenceAfterMs} ms)`);
+      this.fence(
+        `no lock renewal succeeded for ${Math.round(this.sinceRenewal())} ms (fence after ${this.plan.fenceAfterMs} ms)`,
+      );
     }
   }
 

@@ -59,14 +59,22 @@ export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promis
       await refreshDomainAssessments(em, domain.id);
     });
     await setState(ScanState.FAILED, { scanError: reason });
-    await recordEvent(db.manager, { type: "SCAN_FAILED", storageDomainId: domain.id, message: `Scan of ${domain.name} failed on ${deps.hostName}: ${reason}` });
+    await recordEvent(db.manager, {
+      type: "SCAN_FAILED",
+      storageDomainId: domain.id,
+      message: `Scan of ${domain.name} failed on ${deps.hostName}: ${reason}`,
+    });
     return null;
   }
   try {
     await setState(ScanState.SCANNING);
     await probeDomain(domain.path, deps.config.SCAN_PROBE_TIMEOUT_MS);
     // The walk above can pass on cached attributes while the server hangs: bound the in-process one too.
-    const images = await withDeadline(findImages(domain.path), deps.config.SCAN_PROBE_TIMEOUT_MS, "the storage domain's directory walk");
+    const images = await withDeadline(
+      findImages(domain.path),
+      deps.config.SCAN_PROBE_TIMEOUT_MS,
+      "the storage domain's directory walk",
+    );
     const readings = await readVolumes(images, domain.path, deps.config.STORAGE_ROOTS);
     const nfsVersion = await readNfsVersion(domain.path);
     const summary = await db.transaction(async (em) => {
@@ -79,7 +87,9 @@ export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promis
         type: "SCAN_FINISHED",
         actor: job.data.requestedBy,
         storageDomainId: domain.id,
-        message: `Scan of ${domain.name} on ${deps.hostName}: ${result.disks} disks (${result.newDisks} new, ` + `${result.missingDisks} missing) in ${result.volumes} volumes`,
+        message:
+          `Scan of ${domain.name} on ${deps.hostName}: ${result.disks} disks (${result.newDisks} new, ` +
+          `${result.missingDisks} missing) in ${result.volumes} volumes`,
         data: { ...result, reason: job.data.reason, host: deps.hostName, ms: Date.now() - started },
       });
       return result;
@@ -92,7 +102,11 @@ export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promis
     const message = (error as Error).message;
     log.warn({ domain: domain.name, err: message }, "scan failed");
     await setState(ScanState.FAILED, { scanError: message });
-    await recordEvent(db.manager, { type: "SCAN_FAILED", storageDomainId: domain.id, message: `Scan of ${domain.name} failed on ${deps.hostName}: ${message}` });
+    await recordEvent(db.manager, {
+      type: "SCAN_FAILED",
+      storageDomainId: domain.id,
+      message: `Scan of ${domain.name} failed on ${deps.hostName}: ${message}`,
+    });
     return null;
   } finally {
     await lease.release().catch(() => undefined);

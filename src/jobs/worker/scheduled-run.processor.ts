@@ -23,7 +23,13 @@ export interface ScheduledRunSummary {
  * jobs (trigger SCHEDULE) for the disks that need it, biggest win first, up to the concurrency
  * cap; disks that need it but are blocked are recorded with their blockers.
  */
-export async function processScheduledRun(data: ScheduledRunData, s: Services, log: Logger, hostName: string, now = new Date()): Promise<ScheduledRunSummary> {
+export async function processScheduledRun(
+  data: ScheduledRunData,
+  s: Services,
+  log: Logger,
+  hostName: string,
+  now = new Date(),
+): Promise<ScheduledRunSummary> {
   const summary: ScheduledRunSummary = { ran: false, started: [], skipped: [], deferred: [] };
   const [schedule, domain] = await Promise.all([
     s.db.getRepository(SparsifySchedule).findOneBy({ storageDomainId: data.storageDomainId }),
@@ -36,8 +42,12 @@ export async function processScheduledRun(data: ScheduledRunData, s: Services, l
   } else {
     summary.ran = true;
     await processEstimate({ storageDomainId: domain.id, requestedBy: actor }, { config: s.config, db: s.db, log, hostName });
-    const candidates = await s.db.getRepository(Disk).find({ where: { storageDomainId: domain.id, needsSparsify: true }, order: { reclaimableEstimate: "DESC", alias: "ASC" } });
-    const running = await s.db.getRepository(SparsifyJob).countBy({ storageDomainId: domain.id, trigger: JobTrigger.SCHEDULE, state: In([...ACTIVE_JOB_STATES]) });
+    const candidates = await s.db
+      .getRepository(Disk)
+      .find({ where: { storageDomainId: domain.id, needsSparsify: true }, order: { reclaimableEstimate: "DESC", alias: "ASC" } });
+    const running = await s.db
+      .getRepository(SparsifyJob)
+      .countBy({ storageDomainId: domain.id, trigger: JobTrigger.SCHEDULE, state: In([...ACTIVE_JOB_STATES]) });
     let slots = schedule.maxConcurrent - running;
     const sparsify = new SparsifyService(s);
     for (const disk of candidates) {
@@ -53,23 +63,35 @@ export async function processScheduledRun(data: ScheduledRunData, s: Services, l
         summary.started.push((await sparsify.request(disk.id, actor, JobTrigger.SCHEDULE)).id);
         slots--;
       } catch (error) {
-        const blockers = ((error as { extensions?: { blockers?: ScheduledRunSummary["skipped"][0]["blockers"] } }).extensions?.blockers ?? [{ code: "ERROR", message: (error as Error).message }]);
+        const blockers = (error as { extensions?: { blockers?: ScheduledRunSummary["skipped"][0]["blockers"] } }).extensions
+          ?.blockers ?? [{ code: "ERROR", message: (error as Error).message }];
         summary.skipped.push({ diskId: disk.id, alias: disk.alias, blockers });
       }
     }
   }
-  await s.db.getRepository(SparsifySchedule).update({ id: schedule.id }, { lastRunAt: now, lastRunSummary: summary as unknown as object });
+  await s.db
+    .getRepository(SparsifySchedule)
+    .update({ id: schedule.id }, { lastRunAt: now, lastRunSummary: summary as unknown as object });
   await recordEvent(s.db.manager, {
     type: summary.ran ? "SCHEDULE_RUN" : "SCHEDULE_SKIPPED",
     actor,
     storageDomainId: domain.id,
     message: summary.ran
-      ? `Scheduled run of ${domain.name}: ${summary.started.length} job(s) started, ` + `${summary.skipped.length} disk(s) skipped as blocked, ${summary.deferred.length} deferred by ` + "the concurrency cap"
+      ? `Scheduled run of ${domain.name}: ${summary.started.length} job(s) started, ` +
+        `${summary.skipped.length} disk(s) skipped as blocked, ${summary.deferred.length} deferred by ` +
+        "the concurrency cap"
       : `Scheduled run of ${domain.name} skipped: ${summary.reason}`,
     data: summary as unknown as Record<string, unknown>,
   });
   for (const skipped of summary.skipped) {
-    await recordEvent(s.db.manager, { type: "SCHEDULE_DISK_SKIPPED", actor, diskId: skipped.diskId, storageDomainId: domain.id, message: `Not sparsified by the schedule: ${skipped.blockers.map((b) => b.message).join("; ")}`, data: { blockers: skipped.blockers } });
+    await recordEvent(s.db.manager, {
+      type: "SCHEDULE_DISK_SKIPPED",
+      actor,
+      diskId: skipped.diskId,
+      storageDomainId: domain.id,
+      message: `Not sparsified by the schedule: ${skipped.blockers.map((b) => b.message).join("; ")}`,
+      data: { blockers: skipped.blockers },
+    });
   }
   return summary;
 }

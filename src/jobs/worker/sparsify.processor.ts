@@ -18,7 +18,15 @@ import { loadRecordedChain, type RecordedChain } from "../../services/recorded-c
 import { recordRefusal } from "../../services/refusal-recorder.js";
 import { diagnoseRun } from "../../host/sparsify-failure-probe.js";
 import { precheckImage } from "../../host/sparsify-precheck.js";
-import { finish as finishProgress, initialProgress, RAMP_TICK_MS, rampLaunch, reduceProgress, startMeasuring, type SparsifyProgress } from "../../host/sparsify-progress.js";
+import {
+  finish as finishProgress,
+  initialProgress,
+  RAMP_TICK_MS,
+  rampLaunch,
+  reduceProgress,
+  startMeasuring,
+  type SparsifyProgress,
+} from "../../host/sparsify-progress.js";
 import { eventKey } from "../../host/virt-sparsify-output.js";
 import { runVirtSparsify } from "../../host/virt-sparsify-runner.js";
 import { PathGuardError } from "../../host/path-guard.js";
@@ -67,7 +75,10 @@ interface Target {
 const toImageFormat = (f: DiskFormat): ImageFormat => (f === DiskFormat.QCOW2 ? "qcow2" : "raw");
 
 class JobFailure extends Error {
-  constructor(readonly code: JobErrorCode, message: string) {
+  constructor(
+    readonly code: JobErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -88,7 +99,12 @@ export class SparsifyProcessor {
    * once and nothing more is written; another host may own the job now. Every write to the job row
    * is conditioned on this run's attempt, so a late one from a fenced run changes nothing anyway.
    */
-  async process(job: Job<SparsifyJobData>, signal?: AbortSignal, fence?: AbortSignal, budget: RunBudget = "appliance"): Promise<{ state: string } | HandedBack | null> {
+  async process(
+    job: Job<SparsifyJobData>,
+    signal?: AbortSignal,
+    fence?: AbortSignal,
+    budget: RunBudget = "appliance",
+  ): Promise<{ state: string } | HandedBack | null> {
     const { jobId } = job.data;
     const row = await this.store.get(jobId);
     if (!row || (row.state !== JobState.QUEUED && row.state !== JobState.RUNNING)) return null; // ended meanwhile
@@ -110,7 +126,14 @@ export class SparsifyProcessor {
     });
     if (!running) return null;
     if (retried) await recordRetry(this.d.db, this.d.hostName, row, attempt, log);
-    else await recordEvent(this.d.db.manager, { type: "JOB_STARTED", actor: row.requestedBy, diskId: row.diskId, jobId, message: `Sparsify started on ${this.d.hostName}` });
+    else
+      await recordEvent(this.d.db.manager, {
+        type: "JOB_STARTED",
+        actor: row.requestedBy,
+        diskId: row.diskId,
+        jobId,
+        message: `Sparsify started on ${this.d.hostName}`,
+      });
     await job.updateProgress(running.progress).catch(() => {});
 
     let guard: StorageGuard | undefined;
@@ -118,7 +141,10 @@ export class SparsifyProcessor {
     try {
       const target = await this.loadTarget(row);
       // The domain and the image are watched from here on: gone, replaced or hung ends the job.
-      guard = await guardStorage([target.domain.path, target.leafPath], { intervalMs: this.d.config.STORAGE_CHECK_INTERVAL_MS, timeoutMs: this.d.config.STORAGE_CHECK_TIMEOUT_MS });
+      guard = await guardStorage([target.domain.path, target.leafPath], {
+        intervalMs: this.d.config.STORAGE_CHECK_INTERVAL_MS,
+        timeoutMs: this.d.config.STORAGE_CHECK_TIMEOUT_MS,
+      });
       const storage = guard;
       const before = await storage.until(this.precheck(target, retried, signal));
       await this.store.patchActive(jobId, { actualSizeBefore: before }, attempt);
@@ -149,12 +175,34 @@ export class SparsifyProcessor {
           .catch((error: Error) => log.warn({ err: error.message }, "progress not saved"));
       };
       if (target.domain.sparsifyMethod === SparsifyMethod.DIRECT) {
-        const direct = await this.runDirect(target, jobId, attempt, before, abort.signal, (phase, pct) => publish((progress = { ...progress, phase, progress: Math.max(progress.progress, pct) })), () => writes, log);
+        const direct = await this.runDirect(
+          target,
+          jobId,
+          attempt,
+          before,
+          abort.signal,
+          (phase, pct) => publish((progress = { ...progress, phase, progress: Math.max(progress.progress, pct) })),
+          () => writes,
+          log,
+        );
         if ("ending" in direct) return this.end(jobId, attempt, direct.ending);
       } else await this.store.patchActive(jobId, { methodUsed: SparsifyMethod.VIRT_SPARSIFY }, attempt);
       if (budget === "direct" && this.d.applianceSlots) {
-        applianceSlot = (await waitForApplianceSlot(this.d.applianceSlots, `${this.d.hostName}:${jobId}`, this.d.config.SLOT_RETRY_MS, abort.signal)) ?? undefined;
-        if (!applianceSlot) return this.end(jobId, attempt, storage.lost ? { state: JobState.FAILED, errorCode: JobErrorCode.STORAGE_UNAVAILABLE, errorMessage: storage.lost } : { state: JobState.CANCELLED });
+        applianceSlot =
+          (await waitForApplianceSlot(
+            this.d.applianceSlots,
+            `${this.d.hostName}:${jobId}`,
+            this.d.config.SLOT_RETRY_MS,
+            abort.signal,
+          )) ?? undefined;
+        if (!applianceSlot)
+          return this.end(
+            jobId,
+            attempt,
+            storage.lost
+              ? { state: JobState.FAILED, errorCode: JobErrorCode.STORAGE_UNAVAILABLE, errorMessage: storage.lost }
+              : { state: JobState.CANCELLED },
+          );
       }
       // The appliance boot says nothing for ~6 s: an estimated ramp keeps the bar moving.
       const launched = Date.now();
@@ -184,28 +232,65 @@ export class SparsifyProcessor {
       if (isFenced(fence)) return recordFenced(this.d.db, this.d.hostName, row, attempt, log);
       await writes;
       // Processes that outlived SIGKILL (stuck on storage) keep the disk blocked until they are gone.
-      const survivors = result.survivors.length ? { survivors: { host: this.d.hostName, processes: result.survivors.map(({ pid, startTime }) => ({ pid, startTime })) } } : {};
-      if (result.survivors.length) log.warn({ pids: result.survivors.map((p) => p.pid) }, "processes of the run outlived SIGKILL");
+      const survivors = result.survivors.length
+        ? { survivors: { host: this.d.hostName, processes: result.survivors.map(({ pid, startTime }) => ({ pid, startTime })) } }
+        : {};
+      if (result.survivors.length)
+        log.warn({ pids: result.survivors.map((p) => p.pid) }, "processes of the run outlived SIGKILL");
       if (storage.lost) {
         // Nothing is measured or probed: the image is unreachable, and a probe could hang too.
-        return this.end(jobId, attempt, { state: JobState.FAILED, errorCode: JobErrorCode.STORAGE_UNAVAILABLE, errorMessage: `The storage became unavailable during the run and the run was stopped: ${storage.lost}`, ...survivors });
+        return this.end(jobId, attempt, {
+          state: JobState.FAILED,
+          errorCode: JobErrorCode.STORAGE_UNAVAILABLE,
+          errorMessage: `The storage became unavailable during the run and the run was stopped: ${storage.lost}`,
+          ...survivors,
+        });
       }
       publish((progress = startMeasuring(progress)));
       const after = await storage.until(this.measure(target));
       await writes;
-      log.info({ exitCode: result.exitCode, trimmed: result.trimmedDevices, before, after, ms: result.durationMs }, "virt-sparsify finished");
+      log.info(
+        { exitCode: result.exitCode, trimmed: result.trimmedDevices, before, after, ms: result.durationMs },
+        "virt-sparsify finished",
+      );
 
       if (isHandBack(signal)) return recordHandBack(this.d.db, this.d.hostName, row, log);
-      if (result.cancelled) return this.end(jobId, attempt, { state: JobState.CANCELLED, actualSizeAfter: after, outcomeMessage: "Cancelled; the image was left consistent", ...survivors });
+      if (result.cancelled)
+        return this.end(jobId, attempt, {
+          state: JobState.CANCELLED,
+          actualSizeAfter: after,
+          outcomeMessage: "Cancelled; the image was left consistent",
+          ...survivors,
+        });
       const failure = await storage.until(diagnoseRun(result, { path: target.leafPath, format: target.format }));
-      if (failure) return this.end(jobId, attempt, { state: JobState.FAILED, actualSizeAfter: after, errorCode: failure.code, errorMessage: failure.message, ...survivors });
-      const explained = explainOutcome({ trimmedDevices: result.trimmedDevices, swapCleared: result.swapCleared, actualSizeBefore: before, actualSizeAfter: after, ownVolumeCount: target.own.length });
+      if (failure)
+        return this.end(jobId, attempt, {
+          state: JobState.FAILED,
+          actualSizeAfter: after,
+          errorCode: failure.code,
+          errorMessage: failure.message,
+          ...survivors,
+        });
+      const explained = explainOutcome({
+        trimmedDevices: result.trimmedDevices,
+        swapCleared: result.swapCleared,
+        actualSizeBefore: before,
+        actualSizeAfter: after,
+        ownVolumeCount: target.own.length,
+      });
       progress = finishProgress(progress);
-      return this.end(jobId, attempt, { state: JobState.SUCCEEDED, actualSizeAfter: after, outcome: explained.outcome, outcomeMessage: explained.message, ...survivors });
+      return this.end(jobId, attempt, {
+        state: JobState.SUCCEEDED,
+        actualSizeAfter: after,
+        outcome: explained.outcome,
+        outcomeMessage: explained.message,
+        ...survivors,
+      });
     } catch (error) {
       if (isFenced(fence)) return recordFenced(this.d.db, this.d.hostName, row, attempt, log);
       if (isHandBack(signal)) return recordHandBack(this.d.db, this.d.hostName, row, log);
-      const code = error instanceof JobFailure || error instanceof StorageUnavailableError ? error.code : JobErrorCode.INTERNAL_ERROR;
+      const code =
+        error instanceof JobFailure || error instanceof StorageUnavailableError ? error.code : JobErrorCode.INTERNAL_ERROR;
       if (code === JobErrorCode.INTERNAL_ERROR) log.error({ err: error }, "sparsify job crashed");
       if (signal?.aborted && code === JobErrorCode.IMAGE_IN_USE) return this.end(jobId, attempt, { state: JobState.CANCELLED });
       return this.end(jobId, attempt, { state: JobState.FAILED, errorCode: code, errorMessage: (error as Error).message });
@@ -220,23 +305,27 @@ export class SparsifyProcessor {
     const ended = await this.store.finish(jobId, ending, attempt);
     // What is left to reclaim changed: refresh this disk's estimate now (read-only, ~50 ms).
     if (ended && ending.state !== JobState.FAILED) {
-      await processEstimate({ storageDomainId: ended.storageDomainId, diskIds: [ended.diskId], requestedBy: ended.requestedBy }, this.d).catch((e) =>
-        this.d.log.warn({ err: (e as Error).message, jobId }, "estimate after job failed"),
-      );
+      await processEstimate(
+        { storageDomainId: ended.storageDomainId, diskIds: [ended.diskId], requestedBy: ended.requestedBy },
+        this.d,
+      ).catch((e) => this.d.log.warn({ err: (e as Error).message, jobId }, "estimate after job failed"));
     }
     return { state: ended?.state ?? ending.state };
   }
 
   private async loadTarget(row: SparsifyJob): Promise<Target> {
     const disk = await this.d.db.getRepository(Disk).findOneBy({ id: row.diskId });
-    if (!disk || disk.status === DiskStatus.MISSING || !disk.leafVolumeId) throw new JobFailure(JobErrorCode.DISK_MISSING, "The disk is no longer in the inventory or its image is missing");
+    if (!disk || disk.status === DiskStatus.MISSING || !disk.leafVolumeId)
+      throw new JobFailure(JobErrorCode.DISK_MISSING, "The disk is no longer in the inventory or its image is missing");
     const own = await this.d.db.getRepository(Volume).find({ where: { diskId: disk.id }, order: { depth: "ASC" } });
     const leaf = own.find((v) => v.id === disk.leafVolumeId);
     const domain = await this.d.db.getRepository(StorageDomain).findOneBy({ id: disk.storageDomainId });
-    if (!leaf || !domain) throw new JobFailure(JobErrorCode.DISK_MISSING, "The disk's leaf volume or storage domain is gone; rescan");
+    if (!leaf || !domain)
+      throw new JobFailure(JobErrorCode.DISK_MISSING, "The disk's leaf volume or storage domain is gone; rescan");
     const leafPath = path.join(domain.path, leaf.relPath);
     // Paths come from our own scan, but never act outside the domain whatever the database says.
-    if (!isInside(leafPath, domain.path)) throw new JobFailure(JobErrorCode.CHAIN_INVALID, `Leaf path ${leaf.relPath} escapes the storage domain`);
+    if (!isInside(leafPath, domain.path))
+      throw new JobFailure(JobErrorCode.CHAIN_INVALID, `Leaf path ${leaf.relPath} escapes the storage domain`);
     const chain = await loadRecordedChain(this.d.db.manager, disk, domain);
     const target = { disk, leaf, own, domain, leafPath, ownPaths: [], format: toImageFormat(leaf.format), chain };
     await this.guard(target);
@@ -257,13 +346,40 @@ export class SparsifyProcessor {
   }
 
   /** The DIRECT branch (direct-job.ts), on the chain the path guard proves once more right now. */
-  private async runDirect(t: Target, jobId: string, attempt: number, before: number, signal: AbortSignal, publish: DirectJobInput["publish"], flush: () => Promise<void>, log: Logger): Promise<DirectJobResult> {
+  private async runDirect(
+    t: Target,
+    jobId: string,
+    attempt: number,
+    before: number,
+    signal: AbortSignal,
+    publish: DirectJobInput["publish"],
+    flush: () => Promise<void>,
+    log: Logger,
+  ): Promise<DirectJobResult> {
     const { chain } = await guardDiskChain(this.d.db, t.domain, t.own, this.d.config.STORAGE_ROOTS);
     // Formats come from the recorded chain: one layer more or less than it is a changed chain.
-    if (chain.length !== t.chain.layers.length) throw new JobFailure(JobErrorCode.CHAIN_CHANGED, `The disk's chain has ${chain.length} layers, the inventory ${t.chain.layers.length}; rescan`);
+    if (chain.length !== t.chain.layers.length)
+      throw new JobFailure(
+        JobErrorCode.CHAIN_CHANGED,
+        `The disk's chain has ${chain.length} layers, the inventory ${t.chain.layers.length}; rescan`,
+      );
     const layers = chain.map((p, i) => ({ path: p, format: t.chain.layers[i]!.format }));
-    const input = { db: this.d.db, store: this.store, log, hostName: this.d.hostName, jobId, attempt, diskId: t.disk.id, domain: t.domain, layers, ownVolumeCount: t.own.length };
-    return runDirectJob({ ...input, actualSizeBefore: before, prover: directProver, signal, measure: () => this.measure(t), publish, flush }, t.domain.directVerify);
+    const input = {
+      db: this.d.db,
+      store: this.store,
+      log,
+      hostName: this.d.hostName,
+      jobId,
+      attempt,
+      diskId: t.disk.id,
+      domain: t.domain,
+      layers,
+      ownVolumeCount: t.own.length,
+    };
+    return runDirectJob(
+      { ...input, actualSizeBefore: before, prover: directProver, signal, measure: () => this.measure(t), publish, flush },
+      t.domain.directVerify,
+    );
   }
 
   /** Everything that may have changed since the job was queued; returns actualSizeBefore. */

@@ -27,10 +27,14 @@ export async function startHostWorker(config: Config, db: DataSource, log: Logge
   if (missingTools.length) log.warn({ missingTools }, "host tools not found");
   configureImageTools({ timeoutMs: config.QEMU_TOOL_TIMEOUT_MS });
   const caps = await detectCapabilities({ cacheDir: config.LIBGUESTFS_CACHEDIR });
-  const backendSettings = config.LIBGUESTFS_BACKEND_SETTINGS === "auto" ? defaultBackendSettings(caps) : config.LIBGUESTFS_BACKEND_SETTINGS || undefined;
+  const backendSettings =
+    config.LIBGUESTFS_BACKEND_SETTINGS === "auto"
+      ? defaultBackendSettings(caps)
+      : config.LIBGUESTFS_BACKEND_SETTINGS || undefined;
   // As root the estimator's parsers run as a dedicated user; without it estimates are refused.
   if (process.geteuid?.() === 0) await ensureParserUser(log);
-  if (!caps.virtSparsifyVersion) log.warn("virt-sparsify is not installed on this host: sparsify jobs will fail (see README: host tools)");
+  if (!caps.virtSparsifyVersion)
+    log.warn("virt-sparsify is not installed on this host: sparsify jobs will fail (see README: host tools)");
   const connection = createRedis(config.REDIS_URL, `worker-${config.HOST_NAME}`);
   const subscriber = createRedis(config.REDIS_URL, `worker-${config.HOST_NAME}-sub`);
   for (const r of [connection, subscriber]) r.on("error", (e) => log.warn({ err: e.message }, "redis connection error"));
@@ -39,8 +43,20 @@ export async function startHostWorker(config: Config, db: DataSource, log: Logge
   const concurrency = config.WORKER_CONCURRENCY ?? defaultConcurrency();
   const queues = new QueueRegistry(connection, config.QUEUE_PREFIX);
   const slots = new HostSlots(connection, HostSlots.key(config.QUEUE_PREFIX, config.HOST_NAME, "appliance"), concurrency);
-  const directSlots = new HostSlots(connection, HostSlots.key(config.QUEUE_PREFIX, config.HOST_NAME, "direct"), config.DIRECT_CONCURRENCY);
-  const processor = new SparsifyProcessor({ config, db, bus, log, hostName: config.HOST_NAME, backendSettings, applianceSlots: slots });
+  const directSlots = new HostSlots(
+    connection,
+    HostSlots.key(config.QUEUE_PREFIX, config.HOST_NAME, "direct"),
+    config.DIRECT_CONCURRENCY,
+  );
+  const processor = new SparsifyProcessor({
+    config,
+    db,
+    bus,
+    log,
+    hostName: config.HOST_NAME,
+    backendSettings,
+    applianceSlots: slots,
+  });
   const worker = new HostWorker({
     config,
     db,
@@ -61,7 +77,10 @@ export async function startHostWorker(config: Config, db: DataSource, log: Logge
     directSlots,
   });
   await worker.start();
-  log.info({ host: config.HOST_NAME, concurrency, accel: caps.accel, backendSettings, domains: worker.domainIds().length }, "host worker started");
+  log.info(
+    { host: config.HOST_NAME, concurrency, accel: caps.accel, backendSettings, domains: worker.domainIds().length },
+    "host worker started",
+  );
   return {
     worker,
     handBack: () => worker.handBack(),

@@ -27,7 +27,10 @@ export interface StorageGuard {
  * (see `watchStorage`).
  * @throws {StorageUnavailableError} when a path is already gone or hangs.
  */
-export async function guardStorage(paths: readonly string[], opts: { intervalMs: number; timeoutMs: number }): Promise<StorageGuard> {
+export async function guardStorage(
+  paths: readonly string[],
+  opts: { intervalMs: number; timeoutMs: number },
+): Promise<StorageGuard> {
   const watched: WatchedPath[] = [];
   // In parallel (each in its own child, each bounded): the job's start waits for one probe, not the sum.
   const probes = await Promise.all(paths.map((path) => probePath(path, opts.timeoutMs, { readDir: true })));

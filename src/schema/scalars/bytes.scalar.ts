@@ -2,7 +2,8 @@ import { GraphQLScalarType, Kind, type ValueNode } from "graphql";
 
 function makeByteScalar(name: string, signed: boolean): GraphQLScalarType<number, number> {
   const check = (value: unknown): number => {
-    const n = typeof value === "bigint" ? Number(value) : typeof value === "string" && /^-?\d+$/.test(value) ? Number(value) : value;
+    const n =
+      typeof value === "bigint" ? Number(value) : typeof value === "string" && /^-?\d+$/.test(value) ? Number(value) : value;
     if (typeof n !== "number" || !Number.isSafeInteger(n) || (!signed && n < 0)) {
       throw new TypeError(`${name} must be a ${signed ? "" : "non-negative "}safe integer number of bytes, got ${String(value)}`);
     }

@@ -10,5 +10,9 @@ import type { EventClass } from "./socket-writer.js";
 export function jobEventClass(root: unknown): EventClass | null {
   const job = root as Partial<SparsifyJob> | null;
   if (!job || typeof job.id !== "string" || typeof job.state !== "string") return null;
-  return { stream: job.id, phase: `${job.state}|${job.phase ?? ""}|${job.cancelRequestedAt ? 1 : 0}`, final: isTerminal(job.state) };
+  return {
+    stream: job.id,
+    phase: `${job.state}|${job.phase ?? ""}|${job.cancelRequestedAt ? 1 : 0}`,
+    final: isTerminal(job.state),
+  };
 }

@@ -66,7 +66,11 @@ export function multiplexedSubscribe<C>(d: MultiplexDeps<C>) {
     const computed = {} as Computed;
     computed.promise = (async () => {
       subscriptionExecutions.inc();
-      const result = (await execute({ ...args, rootValue: event, contextValue: d.sharedContext(route, event) })) as ExecutionResult;
+      const result = (await execute({
+        ...args,
+        rootValue: event,
+        contextValue: d.sharedContext(route, event),
+      })) as ExecutionResult;
       const payload = result.errors ? { ...result, errors: result.errors.map(d.toClient) } : result;
       return (computed.ready = new NextFrame(JSON.stringify(payload)));
     })();

@@ -11,11 +11,19 @@ import type { GatewayContext } from "../../resolvers/context.js";
 export const authChecker: AuthChecker<GatewayContext, Role> = ({ context }, roles) => {
   const principal = context.principal;
   if (!principal) {
-    throw new AppError(ErrorCode.UNAUTHENTICATED, context.authFailure === "invalid" ? "The API token is unknown, revoked or expired" : "An API token is required: send Authorization: Bearer <token>");
+    throw new AppError(
+      ErrorCode.UNAUTHENTICATED,
+      context.authFailure === "invalid"
+        ? "The API token is unknown, revoked or expired"
+        : "An API token is required: send Authorization: Bearer <token>",
+    );
   }
   const required = roles.length ? roles : [Role.VIEWER];
   if (!required.some((role) => hasRole(principal.role, role))) {
-    throw new AppError(ErrorCode.FORBIDDEN, `Token ${principal.name} has role ${principal.role}; this needs ${required.join(" or ")}`);
+    throw new AppError(
+      ErrorCode.FORBIDDEN,
+      `Token ${principal.name} has role ${principal.role}; this needs ${required.join(" or ")}`,
+    );
   }
   return true;
 };

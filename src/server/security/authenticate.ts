@@ -24,7 +24,12 @@ export interface AuthGuard {
  * Header → principal. With AUTH_DISABLED (development only) everyone is the dev admin. With a
  * guard, an address over RATE_LIMIT_AUTH_FAILURES_PER_MINUTE is refused before the token lookup.
  */
-export async function authenticate(config: Config, tokens: TokenService, authorization: unknown, guard?: AuthGuard): Promise<AuthResult> {
+export async function authenticate(
+  config: Config,
+  tokens: TokenService,
+  authorization: unknown,
+  guard?: AuthGuard,
+): Promise<AuthResult> {
   if (config.AUTH_DISABLED) return { principal: DEV_PRINCIPAL };
   const secret = bearerSecret(authorization);
   if (!secret) return { principal: null, reason: "missing" };
@@ -40,4 +45,7 @@ export async function authenticate(config: Config, tokens: TokenService, authori
 
 /** RATE_LIMITED (HTTP 429) for an address over the failed-authentication limit. */
 export const authRateLimited = (retryAfterSeconds: number) =>
-  new AppError(ErrorCode.RATE_LIMITED, `Too many failed authentications from this address; retry in ${retryAfterSeconds} s`, { retryAfterSeconds, http: { status: 429 } });
+  new AppError(ErrorCode.RATE_LIMITED, `Too many failed authentications from this address; retry in ${retryAfterSeconds} s`, {
+    retryAfterSeconds,
+    http: { status: 429 },
+  });

@@ -10,12 +10,21 @@ import { AppError, ErrorCode } from "../../errors.js";
 export const MAX_QUERY_DIRECTIVES = 50;
 
 /** The codes a refused query can carry, one per limit. */
-export const QUERY_LIMIT_CODES: ReadonlySet<string> = new Set([ErrorCode.QUERY_TOO_COMPLEX, ErrorCode.QUERY_TOO_DEEP, ErrorCode.TOO_MANY_ALIASES, ErrorCode.TOO_MANY_DIRECTIVES, ErrorCode.TOO_MANY_TOKENS]);
+export const QUERY_LIMIT_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.QUERY_TOO_COMPLEX,
+  ErrorCode.QUERY_TOO_DEEP,
+  ErrorCode.TOO_MANY_ALIASES,
+  ErrorCode.TOO_MANY_DIRECTIVES,
+  ErrorCode.TOO_MANY_TOKENS,
+]);
 
 type Measure = { code: ErrorCode; what: string; found: string; limit: number; setting: string };
 
 const limitError = (m: Measure, found: number) =>
-  new AppError(m.code, `The query's ${m.what} is ${found}, over the limit of ${m.limit} (${m.setting})`, { [m.found]: found, limit: m.limit });
+  new AppError(m.code, `The query's ${m.what} is ${found}, over the limit of ${m.limit} (${m.setting})`, {
+    [m.found]: found,
+    limit: m.limit,
+  });
 
 /**
  * graphql-armor's rules as plain validation rules, shared by HTTP (Apollo) and WebSocket
@@ -30,14 +39,41 @@ export function queryLimitRules(config: Config): ValidationRule[] {
       n: Number.MAX_SAFE_INTEGER,
       maxCost: Number.MAX_SAFE_INTEGER,
       propagateOnRejection: false,
-      onAccept: [(ctx: ValidationContext | null, { n }: { n: number }) => n > m.limit && ctx?.reportError(limitError(m, n) as GraphQLError)],
+      onAccept: [
+        (ctx: ValidationContext | null, { n }: { n: number }) =>
+          n > m.limit && ctx?.reportError(limitError(m, n) as GraphQLError),
+      ],
     });
   const rule = <T>(r: T) => r as unknown as (o: object) => ValidationRule;
   return [
-    measured(rule(maxDepthRule), { code: ErrorCode.QUERY_TOO_DEEP, what: "depth", found: "depth", limit: config.MAX_QUERY_DEPTH, setting: "MAX_QUERY_DEPTH" }),
-    measured(rule(maxAliasesRule), { code: ErrorCode.TOO_MANY_ALIASES, what: "number of aliases", found: "aliases", limit: config.MAX_QUERY_ALIASES, setting: "MAX_QUERY_ALIASES" }),
-    measured(rule(maxDirectivesRule), { code: ErrorCode.TOO_MANY_DIRECTIVES, what: "number of directives", found: "directives", limit: MAX_QUERY_DIRECTIVES, setting: "fixed" }),
-    measured(rule(costLimitRule), { code: ErrorCode.QUERY_TOO_COMPLEX, what: "cost", found: "cost", limit: config.MAX_QUERY_COST, setting: "MAX_QUERY_COST" }),
+    measured(rule(maxDepthRule), {
+      code: ErrorCode.QUERY_TOO_DEEP,
+      what: "depth",
+      found: "depth",
+      limit: config.MAX_QUERY_DEPTH,
+      setting: "MAX_QUERY_DEPTH",
+    }),
+    measured(rule(maxAliasesRule), {
+      code: ErrorCode.TOO_MANY_ALIASES,
+      what: "number of aliases",
+      found: "aliases",
+      limit: config.MAX_QUERY_ALIASES,
+      setting: "MAX_QUERY_ALIASES",
+    }),
+    measured(rule(maxDirectivesRule), {
+      code: ErrorCode.TOO_MANY_DIRECTIVES,
+      what: "number of directives",
+      found: "directives",
+      limit: MAX_QUERY_DIRECTIVES,
+      setting: "fixed",
+    }),
+    measured(rule(costLimitRule), {
+      code: ErrorCode.QUERY_TOO_COMPLEX,
+      what: "cost",
+      found: "cost",
+      limit: config.MAX_QUERY_COST,
+      setting: "MAX_QUERY_COST",
+    }),
   ];
 }
 
@@ -53,7 +89,10 @@ export function tokenLimitError(query: unknown, max: number): AppError | null {
   try {
     while (lexer.advance().kind !== TokenKind.EOF) {
       if (++count > max) {
-        return new AppError(ErrorCode.TOO_MANY_TOKENS, `The query has more than ${max} tokens, the limit (MAX_QUERY_TOKENS)`, { tokens: `>${max}`, limit: max });
+        return new AppError(ErrorCode.TOO_MANY_TOKENS, `The query has more than ${max} tokens, the limit (MAX_QUERY_TOKENS)`, {
+          tokens: `>${max}`,
+          limit: max,
+        });
       }
     }
   } catch {

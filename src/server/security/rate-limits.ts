@@ -15,13 +15,25 @@ export class RateLimits {
 
   constructor(redis: Redis, config: Config) {
     const make = (kind: LimitKind, points: number, duration: number) =>
-      new RateLimiterRedis({ storeClient: redis, keyPrefix: `${config.QUEUE_PREFIX}:rl:${kind}`, points, duration, useRedisPackage: false });
+      new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: `${config.QUEUE_PREFIX}:rl:${kind}`,
+        points,
+        duration,
+        useRedisPackage: false,
+      });
     this.limiters = {
       mutation: make("mutation", config.RATE_LIMIT_MUTATIONS_PER_MINUTE, 60),
       query: make("query", config.RATE_LIMIT_QUERIES_PER_SECOND, 1),
       subscription: make("subscription", config.RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND, 1),
     };
-    this.authFailures = new RateLimiterRedis({ storeClient: redis, keyPrefix: `${config.QUEUE_PREFIX}:rl:auth-failure`, points: config.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE, duration: 60, useRedisPackage: false });
+    this.authFailures = new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${config.QUEUE_PREFIX}:rl:auth-failure`,
+      points: config.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+      duration: 60,
+      useRedisPackage: false,
+    });
   }
 
   /**
@@ -34,7 +46,9 @@ export class RateLimits {
     } catch (error) {
       if (error instanceof RateLimiterRes) {
         const retryAfter = Math.ceil(error.msBeforeNext / 1000);
-        throw new AppError(ErrorCode.RATE_LIMITED, `Too many ${kind} requests for this token; retry in ${retryAfter} s`, { retryAfterSeconds: retryAfter });
+        throw new AppError(ErrorCode.RATE_LIMITED, `Too many ${kind} requests for this token; retry in ${retryAfter} s`, {
+          retryAfterSeconds: retryAfter,
+        });
       }
       // An unreachable Redis must not lock everyone out of read paths; the queue errors on its own.
     }

@@ -6,7 +6,9 @@ import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSe
  * by GraphQL into one call; `__typename` costs nothing; at least 1.
  */
 export function rootFieldCount(document: DocumentNode, operation: OperationDefinitionNode): number {
-  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])));
+  const fragments = new Map(
+    document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])),
+  );
   const keys = new Set<string>();
   const seen = new Set<string>();
   const collect = (set: SelectionSetNode): void => {

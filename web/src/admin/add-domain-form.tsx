@@ -17,7 +17,11 @@ export function AddDomainForm({ onAdded }: { onAdded: (name: string) => void }) 
   const [done, setDone] = useState<string | null>(null);
   const { busy, error, run } = useMutation();
   const local = localPathProblem(path);
-  const pathError = local ?? (error && (error.code === "STORAGE_PATH_INVALID" || error.extensions.field === "path" || /path|uses/.test(error.message)) ? describeError(error) : null);
+  const pathError =
+    local ??
+    (error && (error.code === "STORAGE_PATH_INVALID" || error.extensions.field === "path" || /path|uses/.test(error.message))
+      ? describeError(error)
+      : null);
   const otherError = error && !pathError ? describeError(error) : null;
 
   const submit = async (event: FormEvent) => {
@@ -39,7 +43,15 @@ export function AddDomainForm({ onAdded }: { onAdded: (name: string) => void }) 
         <label className="field-label" htmlFor={`${id}-name`}>
           Name
         </label>
-        <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} autoComplete="off" spellCheck={false} />
+        <input
+          id={`${id}-name`}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          required
+          maxLength={100}
+          autoComplete="off"
+          spellCheck={false}
+        />
       </div>
       <div className="field field-grow">
         <label className="field-label" htmlFor={`${id}-path`}>

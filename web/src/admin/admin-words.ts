@@ -10,7 +10,12 @@ export function localPathProblem(path: string): string | null {
 
 /** What removing a domain does, said before it is done (the gateway's removeStorageDomain contract). */
 export function removalConsequences(domain: { diskCount?: number | null; schedule?: unknown }): string[] {
-  const disks = domain.diskCount == null ? "Its disks leave" : domain.diskCount === 1 ? "Its 1 disk leaves" : `Its ${domain.diskCount} disks leave`;
+  const disks =
+    domain.diskCount == null
+      ? "Its disks leave"
+      : domain.diskCount === 1
+        ? "Its 1 disk leaves"
+        : `Its ${domain.diskCount} disks leave`;
   return [
     `${disks} the inventory, with their VM attachments; past jobs stay in the history.`,
     domain.schedule ? "Its periodic sparsify schedule is removed." : "It has no schedule to remove.",

@@ -29,12 +29,26 @@ export function relativeWords(at: Date, now: Date): string {
  */
 export function previewCron(cron: string, opts: { timezone: string; now: Date; count?: number; locale?: string }): CronPreview {
   const expression = cron.trim();
-  if (!expression) return { ok: false, error: "Enter a cron expression: 5 fields (minute hour day month weekday), or 6 with seconds first." };
+  if (!expression)
+    return { ok: false, error: "Enter a cron expression: 5 fields (minute hour day month weekday), or 6 with seconds first." };
   const fields = expression.split(/\s+/).length;
-  if (fields < 5 || fields > 6) return { ok: false, error: `A cron expression has 5 fields (minute hour day month weekday), or 6 with seconds first; this one has ${fields}.` };
+  if (fields < 5 || fields > 6)
+    return {
+      ok: false,
+      error: `A cron expression has 5 fields (minute hour day month weekday), or 6 with seconds first; this one has ${fields}.`,
+    };
   const zone = timezoneProblem(opts.timezone);
   if (zone) return { ok: false, error: zone };
-  const format = new Intl.DateTimeFormat(opts.locale ?? "en-GB", { timeZone: opts.timezone, weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const format = new Intl.DateTimeFormat(opts.locale ?? "en-GB", {
+    timeZone: opts.timezone,
+    weekday: "long",
+    day: "numeric",
+    month: "long",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
   try {
     const parsed = CronExpressionParser.parse(expression, { currentDate: opts.now, tz: opts.timezone });
     const runs = parsed.take(opts.count ?? 3).map((d) => {

@@ -1,5 +1,10 @@
 import { lazy, Suspense, useRef, useState } from "react";
-import { ACTIVATE_STORAGE_DOMAIN, DEACTIVATE_STORAGE_DOMAIN, REMOVE_STORAGE_DOMAIN, SCAN_STORAGE_DOMAIN } from "../api/operations";
+import {
+  ACTIVATE_STORAGE_DOMAIN,
+  DEACTIVATE_STORAGE_DOMAIN,
+  REMOVE_STORAGE_DOMAIN,
+  SCAN_STORAGE_DOMAIN,
+} from "../api/operations";
 import type { StorageDomainDetails } from "../api/types";
 import { useSession } from "../session";
 import { Dialog } from "../ui/dialog";
@@ -10,7 +15,15 @@ import { useMutation } from "../api/use-query";
 // cron-parser brings luxon (~40 KB gzipped): loaded only when an admin opens this dialog.
 const PolicyScheduleDialog = lazy(() => import("./policy-schedule-dialog").then((m) => ({ default: m.PolicyScheduleDialog })));
 
-function RemoveDialog({ domain, onClose, onRemoved }: { domain: StorageDomainDetails & { diskCount?: number | null }; onClose: () => void; onRemoved: () => void }) {
+function RemoveDialog({
+  domain,
+  onClose,
+  onRemoved,
+}: {
+  domain: StorageDomainDetails & { diskCount?: number | null };
+  onClose: () => void;
+  onRemoved: () => void;
+}) {
   const { api } = useSession();
   const cancelRef = useRef<HTMLButtonElement>(null);
   const { busy, error, run } = useMutation();
@@ -46,7 +59,13 @@ function RemoveDialog({ domain, onClose, onRemoved }: { domain: StorageDomainDet
 }
 
 /** An admin's buttons on a domain row: scan, activate or deactivate, policy and schedule, remove. */
-export function DomainActions({ domain, onChanged }: { domain: StorageDomainDetails & { diskCount?: number | null }; onChanged: () => void }) {
+export function DomainActions({
+  domain,
+  onChanged,
+}: {
+  domain: StorageDomainDetails & { diskCount?: number | null };
+  onChanged: () => void;
+}) {
   const { api } = useSession();
   const [open, setOpen] = useState<"remove" | "policy" | null>(null);
   const { busy, error, run, clear } = useMutation();
@@ -56,7 +75,13 @@ export function DomainActions({ domain, onChanged }: { domain: StorageDomainDeta
   const active = domain.status !== "INACTIVE";
   return (
     <div className="row-actions">
-      <button type="button" className="button" disabled={busy} onClick={() => act(() => api.request(SCAN_STORAGE_DOMAIN, { id: domain.id }))} aria-label={`Scan ${domain.name}`}>
+      <button
+        type="button"
+        className="button"
+        disabled={busy}
+        onClick={() => act(() => api.request(SCAN_STORAGE_DOMAIN, { id: domain.id }))}
+        aria-label={`Scan ${domain.name}`}
+      >
         Scan
       </button>
       <button
@@ -64,14 +89,25 @@ export function DomainActions({ domain, onChanged }: { domain: StorageDomainDeta
         className="button"
         disabled={busy}
         aria-label={`${active ? "Deactivate" : "Activate"} ${domain.name}`}
-        onClick={() => act(() => (active ? api.request(DEACTIVATE_STORAGE_DOMAIN, { id: domain.id }) : api.request(ACTIVATE_STORAGE_DOMAIN, { id: domain.id })))}
+        onClick={() =>
+          act(() =>
+            active
+              ? api.request(DEACTIVATE_STORAGE_DOMAIN, { id: domain.id })
+              : api.request(ACTIVATE_STORAGE_DOMAIN, { id: domain.id }),
+          )
+        }
       >
         {active ? "Deactivate" : "Activate"}
       </button>
       <button type="button" className="button" onClick={() => setOpen("policy")}>
         Policy &amp; schedule…<span className="visually-hidden"> of {domain.name}</span>
       </button>
-      <button type="button" className="button button-danger" onClick={() => setOpen("remove")} aria-label={`Remove ${domain.name}…`}>
+      <button
+        type="button"
+        className="button button-danger"
+        onClick={() => setOpen("remove")}
+        aria-label={`Remove ${domain.name}…`}
+      >
         Remove…
       </button>
       {error && <ErrorAlert error={error} onDismiss={clear} />}

@@ -9,9 +9,31 @@ import { useQuery } from "../api/use-query";
 const PAGE_SIZE = 25;
 /** Suggestions only: the gateway records more types, and the field takes any. */
 const KNOWN_TYPES = [
-  "JOB_QUEUED", "JOB_STARTED", "JOB_SUCCEEDED", "JOB_FAILED", "JOB_CANCEL_REQUESTED", "JOB_CANCELLED", "JOB_REQUEUED", "JOB_RETRIED",
-  "SCAN_FINISHED", "SCAN_FAILED", "ESTIMATE_FINISHED", "STORAGE_DOMAIN_ADDED", "STORAGE_DOMAIN_ACTIVATED", "STORAGE_DOMAIN_DEACTIVATED", "STORAGE_DOMAIN_REMOVED",
-  "RECLAIM_POLICY_SET", "SCHEDULE_SET", "SCHEDULE_REMOVED", "SCHEDULE_DISK_SKIPPED", "TOKEN_CREATED", "TOKEN_REVOKED", "DISK_ATTACHED", "DISK_DETACHED", "DISK_FORGOTTEN", "LOCK_RELEASED",
+  "JOB_QUEUED",
+  "JOB_STARTED",
+  "JOB_SUCCEEDED",
+  "JOB_FAILED",
+  "JOB_CANCEL_REQUESTED",
+  "JOB_CANCELLED",
+  "JOB_REQUEUED",
+  "JOB_RETRIED",
+  "SCAN_FINISHED",
+  "SCAN_FAILED",
+  "ESTIMATE_FINISHED",
+  "STORAGE_DOMAIN_ADDED",
+  "STORAGE_DOMAIN_ACTIVATED",
+  "STORAGE_DOMAIN_DEACTIVATED",
+  "STORAGE_DOMAIN_REMOVED",
+  "RECLAIM_POLICY_SET",
+  "SCHEDULE_SET",
+  "SCHEDULE_REMOVED",
+  "SCHEDULE_DISK_SKIPPED",
+  "TOKEN_CREATED",
+  "TOKEN_REVOKED",
+  "DISK_ATTACHED",
+  "DISK_DETACHED",
+  "DISK_FORGOTTEN",
+  "LOCK_RELEASED",
 ];
 
 /** The audit trail, newest first: filters by type, disk and job (kept in the address), pages by cursor. */
@@ -50,7 +72,15 @@ export function EventsPage() {
           <label className="field-label" htmlFor={`${id}-type`}>
             Types (comma-separated)
           </label>
-          <input id={`${id}-type`} list={`${id}-types`} value={draft.type} onChange={(e) => setDraft({ ...draft, type: e.target.value })} autoComplete="off" spellCheck={false} placeholder="e.g. JOB_FAILED" />
+          <input
+            id={`${id}-type`}
+            list={`${id}-types`}
+            value={draft.type}
+            onChange={(e) => setDraft({ ...draft, type: e.target.value })}
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="e.g. JOB_FAILED"
+          />
           <datalist id={`${id}-types`}>
             {KNOWN_TYPES.map((t) => (
               <option key={t} value={t} />
@@ -61,13 +91,25 @@ export function EventsPage() {
           <label className="field-label" htmlFor={`${id}-disk`}>
             Disk id
           </label>
-          <input id={`${id}-disk`} value={draft.disk} onChange={(e) => setDraft({ ...draft, disk: e.target.value })} autoComplete="off" spellCheck={false} />
+          <input
+            id={`${id}-disk`}
+            value={draft.disk}
+            onChange={(e) => setDraft({ ...draft, disk: e.target.value })}
+            autoComplete="off"
+            spellCheck={false}
+          />
         </div>
         <div className="field">
           <label className="field-label" htmlFor={`${id}-job`}>
             Job id
           </label>
-          <input id={`${id}-job`} value={draft.job} onChange={(e) => setDraft({ ...draft, job: e.target.value })} autoComplete="off" spellCheck={false} />
+          <input
+            id={`${id}-job`}
+            value={draft.job}
+            onChange={(e) => setDraft({ ...draft, job: e.target.value })}
+            autoComplete="off"
+            spellCheck={false}
+          />
         </div>
         <div className="field">
           <button type="submit" className="button button-primary">
@@ -118,13 +160,27 @@ export function EventsPage() {
       </div>
       <nav className="pager" aria-label="Pages of events">
         <span className="pager-range" role="status">
-          {events ? (events.totalCount === 0 ? "No events" : `${formatCount(from + 1)}–${formatCount(from + events.edges.length)} of ${formatCount(events.totalCount)} events`) : ""}
+          {events
+            ? events.totalCount === 0
+              ? "No events"
+              : `${formatCount(from + 1)}–${formatCount(from + events.edges.length)} of ${formatCount(events.totalCount)} events`
+            : ""}
         </span>
         <span className="pager-buttons">
-          <button type="button" className="button" onClick={() => setCursors(cursors.slice(0, -1))} disabled={cursors.length === 1}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => setCursors(cursors.slice(0, -1))}
+            disabled={cursors.length === 1}
+          >
             Previous
           </button>
-          <button type="button" className="button" onClick={() => events && setCursors([...cursors, events.pageInfo.endCursor ?? null])} disabled={!events?.pageInfo.hasNextPage}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => events && setCursors([...cursors, events.pageInfo.endCursor ?? null])}
+            disabled={!events?.pageInfo.hasNextPage}
+          >
             Next
           </button>
         </span>

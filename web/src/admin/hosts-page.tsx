@@ -71,12 +71,22 @@ export function HostsPage() {
                     </time>
                   </td>
                   <td className="small">
-                    {h.accel === "KVM" ? "KVM" : `${h.accel} (software emulation, slower)`}; appliance {h.applianceReady ? "ready" : "not ready"}
+                    {h.accel === "KVM" ? "KVM" : `${h.accel} (software emulation, slower)`}; appliance{" "}
+                    {h.applianceReady ? "ready" : "not ready"}
                     {h.virtSparsifyVersion && <div className="muted">virt-sparsify {h.virtSparsifyVersion}</div>}
                     {h.qemuVersion && <div className="muted">qemu {h.qemuVersion}</div>}
                     <div className="muted">sees {formatCount(h.storageDomainIds.length)} storage domain(s)</div>
-                    <div className={h.libvirt.state === "UNREACHABLE" ? "warn" : "muted"} title={h.libvirt.message ?? undefined} data-libvirt={h.libvirt.state}>
-                      libvirt {h.libvirt.state === "CONNECTED" ? `connected (${h.libvirt.uri})` : h.libvirt.state === "UNREACHABLE" ? `unreachable: its disks are blocked` : "off"}
+                    <div
+                      className={h.libvirt.state === "UNREACHABLE" ? "warn" : "muted"}
+                      title={h.libvirt.message ?? undefined}
+                      data-libvirt={h.libvirt.state}
+                    >
+                      libvirt{" "}
+                      {h.libvirt.state === "CONNECTED"
+                        ? `connected (${h.libvirt.uri})`
+                        : h.libvirt.state === "UNREACHABLE"
+                          ? `unreachable: its disks are blocked`
+                          : "off"}
                     </div>
                   </td>
                   <td className="num">{formatCount(h.concurrency)}</td>

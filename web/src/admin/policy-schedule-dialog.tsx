@@ -25,7 +25,15 @@ function CronPreviewList({ cron, timezone }: { cron: string; timezone: string })
 }
 
 /** Sets the domain's reclaim policy and creates, replaces or removes its periodic sparsify. */
-export function PolicyScheduleDialog({ domain, onClose, onChanged }: { domain: StorageDomainDetails; onClose: () => void; onChanged: () => void }) {
+export function PolicyScheduleDialog({
+  domain,
+  onClose,
+  onChanged,
+}: {
+  domain: StorageDomainDetails;
+  onClose: () => void;
+  onChanged: () => void;
+}) {
   const { api } = useSession();
   const id = useId();
   const closeRef = useRef<HTMLButtonElement>(null);
@@ -45,7 +53,9 @@ export function PolicyScheduleDialog({ domain, onClose, onChanged }: { domain: S
 
   const savePolicy = async (event: FormEvent) => {
     event.preventDefault();
-    const policy = inherit ? { minReclaimableBytes: null, minReclaimableRatio: null } : { minReclaimableBytes: Math.round(Number(minMiB) * MiB), minReclaimableRatio: Number(minPercent) / 100 };
+    const policy = inherit
+      ? { minReclaimableBytes: null, minReclaimableRatio: null }
+      : { minReclaimableBytes: Math.round(Number(minMiB) * MiB), minReclaimableRatio: Number(minPercent) / 100 };
     if (await run(() => api.request(SET_RECLAIM_POLICY, { id: domain.id, policy }))) {
       setSaved("Policy saved.");
       onChanged();
@@ -53,7 +63,14 @@ export function PolicyScheduleDialog({ domain, onClose, onChanged }: { domain: S
   };
   const saveSchedule = async (event: FormEvent) => {
     event.preventDefault();
-    const schedule = { cron: cron.trim(), timezone, enabled, maxConcurrent: Number(maxConcurrent), windowStart: windowStart || null, windowEnd: windowEnd || null };
+    const schedule = {
+      cron: cron.trim(),
+      timezone,
+      enabled,
+      maxConcurrent: Number(maxConcurrent),
+      windowStart: windowStart || null,
+      windowEnd: windowEnd || null,
+    };
     if (await run(() => api.request(SET_SPARSIFY_SCHEDULE, { id: domain.id, schedule }))) {
       setSaved("Schedule saved.");
       onChanged();
@@ -89,7 +106,15 @@ export function PolicyScheduleDialog({ domain, onClose, onChanged }: { domain: S
           </label>
           <label className="field">
             <span className="field-label">and at least (% of actual size)</span>
-            <input type="number" min={0} max={100} step={0.1} value={minPercent} disabled={inherit} onChange={(e) => setMinPercent(e.target.value)} />
+            <input
+              type="number"
+              min={0}
+              max={100}
+              step={0.1}
+              value={minPercent}
+              disabled={inherit}
+              onChange={(e) => setMinPercent(e.target.value)}
+            />
           </label>
         </div>
         <button type="submit" className="button" disabled={busy}>
@@ -101,7 +126,13 @@ export function PolicyScheduleDialog({ domain, onClose, onChanged }: { domain: S
         <div className="admin-grid">
           <label className="field">
             <span className="field-label">Cron expression</span>
-            <input value={cron} onChange={(e) => setCron(e.target.value)} spellCheck={false} autoComplete="off" aria-describedby={`${id}-preview`} />
+            <input
+              value={cron}
+              onChange={(e) => setCron(e.target.value)}
+              spellCheck={false}
+              autoComplete="off"
+              aria-describedby={`${id}-preview`}
+            />
           </label>
           <label className="field">
             <span className="field-label">Time zone</span>

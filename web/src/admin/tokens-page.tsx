@@ -21,7 +21,16 @@ function SecretDialog({ name, secret, onClose }: { name: string; secret: string;
     }
   };
   return (
-    <Dialog title={`Token ${name} created`} onClose={onClose} initialFocus={copyRef} footer={<button type="button" className="button" onClick={onClose}>I have stored it</button>}>
+    <Dialog
+      title={`Token ${name} created`}
+      onClose={onClose}
+      initialFocus={copyRef}
+      footer={
+        <button type="button" className="button" onClick={onClose}>
+          I have stored it
+        </button>
+      }
+    >
       <p className="dialog-question">This is the only time the secret is shown. Store it now; the gateway keeps only its hash.</p>
       <label className="field">
         <span className="field-label">Secret</span>
@@ -61,7 +70,14 @@ function CreateTokenForm({ onCreated }: { onCreated: () => void }) {
         <label className="field-label" htmlFor={`${id}-name`}>
           Name
         </label>
-        <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} autoComplete="off" />
+        <input
+          id={`${id}-name`}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          required
+          maxLength={100}
+          autoComplete="off"
+        />
       </div>
       <div className="field">
         <label className="field-label" htmlFor={`${id}-role`}>
@@ -144,7 +160,15 @@ function TokenAdmin() {
                   {formatDateTime(t.createdAt)} <span className="muted">by {t.createdBy}</span>
                 </td>
                 <td className="small">{t.expiresAt ? formatDateTime(t.expiresAt) : "Never"}</td>
-                <td>{t.revokedAt ? <span className="badge badge-blocked">Revoked</span> : t.expiresAt && t.expiresAt < new Date().toISOString() ? <span className="badge badge-blocked">Expired</span> : <span className="badge badge-ok">Active</span>}</td>
+                <td>
+                  {t.revokedAt ? (
+                    <span className="badge badge-blocked">Revoked</span>
+                  ) : t.expiresAt && t.expiresAt < new Date().toISOString() ? (
+                    <span className="badge badge-blocked">Expired</span>
+                  ) : (
+                    <span className="badge badge-ok">Active</span>
+                  )}
+                </td>
                 {admin && (
                   <td>
                     {!t.revokedAt && (

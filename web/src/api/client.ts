@@ -38,7 +38,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const PONG_TIMEOUT_MS = 5_000;
 
 /** Variables then an abort signal; both optional when the operation takes no variables. */
-type VariablesOf<V> = V extends Record<string, never> ? [variables?: V, signal?: AbortSignal] : [variables: V, signal?: AbortSignal];
+type VariablesOf<V> =
+  V extends Record<string, never> ? [variables?: V, signal?: AbortSignal] : [variables: V, signal?: AbortSignal];
 
 /** Options of {@link Api}. */
 export interface ApiOptions {
@@ -81,7 +82,8 @@ export class Api {
       retryAttempts: Infinity,
       // Browsers report a refused connection as a CloseEvent (1006); anything else is retried too,
       // except what a new attempt cannot fix.
-      shouldRetry: (event) => !(isCloseEvent(event) && (event.code === GatewayCloseCode.Unauthorized || event.code === GatewayCloseCode.Forbidden)),
+      shouldRetry: (event) =>
+        !(isCloseEvent(event) && (event.code === GatewayCloseCode.Unauthorized || event.code === GatewayCloseCode.Forbidden)),
       retryWait: (retries) => sleep(Math.min(300 * 2 ** retries, 8_000) * (0.75 + Math.random() / 2)),
       on: {
         connecting: (isRetry) => this.setStatus(isRetry ? "reconnecting" : "connecting"),
@@ -92,9 +94,14 @@ export class Api {
         closed: (event) => {
           clearTimeout(pongTimer);
           const code = isCloseEvent(event) ? event.code : 0;
-          if (code === GatewayCloseCode.Unauthorized) this.loseAuth(isCloseEvent(event) && event.reason ? event.reason : "The API token is no longer valid");
+          if (code === GatewayCloseCode.Unauthorized)
+            this.loseAuth(isCloseEvent(event) && event.reason ? event.reason : "The API token is no longer valid");
           // 1000: closed on purpose (no subscription left); 44xx: no retry will follow.
-          this.setStatus(code === 1000 || code === GatewayCloseCode.Unauthorized || code === GatewayCloseCode.Forbidden ? "idle" : "reconnecting");
+          this.setStatus(
+            code === 1000 || code === GatewayCloseCode.Unauthorized || code === GatewayCloseCode.Forbidden
+              ? "idle"
+              : "reconnecting",
+          );
         },
         ping: (received) => {
           if (!received) pongTimer = setTimeout(() => this.ws.terminate(), PONG_TIMEOUT_MS);
@@ -150,8 +157,12 @@ export class Api {
         },
         error: (error) => {
           if (Array.isArray(error)) return sink.error?.(toApiError(error as GraphQLErrorJson[]));
-          if (isCloseEvent(error) && error.code === GatewayCloseCode.Unauthorized) return sink.error?.(new ApiError("UNAUTHENTICATED", error.reason || "The API token is no longer valid"));
-          if (isCloseEvent(error)) return sink.error?.(new ApiError(NETWORK, `WebSocket closed (${error.code}${error.reason ? `: ${error.reason}` : ""})`));
+          if (isCloseEvent(error) && error.code === GatewayCloseCode.Unauthorized)
+            return sink.error?.(new ApiError("UNAUTHENTICATED", error.reason || "The API token is no longer valid"));
+          if (isCloseEvent(error))
+            return sink.error?.(
+              new ApiError(NETWORK, `WebSocket closed (${error.code}${error.reason ? `: ${error.reason}` : ""})`),
+            );
           sink.error?.(new ApiError(NETWORK, error instanceof Error ? error.message : String(error)));
         },
         complete: () => sink.complete?.(),

@@ -50,7 +50,10 @@ export function describeError(error: unknown): string {
       return "Something went wrong inside the gateway (it logged the details). Try again; if it persists, tell the administrator.";
     case "GRAPHQL_VALIDATION_FAILED":
     case "GRAPHQL_PARSE_FAILED":
-      return `This page asked the gateway something it does not understand (${e.message}). Reload the page; ` + "the gateway may have been upgraded.";
+      return (
+        `This page asked the gateway something it does not understand (${e.message}). Reload the page; ` +
+        "the gateway may have been upgraded."
+      );
     default:
       return /[.!?]$/.test(e.message) ? e.message : `${e.message}.`;
   }

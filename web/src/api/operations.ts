@@ -14,29 +14,106 @@ export const ISSUE_FIELDS = graphql(`
 
 export const JOB_FIELDS = graphql(`
   fragment JobFields on SparsifyJob {
-    id state phase progress attempts host actualSizeBefore actualSizeAfter reclaimedBytes outcome outcomeMessage
-    methodUsed fallbackReason error { code message } requestedBy cancelRequestedAt createdAt startedAt finishedAt disk { id alias }
+    id
+    state
+    phase
+    progress
+    attempts
+    host
+    actualSizeBefore
+    actualSizeAfter
+    reclaimedBytes
+    outcome
+    outcomeMessage
+    methodUsed
+    fallbackReason
+    error {
+      code
+      message
+    }
+    requestedBy
+    cancelRequestedAt
+    createdAt
+    startedAt
+    finishedAt
+    disk {
+      id
+      alias
+    }
   }
 `);
 
 export const DISK_FIELDS = graphql(`
   fragment DiskFields on Disk {
-    id alias format allocation virtualSize actualSize status sparsifiable
-    sparsifyBlockers { ...IssueFields } sparsifyWarnings { ...IssueFields } storageDomain { id name }
-    attachments { plugged vm { id name status source host { name } } } lastSparsifyJob { id state progress phase }
-    reclaimableEstimate needsSparsify estimateUnavailableReason
+    id
+    alias
+    format
+    allocation
+    virtualSize
+    actualSize
+    status
+    sparsifiable
+    sparsifyBlockers {
+      ...IssueFields
+    }
+    sparsifyWarnings {
+      ...IssueFields
+    }
+    storageDomain {
+      id
+      name
+    }
+    attachments {
+      plugged
+      vm {
+        id
+        name
+        status
+        source
+        host {
+          name
+        }
+      }
+    }
+    lastSparsifyJob {
+      id
+      state
+      progress
+      phase
+    }
+    reclaimableEstimate
+    needsSparsify
+    estimateUnavailableReason
   }
 `);
 
 export const VM_SUMMARY_FIELDS = graphql(`
   fragment VmSummaryFields on Vm {
-    id name status source libvirtUuid libvirtState syncedAt host { id name libvirt { state } }
+    id
+    name
+    status
+    source
+    libvirtUuid
+    libvirtState
+    syncedAt
+    host {
+      id
+      name
+      libvirt {
+        state
+      }
+    }
   }
 `);
 
 export const VMS = graphql(`
   query Vms {
-    vms { ...VmSummaryFields attachments { id } }
+    vms {
+      ...VmSummaryFields
+      attachments {
+        id
+      }
+    }
   }
 `);
 
@@ -44,21 +121,48 @@ export const VM = graphql(`
   query Vm($id: ID!) {
     vm(id: $id) {
       ...VmSummaryFields
-      attachments { id plugged targetDev driverType readOnly shareable disk { ...DiskFields } }
-      disks { target bus device source driverType readOnly shareable diskId }
+      attachments {
+        id
+        plugged
+        targetDev
+        driverType
+        readOnly
+        shareable
+        disk {
+          ...DiskFields
+        }
+      }
+      disks {
+        target
+        bus
+        device
+        source
+        driverType
+        readOnly
+        shareable
+        diskId
+      }
     }
   }
 `);
 
 export const ME = graphql(`
   query Me {
-    me { name role expiresAt }
+    me {
+      name
+      role
+      expiresAt
+    }
   }
 `);
 
 export const STORAGE_DOMAINS = graphql(`
   query StorageDomains {
-    storageDomains { id name status }
+    storageDomains {
+      id
+      name
+      status
+    }
   }
 `);
 
@@ -66,9 +170,32 @@ export const STORAGE_DOMAINS = graphql(`
 export const STORAGE_DOMAIN_DETAILS = graphql(`
   query StorageDomainDetails {
     storageDomains {
-      id name path status statusReason scanState lastScannedAt reclaimableTotal diskCount sparsifyMethod directVerify
-      reclaimPolicy { minReclaimableBytes minReclaimableRatio inherited }
-      schedule { cron timezone windowStart windowEnd maxConcurrent enabled lastRunAt lastRunSummary }
+      id
+      name
+      path
+      status
+      statusReason
+      scanState
+      lastScannedAt
+      reclaimableTotal
+      diskCount
+      sparsifyMethod
+      directVerify
+      reclaimPolicy {
+        minReclaimableBytes
+        minReclaimableRatio
+        inherited
+      }
+      schedule {
+        cron
+        timezone
+        windowStart
+        windowEnd
+        maxConcurrent
+        enabled
+        lastRunAt
+        lastRunSummary
+      }
     }
   }
 `);
@@ -77,15 +204,24 @@ export const DISKS = graphql(`
   query Disks($first: Int, $after: String, $filter: DiskFilter, $orderBy: DiskOrder) {
     disks(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
       totalCount
-      pageInfo { hasNextPage endCursor }
-      edges { node { ...DiskFields } }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          ...DiskFields
+        }
+      }
     }
   }
 `);
 
 export const SPARSIFY_DISK = graphql(`
   mutation SparsifyDisk($diskId: ID!) {
-    sparsifyDisk(diskId: $diskId) { ...JobFields }
+    sparsifyDisk(diskId: $diskId) {
+      ...JobFields
+    }
   }
 `);
 
@@ -93,16 +229,26 @@ export const SPARSIFY_DISKS = graphql(`
   mutation SparsifyDisks($input: SparsifyDisksInput!) {
     sparsifyDisks(input: $input) {
       diskId
-      job { ...JobFields }
-      sparsifyBlockers { code message }
-      error { code message }
+      job {
+        ...JobFields
+      }
+      sparsifyBlockers {
+        code
+        message
+      }
+      error {
+        code
+        message
+      }
     }
   }
 `);
 
 export const CANCEL_JOB = graphql(`
   mutation CancelSparsifyJob($id: ID!) {
-    cancelSparsifyJob(id: $id) { ...JobFields }
+    cancelSparsifyJob(id: $id) {
+      ...JobFields
+    }
   }
 `);
 
@@ -110,21 +256,32 @@ export const JOBS = graphql(`
   query SparsifyJobs($first: Int, $after: String, $filter: SparsifyJobFilter) {
     sparsifyJobs(first: $first, after: $after, filter: $filter) {
       totalCount
-      pageInfo { hasNextPage endCursor }
-      edges { node { ...JobFields } }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          ...JobFields
+        }
+      }
     }
   }
 `);
 
 export const WATCH_JOB = graphql(`
   subscription WatchJob($id: ID!) {
-    sparsifyJob(id: $id) { ...JobFields }
+    sparsifyJob(id: $id) {
+      ...JobFields
+    }
   }
 `);
 
 export const JOB_EVENTS = graphql(`
   subscription JobEvents {
-    sparsifyJobEvents { ...JobFields }
+    sparsifyJobEvents {
+      ...JobFields
+    }
   }
 `);
 
@@ -132,25 +289,38 @@ export const JOB_EVENTS = graphql(`
 
 export const ADD_STORAGE_DOMAIN = graphql(`
   mutation AddStorageDomain($input: AddStorageDomainInput!) {
-    addStorageDomain(input: $input) { id name scanState }
+    addStorageDomain(input: $input) {
+      id
+      name
+      scanState
+    }
   }
 `);
 
 export const SCAN_STORAGE_DOMAIN = graphql(`
   mutation ScanStorageDomain($id: ID!) {
-    scanStorageDomain(id: $id) { id scanState }
+    scanStorageDomain(id: $id) {
+      id
+      scanState
+    }
   }
 `);
 
 export const ACTIVATE_STORAGE_DOMAIN = graphql(`
   mutation ActivateStorageDomain($id: ID!) {
-    activateStorageDomain(id: $id) { id status }
+    activateStorageDomain(id: $id) {
+      id
+      status
+    }
   }
 `);
 
 export const DEACTIVATE_STORAGE_DOMAIN = graphql(`
   mutation DeactivateStorageDomain($id: ID!) {
-    deactivateStorageDomain(id: $id) { id status }
+    deactivateStorageDomain(id: $id) {
+      id
+      status
+    }
   }
 `);
 
@@ -162,13 +332,18 @@ export const REMOVE_STORAGE_DOMAIN = graphql(`
 
 export const SET_RECLAIM_POLICY = graphql(`
   mutation SetReclaimPolicy($id: ID!, $policy: ReclaimPolicyInput!) {
-    setReclaimPolicy(storageDomainId: $id, policy: $policy) { id }
+    setReclaimPolicy(storageDomainId: $id, policy: $policy) {
+      id
+    }
   }
 `);
 
 export const SET_SPARSIFY_SCHEDULE = graphql(`
   mutation SetSparsifySchedule($id: ID!, $schedule: SparsifyScheduleInput!) {
-    setSparsifySchedule(storageDomainId: $id, schedule: $schedule) { id cron }
+    setSparsifySchedule(storageDomainId: $id, schedule: $schedule) {
+      id
+      cron
+    }
   }
 `);
 
@@ -180,31 +355,71 @@ export const REMOVE_SPARSIFY_SCHEDULE = graphql(`
 
 export const HOSTS = graphql(`
   query Hosts {
-    hosts { id name accel applianceReady concurrency heartbeatAt maintenance online qemuVersion virtSparsifyVersion storageDomainIds libvirt { state uri message lastEventAt } }
+    hosts {
+      id
+      name
+      accel
+      applianceReady
+      concurrency
+      heartbeatAt
+      maintenance
+      online
+      qemuVersion
+      virtSparsifyVersion
+      storageDomainIds
+      libvirt {
+        state
+        uri
+        message
+        lastEventAt
+      }
+    }
   }
 `);
 
 export const SET_HOST_MAINTENANCE = graphql(`
   mutation SetHostMaintenance($id: ID!, $on: Boolean!) {
-    setHostMaintenance(id: $id, on: $on) { id maintenance }
+    setHostMaintenance(id: $id, on: $on) {
+      id
+      maintenance
+    }
   }
 `);
 
 export const API_TOKENS = graphql(`
   query ApiTokens {
-    apiTokens { id name role createdAt createdBy expiresAt revokedAt }
+    apiTokens {
+      id
+      name
+      role
+      createdAt
+      createdBy
+      expiresAt
+      revokedAt
+    }
   }
 `);
 
 export const CREATE_API_TOKEN = graphql(`
   mutation CreateApiToken($input: CreateApiTokenInput!) {
-    createApiToken(input: $input) { secret token { id name role expiresAt } }
+    createApiToken(input: $input) {
+      secret
+      token {
+        id
+        name
+        role
+        expiresAt
+      }
+    }
   }
 `);
 
 export const REVOKE_API_TOKEN = graphql(`
   mutation RevokeApiToken($id: ID!) {
-    revokeApiToken(id: $id) { id revokedAt }
+    revokeApiToken(id: $id) {
+      id
+      revokedAt
+    }
   }
 `);
 
@@ -212,8 +427,22 @@ export const EVENTS = graphql(`
   query AuditEvents($first: Int, $after: String, $filter: AuditEventFilter) {
     events(first: $first, after: $after, filter: $filter) {
       totalCount
-      pageInfo { hasNextPage endCursor }
-      edges { node { id type actor message createdAt diskId jobId storageDomainId } }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          type
+          actor
+          message
+          createdAt
+          diskId
+          jobId
+          storageDomainId
+        }
+      }
     }
   }
 `);
@@ -222,12 +451,23 @@ export const EVENTS = graphql(`
 
 export const RECLAIMED_OVER_TIME = graphql(`
   query ReclaimedOverTime($bucket: TimeBucket!, $since: DateTimeISO) {
-    reclaimedTotals(bucket: $bucket, groupBy: TOTAL, since: $since) { bucketStart reclaimedBytes jobs }
+    reclaimedTotals(bucket: $bucket, groupBy: TOTAL, since: $since) {
+      bucketStart
+      reclaimedBytes
+      jobs
+    }
   }
 `);
 
 export const DOMAIN_SIZES = graphql(`
   query DomainSizes {
-    storageDomains { id name diskCount virtualSizeTotal actualSizeTotal reclaimableTotal }
+    storageDomains {
+      id
+      name
+      diskCount
+      virtualSizeTotal
+      actualSizeTotal
+      reclaimableTotal
+    }
   }
 `);

@@ -17,7 +17,11 @@ export function useQuery<T, V>(document: TypedDocumentString<T, V>, variables?: 
   useEffect(() => {
     const controller = new AbortController();
     setLoading(true);
-    (api.request as (d: TypedDocumentString<T, V>, v?: V, s?: AbortSignal) => Promise<T>)(document, JSON.parse(key) ?? undefined, controller.signal).then(
+    (api.request as (d: TypedDocumentString<T, V>, v?: V, s?: AbortSignal) => Promise<T>)(
+      document,
+      JSON.parse(key) ?? undefined,
+      controller.signal,
+    ).then(
       (d) => {
         setData(d);
         setError(null);
@@ -44,7 +48,7 @@ export function useQuery<T, V>(document: TypedDocumentString<T, V>, variables?: 
 export function useMutation() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  const run = useCallback(async <R,>(action: () => Promise<R>): Promise<R | undefined> => {
+  const run = useCallback(async <R>(action: () => Promise<R>): Promise<R | undefined> => {
     setBusy(true);
     setError(null);
     try {

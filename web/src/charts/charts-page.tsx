@@ -24,7 +24,10 @@ function ReclaimedOverTime() {
   const [now] = useState(() => new Date());
   const since = bucketStart(SPAN[bucket].back(now), bucket).toISOString();
   const { data, error, reload } = useQuery(RECLAIMED_OVER_TIME, { bucket, since });
-  const rows = useMemo(() => (data ? fillBuckets(data.reclaimedTotals, bucket, new Date(since), now) : []), [data, bucket, since, now]);
+  const rows = useMemo(
+    () => (data ? fillBuckets(data.reclaimedTotals, bucket, new Date(since), now) : []),
+    [data, bucket, since, now],
+  );
   const total = rows.reduce((sum, r) => sum + r.reclaimedBytes, 0);
   return (
     <section className="chart-card" aria-labelledby={`${id}-title`}>
@@ -40,9 +43,13 @@ function ReclaimedOverTime() {
       </div>
       {error && <ErrorAlert error={error} onRetry={reload} />}
       <p className="small muted">
-        <Bytes value={total} signed /> reclaimed in {formatCount(rows.reduce((n, r) => n + r.jobs, 0))} finished job(s) since {bucketLabel(since, bucket)} (UTC).
+        <Bytes value={total} signed /> reclaimed in {formatCount(rows.reduce((n, r) => n + r.jobs, 0))} finished job(s) since{" "}
+        {bucketLabel(since, bucket)} (UTC).
       </p>
-      <ColumnChart label={`Bytes reclaimed per ${bucket.toLowerCase()}`} columns={rows.map((r) => ({ label: bucketLabel(r.bucketStart, bucket), value: r.reclaimedBytes }))} />
+      <ColumnChart
+        label={`Bytes reclaimed per ${bucket.toLowerCase()}`}
+        columns={rows.map((r) => ({ label: bucketLabel(r.bucketStart, bucket), value: r.reclaimedBytes }))}
+      />
       <details>
         <summary>Show the numbers</summary>
         <table className="chart-table">
@@ -50,18 +57,26 @@ function ReclaimedOverTime() {
           <thead>
             <tr>
               <th scope="col">{SPAN[bucket].label}</th>
-              <th scope="col" className="num">Reclaimed</th>
-              <th scope="col" className="num">Jobs</th>
+              <th scope="col" className="num">
+                Reclaimed
+              </th>
+              <th scope="col" className="num">
+                Jobs
+              </th>
             </tr>
           </thead>
           <tbody>
-            {rows.filter((r) => r.jobs).map((r) => (
-              <tr key={r.bucketStart}>
-                <th scope="row">{bucketLabel(r.bucketStart, bucket)}</th>
-                <td className="num"><Bytes value={r.reclaimedBytes} signed /></td>
-                <td className="num">{formatCount(r.jobs)}</td>
-              </tr>
-            ))}
+            {rows
+              .filter((r) => r.jobs)
+              .map((r) => (
+                <tr key={r.bucketStart}>
+                  <th scope="row">{bucketLabel(r.bucketStart, bucket)}</th>
+                  <td className="num">
+                    <Bytes value={r.reclaimedBytes} signed />
+                  </td>
+                  <td className="num">{formatCount(r.jobs)}</td>
+                </tr>
+              ))}
           </tbody>
         </table>
       </details>
@@ -79,7 +94,12 @@ function DomainSizes() {
         <h2 id={`${id}-title`}>Actual against virtual size, by storage domain</h2>
       </div>
       {error && <ErrorAlert error={error} onRetry={reload} />}
-      <PairBarChart label="Actual and virtual size per storage domain" outerName="virtual" innerName="actual" rows={domains.map((d) => ({ label: d.name, outer: d.virtualSizeTotal, inner: d.actualSizeTotal }))} />
+      <PairBarChart
+        label="Actual and virtual size per storage domain"
+        outerName="virtual"
+        innerName="actual"
+        rows={domains.map((d) => ({ label: d.name, outer: d.virtualSizeTotal, inner: d.actualSizeTotal }))}
+      />
       <details>
         <summary>Show the numbers</summary>
         <table className="chart-table">
@@ -87,10 +107,18 @@ function DomainSizes() {
           <thead>
             <tr>
               <th scope="col">Domain</th>
-              <th scope="col" className="num">Disks</th>
-              <th scope="col" className="num">Virtual</th>
-              <th scope="col" className="num">Actual</th>
-              <th scope="col" className="num">Reclaimable</th>
+              <th scope="col" className="num">
+                Disks
+              </th>
+              <th scope="col" className="num">
+                Virtual
+              </th>
+              <th scope="col" className="num">
+                Actual
+              </th>
+              <th scope="col" className="num">
+                Reclaimable
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -98,9 +126,15 @@ function DomainSizes() {
               <tr key={d.id} data-domain={d.name}>
                 <th scope="row">{d.name}</th>
                 <td className="num">{formatCount(d.diskCount)}</td>
-                <td className="num"><Bytes value={d.virtualSizeTotal} /></td>
-                <td className="num"><Bytes value={d.actualSizeTotal} /></td>
-                <td className="num"><Bytes value={d.reclaimableTotal} /></td>
+                <td className="num">
+                  <Bytes value={d.virtualSizeTotal} />
+                </td>
+                <td className="num">
+                  <Bytes value={d.actualSizeTotal} />
+                </td>
+                <td className="num">
+                  <Bytes value={d.reclaimableTotal} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -137,10 +171,18 @@ function TopReclaimable() {
           <caption className="visually-hidden">The disks with the most reclaimable space, largest first</caption>
           <thead>
             <tr>
-              {canSparsify && <th scope="col"><span className="visually-hidden">Select</span></th>}
+              {canSparsify && (
+                <th scope="col">
+                  <span className="visually-hidden">Select</span>
+                </th>
+              )}
               <th scope="col">Disk</th>
-              <th scope="col" className="num">Reclaimable (estimate)</th>
-              <th scope="col" className="col-bar"><span className="visually-hidden">Share of the largest</span></th>
+              <th scope="col" className="num">
+                Reclaimable (estimate)
+              </th>
+              <th scope="col" className="col-bar">
+                <span className="visually-hidden">Share of the largest</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -166,7 +208,9 @@ function TopReclaimable() {
                   <th scope="row">
                     {d.alias} <span className="muted small">{d.storageDomain.name}</span>
                   </th>
-                  <td className="num"><Bytes value={d.reclaimableEstimate} /></td>
+                  <td className="num">
+                    <Bytes value={d.reclaimableEstimate} />
+                  </td>
                   <td className="col-bar">
                     <svg className="inline-bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
                       <rect width={Math.max(1, ((d.reclaimableEstimate ?? 0) / max) * 100)} height={10} className="chart-bar" />
@@ -177,7 +221,9 @@ function TopReclaimable() {
             ) : (
               <tr>
                 <td colSpan={canSparsify ? 4 : 3} className="empty">
-                  {data ? "No disk has an estimate of reclaimable space yet (an admin runs an estimate from the domain)." : "Loading…"}
+                  {data
+                    ? "No disk has an estimate of reclaimable space yet (an admin runs an estimate from the domain)."
+                    : "Loading…"}
                 </td>
               </tr>
             )}

@@ -27,7 +27,13 @@ export function ColumnChart({ columns, label }: { columns: Column[]; label: stri
   const every = Math.max(1, Math.ceil(columns.length / 8));
   const words = columns.map((c) => `${c.label}: ${formatBytes(c.value)}`).join("; ");
   return (
-    <svg className="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${label}. ${words || "No data"}.`} preserveAspectRatio="xMidYMid meet">
+    <svg
+      className="chart"
+      viewBox={`0 0 ${W} ${H}`}
+      role="img"
+      aria-label={`${label}. ${words || "No data"}.`}
+      preserveAspectRatio="xMidYMid meet"
+    >
       {ticks.map((t) => (
         <g key={t} transform={`translate(0 ${PAD.top + plotH - y(t)})`}>
           <line x1={PAD.left} x2={W - PAD.right} className="chart-grid" />
@@ -65,14 +71,26 @@ export interface PairRow {
 }
 
 /** Horizontal bars, one row per item, an inner bar drawn over an outer one (actual over virtual). */
-export function PairBarChart({ rows, label, outerName, innerName }: { rows: PairRow[]; label: string; outerName: string; innerName: string }) {
+export function PairBarChart({
+  rows,
+  label,
+  outerName,
+  innerName,
+}: {
+  rows: PairRow[];
+  label: string;
+  outerName: string;
+  innerName: string;
+}) {
   const rowH = 34;
   const left = 110;
   const right = 8;
   const height = Math.max(1, rows.length) * rowH + 28;
   const max = Math.max(0, ...rows.map((r) => Math.max(r.outer, r.inner)));
   const x = linear(byteTicks(max).at(-1)!, W - left - right);
-  const words = rows.map((r) => `${r.label}: ${innerName} ${formatBytes(r.inner)} of ${outerName} ${formatBytes(r.outer)}`).join("; ");
+  const words = rows
+    .map((r) => `${r.label}: ${innerName} ${formatBytes(r.inner)} of ${outerName} ${formatBytes(r.outer)}`)
+    .join("; ");
   return (
     <svg className="chart" viewBox={`0 0 ${W} ${height}`} role="img" aria-label={`${label}. ${words || "No data"}.`}>
       {rows.map((r, i) => (

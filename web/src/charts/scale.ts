@@ -25,7 +25,8 @@ export function byteTicks(max: number, count = 4): number[] {
 }
 
 /** value → position along [0, length], with `max` at `length`; values past the ends are clamped. */
-export const linear = (max: number, length: number) => (value: number) => (max <= 0 ? 0 : Math.min(length, Math.max(0, (value / max) * length)));
+export const linear = (max: number, length: number) => (value: number) =>
+  max <= 0 ? 0 : Math.min(length, Math.max(0, (value / max) * length));
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
@@ -57,7 +58,12 @@ export function bucketStart(d: Date, bucket: TimeBucket): Date {
  * The gateway returns only buckets that had jobs; a time chart needs the empty ones too, from
  * `from`'s bucket to `to`'s, as zeros.
  */
-export function fillBuckets<T extends { bucketStart?: string | null; reclaimedBytes: number; jobs: number }>(rows: readonly T[], bucket: TimeBucket, from: Date, to: Date): { bucketStart: string; reclaimedBytes: number; jobs: number }[] {
+export function fillBuckets<T extends { bucketStart?: string | null; reclaimedBytes: number; jobs: number }>(
+  rows: readonly T[],
+  bucket: TimeBucket,
+  from: Date,
+  to: Date,
+): { bucketStart: string; reclaimedBytes: number; jobs: number }[] {
   const byStart = new Map(rows.filter((r) => r.bucketStart).map((r) => [new Date(r.bucketStart!).toISOString(), r]));
   const out: { bucketStart: string; reclaimedBytes: number; jobs: number }[] = [];
   const end = bucketStart(to, bucket).getTime();

@@ -35,7 +35,9 @@ export function DiskDetails({ disk, onSparsify }: { disk: Disk; onSparsify: (dis
           </ul>
         </section>
       )}
-      {disk.sparsifiable && disk.sparsifyWarnings.length === 0 && <p className="details-ok">Nothing stands in the way: {disk.alias} can be sparsified now.</p>}
+      {disk.sparsifiable && disk.sparsifyWarnings.length === 0 && (
+        <p className="details-ok">Nothing stands in the way: {disk.alias} can be sparsified now.</p>
+      )}
       <dl className="facts">
         <div>
           <dt>Format</dt>
@@ -46,7 +48,9 @@ export function DiskDetails({ disk, onSparsify }: { disk: Disk; onSparsify: (dis
           <dd>
             {disk.attachments.length === 0
               ? "No VM"
-              : disk.attachments.map((a) => `${a.vm.name} (${humanise(a.vm.status)}${a.plugged ? "" : ", unplugged"})`).join(", ")}
+              : disk.attachments
+                  .map((a) => `${a.vm.name} (${humanise(a.vm.status)}${a.plugged ? "" : ", unplugged"})`)
+                  .join(", ")}
           </dd>
         </div>
         <div>

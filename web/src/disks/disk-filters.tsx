@@ -16,7 +16,15 @@ export interface FilterValues {
 /** Text is applied after a pause in typing so every keystroke does not cost a query. */
 const TEXT_DELAY_MS = 250;
 
-export function DiskFilters({ values, domains, onChange }: { values: FilterValues; domains: StorageDomain[]; onChange: (next: Partial<FilterValues>) => void }) {
+export function DiskFilters({
+  values,
+  domains,
+  onChange,
+}: {
+  values: FilterValues;
+  domains: StorageDomain[];
+  onChange: (next: Partial<FilterValues>) => void;
+}) {
   const id = useId();
   const [text, setText] = useState(values.text);
   useEffect(() => setText(values.text), [values.text]);
@@ -32,7 +40,15 @@ export function DiskFilters({ values, domains, onChange }: { values: FilterValue
         <label className="field-label" htmlFor={`${id}-text`}>
           Alias contains
         </label>
-        <input id={`${id}-text`} type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="e.g. web" autoComplete="off" spellCheck={false} />
+        <input
+          id={`${id}-text`}
+          type="search"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          placeholder="e.g. web"
+          autoComplete="off"
+          spellCheck={false}
+        />
       </div>
       <div className="field">
         <label className="field-label" htmlFor={`${id}-domain`}>
@@ -52,7 +68,11 @@ export function DiskFilters({ values, domains, onChange }: { values: FilterValue
         <label className="field-label" htmlFor={`${id}-sparsifiable`}>
           Sparsifiable
         </label>
-        <select id={`${id}-sparsifiable`} value={values.sparsifiable} onChange={(e) => onChange({ sparsifiable: e.target.value as SparsifiableFilter })}>
+        <select
+          id={`${id}-sparsifiable`}
+          value={values.sparsifiable}
+          onChange={(e) => onChange({ sparsifiable: e.target.value as SparsifiableFilter })}
+        >
           <option value="">All disks</option>
           <option value="yes">Sparsifiable now</option>
           <option value="no">Blocked</option>

@@ -7,6 +7,7 @@ export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n ==
 export const diskStatusLabel = (status: string) => (status === "OK" ? "OK" : humanise(status));
 
 /** A disk's format as oVirt shows it: "QCOW2 · thin", "RAW · preallocated". */
-export const formatLabel = (disk: Pick<Disk, "format" | "allocation">) => `${disk.format} · ${disk.allocation === "PREALLOCATED" ? "preallocated" : "thin"}`;
+export const formatLabel = (disk: Pick<Disk, "format" | "allocation">) =>
+  `${disk.format} · ${disk.allocation === "PREALLOCATED" ? "preallocated" : "thin"}`;
 
 export const vmStatusTone = (status: string) => (status === "DOWN" ? "neutral" : status === "UP" ? "up" : "warn");

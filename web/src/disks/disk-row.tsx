@@ -25,17 +25,38 @@ export interface DiskRowProps {
   onSparsify: (disk: Disk) => void;
 }
 
-export function DiskRow({ disk, liveJob, selectable, selected, expanded, columns, estimates, onSelect, onToggle, onSparsify }: DiskRowProps) {
+export function DiskRow({
+  disk,
+  liveJob,
+  selectable,
+  selected,
+  expanded,
+  columns,
+  estimates,
+  onSelect,
+  onToggle,
+  onSparsify,
+}: DiskRowProps) {
   const detailsId = useId();
   const last = disk.lastSparsifyJob;
   // An event is fresher than the row for the same job; a finished job's event must not hide a newer one.
   const current = liveJob && (!last || liveJob.id === last.id || isActive(liveJob.state)) ? liveJob : last;
   const job = current && isActive(current.state) ? current : null;
   const blocked = !disk.sparsifiable;
-  const toggleLabel = job ? "Details" : blocked ? `Why? ${plural(disk.sparsifyBlockers.length, "reason")}` : disk.sparsifyWarnings.length ? plural(disk.sparsifyWarnings.length, "warning") : "Details";
+  const toggleLabel = job
+    ? "Details"
+    : blocked
+      ? `Why? ${plural(disk.sparsifyBlockers.length, "reason")}`
+      : disk.sparsifyWarnings.length
+        ? plural(disk.sparsifyWarnings.length, "warning")
+        : "Details";
   return (
     <>
-      <tr className={`${selected ? "selected" : ""}${expanded ? " expanded" : ""}`} data-disk-id={disk.id} data-alias={disk.alias}>
+      <tr
+        className={`${selected ? "selected" : ""}${expanded ? " expanded" : ""}`}
+        data-disk-id={disk.id}
+        data-alias={disk.alias}
+      >
         {selectable && (
           <td className="col-select">
             <input
@@ -43,7 +64,11 @@ export function DiskRow({ disk, liveJob, selectable, selected, expanded, columns
               checked={selected}
               disabled={blocked}
               onChange={(e) => onSelect(disk, e.target.checked)}
-              aria-label={blocked ? `${disk.alias} cannot be sparsified: ${disk.sparsifyBlockers.map((b) => b.message).join("; ")}` : `Select ${disk.alias}`}
+              aria-label={
+                blocked
+                  ? `${disk.alias} cannot be sparsified: ${disk.sparsifyBlockers.map((b) => b.message).join("; ")}`
+                  : `Select ${disk.alias}`
+              }
               title={blocked ? disk.sparsifyBlockers.map((b) => b.message).join("\n") : undefined}
             />
           </td>
@@ -53,13 +78,16 @@ export function DiskRow({ disk, liveJob, selectable, selected, expanded, columns
         </th>
         <td>
           {disk.attachments.length === 0 ? (
-            <span className="muted">—<span className="visually-hidden">not attached</span></span>
+            <span className="muted">
+              —<span className="visually-hidden">not attached</span>
+            </span>
           ) : (
             <ul className="vm-list">
               {disk.attachments.map((a) => (
                 <li key={a.vm.id}>
                   <Link to={`/vm?id=${a.vm.id}`}>{a.vm.name}</Link>
-                  {a.vm.host && <span className="muted small"> on {a.vm.host.name}</span>} <span className={`chip chip-${vmStatusTone(a.vm.status)}`}>{humanise(a.vm.status)}</span>
+                  {a.vm.host && <span className="muted small"> on {a.vm.host.name}</span>}{" "}
+                  <span className={`chip chip-${vmStatusTone(a.vm.status)}`}>{humanise(a.vm.status)}</span>
                   {!a.plugged && <span className="muted"> unplugged</span>}
                 </li>
               ))}
@@ -96,13 +124,24 @@ export function DiskRow({ disk, liveJob, selectable, selected, expanded, columns
         </td>
         <td className="col-sparsify">
           {/* A running job blocks its own disk: say so rather than "Blocked". */}
-          <span className={`badge ${job ? "badge-job-running" : blocked ? "badge-blocked" : "badge-ok"}`}>{job ? "Sparsifying" : blocked ? "Blocked" : "Sparsifiable"}</span>
+          <span className={`badge ${job ? "badge-job-running" : blocked ? "badge-blocked" : "badge-ok"}`}>
+            {job ? "Sparsifying" : blocked ? "Blocked" : "Sparsifiable"}
+          </span>
           {!job && !blocked && reclaimHint(disk) && (
-            <span className="muted small reclaim-hint" title="The estimate is under 1 MiB: sparsifying would give almost nothing back">
+            <span
+              className="muted small reclaim-hint"
+              title="The estimate is under 1 MiB: sparsifying would give almost nothing back"
+            >
               {reclaimHint(disk)}
             </span>
           )}
-          <button type="button" className={`link-button${!blocked && disk.sparsifyWarnings.length ? " warn" : ""}`} aria-expanded={expanded} aria-controls={detailsId} onClick={() => onToggle(disk)}>
+          <button
+            type="button"
+            className={`link-button${!blocked && disk.sparsifyWarnings.length ? " warn" : ""}`}
+            aria-expanded={expanded}
+            aria-controls={detailsId}
+            onClick={() => onToggle(disk)}
+          >
             {toggleLabel}
             <span className="visually-hidden"> for {disk.alias}</span>
           </button>

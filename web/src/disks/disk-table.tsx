@@ -1,9 +1,26 @@
 import type { Disk, DiskOrder, Job, OrderField } from "../api/types";
 import { DiskRow } from "./disk-row";
 
-const SORTABLE: Record<OrderField, string> = { ALIAS: "alias", VIRTUAL_SIZE: "virtual size", ACTUAL_SIZE: "actual size", RECLAIMABLE: "estimated reclaimable bytes" };
+const SORTABLE: Record<OrderField, string> = {
+  ALIAS: "alias",
+  VIRTUAL_SIZE: "virtual size",
+  ACTUAL_SIZE: "actual size",
+  RECLAIMABLE: "estimated reclaimable bytes",
+};
 
-function SortHeader({ field, label, order, onSort, className }: { field: OrderField; label: string; order: DiskOrder; onSort: (o: DiskOrder) => void; className?: string }) {
+function SortHeader({
+  field,
+  label,
+  order,
+  onSort,
+  className,
+}: {
+  field: OrderField;
+  label: string;
+  order: DiskOrder;
+  onSort: (o: DiskOrder) => void;
+  className?: string;
+}) {
   const active = order.field === field;
   const nextDirection = active && order.direction === "ASC" ? "DESC" : active ? "ASC" : field === "ALIAS" ? "ASC" : "DESC";
   return (
@@ -13,7 +30,9 @@ function SortHeader({ field, label, order, onSort, className }: { field: OrderFi
         <span className="sort-arrow" aria-hidden="true">
           {active ? (order.direction === "ASC" ? "▲" : "▼") : "↕"}
         </span>
-        <span className="visually-hidden">, sort by {SORTABLE[field]} {nextDirection === "ASC" ? "ascending" : "descending"}</span>
+        <span className="visually-hidden">
+          , sort by {SORTABLE[field]} {nextDirection === "ASC" ? "ascending" : "descending"}
+        </span>
       </button>
     </th>
   );
@@ -44,7 +63,9 @@ export function DiskTable(p: DiskTableProps) {
   return (
     <div className="table-wrap" aria-busy={p.loading}>
       <table className="disks">
-        <caption className="visually-hidden">Disks, sorted by {SORTABLE[p.order.field]} {p.order.direction === "ASC" ? "ascending" : "descending"}</caption>
+        <caption className="visually-hidden">
+          Disks, sorted by {SORTABLE[p.order.field]} {p.order.direction === "ASC" ? "ascending" : "descending"}
+        </caption>
         <thead>
           <tr>
             {p.selectable && (
@@ -68,7 +89,9 @@ export function DiskTable(p: DiskTableProps) {
             <SortHeader field="VIRTUAL_SIZE" label="Virtual size" order={p.order} onSort={p.onSort} className="num" />
             <SortHeader field="ACTUAL_SIZE" label="Actual size" order={p.order} onSort={p.onSort} className="num" />
             <th scope="col">Actual / virtual</th>
-            {estimates && <SortHeader field="RECLAIMABLE" label="Reclaimable" order={p.order} onSort={p.onSort} className="num" />}
+            {estimates && (
+              <SortHeader field="RECLAIMABLE" label="Reclaimable" order={p.order} onSort={p.onSort} className="num" />
+            )}
             <th scope="col">Status</th>
             <th scope="col">Sparsify</th>
           </tr>

@@ -21,12 +21,19 @@ const REFRESH_DELAY_MS = 400;
 function useDiskView() {
   const [params, setParams] = useSearchParams();
   const field = FIELDS.includes(params.get("sort") as OrderField) ? (params.get("sort") as OrderField) : "ACTUAL_SIZE";
-  const direction: OrderDirection = params.get("dir") === "ASC" || params.get("dir") === "DESC" ? (params.get("dir") as OrderDirection) : field === "ALIAS" ? "ASC" : "DESC";
+  const direction: OrderDirection =
+    params.get("dir") === "ASC" || params.get("dir") === "DESC"
+      ? (params.get("dir") as OrderDirection)
+      : field === "ALIAS"
+        ? "ASC"
+        : "DESC";
   const size = Number(params.get("size"));
   const values: FilterValues = {
     text: params.get("q") ?? "",
     domain: params.get("domain") ?? "",
-    sparsifiable: (["yes", "no"].includes(params.get("sparsifiable") ?? "") ? params.get("sparsifiable") : "") as SparsifiableFilter,
+    sparsifiable: (["yes", "no"].includes(params.get("sparsifiable") ?? "")
+      ? params.get("sparsifiable")
+      : "") as SparsifiableFilter,
     needsSparsify: params.get("needs") === "1",
     pageSize: (PAGE_SIZES as readonly number[]).includes(size) ? size : 50,
   };
@@ -53,7 +60,12 @@ export function DisksPage() {
   const { text, domain, sparsifiable, needsSparsify, pageSize } = values;
   const query = useMemo(
     () => ({
-      filter: { ...(domain ? { storageDomainId: domain } : {}), ...(sparsifiable ? { sparsifiable: sparsifiable === "yes" } : {}), ...(needsSparsify ? { needsSparsify: true } : {}), ...(text ? { text } : {}) },
+      filter: {
+        ...(domain ? { storageDomainId: domain } : {}),
+        ...(sparsifiable ? { sparsifiable: sparsifiable === "yes" } : {}),
+        ...(needsSparsify ? { needsSparsify: true } : {}),
+        ...(text ? { text } : {}),
+      },
       orderBy: { field: order.field, direction: order.direction },
       pageSize,
     }),
@@ -146,7 +158,13 @@ export function DisksPage() {
                 Clear selection
               </button>
             )}
-            <button type="button" className="button button-primary" disabled={selected.size === 0} aria-describedby="selection-hint" onClick={() => setConfirming([...selected.values()])}>
+            <button
+              type="button"
+              className="button button-primary"
+              disabled={selected.size === 0}
+              aria-describedby="selection-hint"
+              onClick={() => setConfirming([...selected.values()])}
+            >
               Sparsify{selected.size ? ` ${plural(selected.size, "disk")}` : ""}…
             </button>
           </div>

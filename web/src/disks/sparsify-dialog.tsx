@@ -25,7 +25,15 @@ export function requestSummary(results: ReadonlyMap<string, Result>): string {
  * refused one with its reasons; the dialog closes when all started, or stays open with a summary
  * and each refusal in words.
  */
-export function SparsifyDialog({ disks, onClose, onStarted }: { disks: Disk[]; onClose: () => void; onStarted: (jobs: Job[]) => void }) {
+export function SparsifyDialog({
+  disks,
+  onClose,
+  onStarted,
+}: {
+  disks: Disk[];
+  onClose: () => void;
+  onStarted: (jobs: Job[]) => void;
+}) {
   const { api } = useSession();
   const confirmRef = useRef<HTMLButtonElement>(null);
   const closeRef = useRef<HTMLButtonElement>(null);
@@ -76,7 +84,13 @@ export function SparsifyDialog({ disks, onClose, onStarted }: { disks: Disk[]; o
   );
 
   return (
-    <Dialog title={disks.length === 1 ? `Sparsify ${disks[0]!.alias}` : `Sparsify ${disks.length} disks`} onClose={onClose} busy={running} initialFocus={confirmRef} footer={footer}>
+    <Dialog
+      title={disks.length === 1 ? `Sparsify ${disks[0]!.alias}` : `Sparsify ${disks.length} disks`}
+      onClose={onClose}
+      busy={running}
+      initialFocus={confirmRef}
+      footer={footer}
+    >
       <p className="dialog-question">Are you sure you want to sparsify the following disks?</p>
       <table className="dialog-disks">
         <thead>
@@ -184,7 +198,8 @@ export function SparsifyDialog({ disks, onClose, onStarted }: { disks: Disk[]; o
         </p>
       )}
       <p className="muted small">
-        virt-sparsify runs on a host worker with each disk locked; the VMs using them must stay down until it ends. You can follow and cancel each job.
+        virt-sparsify runs on a host worker with each disk locked; the VMs using them must stay down until it ends. You can follow
+        and cancel each job.
       </p>
     </Dialog>
   );

@@ -36,7 +36,10 @@ export function useDiskPage(api: Api, query: DiskQuery) {
   const [version, setVersion] = useState(0);
   const cache = useRef(new Map<string, Cached>());
 
-  const varsFor = useCallback((cursor: string | null) => ({ first: query.pageSize, after: cursor, filter: query.filter, orderBy: query.orderBy }), [query]);
+  const varsFor = useCallback(
+    (cursor: string | null) => ({ first: query.pageSize, after: cursor, filter: query.filter, orderBy: query.orderBy }),
+    [query],
+  );
 
   useEffect(() => {
     const vars = varsFor(after);
@@ -76,7 +79,8 @@ export function useDiskPage(api: Api, query: DiskQuery) {
   const next = useCallback(() => {
     // From the page on screen, so a double click does not skip the page still loading.
     const end = data?.pageInfo.endCursor;
-    if (data?.pageInfo.hasNextPage && end && shown?.pageIndex === pageIndex && shown.key === key) setNav({ key, cursors: [...cursors, end] });
+    if (data?.pageInfo.hasNextPage && end && shown?.pageIndex === pageIndex && shown.key === key)
+      setNav({ key, cursors: [...cursors, end] });
   }, [data, key, cursors, shown, pageIndex]);
   const previous = useCallback(() => {
     if (cursors.length > 1) setNav({ key, cursors: cursors.slice(0, -1) });

@@ -22,8 +22,7 @@ function PolicyText({ policy }: { policy: ReclaimPolicy }) {
           <span className="chip">default</span>{" "}
         </>
       )}
-      At least <Bytes value={policy.minReclaimableBytes} /> and {percent(policy.minReclaimableRatio)} of the
-      disk's actual size
+      At least <Bytes value={policy.minReclaimableBytes} /> and {percent(policy.minReclaimableRatio)} of the disk's actual size
     </>
   );
 }
@@ -118,7 +117,11 @@ export function DomainsPage() {
           </button>
         </div>
       </div>
-      {admin ? <AddDomainForm onAdded={reload} /> : <AdminOnlyNote what="adding, scanning, removing a domain or changing its policy and schedule" />}
+      {admin ? (
+        <AddDomainForm onAdded={reload} />
+      ) : (
+        <AdminOnlyNote what="adding, scanning, removing a domain or changing its policy and schedule" />
+      )}
       {error && <ErrorAlert title="Could not load the storage domains." error={error} onRetry={reload} />}
       <div className="table-wrap" aria-busy={loading} tabIndex={0} role="region" aria-label="Storage domains table">
         <table className="domains">
@@ -151,7 +154,9 @@ export function DomainsPage() {
                     </div>
                   </td>
                   <td className="num">
-                    <span className="muted" aria-hidden="true">~</span>
+                    <span className="muted" aria-hidden="true">
+                      ~
+                    </span>
                     <span className="visually-hidden">about </span>
                     <Bytes value={d.reclaimableTotal} />
                   </td>
@@ -161,7 +166,10 @@ export function DomainsPage() {
                   <td className="small col-schedule">
                     <ScheduleText schedule={d.schedule} now={now} />
                     <div className="col-method">
-                      Method: {d.sparsifyMethod === "DIRECT" ? `DIRECT (verified ${d.directVerify === "FULL" ? "in full" : "by fsck and maps"})` : "virt-sparsify"}
+                      Method:{" "}
+                      {d.sparsifyMethod === "DIRECT"
+                        ? `DIRECT (verified ${d.directVerify === "FULL" ? "in full" : "by fsck and maps"})`
+                        : "virt-sparsify"}
                     </div>
                   </td>
                   {admin && (

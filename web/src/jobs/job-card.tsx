@@ -22,17 +22,35 @@ export function JobCard({ id, seed, onDismiss }: { id: string; seed?: Job; onDis
   const titleId = useId();
   const alias = job?.disk?.alias ?? "a forgotten disk";
   const timing = job ? jobTiming(job, now) : null;
-  const tone = job?.state === "SUCCEEDED" ? "done" : job?.state === "FAILED" ? "failed" : job?.state === "CANCELLED" ? "cancelled" : "active";
+  const tone =
+    job?.state === "SUCCEEDED"
+      ? "done"
+      : job?.state === "FAILED"
+        ? "failed"
+        : job?.state === "CANCELLED"
+          ? "cancelled"
+          : "active";
 
   return (
-    <article className={`job-card job-card-${tone}`} aria-labelledby={titleId} data-job-id={id} data-state={job?.state ?? "LOADING"}>
+    <article
+      className={`job-card job-card-${tone}`}
+      aria-labelledby={titleId}
+      data-job-id={id}
+      data-state={job?.state ?? "LOADING"}
+    >
       <header className="job-card-head">
         <h3 id={titleId} className="job-card-title">
           {job ? alias : "Loading job…"}
         </h3>
         {job && <StateBadge state={job.state} />}
         {(!active || error) && (
-          <button type="button" className="icon-button" onClick={onDismiss} aria-label={`Dismiss the job of ${alias}`} title="Dismiss">
+          <button
+            type="button"
+            className="icon-button"
+            onClick={onDismiss}
+            aria-label={`Dismiss the job of ${alias}`}
+            title="Dismiss"
+          >
             ×
           </button>
         )}
@@ -61,7 +79,12 @@ export function JobCard({ id, seed, onDismiss }: { id: string; seed?: Job; onDis
           <div aria-live="polite">{!active && <JobResult job={job} />}</div>
           {active && canSparsify && (
             <div className="job-card-actions">
-              <button type="button" className="button button-danger" disabled={pending || !!job.cancelRequestedAt} onClick={() => void cancel(id)}>
+              <button
+                type="button"
+                className="button button-danger"
+                disabled={pending || !!job.cancelRequestedAt}
+                onClick={() => void cancel(id)}
+              >
                 {job.cancelRequestedAt ? "Cancelling…" : `Cancel`}
                 <span className="visually-hidden"> sparsifying {alias}</span>
               </button>

@@ -14,7 +14,11 @@ export function JobResult({ job }: { job: Job }) {
   if (job.state === "SUCCEEDED" && job.outcome === "RECLAIMED") {
     return (
       <p className="result result-ok">
-        Reclaimed <strong className="reclaimed"><Bytes value={job.reclaimedBytes} /></strong>. Actual size <Bytes value={job.actualSizeBefore} /> → <Bytes value={job.actualSizeAfter} />.
+        Reclaimed{" "}
+        <strong className="reclaimed">
+          <Bytes value={job.reclaimedBytes} />
+        </strong>
+        . Actual size <Bytes value={job.actualSizeBefore} /> → <Bytes value={job.actualSizeAfter} />.
         <JobMethod job={job} />
       </p>
     );
@@ -43,7 +47,12 @@ export function JobResult({ job }: { job: Job }) {
     );
   }
   if (job.state === "CANCELLED") {
-    return <p className="result result-neutral">{job.outcomeMessage ?? "Cancelled"}{job.outcomeMessage?.endsWith(".") ? "" : "."}</p>;
+    return (
+      <p className="result result-neutral">
+        {job.outcomeMessage ?? "Cancelled"}
+        {job.outcomeMessage?.endsWith(".") ? "" : "."}
+      </p>
+    );
   }
   return null;
 }

@@ -50,15 +50,28 @@ function JobRow({ job, now }: { job: Job; now: number }) {
             <span className="muted">—</span>
           )}
         </td>
-        <td className="col-result">{active ? <span className="muted">{job.host ? `Running on ${job.host}` : "Waiting for a host"}</span> : <JobResult job={job} />}</td>
-        <td className="num">{job.reclaimedBytes === null ? <span className="muted">—</span> : <Bytes value={job.reclaimedBytes} />}</td>
+        <td className="col-result">
+          {active ? (
+            <span className="muted">{job.host ? `Running on ${job.host}` : "Waiting for a host"}</span>
+          ) : (
+            <JobResult job={job} />
+          )}
+        </td>
+        <td className="num">
+          {job.reclaimedBytes === null ? <span className="muted">—</span> : <Bytes value={job.reclaimedBytes} />}
+        </td>
         <td className="num nowrap">{formatDuration(jobTiming(job, now).ms)}</td>
         <td className="col-actions">
           <button type="button" className="link-button" onClick={() => watch([job.id])}>
             Follow<span className="visually-hidden"> the job of {alias}</span>
           </button>
           {active && canSparsify && (
-            <button type="button" className="link-button danger" disabled={pending || !!job.cancelRequestedAt} onClick={() => void cancel(job.id)}>
+            <button
+              type="button"
+              className="link-button danger"
+              disabled={pending || !!job.cancelRequestedAt}
+              onClick={() => void cancel(job.id)}
+            >
               {job.cancelRequestedAt ? "Cancelling…" : "Cancel"}
               <span className="visually-hidden"> the job of {alias}</span>
             </button>

@@ -14,9 +14,13 @@ export function useJobEvents(api: Api, onJob: (job: Job) => void, onReconnect?: 
   });
   useEffect(() => {
     const off = api.onReconnect(() => handlers.current.onReconnect?.());
-    const unsubscribe = api.subscribe(JOB_EVENTS, {}, {
-      next: (data) => handlers.current.onJob(data.sparsifyJobEvents),
-    });
+    const unsubscribe = api.subscribe(
+      JOB_EVENTS,
+      {},
+      {
+        next: (data) => handlers.current.onJob(data.sparsifyJobEvents),
+      },
+    );
     return () => {
       off();
       unsubscribe();

@@ -13,13 +13,17 @@ export function useJob(api: Api, id: string, seed?: Job): { job: Job | null; err
   const [error, setError] = useState<ApiError | null>(null);
   useEffect(
     () =>
-      api.subscribe(WATCH_JOB, { id }, {
-        next: (data) => {
-          setJob(data.sparsifyJob);
-          setError(null);
+      api.subscribe(
+        WATCH_JOB,
+        { id },
+        {
+          next: (data) => {
+            setJob(data.sparsifyJob);
+            setError(null);
+          },
+          error: setError,
         },
-        error: setError,
-      }),
+      ),
     [api, id],
   );
   return { job, error };

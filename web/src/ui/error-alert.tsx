@@ -1,7 +1,17 @@
 import { asApiError, describeError } from "../api/errors";
 
 /** An API error in words, with the disk's reasons when the gateway listed them. */
-export function ErrorAlert({ error, title, onRetry, onDismiss }: { error: unknown; title?: string; onRetry?: () => void; onDismiss?: () => void }) {
+export function ErrorAlert({
+  error,
+  title,
+  onRetry,
+  onDismiss,
+}: {
+  error: unknown;
+  title?: string;
+  onRetry?: () => void;
+  onDismiss?: () => void;
+}) {
   const e = asApiError(error);
   return (
     <div className="alert alert-error" role="alert">

@@ -8,7 +8,11 @@ const LABELS: Record<LiveStatus, string> = {
   reconnecting: "Connection lost — reconnecting…",
 };
 
-export const useLiveStatus = (api: Api) => useSyncExternalStore((cb) => api.onStatus(cb), () => api.liveStatus);
+export const useLiveStatus = (api: Api) =>
+  useSyncExternalStore(
+    (cb) => api.onStatus(cb),
+    () => api.liveStatus,
+  );
 
 /** The WebSocket's state, announced politely when it changes. */
 export function LiveStatusBadge({ api }: { api: Api }) {

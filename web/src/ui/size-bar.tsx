@@ -10,7 +10,10 @@ export function SizeBar({ actual, virtual }: { actual: number; virtual: number }
   const label = `Actual size ${formatBytes(actual)} is ${percent}% of the virtual size ${formatBytes(virtual)}`;
   return (
     <div className="size-bar" role="img" aria-label={label} title={label}>
-      <div className={`size-bar-fill${ratio > 1 ? " over" : ""}`} style={{ width: `${Math.min(100, Math.max(ratio > 0 ? 1 : 0, ratio * 100))}%` }} />
+      <div
+        className={`size-bar-fill${ratio > 1 ? " over" : ""}`}
+        style={{ width: `${Math.min(100, Math.max(ratio > 0 ? 1 : 0, ratio * 100))}%` }}
+      />
       <span className="size-bar-text" aria-hidden="true">
         {percent}%
       </span>

@@ -97,7 +97,12 @@ export function VmPage() {
                   </td>
                   <td>
                     {canSparsify && (
-                      <button type="button" className="button button-primary" disabled={!a.disk.sparsifiable} onClick={() => setConfirming([a.disk])}>
+                      <button
+                        type="button"
+                        className="button button-primary"
+                        disabled={!a.disk.sparsifiable}
+                        onClick={() => setConfirming([a.disk])}
+                      >
                         Sparsify
                       </button>
                     )}

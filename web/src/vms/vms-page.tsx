@@ -91,7 +91,11 @@ export function VmsPage() {
             ) : (
               <tr>
                 <td colSpan={4} className="empty">
-                  {!vms ? "Loading VMs…" : all?.length ? "No VM matches the filter." : "No VM yet: host workers report libvirt's domains, or an administrator adds one with addVm."}
+                  {!vms
+                    ? "Loading VMs…"
+                    : all?.length
+                      ? "No VM matches the filter."
+                      : "No VM yet: host workers report libvirt's domains, or an administrator adds one with addVm."}
                 </td>
               </tr>
             )}

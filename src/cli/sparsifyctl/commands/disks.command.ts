@@ -57,7 +57,9 @@ export async function disksCommand(api: ApiClient, opts: DisksOptions, out: Node
     d.sparsifiable ? (d.needsSparsify ? "yes (needs it)" : "yes") : `no: ${d.sparsifyBlockers.map((b) => b.code).join(", ")}`,
     d.id,
   ]);
-  out.write(`${renderTable(["ALIAS", "DOMAIN", "FORMAT", "VIRTUAL", "ACTUAL", "RECLAIMABLE", "SPARSIFIABLE", "ID"], table, new Set([3, 4, 5]))}\n`);
+  out.write(
+    `${renderTable(["ALIAS", "DOMAIN", "FORMAT", "VIRTUAL", "ACTUAL", "RECLAIMABLE", "SPARSIFIABLE", "ID"], table, new Set([3, 4, 5]))}\n`,
+  );
   if (disks.totalCount > rows.length) out.write(`(${rows.length} of ${disks.totalCount}; --first N shows more)\n`);
   return ExitCode.OK;
 }

@@ -19,7 +19,11 @@ interface JobRow {
 const STATES = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"];
 
 /** `sparsifyctl jobs [--state S] [--first N] [--json]`: newest first. */
-export async function jobsCommand(api: ApiClient, opts: { state?: string; first?: string; json?: boolean }, out: NodeJS.WritableStream): Promise<ExitCode> {
+export async function jobsCommand(
+  api: ApiClient,
+  opts: { state?: string; first?: string; json?: boolean },
+  out: NodeJS.WritableStream,
+): Promise<ExitCode> {
   const states = opts.state ? opts.state.split(",").map((s) => s.trim().toUpperCase()) : undefined;
   const bad = states?.find((s) => !STATES.includes(s));
   if (bad) throw new CliError(ExitCode.USAGE, `--state ${bad} is not one of ${STATES.join(", ")}`);

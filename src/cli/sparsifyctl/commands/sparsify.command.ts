@@ -26,7 +26,10 @@ interface Streams {
 /** Asks for one job; a blocked disk is reported with every reason, not thrown. */
 async function request(api: ApiClient, disk: DiskRef, err: NodeJS.WritableStream): Promise<JobState | ExitCode> {
   try {
-    const { sparsifyDisk } = await api.request<{ sparsifyDisk: JobState }>(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { ${JOB} } }`, { d: disk.id });
+    const { sparsifyDisk } = await api.request<{ sparsifyDisk: JobState }>(
+      `mutation($d: ID!) { sparsifyDisk(diskId: $d) { ${JOB} } }`,
+      { d: disk.id },
+    );
     return sparsifyDisk;
   } catch (e) {
     if (!(e instanceof ApiRequestError)) throw e;
@@ -63,17 +66,25 @@ export async function sparsifyCommand(api: ApiClient, refs: string[], opts: { wa
   for (const { disk, job } of accepted) board.update(job.id, view(disk, job));
   const streams = accepted.map(({ disk, job }) => {
     let last = job;
-    const sub = api.subscribe<{ sparsifyJob: JobState }>(`subscription($id: ID!) { sparsifyJob(id: $id) { ${JOB} } }`, { id: job.id }, (data) => {
-      last = data.sparsifyJob;
-      board.update(job.id, view(disk, last));
-    });
+    const sub = api.subscribe<{ sparsifyJob: JobState }>(
+      `subscription($id: ID!) { sparsifyJob(id: $id) { ${JOB} } }`,
+      { id: job.id },
+      (data) => {
+        last = data.sparsifyJob;
+        board.update(job.id, view(disk, last));
+      },
+    );
     return { sub, final: sub.done.then(() => last) };
   });
-  const detached = new Promise<"detached">((resolve) => io.interrupt.addEventListener("abort", () => resolve("detached"), { once: true }));
+  const detached = new Promise<"detached">((resolve) =>
+    io.interrupt.addEventListener("abort", () => resolve("detached"), { once: true }),
+  );
   const finished = await Promise.race([Promise.all(streams.map((s) => s.final)), detached]);
   if (finished === "detached") {
     for (const s of streams) s.sub.stop();
-    io.err.write(`Detached: ${accepted.length} job(s) go on (${accepted.map((a) => a.job.id).join(", ")}); see them with sparsifyctl jobs\n`);
+    io.err.write(
+      `Detached: ${accepted.length} job(s) go on (${accepted.map((a) => a.job.id).join(", ")}); see them with sparsifyctl jobs\n`,
+    );
     return ExitCode.DETACHED;
   }
   return worstExitCode([...codes, ...finished.map(outcomeCode)]);
