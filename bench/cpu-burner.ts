@@ -14,7 +14,8 @@ export async function startCpuBurner(cores: number): Promise<{ stop(): Promise<v
       [
         "-e",
         `const share = ${share}; const pause = new Int32Array(new SharedArrayBuffer(4));
-       for (;;) { const t = Date.now(); while (Date.now() - t < 100 * share); if (share < 1) Atomics.wait(pause, 0, 0, 100 * (1 - share)); }`,
+       for (;;) { const t = Date.now(); while (Date.now() - t < 100 * share);
+         if (share < 1) Atomics.wait(pause, 0, 0, 100 * (1 - share)); }`,
       ],
       { stdio: "ignore" },
     ),

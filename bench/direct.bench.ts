@@ -76,7 +76,8 @@ async function sideBySide(name: string, make: (file: string) => Promise<unknown>
   const [vsAfter, directAfter] = [await size(a), await size(b)];
   const ratio = directMs / vsMs;
   console.log(
-    `${name}: virt-sparsify ${s(vsMs)} (${before} → ${vsAfter} B), DIRECT ${s(directMs)} (→ ${directAfter} B); ratio ${ratio.toFixed(4)} ${verdict(ratio)}; loadavg ${loadBefore} → ${await load()}`,
+    `${name}: virt-sparsify ${s(vsMs)} (${before} → ${vsAfter} B), DIRECT ${s(directMs)} (→ ${directAfter} B); ` +
+      `ratio ${ratio.toFixed(4)} ${verdict(ratio)}; loadavg ${loadBefore} → ${await load()}`,
   );
   if (ratio > TARGET) failed = true;
   await rm(a, { force: true });
@@ -85,7 +86,8 @@ async function sideBySide(name: string, make: (file: string) => Promise<unknown>
 
 try {
   console.log(
-    `virt-sparsify ${caps.virtSparsifyVersion} (${caps.accel}, LIBGUESTFS_BACKEND_SETTINGS=${backendSettings ?? "unset"}); DIRECT verification STANDARD`,
+    `virt-sparsify ${caps.virtSparsifyVersion} (${caps.accel}, LIBGUESTFS_BACKEND_SETTINGS=${backendSettings ?? "unset"}); ` +
+      `DIRECT verification STANDARD`,
   );
   if (PARTS.includes(1))
     await sideBySide("1 GiB ext4 qcow2, 200 MiB deleted", (f) => makeExt4Image(f, { format: "qcow2", deletedMiB: 200 }));
@@ -141,8 +143,10 @@ try {
       const extrapolated = (mean * FLEET) / budget;
       const ratio = fleetMs / extrapolated;
       console.log(
-        `fleet of ${FLEET} disks (1 GiB ext4 qcow2, 16 MiB deleted): DIRECT through the gateway ${s(fleetMs)} (${succeeded} SUCCEEDED, DIRECT budget ${stack.config.DIRECT_CONCURRENCY}); ` +
-          `virt-sparsify ${SAMPLE} runs, mean ${s(mean)} → ${FLEET} at appliance budget ${budget}: ${s(extrapolated)}; ratio ${ratio.toFixed(4)} ${verdict(ratio)}; loadavg ${loadBefore} → ${loadAfter} → ${await load()}`,
+        `fleet of ${FLEET} disks (1 GiB ext4 qcow2, 16 MiB deleted): DIRECT through the gateway ${s(fleetMs)} ` +
+          `(${succeeded} SUCCEEDED, DIRECT budget ${stack.config.DIRECT_CONCURRENCY}); ` +
+          `virt-sparsify ${SAMPLE} runs, mean ${s(mean)} → ${FLEET} at appliance budget ${budget}: ${s(extrapolated)}; ` +
+          `ratio ${ratio.toFixed(4)} ${verdict(ratio)}; loadavg ${loadBefore} → ${loadAfter} → ${await load()}`,
       );
       if (ratio > TARGET || succeeded < FLEET) failed = true;
     } finally {

@@ -41,7 +41,9 @@ await db.query(
   `INSERT INTO disk ("storageDomainId", alias, format, "virtualSize", "actualSize", "reclaimableEstimate", sparsifiable, blockers, warnings)
    SELECT $1, 'disk-' || lpad(i::text, 6, '0'), 'QCOW2', 10737418240, (i % 1000)::bigint * 1048576,
           CASE WHEN i % 3 = 0 THEN NULL ELSE (i * 7919 % 5000)::bigint * 1048576 END, i % 4 <> 0,
-          CASE WHEN i % 4 = 0 THEN '[{"code":"VM_NOT_DOWN","message":"Attached to VM vm-1, which is UP; shut it down or unplug the disk"}]'::jsonb ELSE '[]'::jsonb END,
+          CASE WHEN i % 4 = 0 THEN
+            '[{"code":"VM_NOT_DOWN","message":"Attached to VM vm-1, which is UP; shut it down or unplug the disk"}]'::jsonb
+          ELSE '[]'::jsonb END,
           CASE WHEN i % 5 = 0 THEN '[{"code":"HAS_SNAPSHOTS","message":"The disk has 1 snapshot(s)"}]'::jsonb ELSE '[]'::jsonb END
      FROM generate_series(1, $2::int) AS i`,
   [domainId, DISKS],
@@ -108,7 +110,8 @@ let failed = false;
 for (const scenario of scenarios) {
   const query = `query { disks(first: 100, ${scenario.args}) {
     totalCount pageInfo { endCursor hasNextPage }
-    edges { node { id alias format virtualSize actualSize status sparsifiable sparsifyBlockers { code message } sparsifyWarnings { code message } } } } }`;
+    edges { node { id alias format virtualSize actualSize status sparsifiable
+      sparsifyBlockers { code message } sparsifyWarnings { code message } } } } }`;
   const http = async () => {
     const res = await fetch(gateway.url, {
       method: "POST",

@@ -82,7 +82,8 @@ const openFilesLimit = Number(/Max open files\s+(\d+)/.exec(await readFile("/pro
 const needed = Math.max(...SIZES) + 500;
 if (openFilesLimit < needed)
   throw new Error(
-    `bench:fanout needs ${needed} open files per process (one socket per subscriber); ulimit -n is ${openFilesLimit}: raise it (ulimit -n ${needed}) and run again`,
+    `bench:fanout needs ${needed} open files per process (one socket per subscriber); ulimit -n is ${openFilesLimit}: ` +
+      `raise it (ulimit -n ${needed}) and run again`,
   );
 
 const runId = randomBytes(4).toString("hex");
@@ -231,10 +232,12 @@ const rounds: Round[] = [];
 let failed = false;
 try {
   console.log(
-    `${EVENTS} progress updates ${INTERVAL_MS} ms apart + SUCCEEDED per round; ${ROUNDS} rounds per size and server, alternating; one socket per subscriber (ulimit -n ${openFilesLimit})`,
+    `${EVENTS} progress updates ${INTERVAL_MS} ms apart + SUCCEEDED per round; ${ROUNDS} rounds per size and server, alternating; ` +
+      `one socket per subscriber (ulimit -n ${openFilesLimit})`,
   );
   console.log(
-    `gateway: RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND=1000000 (default 500 would throttle the ramp), MAX_SOCKETS_PER_TOKEN=1000000 (one socket per subscriber), viewer token; bare: graphql-ws/use/ws + graphql-js, no auth`,
+    `gateway: RATE_LIMIT_SUBSCRIPTIONS_PER_SECOND=1000000 (default 500 would throttle the ramp), ` +
+      `MAX_SOCKETS_PER_TOKEN=1000000 (one socket per subscriber), viewer token; bare: graphql-ws/use/ws + graphql-js, no auth`,
   );
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, n] of SIZES.entries()) {
@@ -245,7 +248,8 @@ try {
         if (result.othersShare > 0.25 && performance.now() - started < RETRY_BUDGET_MS) {
           // Someone's work started mid-round: run it once more and keep the cleaner of the two.
           console.log(
-            `  (round ${r + 1} N=${n} ${kind}: other work used ${(result.othersShare * 100).toFixed(0)} % of the machine; running it again)`,
+            `  (round ${r + 1} N=${n} ${kind}: other work used ${(result.othersShare * 100).toFixed(0)} % ` +
+              `of the machine; running it again)`,
           );
           await quietMachine();
           const again = await round(kind, n);
@@ -254,10 +258,14 @@ try {
         rounds.push(result);
         const skews = result.skewsMs.filter(Number.isFinite);
         console.log(
-          `  round ${r + 1} N=${n} ${kind.padEnd(7)}: connect ${(result.connectMs / 1000).toFixed(1)} s, skew p50 ${ms(percentile(skews, 50))} max ${ms(Math.max(...skews))}, publish → last max ${ms(Math.max(...result.lagsMs))}, → all complete ${ms(result.completeMs)}, ` +
-            `heap/sub ${bytes(result.heapPerSubscriber)}, RSS/sub ${bytes(result.rssPerSubscriber)}, CPU/msg ${result.cpuUserPerMessage.toFixed(1)} µs user + ${result.cpuSystemPerMessage.toFixed(1)} µs sys ` +
+          `  round ${r + 1} N=${n} ${kind.padEnd(7)}: connect ${(result.connectMs / 1000).toFixed(1)} s, ` +
+            `skew p50 ${ms(percentile(skews, 50))} max ${ms(Math.max(...skews))}, ` +
+            `publish → last max ${ms(Math.max(...result.lagsMs))}, → all complete ${ms(result.completeMs)}, ` +
+            `heap/sub ${bytes(result.heapPerSubscriber)}, RSS/sub ${bytes(result.rssPerSubscriber)}, ` +
+            `CPU/msg ${result.cpuUserPerMessage.toFixed(1)} µs user + ${result.cpuSystemPerMessage.toFixed(1)} µs sys ` +
             `(${(result.serverCpuShare * 100).toFixed(0)} % of a core over ${(result.deliveryMs / 1000).toFixed(1)} s), ` +
-            `client loop ${(result.clientElu * 100).toFixed(0)} % busy, rest of machine ${(result.othersShare * 100).toFixed(0)} %, in order ${result.inOrder ? "yes" : "NO"}`,
+            `client loop ${(result.clientElu * 100).toFixed(0)} % busy, ` +
+            `rest of machine ${(result.othersShare * 100).toFixed(0)} %, in order ${result.inOrder ? "yes" : "NO"}`,
         );
         for (const problem of result.problems) console.log(`    ${problem}`);
       }
@@ -317,7 +325,8 @@ try {
     }
   }
   console.log(
-    `skew: first → last subscriber receiving one event; fan-out: the event's publication → its last subscriber; per subscriber: growth from idle to all subscribed, after GC; CPU: server, per message delivered`,
+    `skew: first → last subscriber receiving one event; fan-out: the event's publication → its last subscriber; ` +
+      `per subscriber: growth from idle to all subscribed, after GC; CPU: server, per message delivered`,
   );
   console.log("");
   for (const n of SIZES) {
@@ -325,21 +334,25 @@ try {
     const [fanout, cpu] = [g.lag99 / b.lag99, g.cpu / b.cpu];
     const target = n === Math.max(...SIZES) ? " (target ≤ 0.8×: " : " (";
     console.log(
-      `N=${n}: gateway/bare publish → last p99 ${fanout.toFixed(2)}×${target}${fanout <= 0.8 ? "met" : "NOT met"}), CPU/msg ${cpu.toFixed(2)}×${target}${cpu <= 0.8 ? "met" : "NOT met"}), ` +
-        `in order: ${g.inOrder && b.inOrder ? "yes" : "NO"}; p50 fan-out ${(g.lag50 / b.lag50).toFixed(2)}×, p99 skew ${(g.p99 / b.p99).toFixed(2)}×, heap/sub ${(g.heap / b.heap).toFixed(2)}×, ` +
+      `N=${n}: gateway/bare publish → last p99 ${fanout.toFixed(2)}×${target}${fanout <= 0.8 ? "met" : "NOT met"}), ` +
+        `CPU/msg ${cpu.toFixed(2)}×${target}${cpu <= 0.8 ? "met" : "NOT met"}), ` +
+        `in order: ${g.inOrder && b.inOrder ? "yes" : "NO"}; p50 fan-out ${(g.lag50 / b.lag50).toFixed(2)}×, ` +
+        `p99 skew ${(g.p99 / b.p99).toFixed(2)}×, heap/sub ${(g.heap / b.heap).toFixed(2)}×, ` +
         `RSS/sub ${(g.rss / b.rss).toFixed(2)}×; ${g.events} + ${b.events} events, payload ${g.payload} B vs ${b.payload} B`,
     );
     const busiest = Math.max(g.busy, b.busy);
     if (busiest > 0.15)
       console.log(
-        `  note: other work used up to ${(busiest * 100).toFixed(0)} % of the machine during a round of N=${n}; its figures are less trustworthy`,
+        `  note: other work used up to ${(busiest * 100).toFixed(0)} % of the machine during a round of N=${n}; ` +
+          `its figures are less trustworthy`,
       );
   }
 
   if (BURNER_CORES > 0) {
     const n = Math.max(...SIZES);
     console.log(
-      `\nslow consumers: N=${n} while a CPU burner uses ${BURNER_CORES} of ${os.availableParallelism()} cores (progress may be coalesced; transitions must all arrive)`,
+      `\nslow consumers: N=${n} while a CPU burner uses ${BURNER_CORES} of ${os.availableParallelism()} cores ` +
+        `(progress may be coalesced; transitions must all arrive)`,
     );
     for (const kind of KINDS) {
       // One server failing here (a crowded machine can starve it past the bench's own timeouts) must not hide the other's result.
@@ -352,8 +365,10 @@ try {
       const sent = n * (EVENTS + 1);
       const lags = r.lagsMs.filter(Number.isFinite);
       console.log(
-        `  ${kind.padEnd(7)}: dropped sockets ${r.dropped}, transitions in order ${r.inOrder ? "yes" : "NO"}, received ${r.received} of ${sent} updates ` +
-          `(${(((sent - r.received) / sent) * 100).toFixed(1)} % coalesced), publish → last p99 ${ms(percentile(lags, 99))}, → all complete ${ms(r.completeMs)}, server ${(r.serverCpuShare * 100).toFixed(0)} % of a core`,
+        `  ${kind.padEnd(7)}: dropped sockets ${r.dropped}, ` +
+          `transitions in order ${r.inOrder ? "yes" : "NO"}, received ${r.received} of ${sent} updates ` +
+          `(${(((sent - r.received) / sent) * 100).toFixed(1)} % coalesced), publish → last p99 ${ms(percentile(lags, 99))}, ` +
+          `→ all complete ${ms(r.completeMs)}, server ${(r.serverCpuShare * 100).toFixed(0)} % of a core`,
       );
       for (const problem of r.problems) console.log(`    ${problem}`);
       if (kind === "gateway" && (r.dropped > 0 || !r.inOrder)) failed = true;

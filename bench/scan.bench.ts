@@ -53,7 +53,9 @@ const domain = (await db.getRepository(StorageDomain).findOneBy({ id: domainId }
 const scan = (readings: VolumeReading[]) => () => db.transaction((em) => applyScan(em, domain, readings));
 
 /** The floor: the same volume rows, COPY'd into a temp table and upserted by one statement. */
-const COLUMNS = `"storageDomainId", "relPath", format, "virtualSize", "actualSize", "backingPath", problem, "refusalCode", "fileDevice", "fileInode"`;
+const COLUMNS =
+  `"storageDomainId", "relPath", format, "virtualSize", "actualSize", ` +
+  `"backingPath", problem, "refusalCode", "fileDevice", "fileInode"`;
 const rawLoad = (readings: VolumeReading[]) => async () => {
   await raw.query("BEGIN");
   await raw.query(`CREATE TEMP TABLE raw_volume (LIKE volume INCLUDING DEFAULTS) ON COMMIT DROP`);
@@ -87,7 +89,8 @@ const rawLoad = (readings: VolumeReading[]) => async () => {
     `INSERT INTO bench_volume (${COLUMNS}, "scannedAt") SELECT ${COLUMNS}, now() FROM raw_volume
      ON CONFLICT ("storageDomainId", "relPath") DO UPDATE SET format = EXCLUDED.format, "virtualSize" = EXCLUDED."virtualSize",
        "actualSize" = EXCLUDED."actualSize", "backingPath" = EXCLUDED."backingPath", problem = EXCLUDED.problem,
-       "refusalCode" = EXCLUDED."refusalCode", "fileDevice" = EXCLUDED."fileDevice", "fileInode" = EXCLUDED."fileInode", "scannedAt" = EXCLUDED."scannedAt"`,
+       "refusalCode" = EXCLUDED."refusalCode", "fileDevice" = EXCLUDED."fileDevice",
+       "fileInode" = EXCLUDED."fileInode", "scannedAt" = EXCLUDED."scannedAt"`,
   );
   await raw.query("COMMIT");
 };
@@ -137,13 +140,15 @@ console.log(
 );
 console.log(`load: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
 console.log(
-  `first scan (all new)        : scan ${s(firstScan)}  raw COPY + upsert ${s(firstRaw)}  ratio ${(firstScan / firstRaw).toFixed(2)}×  (${firstStatements} statements)`,
+  `first scan (all new)        : scan ${s(firstScan)}  raw COPY + upsert ${s(firstRaw)}  ` +
+    `ratio ${(firstScan / firstRaw).toFixed(2)}×  (${firstStatements} statements)`,
 );
 console.log(`rescan, database phase p50  : scan ${s(scan50)}  raw COPY + upsert ${s(raw50)}`);
 const group50 = percentile(grouping, 50);
 console.log(`  of which grouping p50     : ${s(group50)} (in memory, no database)`);
 console.log(
-  `ratio p50 scan / raw        : ${(scan50 / raw50).toFixed(2)}× (target ≤ 2×); without the grouping ${((scan50 - group50) / raw50).toFixed(2)}×`,
+  `ratio p50 scan / raw        : ${(scan50 / raw50).toFixed(2)}× (target ≤ 2×); ` +
+    `without the grouping ${((scan50 - group50) / raw50).toFixed(2)}×`,
 );
 console.log(
   `memory: RSS ${mib(rssBefore)} with the first readings, before any scan; heap limit ${mib(v8.getHeapStatistics().heap_size_limit)}`,

@@ -227,7 +227,8 @@ try {
   console.log(`gateway (mutation→SUCCEEDED) : median ${s(gMs)}  reclaimed median ${gBytes} B (${mib(gBytes)})`);
   const disturbed = [...bareRuns, ...gatewayRuns].filter((r) => r.disturbed).length;
   console.log(
-    `ratio wall time gateway/bare : ${(gMs / bMs).toFixed(3)}× (target ≤ 1.03)${disturbed ? `; ${disturbed} of ${2 * ROUNDS} runs overlapped another virt-sparsify: not a clean comparison` : ""}`,
+    `ratio wall time gateway/bare : ${(gMs / bMs).toFixed(3)}× (target ≤ 1.03)` +
+      `${disturbed ? `; ${disturbed} of ${2 * ROUNDS} runs overlapped another virt-sparsify: not a clean comparison` : ""}`,
   );
   console.log(`reclaimed gateway vs bare    : ${diff >= 0 ? "+" : ""}${diff.toFixed(2)} % (target ±1 %)`);
   // Where a ratio above 1 comes from: the work around the process, or the process itself.
@@ -243,7 +244,9 @@ try {
   );
   const [bCpu, gCpu] = [med(bareRuns, (r) => r.childCpu), med(gatewayRuns, (r) => r.childCpu)];
   console.log(
-    `virt-sparsify+qemu CPU time  : median bare ${bCpu.toFixed(2)} CPU-s, under the worker ${gCpu.toFixed(2)} CPU-s (${(gCpu / bCpu).toFixed(3)}×); this process meanwhile: bare ${med(bareRuns, (r) => r.selfCpu).toFixed(2)}, gateway+worker ${med(gatewayRuns, (r) => r.selfCpu).toFixed(2)} CPU-s`,
+    `virt-sparsify+qemu CPU time  : median bare ${bCpu.toFixed(2)} CPU-s, under the worker ${gCpu.toFixed(2)} CPU-s ` +
+      `(${(gCpu / bCpu).toFixed(3)}×); this process meanwhile: bare ${med(bareRuns, (r) => r.selfCpu).toFixed(2)}, ` +
+      `gateway+worker ${med(gatewayRuns, (r) => r.selfCpu).toFixed(2)} CPU-s`,
   );
   // This process during a gateway run: the gateway, the worker and this bench's own watchers (cheap, see
   // watchForeignSparsify); during a bare run the same process idles, which shows what those cost.
@@ -251,10 +254,12 @@ try {
   const each = gatewayRuns.map((r) => `${r.selfCpu.toFixed(2)} in ${s(r.ms)}`).join(", ");
   const idleRate = med(bareRuns, (r) => r.selfCpu / (r.ms / 1000));
   console.log(
-    `gateway+worker CPU per run    : median ${gSelf.toFixed(2)} CPU-s (target ≤ 0.3) ${gSelf <= 0.3 ? "MET" : "NOT MET"} [${each}]; same process idle ${idleRate.toFixed(3)} CPU-s/s`,
+    `gateway+worker CPU per run    : median ${gSelf.toFixed(2)} CPU-s (target ≤ 0.3) ${gSelf <= 0.3 ? "MET" : "NOT MET"} [${each}]; ` +
+      `same process idle ${idleRate.toFixed(3)} CPU-s/s`,
   );
   console.log(
-    `gateway work around it       : median ${s(gBefore)} before the spawn (mutation, queue, pre-check) + ${s(gAfter)} after the exit (reap, measure, finish, subscription) = ${(((gBefore + gAfter) / bMs) * 100).toFixed(1)} % of bare`,
+    `gateway work around it       : median ${s(gBefore)} before the spawn (mutation, queue, pre-check) + ` +
+      `${s(gAfter)} after the exit (reap, measure, finish, subscription) = ${(((gBefore + gAfter) / bMs) * 100).toFixed(1)} % of bare`,
   );
 } catch (error) {
   failed = true;

@@ -67,7 +67,8 @@ const blockerRules: Rule[] = [
     f.directVerificationFailed
       ? issue(
           Code.DIRECT_VERIFICATION_FAILED,
-          `DIRECT sparsify job ${f.directVerificationFailed.jobId} failed its verification (${f.directVerificationFailed.message}); check the image before using it again`,
+          `DIRECT sparsify job ${f.directVerificationFailed.jobId} failed its verification ` +
+            `(${f.directVerificationFailed.message}); check the image before using it again`,
         )
       : null,
   (f) =>

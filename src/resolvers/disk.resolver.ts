@@ -49,7 +49,8 @@ export class DiskResolver {
   @Authorized(Role.ADMIN)
   @Mutation(() => DiskType, {
     description:
-      "Lifts the DIRECT_VERIFICATION_FAILED blocker after an admin checked the image; DIRECT stays off for its domain until turned on again.",
+      "Lifts the DIRECT_VERIFICATION_FAILED blocker after an admin checked the image; " +
+      "DIRECT stays off for its domain until turned on again.",
   })
   clearDirectVerificationFailure(@Arg("diskId", () => ID) diskId: string, @Ctx() ctx: GatewayContext): Promise<Disk> {
     return ctx.services.disks.clearDirectVerificationFailure(diskId, ctx.actor);

@@ -158,7 +158,9 @@ export class StorageDomainService {
         type: "SPARSIFY_METHOD_SET",
         actor,
         storageDomainId: domain.id,
-        message: `Storage domain ${domain.name} now sparsifies with ${method} (DIRECT verification ${next.directVerify}; was ${domain.sparsifyMethod}, ${domain.directVerify})`,
+        message:
+          `Storage domain ${domain.name} now sparsifies with ${method} ` +
+          `(DIRECT verification ${next.directVerify}; was ${domain.sparsifyMethod}, ${domain.directVerify})`,
         data: { method, verify: next.directVerify, previousMethod: domain.sparsifyMethod, previousVerify: domain.directVerify },
       });
     });

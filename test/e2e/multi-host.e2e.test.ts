@@ -139,7 +139,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "e
       expect(byName["host-b"].storageDomainIds).toEqual([domains.shared]);
     });
 
-    it("drains a host in maintenance while another takes new work; a partitioned host is fenced, its job recovered once elsewhere", async () => {
+    it("drains a host in maintenance while another takes new work; fences a partitioned host, reruns its job once elsewhere", async () => {
       const plan = planFence({ stalledIntervalMs: stack.config.STALLED_INTERVAL_MS, stopBudgetMs: RUN_STOP_BUDGET_MS });
       // y1 on host-b (host-a drained), then host-b drained while it finishes y1: y2 must go to host-a.
       await maintenance("host-a", true);

@@ -20,7 +20,8 @@ import { Redis } from "ioredis";
 import { HostSlots } from "../../src/jobs/worker/host-slots.js";
 
 const MiB = 1024 * 1024;
-const JOB = `query($j: ID!) { sparsifyJob(id: $j) { state phase methodUsed fallbackReason skippedPartitions { number start length found } reclaimedBytes actualSizeBefore actualSizeAfter outcome outcomeMessage error { code message } } }`;
+const JOB = `query($j: ID!) { sparsifyJob(id: $j) { state phase methodUsed fallbackReason skippedPartitions { number start length found }
+  reclaimedBytes actualSizeBefore actualSizeAfter outcome outcomeMessage error { code message } } }`;
 
 /**
  * DIRECT through the real service: a domain opted in with verify FULL, jobs taken by the real

@@ -136,7 +136,8 @@ describe.runIf(
       expect(vs.exitCode).toBe(0);
       const vsAfter = await actualSize(copy, format);
       console.log(
-        `[direct-matrix] ${name}: before ${before}, DIRECT ${after} (${result.durationMs} ms), virt-sparsify ${vsAfter} (${vs.durationMs} ms)`,
+        `[direct-matrix] ${name}: before ${before}, DIRECT ${after} (${result.durationMs} ms), ` +
+          `virt-sparsify ${vsAfter} (${vs.durationMs} ms)`,
       );
       expect(after).toBeLessThanOrEqual(vsAfter + 0.01 * (before - vsAfter));
     },

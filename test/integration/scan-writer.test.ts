@@ -137,7 +137,8 @@ describe("applyScan, in bulk", () => {
     expect(scanned.get("d3.qcow2")).not.toEqual(scanned.get("d6.qcow2")); // d6's volume was not rewritten either
 
     const volumes = await db.query(
-      `SELECT v."relPath", v.depth, v.missing, d.alias, b."relPath" AS backing FROM volume v LEFT JOIN disk d ON d.id = v."diskId" LEFT JOIN volume b ON b.id = v."backingVolumeId"
+      `SELECT v."relPath", v.depth, v.missing, d.alias, b."relPath" AS backing FROM volume v LEFT JOIN disk d ON d.id = v."diskId"
+        LEFT JOIN volume b ON b.id = v."backingVolumeId"
         WHERE v."storageDomainId" = $1 AND v."relPath" LIKE ANY ('{d0.%,d5.%}') ORDER BY v."relPath"`,
       [domain.id],
     );

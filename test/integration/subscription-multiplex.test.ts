@@ -45,7 +45,8 @@ async function runningJob(stack: Stack): Promise<string> {
     `${stack.root}/mux-${randomUUID()}`,
   ]);
   const [{ id: diskId }] = await stack.db.query(
-    `INSERT INTO disk ("storageDomainId", alias, format, "virtualSize", "actualSize", status) VALUES ($1, 'mux', 'QCOW2', 1073741824, 1048576, 'LOCKED') RETURNING id`,
+    `INSERT INTO disk ("storageDomainId", alias, format, "virtualSize", "actualSize", status)
+     VALUES ($1, 'mux', 'QCOW2', 1073741824, 1048576, 'LOCKED') RETURNING id`,
     [domainId],
   );
   const id = randomUUID();

@@ -76,14 +76,18 @@ async function quarantine(input: DirectJobInput, message: string): Promise<void>
       diskId,
       jobId,
       storageDomainId: domain.id,
-      message: `DIRECT sparsify of the disk failed its verification on ${input.hostName}: ${message}. The disk is blocked until checked; DIRECT is turned off for ${domain.name}`,
+      message:
+        `DIRECT sparsify of the disk failed its verification on ${input.hostName}: ${message}. ` +
+        `The disk is blocked until checked; DIRECT is turned off for ${domain.name}`,
       data: { host: input.hostName, message },
     });
     await recordEvent(em, {
       type: "SPARSIFY_METHOD_SET",
       storageDomainId: domain.id,
       jobId,
-      message: `Storage domain ${domain.name} now sparsifies with VIRT_SPARSIFY: DIRECT was turned off automatically after a failed verification (job ${jobId})`,
+      message:
+        `Storage domain ${domain.name} now sparsifies with VIRT_SPARSIFY: ` +
+        `DIRECT was turned off automatically after a failed verification (job ${jobId})`,
       data: { method: SparsifyMethod.VIRT_SPARSIFY, previousMethod: SparsifyMethod.DIRECT, automatic: true },
     });
   });

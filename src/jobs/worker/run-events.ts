@@ -10,7 +10,10 @@ import type { HandedBack } from "./hand-back.js";
  * handed back, fenced, or picked up after another attempt was lost. None touches the job row.
  */
 
-/** The worker stops: the job stays RUNNING in PostgreSQL and goes back to the queue (the caller moves it); its next run resumes it as a retry. */
+/**
+ * The worker stops: the job stays RUNNING in PostgreSQL and goes back to the queue (the caller moves it);
+ * its next run resumes it as a retry.
+ */
 export async function recordHandBack(db: DataSource, hostName: string, row: SparsifyJob, log: Logger): Promise<HandedBack> {
   log.warn("worker stopping: job handed back to the queue, to run again");
   await recordEvent(db.manager, {
@@ -80,7 +83,9 @@ export async function recordRetry(
   attempt: number,
   log: Logger,
 ): Promise<void> {
-  const lost = `attempt ${row.attempts} on ${row.host ?? "an unknown host"} was lost at ${row.phase} ${row.progress} % (its worker stopped)`;
+  const lost =
+    `attempt ${row.attempts} on ${row.host ?? "an unknown host"} ` +
+    `was lost at ${row.phase} ${row.progress} % (its worker stopped)`;
   log.warn(
     { attempt: row.attempts, previousHost: row.host, phase: row.phase, progress: row.progress },
     `sparsify job lost: ${lost}`,
