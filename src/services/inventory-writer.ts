@@ -140,14 +140,17 @@ const UPDATE_DISKS_SQL = `
     FROM (${NEW_DISK_ROWS}) n
    WHERE disk.id = n.id AND NOT n.fresh AND ${DISK_DIFF.changed}
   RETURNING disk.id, disk."templateDiskId" AS template, n.old_template AS "oldTemplate"`;
+/** Returns how many disks are new and the templates they joined, not a row per new disk (90,000 on a first scan). */
 const INSERT_DISKS_SQL = `
+  WITH inserted AS (
   INSERT INTO disk (id, "storageDomainId", "baseVolumeId", "leafVolumeId", alias, format, "virtualSize", "actualSize", "ownVolumeCount",
                     "chainProblem", status, allocation, "allocationSource", "templateDiskId", inspection, sparsifiable, blockers, warnings)
   SELECT n.id, $1, n.base_id, n.leaf_id, n.alias, n.format, n.virtual_size, n.actual_size, n.own_volume_count,
          n.chain_problem, n.status, n.allocation, n.allocation_source, n.template_id, n.inspection,
          COALESCE(n.sparsifiable, false), COALESCE(n.blockers, '[]'), COALESCE(n.warnings, '[]')
     FROM (${NEW_DISK_ROWS}) n WHERE n.fresh
-  RETURNING id, "templateDiskId" AS template`;
+  RETURNING "templateDiskId" AS template)
+  SELECT count(*)::int AS count, COALESCE(array_agg(DISTINCT template) FILTER (WHERE template IS NOT NULL), '{}') AS templates FROM inserted`;
 
 /** New disks whose assessment waits for the write (planned templates): the rules run on them after it. */
 const PENDING_NEW_DISKS_SQL = `SELECT id FROM scan_d WHERE fresh AND blockers IS NULL`;
@@ -200,7 +203,7 @@ export async function applyScan(
   await em.query(VANISHED_VOLUMES_SQL, [domain.id]);
   type Written = { id: string; template: string | null; oldTemplate?: string | null };
   const [updated] = (await em.query(UPDATE_DISKS_SQL)) as [Written[], number];
-  const inserted = (await em.query(INSERT_DISKS_SQL, [domain.id])) as Written[];
+  const [inserted] = (await em.query(INSERT_DISKS_SQL, [domain.id])) as [{ count: number; templates: string[] }];
   const [missing] = (await em.query(MISSING_DISKS_SQL, [domain.id])) as [Written[], number];
   if (options.domainChanged) {
     const rows = (await em.query(DOMAIN_DISKS_TO_REASSESS_SQL, [domain.id])) as { id: string }[];
@@ -210,10 +213,10 @@ export async function applyScan(
     const pending = (await em.query(PENDING_NEW_DISKS_SQL)) as { id: string }[];
     const touched = [
       ...[...updated, ...missing].flatMap((w) => [w.id, w.template, w.oldTemplate ?? null]),
-      ...inserted.map((w) => w.template),
+      ...inserted.templates,
       ...pending.map((w) => w.id),
     ];
     await refreshAssessments(em, [...new Set(touched.filter((id): id is string => id !== null))]);
   }
-  return { volumes: readings.length, disks: plan.disks.length, newDisks: inserted.length, missingDisks: missing.length };
+  return { volumes: readings.length, disks: plan.disks.length, newDisks: inserted.count, missingDisks: missing.length };
 }

@@ -75,6 +75,19 @@ describe("a scan's new disks", () => {
     expect(await stored()).toEqual(written);
   });
 
+  it("an existing template a new disk joins is assessed again: its derived-disk list grew", async () => {
+    const [{ id }] = await db.query(`INSERT INTO storage_domain (name, path) VALUES ('joins', '/tmp/joins') RETURNING id`);
+    const domain = (await db.getRepository(StorageDomain).findOneBy({ id }))!;
+    await db.transaction((em) => applyScan(em, domain, readings));
+    const more = [...readings, reading("vm-c.qcow2", on("tpl.qcow2"))];
+    const summary = await db.transaction((em) => applyScan(em, domain, more));
+    expect(summary).toMatchObject({ newDisks: 1 });
+    const [tpl] = (await db.query(`SELECT blockers FROM disk WHERE "storageDomainId" = $1 AND alias = 'tpl'`, [id])) as {
+      blockers: { message: string }[];
+    }[];
+    expect(tpl!.blockers.map((b) => b.message).join(" ")).toContain("template of 3 other disk(s) (vm-a, vm-b, vm-c)");
+  });
+
   it("with a changed domain fact, the new disks are not assessed twice either", async () => {
     const [{ id }] = await db.query(`INSERT INTO storage_domain (name, path, "nfsVersion") VALUES ('nfs', '/tmp/nfs', '3') RETURNING id`);
     const domain = (await db.getRepository(StorageDomain).findOneBy({ id }))!;
