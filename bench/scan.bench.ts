@@ -101,14 +101,17 @@ console.log(`domain: ${VOLUMES} volumes, ${disks} disks (synthetic readings), ${
 console.log(`load: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
 console.log("floor: every volume row and disk row the scan stores, COPY'd into two temp tables and upserted by one statement each");
 console.log("       into tables LIKE volume/disk INCLUDING ALL (same indexes); unchanged rows are not rewritten");
-console.log(`first scan (all new)        : scan ${s(firstScan)}  floor ${s(firstRaw)}  ratio ${(firstScan / firstRaw).toFixed(2)}×  (${firstStatements} statements)`);
+const firstRatio = (firstScan / firstRaw).toFixed(2);
+console.log(`first scan (all new)        : scan ${s(firstScan)}  floor ${s(firstRaw)}  ratio ${firstRatio}×  (${firstStatements} statements)`);
 console.log(`rescan, database phase p50  : scan ${s(scan50)}  floor ${s(raw50)}`);
 const group50 = percentile(grouping, 50);
 console.log(`  of which grouping p50     : ${s(group50)} (in memory, no database)`);
-console.log(`rescan ratio p50 scan/floor : ${(scan50 / raw50).toFixed(2)}× (target ≤ 2×); without the grouping ${((scan50 - group50) / raw50).toFixed(2)}×`);
-console.log(`memory: RSS ${mib(rssBefore)} with the first readings, before any scan; heap limit ${mib(v8.getHeapStatistics().heap_size_limit)}`);
+const withoutGrouping = ((scan50 - group50) / raw50).toFixed(2);
+console.log(`rescan ratio p50 scan/floor : ${(scan50 / raw50).toFixed(2)}× (target ≤ 2×); without the grouping ${withoutGrouping}×`);
+const heapLimit = mib(v8.getHeapStatistics().heap_size_limit);
+console.log(`memory: RSS ${mib(rssBefore)} with the first readings, before any scan; heap limit ${heapLimit}`);
 console.log(`  first scan                : peak RSS ${mib(firstPeak.rss)}, peak heap used ${mib(firstPeak.heap)}`);
-console.log(`  rescans                   : peak RSS ${mib(peak.rss)}, peak heap used ${mib(peak.heap)} (garbage included until V8 collects it)`);
+console.log(`  rescans                   : peak RSS ${mib(peak.rss)}, peak heap used ${mib(peak.heap)} (garbage until V8 collects it)`);
 
 await raw.end();
 await db.destroy();

@@ -150,13 +150,15 @@ const INSERT_DISKS_SQL = `
          COALESCE(n.sparsifiable, false), COALESCE(n.blockers, '[]'), COALESCE(n.warnings, '[]')
     FROM (${NEW_DISK_ROWS}) n WHERE n.fresh
   RETURNING "templateDiskId" AS template)
-  SELECT count(*)::int AS count, COALESCE(array_agg(DISTINCT template) FILTER (WHERE template IS NOT NULL), '{}') AS templates FROM inserted`;
+  SELECT count(*)::int AS count, COALESCE(array_agg(DISTINCT template) FILTER (WHERE template IS NOT NULL), '{}') AS templates
+    FROM inserted`;
 
 /** New disks whose assessment waits for the write (planned templates): the rules run on them after it. */
 const PENDING_NEW_DISKS_SQL = `SELECT id FROM scan_d WHERE fresh AND blockers IS NULL`;
 /** A domain fact changed: every disk is assessed again, except the new ones assessed with today's facts. */
 const DOMAIN_DISKS_TO_REASSESS_SQL = `
-  SELECT id FROM disk WHERE "storageDomainId" = $1 AND NOT EXISTS (SELECT 1 FROM scan_d d WHERE d.id = disk.id AND d.fresh AND d.blockers IS NOT NULL)`;
+  SELECT id FROM disk
+   WHERE "storageDomainId" = $1 AND NOT EXISTS (SELECT 1 FROM scan_d d WHERE d.id = disk.id AND d.fresh AND d.blockers IS NOT NULL)`;
 
 const MISSING_DISKS_SQL = `
   UPDATE disk SET status = 'MISSING', "updatedAt" = now()
