@@ -2,7 +2,8 @@ import type { EntityManager } from "typeorm";
 import type { StorageDomain } from "../entities/index.js";
 import type { VolumeReading } from "../host/scan/read-volumes.js";
 import { copyRows, type CopyValue } from "./copy-rows.js";
-import { refreshAssessments, refreshDomainAssessments } from "./disk-assessment.service.js";
+import { refreshAssessments } from "./disk-assessment.service.js";
+import { freshAssessments, type FreshAssessment } from "./fresh-disk-assessment.js";
 import { diskFormatOf, planScan, volumeProblem, type ScanPlan } from "./scan-plan.js";
 
 export interface ScanSummary {
@@ -24,7 +25,7 @@ const STAGING_SQL = `
     base_rel_path text NOT NULL, leaf_rel_path text NOT NULL, alias text NOT NULL, format disk_format_enum NOT NULL,
     virtual_size bigint NOT NULL, actual_size bigint NOT NULL, own_volume_count int NOT NULL, chain_problem text,
     status disk_status_enum NOT NULL, allocation disk_allocation_enum NOT NULL, allocation_source disk_allocationsource_enum NOT NULL,
-    template_base text, inspection jsonb
+    template_base text, inspection jsonb, sparsifiable boolean, blockers jsonb, warnings jsonb
   ) ON COMMIT DROP`;
 
 const VOLUME_COLUMNS = [
@@ -55,6 +56,9 @@ const DISK_COLUMNS = [
   "allocation_source",
   "template_base",
   "inspection",
+  "sparsifiable",
+  "blockers",
+  "warnings",
 ];
 
 function* volumeRows(readings: readonly VolumeReading[], plan: ScanPlan): Generator<CopyValue[]> {
@@ -77,8 +81,10 @@ function* volumeRows(readings: readonly VolumeReading[], plan: ScanPlan): Genera
   }
 }
 
-function* diskRows(plan: ScanPlan): Generator<CopyValue[]> {
-  for (const d of plan.disks) {
+/** A disk's assessment rides along for when the disk is new; null: read after the write (a template). */
+function* diskRows(plan: ScanPlan, assessed: readonly (FreshAssessment | undefined)[]): Generator<CopyValue[]> {
+  for (const [i, d] of plan.disks.entries()) {
+    const a = assessed[i];
     yield [
       d.baseRelPath,
       d.leafRelPath,
@@ -93,6 +99,9 @@ function* diskRows(plan: ScanPlan): Generator<CopyValue[]> {
       d.allocationSource,
       d.templateBaseRelPath,
       d.inspection ? JSON.stringify(d.inspection) : null,
+      a?.sparsifiable ?? null,
+      a?.blockers ?? null,
+      a?.warnings ?? null,
     ];
   }
 }
@@ -189,13 +198,25 @@ const UPDATE_DISKS_SQL = `
     FROM (${NEW_DISK_ROWS}) n
    WHERE disk.id = n.id AND NOT n.fresh AND ${DISK_DIFF.changed}
   RETURNING disk.id, disk."templateDiskId" AS template, n.old_template AS "oldTemplate"`;
+/** Returns how many disks are new and the templates they joined, not a row per new disk (90,000 on a first scan). */
 const INSERT_DISKS_SQL = `
+  WITH inserted AS (
   INSERT INTO disk (id, "storageDomainId", "baseVolumeId", "leafVolumeId", alias, format, "virtualSize", "actualSize", "ownVolumeCount",
-                    "chainProblem", status, allocation, "allocationSource", "templateDiskId", inspection)
+                    "chainProblem", status, allocation, "allocationSource", "templateDiskId", inspection, sparsifiable, blockers, warnings)
   SELECT n.id, $1, n.base_id, n.leaf_id, n.alias, n.format, n.virtual_size, n.actual_size, n.own_volume_count,
-         n.chain_problem, n.status, n.allocation, n.allocation_source, n.template_id, n.inspection
+         n.chain_problem, n.status, n.allocation, n.allocation_source, n.template_id, n.inspection,
+         COALESCE(n.sparsifiable, false), COALESCE(n.blockers, '[]'), COALESCE(n.warnings, '[]')
     FROM (${NEW_DISK_ROWS}) n WHERE n.fresh
-  RETURNING id, "templateDiskId" AS template`;
+  RETURNING "templateDiskId" AS template)
+  SELECT count(*)::int AS count, COALESCE(array_agg(DISTINCT template) FILTER (WHERE template IS NOT NULL), '{}') AS templates
+    FROM inserted`;
+
+/** New disks whose assessment waits for the write (planned templates): the rules run on them after it. */
+const PENDING_NEW_DISKS_SQL = `SELECT id FROM scan_d WHERE fresh AND blockers IS NULL`;
+/** A domain fact changed: every disk is assessed again, except the new ones assessed with today's facts. */
+const DOMAIN_DISKS_TO_REASSESS_SQL = `
+  SELECT id FROM disk
+   WHERE "storageDomainId" = $1 AND NOT EXISTS (SELECT 1 FROM scan_d d WHERE d.id = disk.id AND d.fresh AND d.blockers IS NOT NULL)`;
 
 const MISSING_DISKS_SQL = `
   UPDATE disk SET status = 'MISSING', "updatedAt" = now()
@@ -214,8 +235,9 @@ export interface ApplyScanOptions {
  * Set-based: the readings are streamed with COPY into two staging tables, then a fixed number of
  * statements resolves ids, updates the rows that changed and inserts the new ones, so the work
  * follows the diff and the number of statements does not grow with the domain. Needs a transaction.
- * The blocker rules then run again for the disks whose stored facts the scan changed (every other
- * change of a fact refreshes its own disks), or for all of them when `domainChanged`.
+ * A new disk is written with its blocker assessment (fresh-disk-assessment.ts), so it is written
+ * once; the rules then run again for the existing disks whose stored facts the scan changed (every
+ * other change of a fact refreshes its own disks), or for all of them when `domainChanged`.
  */
 export async function applyScan(
   em: EntityManager,
@@ -225,9 +247,10 @@ export async function applyScan(
 ): Promise<ScanSummary> {
   const now = options.now ?? new Date();
   const plan = planScan(readings);
+  const assessed = await freshAssessments(em, domain, plan.disks);
   await em.query(STAGING_SQL);
   await copyRows(em, "scan_volume", VOLUME_COLUMNS, volumeRows(readings, plan));
-  await copyRows(em, "scan_disk", DISK_COLUMNS, diskRows(plan));
+  await copyRows(em, "scan_disk", DISK_COLUMNS, diskRows(plan, assessed));
   // Fresh temporary tables have no statistics: without them the planner joins them by nested loops.
   // A small sample is enough to tell it they are big and their keys distinct.
   await em.query("SET LOCAL default_statistics_target = 10");
@@ -240,12 +263,23 @@ export async function applyScan(
   await em.query(VANISHED_VOLUMES_SQL, [domain.id]);
   type Written = { id: string; template: string | null; oldTemplate?: string | null };
   const [updated] = (await em.query(UPDATE_DISKS_SQL)) as [Written[], number];
-  const inserted = (await em.query(INSERT_DISKS_SQL, [domain.id])) as Written[];
+  const [inserted] = (await em.query(INSERT_DISKS_SQL, [domain.id])) as [{ count: number; templates: string[] }];
   const [missing] = (await em.query(MISSING_DISKS_SQL, [domain.id])) as [Written[], number];
-  if (options.domainChanged) await refreshDomainAssessments(em, domain.id);
-  else {
-    const touched = [...updated, ...inserted, ...missing].flatMap((w) => [w.id, w.template, w.oldTemplate ?? null]);
+  if (options.domainChanged) {
+    const rows = (await em.query(DOMAIN_DISKS_TO_REASSESS_SQL, [domain.id])) as { id: string }[];
+    await refreshAssessments(
+      em,
+      rows.map((r) => r.id),
+    );
+  } else {
+    // A new disk was assessed as it was written; the template it joined was not.
+    const pending = (await em.query(PENDING_NEW_DISKS_SQL)) as { id: string }[];
+    const touched = [
+      ...[...updated, ...missing].flatMap((w) => [w.id, w.template, w.oldTemplate ?? null]),
+      ...inserted.templates,
+      ...pending.map((w) => w.id),
+    ];
     await refreshAssessments(em, [...new Set(touched.filter((id): id is string => id !== null))]);
   }
-  return { volumes: readings.length, disks: plan.disks.length, newDisks: inserted.length, missingDisks: missing.length };
+  return { volumes: readings.length, disks: plan.disks.length, newDisks: inserted.count, missingDisks: missing.length };
 }
