@@ -135,6 +135,7 @@ export function DomainsPage() {
               </th>
               <th scope="col">Needs sparsify when</th>
               <th scope="col">Schedule</th>
+              <th scope="col">Method</th>
               {admin && <th scope="col">Actions</th>}
             </tr>
           </thead>
@@ -165,12 +166,11 @@ export function DomainsPage() {
                   </td>
                   <td className="small col-schedule">
                     <ScheduleText schedule={d.schedule} now={now} />
-                    <div className="col-method">
-                      Method:{" "}
-                      {d.sparsifyMethod === "DIRECT"
-                        ? `DIRECT (verified ${d.directVerify === "FULL" ? "in full" : "by fsck and maps"})`
-                        : "virt-sparsify"}
-                    </div>
+                  </td>
+                  <td className="small col-method">
+                    {d.sparsifyMethod === "DIRECT"
+                      ? `DIRECT (verified ${d.directVerify === "FULL" ? "in full" : "by fsck and maps"})`
+                      : "virt-sparsify"}
                   </td>
                   {admin && (
                     <td className="col-actions">
@@ -181,7 +181,7 @@ export function DomainsPage() {
               ))
             ) : (
               <tr>
-                <td colSpan={admin ? 6 : 5} className="empty">
+                <td colSpan={admin ? 7 : 6} className="empty">
                   {domains ? "No storage domain yet: an administrator adds one here." : "Loading storage domains…"}
                 </td>
               </tr>
