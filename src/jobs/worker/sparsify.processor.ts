@@ -154,9 +154,8 @@ export class SparsifyProcessor {
       });
       const storage = guard;
       const before = await storage.until(this.precheck(target, retried, signal));
-      await this.store.patchActive(jobId, { actualSizeBefore: before }, attempt);
-      // The pre-check took a while: prove once more that nothing was swapped since.
-      await this.guard(target);
+      // The pre-check took a while: prove once more that nothing was swapped since (while the size is saved).
+      await Promise.all([this.store.patchActive(jobId, { actualSizeBefore: before }, attempt), this.guard(target)]);
 
       // Progress is written in order; a cancel request seen in the row aborts the run.
       const abort = new AbortController();
@@ -386,8 +385,9 @@ export class SparsifyProcessor {
 
   /** Everything that may have changed since the job was queued; returns actualSizeBefore. */
   private async precheck(t: Target, retried: boolean, signal?: AbortSignal): Promise<number> {
-    await this.inspect(t); // before the first qemu-img call on the chain
-    const facts = (await loadDiskFacts(this.d.db.manager, [t.disk])).get(t.disk.id)!;
+    // The inspector (before the first qemu-img call on the chain) and the database read are independent.
+    const [, loaded] = await Promise.all([this.inspect(t), loadDiskFacts(this.d.db.manager, [t.disk])]);
+    const facts = loaded.get(t.disk.id)!;
     // Our own lock and job are expected here; every other blocker still applies.
     const { blockers } = assessSparsify({ ...facts, status: DiskStatus.OK, activeJob: null });
     if (blockers.length) throw new JobFailure(JobErrorCode.DISK_NOT_SPARSIFIABLE, blockers.map((b) => b.message).join("; "));
