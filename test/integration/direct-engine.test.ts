@@ -52,7 +52,22 @@ describe.skipIf(
   it("GPT with ext4, XFS and swap (raw): every filesystem discarded and checked, gaps skipped", async () => {
     const img = await makeGptImage(join(dir.path, "gpt.raw"), { format: "raw" });
     const before = await actualSize(img.path, "raw");
-    const result = await run(img.path, "raw");
+    // The real prover, counted: the partitions are proven (and proven again after) side by side.
+    let inFlight = 0;
+    let most = 0;
+    const counted: DirectProver = {
+      plan: directProver.plan,
+      prove: async (view, signal) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await directProver.prove(view, signal);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const result = await run(img.path, "raw", counted);
+    expect(most).toBe(3);
     expect(result.parts.map((p) => p.kind)).toEqual(["ext", "xfs", "swap"]);
     expect(before - (await actualSize(img.path, "raw"))).toBeGreaterThan(300 * MiB);
     expect(result.skipped.every((s) => s.found === "gap")).toBe(true);

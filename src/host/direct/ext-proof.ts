@@ -33,7 +33,14 @@ export async function proveExtFree(view: PartitionView, signal?: AbortSignal): P
   const problem = extSuperblockProblem(sb, length);
   if (problem) throw mismatch(problem);
   const parse = (t: string) => ({ header: parseDumpe2fsHeader(t), free: parseExtFreeBlocks(t) });
-  const text = await parseUntrusted(["dumpe2fs", view.path], parse, signal ? { signal } : {});
+  // The two readers are independent: the bitmaps are read while dumpe2fs runs in its sandbox.
+  // dumpe2fs's verdict still comes first, so a mismatch is reported as before.
+  const [dumped, bitmaps] = await Promise.allSettled([
+    parseUntrusted(["dumpe2fs", view.path], parse, signal ? { signal } : {}),
+    readExtFreeFromBitmaps(view.readDisk, start, sb),
+  ]);
+  if (dumped.status === "rejected") throw dumped.reason;
+  const text = dumped.value;
   const { header } = text;
   const uuid = formatUuid(sb.uuid);
   // The UUID too: two filesystems made alike have the same geometry, never the same UUID.
@@ -48,7 +55,8 @@ export async function proveExtFree(view: PartitionView, signal?: AbortSignal): P
         `magic 0x${header.magic.toString(16)}; at the discard offset: ${uuid}: ${sb.blocksCount} blocks of ${sb.blockSize} bytes`,
     );
   }
-  const fromBitmaps = await readExtFreeFromBitmaps(view.readDisk, start, sb);
+  if (bitmaps.status === "rejected") throw bitmaps.reason;
+  const fromBitmaps = bitmaps.value;
   const end = start + Math.min(length, sb.blocksCount * sb.blockSize);
   const reader1 = clip(toBytes(text.free.runs, start, sb.blockSize), start, end);
   const reader2 = clip(toBytes(fromBitmaps, start, sb.blockSize), start, end);

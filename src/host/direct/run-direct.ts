@@ -112,11 +112,18 @@ async function verifyDisk(
 ): Promise<void> {
   const whole = await openFileReader(await disk.openWindow({ offset: 0, size: disk.size }));
   try {
-    for (const b of before) {
-      const path = await disk.openWindow({ offset: b.view.partition.start, size: b.view.partition.length });
-      await verifyPartition({ ...b, view: { ...b.view, path, readDisk: whole.read } }, prover.prove, signal);
-    }
-    if (fullBefore !== null && (await hashInUse(whole.read, disk.size, ranges, signal)) !== fullBefore) {
+    // Windows one at a time (one QMP conversation), then every read-only check at once.
+    const paths: string[] = [];
+    for (const b of before) paths.push(await disk.openWindow({ offset: b.view.partition.start, size: b.view.partition.length }));
+    const checks = before.map((b, i) =>
+      verifyPartition({ ...b, view: { ...b.view, path: paths[i]!, readDisk: whole.read } }, prover.prove, signal),
+    );
+    const full = fullBefore === null ? Promise.resolve(null) : hashInUse(whole.read, disk.size, ranges, signal);
+    const settled = await Promise.allSettled([...checks, full]);
+    // The first failing partition in disk order is the one reported, as when they ran in turn.
+    const failed = settled.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+    if (fullBefore !== null && (settled.at(-1) as PromiseFulfilledResult<string | null>).value !== fullBefore) {
       throw new DirectVerificationError("bytes outside the discarded ranges changed (FULL hash differs)");
     }
   } finally {
@@ -131,6 +138,22 @@ async function readPlan(daemon: DirectDaemon, prover: DirectProver): Promise<Dir
   for (const { start, length } of regions)
     signatures.push(detectFilesystem(await daemon.read(start, Math.min(PROBE_BYTES, length))));
   return prover.plan(layout, signatures, daemon.size);
+}
+
+/** One partition's proof, checked to lie inside it, with its swap header's hash. @throws {DirectRefusal} */
+async function proveBefore(view: PartitionView, prover: DirectProver, signal: AbortSignal): Promise<PartitionBefore> {
+  const { partition, kind } = view;
+  const proven = await prover.prove(view, signal);
+  // The proof's ranges are guest-disk offsets inside its own partition, or it is wrong.
+  const inside = clip(proven.ranges, partition.start, partition.start + partition.length);
+  if (totalBytes(inside) !== totalBytes(proven.ranges)) {
+    throw new DirectRefusal(DirectFallbackReason.FREE_SPACE_READERS_DISAGREE, `free ranges outside partition ${partition.number}`);
+  }
+  return {
+    view,
+    proven: { ...proven, ranges: normalize(proven.ranges) },
+    ...(kind === "swap" ? { swapHeader: await swapHeaderHash(view) } : {}),
+  };
 }
 
 /**
@@ -153,8 +176,7 @@ export async function runDirect(input: DirectRunInput): Promise<DirectRunResult>
   /** Set once discards may have happened: the read-only check, also run after a cancel. */
   let verifyAfter: ((signal: AbortSignal) => Promise<void>) | undefined;
   try {
-    await refuseHost(input.layers);
-    const sandbox = await sandboxPlan();
+    const [, sandbox] = await Promise.all([refuseHost(input.layers), sandboxPlan()]);
     input.onPhase?.("READING");
     daemon = await openDirectDaemon(input.layers, {
       signal,
@@ -162,25 +184,17 @@ export async function runDirect(input: DirectRunInput): Promise<DirectRunResult>
     });
     const disk = daemon;
     const plan = await readPlan(disk, prover);
-    const before: PartitionBefore[] = [];
+    // Windows one at a time (one QMP conversation), then the partitions are proven side by side.
+    const views: PartitionView[] = [];
     for (const { partition, kind } of plan.discard) {
       const path = await disk.openWindow({ offset: partition.start, size: partition.length });
-      const view: PartitionView = { partition, kind, path, readDisk: disk.read };
-      const proven = await prover.prove(view, signal);
-      // The proof's ranges are guest-disk offsets inside its own partition, or it is wrong.
-      const inside = clip(proven.ranges, partition.start, partition.start + partition.length);
-      if (totalBytes(inside) !== totalBytes(proven.ranges)) {
-        throw new DirectRefusal(
-          DirectFallbackReason.FREE_SPACE_READERS_DISAGREE,
-          `free ranges outside partition ${partition.number}`,
-        );
-      }
-      before.push({
-        view,
-        proven: { ...proven, ranges: normalize(proven.ranges) },
-        ...(kind === "swap" ? { swapHeader: await swapHeaderHash(view) } : {}),
-      });
+      views.push({ partition, kind, path, readDisk: disk.read });
     }
+    const proofs = await Promise.allSettled(views.map((view) => proveBefore(view, prover, signal)));
+    // The first refusal in disk order decides, as when they ran in turn.
+    const refused = proofs.find((p) => p.status === "rejected");
+    if (refused) throw refused.reason;
+    const before = proofs.map((p) => (p as PromiseFulfilledResult<PartitionBefore>).value);
     const ranges: ByteRange[] = before.flatMap((b) => b.proven.ranges);
     const fullBefore = input.verify === DirectVerifyMode.FULL ? await hashInUse(disk.read, disk.size, ranges, signal) : null;
 

@@ -47,30 +47,35 @@ export async function verifyPartition(
 ): Promise<void> {
   const { view, proven } = before;
   const where = `partition ${view.partition.number} (${view.kind} at ${view.partition.start})`;
-  if (view.kind === "swap") {
-    if ((await swapHeaderHash(view)) !== before.swapHeader)
-      throw new DirectVerificationError(`${where}: the swap header changed`);
-  } else {
-    try {
-      // A clean check prints nothing (e2fsck -n prints its passes to stdout; its exit code decides).
-      const said = await runUntrusted(FSCK[view.kind](view.path), { signal });
-      if (view.kind === "xfs" && said.trim())
-        throw new DirectVerificationError(`${where}: xfs_db check found problems: ${said.trim().slice(0, 500)}`);
-    } catch (error) {
-      if (error instanceof UntrustedRunError && error.failure === "FAILED")
-        throw new DirectVerificationError(`${where}: ${FSCK[view.kind](view.path)[0]} found problems: ${error.message}`);
-      throw error;
-    }
-  }
-  let again: ProvenFreeSpace;
-  try {
-    again = await prove(view, signal);
-  } catch (error) {
-    throw new DirectVerificationError(`${where}: its free space could not be read again: ${(error as Error).message}`);
-  }
+  // Both checks only read: the fsck and the second proof run side by side; the fsck's verdict comes first.
+  const [checked, proved] = await Promise.allSettled([checkIntact(before, where, signal), prove(view, signal)]);
+  if (checked.status === "rejected") throw checked.reason;
+  if (proved.status === "rejected")
+    throw new DirectVerificationError(`${where}: its free space could not be read again: ${(proved.reason as Error).message}`);
+  const again = proved.value;
   if (again.blockSize !== proven.blockSize || !sameRanges(again.ranges, proven.ranges)) {
     throw new DirectVerificationError(
       `${where}: the free/used map changed (${proven.ranges.length} free ranges before, ${again.ranges.length} after)`,
     );
+  }
+}
+
+/** The fsck of one partition (swap: its header page is unchanged). @throws {DirectVerificationError} */
+async function checkIntact(before: PartitionBefore, where: string, signal: AbortSignal): Promise<void> {
+  const { view } = before;
+  if (view.kind === "swap") {
+    if ((await swapHeaderHash(view)) !== before.swapHeader)
+      throw new DirectVerificationError(`${where}: the swap header changed`);
+    return;
+  }
+  try {
+    // A clean check prints nothing (e2fsck -n prints its passes to stdout; its exit code decides).
+    const said = await runUntrusted(FSCK[view.kind](view.path), { signal });
+    if (view.kind === "xfs" && said.trim())
+      throw new DirectVerificationError(`${where}: xfs_db check found problems: ${said.trim().slice(0, 500)}`);
+  } catch (error) {
+    if (error instanceof UntrustedRunError && error.failure === "FAILED")
+      throw new DirectVerificationError(`${where}: ${FSCK[view.kind](view.path)[0]} found problems: ${error.message}`);
+    throw error;
   }
 }

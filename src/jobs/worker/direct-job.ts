@@ -118,9 +118,12 @@ export async function runDirectJob(input: DirectJobInput, verify: DirectVerifyMo
     });
     await input.flush();
     input.publish(SparsifyPhase.MEASURING, 90);
-    const after = await input.measure();
+    // The size is read while the skipped partitions are saved: neither needs the other.
+    const [after] = await Promise.all([
+      input.measure(),
+      input.flush().then(() => store.patchActive(jobId, { skippedPartitions: result.skipped }, input.attempt)),
+    ]);
     await input.flush();
-    await store.patchActive(jobId, { skippedPartitions: result.skipped }, input.attempt);
     log.info(
       {
         discarded: result.discardedBytes,

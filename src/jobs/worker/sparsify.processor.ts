@@ -46,6 +46,7 @@ import { directProver } from "../../host/direct/direct-prover.js";
 import { runDirectJob, type DirectJobInput, type DirectJobResult } from "./direct-job.js";
 import type { HostSlot, HostSlots } from "./host-slots.js";
 import { waitForApplianceSlot, type RunBudget } from "./run-budget.js";
+import { PostJobEstimates } from "./post-job-estimates.js";
 
 export interface SparsifyDeps {
   config: Config;
@@ -89,9 +90,15 @@ class JobFailure extends Error {
  */
 export class SparsifyProcessor {
   private readonly store: JobStore;
+  /** The estimate refresh after each job, batched per domain and off the job's path. */
+  readonly estimates: PostJobEstimates;
 
   constructor(private readonly d: SparsifyDeps) {
     this.store = new JobStore(d.db, d.bus);
+    this.estimates = new PostJobEstimates(
+      (request) => processEstimate(request, this.d),
+      (error, request) => this.d.log.warn({ err: error.message, diskIds: request.diskIds }, "estimate after job failed"),
+    );
   }
 
   /**
@@ -147,9 +154,8 @@ export class SparsifyProcessor {
       });
       const storage = guard;
       const before = await storage.until(this.precheck(target, retried, signal));
-      await this.store.patchActive(jobId, { actualSizeBefore: before }, attempt);
-      // The pre-check took a while: prove once more that nothing was swapped since.
-      await this.guard(target);
+      // The pre-check took a while: prove once more that nothing was swapped since (while the size is saved).
+      await Promise.all([this.store.patchActive(jobId, { actualSizeBefore: before }, attempt), this.guard(target)]);
 
       // Progress is written in order; a cancel request seen in the row aborts the run.
       const abort = new AbortController();
@@ -303,13 +309,8 @@ export class SparsifyProcessor {
   /** Ends the job if `attempt` still holds it (a stale attempt's ending is rejected). */
   private async end(jobId: string, attempt: number, ending: JobEnding): Promise<{ state: string }> {
     const ended = await this.store.finish(jobId, ending, attempt);
-    // What is left to reclaim changed: refresh this disk's estimate now (read-only, ~50 ms).
-    if (ended && ending.state !== JobState.FAILED) {
-      await processEstimate(
-        { storageDomainId: ended.storageDomainId, diskIds: [ended.diskId], requestedBy: ended.requestedBy },
-        this.d,
-      ).catch((e) => this.d.log.warn({ err: (e as Error).message, jobId }, "estimate after job failed"));
-    }
+    // What is left to reclaim changed: refresh this disk's estimate, after the job has ended.
+    if (ended && ending.state !== JobState.FAILED) this.estimates.add(ended.storageDomainId, ended.diskId, ended.requestedBy);
     return { state: ended?.state ?? ending.state };
   }
 
@@ -384,8 +385,9 @@ export class SparsifyProcessor {
 
   /** Everything that may have changed since the job was queued; returns actualSizeBefore. */
   private async precheck(t: Target, retried: boolean, signal?: AbortSignal): Promise<number> {
-    await this.inspect(t); // before the first qemu-img call on the chain
-    const facts = (await loadDiskFacts(this.d.db.manager, [t.disk])).get(t.disk.id)!;
+    // The inspector (before the first qemu-img call on the chain) and the database read are independent.
+    const [, loaded] = await Promise.all([this.inspect(t), loadDiskFacts(this.d.db.manager, [t.disk])]);
+    const facts = loaded.get(t.disk.id)!;
     // Our own lock and job are expected here; every other blocker still applies.
     const { blockers } = assessSparsify({ ...facts, status: DiskStatus.OK, activeJob: null });
     if (blockers.length) throw new JobFailure(JobErrorCode.DISK_NOT_SPARSIFIABLE, blockers.map((b) => b.message).join("; "));

@@ -86,6 +86,8 @@ export async function startHostWorker(config: Config, db: DataSource, log: Logge
     handBack: () => worker.handBack(),
     async close(force = false) {
       await worker.stop(force);
+      // The estimate refreshes after the last jobs still use the database: let them end first.
+      if (!force) await processor.estimates.idle();
       await queues.close();
       await bus.close();
       connection.disconnect();
