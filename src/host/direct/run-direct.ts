@@ -147,7 +147,10 @@ async function proveBefore(view: PartitionView, prover: DirectProver, signal: Ab
   // The proof's ranges are guest-disk offsets inside its own partition, or it is wrong.
   const inside = clip(proven.ranges, partition.start, partition.start + partition.length);
   if (totalBytes(inside) !== totalBytes(proven.ranges)) {
-    throw new DirectRefusal(DirectFallbackReason.FREE_SPACE_READERS_DISAGREE, `free ranges outside partition ${partition.number}`);
+    throw new DirectRefusal(
+      DirectFallbackReason.FREE_SPACE_READERS_DISAGREE,
+      `free ranges outside partition ${partition.number}`,
+    );
   }
   return {
     view,
