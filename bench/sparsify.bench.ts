@@ -2,7 +2,7 @@
  * bench:sparsify — the same fresh image (1 GiB ext4 qcow2, 200 MiB deleted, rebuilt before every
  * run) sparsified by bare `virt-sparsify --in-place` and through the gateway (sparsifyDisk →
  * SUCCEEDED over the sparsifyJob subscription), alternating. Targets: wall time gateway/bare
- * ≤ 1.03 (issue 13 §3), bytes reclaimed equal ±1 %. One run at a time: each needs ~600 MB and a core.
+ * ≤ 1.03 (the worker-cost target), bytes reclaimed equal ±1 %. One run at a time: each needs ~600 MB and a core.
  * Also printed, because a shared 2-core machine moves TCG wall times by ±10 %: what the gateway
  * adds around the process, the process's own time and CPU, and the CPU other processes used.
  */
