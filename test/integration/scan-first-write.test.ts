@@ -3,26 +3,12 @@ import type { DataSource } from "typeorm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StorageDomain } from "../../src/entities/index.js";
 import { InspectionCode } from "../../src/host/inspect/inspection-code.js";
-import type { VolumeReading } from "../../src/host/scan/read-volumes.js";
 import { openDatabase } from "../../src/server/database.js";
 import { refreshAssessments } from "../../src/services/disk-assessment.service.js";
 import { applyScan } from "../../src/services/inventory-writer.js";
 import { createTestDatabase } from "../support/stack.js";
+import { reading } from "../support/volume-reading.js";
 
-const reading = (relPath: string, extra: Partial<VolumeReading> = {}): VolumeReading => ({
-  relPath,
-  format: "qcow2",
-  virtualSize: 2 ** 30,
-  actualSize: 2 ** 20,
-  backingPath: null,
-  backingRelPath: null,
-  problem: null,
-  unreadable: false,
-  refusal: null,
-  fileDevice: "2049",
-  fileInode: "1",
-  ...extra,
-});
 const on = (base: string) => ({ backingRelPath: base, backingPath: `/x/${base}` });
 
 /**

@@ -7,21 +7,8 @@ import type { VolumeReading } from "../../src/host/scan/read-volumes.js";
 import { openDatabase } from "../../src/server/database.js";
 import { applyScan } from "../../src/services/inventory-writer.js";
 import { createTestDatabase } from "../support/stack.js";
+import { reading } from "../support/volume-reading.js";
 
-const reading = (relPath: string, extra: Partial<VolumeReading> = {}): VolumeReading => ({
-  relPath,
-  format: "qcow2",
-  virtualSize: 2 ** 30,
-  actualSize: 2 ** 20,
-  backingPath: null,
-  backingRelPath: null,
-  problem: null,
-  unreadable: false,
-  refusal: null,
-  fileDevice: "2049",
-  fileInode: "1",
-  ...extra,
-});
 /** `n` disks; every tenth has a snapshot layer. `grown` grows the disks whose number it accepts. */
 const domainOf = (n: number, grown: (i: number) => boolean = () => false): VolumeReading[] =>
   Array.from({ length: n }, (_, i) => {

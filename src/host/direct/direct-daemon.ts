@@ -13,6 +13,7 @@ import { toolPath } from "../tools.js";
 import type { ExportWindow } from "../estimate/fuse-export-args.js";
 import { directDaemonArgs, NBD_EXPORT } from "./direct-daemon-args.js";
 import { QmpClient } from "./qmp-client.js";
+import { readAt } from "../read-at.js";
 
 /** Options for {@link openDirectDaemon}. */
 export interface DirectDaemonOptions {
@@ -46,17 +47,6 @@ const POLL_MS = 2;
 
 const mountedPoints = async (): Promise<Set<string>> =>
   new Set(parseMounts(await readFile("/proc/mounts", "utf8")).map((m) => m.mountPoint));
-
-async function readAt(fd: FileHandle, offset: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await fd.read(buffer, done, length - done, offset + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return buffer.subarray(0, done);
-}
 
 /** Reads a file (an export) at offsets; close it before the daemon stops. */
 export async function openFileReader(

@@ -13,6 +13,7 @@ import { parseMounts } from "../nfs-mounts.js";
 import { classifyQemuError } from "../qemu-error-classifier.js";
 import { fuseExportArgs, type ExportWindow } from "./fuse-export-args.js";
 import { viewPlan } from "./view-plan.js";
+import { readAt } from "../read-at.js";
 
 /** The guest disk as one raw, read-only file. */
 export interface RawView {
@@ -43,17 +44,6 @@ const POLL_MS = 2;
 async function isMounted(mountpoint: string): Promise<boolean> {
   const text = await readFile("/proc/mounts", "utf8");
   return parseMounts(text).some((m) => m.mountPoint === mountpoint);
-}
-
-async function readAt(fd: FileHandle, offset: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await fd.read(buffer, done, length - done, offset + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return buffer.subarray(0, done);
 }
 
 async function directView(path: string): Promise<RawView> {
