@@ -115,11 +115,11 @@ try {
     if (xmls.length < DOMAINS) throw new Error(`loop read ${xmls.length} domains`);
 
     t = performance.now();
-    const domains = await readAllDomains(LIBVIRT_URI);
+    const read = await readAllDomains(LIBVIRT_URI);
     oursRead.push(performance.now() - t);
-    await sync.fullSync(domains);
+    await sync.fullSync(read);
     ours.push(performance.now() - t);
-    if (domains.length < DOMAINS) throw new Error(`resync read ${domains.length} domains`);
+    if (read.domains.length < DOMAINS) throw new Error(`resync read ${read.domains.length} domains`);
   }
   const ratio = median(ours) / median(loop);
   console.log(`full resync of ${DOMAINS}+ domains, median of ${ROUNDS}:`);

@@ -24,6 +24,7 @@ import { countStatements } from "./statement-counter.js";
 import { addBenchDomain } from "./bench-domain.js";
 import { deleteKeysUnder } from "./redis-keys.js";
 import { ms, percentile, timeIt } from "./stats.js";
+import { httpPoster } from "./http-post.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 50);
 const WARMUP = 5;
@@ -245,11 +246,17 @@ try {
 
   // Floor of the HTTP side alone: an authenticated query that touches nothing.
   const httpFloor = () => timeIt(async () => ok(await stack.gql(`{ __typename }`)));
-  for (let i = 0; i < WARMUP; i++) await httpFloor();
+  const lean = httpPoster(stack.url, stack.token);
+  const httpFloorLean = () => timeIt(async () => ok(await lean(`{ __typename }`)));
+  for (let i = 0; i < WARMUP; i++) {
+    await httpFloor();
+    await httpFloorLean();
+  }
 
   const gatewaySamples: Sample[] = [];
   const rawSamples: Sample[] = [];
   const floorSamples: number[] = [];
+  const leanSamples: number[] = [];
   const durableFloor: number[] = [];
   const gatewayRound = async () => {
     const round = await gateway().catch(async (error: Error) => {
@@ -270,6 +277,7 @@ try {
       await gatewayRound();
     }
     floorSamples.push(await httpFloor());
+    leanSamples.push(await httpFloorLean());
     durableFloor.push(await floor());
   }
 
@@ -299,6 +307,10 @@ try {
   };
   console.log(
     `HTTP floor: { __typename } with token : p50 ${ms(percentile(floorSamples, 50))}  p99 ${ms(percentile(floorSamples, 99))}`,
+  );
+  console.log(
+    `  the same through node:http (keep-alive): p50 ${ms(percentile(leanSamples, 50))}  p99 ${ms(percentile(leanSamples, 99))} ` +
+      "(the rest of the fetch figure is the client's own cost, in this process)",
   );
   console.log(
     `SQL statements until RUNNING seen     : p50 ${p(gatewaySamples, "statements", 50)}, of which ` +

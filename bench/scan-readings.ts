@@ -8,14 +8,19 @@ import type { VolumeReading } from "../src/host/scan/read-volumes.js";
  * growth on a busy domain, so a rescan really changes that share of disks and volumes.
  */
 export function syntheticReadings(volumes: number, round = 0, every = 10): VolumeReading[] {
-  const out: VolumeReading[] = [];
+  return [...syntheticReadingStream(volumes, round, every)];
+}
+
+/** The same readings one by one, never all in memory: what a host's walk hands its spool. */
+export function* syntheticReadingStream(volumes: number, round = 0, every = 10): Generator<VolumeReading> {
+  let count = 0;
   // How many of the rounds 1…round grew disk i: those where round ≡ i (mod every).
   const grown = (i: number) => {
     const m = i % every;
     if (m === 0) return Math.floor(round / every);
     return round >= m ? Math.floor((round - m) / every) + 1 : 0;
   };
-  for (let i = 0; out.length < volumes; i++) {
+  for (let i = 0; count < volumes; i++) {
     const name = `vm-${String(Math.floor(i / 100)).padStart(4, "0")}/disk-${String(i).padStart(6, "0")}`;
     const base: VolumeReading = {
       relPath: `${name}.qcow2`,
@@ -30,9 +35,11 @@ export function syntheticReadings(volumes: number, round = 0, every = 10): Volum
       fileDevice: "2049",
       fileInode: String(1_000_000 + i),
     };
-    out.push(base);
-    if (i % 9 === 4 && out.length < volumes) {
-      out.push({
+    yield base;
+    count++;
+    if (i % 9 === 4 && count < volumes) {
+      count++;
+      yield {
         ...base,
         relPath: `${name}.snap1.qcow2`,
         actualSize: 2 ** 20 + grown(i) * 4096,
@@ -40,8 +47,7 @@ export function syntheticReadings(volumes: number, round = 0, every = 10): Volum
         backingRelPath: base.relPath,
         refusal: null,
         fileInode: String(5_000_000 + i),
-      });
+      };
     }
   }
-  return out;
 }

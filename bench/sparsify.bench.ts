@@ -164,11 +164,14 @@ try {
     const states = await followJob(client, job.id, (state) => {
       if (state.state === "SUCCEEDED") succeededAt = performance.now();
     }).done;
+    // The job refreshes the disk's estimate after SUCCEEDED, in the background: its CPU is part of
+    // what the run costs (the wall time still ends at SUCCEEDED, where the user sees the result).
+    await stack.worker!.settled();
+    await domain.idle();
     const load = cpuBetween(cpu0, await cpuSnapshot());
     const last = states.at(-1);
     if (last?.state !== "SUCCEEDED") throw new Error(`gateway job ended ${last?.state}: ${JSON.stringify(last?.error ?? last)}`);
     reported.push(Number(last.reclaimedBytes));
-    await domain.idle(); // the job refreshes the disk's estimate after SUCCEEDED: let it finish before the next run
     const run = spawnSince(t0);
     return {
       ms: succeededAt - t0,
@@ -181,6 +184,12 @@ try {
   };
 
   console.log(`warm-up (bare, untimed): ${s((await bare()).ms)}`);
+  // The first job of a fresh process also pays one-time costs (code compiled and optimised, Redis
+  // scripts loaded, statements and metadata cached): a startup cost, not a per-run one, so one
+  // untimed job first. Its CPU is printed for comparison.
+  const first = await gateway();
+  reported.length = 0;
+  console.log(`warm-up (gateway, untimed): ${s(first.ms)}, gateway+worker ${first.selfCpu.toFixed(2)} CPU-s`);
   const bareRuns: Run[] = [];
   const gatewayRuns: Run[] = [];
   for (let i = 0; i < ROUNDS; i++) {
@@ -254,7 +263,8 @@ try {
   const each = gatewayRuns.map((r) => `${r.selfCpu.toFixed(2)} in ${s(r.ms)}`).join(", ");
   const idleRate = med(bareRuns, (r) => r.selfCpu / (r.ms / 1000));
   console.log(
-    `gateway+worker CPU per run    : median ${gSelf.toFixed(2)} CPU-s (target ≤ 0.3) ${gSelf <= 0.3 ? "MET" : "NOT MET"} [${each}]; ` +
+    `gateway+worker CPU per run    : median ${gSelf.toFixed(2)} CPU-s, the estimate refresh it sets off included ` +
+      `(target ≤ 0.3) ${gSelf <= 0.3 ? "MET" : "NOT MET"} [${each}]; ` +
       `same process idle ${idleRate.toFixed(3)} CPU-s/s`,
   );
   console.log(

@@ -29,6 +29,10 @@ stale() {
 if [ -d src ] && stale dist/.built src package.json package-lock.json tsconfig.json; then
   echo "Sources changed since the last build: building (npm run build)" >&2
   ./node_modules/.bin/tsc -p tsconfig.json
+  # The web UI's API types are generated from schema.graphql: bring it up to date before the web
+  # check below. Written only when it changed, so an unchanged schema leaves the web UI alone.
+  # CI= : here it is always written (with CI=true emit-schema would only compare and fail).
+  CI= node dist/src/cli/emit-schema.js schema.graphql
   touch dist/.built
 fi
 if [ "$web" = yes ] && [ -d web/src ] && stale web/dist/index.html web schema.graphql package.json package-lock.json; then

@@ -12,6 +12,20 @@ import { parseDomainXml } from "../host/libvirt/domain-xml.js";
 const MAX_XML = 4 * 1024 * 1024;
 const LOCKED_EXIT = 3;
 
+const USAGE = `Usage: node dist/src/cli/libvirt-hook.js DOMAIN < domain.xml
+
+The body of libvirt's qemu hook (deploy/libvirt/hooks/qemu runs it for prepare/begin, restore/begin
+and migrate/begin). Reads the domain XML on stdin and asks the gateway whether any of its disk
+images is LOCKED by a sparsify job.
+
+Exit codes: 3 when a disk is locked (the hook then refuses the start, printing why on stderr);
+0 otherwise, and also when the gateway cannot be asked (fails open).
+
+Environment (e.g. from /etc/sparsify-gateway/libvirt-hook.env):
+  SPARSIFY_GATEWAY_URL       the gateway's GraphQL URL, e.g. http://127.0.0.1:4000/graphql
+  SPARSIFY_GATEWAY_TOKEN     a viewer token
+  SPARSIFY_HOOK_TIMEOUT_MS   how long to wait for the gateway (default 3000)`;
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -35,6 +49,11 @@ async function imagePaths(xml: string): Promise<string[]> {
 }
 
 async function main(): Promise<number> {
+  // libvirt passes the domain name first; a person asking for help gets it instead of a wait on stdin.
+  if (process.argv[2] === "--help" || process.argv[2] === "-h") {
+    console.log(USAGE);
+    return 0;
+  }
   const url = process.env.SPARSIFY_GATEWAY_URL;
   const token = process.env.SPARSIFY_GATEWAY_TOKEN;
   const timeout = Number(process.env.SPARSIFY_HOOK_TIMEOUT_MS) || 3_000;

@@ -2,6 +2,7 @@ import type {
   DiskAllocation,
   DiskStatus,
   JobState,
+  LibvirtState,
   StorageDomainStatus,
   StorageKind,
   StorageType,
@@ -30,8 +31,19 @@ export interface DiskFacts {
     /** Hosts configured for libvirt that see this domain and lost their libvirt connection. */
     libvirtUnreachableHosts?: string[];
   };
-  /** `vmHost` / `vmFromLibvirt`: where a libvirt VM is reported (absent for manual VMs). */
-  attachments: { vmName: string; vmStatus: VmStatus; plugged: boolean; vmHost?: string | null; vmFromLibvirt?: boolean }[];
+  /**
+   * `vmHost` / `vmFromLibvirt`: where a libvirt VM is reported (absent for manual VMs);
+   * `vmHostLibvirt`: that host's libvirt link; `vmLibvirtState`: libvirt's own state word, as last read.
+   */
+  attachments: {
+    vmName: string;
+    vmStatus: VmStatus;
+    plugged: boolean;
+    vmHost?: string | null;
+    vmFromLibvirt?: boolean;
+    vmHostLibvirt?: LibvirtState | null;
+    vmLibvirtState?: string | null;
+  }[];
   activeJob: { id: string; state: JobState } | null;
   /** Processes of an ended run still alive on a host; null when none. */
   runStillAlive: { jobId: string; host: string; pids: number[] } | null;

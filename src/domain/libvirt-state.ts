@@ -24,3 +24,11 @@ export function vmStatusFromLibvirt(state: string): VmStatus {
 
 /** Live XML counts as "plugged" only while qemu runs the domain (running or paused). */
 export const isLive = (status: VmStatus) => status === VmStatus.UP || status === VmStatus.PAUSED;
+
+/**
+ * A migration: another host reports a domain whose VM row is `current` on its old host. It takes
+ * the VM over when the domain runs there, or when the old host has it shut off. Otherwise the old
+ * host's word stands: a stopped copy elsewhere must not turn a VM that is suspended, crashed or
+ * UNKNOWN (its host lost libvirt) into DOWN, which would free its disks.
+ */
+export const takesOver = (current: VmStatus, reported: VmStatus) => isLive(reported) || current === VmStatus.DOWN;

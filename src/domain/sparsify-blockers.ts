@@ -1,4 +1,12 @@
-import { DiskAllocation, DiskStatus, StorageDomainStatus, StorageKind, StorageType, VmStatus } from "../entities/enums.js";
+import {
+  DiskAllocation,
+  DiskStatus,
+  LibvirtState,
+  StorageDomainStatus,
+  StorageKind,
+  StorageType,
+  VmStatus,
+} from "../entities/enums.js";
 import type { DiskFacts } from "./disk-facts.js";
 import { codedProblem } from "./coded-problem.js";
 import { SparsifyIssueCode as Code, type SparsifyIssue } from "./sparsify-issue.js";
@@ -18,10 +26,35 @@ type Rule = (f: DiskFacts) => SparsifyIssue | SparsifyIssue[] | null;
 
 type Attachment = DiskFacts["attachments"][number];
 const libvirtUnknown = (a: Attachment) => a.vmFromLibvirt === true && a.vmStatus === VmStatus.UNKNOWN;
+/**
+ * A libvirt attachment comes from the domain's own XML: the domain opens the disk whenever it runs,
+ * whatever `plugged` says, and a suspended or crashed domain may still hold it. Only DOWN frees it.
+ * A manual attachment's `plugged` is what a person said, so an unplugged one only warns.
+ */
+const holdsDisk = (a: Attachment) =>
+  a.vmStatus !== VmStatus.DOWN && !libvirtUnknown(a) && (a.plugged || a.vmFromLibvirt === true);
+const unpluggedFromLiveManualVm = (a: Attachment) => !a.plugged && a.vmStatus !== VmStatus.DOWN && a.vmFromLibvirt !== true;
 /** Libvirt names are unique per host only: say which host. */
 const vmLabel = (a: Attachment) => (a.vmHost ? `${a.vmName} (host ${a.vmHost})` : a.vmName);
 
 const issue = (code: Code, message: string): SparsifyIssue => ({ code, message });
+
+/** Why a libvirt VM's state is unknown, from its host's libvirt link: the fix differs. */
+function unknownBecause(a: Attachment): string {
+  if (!a.vmHost) return "no host reports it";
+  switch (a.vmHostLibvirt) {
+    case LibvirtState.CONNECTED:
+      return a.vmLibvirtState
+        ? `libvirt on host ${a.vmHost} reports it as "${a.vmLibvirtState}", a state the gateway does not recognise`
+        : `libvirt on host ${a.vmHost} did not say which state it is in`;
+    case LibvirtState.DISABLED:
+      return `host ${a.vmHost} no longer follows libvirt, so nothing reports it`;
+    case LibvirtState.UNREACHABLE:
+      return `host ${a.vmHost} lost its libvirt connection`;
+    default:
+      return `host ${a.vmHost} cannot report it`;
+  }
+}
 
 /**
  * Ordered like oVirt's SparsifyImageCommand validation, but every rule runs: a person sees every
@@ -93,7 +126,7 @@ const blockerRules: Rule[] = [
       : null,
   (f) =>
     f.attachments
-      .filter((a) => a.plugged && a.vmStatus !== VmStatus.DOWN && !libvirtUnknown(a))
+      .filter(holdsDisk)
       .map((a) =>
         issue(Code.VM_NOT_DOWN, `Attached to VM ${vmLabel(a)}, which is ${a.vmStatus}; shut it down or unplug the disk`),
       ),
@@ -103,8 +136,7 @@ const blockerRules: Rule[] = [
       .map((a) =>
         issue(
           Code.VM_STATE_UNKNOWN,
-          `Attached to VM ${vmLabel(a)}, whose state is unknown: host ${a.vmHost ?? "?"} lost its libvirt ` +
-            "connection; it is never assumed down",
+          `Attached to VM ${vmLabel(a)}, whose state is unknown: ${unknownBecause(a)}; it is never assumed down`,
         ),
       ),
   (f) =>
@@ -150,7 +182,7 @@ const warningRules: Rule[] = [
       : null,
   (f) =>
     f.attachments
-      .filter((a) => !a.plugged && a.vmStatus !== VmStatus.DOWN && !libvirtUnknown(a))
+      .filter(unpluggedFromLiveManualVm)
       .map((a) =>
         issue(
           Code.UNPLUGGED_FROM_RUNNING_VM,

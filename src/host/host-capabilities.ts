@@ -2,6 +2,7 @@ import { access, constants, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { childEnv } from "./child-env.js";
+import { dieWithService, OWN_SESSION } from "./own-session.js";
 import { toolCommand } from "./tools.js";
 
 /** What this host can do, found without booting the appliance (a few ms). */
@@ -34,7 +35,8 @@ export const cpuHasVirtualization = (cpuinfo: string): boolean => /^flags\s*:.*\
 export const applianceDir = (cacheDir: string, uid: number): string => join(cacheDir, `.guestfs-${uid}`, "appliance.d");
 
 async function versionOf(file: string, parse: (text: string) => string | null): Promise<string | null> {
-  const result = await execa(file, ["--version"], {
+  const result = await execa(...dieWithService(file, ["--version"]), {
+    ...OWN_SESSION,
     reject: false,
     stdin: "ignore",
     timeout: 10_000,

@@ -1,6 +1,7 @@
 import { execa } from "execa";
 import type { Logger } from "pino";
 import { findExecutable } from "./find-executable.js";
+import { dieWithService, OWN_SESSION } from "./own-session.js";
 
 /**
  * The unprivileged user the estimator's parsers (dumpe2fs, xfs_db) run as when the worker is
@@ -25,7 +26,8 @@ export function parsePasswdLine(line: string): UserIds | undefined {
 export async function lookupUser(name: string): Promise<UserIds | undefined> {
   const getent = findExecutable("getent");
   if (!getent) return undefined;
-  const result = await execa(getent, ["passwd", name], {
+  const result = await execa(...dieWithService(getent, ["passwd", name]), {
+    ...OWN_SESSION,
     reject: false,
     stdin: "ignore",
     timeout: 5_000,
@@ -48,9 +50,18 @@ export async function ensureParserUser(log: Logger): Promise<UserIds | undefined
     return undefined;
   }
   const result = await execa(
-    useradd,
-    ["--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", "--user-group", PARSER_USER],
+    ...dieWithService(useradd, [
+      "--system",
+      "--no-create-home",
+      "--home-dir",
+      "/nonexistent",
+      "--shell",
+      "/usr/sbin/nologin",
+      "--user-group",
+      PARSER_USER,
+    ]),
     {
+      ...OWN_SESSION,
       reject: false,
       stdin: "ignore",
       timeout: 30_000,

@@ -1,10 +1,10 @@
 import { constants } from "node:fs";
 import { lstat, open, realpath } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
 import { isInside } from "../domain/storage-path.js";
 import { childEnv } from "./child-env.js";
 import { imageToolTimeoutMs } from "./run-image-tool.js";
+import { runProbe } from "./run-probe.js";
 import { toolCommand } from "./tools.js";
 
 /**
@@ -83,16 +83,8 @@ const fail = (code: PathGuardCode, message: string) => new PathGuardError(code, 
 async function answersInTime(file: string): Promise<void> {
   const timeoutMs = imageToolTimeoutMs();
   const run = (tool: "stat" | "dd", args: string[]) =>
-    execa(toolCommand(tool), args, {
-      reject: false,
-      stdin: "ignore",
-      stderr: "ignore",
-      extendEnv: false,
-      env: childEnv({ LC_ALL: "C" }),
-      cwd: "/",
-      timeout: timeoutMs,
-      killSignal: "SIGKILL",
-    });
+    // The plain spawn runner: these two run on every job's path (run-probe.ts says why not execa).
+    runProbe(toolCommand(tool), args, { reject: false, env: childEnv({ LC_ALL: "C" }), timeoutMs, maxBuffer: 64 * 1024 });
   const hung = () =>
     fail(
       PathGuardCode.STORAGE_UNAVAILABLE,

@@ -29,6 +29,11 @@ export function parseProcStat(text: string): ProcessRef | undefined {
   return { pid, ppid, startTime };
 }
 
+/** The process `pid` now (one read of its stat file), or undefined when it is gone. */
+export async function processRef(pid: number): Promise<ProcessRef | undefined> {
+  return readStat(pid);
+}
+
 async function readStat(pid: number): Promise<ProcessRef | undefined> {
   try {
     return parseProcStat(await readFile(`/proc/${pid}/stat`, "utf8"));

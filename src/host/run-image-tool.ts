@@ -1,5 +1,7 @@
-import { execa, type Options } from "execa";
+import type { Options } from "execa";
 import { childEnv } from "./child-env.js";
+import { OWN_SESSION } from "./own-session.js";
+import { runProbe } from "./run-probe.js";
 import { toolCommand, toolPath } from "./tools.js";
 
 /** qemu programs that open an image (a hostile header decides how much work they do). */
@@ -70,12 +72,8 @@ export interface ImageToolOptions {
   limits?: Partial<ImageToolLimits>;
 }
 
-/** The file, argv and execa options that run a qemu tool bounded: prlimit, timeout, allow-listed env. */
-export function imageToolCommand(
-  tool: ImageTool,
-  args: readonly string[],
-  opts: ImageToolOptions = {},
-): { file: string; args: string[]; options: Options } {
+/** The command and bounds of one qemu tool run: prlimit argv, deadline, allow-listed env, output cap. */
+function boundedCommand(tool: ImageTool, args: readonly string[], opts: ImageToolOptions) {
   const prlimit = toolPath("prlimit");
   if (!prlimit)
     throw new Error("prlimit (util-linux) is not installed: refusing to run qemu tools on images without resource limits");
@@ -83,17 +81,33 @@ export function imageToolCommand(
   return {
     file: file!,
     args: argv,
+    env: childEnv({ LC_ALL: "C" }),
+    timeoutMs: opts.timeoutMs ?? defaults.timeoutMs,
+    maxBuffer: opts.maxBuffer ?? 16 * 1024 * 1024,
+  };
+}
+
+/** The file, argv and execa options that run a qemu tool bounded (for the long-lived daemons run with execa). */
+export function imageToolCommand(
+  tool: ImageTool,
+  args: readonly string[],
+  opts: ImageToolOptions = {},
+): { file: string; args: string[]; options: Options } {
+  const { file, args: argv, env, timeoutMs, maxBuffer } = boundedCommand(tool, args, opts);
+  return {
+    file,
+    args: argv,
     options: {
       reject: false,
-      // Its own process group: a Ctrl-C or a systemd stop meant for the service does not reach it.
-      detached: true,
+      // Its own session: a Ctrl-C or a systemd stop meant for the service does not reach it.
+      ...OWN_SESSION,
       ...(opts.input !== undefined ? { input: opts.input } : { stdin: "ignore" as const }),
       extendEnv: false,
-      env: childEnv({ LC_ALL: "C" }),
+      env,
       cwd: "/",
-      timeout: opts.timeoutMs ?? defaults.timeoutMs,
+      timeout: timeoutMs,
       killSignal: "SIGKILL",
-      maxBuffer: opts.maxBuffer ?? 16 * 1024 * 1024,
+      maxBuffer,
       ...(opts.signal ? { cancelSignal: opts.signal } : {}),
     },
   };
@@ -105,16 +119,24 @@ export function imageToolCommand(
  * @throws {ImageToolTimeoutError} when the deadline killed it.
  */
 export async function runImageTool(tool: ImageTool, args: readonly string[], opts: ImageToolOptions = {}) {
-  const { file, args: argv, options } = imageToolCommand(tool, args, opts);
-  const result = await execa(file, argv, { ...options, encoding: "utf8" as const });
+  const { file, args: argv, env, timeoutMs, maxBuffer } = boundedCommand(tool, args, opts);
+  // A short bounded child: the plain spawn runner (run-probe.ts), in a session of its own as above.
+  const result = await runProbe(file, argv, {
+    timeoutMs,
+    env,
+    maxBuffer,
+    reject: false,
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   if (result.timedOut)
     throw new ImageToolTimeoutError(
-      `${tool} did not answer within ${options.timeout} ms (hung storage or a hostile image); it was killed`,
+      `${tool} did not answer within ${timeoutMs} ms (hung storage or a hostile image); it was killed`,
     );
   return {
     exitCode: result.exitCode,
-    stdout: String(result.stdout ?? ""),
-    stderr: String(result.stderr ?? ""),
+    stdout: result.stdout,
+    stderr: result.stderr,
     shortMessage: result.shortMessage,
     isCanceled: result.isCanceled,
     isMaxBuffer: result.isMaxBuffer,

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import type { Readable } from "node:stream";
 import { findExecutable } from "./find-executable.js";
+import { dieWithService, OWN_SESSION } from "./own-session.js";
 
 /** What a bounded look at a path found. */
 export type PathProbe =
@@ -36,8 +37,8 @@ export async function probePath(target: string, timeoutMs: number, opts: { readD
  * stream plumbing cost ~3 ms of the worker's CPU per call on top of the ~1 ms fork.
  */
 async function bounded(target: string, argv: string[], timeoutMs: number, reportedMs = timeoutMs): Promise<PathProbe> {
-  const [file, ...args] = argv;
-  const child = spawn(file!, args, { stdio: ["ignore", "pipe", "pipe"], env: { LC_ALL: "C" } });
+  const [file, args] = dieWithService(argv[0]!, argv.slice(1));
+  const child = spawn(file, args, { ...OWN_SESSION, stdio: ["ignore", "pipe", "pipe"], env: { LC_ALL: "C" } });
   const [readOut, readErr] = [collect(child.stdout), collect(child.stderr)];
   const exited = new Promise<{ exitCode: number | null; error?: Error }>((resolve) => {
     child.once("error", (error) => resolve({ exitCode: null, error }));

@@ -36,4 +36,6 @@ export interface GatewayContext {
   actor: string;
   /** Remote address (HTTP), for rate limits of unauthenticated calls. */
   clientAddress?: string;
+  /** HTTP: the failed-authentication check still under way (seconds blocked, or null); awaited before execution. */
+  authBlockedFor?: Promise<number | null>;
 }

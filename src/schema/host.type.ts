@@ -1,10 +1,14 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
-import { AdminOnly } from "../resolvers/host-internals.js";
+import { AdminOnly, WithoutHostPaths } from "../resolvers/host-internals.js";
 import { LibvirtState } from "./enums.js";
 
 @ObjectType("HostLibvirt", { description: "The host worker's link to its libvirt." })
 export class HostLibvirtType {
-  @Field(() => String, { nullable: true, description: "The URI followed; null when DISABLED." })
+  @WithoutHostPaths()
+  @Field(() => String, {
+    nullable: true,
+    description: "The URI followed; null when DISABLED. A socket path in it is hidden from non-admins.",
+  })
   uri: string | null;
 
   @Field(() => LibvirtState, {
@@ -15,7 +19,11 @@ export class HostLibvirtType {
   @Field(() => Date, { nullable: true, description: "When the last libvirt event arrived." })
   lastEventAt: Date | null;
 
-  @Field(() => String, { nullable: true, description: "Why it is disabled or unreachable, in words." })
+  @WithoutHostPaths()
+  @Field(() => String, {
+    nullable: true,
+    description: "Why it is disabled or unreachable, in words (host paths hidden from non-admins).",
+  })
   message: string | null;
 }
 

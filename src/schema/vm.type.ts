@@ -1,9 +1,11 @@
 import { Field, ID, InputType, ObjectType } from "type-graphql";
+import { AdminOnly } from "../resolvers/host-internals.js";
 import { VmSource, VmStatus } from "./enums.js";
 
 @ObjectType("LibvirtBackingStore", { description: "One `<backingStore>` layer as libvirt describes it." })
 export class LibvirtBackingStoreType {
-  @Field(() => String, { nullable: true })
+  @AdminOnly()
+  @Field(() => String, { nullable: true, description: "The layer's path as libvirt has it. Admins only (null for others)." })
   source: string | null;
 
   @Field(() => String, { nullable: true })
@@ -23,7 +25,11 @@ export class LibvirtDiskType {
   @Field({ description: "disk, cdrom, floppy, lun." })
   device: string;
 
-  @Field(() => String, { nullable: true, description: "Source path (file disks) or name, as libvirt has it." })
+  @AdminOnly()
+  @Field(() => String, {
+    nullable: true,
+    description: "Source path (file disks) or name, as libvirt has it. Admins only (null for others).",
+  })
   source: string | null;
 
   @Field(() => String, { nullable: true, description: "`<driver type>`: how the hypervisor opens the image (qcow2, raw…)." })

@@ -152,9 +152,10 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const clientAddress = req.ip ?? req.socket.remoteAddress ?? "?";
-        const auth = await pipeline.authenticate(req.headers.authorization, clientAddress);
+        const auth = await pipeline.authenticate(req.headers.authorization, clientAddress, true);
         if (auth.principal === null && auth.reason === "rate-limited") throw authRateLimited(auth.retryAfterSeconds);
-        return makeContext(auth.principal, { clientAddress, ...(auth.principal ? {} : { authFailure: auth.reason }) });
+        if (auth.principal === null) return makeContext(null, { clientAddress, authFailure: auth.reason });
+        return makeContext(auth.principal, { clientAddress, ...(auth.blockedFor ? { authBlockedFor: auth.blockedFor } : {}) });
       },
     }),
     bodyErrors,

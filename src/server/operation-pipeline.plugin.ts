@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import { GraphQLError } from "graphql";
 import type { GatewayContext } from "../resolvers/context.js";
 import type { OperationPipeline } from "./operation-pipeline.js";
+import { authRateLimited } from "./security/authenticate.js";
 
 /** The HTTP status each refusal carries over HTTP (WebSocket has none). */
 const STATUS: Record<string, number> = { RATE_LIMITED: 429 };
@@ -23,11 +24,13 @@ export function operationPipelinePlugin(pipeline: OperationPipeline): ApolloServ
           if (!operation) return;
           const refused = pipeline.guard("http", operation, request.variables);
           if (refused) throw withStatus(refused);
-          try {
-            await pipeline.charge(contextValue.principal, contextValue.clientAddress, document, operation);
-          } catch (error) {
-            throw withStatus(error as GraphQLError);
-          }
+          // The failed-authentication check of a cached token went out before parsing: one wait for both.
+          const [blocked, charged] = await Promise.allSettled([
+            contextValue.authBlockedFor ?? null,
+            pipeline.charge(contextValue.principal, contextValue.clientAddress, document, operation),
+          ]);
+          if (blocked.status === "fulfilled" && blocked.value !== null) throw authRateLimited(blocked.value);
+          if (charged.status === "rejected") throw withStatus(charged.reason as GraphQLError);
         },
       };
     },

@@ -65,9 +65,16 @@ export class OperationPipeline {
     ];
   }
 
-  /** Bearer value → principal, with the failed-authentication limit keyed by `address`. */
-  authenticate(authorization: unknown, address: string): Promise<AuthResult> {
-    return authenticate(this.d.config, this.d.tokens, authorization, { limits: this.d.rateLimits, address });
+  /**
+   * Bearer value → principal, with the failed-authentication limit keyed by `address`. `defer`:
+   * see AuthGuard.deferForCachedToken (the caller then awaits `blockedFor` before execution).
+   */
+  authenticate(authorization: unknown, address: string, defer = false): Promise<AuthResult> {
+    return authenticate(this.d.config, this.d.tokens, authorization, {
+      limits: this.d.rateLimits,
+      address,
+      deferForCachedToken: defer,
+    });
   }
 
   /** TOO_MANY_TOKENS before parsing (the parser's own limit says only "Syntax Error"). */

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { PoolClient } from "pg";
-import { from as copyFrom } from "pg-copy-streams";
+import { from as copyFromStdin } from "pg-copy-streams";
 import type { EntityManager } from "typeorm";
 
 export type CopyValue = string | number | boolean | null;
@@ -50,6 +50,15 @@ export async function copyRows(
   rows: Iterable<readonly CopyValue[]>,
 ): Promise<void> {
   const client = await transactionClient(em);
-  const sink = client.query(copyFrom(`COPY ${table} (${columns.join(", ")}) FROM STDIN`));
+  const sink = client.query(copyFromStdin(`COPY ${table} (${columns.join(", ")}) FROM STDIN`));
   await pipeline(Readable.from(chunks(rows)), sink);
+}
+
+/**
+ * Streams text already in COPY's text format (a spool file) into a table on the transaction's
+ * connection, with backpressure: nothing of it is held beyond the stream's buffers.
+ */
+export async function copyFrom(em: EntityManager, table: string, columns: readonly string[], text: Readable): Promise<void> {
+  const client = await transactionClient(em);
+  await pipeline(text, client.query(copyFromStdin(`COPY ${table} (${columns.join(", ")}) FROM STDIN`)));
 }

@@ -33,7 +33,8 @@ const FACTS_SQL = `SELECT
       'active', sd.active, 'inaccessibleReason', sd."inaccessibleReason")), '[]')
      FROM storage_domain sd WHERE sd.id = ANY($2::uuid[])) AS domains,
   (SELECT coalesce(json_agg(json_build_object('diskId', a."diskId", 'plugged', a.plugged, 'vmName', vm.name, 'vmStatus', vm.status,
-      'vmHost', h.name, 'vmFromLibvirt', vm.source = 'LIBVIRT') ORDER BY vm.name), '[]')
+      'vmHost', h.name, 'vmFromLibvirt', vm.source = 'LIBVIRT', 'vmHostLibvirt', h."libvirtState", 'vmLibvirtState',
+      vm."libvirtState") ORDER BY vm.name), '[]')
      FROM disk_attachment a JOIN vm ON vm.id = a."vmId" LEFT JOIN host h ON h.id = vm."hostId"
     WHERE a."diskId" = ANY($1::uuid[])) AS attachments,
   (SELECT coalesce(json_agg(json_build_object('name', h.name, 'storageDomainIds', h."storageDomainIds") ORDER BY h.name), '[]')
@@ -76,8 +77,9 @@ export async function loadDiskFacts(em: EntityManager, disks: Disk[]): Promise<M
         nfsVersion: domain.nfsVersion,
         libvirtUnreachableHosts: unreachable.filter((h) => h.storageDomainIds.includes(domain.id)).map((h) => h.name),
       },
-      attachments: (attachmentsOf.get(disk.id) ?? []).map(({ diskId: _, vmHost, vmFromLibvirt, ...a }) =>
-        vmFromLibvirt ? { ...a, vmHost, vmFromLibvirt } : a,
+      attachments: (attachmentsOf.get(disk.id) ?? []).map(
+        ({ diskId: _, vmHost, vmFromLibvirt, vmHostLibvirt, vmLibvirtState, ...a }) =>
+          vmFromLibvirt ? { ...a, vmHost, vmFromLibvirt, vmHostLibvirt, vmLibvirtState } : a,
       ),
       activeJob: job ? { id: job.id, state: job.state } : null,
       directVerificationFailed: disk.directVerificationFailed,
@@ -110,6 +112,23 @@ export async function refreshAssessments(em: EntityManager, diskIds: string[]): 
       [JSON.stringify(rows)],
     );
   }
+}
+
+/**
+ * Re-runs the rules for the disks a query names (`SELECT id …`), read through a cursor a chunk at
+ * a time, so a set as big as a domain is never in memory at once. Needs a transaction.
+ */
+export async function refreshAssessmentsOf(em: EntityManager, selectIds: string): Promise<void> {
+  await em.query(`DECLARE refresh_ids NO SCROLL CURSOR FOR ${selectIds}`);
+  for (;;) {
+    const rows = (await em.query(`FETCH ${CHUNK} FROM refresh_ids`)) as { id: string }[];
+    await refreshAssessments(
+      em,
+      rows.map((r) => r.id),
+    );
+    if (rows.length < CHUNK) break;
+  }
+  await em.query("CLOSE refresh_ids");
 }
 
 /** Every disk of a domain (domain status, NFS version… changed). */

@@ -1,109 +1,18 @@
 import type { EntityManager } from "typeorm";
 import type { StorageDomain } from "../entities/index.js";
 import type { VolumeReading } from "../host/scan/read-volumes.js";
-import { copyRows, type CopyValue } from "./copy-rows.js";
-import { refreshAssessments } from "./disk-assessment.service.js";
-import { freshAssessments, type FreshAssessment } from "./fresh-disk-assessment.js";
-import { diskFormatOf, planScan, volumeProblem, type ScanPlan } from "./scan-plan.js";
+import { copyFrom, copyRows } from "./copy-rows.js";
+import { refreshAssessmentsOf } from "./disk-assessment.service.js";
+import { assessFreshDisks } from "./fresh-disk-assessment.js";
+import { ReadingSpool } from "./reading-spool.js";
+import { GROUP_READINGS_SQL } from "./scan-grouping-sql.js";
+import { READING_COLUMNS, READING_TABLE_SQL, readingRow } from "./scan-reading-row.js";
 
 export interface ScanSummary {
   volumes: number;
   disks: number;
   newDisks: number;
   missingDisks: number;
-}
-
-// Staging tables, one per scan transaction (dropped at its commit). Typed like their targets so
-// COPY parses every value once, and an unknown enum value fails the scan instead of storing it.
-const STAGING_SQL = `
-  CREATE TEMP TABLE scan_volume (
-    rel_path text NOT NULL, format volume_format_enum NOT NULL, virtual_size bigint NOT NULL, actual_size bigint NOT NULL,
-    backing_path text, backing_rel_path text, problem text, refusal_code text, file_device text, file_inode text,
-    disk_base text, depth int
-  ) ON COMMIT DROP;
-  CREATE TEMP TABLE scan_disk (
-    base_rel_path text NOT NULL, leaf_rel_path text NOT NULL, alias text NOT NULL, format disk_format_enum NOT NULL,
-    virtual_size bigint NOT NULL, actual_size bigint NOT NULL, own_volume_count int NOT NULL, chain_problem text,
-    status disk_status_enum NOT NULL, allocation disk_allocation_enum NOT NULL, allocation_source disk_allocationsource_enum NOT NULL,
-    template_base text, inspection jsonb, sparsifiable boolean, blockers jsonb, warnings jsonb
-  ) ON COMMIT DROP`;
-
-const VOLUME_COLUMNS = [
-  "rel_path",
-  "format",
-  "virtual_size",
-  "actual_size",
-  "backing_path",
-  "backing_rel_path",
-  "problem",
-  "refusal_code",
-  "file_device",
-  "file_inode",
-  "disk_base",
-  "depth",
-];
-const DISK_COLUMNS = [
-  "base_rel_path",
-  "leaf_rel_path",
-  "alias",
-  "format",
-  "virtual_size",
-  "actual_size",
-  "own_volume_count",
-  "chain_problem",
-  "status",
-  "allocation",
-  "allocation_source",
-  "template_base",
-  "inspection",
-  "sparsifiable",
-  "blockers",
-  "warnings",
-];
-
-function* volumeRows(readings: readonly VolumeReading[], plan: ScanPlan): Generator<CopyValue[]> {
-  for (const r of readings) {
-    const place = plan.placeOf.get(r.relPath);
-    yield [
-      r.relPath,
-      diskFormatOf(r.format),
-      r.virtualSize,
-      r.actualSize,
-      r.backingPath,
-      r.backingRelPath,
-      volumeProblem(r),
-      r.refusal?.code ?? null,
-      r.fileDevice ?? null,
-      r.fileInode ?? null,
-      place?.diskBaseRelPath ?? null,
-      place?.depth ?? null,
-    ];
-  }
-}
-
-/** A disk's assessment rides along for when the disk is new; null: read after the write (a template). */
-function* diskRows(plan: ScanPlan, assessed: readonly (FreshAssessment | undefined)[]): Generator<CopyValue[]> {
-  for (const [i, d] of plan.disks.entries()) {
-    const a = assessed[i];
-    yield [
-      d.baseRelPath,
-      d.leafRelPath,
-      d.alias,
-      d.format,
-      d.virtualSize,
-      d.actualSize,
-      d.ownVolumeCount,
-      d.chainProblem,
-      d.status,
-      d.allocation,
-      d.allocationSource,
-      d.templateBaseRelPath,
-      d.inspection ? JSON.stringify(d.inspection) : null,
-      a?.sparsifiable ?? null,
-      a?.blockers ?? null,
-      a?.warnings ?? null,
-    ];
-  }
 }
 
 /** Sets `column = value` for the rows whose values differ, and only those: a diff, not a rewrite. */
@@ -118,8 +27,13 @@ const diffSet = (target: string, pairs: readonly (readonly [column: string, valu
  */
 const RESOLVE_VOLUMES_SQL = `
   CREATE TEMP TABLE scan_v ON COMMIT DROP AS
-  SELECT s.*, COALESCE(old.id, gen_random_uuid()) AS id, old.id IS NULL AS fresh
-    FROM scan_volume s LEFT JOIN volume old ON old."storageDomainId" = $1 AND old."relPath" = s.rel_path`;
+  SELECT s.rel_path, s.format, s.virtual_size, s.actual_size, s.backing_path, s.backing_rel_path,
+         COALESCE(s.problem, s.refusal_code || ': ' || s.refusal_message) AS problem, s.refusal_code, s.file_device, s.file_inode,
+         owner.base AS disk_base, w.depth, COALESCE(old.id, gen_random_uuid()) AS id, old.id IS NULL AS fresh
+    FROM scan_reading s
+    LEFT JOIN scan_walk w ON w.rel_path = s.rel_path
+    LEFT JOIN scan_group owner ON owner.top = w.top
+    LEFT JOIN volume old ON old."storageDomainId" = $1 AND old."relPath" = s.rel_path`;
 const RESOLVE_DISKS_SQL = `
   CREATE TEMP TABLE scan_d ON COMMIT DROP AS
   SELECT s.*, base.id AS base_id, leaf.id AS leaf_id, COALESCE(old.id, gen_random_uuid()) AS id, old.id IS NULL AS fresh,
@@ -166,11 +80,12 @@ const INSERT_VOLUMES_SQL = `
 
 const VANISHED_VOLUMES_SQL = `
   UPDATE volume SET missing = true
-   WHERE "storageDomainId" = $1 AND NOT missing AND NOT EXISTS (SELECT 1 FROM scan_volume s WHERE s.rel_path = volume."relPath")`;
+   WHERE "storageDomainId" = $1 AND NOT missing AND NOT EXISTS (SELECT 1 FROM scan_reading s WHERE s.rel_path = volume."relPath")`;
 
-/** Each disk's new row, with its template. */
+/** Each disk's new row, with its template and, when it is new, its assessment (fresh-disk-assessment.ts). */
 const NEW_DISK_ROWS = `
-  SELECT d.*, template.id AS template_id FROM scan_d d LEFT JOIN scan_d template ON template.base_rel_path = d.template_base`;
+  SELECT d.*, template.id AS template_id, a.sparsifiable, a.blockers, a.warnings
+    FROM scan_d d LEFT JOIN scan_d template ON template.base_rel_path = d.template_base LEFT JOIN scan_assessment a ON a.id = d.id`;
 
 /** What a rescan writes into an existing disk; a held lock and an admin's allocation stay. */
 const DISK_DIFF = diffSet("disk", [
@@ -192,13 +107,21 @@ const DISK_DIFF = diffSet("disk", [
   ["inspection", "n.inspection"],
 ]);
 
-/** Returns the disks written with the templates they joined or left (their derived-disk lists changed). */
+/**
+ * The disks whose stored facts the scan changes go to `scan_touched`, not to the gateway: the rules
+ * then run on them in chunks (a rescan can change every disk of the domain).
+ */
+const TOUCHED_SQL = `CREATE TEMP TABLE scan_touched (id uuid) ON COMMIT DROP`;
+
+/** Notes the disks written with the templates they joined or left (their derived-disk lists changed). */
 const UPDATE_DISKS_SQL = `
+  WITH updated AS (
   UPDATE disk SET ${DISK_DIFF.set}, "updatedAt" = now()
     FROM (${NEW_DISK_ROWS}) n
    WHERE disk.id = n.id AND NOT n.fresh AND ${DISK_DIFF.changed}
-  RETURNING disk.id, disk."templateDiskId" AS template, n.old_template AS "oldTemplate"`;
-/** Returns how many disks are new and the templates they joined, not a row per new disk (90,000 on a first scan). */
+  RETURNING disk.id, disk."templateDiskId" AS template, n.old_template)
+  INSERT INTO scan_touched (id) SELECT unnest(ARRAY[id, template, old_template]) FROM updated`;
+/** Returns how many disks are new, not a row per new disk (90,000 on a first scan); notes the templates they joined. */
 const INSERT_DISKS_SQL = `
   WITH inserted AS (
   INSERT INTO disk (id, "storageDomainId", "baseVolumeId", "leafVolumeId", alias, format, "virtualSize", "actualSize", "ownVolumeCount",
@@ -207,21 +130,27 @@ const INSERT_DISKS_SQL = `
          n.chain_problem, n.status, n.allocation, n.allocation_source, n.template_id, n.inspection,
          COALESCE(n.sparsifiable, false), COALESCE(n.blockers, '[]'), COALESCE(n.warnings, '[]')
     FROM (${NEW_DISK_ROWS}) n WHERE n.fresh
-  RETURNING "templateDiskId" AS template)
-  SELECT count(*)::int AS count, COALESCE(array_agg(DISTINCT template) FILTER (WHERE template IS NOT NULL), '{}') AS templates
+  RETURNING "templateDiskId" AS template),
+  joined AS (INSERT INTO scan_touched (id) SELECT DISTINCT template FROM inserted WHERE template IS NOT NULL)
+  SELECT count(*)::int AS count, (SELECT count(*)::int FROM scan_v) AS volumes, (SELECT count(*)::int FROM scan_d) AS disks
     FROM inserted`;
 
-/** New disks whose assessment waits for the write (planned templates): the rules run on them after it. */
-const PENDING_NEW_DISKS_SQL = `SELECT id FROM scan_d WHERE fresh AND blockers IS NULL`;
+/** New disks whose assessment waits for the write (new templates): the rules run on them after it. */
+const PENDING_NEW_DISKS_SQL = `
+  INSERT INTO scan_touched (id) SELECT id FROM scan_d d WHERE fresh AND NOT EXISTS (SELECT 1 FROM scan_assessment a WHERE a.id = d.id)`;
 /** A domain fact changed: every disk is assessed again, except the new ones assessed with today's facts. */
 const DOMAIN_DISKS_TO_REASSESS_SQL = `
-  SELECT id FROM disk
-   WHERE "storageDomainId" = $1 AND NOT EXISTS (SELECT 1 FROM scan_d d WHERE d.id = disk.id AND d.fresh AND d.blockers IS NOT NULL)`;
+  INSERT INTO scan_touched (id) SELECT id FROM disk
+   WHERE "storageDomainId" = $1 AND NOT EXISTS (SELECT 1 FROM scan_assessment a WHERE a.id = disk.id)`;
 
+/** Returns how many disks went missing; notes them and their templates. */
 const MISSING_DISKS_SQL = `
+  WITH missing AS (
   UPDATE disk SET status = 'MISSING', "updatedAt" = now()
    WHERE "storageDomainId" = $1 AND status <> 'MISSING' AND NOT EXISTS (SELECT 1 FROM scan_d d WHERE d.id = disk.id)
-  RETURNING disk.id, disk."templateDiskId" AS template`;
+  RETURNING disk.id, disk."templateDiskId" AS template),
+  touched AS (INSERT INTO scan_touched (id) SELECT unnest(ARRAY[id, template]) FROM missing)
+  SELECT count(*)::int AS count FROM missing`;
 
 export interface ApplyScanOptions {
   /** A fact of the domain itself changed (its NFS version): every disk's blockers are recomputed. */
@@ -232,9 +161,11 @@ export interface ApplyScanOptions {
 /**
  * Stores what a host read from a domain. Idempotent: volumes are keyed by path, disks by their
  * base volume, so a rescan updates rows in place. What vanished is marked MISSING, never deleted.
- * Set-based: the readings are streamed with COPY into two staging tables, then a fixed number of
- * statements resolves ids, updates the rows that changed and inserts the new ones, so the work
- * follows the diff and the number of statements does not grow with the domain. Needs a transaction.
+ * Streamed and set-based: the readings go with COPY into a staging table (from the host's spool,
+ * or from an iterable, lazily), SQL groups them into disks (scan-grouping-sql.ts), then a fixed
+ * number of statements resolves ids, updates the rows that changed and inserts the new ones, so
+ * the work follows the diff, the statements do not grow with the domain, and the gateway holds no
+ * domain-sized data (only the new disks' assessment batches). Needs a transaction.
  * A new disk is written with its blocker assessment (fresh-disk-assessment.ts), so it is written
  * once; the rules then run again for the existing disks whose stored facts the scan changed (every
  * other change of a fact refreshes its own disks), or for all of them when `domainChanged`.
@@ -242,44 +173,34 @@ export interface ApplyScanOptions {
 export async function applyScan(
   em: EntityManager,
   domain: StorageDomain,
-  readings: readonly VolumeReading[],
+  readings: ReadingSpool | Iterable<VolumeReading>,
   options: ApplyScanOptions = {},
 ): Promise<ScanSummary> {
   const now = options.now ?? new Date();
-  const plan = planScan(readings);
-  const assessed = await freshAssessments(em, domain, plan.disks);
-  await em.query(STAGING_SQL);
-  await copyRows(em, "scan_volume", VOLUME_COLUMNS, volumeRows(readings, plan));
-  await copyRows(em, "scan_disk", DISK_COLUMNS, diskRows(plan, assessed));
+  await em.query(READING_TABLE_SQL);
+  if (readings instanceof ReadingSpool) await copyFrom(em, "scan_reading", READING_COLUMNS, readings.readable());
+  else await copyRows(em, "scan_reading", READING_COLUMNS, mapLazily(readings, readingRow));
   // Fresh temporary tables have no statistics: without them the planner joins them by nested loops.
   // A small sample is enough to tell it they are big and their keys distinct.
   await em.query("SET LOCAL default_statistics_target = 10");
+  await em.query(GROUP_READINGS_SQL);
   await em.query(RESOLVE_VOLUMES_SQL, [domain.id]);
   await em.query("ANALYZE scan_v");
-  await em.query(RESOLVE_DISKS_SQL);
-  await em.query("ANALYZE scan_d");
+  await em.query(`${RESOLVE_DISKS_SQL}; ANALYZE scan_d; ${TOUCHED_SQL}`);
+  await assessFreshDisks(em, domain);
   await em.query(UPDATE_VOLUMES_SQL, [now]);
   await em.query(INSERT_VOLUMES_SQL, [domain.id, now]);
   await em.query(VANISHED_VOLUMES_SQL, [domain.id]);
-  type Written = { id: string; template: string | null; oldTemplate?: string | null };
-  const [updated] = (await em.query(UPDATE_DISKS_SQL)) as [Written[], number];
-  const [inserted] = (await em.query(INSERT_DISKS_SQL, [domain.id])) as [{ count: number; templates: string[] }];
-  const [missing] = (await em.query(MISSING_DISKS_SQL, [domain.id])) as [Written[], number];
-  if (options.domainChanged) {
-    const rows = (await em.query(DOMAIN_DISKS_TO_REASSESS_SQL, [domain.id])) as { id: string }[];
-    await refreshAssessments(
-      em,
-      rows.map((r) => r.id),
-    );
-  } else {
-    // A new disk was assessed as it was written; the template it joined was not.
-    const pending = (await em.query(PENDING_NEW_DISKS_SQL)) as { id: string }[];
-    const touched = [
-      ...[...updated, ...missing].flatMap((w) => [w.id, w.template, w.oldTemplate ?? null]),
-      ...inserted.templates,
-      ...pending.map((w) => w.id),
-    ];
-    await refreshAssessments(em, [...new Set(touched.filter((id): id is string => id !== null))]);
-  }
-  return { volumes: readings.length, disks: plan.disks.length, newDisks: inserted.count, missingDisks: missing.length };
+  await em.query(UPDATE_DISKS_SQL);
+  const [inserted] = (await em.query(INSERT_DISKS_SQL, [domain.id])) as [{ count: number; volumes: number; disks: number }];
+  const [missing] = (await em.query(MISSING_DISKS_SQL, [domain.id])) as [{ count: number }];
+  // A new disk was assessed as it was written; the template it joined was not. A new domain fact: all were not.
+  if (options.domainChanged) await em.query(DOMAIN_DISKS_TO_REASSESS_SQL, [domain.id]);
+  else await em.query(PENDING_NEW_DISKS_SQL);
+  await refreshAssessmentsOf(em, "SELECT DISTINCT id FROM scan_touched WHERE id IS NOT NULL");
+  return { volumes: inserted.volumes, disks: inserted.disks, newDisks: inserted.count, missingDisks: missing.count };
+}
+
+function* mapLazily<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {
+  for (const item of items) yield f(item);
 }

@@ -8,6 +8,7 @@ import type { EventBus } from "../jobs/queue/event-bus.js";
 import { toSnapshot } from "../jobs/queue/job-snapshot.js";
 import { recordEvent } from "./audit.js";
 import { refreshAssessments } from "./disk-assessment.service.js";
+import { hydrateRow } from "./hydrate-row.js";
 
 export type TerminalState = JobState.SUCCEEDED | JobState.FAILED | JobState.CANCELLED;
 
@@ -82,6 +83,52 @@ export class JobStore {
   }
 
   /**
+   * The first write of a run, in one statement: reads the row and claims its next attempt with the
+   * same compare-and-set as {@link claimAttempt} (`attempts` as read, re-tested on the newest row
+   * version, so of two hosts that both read attempt n only one claims n + 1). Claims only a job
+   * that is still active, has no cancel request and is not fenced; anything else returns null and
+   * the caller decides from a plain read, as before. `seen` is the row as it was before the claim.
+   * A retried job (seen RUNNING: its worker died) starts over at `progress`, a first run keeps the
+   * larger of the two. A first run's JOB_STARTED audit event (`startedMessage`) is written by the
+   * same statement; a retry's is the caller's (it says what was lost).
+   */
+  async claimRun(
+    id: string,
+    run: { phase: SparsifyPhase; progress: number; host: string; startedAt: Date; startedMessage: string },
+  ): Promise<{ seen: SparsifyJob; running: SparsifyJob } | null> {
+    const rows = (await this.db.query(
+      `WITH seen AS (
+         SELECT id, state, phase, progress, host, attempts, "startedAt" FROM sparsify_job
+          WHERE id = $1 AND state IN ('QUEUED', 'RUNNING') AND "cancelRequestedAt" IS NULL
+       ), claimed AS (
+         UPDATE sparsify_job j
+            SET state = 'RUNNING', phase = $2, host = $4, attempts = seen.attempts + 1,
+                progress = CASE WHEN seen.state = 'RUNNING' THEN $3 ELSE GREATEST(seen.progress, $3) END,
+                "startedAt" = COALESCE(seen."startedAt", $5)
+           FROM seen
+          WHERE j.id = seen.id AND j.attempts = seen.attempts AND j.state IN ('QUEUED', 'RUNNING')
+            AND j."cancelRequestedAt" IS NULL
+         RETURNING j.*, seen.state AS "seen.state", seen.phase AS "seen.phase", seen.progress AS "seen.progress",
+                   seen.host AS "seen.host", seen.attempts AS "seen.attempts", seen."startedAt" AS "seen.startedAt"
+       ), started AS (
+         INSERT INTO event (type, actor, "diskId", "jobId", message)
+         SELECT 'JOB_STARTED', c."requestedBy", c."diskId", c.id, $6 FROM claimed c WHERE c."seen.state" = 'QUEUED'
+       )
+       SELECT * FROM claimed`,
+      [id, run.phase, run.progress, run.host, run.startedAt, run.startedMessage],
+    )) as Record<string, unknown>[];
+    const raw = rows[0];
+    if (!raw) return null;
+    const running = hydrateJob(this.db, raw);
+    const seen = hydrateJob(this.db, {
+      ...raw,
+      ...Object.fromEntries(CLAIMED_COLUMNS.map((c) => [c, raw[`seen.${c}`]])),
+    });
+    await this.announce(running);
+    return { seen, running };
+  }
+
+  /**
    * Ends an active job and releases its disk, in one transaction: a job never ends with its disk
    * still locked. Returns null when the job had already ended (first writer wins) or, given
    * `attempt`, when another attempt holds the row (a stale run's result is rejected).
@@ -139,13 +186,10 @@ export class JobStore {
   }
 }
 
-/**
- * A raw `sparsify_job` row (RETURNING *) as the entity the ORM would have loaded: each column goes
- * through the driver's hydration, so BIGINT transformers and timestamps come out as on a read.
- */
+/** The columns {@link JobStore.claimRun} writes; every other column is as it was read. */
+const CLAIMED_COLUMNS = ["state", "phase", "progress", "host", "attempts", "startedAt"] as const;
+
+/** A raw `sparsify_job` row (RETURNING *) as the entity a read would load (see hydrateRow). */
 export function hydrateJob(db: DataSource, raw: Record<string, unknown>): SparsifyJob {
-  const meta = db.getMetadata(SparsifyJob);
-  const job = meta.create() as SparsifyJob;
-  for (const column of meta.columns) column.setEntityValue(job, db.driver.prepareHydratedValue(raw[column.databaseName], column));
-  return job;
+  return hydrateRow(db, SparsifyJob, raw);
 }

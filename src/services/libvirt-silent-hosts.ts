@@ -12,11 +12,15 @@ export async function markSilentLibvirtHosts(db: DataSource, offlineAfterMs: num
     `SELECT name, "libvirtUri" FROM host WHERE "libvirtState" = 'CONNECTED' AND "heartbeatAt" < now() - ($1 || ' milliseconds')::interval`,
     [String(offlineAfterMs)],
   );
+  const marked: string[] = [];
   for (const host of silent) {
-    await new LibvirtSync(db, host.name, host.libvirtUri ?? "").setState(
+    // Conditional: a heartbeat that lands between the read above and this write keeps the host CONNECTED.
+    const written = await new LibvirtSync(db, host.name, host.libvirtUri ?? "").setState(
       LibvirtState.UNREACHABLE,
       `host ${host.name} stopped heartbeating: its VMs' state is unknown`,
+      { ifSilentForMs: offlineAfterMs },
     );
+    if (written) marked.push(host.name);
   }
-  return silent.map((h) => h.name);
+  return marked;
 }

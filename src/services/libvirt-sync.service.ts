@@ -1,11 +1,12 @@
 import fs from "node:fs/promises";
 import type { DataSource, EntityManager } from "typeorm";
-import { isLive, vmStatusFromLibvirt } from "../domain/libvirt-state.js";
+import { isLive, takesOver, vmStatusFromLibvirt } from "../domain/libvirt-state.js";
 import { locateVolume, type DomainRoot } from "../domain/volume-location.js";
 import { LibvirtState, VmSource, VmStatus } from "../entities/enums.js";
 import type { LibvirtDiskRecord } from "../entities/vm.entity.js";
-import type { DomainReading } from "../host/libvirt/virsh.js";
+import type { DomainReading, DomainsRead } from "../host/libvirt/virsh.js";
 import { refreshAssessments } from "./disk-assessment.service.js";
+import { markVmsUnknown } from "./libvirt-unknown-vms.js";
 
 interface VmRow {
   id: string;
@@ -44,23 +45,31 @@ export class LibvirtSync {
   }
 
   /** Records the link state; on a change every disk the host sees is re-assessed. */
-  async setState(state: LibvirtState, message: string | null): Promise<void> {
-    await this.db.transaction(async (em) => {
+  /**
+   * With `ifSilentForMs`, the write happens only if the host's heartbeat is still that old when its
+   * row is locked: a heartbeat (and the link's CONNECTED) that came after the caller's read wins.
+   * Returns whether the state was written.
+   */
+  async setState(state: LibvirtState, message: string | null, opts: { ifSilentForMs?: number } = {}): Promise<boolean> {
+    return this.db.transaction(async (em) => {
       const hostId = await this.hostId(em);
-      const rows: { libvirtState: string }[] = await em.query(`SELECT "libvirtState" FROM host WHERE id = $1 FOR UPDATE`, [
-        hostId,
-      ]);
+      const rows: { libvirtState: string; silent: boolean }[] = await em.query(
+        `SELECT "libvirtState", "heartbeatAt" < now() - ($2 || ' milliseconds')::interval AS silent
+           FROM host WHERE id = $1 FOR UPDATE`,
+        [hostId, String(opts.ifSilentForMs ?? 0)],
+      );
+      if (opts.ifSilentForMs !== undefined && rows[0]?.silent !== true) return false;
       await em.query(`UPDATE host SET "libvirtState" = $2, "libvirtUri" = $3, "libvirtMessage" = $4 WHERE id = $1`, [
         hostId,
         state,
         state === LibvirtState.DISABLED ? null : this.uri,
         message,
       ]);
-      if (state === LibvirtState.UNREACHABLE) {
-        // Fail safe: what this host reported can no longer be trusted, least of all "shut off".
-        await em.query(`UPDATE vm SET status = 'UNKNOWN' WHERE "hostId" = $1 AND source = 'LIBVIRT'`, [hostId]);
-      }
-      if (rows[0]?.libvirtState !== state) await refreshAssessments(em, await this.hostDiskIds(em, hostId));
+      // Fail safe: once the host no longer follows libvirt (lost it, or LIBVIRT_URI=none since), what
+      // it reported can no longer be trusted, least of all "shut off".
+      const vmsChanged = state !== LibvirtState.CONNECTED && (await markVmsUnknown(em, hostId)) > 0;
+      if (rows[0]?.libvirtState !== state || vmsChanged) await refreshAssessments(em, await this.hostDiskIds(em, hostId));
+      return true;
     });
   }
 
@@ -68,14 +77,17 @@ export class LibvirtSync {
     await this.db.query(`UPDATE host SET "libvirtLastEventAt" = $2 WHERE name = $1`, [this.hostName, at]);
   }
 
-  /** A full resync: the host's VMs become exactly what libvirt reports. */
-  async fullSync(domains: DomainReading[]): Promise<void> {
-    await this.apply(domains, { removeOthers: true, gone: [] });
+  /**
+   * A full resync: the host's VMs become what libvirt reports. Only a VM whose UUID libvirt did not
+   * list is deleted; one listed but not read (it vanished meanwhile) keeps its attachments, UNKNOWN.
+   */
+  async fullSync(read: DomainsRead): Promise<void> {
+    await this.apply(read.domains, { listed: new Set(read.listed), gone: [] });
   }
 
   /** One domain re-read after an event; null = it no longer exists on this host. */
   async domainChanged(name: string, domain: DomainReading | null): Promise<void> {
-    await this.apply(domain ? [domain] : [], { removeOthers: false, gone: domain ? [] : [name] });
+    await this.apply(domain ? [domain] : [], { listed: null, gone: domain ? [] : [name] });
   }
 
   private async roots(em: EntityManager): Promise<DomainRoot[]> {
@@ -132,7 +144,8 @@ export class LibvirtSync {
     return out;
   }
 
-  private async apply(domains: DomainReading[], opts: { removeOthers: boolean; gone: string[] }): Promise<void> {
+  /** `listed`: a full resync's list (VMs of this host not in it are deleted); null for one domain's re-read. */
+  private async apply(domains: DomainReading[], opts: { listed: Set<string> | null; gone: string[] }): Promise<void> {
     await this.db.transaction(async (em) => {
       const hostId = await this.hostId(em);
       const uuids = domains.map((d) => d.uuid);
@@ -145,7 +158,7 @@ export class LibvirtSync {
       // A migration: the same UUID on two hosts. The host where it runs wins; a stopped copy elsewhere does not take it over.
       const mine = domains.filter((d) => {
         const row = byUuid.get(d.uuid);
-        return !row || row.hostId === hostId || !isLive(row.status) || isLive(vmStatusFromLibvirt(d.state));
+        return !row || row.hostId === hostId || takesOver(row.status, vmStatusFromLibvirt(d.state));
       });
       const disks = await this.mapDisks(em, mine);
       const now = new Date();
@@ -168,9 +181,18 @@ export class LibvirtSync {
           )
         : [];
       const reported = new Set(domains.map((d) => d.uuid));
-      const removed = existing.filter(
-        (v) => v.hostId === hostId && !reported.has(v.libvirtUuid) && (opts.removeOthers || opts.gone.includes(v.name)),
-      );
+      const unreported = existing.filter((v) => v.hostId === hostId && !reported.has(v.libvirtUuid));
+      const removed = unreported.filter((v) => (opts.listed ? !opts.listed.has(v.libvirtUuid) : opts.gone.includes(v.name)));
+      // Listed, then not read: libvirt did not say it is gone, so its disks stay attached and blocked.
+      const unread = opts.listed ? unreported.filter((v) => opts.listed!.has(v.libvirtUuid)) : [];
+      if (unread.length) {
+        await em.query(`UPDATE vm SET status = 'UNKNOWN', "libvirtState" = NULL WHERE id = ANY($1::uuid[])`, [
+          unread.map((v) => v.id),
+        ]);
+      }
+      const unreadDisks: { diskId: string }[] = unread.length
+        ? await em.query(`SELECT "diskId" FROM disk_attachment WHERE "vmId" = ANY($1::uuid[])`, [unread.map((v) => v.id)])
+        : [];
       const touchedVmIds = [...upserted.map((u) => u.id), ...removed.map((v) => v.id)];
       // SELECT then DELETE: TypeORM returns [rows, count] for DELETE … RETURNING on pg, not rows.
       const before: { diskId: string }[] = touchedVmIds.length
@@ -203,7 +225,8 @@ export class LibvirtSync {
           [JSON.stringify(attachments)],
         );
       }
-      await refreshAssessments(em, [...new Set([...before.map((b) => b.diskId), ...attachments.map((a) => a.diskId)])]);
+      const changed = [...before, ...attachments, ...unreadDisks].map((a) => a.diskId);
+      await refreshAssessments(em, [...new Set(changed)]);
     });
   }
 }

@@ -8,6 +8,7 @@ import type { Services } from "./context.js";
 import { refreshAssessments } from "./disk-assessment.service.js";
 import { JobStore } from "./job-store.js";
 import { markSilentLibvirtHosts } from "./libvirt-silent-hosts.js";
+import { markUnvouchedLibvirtVms } from "./libvirt-unknown-vms.js";
 import { ScheduleService } from "./schedule.service.js";
 
 export interface ReconcileReport {
@@ -57,6 +58,8 @@ export class Reconciler {
         await this.releaseOrphanLocks(report);
         const silent = await markSilentLibvirtHosts(this.s.db, this.s.config.HOST_OFFLINE_AFTER_MS);
         if (silent.length) this.log.warn({ hosts: silent }, "libvirt hosts stopped heartbeating: their VMs are UNKNOWN");
+        const unvouched = await markUnvouchedLibvirtVms(this.s.db);
+        if (unvouched.length) this.log.warn({ vms: unvouched }, "libvirt VMs whose host does not follow libvirt: now UNKNOWN");
         await this.pruneAuditEvents();
         // Job schedulers live in Redis: put back any that a Redis restart without persistence lost.
         await new ScheduleService(this.s).ensureInstalled();

@@ -72,7 +72,8 @@ function inspections(groups: DiskGroup[], readingOf: Map<string, VolumeReading>)
 
 /**
  * Groups a domain's readings into disks and works out everything stored about each, in memory
- * and without ids: the writer resolves paths to ids in SQL, so one statement can store them all.
+ * and without ids: the statement of the rules, pure. A scan does the same in SQL without holding
+ * the domain (scan-grouping-sql.ts), and a test checks that it stores exactly this plan.
  */
 export function planScan(readings: readonly VolumeReading[]): ScanPlan {
   const readingOf = new Map(readings.map((r) => [r.relPath, r]));

@@ -1,5 +1,6 @@
 import { JobErrorCode } from "../domain/job-error-code.js";
 import { JobTrigger, SparsifyPhase } from "../domain/sparsify-job-enums.js";
+import type { SparsifyMethod } from "../domain/direct-method.js";
 import { randomUUID } from "node:crypto";
 import DataLoader from "dataloader";
 import { In } from "typeorm";
@@ -17,6 +18,7 @@ import { loadDiskFacts } from "./disk-assessment.service.js";
 import { parseId } from "./ids.js";
 import { BulkSparsifyService } from "./bulk-sparsify.service.js";
 import { JobStore } from "./job-store.js";
+import { hydrateRow } from "./hydrate-row.js";
 
 const jobActive = (id?: string) =>
   new AppError(ErrorCode.DISK_NOT_SPARSIFIABLE, "The disk cannot be sparsified now", {
@@ -75,17 +77,19 @@ export class SparsifyService {
   async request(diskIdRaw: string, actor: string, trigger: JobTrigger = JobTrigger.USER): Promise<SparsifyJob> {
     const diskId = parseId(diskIdRaw, "diskId");
     let job: SparsifyJob;
+    let method: SparsifyMethod;
     try {
-      job = await this.s.db.transaction(async (em) => {
-        // Lock order shared with removeStorageDomain: the domain row (shared), then the disk. A
+      ({ job, method } = await this.s.db.transaction(async (em) => {
+        // Lock order shared with removeStorageDomain: the domain row (shared), then the disk; one
+        // statement takes both in that order (row marks lock in the order the clauses name them). A
         // removal that commits first leaves no row here; one that comes later sees this job.
-        const [owner] = await em.query(
-          `SELECT sd.id FROM storage_domain sd JOIN disk d ON d."storageDomainId" = sd.id WHERE d.id = $1 FOR SHARE OF sd`,
+        const [row] = (await em.query(
+          `SELECT d.*, sd."sparsifyMethod" AS "domainSparsifyMethod" FROM storage_domain sd ` +
+            `JOIN disk d ON d."storageDomainId" = sd.id WHERE d.id = $1 FOR SHARE OF sd FOR UPDATE OF d`,
           [diskId],
-        );
-        if (!owner) throw notFound("Disk", diskId);
-        const disk = await em.getRepository(Disk).findOne({ where: { id: diskId }, lock: { mode: "pessimistic_write" } });
-        if (!disk) throw notFound("Disk", diskId);
+        )) as (Record<string, unknown> & { domainSparsifyMethod: SparsifyMethod })[];
+        if (!row) throw notFound("Disk", diskId);
+        const disk = hydrateRow(this.s.db, Disk, row);
         const facts = (await loadDiskFacts(em, [disk])).get(disk.id)!;
         const { blockers } = assessSparsify(facts);
         if (blockers.length)
@@ -116,14 +120,23 @@ export class SparsifyService {
           [{ job: created, locked: lockedRow, message: `Sparsify of ${disk.alias} requested` }],
           actor,
         );
-        return created;
-      });
+        return { job: created, method: row.domainSparsifyMethod };
+      }));
     } catch (error) {
       if (isUniqueViolation(error)) throw jobActive();
       throw error;
     }
+    // QUEUED goes out with the add, not a round trip after it: both are written to the gateway's one
+    // Redis connection in this order, so no worker can take the job (and announce RUNNING) before
+    // QUEUED is published. Should the add fail, the job's FAILED follows it.
+    const announced = this.store.announce(job);
     try {
-      const data: SparsifyJobData = { jobId: job.id, diskId: job.diskId, storageDomainId: job.storageDomainId };
+      const data: SparsifyJobData = {
+        jobId: job.id,
+        diskId: job.diskId,
+        storageDomainId: job.storageDomainId,
+        sparsifyMethod: method,
+      };
       await this.s.queues.enqueue(JobName.SPARSIFY, data);
     } catch (error) {
       await this.store.finish(job.id, {
@@ -137,7 +150,7 @@ export class SparsifyService {
         `Could not enqueue the job: the job queue is unreachable (${(error as Error).message}); the disk was released`,
       );
     }
-    await this.store.announce(job);
+    await announced;
     return job;
   }
 

@@ -86,6 +86,18 @@ export class TokenService {
     return (await repo.findOneBy({ id: token.id }))!;
   }
 
+  /**
+   * The principal this gateway already knows valid for `secret` (cached, unexpired), without any
+   * lookup; undefined otherwise. A revocation clears the cache on every gateway (the bus).
+   */
+  cachedPrincipal(secret: string): Principal | undefined {
+    if (!secret.startsWith(PREFIX) || secret.length > 200) return undefined;
+    const hit = this.cache.get(digestOf(secret));
+    const now = Date.now();
+    if (!hit?.principal || now - hit.at >= CACHE_MS) return undefined;
+    return !hit.principal.expiresAt || hit.principal.expiresAt.getTime() > now ? hit.principal : undefined;
+  }
+
   /** The principal for a secret, or null when unknown, revoked or expired. */
   async verify(secret: string): Promise<Principal | null> {
     if (!secret.startsWith(PREFIX) || secret.length > 200) return null;

@@ -35,26 +35,31 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
 
   beforeAll(async () => {
     stack = await startStack({ env: { WORKER_CONCURRENCY: "1", SLOT_RETRY_MS: "300" } });
-    // A second worker process of the same host (same HOST_NAME, its own Redis connections).
-    second = await startHostWorker(stack.config, stack.db, pino({ level: "silent" }));
-    for (const name of ["d1", "d2", "d3"]) {
-      const dir = path.join(stack.root, name);
-      await mkdir(dir);
-      await makeExt4Image(path.join(dir, `${name}.qcow2`), { format: "qcow2", deletedMiB: 20 });
-      const { addStorageDomain } = ok<any>(
-        await stack.gql(`mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id } }`, {
-          n: name,
-          p: dir,
-        }),
-      );
-      ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: addStorageDomain.id }));
-      const { disks } = ok<any>(
-        await stack.gql(`query($d: ID!) { disks(filter: { storageDomainId: $d }) { edges { node { id } } } }`, {
-          d: addStorageDomain.id,
-        }),
-      );
-      domains.push({ id: addStorageDomain.id, disk: disks.edges[0].node.id });
-    }
+    // Independent setup in parallel: the second worker process of the same host (same HOST_NAME,
+    // its own Redis connections), and per domain its image, the domain and its scan.
+    // Assigned as soon as it starts, so afterAll closes it even if a domain's setup fails.
+    const worker = startHostWorker(stack.config, stack.db, pino({ level: "silent" })).then((w) => (second = w));
+    const made = Promise.all(
+      ["d1", "d2", "d3"].map(async (name) => {
+        const dir = path.join(stack.root, name);
+        await mkdir(dir);
+        await makeExt4Image(path.join(dir, `${name}.qcow2`), { format: "qcow2", deletedMiB: 20 });
+        const { addStorageDomain } = ok<any>(
+          await stack.gql(`mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id } }`, {
+            n: name,
+            p: dir,
+          }),
+        );
+        ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: addStorageDomain.id }));
+        const { disks } = ok<any>(
+          await stack.gql(`query($d: ID!) { disks(filter: { storageDomainId: $d }) { edges { node { id } } } }`, {
+            d: addStorageDomain.id,
+          }),
+        );
+        return { id: addStorageDomain.id as string, disk: disks.edges[0].node.id as string };
+      }),
+    );
+    domains.push(...(await Promise.all([worker, made]))[1]);
   }, 120_000);
 
   afterAll(async () => {

@@ -111,6 +111,10 @@ describe.runIf(requireTools("virsh", "libvirtd", "qemu-img", "virt-sparsify", "m
     it("start → UP and VM_NOT_DOWN; pause → PAUSED; resume → UP; destroy → DOWN and sparsifiable again", async () => {
       expect((await virsh("start", one)).exitCode).toBe(0);
       await within(() => codes("a")).toEqual(["VM_NOT_DOWN"]);
+      // The start came as libvirt events: the host says when the last one arrived.
+      await within(
+        async () => ok<any>(await stack.gql(`{ hosts { libvirt { lastEventAt } } }`)).hosts[0].libvirt.lastEventAt,
+      ).not.toBeNull();
       // libvirt starts qemu paused and then resumes it: the state passes PAUSED on its way to UP.
       await within(async () => (await vmNamed(one)).status).toBe("UP");
       expect((await disk("a")).blockers[0].message).toContain(`${one} (host ${stack.config.HOST_NAME})`);

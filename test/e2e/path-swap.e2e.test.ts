@@ -7,6 +7,7 @@ import { makeExt4Image } from "../support/images.js";
 import { requireTools } from "../support/require-tool.js";
 import { ok, startStack, type Stack } from "../support/stack.js";
 import { makeTempDir } from "../support/temp-dir.js";
+import { waitForOpsIdle } from "../support/queue-idle.js";
 import { waitFor } from "../support/wait-for.js";
 
 /**
@@ -60,6 +61,11 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "m
           alias: e.node.alias,
           blockers: blockersOf[e.node.alias] ?? [],
         });
+
+      // The scan queues an estimate of its disks (and the worker scans a new domain of its own):
+      // let them end before swapping, or one reads a chain half-swapped (UNREADABLE, which blocks the
+      // disk until a rescan) instead of the swap this test is about.
+      await waitForOpsIdle(stack, domainId);
 
       // The swaps, after the scan recorded each file.
       const leafCanary = await canary("leaf-canary.qcow2");

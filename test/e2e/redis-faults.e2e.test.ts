@@ -5,6 +5,7 @@ import type { Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway } from "../../src/server/gateway.js";
 import { makeExt4Image } from "../support/images.js";
+import { maintenanceApplied } from "../support/maintenance.js";
 import { TestRedis } from "../support/redis-server.js";
 import { requireTools } from "../support/require-tool.js";
 import { ok, startStack, type Stack } from "../support/stack.js";
@@ -15,7 +16,7 @@ import { followJob, wsClient } from "../support/ws.js";
  * jobs end in the right state, nothing stays locked, subscribers see the end. Uses a
  * redis-server of its own on a spare port; at most one virt-sparsify at a time.
  */
-describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "redis-server"))(
+describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "redis-server", "qemu-storage-daemon", "qemu-io"))(
   "surviving Redis and gateway restarts",
   () => {
     let redis: TestRedis;
@@ -35,13 +36,28 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "r
       stack = await startStack({ env: { REDIS_URL: redis.url } });
       client = wsClient(stack.wsUrl, stack.token);
       dir = path.join(stack.root, "faults");
-      await fs.mkdir(dir);
-      for (const name of ["a", "b", "c"])
-        await makeExt4Image(path.join(dir, `${name}.qcow2`), { format: "qcow2", deletedMiB: 60 });
-      const domain = ok<any>(
-        await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "faults", path: $p }) { id } }`, { p: dir }),
-      ).addStorageDomain;
-      ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domain.id }));
+      // b's test is about the queue, not the appliance: its disk lives in a DIRECT domain (seconds, no virt-sparsify).
+      const direct = path.join(stack.root, "faults-direct");
+      await Promise.all([fs.mkdir(dir), fs.mkdir(direct)]);
+      await Promise.all(
+        [path.join(dir, "a.qcow2"), path.join(direct, "b.qcow2"), path.join(dir, "c.qcow2")].map((file) =>
+          makeExt4Image(file, { format: "qcow2", deletedMiB: 60 }),
+        ),
+      );
+      const addDomain = async (name: string, p: string) =>
+        ok<any>(
+          await stack.gql(`mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id } }`, {
+            n: name,
+            p,
+          }),
+        ).addStorageDomain.id as string;
+      const domains = [await addDomain("faults", dir), await addDomain("faults-direct", direct)];
+      ok(
+        await stack.gql(`mutation($d: ID!) { setSparsifyMethod(storageDomainId: $d, method: DIRECT, verify: FULL) { id } }`, {
+          d: domains[1],
+        }),
+      );
+      for (const id of domains) ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id }));
       for (const e of ok<any>(await stack.gql(`{ disks { edges { node { id alias } } } }`)).disks.edges)
         disks.set(e.node.alias, e.node.id);
     }, 120_000);
@@ -65,7 +81,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "r
     it("Redis emptied while jobs are QUEUED: the reconciler queues them again and they run", async () => {
       const [host] = ok<any>(await stack.gql(`{ hosts { id } }`)).hosts;
       ok(await stack.gql(`mutation($h: ID!) { setHostMaintenance(id: $h, on: true) { maintenance } }`, { h: host.id }));
-      await new Promise((r) => setTimeout(r, 1_500));
+      await maintenanceApplied(stack);
       const id = await request("b");
       await new Promise((r) => setTimeout(r, 1_000));
       expect(ok<any>(await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { state } }`, { j: id })).sparsifyJob.state).toBe(
@@ -76,6 +92,8 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "r
       ok(await stack.gql(`mutation($h: ID!) { setHostMaintenance(id: $h, on: false) { maintenance } }`, { h: host.id }));
       const last = (await followJob(client, id).done).at(-1);
       expect(last).toMatchObject({ state: "SUCCEEDED", outcome: "RECLAIMED" });
+      const { sparsifyJob } = ok<any>(await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { methodUsed } }`, { j: id }));
+      expect(sparsifyJob.methodUsed).toBe("DIRECT");
       const events = ok<any>(
         await stack.gql(`query($j: ID!) { events(filter: { jobId: $j }) { edges { node { type actor } } } }`, { j: id }),
       );

@@ -49,7 +49,9 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "r
     client = wsClient(stack.wsUrl, stack.token);
     const dir = path.join(stack.root, "sentinel");
     await fs.mkdir(dir);
-    for (const name of ["a", "b", "c"]) await makeExt4Image(path.join(dir, `${name}.qcow2`), { format: "qcow2", deletedMiB: 60 });
+    await Promise.all(
+      ["a", "b", "c"].map((name) => makeExt4Image(path.join(dir, `${name}.qcow2`), { format: "qcow2", deletedMiB: 60 })),
+    );
     const add = `mutation($p: String!) { addStorageDomain(input: { name: "sentinel", path: $p }) { id } }`;
     domainId = ok<any>(await stack.gql(add, { p: dir })).addStorageDomain.id;
     ok(await stack.gql(`mutation($id: ID!) { scanStorageDomain(id: $id) { scanState } }`, { id: domainId }));
@@ -134,14 +136,15 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "r
   }, 240_000);
 
   it("SENTINEL FAILOVER during a run (the old primary demoted, still up): the connections move, the job ends SUCCEEDED once", async () => {
-    // The killed server comes back as the replica the next failover promotes.
+    // The killed server comes back as the replica the next failover promotes. It syncs while c's
+    // appliance boots: the failover below waits for both, so it still falls within c's run.
     const dead = cluster.replicaPort(await cluster.primaryPort());
-    await cluster.restartAsReplica(dead);
-
+    const restarted = cluster.restartAsReplica(dead);
     const c = await request("c");
     let movedAt = Number.POSITIVE_INFINITY;
     const afterMove: any[] = [];
     const followed = followJob(client, c, (s) => Date.now() > movedAt && afterMove.push(s));
+    await restarted;
     await expect.poll(() => followed.states.some((s) => s.state === "RUNNING"), { timeout: 60_000, interval: 100 }).toBe(true);
     movedAt = Date.now();
     const demoted = await cluster.failover();

@@ -10,23 +10,29 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mountPausable, type PausableMount } from "../support/fuse-mounts.js";
+import { unsharesWrite } from "../support/hold-image.js";
 import { makeExt4Image } from "../support/images.js";
-import { requireTools } from "../support/require-tool.js";
+import { requireRoot, requireTools } from "../support/require-tool.js";
 import { ok, startStack, type Stack } from "../support/stack.js";
 import { waitFor } from "../support/wait-for.js";
 
 /** Watchdog settings of this file; a job on lost storage must end within BOUND_MS of the loss. */
 const CHECK_INTERVAL_MS = 500;
 const KILL_GRACE_MS = 3_000;
+/**
+ * One stack for every case, with the slow verdict the hung case needs (see there). It only bounds a
+ * look that does not answer: a vanished path answers at once (ENOENT), so those cases keep the 2 s bound.
+ */
+const CHECK_TIMEOUT_MS = 15_000;
+const ANSWERED_TIMEOUT_MS = 2_000;
 /** interval + timeout + kill grace + the runner's ~13 s (abandon + reap + survivor check), with slack. */
 const boundMs = (checkTimeoutMs: number) => CHECK_INTERVAL_MS + checkTimeoutMs + KILL_GRACE_MS + 13_000 + 5_000;
 
 const tools = requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "bindfs", "fusermount3");
-const isRoot = process.geteuid?.() === 0;
+const isRoot = requireRoot("mounting and unmounting the storage domain under a run");
 
 describe.runIf(tools && isRoot)("storage vanishes during a sparsify run", () => {
   let stack: Stack;
-  let checkTimeoutMs = 2_000;
   const cleanups: (() => Promise<unknown>)[] = [];
 
   const DISK = `status sparsifiable blockers { code message } lastSparsifyJob { id state }`;
@@ -60,8 +66,8 @@ describe.runIf(tools && isRoot)("storage vanishes during a sparsify run", () => 
   }
 
   /**
-   * Starts a job and resolves at `moment`: "booting" once the appliance boots (+4 s: qemu has the
-   * image open), "spawning" as soon as virt-sparsify runs on the image (qemu opens it later).
+   * Starts a job and resolves at `moment`: "booting" once the appliance's qemu has the image open
+   * (it holds qemu's write lock), "spawning" as soon as virt-sparsify runs on the image (qemu opens it later).
    */
   async function startRun(diskId: string, image: string, moment: "booting" | "spawning" = "booting"): Promise<string> {
     const jobId = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId })).sparsifyDisk
@@ -84,7 +90,8 @@ describe.runIf(tools && isRoot)("storage vanishes during a sparsify run", () => 
       },
       { timeout: 120_000, interval: 50, what: "the run to start" },
     );
-    await new Promise((r) => setTimeout(r, 4_000));
+    const { ino } = await fs.stat(image);
+    await waitFor(() => unsharesWrite(ino), { timeout: 120_000, interval: 50, what: "qemu to open the image" });
     return jobId;
   }
 
@@ -94,24 +101,21 @@ describe.runIf(tools && isRoot)("storage vanishes during a sparsify run", () => 
         const j = await job(jobId);
         return j.state !== "RUNNING" && j.state !== "QUEUED" ? j : undefined;
       },
-      { timeout: boundMs(checkTimeoutMs) + 30_000, interval: 200, what: "the job to end" },
+      { timeout: boundMs(CHECK_TIMEOUT_MS) + 30_000, interval: 200, what: "the job to end" },
     );
     return { ended, ms: Date.now() - lostAt };
   }
 
-  const start = () =>
-    startStack({
+  beforeAll(async () => {
+    stack = await startStack({
       env: {
         STORAGE_CHECK_INTERVAL_MS: String(CHECK_INTERVAL_MS),
-        STORAGE_CHECK_TIMEOUT_MS: String(checkTimeoutMs),
+        STORAGE_CHECK_TIMEOUT_MS: String(CHECK_TIMEOUT_MS),
         SPARSIFY_KILL_GRACE_MS: String(KILL_GRACE_MS),
         DOMAIN_REFRESH_MS: "1000",
         SCAN_WAIT_MS: "5000",
       },
     });
-
-  beforeAll(async () => {
-    stack = await start();
   }, 60_000);
 
   afterAll(async () => {
@@ -127,14 +131,14 @@ describe.runIf(tools && isRoot)("storage vanishes during a sparsify run", () => 
     const dir = path.join(mnt, "domain");
     await fs.mkdir(dir);
     const { domainId, diskId } = await domainWithDisk("unmounted", dir);
-    const jobId = await startRun(diskId, "");
+    const jobId = await startRun(diskId, path.join(dir, "unmounted.qcow2"));
 
     const lostAt = Date.now();
     await execa("umount", ["-l", mnt]); // qemu keeps its open file on the detached tmpfs
     const { ended, ms } = await endedWithin(jobId, lostAt);
     expect(ended).toMatchObject({ state: "FAILED", error: { code: "STORAGE_UNAVAILABLE" } });
     expect(ended.error.message).toMatch(/does not exist/);
-    expect(ms).toBeLessThan(boundMs(checkTimeoutMs));
+    expect(ms).toBeLessThan(boundMs(ANSWERED_TIMEOUT_MS));
     const after = await disk(diskId);
     expect(after.status).toBe("OK"); // neither LOCKED nor ILLEGAL
     expect(after.blockers.map((b: any) => b.code)).not.toContain("RUN_STILL_ALIVE");
@@ -150,13 +154,13 @@ describe.runIf(tools && isRoot)("storage vanishes during a sparsify run", () => 
     const dir = path.join(stack.root, "removed");
     await fs.mkdir(dir);
     const { domainId, diskId } = await domainWithDisk("removed", dir);
-    const jobId = await startRun(diskId, "");
+    const jobId = await startRun(diskId, path.join(dir, "removed.qcow2"));
 
     const lostAt = Date.now();
     await fs.rm(dir, { recursive: true, force: true });
     const { ended, ms } = await endedWithin(jobId, lostAt);
     expect(ended).toMatchObject({ state: "FAILED", error: { code: "STORAGE_UNAVAILABLE" } });
-    expect(ms).toBeLessThan(boundMs(checkTimeoutMs));
+    expect(ms).toBeLessThan(boundMs(ANSWERED_TIMEOUT_MS));
     expect((await disk(diskId)).status).toBe("OK");
     await expect
       .poll(() => domain(domainId), { timeout: 15_000 })
@@ -169,34 +173,46 @@ describe.runIf(tools && isRoot)("storage vanishes during a sparsify run", () => 
     async () => {
       // real ← lower bindfs (paused: the "server") ← upper bindfs = the domain. A request the upper
       // daemon already took waits on the paused lower one, so its caller cannot even be SIGKILLed.
-      // A slower verdict than above, so that the run surely reaches the image while the server is
-      // away (virt-sparsify's first look at the file, qemu's open, or the booting guest's first
-      // reads then hang) before it is told to stop.
-      await stack.close();
-      checkTimeoutMs = 15_000;
-      stack = await start();
+      // The stack's slow verdict (CHECK_TIMEOUT_MS), so that the run surely reaches the image while the
+      // server is away (virt-sparsify's first look at the file, qemu's open, or the booting guest's
+      // first reads then hang) before it is told to stop.
       const real = path.join(stack.root, "hung-real");
       const mid = path.join(stack.root, "hung-mid");
       const dir = path.join(stack.root, "hung");
       for (const d of [real, mid, dir]) await fs.mkdir(d);
       const lower: PausableMount = await mountPausable(real, mid);
       cleanups.push(() => lower.teardown());
-      const upper: PausableMount = await mountPausable(mid, dir);
+      // Multithreaded: each caller's request reaches the daemon and sticks there (unkillable), whatever
+      // the worker's own probes of the mount asked first; one-at-a-time, the run's requests waited in the
+      // kernel's queue behind a probe's, and SIGKILL ended them (seen on a slow machine).
+      const upper: PausableMount = await mountPausable(mid, dir, { multithreaded: true });
       cleanups.push(() => upper.teardown());
       const { domainId, diskId } = await domainWithDisk("hung", dir);
       // Before qemu opens the image: its open (or virt-sparsify's own look) gets stuck on the server.
-      const jobId = await startRun(diskId, path.join(dir, "hung.qcow2"), "spawning");
-
-      const lostAt = Date.now();
-      lower.pause();
-      const { ended, ms } = await endedWithin(jobId, lostAt);
-      expect(ended).toMatchObject({ state: "FAILED", error: { code: "STORAGE_UNAVAILABLE" } });
-      expect(ended.error.message).toMatch(/did not answer/);
-      expect(ms).toBeLessThan(boundMs(checkTimeoutMs));
-
-      const blocked = await disk(diskId);
-      expect(blocked.status).toBe("OK");
-      const stillAlive = blocked.blockers.find((b: any) => b.code === "RUN_STILL_ALIVE");
+      const image = path.join(dir, "hung.qcow2");
+      let ended: any;
+      let stillAlive: any;
+      for (let attempt = 1; ; attempt++) {
+        const jobId = await startRun(diskId, image, "spawning");
+        const lostAt = Date.now();
+        lower.pause();
+        const outcome = await endedWithin(jobId, lostAt);
+        ended = outcome.ended;
+        expect(ended).toMatchObject({ state: "FAILED", error: { code: "STORAGE_UNAVAILABLE" } });
+        expect(ended.error.message).toMatch(/did not answer/);
+        expect(outcome.ms).toBeLessThan(boundMs(CHECK_TIMEOUT_MS));
+        const blocked = await disk(diskId);
+        expect(blocked.status).toBe("OK");
+        stillAlive = blocked.blockers.find((b: any) => b.code === "RUN_STILL_ALIVE");
+        if (stillAlive || attempt === 3) break;
+        // Seen on a slow machine: no request of the run had reached the paused server when it was stopped
+        // (one still queued in the kernel, behind the daemon's busy threads, ends on SIGKILL). Then nothing
+        // of the run may be left, and nothing blocks the disk; run it again to meet a stuck process.
+        expect((await execa("pgrep", ["-f", image], { reject: false })).exitCode).toBe(1);
+        console.log(`hung, attempt ${attempt}: no process of the run was stuck when it was stopped; running it again`);
+        lower.resume();
+        await expect.poll(async () => (await disk(diskId)).sparsifiable, { timeout: 60_000, interval: 500 }).toBe(true);
+      }
       expect(stillAlive?.message).toContain(ended.host);
       const pids = [...stillAlive.message.matchAll(/\b(\d{2,})\b/g)].map((m) => Number(m[1])).filter((pid) => pid !== 0);
       const states = await Promise.all(
@@ -222,7 +238,7 @@ describe.runIf(tools && isRoot)("storage vanishes during a sparsify run", () => 
         .not.toContain("RUN_STILL_ALIVE");
       await expect.poll(() => domain(domainId), { timeout: 15_000 }).toMatchObject({ status: "ACTIVE" });
     },
-    240_000,
+    420_000,
   );
 });
 

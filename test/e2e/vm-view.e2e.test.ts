@@ -34,7 +34,7 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI: VM view", () => {
     stack = await startStack();
     const dir = path.join(stack.root, "store");
     await fs.mkdir(dir);
-    for (const n of ["boot", "data"])
+    for (const n of ["boot", "data", "guest"])
       await execa("qemu-img", ["create", "-q", "-f", "qcow2", path.join(dir, `${n}.qcow2`), "64M"]);
     const domain = ok<any>(
       await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "store", path: $p }) { id } }`, { p: dir }),
@@ -55,11 +55,24 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI: VM view", () => {
         }),
       );
     ok(await stack.gql(`mutation($id: ID!) { setVmStatus(id: $id, status: UP) { id } }`, { id: vm }));
+    // The VM's host follows libvirt (a host that does not leaves its VMs UNKNOWN, never assumed down).
+    await stack.db.query(`UPDATE host SET "libvirtState" = 'CONNECTED', "libvirtUri" = 'qemu:///system'`);
     const [host] = await stack.db.query(`SELECT id FROM host`);
+    // As the sync writes a libvirt VM: its XML's disks (one in the inventory, one ISO outside it) and an attachment for the first.
+    const [guest] = await stack.db.query(`SELECT id AS "diskId", "leafVolumeId" AS "volumeId" FROM disk WHERE alias = 'guest'`);
+    const xmlDisks = [
+      { target: "vda", bus: "virtio", device: "disk", source: path.join(dir, "guest.qcow2"), driverType: "qcow2", ...guest },
+      { target: "sdb", bus: "sata", device: "cdrom", source: "/var/lib/libvirt/images/install.iso", driverType: "raw" },
+    ].map((d) => ({ readOnly: d.device === "cdrom", shareable: false, backingStore: [], volumeId: null, diskId: null, ...d }));
+    const [kvm] = await stack.db.query(
+      `INSERT INTO vm (name, status, source, "hostId", "libvirtUuid", "libvirtState", disks) VALUES ` +
+        "('kvm-guest', 'DOWN', 'LIBVIRT', $1, '30caa206-f7e7-4471-91f6-17711893c78e', 'shut off', $2) RETURNING id",
+      [host.id, JSON.stringify(xmlDisks)],
+    );
     await stack.db.query(
-      `INSERT INTO vm (name, status, source, "hostId", "libvirtUuid", "libvirtState") VALUES ` +
-        "('kvm-guest', 'DOWN', 'LIBVIRT', $1, '30caa206-f7e7-4471-91f6-17711893c78e', 'shut off')",
-      [host.id],
+      `INSERT INTO disk_attachment ("vmId", "diskId", plugged, "volumeId", "targetDev", "driverType") ` +
+        "VALUES ($1, $2, true, $3, 'vda', 'qcow2')",
+      [kvm.id, guest.diskId, guest.volumeId],
     );
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
@@ -116,6 +129,38 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI: VM view", () => {
     // The VM's history: nothing was sparsified yet.
     await page.getByRole("heading", { name: "Job history" }).waitFor();
     await expect.poll(() => page.locator("table.vm-jobs").innerText()).toMatch(/No disk of this VM was sparsified yet/);
+
+    // A finished job on boot: the history shows it without a reload.
+    const [job] = await stack.db.query(
+      `INSERT INTO sparsify_job (id, "diskId", "storageDomainId", state, "actualSizeBefore", "actualSizeAfter", "requestedBy",
+         "outcomeMessage", "startedAt", "finishedAt")
+       SELECT gen_random_uuid(), id, "storageDomainId", 'SUCCEEDED', 40 * 1048576, 30 * 1048576, 'olga', 'Reclaimed 10 MiB.',
+         now() - interval '1 minute', now() FROM disk WHERE alias = 'boot' RETURNING id`,
+    );
+    const jobRow = page.locator(`table.vm-jobs tr[data-job="${job.id}"]`);
+    await jobRow.waitFor({ timeout: 10_000 });
+    expect((await jobRow.locator("td").allInnerTexts()).slice(1)).toEqual([
+      "boot",
+      "Succeeded",
+      "Reclaimed 10 MiB.",
+      "10 MiB",
+      "olga",
+    ]);
+    expect(await page.locator("table.vm-jobs tbody tr").count()).toBe(1);
+    expect(problems).toEqual([]);
+  });
+
+  it("a libvirt VM's view shows each disk's device and driver type, and the XML's disks outside the inventory", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "VMs" }).click();
+    await page.getByRole("link", { name: "kvm-guest" }).click();
+    await page.getByRole("heading", { name: "kvm-guest" }).waitFor();
+    const guest = page.locator('table.vm-disks tr[data-alias="guest"]');
+    await guest.waitFor();
+    expect(await page.locator("table.vm-disks caption").innerText()).toBe("1 disk");
+    expect(await guest.locator("td").first().innerText()).toBe("vda (qcow2)");
+    expect(await guest.locator("th").innerText()).toMatch(/^guest\s+store · qcow2$/);
+    const outside = page.locator("div.small").filter({ has: page.getByRole("heading", { name: "Not in the inventory" }) });
+    expect(await outside.getByRole("listitem").allInnerTexts()).toEqual(["sdb (cdrom): path shown to admins only"]);
     expect(problems).toEqual([]);
   });
 });

@@ -5,6 +5,8 @@ import { execa } from "execa";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Role } from "../../src/domain/roles.js";
+import { holdImage } from "../support/hold-image.js";
+import { waitForOpsIdle } from "../support/queue-idle.js";
 import { requireTools } from "../support/require-tool.js";
 import { ok, startStack, type Stack } from "../support/stack.js";
 import { ensureWebBuilt } from "../support/web-build.js";
@@ -24,6 +26,7 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 const AXE_SOURCE = await fs.readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+/** With the VMs list and one VM's view (its id is known once beforeAll has added it). */
 const PAGES = ["/", "/jobs", "/domains", "/charts", "/hosts", "/tokens", "/events"];
 const VIEWPORTS = [
   { width: 1280, height: 800 },
@@ -35,13 +38,14 @@ const VIEWPORTS = [
  * (scans with qemu-img), PostgreSQL and Redis. No virt-sparsify run: jobs for the charts are
  * seeded in SQL.
  */
-describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and charts", () => {
+describe.runIf(requireTools("qemu-img", "qemu-system-x86_64", "chromium"))("web UI administration and charts", () => {
   let stack: Stack;
   let browser: Browser;
   let admin: string;
   let operator: string;
   let viewer: string;
   let store: string;
+  let vmId: string;
   const problems: string[] = [];
   const gql = async (query: string, variables?: Record<string, unknown>) => ok<any>(await stack.gql(query, variables));
 
@@ -90,6 +94,25 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
       return { over, culprits: culprits.slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join(".")}`) };
     });
 
+  /** A client-side navigation, as a click on a link does (axe, once injected, stays in the window). */
+  const navigate = (page: Page, to: string) =>
+    page.evaluate((route) => {
+      window.history.pushState(null, "", route);
+      window.dispatchEvent(new Event("app:navigate"));
+    }, to);
+
+  /** axe's serious and critical findings inside the open dialog, and the page's overflow with it open. */
+  async function auditDialog(page: Page, what: string, found: string[]): Promise<void> {
+    const violations: { id: string; impact: string; nodes: { html: string }[] }[] = await page.evaluate(
+      async () =>
+        (await (window as any).axe.run(document.querySelector("dialog[open]"), { resultTypes: ["violations"] })).violations,
+    );
+    for (const v of violations.filter((v) => v.impact === "serious" || v.impact === "critical"))
+      found.push(`${what}: ${v.id} (${v.impact}) on ${v.nodes.map((n) => n.html.slice(0, 80)).join(" | ")}`);
+    const overflow = await overflowOf(page);
+    if (overflow.over > 0) found.push(`${what}: ${overflow.over}px overflow (${overflow.culprits.join(", ")})`);
+  }
+
   const go = async (page: Page, name: string) => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true }).click();
   };
@@ -136,6 +159,9 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
         [`probe ${i}`, i % 2 ? big : null, i],
       );
     }
+    // A VM for the VMs pages (and for the refusal in the bulk request): big is its disk; it is down.
+    vmId = (await gql(`mutation { addVm(input: { name: "app-vm" }) { id } }`)).addVm.id;
+    await gql(`mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: true) { id } }`, { v: vmId, d: big });
     admin = await stack.tokenFor(Role.ADMIN, "ada");
     operator = await stack.tokenFor(Role.OPERATOR, "otto");
     viewer = await stack.tokenFor(Role.VIEWER, "vera");
@@ -178,10 +204,22 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     await expect.poll(() => row.locator(".badge").textContent()).toBe("Inactive");
     await row.getByRole("button", { name: "Activate second" }).click();
     await expect.poll(() => row.locator(".badge").textContent()).not.toBe("Inactive");
+    // Adding and activating scan the domain too: once those have ended, the button must add exactly one scan.
+    const [{ id: secondId }] = await stack.db.query(`SELECT id FROM storage_domain WHERE name = 'second'`);
+    await waitForOpsIdle(stack, secondId);
+    const scans = async (): Promise<number> =>
+      Number(
+        (
+          await stack.db.query(`SELECT count(*) AS n FROM event WHERE type = 'SCAN_FINISHED' AND "storageDomainId" = $1`, [
+            secondId,
+          ])
+        )[0].n,
+      );
+    const before = await scans();
     await row.getByRole("button", { name: "Scan second" }).click();
-    await expect
-      .poll(async () => (await gql(`{ events(filter: { types: ["SCAN_FINISHED"] }) { totalCount } }`)).events.totalCount)
-      .toBeGreaterThanOrEqual(2);
+    await expect.poll(scans, { timeout: 30_000 }).toBe(before + 1);
+    await waitForOpsIdle(stack, secondId);
+    expect(await scans()).toBe(before + 1);
     await context.close();
   });
 
@@ -279,26 +317,67 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     await context.close();
   });
 
-  it("shows the hosts with their capabilities and heartbeat, and puts one in maintenance", async () => {
+  it("shows the hosts with their capabilities and heartbeat, follows them without Refresh, and puts one in maintenance", async () => {
+    // A second host, only as its row: silent for an hour (Offline) until this test beats for it.
+    const [ghost] = await stack.db.query(
+      `INSERT INTO host (name, "heartbeatAt", concurrency) VALUES ('ghost-host', now() - interval '1 hour', 3) RETURNING id`,
+    );
+    let beat: NodeJS.Timeout | undefined;
     const { context, page } = await newPage();
-    await signIn(page, admin, "/hosts");
-    const name = stack.config.HOST_NAME;
-    const row = page.locator(`tr[data-host="${name}"]`);
-    await row.waitFor();
-    expect(await row.locator(".badge").textContent()).toBe("Online");
-    expect(await row.textContent()).toMatch(/(KVM|TCG).*appliance (ready|not ready)/);
-    expect(await row.textContent()).toMatch(/qemu \S+/);
-    // Test stacks run with LIBVIRT_URI=none: the host says libvirt is off (DISABLED).
-    expect(await row.locator("[data-libvirt]").getAttribute("data-libvirt")).toBe("DISABLED");
-    expect(await row.textContent()).toMatch(/libvirt off/);
-    await row.getByRole("button", { name: `Put ${name} in maintenance` }).click();
-    await row.getByRole("button", { name: `End maintenance of ${name}` }).waitFor();
-    expect((await gql(`{ hosts { name maintenance } }`)).hosts.find((h: any) => h.name === name).maintenance).toBe(true);
-    await row.getByRole("button", { name: `End maintenance of ${name}` }).click();
-    await row.getByRole("button", { name: `Put ${name} in maintenance` }).waitFor();
-    await page.screenshot({ path: path.join(SHOTS, "hosts.png") });
-    await context.close();
-  });
+    // The page's clock runs on but is moved on from here: its own 10 s refresh fires when the data to show is there.
+    await page.clock.install();
+    try {
+      await signIn(page, admin, "/hosts");
+      const name = stack.config.HOST_NAME;
+      const row = page.locator(`tr[data-host="${name}"]`);
+      const ghostRow = page.locator('tr[data-host="ghost-host"]');
+      await row.waitFor();
+      expect(await row.locator(".badge").textContent()).toBe("Online");
+      expect(await row.textContent()).toMatch(/(KVM|TCG).*appliance (ready|not ready)/);
+      expect(await row.textContent()).toMatch(/qemu \S+/);
+      const [{ concurrency }] = await stack.db.query(`SELECT concurrency FROM host WHERE name = $1`, [name]);
+      expect(await row.locator("td.num").textContent()).toBe(String(concurrency));
+      expect(await ghostRow.locator("td.num").textContent()).toBe("3");
+      expect(await ghostRow.locator(".badge").textContent()).toBe("Offline");
+      // Test stacks run with LIBVIRT_URI=none: the host says libvirt is off (DISABLED).
+      expect(await row.locator("[data-libvirt]").getAttribute("data-libvirt")).toBe("DISABLED");
+      expect(await row.textContent()).toMatch(/libvirt off/);
+
+      // Live without Refresh: the ghost starts beating and turns Online; the worker's heartbeat
+      // shown is re-read (a first answer kept forever would age past "just now" and never move).
+      const firstBeat = Date.parse((await row.locator("time").getAttribute("datetime"))!);
+      beat = setInterval(() => void stack.db.query(`UPDATE host SET "heartbeatAt" = now() WHERE id = $1`, [ghost.id]), 500);
+      // Once the gateway says so, one tick of the page's own refresh must show it.
+      const shown = async () => {
+        const { hosts } = await gql(`{ hosts { name online heartbeatAt } }`);
+        const [self, other] = [name, "ghost-host"].map((n) => hosts.find((h: any) => h.name === n));
+        return other.online && self.online && Date.parse(self.heartbeatAt) > firstBeat;
+      };
+      await expect.poll(shown, { timeout: 10_000 }).toBe(true);
+      await page.clock.fastForward(10_000);
+      await expect.poll(() => ghostRow.locator(".badge").textContent(), { timeout: 10_000 }).toBe("Online");
+      await expect
+        .poll(async () => Date.parse((await row.locator("time").getAttribute("datetime"))!), { timeout: 10_000 })
+        .toBeGreaterThan(firstBeat);
+      expect(await row.locator("time").textContent()).toBe("just now");
+      expect(await row.locator(".badge").textContent()).toBe("Online");
+
+      await row.getByRole("button", { name: `Put ${name} in maintenance` }).click();
+      await row.getByRole("button", { name: `End maintenance of ${name}` }).waitFor();
+      expect((await gql(`{ hosts { name maintenance } }`)).hosts.find((h: any) => h.name === name).maintenance).toBe(true);
+      await row.getByRole("button", { name: `End maintenance of ${name}` }).click();
+      await row.getByRole("button", { name: `Put ${name} in maintenance` }).waitFor();
+      clearInterval(beat);
+      await stack.db.query(`DELETE FROM host WHERE id = $1`, [ghost.id]);
+      await page.clock.fastForward(10_000);
+      await ghostRow.waitFor({ state: "detached", timeout: 10_000 });
+      await page.screenshot({ path: path.join(SHOTS, "hosts.png") });
+    } finally {
+      clearInterval(beat);
+      await stack.db.query(`DELETE FROM host WHERE id = $1`, [ghost.id]);
+      await context.close();
+    }
+  }, 90_000);
 
   it("creates a token showing its secret once with a copy button, and revokes it", async () => {
     const { context, page } = await newPage();
@@ -355,6 +434,31 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     await filters.getByRole("button", { name: "Apply filters" }).click();
     await expect.poll(() => range.textContent()).toBe("1–15 of 15 events");
     await page.screenshot({ path: path.join(SHOTS, "audit-trail.png") });
+
+    // By job: only that job's events, whatever their type.
+    const [jobA, jobB] = (await stack.db.query(`SELECT id FROM sparsify_job ORDER BY "finishedAt"`)).map((j: any) => j.id);
+    for (const [job, message, type, ago] of [
+      [jobA, "job probe 0", "JOB_QUEUED", 3],
+      [jobB, "other job probe", "JOB_QUEUED", 2],
+      [jobA, "job probe 1", "JOB_SUCCEEDED", 1],
+    ])
+      await stack.db.query(
+        `INSERT INTO event (type, actor, message, "jobId", "createdAt") VALUES ($1, 'test', $2, $3, now() - $4 * interval '1 minute')`,
+        [type, message, job, ago],
+      );
+    await filters.getByLabel("Types (comma-separated)").fill("");
+    await filters.getByLabel("Disk id").fill("");
+    await filters.getByLabel("Job id").fill(jobA);
+    await filters.getByRole("button", { name: "Apply filters" }).click();
+    await expect.poll(() => range.textContent()).toBe("1–2 of 2 events");
+    expect(new URL(page.url()).searchParams.get("job")).toBe(jobA);
+    expect(await page.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-event")))).toEqual([
+      "JOB_SUCCEEDED",
+      "JOB_QUEUED",
+    ]);
+    expect(await page.locator("tbody tr td:last-child").allTextContents()).toEqual(
+      ["job probe 1", "job probe 0"].map((m) => expect.stringMatching(new RegExp(`^${m}\\s*job ${jobA}$`))),
+    );
     await context.close();
   });
 
@@ -380,6 +484,11 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     const chart = over.getByRole("img");
     await expect.poll(() => chart.getAttribute("aria-label")).toMatch(/^Bytes reclaimed per day\. .*: 200 MiB; .*: 100 MiB\.$/);
     expect(await over.textContent()).toContain("300 MiB reclaimed in 2 finished job(s)");
+    // Drawn by uPlot on a canvas: pointing at the last column (today) reads its value out under it.
+    const plot = over.locator(".u-over");
+    const { width, height } = (await plot.boundingBox())!;
+    await plot.hover({ position: { x: width - 2, y: height / 2 } });
+    await expect.poll(() => over.locator(".chart-readout").textContent()).toMatch(/^\d+ \w+: 100 MiB$/);
     await over.getByRole("button", { name: "Month" }).click();
     await expect.poll(() => chart.getAttribute("aria-label")).toMatch(/^Bytes reclaimed per month\. /);
     expect(await over.getByRole("button", { name: "Month" }).getAttribute("aria-pressed")).toBe("true");
@@ -388,6 +497,9 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     await expect
       .poll(() => sizes.getByRole("img").getAttribute("aria-label"))
       .toContain("store: actual 4.5 GiB of virtual 7 GiB");
+    const bars = sizes.locator(".u-over");
+    await bars.hover({ position: { x: 4, y: (await bars.boundingBox())!.height - 4 } }); // the last row: store
+    await expect.poll(() => sizes.locator(".chart-readout").textContent()).toBe("store: actual 4.5 GiB of virtual 7 GiB");
     await sizes.getByText("Show the numbers").click();
     expect(await sizes.locator('tr[data-domain="store"]').textContent()).toBe("store37 GiB4.5 GiB1.17 GiB");
 
@@ -436,6 +548,68 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
     await context.close();
   });
 
+  it("one request for a free and a blocked disk: 1 started · 1 not started with the reason; the job shows its attempt", async () => {
+    const ids = new Map<string, string>(
+      (await stack.db.query(`SELECT id, alias FROM disk`)).map((d: { id: string; alias: string }) => [d.alias, d.id]),
+    );
+    // The domain's own scans and estimates first: a late estimate would overwrite the ones set here.
+    const [{ id: storeId }] = await stack.db.query(`SELECT id FROM storage_domain WHERE name = 'store'`);
+    await waitForOpsIdle(stack, storeId);
+    // An estimate under 1 MiB: the disk says there is nothing to reclaim; a big estimate says nothing more.
+    await stack.db.query(`UPDATE disk SET "reclaimableEstimate" = $2 WHERE alias = $1`, ["small", 4096]);
+    await stack.db.query(`UPDATE disk SET "reclaimableEstimate" = $2 WHERE alias = $1`, ["big", 900 * MiB]);
+    const { context, page } = await newPage();
+    await signIn(page, operator);
+    const small = page.locator('tr[data-alias="small"]');
+    await expect.poll(() => small.locator(".reclaim-hint").textContent()).toBe("nothing to reclaim");
+    expect(await small.locator(".badge").textContent()).toBe("Sparsifiable");
+    expect(await page.locator('tr[data-alias="big"] .reclaim-hint').count()).toBe(0);
+
+    await page.locator('tr[data-alias="mid"]').getByRole("checkbox", { name: "Select mid" }).check();
+    await small.getByRole("checkbox", { name: "Select small" }).check();
+    await page.getByRole("button", { name: "Sparsify 2 disks…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Sparsify 2 disks" });
+    await dialog.waitFor();
+    // Meanwhile small is plugged into a running VM: the one request starts mid and refuses small.
+    await gql(`mutation($id: ID!) { setVmStatus(id: $id, status: UP) { id } }`, { id: vmId });
+    await gql(`mutation($v: ID!, $d: ID!) { attachDisk(vmId: $v, diskId: $d, plugged: true) { id } }`, {
+      v: vmId,
+      d: ids.get("small"),
+    });
+    // Nothing below needs mid's run: held as by a VM (unknown to the gateway), its job is started and then fails
+    // the worker's pre-check (IMAGE_IN_USE) before any appliance boots.
+    const hold = await holdImage(path.join(store, "mid.qcow2"), "qcow2");
+    let job: { id: string };
+    try {
+      await dialog.getByRole("button", { name: "Sparsify 2 disks" }).click();
+      await expect.poll(() => dialog.getByRole("status").textContent()).toBe("1 started · 1 not started");
+      expect(await dialog.locator('tr[data-alias="mid"] .started').textContent()).toBe("Started");
+      expect(await dialog.getByRole("alert").textContent()).toMatch(
+        /^small was not started\. Disk small cannot be sparsified now:Attached to VM app-vm, which is UP; shut it down or unplug the disk/,
+      );
+      [job] = await stack.db.query(`SELECT id FROM sparsify_job WHERE "diskId" = $1`, [ids.get("mid")]);
+      const row = async () => (await stack.db.query(`SELECT state, "errorCode" FROM sparsify_job WHERE id = $1`, [job.id]))[0];
+      await expect.poll(async () => (await row()).state, { timeout: 60_000 }).toMatch(/^(SUCCEEDED|FAILED|CANCELLED)$/);
+      expect(await row()).toEqual({ state: "FAILED", errorCode: "IMAGE_IN_USE" }); // the hold did stop it before the appliance
+    } finally {
+      await hold.release();
+    }
+    await dialog.getByRole("button", { name: "Close" }).click();
+    await gql(`mutation($v: ID!, $d: ID!) { detachDisk(vmId: $v, diskId: $d) }`, { v: vmId, d: ids.get("small") });
+    await gql(`mutation($id: ID!) { setVmStatus(id: $id, status: DOWN) { id } }`, { id: vmId });
+
+    // As if a second worker had taken the job over: its card (kept across a reload) and its row say so.
+    await stack.db.query(`UPDATE sparsify_job SET attempts = 2 WHERE id = $1`, [job.id]);
+    await page.reload();
+    const card = page.locator(`article.job-card[data-job-id="${job.id}"]`);
+    await expect.poll(() => card.getByTestId("job-attempt").textContent()).toBe("attempt 2");
+    await go(page, "Jobs");
+    const jobRow = page.locator(`tr[data-job-id="${job.id}"]`);
+    await expect.poll(() => jobRow.locator(".chip-warn").textContent()).toBe("attempt 2");
+    expect(await page.locator("tr[data-job-id] .chip-warn").count()).toBe(1); // the seeded jobs ran once
+    await context.close();
+  }, 180_000);
+
   it("viewers and operators see the administration pages but get no controls", async () => {
     for (const token of [viewer, operator]) {
       const { context, page } = await newPage();
@@ -464,11 +638,8 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
       // pages keep their CSP (the other tests run without bypass and record any violation).
       const { context, page } = await newPage({ viewport, bypassCSP: true });
       await signIn(page, admin);
-      for (const route of PAGES) {
-        await page.evaluate((to) => {
-          window.history.pushState(null, "", to);
-          window.dispatchEvent(new Event("app:navigate"));
-        }, route);
+      for (const route of [...PAGES, "/vms", `/vm?id=${vmId}`]) {
+        await navigate(page, route);
         await page.locator("main h1").first().waitFor();
         await page.waitForLoadState("networkidle");
         await expect.poll(() => page.locator('[aria-busy="true"]').count()).toBe(0);
@@ -488,24 +659,34 @@ describe.runIf(requireTools("qemu-img", "chromium"))("web UI administration and 
         if (viewport.width === 390 && route === "/charts")
           await page.screenshot({ path: path.join(SHOTS, "charts-mobile.png"), fullPage: true });
       }
-      // The dialogs too: the remove confirmation and the schedule form.
-      await page.evaluate(() => {
-        window.history.pushState(null, "", "/domains");
-        window.dispatchEvent(new Event("app:navigate"));
-      });
+      // The dialogs too: the schedule form, the remove confirmation, the new token's secret, the sparsify confirmation.
+      const dialog = page.locator("dialog[open]");
+      await navigate(page, "/domains");
       await page.getByRole("button", { name: "Policy & schedule… of store" }).click();
-      await page.getByRole("dialog").getByRole("list", { name: "Next runs" }).waitFor();
-      const inDialog = await page.evaluate(
-        async () =>
-          (await (window as any).axe.run(document.querySelector("dialog[open]"), { resultTypes: ["violations"] })).violations,
-      );
-      for (const v of inDialog.filter((v: any) => v.impact === "serious" || v.impact === "critical"))
-        found.push(`schedule dialog at ${viewport.width}: ${v.id} (${v.impact})`);
-      const dialogOverflow = await overflowOf(page);
-      if (dialogOverflow.over > 0)
-        found.push(
-          `schedule dialog at ${viewport.width}: ${dialogOverflow.over}px overflow (${dialogOverflow.culprits.join(", ")})`,
-        );
+      await dialog.getByRole("list", { name: "Next runs" }).waitFor();
+      await auditDialog(page, `schedule dialog at ${viewport.width}`, found);
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "hidden" });
+      await page.getByRole("button", { name: "Remove second…" }).click();
+      await dialog.getByRole("list", { name: "What removing second does" }).waitFor();
+      await auditDialog(page, `remove dialog at ${viewport.width}`, found);
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "hidden" });
+      await navigate(page, "/tokens");
+      const form = page.getByRole("form", { name: "Create an API token" });
+      await form.getByLabel("Name").fill(`axe-${viewport.width}`);
+      await form.getByRole("button", { name: "Create token" }).click();
+      await page.getByRole("dialog", { name: `Token axe-${viewport.width} created` }).waitFor();
+      await auditDialog(page, `token dialog at ${viewport.width}`, found);
+      await dialog.getByRole("button", { name: "I have stored it" }).click();
+      await dialog.waitFor({ state: "hidden" });
+      await navigate(page, "/");
+      await page.locator('tr[data-alias="big"]').getByRole("checkbox", { name: "Select big" }).check();
+      await page.getByRole("button", { name: "Sparsify 1 disk…" }).click();
+      await page.getByRole("dialog", { name: "Sparsify big" }).waitFor();
+      await auditDialog(page, `sparsify dialog at ${viewport.width}`, found);
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "hidden" });
       await context.close();
     }
     expect(found).toEqual([]);

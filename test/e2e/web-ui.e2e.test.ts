@@ -7,6 +7,7 @@ import { Role } from "../../src/domain/roles.js";
 import { makeExt4Image, makePreallocatedQcow2, makeSnapshot } from "../support/images.js";
 import { freePort } from "../support/redis-server.js";
 import { requireTools } from "../support/require-tool.js";
+import { waitForOpsIdle } from "../support/queue-idle.js";
 import { ok, startStack, type Stack } from "../support/stack.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 import { ensureWebBuilt } from "../support/web-build.js";
@@ -275,10 +276,13 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "c
       await card.waitFor();
       const bar = card.getByRole("progressbar", { name: "Progress of sparsifying web" });
       const seen: number[] = [];
+      // The state is read before the bar: both come from one job object, so a SUCCEEDED state read
+      // first guarantees the bar read after it is the final value (the other order raced: 95, then SUCCEEDED).
       const sample = async () => {
+        const state = await card.getAttribute("data-state");
         const v = Number(await bar.getAttribute("aria-valuenow"));
         if (seen.at(-1) !== v) seen.push(v);
-        return card.getAttribute("data-state");
+        return state;
       };
       // Watch the bar move, then cut every connection of the browser while the job runs.
       const deadline = Date.now() + 90_000;
@@ -355,6 +359,9 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "c
     "lists the storage domains with their reclaimable total, policy and schedule, and filters the " +
       "disks that need sparsifying",
     async () => {
+      // The sparsify before this test queues fresh estimates; the total is read once they have ended.
+      const vmstoreId = (await gql(`{ storageDomains { id name } }`)).storageDomains.find((d: any) => d.name === "vmstore").id;
+      await waitForOpsIdle(stack, vmstoreId);
       const vmstore = (await gql(`{ storageDomains { id name reclaimableTotal } }`)).storageDomains.find(
         (d: any) => d.name === "vmstore",
       );

@@ -151,6 +151,22 @@ describe("failed authentication is limited per client address, before any token 
       expect(codeOf(await stack.gql("{ me { name } }", {}, from("198.51.100.2", "spg_bad")))).toBe("UNAUTHENTICATED");
       expect(ok<any>(await stack.gql("{ me { name } }", {}, from("198.51.100.2", stack.token))).me.name).toBe("test-admin");
     });
+
+    it("a token this gateway has cached valid is refused from a blocked address too, and nothing runs", async () => {
+      const from = (address: string, secret: string) => ({ authorization: `Bearer ${secret}`, "x-forwarded-for": address });
+      const token = await stack.tokenFor(Role.OPERATOR);
+      expect(ok<any>(await stack.gql("{ me { name } }", {}, from("198.51.100.3", token))).me.name).toBeTruthy(); // now cached
+      for (let i = 0; i < 3; i++)
+        expect(codeOf(await stack.gql("{ me { name } }", {}, from("198.51.100.3", `spg_bad${i}`)))).toBe("UNAUTHENTICATED");
+      const lookups = countLookups(stack);
+      const refused = await stack.gql("{ me { name } }", {}, from("198.51.100.3", token));
+      expect(codeOf(refused)).toBe("RATE_LIMITED");
+      expect(refused.status).toBe(429);
+      expect(refused.errors![0].extensions.retryAfterSeconds).toBeGreaterThan(0);
+      expect(refused.data ?? null).toBeNull();
+      expect(lookups.count).toBe(0);
+      expect(ok<any>(await stack.gql("{ me { name } }", {}, from("198.51.100.4", token))).me.name).toBeTruthy();
+    });
   });
 });
 

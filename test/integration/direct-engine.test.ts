@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -55,10 +56,19 @@ describe.skipIf(
     // The real prover, counted: the partitions are proven (and proven again after) side by side.
     let inFlight = 0;
     let most = 0;
+    const writable: string[] = [];
     const counted: DirectProver = {
       plan: directProver.plan,
       prove: async (view, signal) => {
         most = Math.max(most, ++inFlight);
+        // Every window the readers and checks get only reads (no scratch overlay to write into).
+        const wrote = await open(view.path, "r+")
+          .then((fd) => fd.write(Buffer.alloc(16), 0, 16, 0).finally(() => fd.close()))
+          .then(
+            () => true,
+            () => false,
+          );
+        if (wrote) writable.push(`${view.kind} ${view.path}`);
         try {
           return await directProver.prove(view, signal);
         } finally {
@@ -68,6 +78,7 @@ describe.skipIf(
     };
     const result = await run(img.path, "raw", counted);
     expect(most).toBe(3);
+    expect(writable).toEqual([]);
     expect(result.parts.map((p) => p.kind)).toEqual(["ext", "xfs", "swap"]);
     expect(before - (await actualSize(img.path, "raw"))).toBeGreaterThan(300 * MiB);
     expect(result.skipped.every((s) => s.found === "gap")).toBe(true);

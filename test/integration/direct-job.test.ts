@@ -18,6 +18,7 @@ import { requireTools } from "../support/require-tool.js";
 import { ok, REDIS_URL, startStack, type Stack } from "../support/stack.js";
 import { Redis } from "ioredis";
 import { HostSlots } from "../../src/jobs/worker/host-slots.js";
+import { Lane } from "../../src/jobs/queue/job-catalog.js";
 
 const MiB = 1024 * 1024;
 const JOB = `query($j: ID!) { sparsifyJob(id: $j) { state phase methodUsed fallbackReason skippedPartitions { number start length found }
@@ -37,6 +38,8 @@ describe.runIf(requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "mke2f
     let dom: string;
     let ext4: Ext4Image;
     let baseSha: string;
+    /** virt-sparsify on an identical copy of ext4, started in beforeAll; the ext4 test awaits it. */
+    let virtSparsified: Promise<{ copyBefore: number; exitCode: number | null; vsAfter: number }> | undefined;
     const { ids, disk, scan, sparsifyToEnd } = domainDriver(
       () => stack,
       () => domainId,
@@ -51,20 +54,41 @@ describe.runIf(requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "mke2f
     };
 
     beforeAll(async () => {
-      stack = await startStack();
+      // A job that finds its slots taken and goes back to the queue is not offered again within the
+      // tests: a DIRECT job must wait for its slot in the worker (see the DIRECT budget test).
+      stack = await startStack({ env: { SLOT_RETRY_MS: "600000" } });
       dom = path.join(stack.root, "direct");
       await fs.mkdir(dom);
-      ext4 = await makeExt4Image(path.join(dom, "ext4.qcow2"), { format: "qcow2", layout: "part", deletedMiB: 200 });
-      // Identical copies: both made by the same sparse copy (cp turns runs of zeros into holes).
-      await execa("cp", ["--sparse=always", ext4.path, `${ext4.path}.tmp`]);
-      await execa("mv", [`${ext4.path}.tmp`, ext4.path]);
-      await execa("cp", ["--sparse=always", ext4.path, path.join(stack.root, "ext4-copy.qcow2")]);
-      const dirty = await makeExt4Image(path.join(dom, "dirty.qcow2"), { format: "qcow2", deletedMiB: 100 });
-      await makeJournalDirty(dirty.path, "qcow2");
-      await makeExt4Image(path.join(dom, "base.qcow2"), { format: "qcow2", deletedMiB: 0 });
-      await makeSnapshot("base.qcow2", path.join(dom, "top.qcow2"), { garbageMiB: 60 });
-      baseSha = await sha256File(path.join(dom, "base.qcow2"));
-      await makeExt4Image(path.join(dom, "bad.raw"), { format: "raw", deletedMiB: 20 });
+      const copy = path.join(stack.root, "ext4-copy.qcow2");
+      // The images are independent: made side by side.
+      await Promise.all([
+        (async () => {
+          ext4 = await makeExt4Image(path.join(dom, "ext4.qcow2"), { format: "qcow2", layout: "part", deletedMiB: 200 });
+          // Identical copies: both made by the same sparse copy (cp turns runs of zeros into holes).
+          await execa("cp", ["--sparse=always", ext4.path, `${ext4.path}.tmp`]);
+          await execa("mv", [`${ext4.path}.tmp`, ext4.path]);
+          await execa("cp", ["--sparse=always", ext4.path, copy]);
+          // The copy is outside the domain: its appliance run (~20 s under TCG) overlaps the other
+          // images, the scan and the DIRECT job instead of following them.
+          const copyBefore = await actualSize(copy, "qcow2");
+          const backendSettings = defaultBackendSettings(await detectCapabilities());
+          virtSparsified = runVirtSparsify({ path: copy, format: "qcow2", timeoutMs: 180_000, backendSettings }).then(
+            async (vs) => ({ copyBefore, exitCode: vs.exitCode, vsAfter: await actualSize(copy, "qcow2") }),
+          );
+          // Handled here so a failure before the ext4 test is not unhandled; that test awaits it and reports it.
+          virtSparsified.catch(() => {});
+        })(),
+        (async () => {
+          const dirty = await makeExt4Image(path.join(dom, "dirty.qcow2"), { format: "qcow2", deletedMiB: 100 });
+          await makeJournalDirty(dirty.path, "qcow2");
+        })(),
+        (async () => {
+          await makeExt4Image(path.join(dom, "base.qcow2"), { format: "qcow2", deletedMiB: 0 });
+          await makeSnapshot("base.qcow2", path.join(dom, "top.qcow2"), { garbageMiB: 60 });
+          baseSha = await sha256File(path.join(dom, "base.qcow2"));
+        })(),
+        makeExt4Image(path.join(dom, "bad.raw"), { format: "raw", deletedMiB: 20 }),
+      ]);
       domainId = ok<any>(
         await stack.gql(`mutation($p: String!) { addStorageDomain(input: { name: "direct", path: $p }) { id } }`, { p: dom }),
       ).addStorageDomain.id;
@@ -75,7 +99,11 @@ describe.runIf(requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "mke2f
       );
       await scan();
     }, 180_000);
-    afterAll(() => stack?.close());
+    // A virt-sparsify still running (the ext4 test failed or was skipped) ends before its directory goes.
+    afterAll(async () => {
+      await virtSparsified?.catch(() => {});
+      await stack?.close();
+    });
 
     it("clean ext4 (MBR, qcow2): DIRECT, verified, ≤ virt-sparsify's size on an identical copy + 1 % of its reclaim", async () => {
       expect(await sparsifyToEnd("ext4")).toMatchObject({ state: "SUCCEEDED" });
@@ -87,16 +115,8 @@ describe.runIf(requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "mke2f
       expect(await sha256InImage(ext4.path, "qcow2", ext4.keptFile, ext4.fsOffset)).toBe(ext4.keepSha256);
       expect(await e2fsckClean(ext4.path, "qcow2", ext4.fsOffset)).toBe(true);
 
-      const copy = path.join(stack.root, "ext4-copy.qcow2");
-      const copyBefore = await actualSize(copy, "qcow2");
-      const vs = await runVirtSparsify({
-        path: copy,
-        format: "qcow2",
-        timeoutMs: 180_000,
-        backendSettings: defaultBackendSettings(await detectCapabilities()),
-      });
-      expect(vs.exitCode).toBe(0);
-      const vsAfter = await actualSize(copy, "qcow2");
+      const { copyBefore, exitCode, vsAfter } = await virtSparsified!;
+      expect(exitCode).toBe(0);
       console.log(`[direct vs virt-sparsify] before ${copyBefore}, DIRECT ${j.actualSizeAfter}, virt-sparsify ${vsAfter}`);
       expect(j.actualSizeAfter).toBeLessThanOrEqual(vsAfter + 0.01 * (copyBefore - vsAfter));
     }, 240_000);
@@ -117,6 +137,34 @@ describe.runIf(requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "mke2f
         await redis.quit();
       }
     }, 120_000);
+
+    it("a DIRECT job that finds the host's DIRECT slots taken waits in its worker and takes one when it is freed", async () => {
+      const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+      // Another worker process of the host holds every DIRECT slot.
+      const direct = new HostSlots(redis, HostSlots.key(stack.config.QUEUE_PREFIX, stack.config.HOST_NAME, "direct"), 1_000);
+      const held = await Promise.all(Array.from({ length: 64 }, (_, i) => direct.tryAcquire(`test-${i}`)));
+      const queue = stack.gateway.services.queues.get(domainId, Lane.SPARSIFY);
+      try {
+        const started = ok<any>(
+          await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: ids.get("ext4") }),
+        ).sparsifyDisk;
+        // The worker took the job and is waiting for a slot (a job sent back would be delayed for 10 minutes).
+        await waitFor(async () => (await queue.getJobCounts("active")).active === 1, { timeout: 30_000, what: "the job taken" });
+        await Promise.all(held.map((h) => h?.release()));
+        const ended = await waitFor(
+          async () => {
+            const j = ok<any>(await stack.gql(JOB, { j: started.id })).sparsifyJob;
+            return j.state === "QUEUED" || j.state === "RUNNING" ? null : j;
+          },
+          { timeout: 120_000, what: "the waiting job to end" },
+        );
+        expect(ended).toMatchObject({ state: "SUCCEEDED", methodUsed: "DIRECT" });
+        expect((await queue.getJobCounts("delayed")).delayed).toBe(0);
+      } finally {
+        await Promise.all(held.map((h) => h?.release()));
+        await redis.quit();
+      }
+    }, 180_000);
 
     it("a dirty journal: the same job runs virt-sparsify and records EXT_NOT_CLEAN", async () => {
       // virt-sparsify boots its appliance under TCG: up to minutes on a loaded 2-core machine.

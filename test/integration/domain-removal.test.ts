@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Lane, laneQueueName } from "../../src/jobs/queue/job-catalog.js";
 import { schedulerId } from "../../src/services/schedule.service.js";
 import { codeOf, ok, REDIS_URL, startStack, type Stack } from "../support/stack.js";
+import { lockWaiters } from "../support/lock-waiters.js";
 
 /** removeStorageDomain leaves nothing behind: no schedule, no job QUEUED for a domain that is gone. */
 describe("removing a storage domain", () => {
@@ -51,6 +52,26 @@ describe("removing a storage domain", () => {
       await queue.obliterate({ force: true }).catch(() => {});
       await queue.close();
     }
+  });
+
+  it("sparsifyDisk takes the domain row before the disk row, the order removeStorageDomain locks in", async () => {
+    const { domainId, diskId } = await domainWithDisk();
+    const removal = stack.db.createQueryRunner();
+    await removal.connect();
+    await removal.startTransaction();
+    await removal.query(`SELECT id FROM storage_domain WHERE id = $1 FOR UPDATE`, [domainId]);
+    const request = stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: diskId });
+    await expect.poll(() => lockWaiters(stack.db)).toBe(1);
+    // The request waits for the domain row and holds nothing on the disk yet.
+    const probe = stack.db.createQueryRunner();
+    await probe.connect();
+    await probe.startTransaction();
+    await expect(probe.query(`SELECT id FROM disk WHERE id = $1 FOR UPDATE NOWAIT`, [diskId])).resolves.toHaveLength(1);
+    await probe.rollbackTransaction();
+    await probe.release();
+    await removal.rollbackTransaction();
+    await removal.release();
+    expect(ok<any>(await request).sparsifyDisk.id).toBeTruthy();
   });
 
   it("sparsifyDisk racing removeStorageDomain never leaves a job QUEUED for a removed domain", async () => {

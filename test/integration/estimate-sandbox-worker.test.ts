@@ -8,13 +8,13 @@ import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeExt4Image } from "../support/images.js";
-import { requireTools } from "../support/require-tool.js";
+import { requireRoot, requireTools } from "../support/require-tool.js";
 import { ok, startStack, type Stack } from "../support/stack.js";
 import { waitFor } from "../support/wait-for.js";
 import { spawnWorker } from "../support/worker-process.js";
 
 const tools = requireTools("setpriv", "prlimit", "unshare", "qemu-img", "mke2fs", "debugfs", "dumpe2fs");
-const isRoot = process.geteuid?.() === 0;
+const isRoot = requireRoot("the worker creates the parser user and drops to a plain uid");
 /** An unprivileged uid with no passwd entry and no file of its own anywhere. */
 const PLAIN_UID = 23456;
 
@@ -34,7 +34,10 @@ describe.runIf(tools && isRoot)("estimate sandbox in a worker process", () => {
   let stack: Stack;
   const workers: ResultPromise[] = [];
 
-  /** Adds a domain with one ext4 disk and returns the disk once its estimate (or refusal) is stored. */
+  /**
+   * Adds a domain with one ext4 disk and returns the disk once its estimate (or refusal) is stored,
+   * or once the scan left it not OK (the estimator never opens such a disk).
+   */
   async function estimatedDisk(name: string, dir: string) {
     ok(
       await stack.gql(`mutation($n: String!, $p: String!) { addStorageDomain(input: { name: $n, path: $p }) { id } }`, {
@@ -46,11 +49,13 @@ describe.runIf(tools && isRoot)("estimate sandbox in a worker process", () => {
       async () => {
         const data = ok<any>(
           await stack.gql(
-            "{ disks(first: 50) { edges { node { alias estimatedAt reclaimableEstimate " +
-              "estimateUnavailableReason storageDomain { name } } } } }",
+            "{ disks(first: 50) { edges { node { alias status estimatedAt reclaimableEstimate " +
+              "estimateUnavailableReason volumes { problem } storageDomain { name } } } } }",
           ),
         );
-        return data.disks.edges.map((e: any) => e.node).find((d: any) => d.storageDomain.name === name && d.estimatedAt);
+        return data.disks.edges
+          .map((e: any) => e.node)
+          .find((d: any) => d.storageDomain.name === name && (d.estimatedAt || d.status !== "OK"));
       },
       { timeout: 60_000, what: `the estimate of ${name}` },
     );
@@ -67,15 +72,31 @@ describe.runIf(tools && isRoot)("estimate sandbox in a worker process", () => {
     await stack?.close();
   });
 
-  it("without unshare on PATH the estimate is refused with SANDBOX_TOOL_MISSING (no silent weaker sandbox)", async () => {
-    const root = path.join(stack.root, "no-unshare");
-    await fs.mkdir(path.join(root, "domain"), { recursive: true });
-    await makeExt4Image(path.join(root, "domain", "a.raw"), { format: "raw", deletedMiB: 20, sizeGiB: 0.25 });
-    const bin = await pathWithout(path.join(stack.root, "bin-without-unshare"), "unshare");
-    workers.push(spawnWorker(stack.config, "host-no-unshare", { PATH: bin, STORAGE_ROOTS: root }));
-    const disk = await estimatedDisk("no-unshare", path.join(root, "domain"));
-    expect(disk).toMatchObject({ reclaimableEstimate: null, estimateUnavailableReason: "SANDBOX_TOOL_MISSING" });
-  }, 90_000);
+  // Without prlimit no qemu tool runs at all (not even the scan's qemu-img info), so the disk is
+  // refused before the estimator: it is never estimated, and its volume says which tool is missing.
+  const refusedAtScan = {
+    status: "ILLEGAL",
+    estimatedAt: null,
+    reclaimableEstimate: null,
+    volumes: [{ problem: expect.stringMatching(/prlimit \(util-linux\) is not installed/) }],
+  };
+  const refusedByEstimator = { status: "OK", reclaimableEstimate: null, estimateUnavailableReason: "SANDBOX_TOOL_MISSING" };
+  it.each([
+    ["prlimit", refusedAtScan],
+    ["unshare", refusedByEstimator],
+    ["setpriv", refusedByEstimator],
+  ])(
+    "without %s on PATH no guest data is parsed: a typed refusal, never a silent weaker sandbox",
+    async (tool, refusal) => {
+      const root = path.join(stack.root, `no-${tool}`);
+      await fs.mkdir(path.join(root, "domain"), { recursive: true });
+      await makeExt4Image(path.join(root, "domain", "a.raw"), { format: "raw", deletedMiB: 20, sizeGiB: 0.25 });
+      const bin = await pathWithout(path.join(stack.root, `bin-without-${tool}`), tool);
+      workers.push(spawnWorker(stack.config, `host-no-${tool}`, { PATH: bin, STORAGE_ROOTS: root }));
+      expect(await estimatedDisk(`no-${tool}`, path.join(root, "domain"))).toMatchObject(refusal);
+    },
+    90_000,
+  );
 
   it("a non-root worker runs its parsers in a user namespace and still estimates", async () => {
     const root = path.join(stack.root, "plain-user");

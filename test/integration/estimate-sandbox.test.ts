@@ -12,11 +12,11 @@ import { openRawView } from "../../src/host/estimate/raw-view.js";
 import { ensureParserUser, PARSER_USER, type UserIds } from "../../src/host/parser-user.js";
 import { runUntrusted, UntrustedRunError } from "../../src/host/estimate/run-untrusted.js";
 import { makeExt4Image, sha256File } from "../support/images.js";
-import { requireTools } from "../support/require-tool.js";
+import { requireRoot, requireTools } from "../support/require-tool.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 const tools = requireTools("setpriv", "prlimit", "unshare", "qemu-storage-daemon", "fusermount3", "mke2fs", "qemu-img");
-const isRoot = process.geteuid?.() === 0;
+const isRoot = requireRoot("the parsers run as the dedicated parser user, as the root worker runs them");
 
 const failure = (promise: Promise<unknown>) =>
   promise.then(

@@ -12,6 +12,7 @@ import { JobStore } from "../../src/services/job-store.js";
 import { freePort } from "../support/redis-server.js";
 import { ok, REDIS_URL, startStack, type Stack } from "../support/stack.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
+import { lockWaiters } from "../support/lock-waiters.js";
 
 /** A stale attempt's writes change nothing: every write a run makes is conditioned on its attempt. */
 describe("job row writes are conditioned on the attempt", () => {
@@ -56,6 +57,61 @@ describe("job row writes are conditioned on the attempt", () => {
     });
     expect(await store.claimAttempt(id, 0, { state: JobState.RUNNING, host: "host-b" })).toBeNull();
     expect(await row(id)).toMatchObject({ state: "RUNNING", attempts: 1, host: "host-a" });
+  });
+
+  const run = (host: string, progress = 0) => ({
+    ...{ phase: "CHECKING" as any, progress, host, startedAt: new Date() },
+    startedMessage: `Sparsify started on ${host}`,
+  });
+
+  it("claimRun reads and claims in one statement: the row before the claim, the row after, announced", async () => {
+    const { id } = await runningJob("claim-run");
+    await stack.db.query(`UPDATE sparsify_job SET progress = 5 WHERE id = $1`, [id]);
+    const announced = stack.gateway.services.bus.waitFor("job", (m) => m.job.id === id && m.job.state === "RUNNING", 5_000);
+    const claimed = await store.claimRun(id, run("host-a"));
+    expect(claimed!.seen).toMatchObject({ state: "QUEUED", attempts: 0, host: null, progress: 5, startedAt: null });
+    expect(claimed!.running).toMatchObject({ state: "RUNNING", attempts: 1, host: "host-a", progress: 5, phase: "CHECKING" });
+    expect(claimed!.running).toEqual(await store.get(id));
+    expect(await announced).not.toBeNull();
+    // The first run's JOB_STARTED comes with the claim, by the requester; a retry's is not written here.
+    const started = async () =>
+      await stack.db.query(`SELECT actor, "diskId", message FROM event WHERE "jobId" = $1 AND type = 'JOB_STARTED'`, [id]);
+    expect(await started()).toEqual([
+      { actor: "test-admin", diskId: claimed!.seen.diskId, message: "Sparsify started on host-a" },
+    ]);
+    // A retry (seen RUNNING: its worker died) starts its progress over and keeps the first start time.
+    const again = await store.claimRun(id, run("host-b"));
+    expect(again!.seen).toMatchObject({ state: "RUNNING", attempts: 1, host: "host-a" });
+    expect(again!.running).toMatchObject({ attempts: 2, host: "host-b", progress: 0, startedAt: claimed!.running.startedAt });
+    expect(await started()).toHaveLength(1);
+  });
+
+  it("claimRun claims nothing for a job that ended or has a cancel request", async () => {
+    const ended = await runningJob("claim-ended");
+    await store.finish(ended.id, { state: JobState.CANCELLED });
+    expect(await store.claimRun(ended.id, run("host-a"))).toBeNull();
+    const cancelled = await runningJob("claim-cancelled");
+    await stack.db.query(`UPDATE sparsify_job SET "cancelRequestedAt" = now() WHERE id = $1`, [cancelled.id]);
+    expect(await store.claimRun(cancelled.id, run("host-a"))).toBeNull();
+    expect(await row(cancelled.id)).toMatchObject({ state: "QUEUED", attempts: 0 });
+    expect(await eventTypes(cancelled.id)).not.toContain("JOB_STARTED");
+  });
+
+  it("claimRun: of two hosts that read the same attempt at once, one claims it", async () => {
+    const { id } = await runningJob("claim-race");
+    // Both claims read attempt 0, then queue on the row lock another transaction holds.
+    const runner = stack.db.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    await runner.query(`SELECT id FROM sparsify_job WHERE id = $1 FOR UPDATE`, [id]);
+    const claims = [store.claimRun(id, run("host-a")), store.claimRun(id, run("host-b"))];
+    await expect.poll(() => lockWaiters(stack.db)).toBeGreaterThanOrEqual(2);
+    await runner.commitTransaction();
+    await runner.release();
+    const results = await Promise.all(claims);
+    expect(results.filter((r) => r !== null)).toHaveLength(1);
+    expect(await row(id)).toMatchObject({ state: "RUNNING", attempts: 1 });
+    expect((await eventTypes(id)).filter((t: string) => t === "JOB_STARTED")).toHaveLength(1);
   });
 
   it("rejects a stale attempt's progress, RUNNING claim, result and failure after a takeover", async () => {

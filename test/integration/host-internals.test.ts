@@ -14,9 +14,28 @@ const QUERY = `{
     volumes { relPath problem }
     sparsifyJobs(first: 5) { outcomeMessage error { message } }
   } }
-  hosts { name virtSparsifyVersion qemuVersion }
+  hosts { name virtSparsifyVersion qemuVersion libvirt { uri message } }
+  vms { name disks { target source backingStore { source format } } }
   events(first: 50) { edges { node { type message data } } }
 }`;
+
+/** A libvirt link whose URI and message name the socket (as libvirt-uri.ts and a lost link word them). */
+const LIBVIRT_URI = "qemu+unix:///system?socket=/run/libvirt/libvirt-sock";
+const LIBVIRT_MESSAGE = "cannot connect to /run/libvirt/libvirt-sock: Connection refused";
+
+/** One `<disk>` as the libvirt sync stores it, with a backing layer. */
+const libvirtDisk = (source: string, backing: string) => ({
+  target: "vda",
+  bus: "virtio",
+  device: "disk",
+  source,
+  driverType: "qcow2",
+  readOnly: false,
+  shareable: false,
+  backingStore: [{ source: backing, format: "qcow2" }],
+  volumeId: null,
+  diskId: null,
+});
 
 describe("viewers see no host internals", () => {
   let stack: Stack;
@@ -64,9 +83,16 @@ describe("viewers see no host internals", () => {
         "'PERMISSION_DENIED', $4, now())",
       [diskId, domainId, `Nothing came back from ${leaf}`, `virt-sparsify failed: open ${leaf}: Permission denied`],
     );
+    const [{ id: hostId }] = await stack.db.query(
+      `INSERT INTO host (name, "heartbeatAt", concurrency, "virtSparsifyVersion", "qemuVersion", ` +
+        `"libvirtUri", "libvirtState", "libvirtMessage") VALUES ('h1', now(), 1, 'virt-sparsify 1.54.1', ` +
+        "'qemu-img version 9.2.0', $1, 'UNREACHABLE', $2) RETURNING id",
+      [LIBVIRT_URI, LIBVIRT_MESSAGE],
+    );
     await stack.db.query(
-      `INSERT INTO host (name, "heartbeatAt", concurrency, "virtSparsifyVersion", "qemuVersion") ` +
-        "VALUES ('h1', now(), 1, 'virt-sparsify 1.54.1', 'qemu-img version 9.2.0')",
+      `INSERT INTO vm (name, status, source, "hostId", "libvirtUuid", "libvirtState", disks) ` +
+        "VALUES ('guest', 'DOWN', 'LIBVIRT', $1, gen_random_uuid(), 'shut off', $2)",
+      [hostId, JSON.stringify([libvirtDisk(leaf, `${domainPath}/base.qcow2`)])],
     );
     await stack.db.query(`INSERT INTO event (type, actor, message, data) VALUES ('SCAN_DONE', 'host:h1', $1, $2)`, [
       `Scanned ${domainPath}`,
@@ -83,7 +109,20 @@ describe("viewers see no host internals", () => {
     expect(disk.volumes).toEqual([
       { relPath: null, problem: `vm/leaf.qcow2 cannot be read as qcow2: Could not open '${HIDDEN_PATH}'` },
     ]);
-    expect(data.hosts).toEqual([{ name: "h1", virtSparsifyVersion: null, qemuVersion: null }]);
+    expect(data.hosts).toEqual([
+      {
+        name: "h1",
+        virtSparsifyVersion: null,
+        qemuVersion: null,
+        libvirt: {
+          uri: `qemu+unix:///system?socket=${HIDDEN_PATH}`,
+          message: `cannot connect to ${HIDDEN_PATH}: Connection refused`,
+        },
+      },
+    ]);
+    expect(data.vms).toEqual([
+      { name: "guest", disks: [{ target: "vda", source: null, backingStore: [{ source: null, format: "qcow2" }] }] },
+    ]);
     for (const { node } of data.events.edges) expect(node.data).toBeNull();
     // Messages stay in words, with the path replaced.
     expect(domain.statusReason).toBe(`${HIDDEN_PATH} is not mounted`);
@@ -96,7 +135,7 @@ describe("viewers see no host internals", () => {
     // And nothing anywhere in the answer names the storage root or another absolute path.
     const text = JSON.stringify(data);
     expect(text).not.toContain(stack.root);
-    expect(text).not.toMatch(/(^|[\s'"(])\/(etc|srv|tmp|var)\b/);
+    expect(text).not.toMatch(/(^|[\s'"(=])\/(etc|run|srv|tmp|var)\b/);
   });
 
   it("a refused sparsifyDisk carries its blockers without host paths for an operator, with them for an admin", async () => {
@@ -134,7 +173,24 @@ describe("viewers see no host internals", () => {
     expect(disk.sparsifyJobs[0].outcomeMessage).toContain(domainPath);
     expect(disk.sparsifyJobs[0].error.message).toContain(domainPath);
     expect(data.hosts).toEqual([
-      { name: "h1", virtSparsifyVersion: "virt-sparsify 1.54.1", qemuVersion: "qemu-img version 9.2.0" },
+      {
+        name: "h1",
+        virtSparsifyVersion: "virt-sparsify 1.54.1",
+        qemuVersion: "qemu-img version 9.2.0",
+        libvirt: { uri: LIBVIRT_URI, message: LIBVIRT_MESSAGE },
+      },
+    ]);
+    expect(data.vms).toEqual([
+      {
+        name: "guest",
+        disks: [
+          {
+            target: "vda",
+            source: `${domainPath}/vm/leaf.qcow2`,
+            backingStore: [{ source: `${domainPath}/base.qcow2`, format: "qcow2" }],
+          },
+        ],
+      },
     ]);
     const scan = data.events.edges.find((e: any) => e.node.type === "SCAN_DONE").node;
     expect(scan).toEqual({ type: "SCAN_DONE", message: `Scanned ${domainPath}`, data: { root: domainPath } });

@@ -62,4 +62,40 @@ describe("host slots", () => {
     await slot!.release();
     expect(await slots.tryAcquire("other")).not.toBeNull();
   });
+
+  it("acquire hands a slot released in this process to a waiter at once (no poll needed)", async () => {
+    const slots = new HostSlots(redis, key(), 1);
+    const held = await slots.tryAcquire("running");
+    // Polling only every minute: only the release's wake-up can end this wait within the test.
+    const waiting = slots.acquire("waiting", { waitMs: 120_000, pollMs: 60_000 });
+    await held!.release();
+    const got = await waiting;
+    expect(got).not.toBeNull();
+    expect(await slots.inUse()).toBe(1);
+    await got!.release();
+  });
+
+  it("acquire takes a slot another worker process released, by asking again", async () => {
+    const k = key();
+    const other = new HostSlots(redis, k, 1);
+    const slots = new HostSlots(redis, k, 1);
+    const held = await other.tryAcquire("other-process");
+    const waiting = slots.acquire("waiting", { waitMs: 120_000, pollMs: 20 });
+    await held!.release();
+    const got = await waiting;
+    expect(got).not.toBeNull();
+    await got!.release();
+  });
+
+  it("acquire gives up with null when the wait runs out or is stopped, and leaves the slots as they were", async () => {
+    const slots = new HostSlots(redis, key(), 1);
+    const held = await slots.tryAcquire("running");
+    expect(await slots.acquire("late", { waitMs: 50, pollMs: 10 })).toBeNull();
+    const stop = new AbortController();
+    const waiting = slots.acquire("cancelled", { waitMs: 120_000, pollMs: 60_000, signal: stop.signal });
+    stop.abort();
+    expect(await waiting).toBeNull();
+    expect(await slots.inUse()).toBe(1);
+    await held!.release();
+  });
 });

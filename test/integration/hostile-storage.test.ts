@@ -11,6 +11,22 @@ import { domainDriver, overwriteWith } from "../support/domain-driver.js";
 import { codeOf, ok, startStack, type Stack } from "../support/stack.js";
 
 /**
+ * Image size: a quarter GiB rather than 1 GiB. Every test hashes the outside raw files (canaryStates)
+ * and the worker estimates the late-* images; the hostile headers name them whatever their size.
+ */
+const IMAGE_GIB = 0.25;
+
+/** The images the inspector refuses at scan time, each with its code. */
+const REFUSED_AT_SCAN = [
+  ["datafile", "EXTERNAL_DATA_FILE"],
+  ["outback", "BACKING_OUTSIDE_CHAIN"],
+  ["jsonback", "BACKING_OUTSIDE_CHAIN"],
+  ["unknown", "UNKNOWN_FEATURES"],
+  ["enc", "ENCRYPTED"],
+  ["desc", "FORMAT_MISMATCH"],
+] as const;
+
+/**
  * Hostile images in a storage domain, driven through scan, estimate and sparsifyDisk with the
  * real gateway, worker, PostgreSQL, Redis and qemu tools. Files outside the storage roots (the
  * canaries) must keep their bytes and their allocation, whatever the images' headers say.
@@ -27,46 +43,71 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
     () => stack,
     () => domainId,
   );
+  const sparsifyJobCount = async () =>
+    (await stack.db.query(`SELECT count(*)::int AS n FROM sparsify_job WHERE "storageDomainId" = $1`, [domainId]))[0].n;
   beforeAll(async () => {
-    stack = await startStack();
     outside = await fs.mkdtemp(path.join(os.tmpdir(), "outside-roots-"));
+    // The domain's images are built in a staging dir while the stack starts, then moved into the
+    // storage root (same filesystem, so a rename): every path they name is absolute.
+    const staging = await fs.mkdtemp(path.join(os.tmpdir(), "hostile-dom-"));
+    const ext4 = (file: string, format: "raw" | "qcow2", deletedMiB: number) =>
+      makeExt4Image(file, { format, deletedMiB, sizeGiB: IMAGE_GIB });
+    const [started] = await Promise.all([
+      startStack(),
+      // The issue's repro: a qcow2 whose external data file lives outside every root. qemu-img
+      // creates (truncates) the data file, so both headers naming it come first and its content after.
+      (async () => {
+        await qemuImgCreate(staging, "datafile.qcow2", "qcow2", "1G", [
+          "-o",
+          `data_file=${path.join(outside, "data.raw")},data_file_raw=on`,
+        ]);
+        await qemuImgCreate(outside, "hostile-df.qcow2", "qcow2", "1G", [
+          "-o",
+          `data_file=${path.join(outside, "data.raw")},data_file_raw=on`,
+        ]);
+        await ext4(path.join(outside, "data.raw"), "raw", 60);
+      })(),
+      (async () => {
+        await ext4(path.join(outside, "base.raw"), "raw", 60);
+        await qemuImgCreate(staging, "outback.qcow2", "qcow2", "1G", ["-b", path.join(outside, "base.raw"), "-F", "raw"]);
+        await qemuImgCreate(outside, "hostile-back.qcow2", "qcow2", "1G", ["-b", path.join(outside, "base.raw"), "-F", "raw"]);
+      })(),
+      qemuImgCreate(staging, "jsonback.qcow2", "qcow2", "1G", [
+        "-u",
+        "-b",
+        `json:{"file.driver":"file","file.filename":"${path.join(outside, "base.raw")}"}`,
+        "-F",
+        "raw",
+      ]),
+      (async () => {
+        await qemuImgCreate(staging, "unknown.qcow2", "qcow2", "64M");
+        await patchBytes(path.join(staging, "unknown.qcow2"), 72, u64(1n << 9n));
+        await fs.copyFile(path.join(staging, "unknown.qcow2"), path.join(outside, "hostile-unknown.qcow2"));
+      })(),
+      (async () => {
+        await qemuImgCreate(staging, "enc.qcow2", "qcow2", "64M", [
+          "-o",
+          "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=50",
+        ]);
+        await fs.copyFile(path.join(staging, "enc.qcow2"), path.join(outside, "hostile-enc.qcow2"));
+      })(),
+      // A VMDK descriptor named .raw whose extent is outside: probed, qemu would open the extent.
+      (async () => {
+        await qemuImgCreate(outside, "ext.vmdk", "vmdk", "64M", ["-o", "subformat=monolithicFlat"]);
+        await fs.copyFile(path.join(outside, "ext.vmdk"), path.join(staging, "desc.raw"));
+        const flat = path.join(outside, "ext-flat.vmdk");
+        await execa("sed", ["-i", `s#"ext-flat.vmdk"#"${flat}"#`, path.join(staging, "desc.raw")]);
+        await fs.copyFile(path.join(staging, "desc.raw"), path.join(outside, "hostile-desc.raw")); // its extent is ext-flat.vmdk
+      })(),
+      // Clean at scan time, swapped for hostile content (same inode) before the run / the estimate.
+      ...["late-df", "late-back", "late-est", "late-est-back", "late-unknown", "late-enc"].map((name) =>
+        ext4(path.join(staging, `${name}.qcow2`), "qcow2", 30),
+      ),
+      ext4(path.join(staging, "late-desc.raw"), "raw", 30),
+    ]);
+    stack = started;
     dom = path.join(stack.root, "dom");
-    await fs.mkdir(dom);
-    // The issue's repro: a qcow2 whose external data file lives outside every root. qemu-img
-    // creates (truncates) the data file, so the header comes first and the content after.
-    await qemuImgCreate(dom, "datafile.qcow2", "qcow2", "1G", [
-      "-o",
-      `data_file=${path.join(outside, "data.raw")},data_file_raw=on`,
-    ]);
-    await makeExt4Image(path.join(outside, "data.raw"), { format: "raw", deletedMiB: 60 });
-    await makeExt4Image(path.join(outside, "base.raw"), { format: "raw", deletedMiB: 60 });
-    await qemuImgCreate(dom, "outback.qcow2", "qcow2", "1G", ["-b", path.join(outside, "base.raw"), "-F", "raw"]);
-    await qemuImgCreate(dom, "jsonback.qcow2", "qcow2", "1G", [
-      "-u",
-      "-b",
-      `json:{"file.driver":"file","file.filename":"${path.join(outside, "base.raw")}"}`,
-      "-F",
-      "raw",
-    ]);
-    await qemuImgCreate(dom, "unknown.qcow2", "qcow2", "64M");
-    await patchBytes(path.join(dom, "unknown.qcow2"), 72, u64(1n << 9n));
-    await qemuImgCreate(dom, "enc.qcow2", "qcow2", "64M", [
-      "-o",
-      "encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=50",
-    ]);
-    // A VMDK descriptor named .raw whose extent is outside: probed, qemu would open the extent.
-    await qemuImgCreate(outside, "ext.vmdk", "vmdk", "64M", ["-o", "subformat=monolithicFlat"]);
-    await fs.copyFile(path.join(outside, "ext.vmdk"), path.join(dom, "desc.raw"));
-    await execa("sed", ["-i", `s#"ext-flat.vmdk"#"${path.join(outside, "ext-flat.vmdk")}"#`, path.join(dom, "desc.raw")]);
-    // Clean at scan time, swapped for hostile content (same inode) before the run / the estimate.
-    for (const name of ["late-df", "late-back", "late-est", "late-est-back"])
-      await makeExt4Image(path.join(dom, `${name}.qcow2`), { format: "qcow2", deletedMiB: 30 });
-    await qemuImgCreate(outside, "hostile-df.qcow2", "qcow2", "1G", [
-      "-o",
-      `data_file=${path.join(outside, "data.raw")},data_file_raw=on`,
-    ]);
-    await makeExt4Image(path.join(outside, "data.raw"), { format: "raw", deletedMiB: 60 }); // created again: the header truncated it
-    await qemuImgCreate(outside, "hostile-back.qcow2", "qcow2", "1G", ["-b", path.join(outside, "base.raw"), "-F", "raw"]);
+    await fs.rename(staging, dom);
 
     canaries = ["data.raw", "base.raw", "ext-flat.vmdk", "ext.vmdk"].map((f) => path.join(outside, f));
     before = await canaryStates(canaries);
@@ -114,14 +155,8 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
 
   it("estimate: refused disks are not estimated and say why; clean ones are", async () => {
     await estimate();
-    for (const [alias, code] of [
-      ["datafile", "EXTERNAL_DATA_FILE"],
-      ["outback", "BACKING_OUTSIDE_CHAIN"],
-      ["unknown", "UNKNOWN_FEATURES"],
-      ["enc", "ENCRYPTED"],
-      ["desc", "FORMAT_MISMATCH"],
-    ]) {
-      expect(await until(alias!, (d) => d.estimateUnavailableReason !== null), alias).toMatchObject({
+    for (const [alias, code] of REFUSED_AT_SCAN) {
+      expect(await until(alias, (d) => d.estimateUnavailableReason !== null), alias).toMatchObject({
         reclaimableEstimate: null,
         estimateUnavailableReason: code,
       });
@@ -133,11 +168,15 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
   });
 
   it("sparsifyDisk on a refused disk is refused at once, naming the code", async () => {
-    for (const alias of ["datafile", "outback", "desc"]) {
+    for (const [alias, code] of REFUSED_AT_SCAN) {
       const result = await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: ids.get(alias) });
-      expect(codeOf(result)).toBe("DISK_NOT_SPARSIFIABLE");
-      expect(JSON.stringify(result.errors)).toMatch(/EXTERNAL_DATA_FILE|BACKING_OUTSIDE_CHAIN|FORMAT_MISMATCH/);
+      expect(codeOf(result), alias).toBe("DISK_NOT_SPARSIFIABLE");
+      expect(
+        result.errors![0].extensions.blockers.map((b: any) => b.code),
+        alias,
+      ).toContain(code);
     }
+    expect(await sparsifyJobCount()).toBe(0);
     expect(await canaryStates(canaries)).toEqual(before);
   });
 
@@ -160,6 +199,25 @@ describe.runIf(requireTools("qemu-img", "virt-sparsify", "mke2fs"))("hostile sto
     expect(job).toMatchObject({ state: "FAILED", error: { code: "BACKING_OUTSIDE_CHAIN" } });
     expect(await canaryStates(canaries)).toEqual(before);
   }, 180_000);
+
+  it.each([
+    ["late-unknown", "hostile-unknown.qcow2", "UNKNOWN_FEATURES"],
+    ["late-enc", "hostile-enc.qcow2", "ENCRYPTED"],
+    ["late-desc", "hostile-desc.raw", "FORMAT_MISMATCH"],
+  ])(
+    "run time: %s, swapped for %s after the scan, fails %s; the outside files are untouched",
+    async (alias, hostile, code) => {
+      expect((await disk(alias)).sparsifiable).toBe(true);
+      await estimated(alias);
+      await overwriteWith(path.join(dom, `${alias}${path.extname(hostile)}`), path.join(outside, hostile));
+      const job = await sparsifyToEnd(alias);
+      expect(job).toMatchObject({ state: "FAILED", error: { code } });
+      expect(await canaryStates(canaries)).toEqual(before);
+      // Kept as a blocker until a rescan: no qemu tool opens it meanwhile.
+      expect((await disk(alias)).blockers.map((b: any) => b.code)).toContain(code);
+    },
+    180_000,
+  );
 
   it("estimate time: a leaf swapped after the scan is refused, not estimated, and stays blocked", async () => {
     await overwriteWith(path.join(dom, "late-est.qcow2"), path.join(outside, "hostile-df.qcow2"));

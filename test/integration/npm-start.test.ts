@@ -181,6 +181,19 @@ describe("npm start builds only when sources are newer than the build", () => {
     expect(await run("start", "--help")).toMatch(/^Sources changed since the last build: building/);
     expect(await mtime("web/dist/index.html")).toBe(agedWeb);
 
+    // A server change that changes the schema: schema.graphql is regenerated, and the web UI (whose
+    // API types come from it) is rebuilt. The stale schema is dated before the builds, as if left by the last one.
+    const schema = await fs.readFile(path.resolve("schema.graphql"), "utf8");
+    await fs.writeFile(path.join(copy, "schema.graphql"), `${schema}\n# an older schema\n`);
+    const older = new Date(Date.now() - 20_000);
+    await fs.utimes(path.join(copy, "schema.graphql"), older, older);
+    await fs.utimes(path.join(copy, "web/dist/index.html"), new Date(Date.now() - 15_000), new Date(Date.now() - 15_000));
+    await touchAfterBuild("src/config.ts", "dist/.built");
+    const regenerated = await run("start", "--help");
+    expect(regenerated).toMatch(/^Sources changed since the last build: building/);
+    expect(await fs.readFile(path.join(copy, "schema.graphql"), "utf8")).toBe(schema);
+    expect(regenerated).toMatch(/Web UI sources changed/);
+
     // A web source changed: token:create leaves web/dist alone (a running gateway serves it).
     const webSource = (await fs.readdir(path.join(copy, "web/src"))).find((f) => f.endsWith(".tsx"))!;
     await touchAfterBuild(`web/src/${webSource}`, "web/dist/index.html");

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { descendants, processTree, processTreeWatcher, type ProcessRef } from "../../src/host/process-tree.js";
+import { descendants, processRef, processTree, processTreeWatcher, type ProcessRef } from "../../src/host/process-tree.js";
 
 const pids = (tree: ProcessRef[]) => tree.map((p) => p.pid).sort((a, b) => a - b);
 
@@ -42,5 +42,18 @@ describe("processTreeWatcher", () => {
       { pid: 7, ppid: 1, startTime: "4" },
     ];
     expect(pids(descendants(100, all))).toEqual([5, 100, 900]);
+  });
+
+  it("processRef: one process's own stat file gives the same identity a full scan does; a gone pid gives none", async () => {
+    const child = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      const [scanned] = (await processTree(child.pid!)).filter((p) => p.pid === child.pid);
+      expect(scanned).toBeDefined();
+      expect(await processRef(child.pid!)).toEqual(scanned);
+    } finally {
+      child.kill("SIGKILL");
+    }
+    await new Promise((resolve) => child.once("exit", resolve));
+    expect(await processRef(child.pid!)).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
@@ -43,6 +44,15 @@ async function start(
   await new Promise((r) => setTimeout(r, 1_500));
   return { child, output: () => output, port: Number(ready![1]) };
 }
+
+/** How a TCP connect to host:port ends: "connected", or the error code (ECONNREFUSED…). */
+const connectOutcome = (host: string, port: number) =>
+  new Promise<string>((resolve) => {
+    const socket = net.connect({ host, port, timeout: 5_000 });
+    socket.once("connect", () => (socket.destroy(), resolve("connected")));
+    socket.once("timeout", () => (socket.destroy(), resolve("timeout")));
+    socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
 
 const tokenRows = async (url: string) => {
   const client = new pg.Client({ connectionString: url });
@@ -95,6 +105,9 @@ describe("secure defaults at start", () => {
   it("BIND_ADDRESS defaults to 127.0.0.1: reachable on loopback, refused on the machine's other addresses", async () => {
     const { port } = production ?? (await run("production"));
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBeLessThan(500);
+    // Every Linux box answers all of 127.0.0.0/8 on lo: a listener on 0.0.0.0 (or any address
+    // but 127.0.0.1) accepts 127.0.0.2 too, so this holds even where loopback is all there is.
+    expect(await connectOutcome("127.0.0.2", port)).toBe("ECONNREFUSED");
     const external = Object.values(os.networkInterfaces())
       .flat()
       .find((i) => i && i.family === "IPv4" && !i.internal);

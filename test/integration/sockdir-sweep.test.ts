@@ -6,6 +6,7 @@ import net from "node:net";
 import { SockdirTracker, sweepDeadSockdirs } from "../../src/host/libguestfs-sockdirs.js";
 import { socketInodes } from "../../src/host/process-tree.js";
 import { makeTempDir } from "../support/temp-dir.js";
+import { requireRoot } from "../support/require-tool.js";
 
 /** A unix socket file nobody is bound to any more: what a SIGKILLed libguestfs run leaves. */
 async function deadSocket(file: string): Promise<void> {
@@ -20,7 +21,7 @@ const exists = (p: string) =>
     () => true,
     () => false,
   );
-const isRoot = process.geteuid?.() === 0;
+const isRoot = requireRoot("the sweep deletes only root-owned socket dirs");
 
 /**
  * The sweep runs as root in a world-writable /tmp: it may delete only directories it can prove

@@ -5,9 +5,10 @@ import { ok, startStack, type Stack } from "../support/stack.js";
 describe("sparsifyDisk request", () => {
   let stack: Stack;
   let diskId: string;
+  let domainId: string;
   beforeAll(async () => {
     stack = await startStack({ worker: false });
-    const [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('q', $1) RETURNING id`, [
+    [{ id: domainId }] = await stack.db.query(`INSERT INTO storage_domain (name, path) VALUES ('q', $1) RETURNING id`, [
       `${stack.root}/q`,
     ]);
     [{ id: diskId }] = await stack.db.query(
@@ -41,5 +42,16 @@ describe("sparsifyDisk request", () => {
       await stack.gql(`query($j: ID!) { sparsifyJob(id: $j) { createdAt state } }`, { j: job.id }),
     ).sparsifyJob;
     expect(stored).toEqual({ createdAt: job.createdAt, state: "QUEUED" });
+  });
+
+  it("queues the job with the domain's method, so the worker picks its host budget without reading the domain", async () => {
+    await stack.db.query(`UPDATE storage_domain SET "sparsifyMethod" = 'DIRECT' WHERE id = $1`, [domainId]);
+    const [{ id: other }] = await stack.db.query(
+      `INSERT INTO disk ("storageDomainId", alias, format, sparsifiable, "actualSize") VALUES ($1, 'q2', 'QCOW2', true, 1) RETURNING id`,
+      [domainId],
+    );
+    const job = ok<any>(await stack.gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: other })).sparsifyDisk;
+    const queued = await stack.gateway.services.queues.get(domainId).getJob(job.id);
+    expect(queued!.data).toEqual({ jobId: job.id, diskId: other, storageDomainId: domainId, sparsifyMethod: "DIRECT" });
   });
 });

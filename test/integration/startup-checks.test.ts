@@ -1,7 +1,9 @@
+import { readFileSync, statSync } from "node:fs";
 import fs from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { execa } from "execa";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -63,17 +65,41 @@ describe("start-up checks and messages", () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it("every CLI has --help: usage on stdout, exit 0, no stack", async () => {
-    for (const file of [MAIN, TOKEN_CREATE]) {
-      const r = await runCli(file, ["--help"], {});
-      expect(r.exitCode, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/^Usage: /);
-      expect(r.stdout).toMatch(/--env-file/);
-      expect(r.stderr).toBe("");
+  it("every CLI has --help: usage on stdout, exit 0, no stack, no side effects", async () => {
+    // Every entry point: each src file that reads its arguments, built, plus the package's bin.
+    const readsArgs = (await fs.readdir("src", { recursive: true }))
+      .filter((f) => f.endsWith(".ts"))
+      .filter((f) => /process\.argv|parseArgs\(/.test(readFileSync(path.join("src", f), "utf8")));
+    const built = readsArgs.map((f) => path.resolve("dist/src", f.replace(/\.ts$/, ".js")));
+    expect(built).toEqual(expect.arrayContaining([MAIN, TOKEN_CREATE, path.resolve("dist/src/cli/emit-schema.js")]));
+    expect(built).toContain(path.resolve("dist/src/cli/libvirt-hook.js"));
+    const bin = JSON.parse(readFileSync("package.json", "utf8")).bin as Record<string, string>;
+    const clis = [...built, ...Object.values(bin).map((f) => path.resolve(f))];
+    const schemaBefore = statSync("schema.graphql").mtimeMs;
+    const empty = await fs.mkdtemp(path.join(dir, "help-"));
+    for (const file of clis) {
+      // From an empty directory: a CLI that ignored --help and wrote or waited would show here (timeout, new files).
+      const r = await runCli(file, ["--help"], {}, { cwd: empty, timeoutMs: 15_000 });
+      expect(r.timedOut, `${file} --help`).toBe(false);
+      expect(r.exitCode, `${file}: ${r.stderr}`).toBe(0);
+      expect(r.stdout, file).toMatch(/^Usage:/m);
+      expect(r.stderr, file).toBe("");
+      expect(await fs.readdir(empty), `${file} --help left files`).toEqual([]);
     }
+    for (const file of [MAIN, TOKEN_CREATE]) expect((await runCli(file, ["--help"], {})).stdout).toMatch(/--env-file/);
+    expect(statSync("schema.graphql").mtimeMs).toBe(schemaBefore);
     const bad = await runCli(TOKEN_CREATE, ["--bogus"], {});
     expect(bad.exitCode).toBe(2);
     expectOneLine(bad.stderr, /--bogus/, /--help/);
+
+    // The package's bin entry, the way the README runs it.
+    const npx = await execa("npx", ["--no-install", "sparsifyctl", "--help"], {
+      reject: false,
+      stdin: "ignore",
+      timeout: 60_000,
+    });
+    expect(npx.exitCode, npx.stderr).toBe(0);
+    expect(npx.stdout).toMatch(/^Usage:/m);
   });
 
   it("token:create reads ./.env, says which database it wrote to; the environment wins over the file", async () => {

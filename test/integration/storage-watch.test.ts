@@ -17,13 +17,13 @@ import { watchStorage } from "../../src/host/storage-watchdog.js";
 import { refreshAssessments } from "../../src/services/disk-assessment.service.js";
 import { releaseGoneSurvivors } from "../../src/services/run-survivors.service.js";
 import { mountPausable, type PausableMount } from "../support/fuse-mounts.js";
-import { requireTools } from "../support/require-tool.js";
+import { requireRoot, requireTools } from "../support/require-tool.js";
 import { startStack, type Stack } from "../support/stack.js";
 import { makeTempDir } from "../support/temp-dir.js";
 import { waitFor } from "../support/wait-for.js";
 
 const tools = requireTools("bindfs", "fusermount3", "stat", "find");
-const isRoot = process.geteuid?.() === 0;
+const isRoot = requireRoot("FUSE mounts that pause");
 
 describe.runIf(tools && isRoot)("probePath and watchStorage", () => {
   let dir: Awaited<ReturnType<typeof makeTempDir>>;

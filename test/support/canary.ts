@@ -1,3 +1,4 @@
+import { execa } from "execa";
 import { stat } from "node:fs/promises";
 import { sha256File } from "./image-checks.js";
 
@@ -17,3 +18,20 @@ export async function canaryState(path: string): Promise<CanaryState> {
 }
 
 export const canaryStates = (paths: string[]) => Promise.all(paths.map(canaryState));
+
+/**
+ * The file's data and hole map (SEEK_DATA / SEEK_HOLE, through `xfs_io seek`, which works on any
+ * filesystem): a discard that punched a hole shows here even where st_blocks happens to match.
+ */
+export async function seekMap(path: string): Promise<string> {
+  const { stdout } = await execa("xfs_io", ["-r", "-c", "seek -r -a 0", path]);
+  return stdout;
+}
+
+/** {@link CanaryState} plus the data/hole map. */
+export interface MappedCanaryState extends CanaryState {
+  map: string;
+}
+
+export const mappedCanaryStates = (paths: string[]): Promise<MappedCanaryState[]> =>
+  Promise.all(paths.map(async (p) => ({ ...(await canaryState(p)), map: await seekMap(p) })));

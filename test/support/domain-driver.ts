@@ -1,5 +1,6 @@
 import fs from "node:fs/promises";
 import { ok, type Stack } from "./stack.js";
+import { waitForOpsIdle } from "./queue-idle.js";
 import { waitFor } from "./wait-for.js";
 
 /** Drives one storage domain through the API: scan, estimate, sparsify to the end, read disks. */
@@ -35,9 +36,19 @@ export function domainDriver(getStack: () => Stack, domainId: () => string) {
         },
         { timeout: 90_000, what },
       ),
-    /** The estimate the worker queues after a scan has run for this disk (it must not race a swap). */
-    estimated: (alias: string) =>
-      waitFor(async () => (await disk(alias)).reclaimableEstimate !== null, { timeout: 60_000, what: `estimate of ${alias}` }),
+    /** The domain's scans and estimates have ended: none can race a change to an image. */
+    settled: () => waitForOpsIdle(getStack(), domainId()),
+    /**
+     * The estimate the worker queues after a scan has run for this disk, and nothing else is queued
+     * (it must not race a swap: the worker's own scan of a new domain can queue another estimate).
+     */
+    async estimated(alias: string) {
+      await waitFor(async () => (await disk(alias)).reclaimableEstimate !== null, {
+        timeout: 60_000,
+        what: `estimate of ${alias}`,
+      });
+      await waitForOpsIdle(getStack(), domainId());
+    },
     /** Runs sparsifyDisk to its end (the worker takes it) and returns the stored job. */
     async sparsifyToEnd(alias: string) {
       const job = ok<any>(await gql(`mutation($d: ID!) { sparsifyDisk(diskId: $d) { id } }`, { d: ids.get(alias) })).sparsifyDisk;

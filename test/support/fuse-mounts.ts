@@ -18,21 +18,28 @@ export interface PausableMount {
   teardown(): Promise<void>;
 }
 
-async function fuseDaemonPid(mountpoint: string, source: string): Promise<number> {
-  const { stdout } = await execa("pgrep", ["-x", "-f", `bindfs ${source} ${mountpoint}`], { reject: false });
+async function fuseDaemonPid(mountpoint: string, argv: string[]): Promise<number> {
+  const { stdout } = await execa("pgrep", ["-x", "-f", `bindfs ${argv.join(" ")}`], { reject: false });
   const pid = Number(stdout.trim().split("\n")[0]);
   if (!Number.isSafeInteger(pid) || pid <= 0) throw new Error(`no bindfs daemon found for ${mountpoint}`);
   return pid;
 }
 
-/** Mounts `source` on `mountpoint` with bindfs (single daemon process, multi-threaded). */
-export async function mountPausable(source: string, mountpoint: string): Promise<PausableMount> {
+/** Mounts `source` on `mountpoint` with bindfs (one daemon process; one request at a time unless `multithreaded`). */
+export async function mountPausable(
+  source: string,
+  mountpoint: string,
+  opts: { multithreaded?: boolean } = {},
+): Promise<PausableMount> {
   // fusectl: lets a test abort a connection whose daemon is stuck (no-op when already mounted).
   const mounts = parseMounts(await readFile("/proc/mounts", "utf8"));
   if (!mounts.some((m) => m.mountPoint === "/sys/fs/fuse/connections"))
     await execa("mount", ["-t", "fusectl", "none", "/sys/fs/fuse/connections"], { reject: false });
-  await execa("bindfs", [source, mountpoint]);
-  const pid = await fuseDaemonPid(mountpoint, source);
+  // bindfs serves one request at a time unless told otherwise: a request stuck on a paused server
+  // below then holds every later caller in the kernel's queue, where SIGKILL still ends it.
+  const argv = [...(opts.multithreaded ? ["--multithreaded"] : []), source, mountpoint];
+  await execa("bindfs", argv);
+  const pid = await fuseDaemonPid(mountpoint, argv);
   const { stdout: dev } = await execa("stat", ["-c", "%d", "--", mountpoint]);
   const connection = `/sys/fs/fuse/connections/${dev.trim()}`;
   const signal = (sig: NodeJS.Signals) => {

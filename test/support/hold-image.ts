@@ -15,7 +15,7 @@ export interface ImageHold {
  * qemu's image locks are OFD byte locks: byte 100+n means "I use permission n", 200+n "nobody
  * else may"; n = 1 is write. A lock covering byte 201 is what makes virt-sparsify fail.
  */
-async function unsharesWrite(ino: number): Promise<boolean> {
+export async function unsharesWrite(ino: number): Promise<boolean> {
   const locks = await readFile("/proc/locks", "utf8");
   return locks.split("\n").some((line) => {
     const m = /OFDLCK\s+\S+\s+\S+\s+-?\d+\s+[0-9a-f]+:[0-9a-f]+:(\d+)\s+(\d+)\s+(\d+|EOF)/.exec(line);

@@ -23,3 +23,16 @@ export function requireTools(...names: string[]): boolean {
   console.warn(`\n${"*".repeat(72)}\n* SKIPPING: ${message}\n${"*".repeat(72)}\n`);
   return false;
 }
+
+/**
+ * Checks that the tests run as root, for `describe.runIf(requireRoot("…"))(…)`: `why` says what
+ * needs it. Like {@link requireTools}, with `CI=true` running as another user is a failure (it
+ * throws while the file is collected), so the root-only suites can never be skipped silently in CI.
+ */
+export function requireRoot(why: string): boolean {
+  if (process.geteuid?.() === 0) return true;
+  const message = `not running as root (${why}). Run the tests as root (as .ci/run does)`;
+  if (process.env.CI === "true") throw new Error(`${message}. CI=true: failing instead of skipping.`);
+  console.warn(`\n${"*".repeat(72)}\n* SKIPPING: ${message}\n${"*".repeat(72)}\n`);
+  return false;
+}

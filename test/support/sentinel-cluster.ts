@@ -184,9 +184,14 @@ export class SentinelCluster {
     return p;
   }
 
-  /** No persistence: a restarted server starts empty and syncs from the primary. */
+  /**
+   * No persistence: a restarted server starts empty and syncs from the primary. A full sync starts at
+   * once: Redis 7 otherwise waits `repl-diskless-sync-delay` (5 s) for more replicas, and there is one.
+   */
   private serverArgs(port: number, extra: string[]): string[] {
-    return ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir, ...extra];
+    const noSyncDelay = ["--repl-diskless-sync-delay", "0"];
+    const noPersistence = ["--save", "", "--appendonly", "no", "--dir", this.dir];
+    return ["--port", String(port), "--bind", "127.0.0.1", ...noPersistence, ...noSyncDelay, ...extra];
   }
 
   private async startSentinel(primaryPort: number, i: number): Promise<void> {

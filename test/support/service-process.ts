@@ -71,7 +71,14 @@ export function startInOwnGroup(command: string, args: string[], env: Record<str
   return {
     proc,
     output: () => output,
-    signalGroup: (signal) => process.kill(-proc.pid!, signal),
+    signalGroup: (signal) => {
+      try {
+        process.kill(-proc.pid!, signal);
+      } catch (error) {
+        // The group is gone: say what it printed last, not just ESRCH.
+        throw new Error(`${(error as Error).message}: the service had already exited; its output:\n${output.slice(-3000)}`);
+      }
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isLive, vmStatusFromLibvirt } from "../../src/domain/libvirt-state.js";
+import { isLive, takesOver, vmStatusFromLibvirt } from "../../src/domain/libvirt-state.js";
 import { locateVolume } from "../../src/domain/volume-location.js";
 import { VmStatus } from "../../src/entities/enums.js";
 import { parseDomainXml } from "../../src/host/libvirt/domain-xml.js";
@@ -144,6 +144,25 @@ describe("vmStatusFromLibvirt", () => {
 
   it("only running and paused domains have live (plugged) disks", () => {
     expect(Object.values(VmStatus).filter(isLive)).toEqual([VmStatus.UP, VmStatus.PAUSED]);
+  });
+});
+
+describe("takesOver (one UUID reported by two hosts)", () => {
+  it.each([
+    { current: VmStatus.UP, reported: VmStatus.UP, expected: true },
+    { current: VmStatus.UNKNOWN, reported: VmStatus.UP, expected: true },
+    { current: VmStatus.UNKNOWN, reported: VmStatus.PAUSED, expected: true },
+    { current: VmStatus.DOWN, reported: VmStatus.DOWN, expected: true },
+    { current: VmStatus.DOWN, reported: VmStatus.SUSPENDED, expected: true },
+    // Never assumed down: a stopped copy elsewhere does not replace a state nobody can vouch for.
+    { current: VmStatus.UNKNOWN, reported: VmStatus.DOWN, expected: false },
+    { current: VmStatus.UNKNOWN, reported: VmStatus.UNKNOWN, expected: false },
+    { current: VmStatus.SUSPENDED, reported: VmStatus.DOWN, expected: false },
+    { current: VmStatus.NOT_RESPONDING, reported: VmStatus.DOWN, expected: false },
+    { current: VmStatus.UP, reported: VmStatus.DOWN, expected: false },
+    { current: VmStatus.PAUSED, reported: VmStatus.SUSPENDED, expected: false },
+  ])("row $current, another host reports $reported → $expected", ({ current, reported, expected }) => {
+    expect(takesOver(current, reported)).toBe(expected);
   });
 });
 

@@ -3,6 +3,7 @@ import {
   DiskAllocation,
   DiskStatus,
   JobState,
+  LibvirtState,
   StorageDomainStatus,
   StorageKind,
   StorageType,
@@ -503,6 +504,96 @@ describe("libvirt VMs", () => {
     });
     expect(codes(blockers)).toEqual([Code.VM_NOT_DOWN]);
     expect(blockers[0]!.message).toContain("web01 (host kvm-a)");
+  });
+});
+
+describe("libvirt VMs: only DOWN lets the disks be sparsified, plugged or not", () => {
+  // A libvirt attachment is in the domain's XML: `plugged` is false for any domain qemu does not
+  // run (running or paused), yet a suspended or crashed domain may still hold its disks.
+  const libvirtVm = (vmStatus: VmStatus, plugged: boolean) => ({
+    vmName: "web01",
+    vmStatus,
+    plugged,
+    vmHost: "kvm-a",
+    vmFromLibvirt: true,
+    vmHostLibvirt: LibvirtState.CONNECTED,
+    vmLibvirtState: "whatever",
+  });
+  const rows = [
+    { vmStatus: VmStatus.SUSPENDED, plugged: false, code: Code.VM_NOT_DOWN },
+    { vmStatus: VmStatus.SUSPENDED, plugged: true, code: Code.VM_NOT_DOWN },
+    { vmStatus: VmStatus.NOT_RESPONDING, plugged: false, code: Code.VM_NOT_DOWN },
+    { vmStatus: VmStatus.NOT_RESPONDING, plugged: true, code: Code.VM_NOT_DOWN },
+    { vmStatus: VmStatus.PAUSED, plugged: false, code: Code.VM_NOT_DOWN },
+    { vmStatus: VmStatus.PAUSED, plugged: true, code: Code.VM_NOT_DOWN },
+    { vmStatus: VmStatus.UP, plugged: false, code: Code.VM_NOT_DOWN },
+    { vmStatus: VmStatus.UNKNOWN, plugged: false, code: Code.VM_STATE_UNKNOWN },
+    { vmStatus: VmStatus.UNKNOWN, plugged: true, code: Code.VM_STATE_UNKNOWN },
+  ];
+
+  it.each(rows)("libvirt VM $vmStatus, plugged $plugged → $code, no warning", ({ vmStatus, plugged, code }) => {
+    const { blockers, warnings } = assessSparsify({ ...sparsifiable(), attachments: [libvirtVm(vmStatus, plugged)] });
+    expect(codes(blockers)).toEqual([code]);
+    expect(warnings).toEqual([]);
+    expect(blockers[0]!.message).toContain("web01 (host kvm-a)");
+    if (code === Code.VM_NOT_DOWN) expect(blockers[0]!.message).toContain(vmStatus);
+    expectSentence(blockers[0]!.message);
+  });
+
+  it.each([true, false])("libvirt VM DOWN, plugged %s → neither blocked nor warned", (plugged) => {
+    expect(assessSparsify({ ...sparsifiable(), attachments: [libvirtVm(VmStatus.DOWN, plugged)] })).toEqual({
+      blockers: [],
+      warnings: [],
+    });
+  });
+});
+
+describe("VM_STATE_UNKNOWN says why, from the host's libvirt link", () => {
+  const unknownVm = (vmHostLibvirt: LibvirtState | null, vmLibvirtState: string | null, vmHost: string | null = "kvm-a") => ({
+    vmName: "web01",
+    vmStatus: VmStatus.UNKNOWN,
+    plugged: false,
+    vmHost,
+    vmFromLibvirt: true,
+    vmHostLibvirt,
+    vmLibvirtState,
+  });
+  const rows = [
+    {
+      name: "host connected, libvirt state word unrecognised",
+      vm: unknownVm(LibvirtState.CONNECTED, "in shutdown"),
+      says: ['libvirt on host kvm-a reports it as "in shutdown"', "does not recognise"],
+      never: ["lost"],
+    },
+    {
+      name: "host connected, no state word",
+      vm: unknownVm(LibvirtState.CONNECTED, null),
+      says: ["libvirt on host kvm-a did not say"],
+      never: ["lost"],
+    },
+    {
+      name: "host lost libvirt",
+      vm: unknownVm(LibvirtState.UNREACHABLE, "shut off"),
+      says: ["host kvm-a lost its libvirt connection"],
+      never: ["shut off"],
+    },
+    {
+      name: "host no longer follows libvirt",
+      vm: unknownVm(LibvirtState.DISABLED, "running"),
+      says: ["host kvm-a no longer follows libvirt"],
+      never: ["lost", "running"],
+    },
+    { name: "no host", vm: unknownVm(null, null, null), says: ["no host reports it"], never: ["lost"] },
+  ];
+
+  it.each(rows)("$name", ({ vm, says, never }) => {
+    const { blockers } = assessSparsify({ ...sparsifiable(), attachments: [vm] });
+    expect(codes(blockers)).toEqual([Code.VM_STATE_UNKNOWN]);
+    const message = blockers[0]!.message;
+    expectSentence(message);
+    expect(message).toContain("never assumed down");
+    for (const s of says) expect(message).toContain(s);
+    for (const s of never) expect(message).not.toContain(s);
   });
 });
 

@@ -4,6 +4,7 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { findExecutable } from "../../src/host/find-executable.js";
+import { PARSER_USER } from "../../src/host/parser-user.js";
 import { HAND_BACK_LIMIT_MS } from "../../src/shutdown.js";
 
 /** Where the units expect the project (README "Run it as a service"); the test maps it to this checkout. */
@@ -41,6 +42,22 @@ const environment = (unit: Unit) =>
       .flatMap((l) => l.split(/\s+/))
       .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
   );
+/** The shell block of README "Run it as a service" that installs the units, one command a line (comments dropped). */
+function readmeInstallSteps(): string[] {
+  const readme = fs.readFileSync("README.md", "utf8");
+  const section = readme.slice(readme.indexOf("## Run it as a service"));
+  const block = /\*\*systemd\.\*\*[\s\S]*?```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+  return block
+    .split("\n")
+    .map((l) => l.replace(/\s#.*$/, "").trim())
+    .filter(Boolean);
+}
+/** `useradd` arguments after the command, the name last. */
+const useraddArgs = (line: string) =>
+  line
+    .slice(line.indexOf("useradd") + "useradd".length)
+    .trim()
+    .split(/\s+/);
 const seconds = (value: string | undefined) => Number(/^(\d+)s?$/.exec(value ?? "")?.[1] ?? NaN);
 
 describe("systemd units", () => {
@@ -119,6 +136,50 @@ describe("systemd units", () => {
     expect(one(unit, "Service.PrivateTmp")).toBe("yes");
     expect(env.LIBGUESTFS_CACHEDIR).toMatch(/^\/var\/cache\//);
     expect(one(unit, "Service.CacheDirectory")).toBe(path.basename(env.LIBGUESTFS_CACHEDIR!));
+  });
+
+  it("README's install steps create every user and group the units and the worker run as", () => {
+    const steps = readmeInstallSteps();
+    expect(steps.some((l) => l.includes("systemctl enable"))).toBe(true);
+    const useradds = steps.filter((l) => /(^|\s)useradd\s/.test(l)).map(useraddArgs);
+    const users = useradds.map((args) => args.at(-1)!);
+    // useradd makes a group of the user's name unless told not to (-N).
+    const groups = useradds
+      .filter((args) => !args.includes("-N") && !args.includes("--no-user-group"))
+      .map((args) => args.at(-1)!);
+    const needed = { users: new Set<string>(), groups: new Set<string>() };
+    for (const name of files) {
+      const unit = load(name);
+      const user = one(unit, "Service.User");
+      if (user && user !== "root") needed.users.add(user);
+      const group = one(unit, "Service.Group");
+      if (group && group !== "root") needed.groups.add(group);
+      // A root worker runs the estimator's parsers as PARSER_USER; ProtectSystem keeps /etc read-only, so it cannot create it.
+      if (name.includes("worker") && (user ?? "root") === "root") {
+        expect(one(unit, "Service.ProtectSystem")).toMatch(/^(yes|full|strict)$/);
+        needed.users.add(PARSER_USER);
+      }
+    }
+    expect(users).toEqual(expect.arrayContaining([...needed.users]));
+    expect(groups).toEqual(expect.arrayContaining([...needed.groups]));
+    // The same system user that .ci/run and the Dockerfile make.
+    const ci = fs
+      .readFileSync(".ci/run", "utf8")
+      .split("\n")
+      .find((l) => l.includes(`useradd`) && l.includes(PARSER_USER));
+    expect(useradds.find((args) => args.at(-1) === PARSER_USER)).toEqual(useraddArgs(ci!));
+  });
+
+  it("the worker sets nothing that implies a device allow-list, or allows /dev/kvm and /dev/fuse in it", () => {
+    const unit = load("sparsify-worker.service");
+    // ProtectClock implies DeviceAllow=char-rtc on older systemd; PrivateDevices and DevicePolicy close /dev too.
+    const closing = ["ProtectClock", "PrivateDevices"].filter((key) => one(unit, `Service.${key}`) === "yes");
+    const policy = one(unit, "Service.DevicePolicy");
+    const allowed = unit.get("Service.DeviceAllow") ?? [];
+    if (closing.length > 0 || (policy && policy !== "auto") || allowed.length > 0) {
+      expect(closing, "PrivateDevices hides them whatever DeviceAllow says").not.toContain("PrivateDevices");
+      for (const device of ["/dev/kvm", "/dev/fuse"]) expect(allowed).toContainEqual(expect.stringMatching(`^${device}\\s+rw`));
+    }
   });
 
   it.runIf(findExecutable("systemd-analyze") !== undefined)("systemd-analyze verify accepts both units", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bucketLabel, bucketStart, byteTicks, fillBuckets, linear } from "../../web/src/charts/scale.js";
+import { bucketLabel, bucketStart, byteTicks, fillBuckets } from "../../web/src/charts/scale.js";
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -13,12 +13,6 @@ describe("chart scales", () => {
     [30 * GiB + 7, [0, 10 * GiB, 20 * GiB, 30 * GiB, 40 * GiB]],
   ])("byteTicks(%d) rounds to a binary unit and covers the maximum", (max, ticks) => {
     expect(byteTicks(max)).toEqual(ticks);
-  });
-
-  it("linear maps onto the length and clamps", () => {
-    const x = linear(400, 200);
-    expect([x(0), x(100), x(400), x(-5), x(900)]).toEqual([0, 50, 200, 0, 200]);
-    expect(linear(0, 200)(10)).toBe(0);
   });
 
   it("labels buckets in words (UTC)", () => {

@@ -1,9 +1,8 @@
-import { useEffect, type ReactNode } from "react";
+import { lazy, Suspense, useEffect, type ReactNode } from "react";
 import { DisksPage } from "./disks/disks-page";
 import { EventsPage } from "./admin/events-page";
 import { HostsPage } from "./admin/hosts-page";
 import { TokensPage } from "./admin/tokens-page";
-import { ChartsPage } from "./charts/charts-page";
 import { DomainsPage } from "./domains/domains-page";
 import { humanise } from "./format";
 import { JobsPage } from "./jobs/jobs-page";
@@ -15,13 +14,23 @@ import { LiveStatusBadge } from "./ui/live-status";
 import { VmPage } from "./vms/vm-page";
 import { VmsPage } from "./vms/vms-page";
 
+// Loaded when first opened: the chart library is most of its weight and no other page needs it.
+const ChartsPage = lazy(() => import("./charts/charts-page").then((m) => ({ default: m.ChartsPage })));
+
 const PAGES: Record<string, { title: string; render: () => ReactNode }> = {
   "/": { title: "Disks", render: () => <DisksPage /> },
   "/jobs": { title: "Jobs", render: () => <JobsPage /> },
   "/domains": { title: "Storage domains", render: () => <DomainsPage /> },
   "/vms": { title: "VMs", render: () => <VmsPage /> },
   "/vm": { title: "VM", render: () => <VmPage /> },
-  "/charts": { title: "Charts", render: () => <ChartsPage /> },
+  "/charts": {
+    title: "Charts",
+    render: () => (
+      <Suspense fallback={<p role="status">Loading…</p>}>
+        <ChartsPage />
+      </Suspense>
+    ),
+  },
   "/hosts": { title: "Hosts", render: () => <HostsPage /> },
   "/tokens": { title: "API tokens", render: () => <TokensPage /> },
   "/events": { title: "Audit trail", render: () => <EventsPage /> },

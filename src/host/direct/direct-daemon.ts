@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
 import { childEnv } from "../child-env.js";
+import { deathSignalWrapper, dieWithService, OWN_SESSION } from "../own-session.js";
 import type { ImageFormat } from "../image-format.js";
 import { ImageErrorCode, ImageProbeError } from "../image-probe-error.js";
 import { parseMounts } from "../nfs-mounts.js";
@@ -24,6 +25,8 @@ export interface DirectDaemonOptions {
 
 /** A running qemu-storage-daemon holding the image's write lock. */
 export interface DirectDaemon {
+  /** The daemon's process id (what it holds open is read through /proc). */
+  pid: number;
   /** The whole guest disk, read-only (FUSE). */
   viewPath: string;
   /** Guest disk size in bytes. */
@@ -34,9 +37,10 @@ export interface DirectDaemon {
   read(offset: number, length: number): Promise<Buffer>;
   /**
    * A file of exactly `[offset, offset + size)` of the disk, for tools without offsets. Writes to
-   * it land in a throwaway overlay, never in the image.
+   * it land in a throwaway overlay, never in the image; with `readOnly` (what every DIRECT reader
+   * and check uses) there is no overlay and the file cannot be opened for writing at all.
    */
-  openWindow(window: ExportWindow): Promise<string>;
+  openWindow(window: ExportWindow, opts?: { readOnly?: boolean }): Promise<string>;
   /** Stops the daemon (the lock goes with it), unmounts everything, removes the private dir. Never throws. */
   close(): Promise<void>;
 }
@@ -100,7 +104,8 @@ export async function openDirectDaemon(
       const fusermount = toolPath("fusermount3") ?? toolPath("fusermount");
       for (const point of mountpoints.filter((m) => mounted.has(m))) {
         if (fusermount)
-          await execa(fusermount, ["-u", "-z", point], {
+          await execa(...dieWithService(fusermount, ["-u", "-z", point]), {
+            ...OWN_SESSION,
             reject: false,
             stdin: "ignore",
             extendEnv: false,
@@ -117,19 +122,18 @@ export async function openDirectDaemon(
       await chown(dir, 0, opts.parser.gid);
       await chmod(dir, 0o710);
     }
-    const setpriv = toolPath("setpriv");
     const qsd = directDaemonArgs(layers, paths, opts.parser !== undefined);
     // It lives for the whole run and serves every read (a FULL check reads the disk twice): CPU
     // time grows with the disk, so its limit is an hour instead of a probe's two minutes.
     const limits = { cpuSeconds: DAEMON_CPU_SECONDS };
     const { file, args, options } = imageToolCommand("qemu-storage-daemon", qsd, {
       limits,
-      ...(setpriv ? { wrapper: [setpriv, "--pdeathsig=TERM", "--"] } : {}),
+      wrapper: deathSignalWrapper("TERM"),
     });
     child = execa(file, args, {
       reject: false,
       stdin: "ignore",
-      detached: true,
+      ...OWN_SESSION,
       stdout: "ignore",
       stderr: "pipe",
       maxBuffer: 64 * 1024,
@@ -157,11 +161,12 @@ export async function openDirectDaemon(
     const client = qmp;
     let windows = 0;
     return {
+      pid: child.pid!,
       viewPath: paths.view,
       size,
       nbdUri: `nbd+unix:///${NBD_EXPORT}?socket=${paths.nbdSocket}`,
       read: (offset, length) => readAt(handle, offset, length),
-      openWindow: async ({ offset, size: length }) => {
+      openWindow: async ({ offset, size: length }, { readOnly = false } = {}) => {
         const id = `win${++windows}`;
         const mountpoint = join(dir, `${id}.raw`);
         const scratch = join(ctl, `${id}.qcow2`);
@@ -176,8 +181,21 @@ export async function openDirectDaemon(
           size: length,
           "read-only": true,
         });
-        // xfs_logprint opens its device O_RDWR (and only reads): the tools get a writable scratch
-        // overlay on the window, a qcow2 in the private dir that is thrown away with it.
+        if (readOnly) {
+          await client.execute("block-export-add", {
+            type: "fuse",
+            id,
+            "node-name": id,
+            mountpoint,
+            writable: false,
+            growable: false,
+            "allow-other": opts.parser ? "on" : "off",
+          });
+          await restrict(mountpoint, opts.parser);
+          return mountpoint;
+        }
+        // For a tool that opens its device O_RDWR and only reads: a writable scratch overlay on the
+        // window, a qcow2 in the private dir that is thrown away with it (one qemu-img process).
         const created = await runImageTool("qemu-img", ["create", "-q", "-f", "qcow2", scratch, String(length)]);
         if (created.exitCode !== 0)
           throw new ImageProbeError(ImageErrorCode.IMAGE_UNREADABLE, `scratch overlay: ${created.stderr.trim()}`, scratch);

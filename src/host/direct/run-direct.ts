@@ -11,6 +11,7 @@ import { sandboxPlan } from "../estimate/sandbox-plan.js";
 import { EstimateUnavailableError } from "../estimate/estimate-unavailable-error.js";
 import type { ImageFormat } from "../image-format.js";
 import { ImageErrorCode, ImageProbeError } from "../image-probe-error.js";
+import { readFileFacts, type FileIdentity } from "../path-guard.js";
 import { readNfsVersion } from "../nfs-mounts.js";
 import {
   DirectRefusal,
@@ -22,6 +23,7 @@ import {
 import { openDirectDaemon, openFileReader, type DirectDaemon } from "./direct-daemon.js";
 import { hashInUse } from "./in-use-hash.js";
 import { loopDevicesOver } from "./loop-devices.js";
+import { proveOpenedChain } from "./opened-files.js";
 import { DiscardFailedError, sendDiscards } from "./send-discards.js";
 import { DirectVerificationError, swapHeaderHash, verifyPartition, type PartitionBefore } from "./verify-direct.js";
 
@@ -36,8 +38,12 @@ export type DirectPhase = "READING" | "DISCARDING" | "VERIFYING";
 
 /** Options for {@link runDirect}. */
 export interface DirectRunInput {
-  /** The disk's chain, leaf first, real paths proved by the path guard; formats from the inventory. */
-  layers: readonly { path: string; format: ImageFormat }[];
+  /**
+   * The disk's chain, leaf first, real paths proved by the path guard; formats from the inventory.
+   * `identity`: the file the guard proved (device and inode); the daemon must hold exactly these
+   * open. Without it, the file at the path when the run starts (lstat) is the one expected.
+   */
+  layers: readonly { path: string; format: ImageFormat; identity?: FileIdentity }[];
   prover: DirectProver;
   verify: DirectVerifyMode;
   signal: AbortSignal;
@@ -59,6 +65,16 @@ export interface DirectRunResult {
   skipped: SkippedPartition[];
   verify: DirectVerifyMode;
   durationMs: number;
+  /** Wall time of each step (ms): the daemon's start, the proofs, the discards, the check. */
+  timings: DirectTimings;
+}
+
+/** Where a DIRECT run's time went, in ms (the daemon's stop comes after and is not counted). */
+export interface DirectTimings {
+  open: number;
+  prove: number;
+  discard: number;
+  verify: number;
 }
 
 /** A DIRECT run failed after its first discard (not its verification): the job fails, never falls back. */
@@ -81,6 +97,16 @@ async function refuseHost(layers: DirectRunInput["layers"]): Promise<void> {
   if (nfs && !nfsSupportsDiscard(nfs))
     throw new DirectRefusal(DirectFallbackReason.NFS_WITHOUT_DISCARD, `the image is on NFS ${nfs}, which cannot punch holes`);
 }
+
+/** Each layer's path with the identity the daemon must find open: the guard's, or the file there now (lstat). */
+const expectedIdentities = (layers: DirectRunInput["layers"]) =>
+  Promise.all(
+    layers.map(async ({ path, identity }) => {
+      if (identity) return { path, identity };
+      const { device, inode } = await readFileFacts(path);
+      return { path, identity: { device, inode } };
+    }),
+  );
 
 /** A tool failing before the first discard is a doubt, not a failure: fall back, saying which. */
 function beforeDiscard(error: unknown): unknown {
@@ -110,11 +136,13 @@ async function verifyDisk(
   prover: DirectProver,
   signal: AbortSignal,
 ): Promise<void> {
-  const whole = await openFileReader(await disk.openWindow({ offset: 0, size: disk.size }));
+  // Read by this process only: no scratch overlay (one qemu-img process fewer per run).
+  const whole = await openFileReader(await disk.openWindow({ offset: 0, size: disk.size }, { readOnly: true }));
   try {
     // Windows one at a time (one QMP conversation), then every read-only check at once.
     const paths: string[] = [];
-    for (const b of before) paths.push(await disk.openWindow({ offset: b.view.partition.start, size: b.view.partition.length }));
+    for (const b of before)
+      paths.push(await disk.openWindow({ offset: b.view.partition.start, size: b.view.partition.length }, { readOnly: true }));
     const checks = before.map((b, i) =>
       verifyPartition({ ...b, view: { ...b.view, path: paths[i]!, readDisk: whole.read } }, prover.prove, signal),
     );
@@ -174,23 +202,35 @@ async function proveBefore(view: PartitionView, prover: DirectProver, signal: Ab
 export async function runDirect(input: DirectRunInput): Promise<DirectRunResult> {
   const started = performance.now();
   const { signal, prover } = input;
+  const timings: DirectTimings = { open: 0, prove: 0, discard: 0, verify: 0 };
+  let mark = started;
+  const lap = (step: keyof DirectTimings) => {
+    const now = performance.now();
+    timings[step] = Math.round(now - mark);
+    mark = now;
+  };
   let discarding = false;
   let daemon: DirectDaemon | undefined;
   /** Set once discards may have happened: the read-only check, also run after a cancel. */
   let verifyAfter: ((signal: AbortSignal) => Promise<void>) | undefined;
   try {
-    const [, sandbox] = await Promise.all([refuseHost(input.layers), sandboxPlan()]);
+    const [, sandbox, expected] = await Promise.all([refuseHost(input.layers), sandboxPlan(), expectedIdentities(input.layers)]);
     input.onPhase?.("READING");
     daemon = await openDirectDaemon(input.layers, {
       signal,
       ...(sandbox.isRoot ? { parser: { uid: sandbox.uid!, gid: sandbox.gid! } } : {}),
     });
     const disk = daemon;
+    // Before any byte is read through it: the daemon opened the chain that was checked, and nothing else.
+    await proveOpenedChain(disk.pid, expected);
+    lap("open");
     const plan = await readPlan(disk, prover);
     // Windows one at a time (one QMP conversation), then the partitions are proven side by side.
+    // Read-only, no scratch overlay: every reader and fsck only reads (dumpe2fs, e2fsck -n, xfs_db -r;
+    // xfs_logprint gets its private copy, xfs-log-copy.ts), so no qemu-img process is needed per window.
     const views: PartitionView[] = [];
     for (const { partition, kind } of plan.discard) {
-      const path = await disk.openWindow({ offset: partition.start, size: partition.length });
+      const path = await disk.openWindow({ offset: partition.start, size: partition.length }, { readOnly: true });
       views.push({ partition, kind, path, readDisk: disk.read });
     }
     const proofs = await Promise.allSettled(views.map((view) => proveBefore(view, prover, signal)));
@@ -201,6 +241,7 @@ export async function runDirect(input: DirectRunInput): Promise<DirectRunResult>
     const ranges: ByteRange[] = before.flatMap((b) => b.proven.ranges);
     const fullBefore = input.verify === DirectVerifyMode.FULL ? await hashInUse(disk.read, disk.size, ranges, signal) : null;
 
+    lap("prove");
     input.onPhase?.("DISCARDING");
     signal.throwIfAborted();
     await input.onFirstDiscard?.();
@@ -211,8 +252,10 @@ export async function runDirect(input: DirectRunInput): Promise<DirectRunResult>
       onProgress: input.onDiscardProgress,
     });
 
+    lap("discard");
     input.onPhase?.("VERIFYING");
     await verifyAfter(signal);
+    lap("verify");
     return {
       discardedBytes: sent.bytes,
       discardCount: sent.count,
@@ -220,6 +263,7 @@ export async function runDirect(input: DirectRunInput): Promise<DirectRunResult>
       skipped: plan.skipped,
       verify: input.verify,
       durationMs: Math.round(performance.now() - started),
+      timings,
     };
   } catch (error) {
     if (!discarding) throw beforeDiscard(error);

@@ -33,6 +33,8 @@ export interface EstimateInput {
   /** The storage domain: every backing file must resolve inside it. @default the leaf's directory */
   domainRoot?: string;
   timeoutMs?: number;
+  /** Stops the estimate (it rejects with the signal's reason once its tools have let go). */
+  signal?: AbortSignal;
 }
 
 /** The worker gives 20 s per disk; a healthy 16 GiB image takes well under 0.2 s. */
@@ -126,11 +128,15 @@ export async function estimateReclaimable(input: EstimateInput): Promise<Reclaim
     () => controller.abort(new EstimateUnavailableError("TIMED_OUT", `estimate took longer than ${timeoutMs} ms`)),
     timeoutMs,
   );
+  const stop = () => controller.abort(input.signal!.reason);
+  if (input.signal?.aborted) stop();
+  else input.signal?.addEventListener("abort", stop, { once: true });
   try {
     return await estimate(input, controller.signal, started);
   } catch (error) {
     throw asUnavailable(error, controller.signal);
   } finally {
     clearTimeout(timer);
+    input.signal?.removeEventListener("abort", stop);
   }
 }

@@ -1,8 +1,8 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { execa } from "execa";
 import { childEnv } from "../child-env.js";
 import { imageToolTimeoutMs } from "../run-image-tool.js";
+import { runProbe } from "../run-probe.js";
 import { toolCommand } from "../tools.js";
 import { dataExtents, ownExtents } from "./allocated-extents.js";
 import { hostAllocation } from "./host-allocation.js";
@@ -25,16 +25,12 @@ const HIDDEN_THRESHOLD = 1024 * 1024;
  * the share estimate of host-allocation.ts covers that case.
  */
 async function unwrittenExtents(path: string, signal: AbortSignal): Promise<ByteRange[]> {
-  const result = await execa(toolCommand("filefrag"), ["-v", resolve(path)], {
+  const result = await runProbe(toolCommand("filefrag"), ["-v", resolve(path)], {
     reject: false,
-    stdin: "ignore",
-    detached: true,
-    cancelSignal: signal,
+    signal,
     maxBuffer: 64 * 1024 * 1024,
-    extendEnv: false,
     env: childEnv({ LC_ALL: "C" }),
-    timeout: imageToolTimeoutMs(),
-    killSignal: "SIGKILL",
+    timeoutMs: imageToolTimeoutMs(),
   });
   if (result.isCanceled) throw signal.reason;
   if (result.exitCode !== 0) return [];

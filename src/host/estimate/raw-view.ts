@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
 import { childEnv } from "../child-env.js";
+import { deathSignalWrapper, dieWithService, OWN_SESSION } from "../own-session.js";
 import { imageToolCommand } from "../run-image-tool.js";
 import { toolPath } from "../tools.js";
 import type { ImageFormat } from "../image-format.js";
@@ -78,10 +79,10 @@ async function stopExport(daemon: Daemon, dir: string, mountpoint: string): Prom
   if (await isMounted(mountpoint).catch(() => true)) {
     const fusermount = toolPath("fusermount3") ?? toolPath("fusermount");
     if (fusermount)
-      await execa(fusermount, ["-u", "-z", mountpoint], {
+      await execa(...dieWithService(fusermount, ["-u", "-z", mountpoint]), {
+        ...OWN_SESSION,
         reject: false,
         stdin: "ignore",
-        detached: true,
         extendEnv: false,
         env: childEnv(),
         timeout: 10_000,
@@ -91,19 +92,14 @@ async function stopExport(daemon: Daemon, dir: string, mountpoint: string): Prom
 }
 
 function startDaemon(layers: readonly { path: string; format: ImageFormat }[], mountpoint: string, opts: RawViewOptions): Daemon {
-  const setpriv = toolPath("setpriv");
   const qsd = fuseExportArgs(layers, mountpoint, opts.parser !== undefined, opts.window);
   // Foreground (a daemonized one survives SIGTERM with its mount, docs/virt-sparsify.md §6); TERM if the worker dies.
   // Bounded like every qemu tool (prlimit, allow-listed env); its lifetime is close()'s business.
-  const { file, args, options } = imageToolCommand(
-    "qemu-storage-daemon",
-    qsd,
-    setpriv ? { wrapper: [setpriv, "--pdeathsig=TERM", "--"] } : {},
-  );
+  const { file, args, options } = imageToolCommand("qemu-storage-daemon", qsd, { wrapper: deathSignalWrapper("TERM") });
   const child = execa(file, args, {
     reject: false,
     stdin: "ignore",
-    detached: true,
+    ...OWN_SESSION,
     stdout: "ignore",
     stderr: "pipe",
     maxBuffer: 64 * 1024,

@@ -1,4 +1,4 @@
-import { execa } from "execa";
+import { runProbe } from "../run-probe.js";
 import { sandboxArgv, type ParserLimits } from "./sandbox-argv.js";
 import { sandboxPlan } from "./sandbox-plan.js";
 
@@ -30,6 +30,8 @@ export interface UntrustedRunOptions {
 }
 
 const SAFE_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" };
+/** Without a caller's signal (tests, tools): a day, as good as none, but never forever. */
+const UNBOUNDED_MS = 24 * 3600 * 1000;
 
 /**
  * Runs a parser of untrusted guest data (dumpe2fs…) in the sandbox of {@link sandboxArgv}, with
@@ -41,16 +43,14 @@ const SAFE_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" };
 export async function runUntrusted(command: readonly string[], opts: UntrustedRunOptions = {}): Promise<string> {
   const plan = await sandboxPlan();
   const [file, ...args] = sandboxArgv(command, opts.limits ? { ...plan, limits: opts.limits } : plan);
-  const result = await execa(file!, args, {
+  // The plain spawn runner (run-probe.ts): one of these per filesystem after every job.
+  const result = await runProbe(file!, args, {
     reject: false,
-    stdin: "ignore",
-    extendEnv: false,
-    detached: true, // own process group: a Ctrl-C meant for the service does not reach it
     env: SAFE_ENV,
-    cwd: "/",
-    killSignal: "SIGKILL",
+    // The caller's signal is the deadline; this one only bounds a caller that gave none.
+    timeoutMs: UNBOUNDED_MS,
     maxBuffer: { stdout: opts.maxOutputBytes ?? 32 * 1024 * 1024, stderr: 64 * 1024 },
-    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const stderr = String(result.stderr ?? "")
     .trim()

@@ -1,5 +1,6 @@
 import { execa } from "execa";
 import { findExecutable } from "../find-executable.js";
+import { dieWithService, OWN_SESSION } from "../own-session.js";
 import { lookupUser, PARSER_USER } from "../parser-user.js";
 import { EstimateUnavailableError } from "./estimate-unavailable-error.js";
 import type { SandboxPlan } from "./sandbox-argv.js";
@@ -11,7 +12,8 @@ let cached: SandboxPlan | undefined;
 
 /** Can this (non-root) worker create a user namespace with its network and mount namespaces? */
 async function userNamespacesWork(unshare: string): Promise<string | null> {
-  const result = await execa(unshare, ["--user", "--net", "--mount", "--ipc", "--", "true"], {
+  const result = await execa(...dieWithService(unshare, ["--user", "--net", "--mount", "--ipc", "--", "true"]), {
+    ...OWN_SESSION,
     reject: false,
     stdin: "ignore",
     timeout: 5_000,

@@ -2,13 +2,14 @@ import fs from "node:fs";
 import { execa, type ResultPromise } from "execa";
 import type { Logger } from "pino";
 import { parseEventLine } from "./event-line.js";
-import { readAllDomains, readDomainByName, type DomainReading } from "./virsh.js";
+import { OWN_SESSION } from "../own-session.js";
+import { readAllDomains, readDomainByName, virshCommand, type DomainReading, type DomainsRead } from "./virsh.js";
 
 /** Where the monitor's readings go (the worker writes them to the inventory). */
 export interface LibvirtSink {
   connected(): Promise<void>;
   unreachable(reason: string): Promise<void>;
-  fullSync(domains: DomainReading[]): Promise<void>;
+  fullSync(read: DomainsRead): Promise<void>;
   domainChanged(name: string, domain: DomainReading | null): Promise<void>;
   eventSeen(at: Date): Promise<void>;
 }
@@ -111,12 +112,12 @@ export class LibvirtMonitor {
     try {
       // Events first, then the read: nothing that happens in between is missed.
       this.startEvents();
-      const domains = await readAllDomains(this.o.uri);
+      const read = await readAllDomains(this.o.uri);
       if (!this.events) throw new Error("virsh event ended at once");
       this.state = "connected";
       await this.o.sink.connected();
-      await this.o.sink.fullSync(domains);
-      this.o.log.info({ uri: this.o.uri, domains: domains.length }, "libvirt connected");
+      await this.o.sink.fullSync(read);
+      this.o.log.info({ uri: this.o.uri, domains: read.domains.length }, "libvirt connected");
       this.schedule(this.o.resyncMs);
     } catch (error) {
       await this.lost(`cannot reach libvirt at ${this.o.uri}: ${firstLine(error)}`);
@@ -138,7 +139,9 @@ export class LibvirtMonitor {
   }
 
   private startEvents(): void {
-    const proc = execa("virsh", ["-q", "-c", this.o.uri, "event", "--loop", "--all"], {
+    // Lives as long as the link: its own session (a Ctrl-C does not cut the link), and it dies with the service.
+    const proc = execa(...virshCommand(this.o.uri, ["event", "--loop", "--all"]), {
+      ...OWN_SESSION,
       reject: false,
       buffer: false,
       env: { LC_ALL: "C" },

@@ -1,5 +1,6 @@
 import { execa } from "execa";
 import { childEnv } from "../child-env.js";
+import { dieWithService, OWN_SESSION } from "../own-session.js";
 import { toolCommand } from "../tools.js";
 
 /** The domain did not answer a directory walk in time: hung NFS, a stopped FUSE server. */
@@ -16,7 +17,9 @@ export class StorageNotAnsweringError extends Error {
  * @throws {StorageNotAnsweringError}
  */
 export async function probeDomain(root: string, timeoutMs: number): Promise<void> {
-  const result = await execa(toolCommand("find"), ["-H", root, "-printf", "%n\\n"], {
+  const [file, args] = dieWithService(toolCommand("find"), ["-H", root, "-printf", "%n\\n"]);
+  const result = await execa(file, args, {
+    ...OWN_SESSION,
     reject: false,
     stdin: "ignore",
     stdout: "ignore",

@@ -10,7 +10,7 @@ import { inspectImage } from "../inspect/inspect-image.js";
 import { InspectionCode } from "../inspect/inspection-code.js";
 import { fileFactsProblem, readFileFacts } from "../path-guard.js";
 import { qemuImgCheck, qemuImgInfo } from "../qemu-img.js";
-import { formatFromExtension, type ImageFile } from "./find-images.js";
+import { formatFromExtension, type ImageFile } from "./image-file.js";
 
 /** What a host read about one image file, ready to be grouped and stored. */
 export interface VolumeReading {
@@ -156,32 +156,49 @@ export async function readVolume(
   return reading;
 }
 
-/** Reads every image with a small concurrency (qemu-img is ~3 ms a call; 4 at once saturates 2 cores). */
 /**
+ * Reads every image with a small concurrency (qemu-img is ~3 ms a call; 4 at once saturates 2
+ * cores) and hands each reading to `sink` as it comes, in no particular order. A lane takes its
+ * next image from `images` (the walk, which finds it only then) after the sink took its reading:
+ * a slow sink holds the walk back instead of piling up names or readings in memory. On a failure
+ * the other lanes finish the image in hand (each is bounded) and take no more, and the walk is
+ * closed (its `find` ended) before the error is thrown.
  * @param driverTypeOf the libvirt seam: a disk's `<driver type>` by the image's path relative to
  *   the domain, when a libvirt domain describes it (null or absent: the file name decides).
  */
-export async function readVolumes(
-  images: ImageFile[],
+export async function readVolumesInto(
+  images: AsyncIterable<ImageFile> | Iterable<ImageFile>,
   domainRoot: string,
   roots: readonly string[],
+  sink: (reading: VolumeReading) => Promise<void> | void,
   concurrency = 4,
   driverTypeOf: (relPath: string) => string | null = () => null,
-): Promise<VolumeReading[]> {
-  const out: VolumeReading[] = new Array(images.length);
-  let next = 0;
+): Promise<void> {
+  const source: AsyncIterator<ImageFile> | Iterator<ImageFile> =
+    Symbol.asyncIterator in images ? images[Symbol.asyncIterator]() : images[Symbol.iterator]();
+  let failed = false;
   const lane = async () => {
-    while (next < images.length) {
-      const i = next++;
+    while (!failed) {
+      const next = await source.next();
+      if (next.done) return;
+      const image = next.value;
       // Each image is bounded as a whole (lstat, header, realpath of its backing, qemu-img): one file
       // on a hung mount fails the scan in bounded time instead of parking it.
-      out[i] = await withDeadline(
-        readVolume(images[i]!, domainRoot, roots, driverTypeOf(images[i]!.relPath)),
-        2 * imageToolTimeoutMs() + 1_000,
-        images[i]!.relPath,
+      await sink(
+        await withDeadline(
+          readVolume(image, domainRoot, roots, driverTypeOf(image.relPath)),
+          2 * imageToolTimeoutMs() + 1_000,
+          image.relPath,
+        ),
       );
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, images.length) }, lane));
-  return out;
+  const stopOnFailure = (error: unknown) => {
+    failed = true;
+    throw error;
+  };
+  const lanes = await Promise.allSettled(Array.from({ length: concurrency }, () => lane().catch(stopOnFailure)));
+  await source.return?.();
+  const failure = lanes.find((l): l is PromiseRejectedResult => l.status === "rejected");
+  if (failure) throw failure.reason;
 }

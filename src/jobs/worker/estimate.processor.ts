@@ -15,6 +15,7 @@ import { loadRecordedChain } from "../../services/recorded-chain.js";
 import { recordRefusal } from "../../services/refusal-recorder.js";
 import { PathGuardError } from "../../host/path-guard.js";
 import { guardVolumes } from "./guarded-chain.js";
+import { ImageClaimedError, type ImageClaims } from "./image-claims.js";
 import { refreshNeedsSparsify } from "../../services/reclaim-policy.service.js";
 
 import type { EstimateJobData } from "../queue/job-catalog.js";
@@ -26,7 +27,12 @@ export interface EstimateDeps {
   db: DataSource;
   log: Logger;
   hostName: string;
+  /** This process's readers and writers of images: a sparsify run's claim stops an estimate of its leaf. */
+  claims?: ImageClaims;
 }
+
+/** A disk whose leaf a sparsify run claimed mid-estimate: nothing is written for it. */
+const CLAIMED = Symbol("claimed");
 
 /** Per image: a read-only look, so a running VM's disk or a hostile filesystem cannot stall the run. */
 const PER_DISK_TIMEOUT_MS = 20_000;
@@ -70,6 +76,7 @@ export async function processEstimate(
       disk.inspection?.code ?? (disk.chainProblem ? (codedProblem(disk.chainProblem)?.code ?? "CHAIN_INVALID") : null);
     // Inspector codes are EstimateUnavailableReason values too (same strings, one vocabulary).
     const patch = refused ? unavailableAs(refused as unknown as EstimateUnavailableReason) : await estimateChain(disk, domain, d);
+    if (patch === CLAIMED) continue; // a run on this host took the leaf; it queues its own refresh
     if (patch.reclaimableEstimate !== null) estimated++;
     else unavailable++;
     await d.db.getRepository(Disk).update({ id: disk.id }, { ...patch, estimatedAt: new Date() });
@@ -88,7 +95,7 @@ export async function processEstimate(
 }
 
 /** The chain comes from the inventory (own volumes, then the template's), never from headers. */
-async function estimateChain(disk: Disk, domain: StorageDomain, d: EstimateDeps): Promise<Partial<Disk>> {
+async function estimateChain(disk: Disk, domain: StorageDomain, d: EstimateDeps): Promise<Partial<Disk> | typeof CLAIMED> {
   const log = d.log.child({ diskId: disk.id });
   const { layers, ownCount } = await loadRecordedChain(d.db.manager, disk, domain);
   if (ownCount === 0) return unavailableAs(EstimateUnavailableReason.UNREADABLE);
@@ -107,12 +114,15 @@ async function estimateChain(disk: Disk, domain: StorageDomain, d: EstimateDeps)
     throw error;
   }
   try {
-    const e = await estimateReclaimable({
+    const input = {
       volumes: layers.map(({ format }, i) => ({ path: real[i]!, format })),
       ownedCount: ownCount,
       domainRoot: domain.path,
       timeoutMs: PER_DISK_TIMEOUT_MS,
-    });
+    };
+    const e = d.claims
+      ? await d.claims.read([real[0]!], (signal) => estimateReclaimable({ ...input, signal }))
+      : await estimateReclaimable(input);
     return {
       reclaimableEstimate: e.reclaimableBytes,
       reclaimableAfterMerge: e.afterMergeBytes,
@@ -121,6 +131,7 @@ async function estimateChain(disk: Disk, domain: StorageDomain, d: EstimateDeps)
       estimateUnavailableReason: null,
     };
   } catch (error) {
+    if (error instanceof ImageClaimedError) return CLAIMED;
     if (error instanceof EstimateUnavailableError) {
       // A refusal found now is kept on the disk: no qemu tool opens it again until a rescan.
       if (INSPECTION_CODES.includes(error.reason))

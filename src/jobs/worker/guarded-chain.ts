@@ -1,6 +1,6 @@
 import { In, type DataSource } from "typeorm";
 import { StorageDomain, Volume } from "../../entities/index.js";
-import { guardLayers, type GuardedLayer } from "../../host/path-guard.js";
+import { guardLayers, type FileIdentity, type GuardedLayer } from "../../host/path-guard.js";
 
 /** Deeper than any real chain: a loop in stale rows must not spin. */
 const MAX_DEPTH = 64;
@@ -13,7 +13,8 @@ const asLayer = (v: Volume): GuardedLayer => ({
 /**
  * Every file qemu will open for this disk, from the inventory: its own volumes (leaf first) and
  * the template layers below them, each proved by {@link guardLayers} to be the file the scan
- * saw. Returns the real paths of the own volumes and of the whole chain.
+ * saw. Returns the real paths of the own volumes and of the whole chain, and the chain's
+ * recorded identities (device, inode) in the same order.
  * @throws {PathGuardError}
  */
 export async function guardDiskChain(
@@ -21,7 +22,7 @@ export async function guardDiskChain(
   domain: StorageDomain,
   own: readonly Volume[],
   roots: readonly string[],
-): Promise<{ own: string[]; chain: string[] }> {
+): Promise<{ own: string[]; chain: string[]; identities: FileIdentity[] }> {
   const below: Volume[] = [];
   let next = own[own.length - 1]?.backingVolumeId ?? null;
   while (next && below.length < MAX_DEPTH) {
@@ -30,8 +31,10 @@ export async function guardDiskChain(
     below.push(found);
     next = found.backingVolumeId;
   }
-  const chain = await guardLayers(domain.path, [...own, ...below].map(asLayer), roots);
-  return { own: chain.slice(0, own.length), chain };
+  const layers = [...own, ...below].map(asLayer);
+  const chain = await guardLayers(domain.path, layers, roots);
+  // The guard refuses a layer without a recorded identity: every one is set here.
+  return { own: chain.slice(0, own.length), chain, identities: layers.map((l) => l.identity!) };
 }
 
 /**

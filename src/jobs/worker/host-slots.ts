@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 
 /**
@@ -25,6 +26,16 @@ if redis.call('ZSCORE', KEYS[1], ARGV[2]) then
 end
 return 0`;
 
+/** Options for {@link HostSlots.acquire}. */
+export interface AcquireOptions {
+  /** Give up (null) after this long. */
+  waitMs: number;
+  /** How often to ask again for slots other worker processes of the host release. @default 100 */
+  pollMs?: number;
+  /** Stops the wait: null. */
+  signal?: AbortSignal;
+}
+
 /** A held slot; release it when the run ends. */
 export interface HostSlot {
   release(): Promise<void>;
@@ -42,6 +53,9 @@ export class HostSlots {
     private readonly limit: number,
     private readonly leaseMs = 30_000,
   ) {}
+
+  /** Wakes the waiters of {@link acquire} in this process when one of its slots is released. */
+  private readonly waiters = new Set<() => void>();
 
   static key(prefix: string, hostName: string, kind: string): string {
     return `${prefix}:host-slots:${kind}:${hostName}`;
@@ -65,8 +79,38 @@ export class HostSlots {
       release: async () => {
         clearInterval(timer);
         await this.redis.zrem(this.key, holder).catch(() => {});
+        for (const wake of [...this.waiters]) wake();
       },
     };
+  }
+
+  /**
+   * A slot, waiting up to `waitMs` for one: a slot released in this process is taken at once,
+   * one released by another process of the host within `pollMs`. Null when the wait ran out or
+   * `signal` stopped it.
+   */
+  async acquire(label: string, opts: AcquireOptions): Promise<HostSlot | null> {
+    const deadline = Date.now() + opts.waitMs;
+    const pollMs = opts.pollMs ?? 100;
+    for (;;) {
+      if (opts.signal?.aborted) return null;
+      const slot = await this.tryAcquire(label);
+      if (slot) return slot;
+      const left = deadline - Date.now();
+      if (left <= 0 || opts.signal?.aborted) return null;
+      const stop = new AbortController();
+      const woken = new Promise<void>((resolve) => {
+        const wake = () => {
+          this.waiters.delete(wake);
+          resolve();
+        };
+        this.waiters.add(wake);
+        stop.signal.addEventListener("abort", wake, { once: true });
+        opts.signal?.addEventListener("abort", wake, { once: true, signal: stop.signal });
+      });
+      await Promise.race([woken, sleep(Math.min(pollMs, left), undefined, { signal: stop.signal }).catch(() => undefined)]);
+      stop.abort();
+    }
   }
 
   /** Leases currently held (expired ones not counted). */

@@ -1,4 +1,4 @@
-import { DelayedError, Worker, type Job } from "bullmq";
+import { DelayedError, type Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
@@ -6,24 +6,25 @@ import type { Config } from "../../config.js";
 import { StorageDomain } from "../../entities/index.js";
 import { checkVisibility } from "../../host/domain-visibility.js";
 import { sweepDeadSockdirs } from "../../host/libguestfs-sockdirs.js";
-import { refreshDomainAssessments } from "../../services/disk-assessment.service.js";
+import { sweepOrphanSpools } from "../../services/reading-spool-sweep.js";
 import { releaseGoneSurvivors } from "../../services/run-survivors.service.js";
 import type { EventBus } from "../queue/event-bus.js";
 import { heartbeat, registerHost, type HostFacts } from "./host-registration.js";
 import { processEstimate } from "./estimate.processor.js";
 import type { HostSlots } from "./host-slots.js";
-import type { RunBudget } from "./run-budget.js";
-import { SparsifyMethod } from "../../domain/direct-method.js";
-import { Lane, laneQueueName, type EstimateJobData, type JobDataByName } from "../queue/job-catalog.js";
+import { Lane, type EstimateJobData, type JobDataByName } from "../queue/job-catalog.js";
 import { LibvirtLink } from "./libvirt-link.js";
+import type { ImageClaims } from "./image-claims.js";
 import type { QueueRegistry } from "../queue/queue-registry.js";
 import { JobName, type ScanJobData } from "../queue/queue-names.js";
 import { processScheduledRun } from "./scheduled-run.processor.js";
 import { processScan, SCAN_DEFERRED } from "./scan.processor.js";
-import { HAND_BACK_REASON, isHandedBack } from "./hand-back.js";
+import { HAND_BACK_REASON } from "./hand-back.js";
 import { planFence, type FencePlan } from "../../domain/fence-timing.js";
 import { RUN_STOP_BUDGET_MS } from "../../host/virt-sparsify-runner.js";
-import { RunLease } from "./run-lease.js";
+import { seenByAnotherHost, setReachability } from "./domain-reachability.js";
+import { runSparsifyInSlot, type RunSparsify } from "./sparsify-slot-run.js";
+import { createLaneWorker } from "./lane-worker.js";
 
 export interface HostWorkerDeps {
   config: Config;
@@ -35,15 +36,14 @@ export interface HostWorkerDeps {
   facts: HostFacts;
   /** Producer side, for the jobs this host enqueues itself (scans, estimates, scheduled jobs). */
   queues: QueueRegistry;
-  /**
-   * Runs a sparsify job under the given budget; resolves when the job reached a terminal state, was
-   * handed back, or was fenced (`fence` aborted: the run stopped and wrote nothing more).
-   */
-  sparsify: (job: Job, signal: AbortSignal | undefined, fence: AbortSignal, budget: RunBudget) => Promise<unknown>;
+  /** Runs a sparsify job (see RunSparsify). */
+  sparsify: RunSparsify;
   /** The host's budget of concurrent virt-sparsify runs (all domains, all worker processes). */
   slots: HostSlots;
   /** The host's budget of concurrent DIRECT runs; without it DIRECT runs take appliance slots. */
   directSlots?: HostSlots;
+  /** Shared with this process's sparsify runs, which claim their leaves from the estimates. */
+  claims?: ImageClaims;
 }
 
 type Handler<K extends JobName> = (
@@ -62,6 +62,12 @@ export class HostWorker {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly offs: (() => void)[] = [];
   private maintenance = false;
+  /**
+   * The sparsify lane takes nothing until the libvirt link has said what it knows now. Until then
+   * the host row holds the last word of a predecessor (UNREACHABLE when Ctrl-C ended its virsh), and a
+   * retried job's pre-check would read it as a VM in an unknown state and fail the job.
+   */
+  private sparsifyHeld = true;
   private refreshing: Promise<void> = Promise.resolve();
   private stopped = false;
   private libvirt: LibvirtLink | null = null;
@@ -80,6 +86,8 @@ export class HostWorker {
     // Socket dirs a SIGKILLed predecessor's runs left in /tmp (their owners are provably dead).
     const swept = await sweepDeadSockdirs().catch(() => []);
     if (swept.length) this.d.log.info({ swept }, "removed libguestfs socket dirs left by dead runs");
+    const spools = await sweepOrphanSpools().catch(() => []);
+    if (spools.length) this.d.log.info({ spools }, "removed scan spools left by killed workers");
     await registerHost(this.d.db, this.d.facts);
     this.offs.push(this.d.bus.on("domains-changed", () => void this.refreshDomains()));
     this.offs.push(this.d.bus.on("cancel", (m) => this.cancelLocal(m.jobId)));
@@ -91,6 +99,8 @@ export class HostWorker {
     // After the domains are known, so disk sources map to volumes from the first resync on.
     this.libvirt = new LibvirtLink(this.d.config, this.d.db, this.name, this.d.log);
     await this.libvirt.start();
+    this.sparsifyHeld = false;
+    if (!this.maintenance) await Promise.all(this.laneWorkers(Lane.SPARSIFY).map((w) => w.resume()));
   }
 
   /** Ids of the domains whose queues this host consumes. */
@@ -111,7 +121,8 @@ export class HostWorker {
   private async setMaintenance(on: boolean): Promise<void> {
     this.maintenance = on;
     this.d.log.info({ maintenance: on }, "host maintenance changed");
-    await Promise.all(this.allWorkers().map((w) => (on ? w.pause(true) : Promise.resolve(w.resume()))));
+    const resumable = this.sparsifyHeld ? this.laneWorkers(Lane.OPS) : this.allWorkers();
+    await Promise.all(on ? this.allWorkers().map((w) => w.pause(true)) : resumable.map((w) => w.resume()));
   }
 
   /** Serialised: overlapping refreshes would start two Workers for one domain. */
@@ -137,37 +148,23 @@ export class HostWorker {
       }
     }
     for (const domain of visible) {
-      if (domain.inaccessibleReason) await this.setReachability(domain, null);
+      if (domain.inaccessibleReason) await setReachability(this.d.db, this.d.log, domain, null);
       if (!this.workers.has(domain.id)) {
         this.workers.set(domain.id, [this.createWorker(domain.id, Lane.SPARSIFY), this.createWorker(domain.id, Lane.OPS)]);
         if (scanAll || domain.lastScannedAt === null) await this.enqueueScan(domain.id, scanAll ? "worker-start" : "domain-seen");
       }
     }
     for (const { domain, reason } of unreachable) {
-      if (domain.inaccessibleReason !== reason && !(await this.seenByAnotherHost(domain.id)))
-        await this.setReachability(domain, reason);
+      if (
+        domain.inaccessibleReason !== reason &&
+        !(await seenByAnotherHost(this.d.db, this.name, domain.id, this.d.config.HOST_OFFLINE_AFTER_MS))
+      )
+        await setReachability(this.d.db, this.d.log, domain, reason);
     }
     await heartbeat(this.d.db, this.name, this.domainIds());
     // Disks blocked by processes of ended runs on this host (RUN_STILL_ALIVE): free them once gone.
     const released = await releaseGoneSurvivors(this.d.db, this.name);
     if (released.length) this.d.log.info({ diskIds: released }, "processes of ended runs are gone: disks released");
-  }
-
-  private async seenByAnotherHost(domainId: string): Promise<boolean> {
-    const rows = await this.d.db.query(
-      `SELECT 1 FROM host WHERE name <> $1 AND $2 = ANY("storageDomainIds") AND "heartbeatAt" > now() ` +
-        "- ($3 || ' milliseconds')::interval LIMIT 1",
-      [this.name, domainId, String(this.d.config.HOST_OFFLINE_AFTER_MS)],
-    );
-    return rows.length > 0;
-  }
-
-  private async setReachability(domain: StorageDomain, reason: string | null): Promise<void> {
-    await this.d.db.transaction(async (em) => {
-      await em.update(StorageDomain, { id: domain.id }, { inaccessibleReason: reason });
-      await refreshDomainAssessments(em, domain.id);
-    });
-    this.d.log.info({ domain: domain.name, reason }, reason ? "storage domain inaccessible" : "storage domain reachable");
   }
 
   private async enqueueScan(storageDomainId: string, reason: string): Promise<void> {
@@ -196,7 +193,8 @@ export class HostWorker {
       this.libvirt?.requestFullSync();
       return summary;
     },
-    [JobName.SPARSIFY]: (job, token, signal) => this.runSparsify(job, token, signal),
+    [JobName.SPARSIFY]: (job, token, signal) =>
+      runSparsifyInSlot({ ...this.d, hostName: this.name, fence: this.fence, maintenance: this.maintenance }, job, token, signal),
     [JobName.ESTIMATE]: async (job) => {
       const result = await processEstimate(job.data, { ...this.d, hostName: this.name });
       await this.d.bus
@@ -213,84 +211,24 @@ export class HostWorker {
       ),
   };
 
-  /**
-   * A sparsify run needs one of the host's slots. When they are all taken the job goes back to
-   * the queue for a moment rather than waiting here, so another host that sees the domain may
-   * take it meanwhile.
-   */
-  private async runSparsify(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
-    // A fetch already in flight when maintenance began can still deliver a job: hand it back.
-    if (this.maintenance) {
-      await job.moveToDelayed(Date.now() + 5_000, token);
-      throw new DelayedError();
-    }
-    // DIRECT runs take no appliance slot but one of their own budget (the processor asks for an
-    // appliance slot if the job runs virt-sparsify after all).
-    const direct =
-      this.d.directSlots &&
-      (
-        await this.d.db
-          .getRepository(StorageDomain)
-          .findOne({ select: { id: true, sparsifyMethod: true }, where: { id: job.data.storageDomainId } })
-      )?.sparsifyMethod === SparsifyMethod.DIRECT;
-    const budget: RunBudget = direct ? "direct" : "appliance";
-    const slot = await (direct ? this.d.directSlots! : this.d.slots).tryAcquire(`${this.name}:${job.id}`);
-    if (!slot) {
-      await job.moveToDelayed(Date.now() + this.d.config.SLOT_RETRY_MS, token);
-      throw new DelayedError();
-    }
-    let result: unknown;
-    const onFence = (why: string) =>
-      this.d.log.warn({ jobId: job.id, host: this.name, why }, "sparsify run fenced: its lease lapsed, the run is stopped");
-    const lease = new RunLease(job, token!, this.fence, onFence).start();
-    try {
-      result = await this.d.sparsify(job, signal, lease.signal, budget);
-    } finally {
-      lease.stop();
-      await slot.release();
-    }
-    // Fenced: another host may own the job now. Give it back if the lock is still ours; else leave it.
-    if (lease.signal.aborted) {
-      await job.moveToDelayed(Date.now(), token).catch(() => {});
-      throw new DelayedError();
-    }
-    // Handed back (the worker stops): to the queue now, not after a stalled-job check.
-    if (isHandedBack(result)) {
-      await job.moveToDelayed(Date.now(), token);
-      throw new DelayedError();
-    }
-    return result;
-  }
-
   private createWorker(storageDomainId: string, lane: Lane): Worker {
-    const worker = new Worker(
-      laneQueueName(storageDomainId, lane),
-      async (job: Job, token?: string, signal?: AbortSignal) => {
+    return createLaneWorker(this.d, storageDomainId, lane, {
+      lockDurationMs: this.fence.lockDurationMs,
+      paused: this.maintenance || (lane === Lane.SPARSIFY && this.sparsifyHeld),
+      handle: (job, token, signal) => {
         const handler = this.handlers[job.name as JobName] as Handler<JobName> | undefined;
         if (!handler) throw new Error(`unknown job ${job.name}`);
         return handler(job, token, signal);
       },
-      {
-        connection: this.d.connection,
-        prefix: this.d.config.QUEUE_PREFIX,
-        // The sparsify lane fetches up to the host budget; the slots decide what really runs.
-        concurrency:
-          lane === Lane.SPARSIFY
-            ? this.d.facts.concurrency + (this.d.directSlots ? this.d.config.DIRECT_CONCURRENCY : 0)
-            : this.d.config.OPS_CONCURRENCY,
-        stalledInterval: this.d.config.STALLED_INTERVAL_MS,
-        // Long enough for a lapsed lease to stop its run before anyone may take the job over.
-        lockDuration: this.fence.lockDurationMs,
-        maxStalledCount: 1,
-      },
-    );
-    if (this.maintenance) void worker.pause(true);
-    worker.on("error", (error) => this.d.log.warn({ err: error.message, storageDomainId, lane }, "queue worker error"));
-    return worker;
+    });
   }
 
   private allWorkers(): Worker[] {
     return [...this.workers.values()].flat();
+  }
+
+  private laneWorkers(lane: Lane): Worker[] {
+    return [...this.workers.values()].map((pair) => pair[lane === Lane.SPARSIFY ? 0 : 1]!);
   }
 
   /** Cancels a job if this host runs it; the processor sees the abort signal. */

@@ -36,9 +36,14 @@ export class LibvirtLink {
       log: this.log,
       watchDirs: choice.uri === DEFAULT_LIBVIRT_URI ? QEMU_DOMAIN_DIRS.filter((d) => fs.existsSync(d)) : [],
       sink: {
-        connected: () => sync.setState(LibvirtState.CONNECTED, null),
-        unreachable: (reason) => sync.setState(LibvirtState.UNREACHABLE, reason),
-        fullSync: (domains) => sync.fullSync(domains),
+        connected: async () => void (await sync.setState(LibvirtState.CONNECTED, null)),
+        unreachable: async (reason) => void (await sync.setState(LibvirtState.UNREACHABLE, reason)),
+        // Each resync says CONNECTED again: the gateway marks a host whose heartbeat came late
+        // UNREACHABLE, and nothing else would take that back while the link itself stays up.
+        fullSync: async (read) => {
+          await sync.setState(LibvirtState.CONNECTED, null);
+          await sync.fullSync(read);
+        },
         domainChanged: (name, domain) => {
           this.log.debug(
             { domain: name, state: domain?.state ?? "gone", disks: domain?.disks.map((d) => d.target) },

@@ -1,8 +1,23 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { SparsifyMethod } from "../../domain/direct-method.js";
 import type { HostSlot, HostSlots } from "./host-slots.js";
 
 /** Which of the host's budgets a sparsify run was started under. */
 export type RunBudget = "appliance" | "direct";
+
+/**
+ * The budget a run starts under: the method the job was requested with (its data), else the
+ * domain's method now (`readDomainMethod`, one query; only for jobs queued without it). Without a
+ * DIRECT budget on this host every run takes an appliance slot.
+ */
+export async function budgetFor(
+  requested: SparsifyMethod | undefined,
+  readDomainMethod: () => Promise<SparsifyMethod | undefined>,
+  hasDirectBudget: boolean,
+): Promise<RunBudget> {
+  if (!hasDirectBudget) return "appliance";
+  return (requested ?? (await readDomainMethod())) === SparsifyMethod.DIRECT ? "direct" : "appliance";
+}
 
 /**
  * An appliance slot for a job that was started under the DIRECT budget and runs virt-sparsify

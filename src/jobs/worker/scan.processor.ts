@@ -7,13 +7,13 @@ import { ScanState } from "../../entities/enums.js";
 import { StorageDomain } from "../../entities/index.js";
 import { readNfsVersion } from "../../host/nfs-mounts.js";
 import { probePath } from "../../host/storage-probe.js";
-import { findImages } from "../../host/scan/find-images.js";
-import { withDeadline } from "../../host/with-deadline.js";
 import { probeDomain } from "../../host/scan/probe-domain.js";
-import { readVolumes } from "../../host/scan/read-volumes.js";
+import { readVolumesInto } from "../../host/scan/read-volumes.js";
+import { walkImages } from "../../host/scan/walk-images.js";
 import { recordEvent } from "../../services/audit.js";
 import { refreshDomainAssessments } from "../../services/disk-assessment.service.js";
 import { applyScan, type ScanSummary } from "../../services/inventory-writer.js";
+import { ReadingSpool } from "../../services/reading-spool.js";
 import { ScanLease } from "../../services/scan-lease.js";
 import type { EventBus } from "../queue/event-bus.js";
 import type { ScanJobData } from "../queue/queue-names.js";
@@ -66,16 +66,18 @@ export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promis
     });
     return null;
   }
+  let spool: ReadingSpool | undefined;
   try {
     await setState(ScanState.SCANNING);
     await probeDomain(domain.path, deps.config.SCAN_PROBE_TIMEOUT_MS);
-    // The walk above can pass on cached attributes while the server hangs: bound the in-process one too.
-    const images = await withDeadline(
-      findImages(domain.path),
-      deps.config.SCAN_PROBE_TIMEOUT_MS,
-      "the storage domain's directory walk",
-    );
-    const readings = await readVolumes(images, domain.path, deps.config.STORAGE_ROOTS);
+    // Each reading goes to a private spool file as it is read, not into memory; the write streams it into COPY.
+    spool = await ReadingSpool.create(deps.config.STORAGE_ROOTS);
+    const readings = spool;
+    // The walk above can pass on cached attributes while the server hangs: each step of this one is bounded too.
+    // It finds the images as the readers take them, so no list of the domain's names is ever held.
+    const images = walkImages(domain.path, { stepTimeoutMs: deps.config.SCAN_PROBE_TIMEOUT_MS });
+    await readVolumesInto(images, domain.path, deps.config.STORAGE_ROOTS, (reading) => readings.write(reading));
+    await spool.finish();
     const nfsVersion = await readNfsVersion(domain.path);
     const summary = await db.transaction(async (em) => {
       if (!(await lease.stillHeld(em))) return SCAN_DEFERRED; // lapsed and taken: that scan's reading wins
@@ -109,6 +111,7 @@ export async function processScan(job: Job<ScanJobData>, deps: ScanDeps): Promis
     });
     return null;
   } finally {
+    await spool?.dispose().catch(() => undefined);
     await lease.release().catch(() => undefined);
   }
 }

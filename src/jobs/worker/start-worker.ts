@@ -12,12 +12,18 @@ import { HostWorker } from "./host-worker.js";
 import { QueueRegistry } from "../queue/queue-registry.js";
 import { createRedis } from "../queue/redis.js";
 import { SparsifyProcessor } from "./sparsify.processor.js";
+import { ImageClaims } from "./image-claims.js";
 
 export interface RunningWorker {
   worker: HostWorker;
   close(force?: boolean): Promise<void>;
   /** Running sparsify jobs go back to the queue now (see HostWorker.handBack). */
   handBack(): void;
+  /**
+   * Resolves when the background work that ended jobs set off (their estimate refresh) is done:
+   * what a run costs includes it.
+   */
+  settled(): Promise<void>;
 }
 
 /** Wires a host worker: capabilities, Redis, bus, the processors. */
@@ -48,7 +54,10 @@ export async function startHostWorker(config: Config, db: DataSource, log: Logge
     HostSlots.key(config.QUEUE_PREFIX, config.HOST_NAME, "direct"),
     config.DIRECT_CONCURRENCY,
   );
+  // One per process: the estimates and the runs of this worker share it (image-claims.ts).
+  const claims = new ImageClaims();
   const processor = new SparsifyProcessor({
+    claims,
     config,
     db,
     bus,
@@ -58,6 +67,7 @@ export async function startHostWorker(config: Config, db: DataSource, log: Logge
     applianceSlots: slots,
   });
   const worker = new HostWorker({
+    claims,
     config,
     db,
     bus,
@@ -84,6 +94,7 @@ export async function startHostWorker(config: Config, db: DataSource, log: Logge
   return {
     worker,
     handBack: () => worker.handBack(),
+    settled: () => processor.estimates.idle(),
     async close(force = false) {
       await worker.stop(force);
       // The estimate refreshes after the last jobs still use the database: let them end first.

@@ -8,7 +8,11 @@ import type { RateLimits } from "./rate-limits.js";
 export const DEV_PRINCIPAL: Principal = { tokenId: null, name: "dev", role: Role.ADMIN, expiresAt: null };
 
 export type AuthResult =
-  | { principal: Principal }
+  /**
+   * `blockedFor`: the failed-authentication check still under way (a valid token this gateway had
+   * cached, so no lookup was made): the caller must await it before the operation runs.
+   */
+  | { principal: Principal; blockedFor?: Promise<number | null> }
   | { principal: null; reason: "missing" | "invalid" }
   /** Too many failed authentications from this address: the token was not even looked up. */
   | { principal: null; reason: "rate-limited"; retryAfterSeconds: number };
@@ -18,6 +22,11 @@ export interface AuthGuard {
   limits: RateLimits;
   /** The client address (X-Forwarded-For only when TRUST_PROXY trusts the proxy). */
   address: string;
+  /**
+   * For a token already cached valid, return the failed-authentication check as a promise instead
+   * of waiting for it here (HTTP awaits it with the rate-limit charge, one wait for both).
+   */
+  deferForCachedToken?: boolean;
 }
 
 /**
@@ -33,6 +42,11 @@ export async function authenticate(
   if (config.AUTH_DISABLED) return { principal: DEV_PRINCIPAL };
   const secret = bearerSecret(authorization);
   if (!secret) return { principal: null, reason: "missing" };
+  if (guard?.deferForCachedToken) {
+    // No lookup happens for a cached token: the check need not come first, only before execution.
+    const cached = tokens.cachedPrincipal(secret);
+    if (cached) return { principal: cached, blockedFor: guard.limits.authBlockedFor(guard.address) };
+  }
   if (guard) {
     const wait = await guard.limits.authBlockedFor(guard.address);
     if (wait !== null) return { principal: null, reason: "rate-limited", retryAfterSeconds: wait };

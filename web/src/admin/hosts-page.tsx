@@ -23,11 +23,17 @@ function MaintenanceToggle({ host, onChanged }: { host: Host; onChanged: () => v
   );
 }
 
+/**
+ * Hosts are re-read at the pace the heartbeat age is redrawn: an age computed from a stale answer
+ * would grow forever and the Online badge would never turn to Offline (or back) without Refresh.
+ */
+const REFRESH_MS = 10_000;
+
 /** The host workers: what they can do, whether they are alive, and a drain switch for admins. */
 export function HostsPage() {
-  const { data, error, loading, reload } = useQuery(HOSTS);
+  const { data, error, loading, reload } = useQuery(HOSTS, undefined, REFRESH_MS);
   const admin = useIsAdmin();
-  const now = useNow(true, 10_000);
+  const now = useNow(true, REFRESH_MS);
   const hosts = data ? [...data.hosts].sort((a, b) => a.name.localeCompare(b.name)) : null;
   return (
     <section className="page" aria-labelledby="hosts-title">

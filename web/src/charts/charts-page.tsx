@@ -8,7 +8,8 @@ import { useWatchedJobs } from "../jobs/watched-jobs";
 import { useSession } from "../session";
 import { Bytes } from "../ui/bytes";
 import { ErrorAlert } from "../ui/error-alert";
-import { ColumnChart, PairBarChart } from "./column-chart";
+import { ColumnChart } from "./column-chart";
+import { PairBarChart } from "./pair-bar-chart";
 import { bucketLabel, bucketStart, fillBuckets } from "./scale";
 
 /** How far back each bucket size looks: about 30 columns, 26 weeks, 12 months. */
@@ -28,6 +29,10 @@ function ReclaimedOverTime() {
     () => (data ? fillBuckets(data.reclaimedTotals, bucket, new Date(since), now) : []),
     [data, bucket, since, now],
   );
+  const columns = useMemo(
+    () => rows.map((r) => ({ label: bucketLabel(r.bucketStart, bucket), value: r.reclaimedBytes })),
+    [rows, bucket],
+  );
   const total = rows.reduce((sum, r) => sum + r.reclaimedBytes, 0);
   return (
     <section className="chart-card" aria-labelledby={`${id}-title`}>
@@ -46,10 +51,7 @@ function ReclaimedOverTime() {
         <Bytes value={total} signed /> reclaimed in {formatCount(rows.reduce((n, r) => n + r.jobs, 0))} finished job(s) since{" "}
         {bucketLabel(since, bucket)} (UTC).
       </p>
-      <ColumnChart
-        label={`Bytes reclaimed per ${bucket.toLowerCase()}`}
-        columns={rows.map((r) => ({ label: bucketLabel(r.bucketStart, bucket), value: r.reclaimedBytes }))}
-      />
+      <ColumnChart label={`Bytes reclaimed per ${bucket.toLowerCase()}`} columns={columns} />
       <details>
         <summary>Show the numbers</summary>
         <table className="chart-table">
@@ -87,19 +89,18 @@ function ReclaimedOverTime() {
 function DomainSizes() {
   const id = useId();
   const { data, error, reload } = useQuery(DOMAIN_SIZES);
-  const domains = data ? [...data.storageDomains].sort((a, b) => a.name.localeCompare(b.name)) : [];
+  const domains = useMemo(() => (data ? [...data.storageDomains].sort((a, b) => a.name.localeCompare(b.name)) : []), [data]);
+  const pairs = useMemo(
+    () => domains.map((d) => ({ label: d.name, outer: d.virtualSizeTotal, inner: d.actualSizeTotal })),
+    [domains],
+  );
   return (
     <section className="chart-card" aria-labelledby={`${id}-title`}>
       <div className="chart-head">
         <h2 id={`${id}-title`}>Actual against virtual size, by storage domain</h2>
       </div>
       {error && <ErrorAlert error={error} onRetry={reload} />}
-      <PairBarChart
-        label="Actual and virtual size per storage domain"
-        outerName="virtual"
-        innerName="actual"
-        rows={domains.map((d) => ({ label: d.name, outer: d.virtualSizeTotal, inner: d.actualSizeTotal }))}
-      />
+      <PairBarChart label="Actual and virtual size per storage domain" outerName="virtual" innerName="actual" rows={pairs} />
       <details>
         <summary>Show the numbers</summary>
         <table className="chart-table">

@@ -1,4 +1,4 @@
-/** Pure helpers for the hand-drawn SVG charts: axis ticks in binary units, bucket labels, gaps filled. */
+/** Pure helpers for the charts: axis ticks in binary units, bucket labels, gaps filled. */
 /** The API's TimeBucket (kept here so this file imports nothing and tests load it as is). */
 type TimeBucket = "ALL" | "DAY" | "WEEK" | "MONTH";
 
@@ -23,10 +23,6 @@ export function byteTicks(max: number, count = 4): number[] {
   }
   return ticks;
 }
-
-/** value → position along [0, length], with `max` at `length`; values past the ends are clamped. */
-export const linear = (max: number, length: number) => (value: number) =>
-  max <= 0 ? 0 : Math.min(length, Math.max(0, (value / max) * length));
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode, type RefObject } from "react";
+import { useScrolls } from "./use-scrolls";
 
 /**
  * A modal on the native <dialog>: the browser makes the page behind it inert, keeps Tab inside,
@@ -23,6 +24,9 @@ export function Dialog({
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const opener = useRef<Element | null>(null);
+  const body = useRef<HTMLDivElement>(null);
+  // A body taller or wider than the window (a phone, a long list of disks) scrolls: it then takes the focus too.
+  const scrolls = useScrolls(body);
 
   useEffect(() => {
     const dialog = ref.current!;
@@ -49,7 +53,9 @@ export function Dialog({
       <h2 id={titleId} className="dialog-title">
         {title}
       </h2>
-      <div className="dialog-body">{children}</div>
+      <div ref={body} className="dialog-body" {...(scrolls ? { tabIndex: 0, role: "region", "aria-labelledby": titleId } : {})}>
+        {children}
+      </div>
       <div className="dialog-footer">{footer}</div>
     </dialog>
   );

@@ -6,7 +6,7 @@ import { SparsifyDialog } from "../disks/sparsify-dialog";
 import { humanise } from "../format";
 import { useWatchedJobs } from "../jobs/watched-jobs";
 import { Link, useSearchParams } from "../router";
-import { useSession } from "../session";
+import { hasRole, useSession } from "../session";
 import { Bytes } from "../ui/bytes";
 import { ErrorAlert } from "../ui/error-alert";
 import { useQuery } from "../api/use-query";
@@ -35,7 +35,10 @@ function DiskVerdict({ disk }: { disk: Disk }) {
 export function VmPage() {
   const [params] = useSearchParams();
   const id = params.get("id") ?? "";
-  const { canSparsify } = useSession();
+  const { canSparsify, me } = useSession();
+  // Host paths are for admins only (the API returns null to others): say so rather than "no source".
+  const sourceOf = (source: string | null | undefined) =>
+    source ?? (hasRole(me.role, "ADMIN") ? "no source" : "path shown to admins only");
   const { watch } = useWatchedJobs();
   const [confirming, setConfirming] = useState<Disk[] | null>(null);
   const { data, error, loading, reload } = useQuery(VM, { id }, REFRESH_MS);
@@ -126,7 +129,7 @@ export function VmPage() {
           <ul>
             {unmapped.map((d, i) => (
               <li key={i}>
-                {d.target ?? "?"} ({humanise(d.device)}): <span className="code">{d.source ?? "no source"}</span>
+                {d.target ?? "?"} ({humanise(d.device)}): <span className="code">{sourceOf(d.source)}</span>
               </li>
             ))}
           </ul>

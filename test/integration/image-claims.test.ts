@@ -1,0 +1,108 @@
+/**
+ * A sparsify run's claim against the real estimator: the estimate of a disk's leaf holds qemu's
+ * lock on it (it does not share writes: that is how it sees a running VM), so a run launched
+ * meanwhile failed with `guestfs_launch failed`. The claim stops the estimate and returns only
+ * once the lock is gone: right after it, a read-write open (what virt-sparsify's qemu does) works.
+ */
+import "reflect-metadata";
+import fs, { stat } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
+import { pino } from "pino";
+import type { DataSource } from "typeorm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { Disk } from "../../src/entities/index.js";
+import { processEstimate } from "../../src/jobs/worker/estimate.processor.js";
+import { openDatabase } from "../../src/server/database.js";
+import { createTestDatabase } from "../support/stack.js";
+import { estimateReclaimable } from "../../src/host/estimate/estimate-reclaimable.js";
+import { ImageClaimedError, ImageClaims } from "../../src/jobs/worker/image-claims.js";
+import { unsharesWrite } from "../support/hold-image.js";
+import { makeExt4Image } from "../support/images.js";
+import { requireTools } from "../support/require-tool.js";
+import { scanInProcess } from "../support/scan-in-process.js";
+import { makeTempDir } from "../support/temp-dir.js";
+
+const tools = requireTools("qemu-img", "qemu-io", "qemu-storage-daemon", "fusermount3", "mke2fs", "debugfs", "dumpe2fs");
+
+describe.runIf(tools)("a run's claim stops the estimate of its leaf and gets qemu's lock", () => {
+  let dir: Awaited<ReturnType<typeof makeTempDir>>;
+  let image: string;
+  let database: { url: string; drop: () => Promise<void> };
+  let db: DataSource;
+
+  beforeAll(async () => {
+    dir = await makeTempDir("image-claims-");
+    await fs.mkdir(join(dir.path, "dom"));
+    image = join(dir.path, "dom", "disk.qcow2");
+    await makeExt4Image(image, { format: "qcow2", deletedMiB: 40 });
+    await makeExt4Image(join(dir.path, "dom", "other.qcow2"), { format: "qcow2", deletedMiB: 40 });
+    database = await createTestDatabase();
+    db = await openDatabase(database.url);
+  }, 60_000);
+  afterAll(async () => {
+    await db?.destroy();
+    await database?.drop();
+    await dir?.remove();
+  });
+
+  it("the estimate rejects with ImageClaimedError and the image opens read-write right after the claim", async () => {
+    const { ino } = await stat(image);
+    const claims = new ImageClaims();
+    // An estimate is short: start again until one is caught holding the lock (it always is, for a while).
+    for (let tryNo = 1; tryNo <= 10; tryNo++) {
+      let settled = false;
+      const reading = claims.read([image], (signal) =>
+        estimateReclaimable({ volumes: [{ path: image, format: "qcow2" }], signal }),
+      );
+      reading.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      while (!settled && !(await unsharesWrite(ino))) await sleep(2);
+      if (settled) continue;
+
+      const release = await claims.claim([image], 10_000);
+      await expect(reading).rejects.toBeInstanceOf(ImageClaimedError);
+      expect(await unsharesWrite(ino)).toBe(false);
+      const open = await execa("qemu-io", ["-f", "qcow2", "-c", "quit", image], { reject: false });
+      expect(open.exitCode, open.stderr).toBe(0);
+      // Released: the next estimate reads the disk again.
+      release();
+      const again = await claims.read([image], (signal) =>
+        estimateReclaimable({ volumes: [{ path: image, format: "qcow2" }], signal }),
+      );
+      expect(again.reclaimableBytes).toBeGreaterThan(30 * 1024 * 1024);
+      return;
+    }
+    throw new Error("no estimate was seen holding the image's lock in 10 tries");
+  }, 120_000);
+
+  it("the worker's estimate writes nothing for a claimed disk and estimates it again once released", async () => {
+    const [{ id }] = await db.query(`INSERT INTO storage_domain (name, path) VALUES ('dom', $1) RETURNING id`, [
+      join(dir.path, "dom"),
+    ]);
+    const config = loadConfig({ STORAGE_ROOTS: dir.path });
+    const log = pino({ level: "silent" });
+    await scanInProcess(db, config, id);
+    const claims = new ImageClaims();
+    const estimate = () =>
+      processEstimate({ storageDomainId: id, requestedBy: "test" }, { config, db, log, hostName: "h1", claims });
+    const byAlias = async () =>
+      Object.fromEntries((await db.getRepository(Disk).findBy({ storageDomainId: id })).map((d) => [d.alias, d]));
+
+    const release = await claims.claim([image], 10_000);
+    expect(await estimate()).toEqual({ estimated: 1, unavailable: 0 });
+    let disks = await byAlias();
+    expect(disks.other!.reclaimableEstimate).toBeGreaterThan(30 * 1024 * 1024);
+    expect(disks.disk!.estimatedAt).toBeNull();
+    expect(disks.disk!.estimateUnavailableReason).toBeNull();
+
+    release();
+    expect(await estimate()).toEqual({ estimated: 2, unavailable: 0 });
+    disks = await byAlias();
+    expect(disks.disk!.reclaimableEstimate).toBeGreaterThan(30 * 1024 * 1024);
+  }, 120_000);
+});
