@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { isAbsolute } from "node:path";
 import type { Readable } from "node:stream";
 import { findExecutable } from "./find-executable.js";
 import { dieWithService, OWN_SESSION } from "./own-session.js";
@@ -8,35 +9,69 @@ export type PathProbe =
   { ok: true; dev: string; ino: string; type: string } | { ok: false; condition: "HUNG" | "GONE" | "UNREADABLE"; reason: string };
 
 /**
- * `stat`s a path (and, with `readDir`, reads one entry of a directory) in a child process with a
- * deadline. A stat on hung storage (a stopped FUSE
- * server, an unreachable hard NFS mount) never returns; done in the worker it would block one of
- * libuv's four threads for good. The child is SIGKILLed at the deadline and not waited for: a
- * process stuck in uninterruptible sleep may never exit, and the probe must still answer.
+ * `stat`s a path (and, with `readDir`, reads its directory) in one child process with a deadline.
+ * A stat on hung storage (a stopped FUSE server, an unreachable hard NFS mount) never returns;
+ * done in the worker it would block one of libuv's four threads for good. The child is SIGKILLed
+ * at the deadline and not waited for: a process stuck in uninterruptible sleep may never exit,
+ * and the probe must still answer.
  */
 export async function probePath(target: string, timeoutMs: number, opts: { readDir?: boolean } = {}): Promise<PathProbe> {
-  const started = Date.now();
-  const stat = findExecutable("stat") ?? "stat";
-  // --: a hostile name cannot become an option; %d %i %F: device, inode, file type.
-  const seen = await bounded(target, [stat, "-c", "%d %i %F", "--", target], timeoutMs);
-  if (!seen.ok || !opts.readDir || seen.type !== "directory") return seen;
-  // A stat can be answered from the kernel's attribute cache; reading the directory asks the
-  // server. find stops after the first entry (paths here are absolute: never taken as options).
-  const listed = await bounded(
-    target,
-    [findExecutable("find") ?? "find", target, "-mindepth", "1", "-maxdepth", "1", "-quit"],
-    Math.max(1, timeoutMs - (Date.now() - started)),
-    timeoutMs,
-  );
-  return listed.ok || listed.condition !== "HUNG" ? seen : listed;
+  if (!opts.readDir)
+    // --: a hostile name cannot become an option; %d %i %F: device, inode, file type.
+    return bounded(target, [findExecutable("stat") ?? "stat", "-c", "%d %i %F", "--", target], timeoutMs, parseStat);
+  // One find instead of a stat and then a find: the watchdog runs this every few seconds during a
+  // job, and each child costs the worker a fork. It prints the path's own device, inode and type,
+  // then (a directory) reads it, which a stat answered from the attribute cache would not: the
+  // server is asked. At the first entry, which does not match the start's -path, it quits.
+  const start = isAbsolute(target) ? target : `./${target}`; // never taken as an option
+  const argv = [findExecutable("find") ?? "find", start, "-maxdepth", "1"];
+  argv.push("(", "-path", globLiteral(start), "-printf", "%D %i %y\\n", ")", "-o", "-quit");
+  return bounded(target, argv, timeoutMs, parseFind);
+}
+
+/** `text` as an fnmatch pattern (find's -path) that matches exactly itself. Pure. */
+export function globLiteral(text: string): string {
+  return text.replace(/[\\*?[\]]/g, "\\$&");
+}
+
+/** find's %y letters in stat's %F words, which the probe reports. */
+const FIND_TYPES: Record<string, string> = {
+  d: "directory",
+  f: "regular file",
+  l: "symbolic link",
+  b: "block special file",
+  c: "character special file",
+  p: "fifo",
+  s: "socket",
+};
+
+type Seen = { dev: string; ino: string; type: string };
+
+/** stat -c '%d %i %F': one line, the type may hold spaces. */
+function parseStat(stdout: string): Seen | null {
+  const [dev = "", ino = "", ...type] = stdout.trim().split(" ");
+  return dev && ino ? { dev, ino, type: type.join(" ") } : null;
+}
+
+/** The find of {@link probePath}: its first line is the start itself. */
+function parseFind(stdout: string): Seen | null {
+  const [dev = "", ino = "", letter = ""] = (stdout.split("\n")[0] ?? "").split(" ");
+  return dev && ino && letter ? { dev, ino, type: FIND_TYPES[letter] ?? "unknown" } : null;
 }
 
 /**
  * Runs one look in a child; see {@link probePath}. Plain `child_process.spawn`, not execa: the
- * watchdog runs three of these every few seconds during a job, and execa's option handling and
- * stream plumbing cost ~3 ms of the worker's CPU per call on top of the ~1 ms fork.
+ * watchdog runs these every few seconds during a job, and execa's option handling and stream
+ * plumbing cost ~3 ms of the worker's CPU per call on top of the fork. What the child printed
+ * about the path counts even if it then failed (a directory it may not list is still there),
+ * unless it hung.
  */
-async function bounded(target: string, argv: string[], timeoutMs: number, reportedMs = timeoutMs): Promise<PathProbe> {
+async function bounded(
+  target: string,
+  argv: string[],
+  timeoutMs: number,
+  parse: (stdout: string) => Seen | null,
+): Promise<PathProbe> {
   const [file, args] = dieWithService(argv[0]!, argv.slice(1));
   const child = spawn(file, args, { ...OWN_SESSION, stdio: ["ignore", "pipe", "pipe"], env: { LC_ALL: "C" } });
   const [readOut, readErr] = [collect(child.stdout), collect(child.stderr)];
@@ -51,15 +86,12 @@ async function bounded(target: string, argv: string[], timeoutMs: number, report
   const done = await Promise.race([exited, deadline]).finally(() => clearTimeout(timer));
   if (done === "HUNG") {
     child.kill("SIGKILL");
-    return { ok: false, condition: "HUNG", reason: `${target} did not answer within ${reportedMs} ms (storage hung)` };
+    return { ok: false, condition: "HUNG", reason: `${target} did not answer within ${timeoutMs} ms (storage hung)` };
   }
+  const seen = done.error ? null : parse(readOut());
+  if (seen) return { ok: true, ...seen };
   const shortMessage = done.error?.message ?? `exit code ${done.exitCode}`;
-  const outcome = { exitCode: done.exitCode, stdout: readOut(), stderr: readErr(), shortMessage };
-  if (outcome.exitCode === 0) {
-    const [dev = "", ino = "", ...type] = String(outcome.stdout).trim().split(" ");
-    return { ok: true, dev, ino, type: type.join(" ") };
-  }
-  const stderr = String(outcome.stderr ?? "");
+  const stderr = readErr();
   if (/No such file or directory|Not a directory/.test(stderr))
     return { ok: false, condition: "GONE", reason: `${target} does not exist (unmounted or removed)` };
   if (/Transport endpoint is not connected|Stale file handle/.test(stderr))
@@ -71,7 +103,7 @@ async function bounded(target: string, argv: string[], timeoutMs: number, report
   return {
     ok: false,
     condition: "UNREADABLE",
-    reason: `${target} cannot be read: ${stderr.trim().split("\n")[0] || outcome.shortMessage}`,
+    reason: `${target} cannot be read: ${stderr.trim().split("\n")[0] || shortMessage}`,
   };
 }
 

@@ -45,6 +45,31 @@ describe.runIf(tools && isRoot)("probePath and watchStorage", () => {
     expect(await probePath(path.join(dir.path, "gone", "b.raw"), 5_000)).toMatchObject({ ok: false, condition: "GONE" });
   });
 
+  it("one child reads a directory: its device and inode, whatever glob characters its name holds; GONE, files as stat", async () => {
+    // Taken as a glob, this name would not match itself: the probe would find nothing and say UNREADABLE.
+    const odd = path.join(dir.path, "a[b]*?\\c d");
+    await fs.mkdir(odd);
+    for (const name of ["1.raw", "2.raw", "3.raw"]) await fs.writeFile(path.join(odd, name), "x");
+    const st = await fs.stat(odd);
+    const probe = { ok: true, dev: String(st.dev), ino: String(st.ino), type: "directory" };
+    expect(await probePath(odd, 5_000, { readDir: true })).toEqual(probe);
+    const empty = path.join(dir.path, "empty");
+    await fs.mkdir(empty);
+    expect(await probePath(empty, 5_000, { readDir: true })).toMatchObject({ ok: true, type: "directory" });
+    const file = path.join(odd, "1.raw");
+    const fst = await fs.stat(file);
+    expect(await probePath(file, 5_000, { readDir: true })).toEqual({
+      ok: true,
+      dev: String(fst.dev),
+      ino: String(fst.ino),
+      type: "regular file",
+    });
+    expect(await probePath(path.join(dir.path, "gone"), 5_000, { readDir: true })).toMatchObject({
+      ok: false,
+      condition: "GONE",
+    });
+  });
+
   it("a paused FUSE server: HUNG at the deadline, even where the directory's stat is still cached", async () => {
     const real = path.join(dir.path, "real");
     const domain = path.join(dir.path, "domain");
