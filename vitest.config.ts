@@ -17,6 +17,9 @@ export default defineConfig({
     server: { deps: { external: [/\/dist\/src\//] } },
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // expect.poll's own default is 1 s: too short for a server round trip on a loaded 2-core CI
+    // (a page's text after a GraphQL call, a lock after a query). A passing poll returns at once.
+    expect: { poll: { timeout: 10_000 } },
     // Real virt-sparsify runs cost ~600 MB and one core each: never more than two files at once.
     maxWorkers: 2,
     projects: [

@@ -57,6 +57,9 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
         HOST_NAME: `shutdown-${randomBytes(3).toString("hex")}`,
         LOG_LEVEL: "info",
         LIBVIRT_URI: "none",
+        // The drain must outlast a whole TCG run on a loaded CI (25-40 s when another file runs an
+        // appliance too); past the grace the job would be handed back instead of finished.
+        WORKER_SHUTDOWN_GRACE_MS: "300000",
       },
     });
     proc.stdout!.on("data", (d) => (output += d));
@@ -114,5 +117,5 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs"))("
     await db.end();
     expect(rows[0]).toEqual({ state: "SUCCEEDED", status: "OK" });
     await client.dispose();
-  }, 120_000);
+  }, 360_000);
 });

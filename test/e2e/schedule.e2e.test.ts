@@ -139,7 +139,7 @@ describe.runIf(requireTools("virt-sparsify", "qemu-img", "mke2fs", "debugfs", "q
 
       // The estimate is refreshed after the job: nothing left to reclaim.
       await waitFor(async () => (await loadDisks(), disk.get("big").reclaimableEstimate < 10 * MiB), {
-        timeout: 15_000,
+        timeout: 60_000,
         what: "the refreshed estimate",
       });
       expect(disk.get("big").needsSparsify).toBe(false);

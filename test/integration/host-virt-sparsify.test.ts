@@ -82,7 +82,7 @@ describe.skipIf(!tools)("runVirtSparsify (real virt-sparsify, TCG on this host)"
     expect(await e2fsckClean(image.path, "qcow2")).toBe(true);
     expect(await diagnoseRun(result, image)).toBeNull();
     await expectCleanHost();
-  });
+  }, 180_000);
 
   it("cancel ~2 s in: SIGTERM, non-zero exit, nothing left behind, image intact", async () => {
     const image = await makeExt4Image(join(dir.path, "disk.qcow2"), { format: "qcow2", deletedMiB: 200 });

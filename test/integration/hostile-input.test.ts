@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { loadConfig } from "../../src/config.js";
 import { Role } from "../../src/domain/roles.js";
+import { activeSubscriptions } from "../../src/metrics.js";
 import { startGateway } from "../../src/server/gateway.js";
 import { snapshotTables, type TableSnapshot } from "../support/db-snapshot.js";
 import { OperationBuilder, withValue, type BuiltOperation, type Leaf, type OperationKind } from "../support/operation-builder.js";
@@ -579,6 +580,8 @@ describe("rate limits", () => {
       await Promise.all(clients.map((c) => c.ready));
       const seen = new Map<number, Set<string>>();
       const errors: unknown[] = [];
+      const active = async () => (await activeSubscriptions.get()).values[0]?.value ?? 0;
+      const before = await active();
       const started = Date.now();
       for (let i = 0; i < 300; i++) {
         clients[i % 3]!.client.subscribe(
@@ -595,7 +598,11 @@ describe("rate limits", () => {
       }
       const sentIn = Date.now() - started;
       expect(sentIn).toBeLessThan(1_000);
-      await sleep(300); // let the server register them all (and refuse any, if it would)
+      // Until the server has registered them all (each counts itself as it subscribes), or refused one.
+      await waitFor(async () => (await active()) >= before + 300 || errors.length > 0, {
+        timeout: 30_000,
+        what: "300 subscriptions registered",
+      });
       // Two changes of one job (queued, cancelled): each subscription must see at least one of them.
       const operator = { authorization: `Bearer ${await stack.tokenFor(Role.OPERATOR, "ui-operator")}` };
       const job = ok<any>(

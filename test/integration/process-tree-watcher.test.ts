@@ -12,20 +12,21 @@ describe("processTreeWatcher", () => {
     const parent = spawn("sh", ["-c", "read a; sleep 31 & read b; kill $!; wait; read c"], {
       stdio: ["pipe", "ignore", "ignore"],
     });
-    const step = async () => {
+    // Then waits until a full scan shows it done (a fixed pause was too short on a loaded CI).
+    const step = async (processes: number) => {
       parent.stdin!.write("\n");
-      await sleep(300);
+      await expect.poll(async () => (await processTree(parent.pid!)).length, { timeout: 10_000, interval: 50 }).toBe(processes);
     };
     try {
       const look = processTreeWatcher(parent.pid!);
       await sleep(100);
       const first = await look();
       expect(pids(first)).toEqual([parent.pid]);
-      await step();
+      await step(2);
       const second = await look();
       expect(second).toHaveLength(2); // the sleep forked after the first look
       expect(pids(second)).toEqual(pids(await processTree(parent.pid!)));
-      await step();
+      await step(1);
       const third = await look();
       expect(pids(third)).toEqual([parent.pid]);
       expect(pids(third)).toEqual(pids(await processTree(parent.pid!)));

@@ -40,7 +40,8 @@ async function start(
     timeout: 60_000,
     what: `"gateway ready" from npm start (output so far: ${output})`,
   });
-  // The development token is printed right after the ready line.
+  // The development token is printed right after the ready line: give a production start the time
+  // it would need to print one (the development control waits for its token itself).
   await new Promise((r) => setTimeout(r, 1_500));
   return { child, output: () => output, port: Number(ready![1]) };
 }
@@ -98,7 +99,8 @@ describe("secure defaults at start", () => {
 
   it("development (the control): it does print one, so the check above can see a token", async () => {
     const { output, database } = await run("development");
-    expect(output()).toMatch(/Development admin token[^\n]*\n\S+/);
+    // Printed after the ready line, once its row is written: wait for it rather than for a fixed pause.
+    await waitFor(() => /Development admin token[^\n]*\n\S+/.test(output()), { timeout: 30_000, what: "the development token" });
     expect((await tokenRows(database.url)).map((r) => r.createdBy)).toEqual(["npm-start"]);
   });
 

@@ -58,8 +58,15 @@ describe("LibvirtMonitor", () => {
     expect(virsh.listCalls() - lists).toBeGreaterThanOrEqual(rec.fullSyncs.length);
     expect(rec.fullSyncs.length - 1).toBeLessThanOrEqual(Math.floor((performance.now() - connectedAt) / 400) + 1);
     await monitor!.stop();
-    await sleep(500); // a resync the timer started just before the stop may still be reading
-    const after = virsh.listCalls();
+    // A resync the timer started just before the stop may still be starting its virsh (a node
+    // process: slow on a loaded CI). Wait for a quiet second (at most ten tries; a monitor that
+    // kept resyncing every 400 ms is never quiet, and fails below).
+    let after = virsh.listCalls();
+    for (let i = 0; i < 10; i++) {
+      await sleep(1_000);
+      if (virsh.listCalls() === after) break;
+      after = virsh.listCalls();
+    }
     await sleep(1_200);
     expect(virsh.listCalls()).toBe(after);
   });
