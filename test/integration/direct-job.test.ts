@@ -19,6 +19,9 @@ import { ok, REDIS_URL, startStack, type Stack } from "../support/stack.js";
 import { Redis } from "ioredis";
 import { HostSlots } from "../../src/jobs/worker/host-slots.js";
 import { Lane } from "../../src/jobs/queue/job-catalog.js";
+import { imageHolders } from "../../src/host/image-holders.js";
+import { unsharesWrite } from "../support/hold-image.js";
+import { setTimeout as sleep } from "node:timers/promises";
 
 const MiB = 1024 * 1024;
 const JOB = `query($j: ID!) { sparsifyJob(id: $j) { state phase methodUsed fallbackReason skippedPartitions { number start length found }
@@ -135,6 +138,25 @@ describe.runIf(requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "mke2f
       } finally {
         await Promise.all(held.map((h) => h?.release()));
         await redis.quit();
+      }
+    }, 120_000);
+
+    it("a leaf held for a moment by a qemu tool (another worker process's estimate) is waited for, not IMAGE_IN_USE", async () => {
+      const { ino } = await fs.stat(ext4.path);
+      // qemu-io opens the image read-write and shares no writes, as the estimator's reading does.
+      const holder = execa("qemu-io", ["-f", "qcow2", ext4.path], { stdin: "pipe", reject: false });
+      try {
+        await waitFor(() => unsharesWrite(ino), { timeout: 10_000, interval: 20, what: "qemu-io's lock" });
+        expect(await imageHolders(ext4.path)).toEqual([{ pid: holder.pid, comm: "qemu-io" }]);
+        const started = Date.now();
+        const ended = sparsifyToEnd("ext4");
+        await sleep(2_500);
+        holder.stdin!.end("quit\n");
+        expect(await ended).toMatchObject({ state: "SUCCEEDED" });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+      } finally {
+        holder.kill("SIGKILL");
+        await holder;
       }
     }, 120_000);
 

@@ -105,4 +105,38 @@ describe.runIf(tools)("a run's claim stops the estimate of its leaf and gets qem
     disks = await byAlias();
     expect(disks.disk!.reclaimableEstimate).toBeGreaterThan(30 * 1024 * 1024);
   }, 120_000);
+
+  it("a disk a job locked after the estimate listed its domain is not read (its run may be launching elsewhere)", async () => {
+    const root = join(dir.path, "dom2");
+    await fs.mkdir(root);
+    await Promise.all(["a", "b"].map((n) => makeExt4Image(join(root, `${n}.qcow2`), { format: "qcow2", deletedMiB: 20 })));
+    const [{ id }] = await db.query(`INSERT INTO storage_domain (name, path) VALUES ('dom2', $1) RETURNING id`, [root]);
+    const config = loadConfig({ STORAGE_ROOTS: dir.path });
+    await scanInProcess(db, config, id);
+    const disks = await db.getRepository(Disk).findBy({ storageDomainId: id });
+    const [first, second] = disks.sort((x, y) => x.alias.localeCompare(y.alias));
+    // The first read locks the other disk, as sparsifyDisk does while the estimate is under way.
+    class LockingClaims extends ImageClaims {
+      private locked = false;
+      override async read<T>(paths: readonly string[], read: (signal: AbortSignal) => Promise<T>): Promise<T> {
+        if (!this.locked) {
+          this.locked = true;
+          await db.query(`UPDATE disk SET status = 'LOCKED' WHERE id = $1`, [
+            paths[0]!.endsWith("a.qcow2") ? second!.id : first!.id,
+          ]);
+        }
+        return super.read(paths, read);
+      }
+    }
+    const result = await processEstimate(
+      { storageDomainId: id, requestedBy: "test" },
+      { config, db, log: pino({ level: "silent" }), hostName: "h1", claims: new LockingClaims() },
+    );
+    expect(result).toEqual({ estimated: 1, unavailable: 0 });
+    const after = await db.getRepository(Disk).findBy({ storageDomainId: id });
+    expect(after.map((d) => [d.status, d.estimatedAt === null]).sort()).toEqual([
+      ["LOCKED", true],
+      ["OK", false],
+    ]);
+  }, 120_000);
 });

@@ -74,6 +74,10 @@ export async function processEstimate(
     // A coded chain problem (IMAGE_HARDLINKED…) keeps its own code.
     const refused =
       disk.inspection?.code ?? (disk.chainProblem ? (codedProblem(disk.chainProblem)?.code ?? "CHAIN_INVALID") : null);
+    // Locked since the list was read (a job was queued for it): its run may be launching in
+    // another worker process, which cannot stop our reading and would meet qemu's lock held by
+    // it. Not read now; the job refreshes the estimate when it ends.
+    if (!refused && !(await stillIdle(d.db, disk.id))) continue;
     // Inspector codes are EstimateUnavailableReason values too (same strings, one vocabulary).
     const patch = refused ? unavailableAs(refused as unknown as EstimateUnavailableReason) : await estimateChain(disk, domain, d);
     if (patch === CLAIMED) continue; // a run on this host took the leaf; it queues its own refresh
@@ -92,6 +96,12 @@ export async function processEstimate(
     });
   }
   return { estimated, unavailable };
+}
+
+/** Whether the disk is still OK (no job has locked it): one indexed read. */
+async function stillIdle(db: DataSource, diskId: string): Promise<boolean> {
+  const row = await db.getRepository(Disk).findOne({ select: { id: true, status: true }, where: { id: diskId } });
+  return row?.status === DiskStatus.OK;
 }
 
 /** The chain comes from the inventory (own volumes, then the template's), never from headers. */

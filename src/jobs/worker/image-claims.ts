@@ -25,7 +25,9 @@ const keysOf = (paths: readonly string[]) => Promise.all(paths.map((p) => realpa
  * write lock, and virt-sparsify only said `guestfs_launch failed` (APPLIANCE_FAILED, seen right
  * after a restart, when the rescan's estimate meets the first job). A run claims its leaf before
  * its pre-check: readers of it are stopped and awaited, and none starts until the run releases it.
- * Across worker processes qemu's lock still decides; this closes the race inside one.
+ * This closes the race inside one worker process. Across processes of one host, an estimate
+ * skips a disk a job has locked (estimate.processor.ts), and a run's pre-check waits a few
+ * seconds for a leaf that only qemu tools hold (sparsify-target.ts).
  */
 export class ImageClaims {
   private readonly readers = new Set<Reader>();

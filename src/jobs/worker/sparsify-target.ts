@@ -8,6 +8,7 @@ import { isInside } from "../../domain/storage-path.js";
 import { AllocationSource, DiskFormat, DiskStatus } from "../../entities/enums.js";
 import { Disk, SparsifyJob, StorageDomain, Volume } from "../../entities/index.js";
 import type { ImageFormat } from "../../host/image-format.js";
+import { imageHolders, onlyBriefReaders } from "../../host/image-holders.js";
 import { qemuImgInfo } from "../../host/qemu-img.js";
 import { ImageRefusal } from "../../host/inspect/image-refusal.js";
 import { inspectChain } from "../../host/inspect/inspect-chain.js";
@@ -33,6 +34,9 @@ export interface Target {
   /** Every layer qemu will open, from the inventory (own volumes, then the template's). */
   chain: RecordedChain;
 }
+
+/** How long a run waits for qemu tools that hold its leaf for a moment (an estimate takes seconds). */
+export const BRIEF_HOLD_WAIT_MS = 10_000;
 
 export const toImageFormat = (f: DiskFormat): ImageFormat => (f === DiskFormat.QCOW2 ? "qcow2" : "raw");
 
@@ -95,6 +99,7 @@ export class TargetChecks {
     const { blockers } = assessSparsify({ ...facts, status: DiskStatus.OK, activeJob: null });
     if (blockers.length) throw new JobFailure(JobErrorCode.DISK_NOT_SPARSIFIABLE, blockers.map((b) => b.message).join("; "));
     const deadline = Date.now() + this.d.config.IMAGE_IN_USE_DEADLINE_MS;
+    const briefUntil = Date.now() + BRIEF_HOLD_WAIT_MS;
     let leafSize: number;
     for (;;) {
       const checked = await precheckImage({
@@ -110,6 +115,17 @@ export class TargetChecks {
       // A retried job may find its own orphaned run still finishing: wait for it, up to a deadline.
       if (checked.code === JobErrorCode.IMAGE_IN_USE && retried && Date.now() < deadline && !signal?.aborted) {
         await sleep(2_000);
+        continue;
+      }
+      // Held by a qemu tool for a moment (another worker process's estimate of this disk, which
+      // this process cannot stop: see image-claims.ts): wait for it to let go, not for a VM.
+      if (
+        checked.code === JobErrorCode.IMAGE_IN_USE &&
+        Date.now() < briefUntil &&
+        !signal?.aborted &&
+        onlyBriefReaders(await imageHolders(t.leafPath))
+      ) {
+        await sleep(250);
         continue;
       }
       throw new JobFailure(checked.code, checked.message);
