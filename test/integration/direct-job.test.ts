@@ -21,6 +21,7 @@ import { HostSlots } from "../../src/jobs/worker/host-slots.js";
 import { Lane } from "../../src/jobs/queue/job-catalog.js";
 import { imageHolders } from "../../src/host/image-holders.js";
 import { unsharesWrite } from "../support/hold-image.js";
+import { waitForOpsIdle } from "../support/queue-idle.js";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const MiB = 1024 * 1024;
@@ -143,6 +144,9 @@ describe.runIf(requireTools("qemu-storage-daemon", "qemu-io", "qemu-img", "mke2f
 
     it("a leaf held for a moment by a qemu tool (another worker process's estimate) is waited for, not IMAGE_IN_USE", async () => {
       const { ino } = await fs.stat(ext4.path);
+      // The last test's job queued an estimate of this disk: let it end and let go of the image.
+      await waitForOpsIdle(stack, domainId);
+      await waitFor(async () => (await imageHolders(ext4.path)).length === 0, { timeout: 30_000, what: "the image let go" });
       // qemu-io opens the image read-write and shares no writes, as the estimator's reading does.
       const holder = execa("qemu-io", ["-f", "qcow2", ext4.path], { stdin: "pipe", reject: false });
       try {
