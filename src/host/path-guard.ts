@@ -73,28 +73,30 @@ export interface GuardedLayer {
 const fail = (code: PathGuardCode, message: string) => new PathGuardError(code, message);
 
 /**
- * Touches the path in killable children under a deadline before this process does: on a hung
+ * Touches the path in a killable child under a deadline before this process does: on a hung
  * mount a stat or an open never returns, and in Node it would hold a libuv pool thread forever.
- * `stat` (no -L: nothing followed at the end) proves the lookup answers; an attribute cache can
- * answer that while the server is gone, so a regular file is then also opened the way the guard
- * will open it (`dd … iflag=nonblock,nofollow count=0`: opened, nothing read). Devices and FIFOs
- * are never opened here.
+ * find's lstat of the start (nothing followed at the end) proves the lookup answers; an attribute
+ * cache can answer that while the server is gone, so a regular file is then also opened the way
+ * the guard will open it (`dd … iflag=nonblock,nofollow count=0`: opened, nothing read), by find
+ * itself: one fork of this process instead of two (every job's path runs this). Devices and FIFOs
+ * are never opened here. Only the deadline matters: a path that fails, the checks below explain.
  */
 async function answersInTime(file: string): Promise<void> {
   const timeoutMs = imageToolTimeoutMs();
-  const run = (tool: "stat" | "dd", args: string[]) =>
-    // The plain spawn runner: these two run on every job's path (run-probe.ts says why not execa).
-    runProbe(toolCommand(tool), args, { reject: false, env: childEnv({ LC_ALL: "C" }), timeoutMs, maxBuffer: 64 * 1024 });
-  const hung = () =>
-    fail(
+  const start = path.isAbsolute(file) ? file : `./${file}`; // never taken as an option or an expression
+  const openIt = [toolCommand("dd"), "if={}", "of=/dev/null", "count=0", "iflag=nonblock,nofollow", "status=none"];
+  // The plain spawn runner: this runs on every job's path (run-probe.ts says why not execa).
+  const probe = await runProbe(toolCommand("find"), [start, "-maxdepth", "0", "-type", "f", "-exec", ...openIt, ";"], {
+    reject: false,
+    env: childEnv({ LC_ALL: "C" }),
+    timeoutMs,
+    maxBuffer: 64 * 1024,
+  });
+  if (probe.timedOut)
+    throw fail(
       PathGuardCode.STORAGE_UNAVAILABLE,
       `The storage did not answer for ${file} within ${timeoutMs} ms (hung mount?); nothing was opened`,
     );
-  const stat = await run("stat", ["--format=%F", "--", file]);
-  if (stat.timedOut) throw hung();
-  if (stat.exitCode !== 0 || String(stat.stdout).trim() !== "regular file") return; // the checks below say why
-  const open = await run("dd", [`if=${file}`, "of=/dev/null", "count=0", "iflag=nonblock,nofollow", "status=none"]);
-  if (open.timedOut) throw hung();
 }
 
 /**

@@ -5,8 +5,10 @@ import { findExecutable } from "./find-executable.js";
 import { dieWithService, OWN_SESSION } from "./own-session.js";
 
 /** What a bounded look at a path found. */
-export type PathProbe =
-  { ok: true; dev: string; ino: string; type: string } | { ok: false; condition: "HUNG" | "GONE" | "UNREADABLE"; reason: string };
+export type PathProbe = ({ ok: true } & Seen) | ProbeFailure;
+
+/** Why a path could not be looked at. */
+export type ProbeFailure = { ok: false; condition: "HUNG" | "GONE" | "UNREADABLE"; reason: string };
 
 /**
  * `stat`s a path (and, with `readDir`, reads its directory) in one child process with a deadline.
@@ -18,7 +20,9 @@ export type PathProbe =
 export async function probePath(target: string, timeoutMs: number, opts: { readDir?: boolean } = {}): Promise<PathProbe> {
   if (!opts.readDir)
     // --: a hostile name cannot become an option; %d %i %F: device, inode, file type.
-    return bounded(target, [findExecutable("stat") ?? "stat", "-c", "%d %i %F", "--", target], timeoutMs, parseStat);
+    return seenOrWhy(
+      await bounded(target, [findExecutable("stat") ?? "stat", "-c", "%d %i %F", "--", target], timeoutMs, parseStat),
+    );
   // One find instead of a stat and then a find: the watchdog runs this every few seconds during a
   // job, and each child costs the worker a fork. It prints the path's own device, inode and type,
   // then (a directory) reads it, which a stat answered from the attribute cache would not: the
@@ -26,7 +30,49 @@ export async function probePath(target: string, timeoutMs: number, opts: { readD
   const start = isAbsolute(target) ? target : `./${target}`; // never taken as an option
   const argv = [findExecutable("find") ?? "find", start, "-maxdepth", "1"];
   argv.push("(", "-path", globLiteral(start), "-printf", "%D %i %y\\n", ")", "-o", "-quit");
-  return bounded(target, argv, timeoutMs, parseFind);
+  return seenOrWhy(await bounded(target, argv, timeoutMs, (stdout) => parseFindLine(stdout.split("\n")[0] ?? "")));
+}
+
+const seenOrWhy = (r: Bounded<Seen>): PathProbe => (r.ok ? { ok: true, ...r.seen } : r);
+
+/** One path of {@link probePaths}. */
+export interface ProbeTarget {
+  path: string;
+  /** Also read it (a directory): see {@link probePath}. */
+  readDir?: boolean;
+}
+
+/**
+ * {@link probePath} for several paths, in order, in one child when that is possible: the watchdog
+ * looks at a job's domain and its image every few seconds, and each child costs the worker a fork
+ * of its whole address space. At most one may be read (`readDir`): it goes last, since find quits
+ * at its first entry. One find prints each start's device, inode and type; only numbers and a
+ * letter per line, so no name can forge a line. Anything else than every line, at once and exit 0
+ * (a path gone, a file that became a directory, an error), probes each path alone, so every
+ * answer is what {@link probePath} says. HUNG needs no second look: the whole storage hangs.
+ */
+export async function probePaths(targets: readonly ProbeTarget[], timeoutMs: number): Promise<PathProbe[]> {
+  const alone = async () => {
+    const out: PathProbe[] = [];
+    for (const t of targets) out.push(await probePath(t.path, timeoutMs, { readDir: t.readDir ?? false }));
+    return out;
+  };
+  const read = targets.filter((t) => t.readDir);
+  if (targets.length < 2 || read.length > 1) return alone();
+  const ordered = [...targets.filter((t) => !t.readDir), ...read];
+  const starts = ordered.map((t) => (isAbsolute(t.path) ? t.path : `./${t.path}`));
+  const matches = starts.flatMap((start, i) => [...(i ? ["-o"] : []), "-path", globLiteral(start)]);
+  const argv = [findExecutable("find") ?? "find", ...starts, "-maxdepth", read.length ? "1" : "0"];
+  argv.push("(", ...matches, ")", "-printf", "%D %i %y\\n", "-o", "-quit");
+  const names = targets.map((t) => t.path).join(" or ");
+  const all = await bounded(names, argv, timeoutMs, (stdout, exitCode) => {
+    const lines = stdout.split("\n");
+    return exitCode === 0 && lines.length > ordered.length ? lines.slice(0, ordered.length).map(parseFindLine) : null;
+  });
+  if (!all.ok) return all.condition === "HUNG" ? targets.map(() => all) : alone();
+  const seen = all.seen;
+  if (seen.some((s) => s === null)) return alone();
+  return targets.map((t) => ({ ok: true as const, ...seen[ordered.indexOf(t)]! }));
 }
 
 /** `text` as an fnmatch pattern (find's -path) that matches exactly itself. Pure. */
@@ -53,9 +99,9 @@ function parseStat(stdout: string): Seen | null {
   return dev && ino ? { dev, ino, type: type.join(" ") } : null;
 }
 
-/** The find of {@link probePath}: its first line is the start itself. */
-function parseFind(stdout: string): Seen | null {
-  const [dev = "", ino = "", letter = ""] = (stdout.split("\n")[0] ?? "").split(" ");
+/** One line of find's `%D %i %y`: a start's device, inode and type letter. */
+function parseFindLine(line: string): Seen | null {
+  const [dev = "", ino = "", letter = ""] = line.split(" ");
   return dev && ino && letter ? { dev, ino, type: FIND_TYPES[letter] ?? "unknown" } : null;
 }
 
@@ -66,12 +112,14 @@ function parseFind(stdout: string): Seen | null {
  * about the path counts even if it then failed (a directory it may not list is still there),
  * unless it hung.
  */
-async function bounded(
+type Bounded<T> = { ok: true; seen: T } | ProbeFailure;
+
+async function bounded<T>(
   target: string,
   argv: string[],
   timeoutMs: number,
-  parse: (stdout: string) => Seen | null,
-): Promise<PathProbe> {
+  parse: (stdout: string, exitCode: number | null) => T | null,
+): Promise<Bounded<T>> {
   const [file, args] = dieWithService(argv[0]!, argv.slice(1));
   const child = spawn(file, args, { ...OWN_SESSION, stdio: ["ignore", "pipe", "pipe"], env: { LC_ALL: "C" } });
   const [readOut, readErr] = [collect(child.stdout), collect(child.stderr)];
@@ -88,8 +136,8 @@ async function bounded(
     child.kill("SIGKILL");
     return { ok: false, condition: "HUNG", reason: `${target} did not answer within ${timeoutMs} ms (storage hung)` };
   }
-  const seen = done.error ? null : parse(readOut());
-  if (seen) return { ok: true, ...seen };
+  const seen = done.error ? null : parse(readOut(), done.exitCode);
+  if (seen) return { ok: true, seen };
   const shortMessage = done.error?.message ?? `exit code ${done.exitCode}`;
   const stderr = readErr();
   if (/No such file or directory|Not a directory/.test(stderr))

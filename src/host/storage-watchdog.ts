@@ -1,4 +1,4 @@
-import { probePath } from "./storage-probe.js";
+import { probePaths } from "./storage-probe.js";
 
 /** A path the run depends on, with the identity it had when the run started. */
 export interface WatchedPath {
@@ -27,8 +27,8 @@ export interface StorageWatch {
 }
 
 /**
- * Watches the storage under a running job: every `intervalMs`, each path is stat'ed in a child
- * with `timeoutMs` (see `probePath`). A path that vanished (lazy unmount, directory removed),
+ * Watches the storage under a running job: every `intervalMs`, the paths are looked at in one child
+ * with `timeoutMs` (see `probePaths`). A path that vanished (lazy unmount, directory removed),
  * changed device or inode (something else mounted or put there), or did not answer (hung server)
  * ends the watch and calls `onLost`. The job is then stopped within interval + timeout.
  */
@@ -37,9 +37,10 @@ export function watchStorage(opts: StorageWatchOptions): StorageWatch {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const check = async () => {
-    for (const watched of opts.paths) {
-      const seen = await probePath(watched.path, opts.timeoutMs, { readDir: watched.readDir ?? false });
-      if (stopped) return;
+    const probes = await probePaths(opts.paths, opts.timeoutMs);
+    if (stopped) return;
+    for (const [i, watched] of opts.paths.entries()) {
+      const seen = probes[i]!;
       const why = !seen.ok
         ? seen.reason
         : seen.dev !== watched.dev || seen.ino !== watched.ino

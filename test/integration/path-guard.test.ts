@@ -3,6 +3,10 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { guardImagePath, PathGuardCode, readFileFacts, type GuardedLayer } from "../../src/host/path-guard.js";
+import { configureImageTools } from "../../src/host/run-image-tool.js";
+import { countingSpawns } from "../support/counting-spawns.js";
+import { mountPausable } from "../support/fuse-mounts.js";
+import { requireRoot, requireTools } from "../support/require-tool.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 /** The guard on real files: each way a path can stop being the scanned file, one row. */
@@ -106,5 +110,34 @@ describe("guardImagePath", () => {
     await expect(guardImagePath(dom, { relPath: "../../x.raw", identity: { device: "0", inode: "0" } })).rejects.toMatchObject({
       code: PathGuardCode.IMAGE_PATH_CHANGED,
     });
+  });
+});
+
+const fuse = requireTools("bindfs", "fusermount3", "find", "dd") && requireRoot("FUSE mounts that pause");
+
+/** Before this process touches an image, a child looks at it under a deadline: one fork per layer. */
+describe.runIf(fuse)("guardImagePath on storage that stops answering", () => {
+  it("one child per layer while it answers; STORAGE_UNAVAILABLE at the deadline once it hangs, nothing opened here", async () => {
+    const dir = await makeTempDir("guard-hung-");
+    const [real, dom] = [path.join(dir.path, "real"), path.join(dir.path, "dom")];
+    await fs.mkdir(real);
+    await fs.mkdir(dom);
+    await fs.writeFile(path.join(real, "a.raw"), "image");
+    const mount = await mountPausable(real, dom);
+    try {
+      const facts = await readFileFacts(path.join(dom, "a.raw"));
+      const layer = { relPath: "a.raw", identity: { device: facts.device, inode: facts.inode } };
+      const answered = await countingSpawns(() => guardImagePath(dom, layer));
+      expect(answered).toEqual({ result: path.join(await fs.realpath(dom), "a.raw"), spawns: 1 });
+      configureImageTools({ timeoutMs: 1_000 });
+      mount.pause();
+      const t0 = performance.now();
+      await expect(guardImagePath(dom, layer)).rejects.toMatchObject({ code: PathGuardCode.STORAGE_UNAVAILABLE });
+      expect(performance.now() - t0).toBeLessThan(4_000);
+    } finally {
+      configureImageTools({ timeoutMs: 60_000 });
+      await mount.teardown();
+      await dir.remove();
+    }
   });
 });

@@ -12,7 +12,8 @@ import { DiskFormat, DiskStatus } from "../../src/entities/enums.js";
 import { processEstimate } from "../../src/jobs/worker/estimate.processor.js";
 import { Disk, StorageDomain } from "../../src/entities/index.js";
 import { isRunning, processTree } from "../../src/host/process-tree.js";
-import { probePath } from "../../src/host/storage-probe.js";
+import { probePath, probePaths } from "../../src/host/storage-probe.js";
+import { countingSpawns } from "../support/counting-spawns.js";
 import { watchStorage } from "../../src/host/storage-watchdog.js";
 import { refreshAssessments } from "../../src/services/disk-assessment.service.js";
 import { releaseGoneSurvivors } from "../../src/services/run-survivors.service.js";
@@ -84,6 +85,55 @@ describe.runIf(tools && isRoot)("probePath and watchStorage", () => {
     expect(probe).toEqual({ ok: false, condition: "HUNG", reason: `${domain} did not answer within 1000 ms (storage hung)` });
     expect(performance.now() - t0).toBeLessThan(4_000);
     mount.resume();
+  });
+
+  it("probePaths: one child for an image and its domain, the same answers as probePath; each alone when one fails", async () => {
+    const domain = path.join(dir.path, "dom[1]*?");
+    await fs.mkdir(domain);
+    const image = path.join(domain, "disk[a].qcow2");
+    await fs.writeFile(image, "x");
+    await fs.writeFile(path.join(domain, "other.raw"), "y");
+    const targets = [{ path: domain, readDir: true }, { path: image }];
+    const alone = async () => [await probePath(domain, 5_000, { readDir: true }), await probePath(image, 5_000)];
+    const both = await countingSpawns(() => probePaths(targets, 5_000));
+    expect(both.result).toEqual(await alone());
+    expect(both.result.map((p) => p.ok && p.type)).toEqual(["directory", "regular file"]);
+    expect(both.spawns).toBe(1);
+    // The image replaced by a directory: find would read it and quit early; each path is asked alone.
+    await fs.rm(image);
+    await fs.mkdir(image);
+    await fs.writeFile(path.join(image, "inside.raw"), "z");
+    const swapped = await countingSpawns(() => probePaths(targets, 5_000));
+    expect(swapped.result).toEqual(await alone());
+    expect(swapped.result[1]).toMatchObject({ ok: true, type: "directory" });
+    expect(swapped.spawns).toBe(3);
+    // Gone: the very answer probePath gives, not a wrong line taken for it.
+    await fs.rm(image, { recursive: true });
+    const gone = await probePaths(targets, 5_000);
+    expect(gone).toEqual(await alone());
+    expect(gone[1]).toMatchObject({ ok: false, condition: "GONE" });
+  });
+
+  it("probePaths on a paused FUSE server: every path HUNG at the deadline, from one child", async () => {
+    const real = path.join(dir.path, "real2");
+    const domain = path.join(dir.path, "domain2");
+    await fs.mkdir(real);
+    await fs.mkdir(domain);
+    await fs.writeFile(path.join(real, "a.raw"), "x");
+    const paused = await mountPausable(real, domain);
+    try {
+      const targets = [{ path: domain, readDir: true }, { path: path.join(domain, "a.raw") }];
+      expect((await probePaths(targets, 5_000)).every((p) => p.ok)).toBe(true);
+      paused.pause();
+      const t0 = performance.now();
+      const hung = await countingSpawns(() => probePaths(targets, 1_000));
+      const reason = `${domain} or ${path.join(domain, "a.raw")} did not answer within 1000 ms (storage hung)`;
+      expect(hung.result).toEqual([0, 1].map(() => ({ ok: false, condition: "HUNG", reason })));
+      expect(hung.spawns).toBe(1);
+      expect(performance.now() - t0).toBeLessThan(4_000);
+    } finally {
+      await paused.teardown();
+    }
   });
 
   it("the watchdog reports a replaced image (new inode) and a removed one, once", async () => {

@@ -32,7 +32,8 @@ export async function guardStorage(
   opts: { intervalMs: number; timeoutMs: number },
 ): Promise<StorageGuard> {
   const watched: WatchedPath[] = [];
-  // In parallel (each in its own child, each bounded): the job's start waits for one probe, not the sum.
+  // Each is read if it is a directory, which is not known yet: a domain and its image are two
+  // probes in parallel (each in its own child, each bounded), so the start waits for one, not the sum.
   const probes = await Promise.all(paths.map((path) => probePath(path, opts.timeoutMs, { readDir: true })));
   for (const [i, path] of paths.entries()) {
     const seen = probes[i]!;
