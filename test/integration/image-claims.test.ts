@@ -16,7 +16,11 @@ import { loadConfig } from "../../src/config.js";
 import { Disk } from "../../src/entities/index.js";
 import { processEstimate } from "../../src/jobs/worker/estimate.processor.js";
 import { openDatabase } from "../../src/server/database.js";
-import { createTestDatabase } from "../support/stack.js";
+import { createTestDatabase, REDIS_URL } from "../support/stack.js";
+import { randomBytes } from "node:crypto";
+import { EventBus } from "../../src/jobs/queue/event-bus.js";
+import { createRedis } from "../../src/jobs/queue/redis.js";
+import { shareClaimsOnHost } from "../../src/jobs/worker/host-claims.js";
 import { estimateReclaimable } from "../../src/host/estimate/estimate-reclaimable.js";
 import { ImageClaimedError, ImageClaims } from "../../src/jobs/worker/image-claims.js";
 import { unsharesWrite } from "../support/hold-image.js";
@@ -78,6 +82,57 @@ describe.runIf(tools)("a run's claim stops the estimate of its leaf and gets qem
       return;
     }
     throw new Error("no estimate was seen holding the image's lock in 10 tries");
+  }, 120_000);
+
+  it("across worker processes of a host: a claim announced on the bus stops the other's estimate; other hosts' claims do not", async () => {
+    const { ino } = await stat(image);
+    const prefix = `t${randomBytes(5).toString("hex")}`;
+    const log = pino({ level: "silent" });
+    // Each "process": its own claims and its own bus over its own Redis connections, as start-worker wires them.
+    const connections: ReturnType<typeof createRedis>[] = [];
+    const processOn = async (host: string) => {
+      const [pub, sub] = [createRedis(REDIS_URL, "claims-pub"), createRedis(REDIS_URL, "claims-sub")];
+      connections.push(pub, sub);
+      const bus = new EventBus(pub, sub, prefix);
+      await bus.start();
+      const claims = new ImageClaims();
+      shareClaimsOnHost(claims, bus, host, log);
+      return { claims, bus };
+    };
+    const [estimating, running, elsewhere] = [await processOn("h1"), await processOn("h1"), await processOn("h2")];
+    const estimateInOther = () =>
+      estimating.claims.read([image], (signal) => estimateReclaimable({ volumes: [{ path: image, format: "qcow2" }], signal }));
+    /** Starts estimates until one is seen holding the leaf's lock; resolves with it (wrapped: not awaited). */
+    const caughtHolding = async () => {
+      for (let tryNo = 1; tryNo <= 10; tryNo++) {
+        let settled = false;
+        const reading = estimateInOther();
+        reading.then(
+          () => (settled = true),
+          () => (settled = true),
+        );
+        while (!settled && !(await unsharesWrite(ino))) await sleep(2);
+        if (!settled) return { reading };
+      }
+      throw new Error("no estimate was seen holding the image's lock in 10 tries");
+    };
+    try {
+      // Another host's claim of the same path: that host's file, not this one; the estimate ends normally.
+      const { reading: onOtherHost } = await caughtHolding();
+      (await elsewhere.claims.claim([image], 1_000))();
+      expect((await onOtherHost).reclaimableBytes).toBeGreaterThan(30 * 1024 * 1024);
+
+      const { reading } = await caughtHolding();
+      const release = await running.claims.claim([image], 10_000);
+      await expect(reading).rejects.toBeInstanceOf(ImageClaimedError);
+      await expect.poll(() => unsharesWrite(ino), { timeout: 5_000 }).toBe(false);
+      const open = await execa("qemu-io", ["-f", "qcow2", "-c", "quit", image], { reject: false });
+      expect(open.exitCode, open.stderr).toBe(0);
+      release();
+    } finally {
+      for (const p of [estimating, running, elsewhere]) await p.bus.close();
+      connections.forEach((c) => c.disconnect());
+    }
   }, 120_000);
 
   it("the worker's estimate writes nothing for a claimed disk and estimates it again once released", async () => {

@@ -11,7 +11,9 @@ export type BusMessage =
   | { type: "domains-changed" }
   | { type: "hosts-changed" }
   | { type: "token-revoked"; tokenId: string }
-  | { type: "estimate"; storageDomainId: string; estimateJobId: string };
+  | { type: "estimate"; storageDomainId: string; estimateJobId: string }
+  /** A run on `host` claimed these images (real paths): its other worker processes stop reading them. */
+  | { type: "image-claim"; host: string; origin: string; keys: string[] };
 
 /**
  * Redis pub/sub between gateways and workers. Every gateway replica subscribes, so every replica

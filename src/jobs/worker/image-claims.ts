@@ -25,13 +25,35 @@ const keysOf = (paths: readonly string[]) => Promise.all(paths.map((p) => realpa
  * write lock, and virt-sparsify only said `guestfs_launch failed` (APPLIANCE_FAILED, seen right
  * after a restart, when the rescan's estimate meets the first job). A run claims its leaf before
  * its pre-check: readers of it are stopped and awaited, and none starts until the run releases it.
- * This closes the race inside one worker process. Across processes of one host, an estimate
- * skips a disk a job has locked (estimate.processor.ts), and a run's pre-check waits a few
- * seconds for a leaf that only qemu tools hold (sparsify-target.ts).
+ * This closes the race inside one worker process. Across processes of one host, each claim is
+ * also announced on the bus, and the other processes stop their readers of it (host-claims.ts);
+ * an estimate skips a disk a job has locked (estimate.processor.ts), and a run's pre-check waits
+ * a few seconds for a leaf that only qemu tools hold, while they let go (sparsify-target.ts).
  */
 export class ImageClaims {
   private readonly readers = new Set<Reader>();
   private readonly claimed = new Map<string, number>();
+  private announce: (keys: string[]) => void = () => {};
+
+  /** `announce` gets the keys (real paths) of every claim, as it is made. */
+  onClaim(announce: (keys: string[]) => void): void {
+    this.announce = announce;
+  }
+
+  /**
+   * Stops this process's readers of `keys` (a run in another process of the host claimed them);
+   * they end as for a claim here. Later reads are not refused: a job locked the disk first, and an
+   * estimate skips a locked disk. Returns how many were stopped.
+   */
+  stopReaders(keys: readonly string[]): number {
+    return this.abortReaders(keys).length;
+  }
+
+  private abortReaders(keys: readonly string[]): Reader[] {
+    const busy = [...this.readers].filter((r) => r.keys.some((k) => keys.includes(k)));
+    for (const r of busy) r.controller.abort(new ImageClaimedError(r.keys.find((k) => keys.includes(k))!));
+    return busy;
+  }
 
   /**
    * Runs `read` with a signal that aborts (reason: ImageClaimedError) when a run claims one of
@@ -69,8 +91,8 @@ export class ImageClaims {
         else this.claimed.delete(k);
       }
     };
-    const busy = [...this.readers].filter((r) => r.keys.some((k) => keys.includes(k)));
-    for (const r of busy) r.controller.abort(new ImageClaimedError(r.keys.find((k) => keys.includes(k))!));
+    this.announce(keys);
+    const busy = this.abortReaders(keys);
     if (busy.length) {
       const waited = new AbortController();
       await Promise.race([

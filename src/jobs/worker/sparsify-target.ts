@@ -118,7 +118,7 @@ export class TargetChecks {
         continue;
       }
       // Held by a qemu tool for a moment (another worker process's estimate of this disk, which
-      // this process cannot stop: see image-claims.ts): wait for it to let go, not for a VM.
+      // the claim announced on the bus is stopping: see host-claims.ts): wait for it to let go, not for a VM.
       if (
         checked.code === JobErrorCode.IMAGE_IN_USE &&
         Date.now() < briefUntil &&

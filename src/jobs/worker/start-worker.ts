@@ -13,6 +13,7 @@ import { QueueRegistry } from "../queue/queue-registry.js";
 import { createRedis } from "../queue/redis.js";
 import { SparsifyProcessor } from "./sparsify.processor.js";
 import { ImageClaims } from "./image-claims.js";
+import { shareClaimsOnHost } from "./host-claims.js";
 
 export interface RunningWorker {
   worker: HostWorker;
@@ -56,6 +57,7 @@ export async function startHostWorker(config: Config, db: DataSource, log: Logge
   );
   // One per process: the estimates and the runs of this worker share it (image-claims.ts).
   const claims = new ImageClaims();
+  shareClaimsOnHost(claims, bus, config.HOST_NAME, log);
   const processor = new SparsifyProcessor({
     claims,
     config,
