@@ -1,9 +1,10 @@
 import { ConfigError } from "../config.js";
+import { HostToolsMissingError } from "../host/tools.js";
 import { InfraUnavailableError } from "../server/infra-errors.js";
 import { StartupError } from "../server/startup-errors.js";
 
 /** Errors an operator caused and can fix: printed as one line, no stack. */
-const EXPECTED = [ConfigError, InfraUnavailableError, StartupError];
+const EXPECTED = [ConfigError, InfraUnavailableError, StartupError, HostToolsMissingError];
 
 /**
  * Prints why a command could not run and exits: one line for the errors we know (a multi-line

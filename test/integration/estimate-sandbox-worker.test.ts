@@ -11,6 +11,7 @@ import { makeExt4Image } from "../support/images.js";
 import { requireRoot, requireTools } from "../support/require-tool.js";
 import { ok, startStack, type Stack } from "../support/stack.js";
 import { waitFor } from "../support/wait-for.js";
+import { setTimeout as sleep } from "node:timers/promises";
 import { spawnWorker } from "../support/worker-process.js";
 
 const tools = requireTools("setpriv", "prlimit", "unshare", "qemu-img", "mke2fs", "debugfs", "dumpe2fs");
@@ -72,31 +73,36 @@ describe.runIf(tools && isRoot)("estimate sandbox in a worker process", () => {
     await stack?.close();
   });
 
-  // Without prlimit no qemu tool runs at all (not even the scan's qemu-img info), so the disk is
-  // refused before the estimator: it is never estimated, and its volume says which tool is missing.
-  const refusedAtScan = {
-    status: "ILLEGAL",
-    estimatedAt: null,
-    reclaimableEstimate: null,
-    volumes: [{ problem: expect.stringMatching(/prlimit \(util-linux\) is not installed/) }],
-  };
   const refusedByEstimator = { status: "OK", reclaimableEstimate: null, estimateUnavailableReason: "SANDBOX_TOOL_MISSING" };
-  it.each([
-    ["prlimit", refusedAtScan],
-    ["unshare", refusedByEstimator],
-    ["setpriv", refusedByEstimator],
-  ])(
+  it.each([["unshare"], ["setpriv"]])(
     "without %s on PATH no guest data is parsed: a typed refusal, never a silent weaker sandbox",
-    async (tool, refusal) => {
+    async (tool) => {
       const root = path.join(stack.root, `no-${tool}`);
       await fs.mkdir(path.join(root, "domain"), { recursive: true });
       await makeExt4Image(path.join(root, "domain", "a.raw"), { format: "raw", deletedMiB: 20, sizeGiB: 0.25 });
       const bin = await pathWithout(path.join(stack.root, `bin-without-${tool}`), tool);
       workers.push(spawnWorker(stack.config, `host-no-${tool}`, { PATH: bin, STORAGE_ROOTS: root }));
-      expect(await estimatedDisk(`no-${tool}`, path.join(root, "domain"))).toMatchObject(refusal);
+      expect(await estimatedDisk(`no-${tool}`, path.join(root, "domain"))).toMatchObject(refusedByEstimator);
     },
     90_000,
   );
+
+  // Without prlimit no qemu tool may run, not even the scan's qemu-img info: every disk would look
+  // unreadable (ILLEGAL), which says nothing of the host. The worker does not start; one line says the fix.
+  it("without prlimit on PATH the worker does not start: one line names the tool and its package", async () => {
+    const bin = await pathWithout(path.join(stack.root, "bin-without-prlimit"), "prlimit");
+    const worker = spawnWorker(stack.config, "host-no-prlimit", { PATH: bin });
+    workers.push(worker);
+    const ended = await Promise.race([worker, sleep(30_000).then(() => null)]);
+    expect(ended, "the worker kept running without prlimit").not.toBeNull();
+    expect(ended!.exitCode).toBe(1);
+    expect(String(ended!.stderr).trim()).toBe(
+      "This host worker cannot read images: prlimit not found on its PATH. Fix: install it (`apt-get install util-linux` " +
+        "on Debian or Ubuntu), then start the worker again.",
+    );
+    const hosts = ok<any>(await stack.gql("{ hosts { name } }")).hosts.map((h: any) => h.name);
+    expect(hosts).not.toContain("host-no-prlimit");
+  }, 60_000);
 
   it("a non-root worker runs its parsers in a user namespace and still estimates", async () => {
     const root = path.join(stack.root, "plain-user");

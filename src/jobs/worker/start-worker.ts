@@ -4,7 +4,7 @@ import type { Config } from "../../config.js";
 import { defaultBackendSettings, detectCapabilities } from "../../host/host-capabilities.js";
 import { ensureParserUser } from "../../host/parser-user.js";
 import { configureImageTools } from "../../host/run-image-tool.js";
-import { resolveHostTools } from "../../host/tools.js";
+import { assertImageToolsPresent, resolveHostTools } from "../../host/tools.js";
 import { EventBus } from "../queue/event-bus.js";
 import { defaultConcurrency } from "./host-registration.js";
 import { HostSlots } from "./host-slots.js";
@@ -31,6 +31,7 @@ export interface RunningWorker {
 export async function startHostWorker(config: Config, db: DataSource, log: Logger): Promise<RunningWorker> {
   // Tool paths are fixed now: a PATH change or a program planted later is never run.
   const missingTools = resolveHostTools();
+  assertImageToolsPresent(missingTools);
   if (missingTools.length) log.warn({ missingTools }, "host tools not found");
   configureImageTools({ timeoutMs: config.QEMU_TOOL_TIMEOUT_MS });
   const caps = await detectCapabilities({ cacheDir: config.LIBGUESTFS_CACHEDIR });
