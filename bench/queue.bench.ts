@@ -20,6 +20,8 @@ import { execa } from "execa";
 import { createRedis } from "../src/jobs/queue/redis.js";
 import { codeOf, ok, startStack } from "../test/support/stack.js";
 import { wsClient } from "../test/support/ws.js";
+import { spawnWorker } from "../test/support/worker-process.js";
+import { waitFor } from "../test/support/wait-for.js";
 import { countStatements } from "./statement-counter.js";
 import { addBenchDomain } from "./bench-domain.js";
 import { deleteKeysUnder } from "./redis-keys.js";
@@ -71,7 +73,21 @@ class Arrivals<T> {
   }
 }
 
-const stack = await startStack();
+/**
+ * BENCH_WORKER=process: the host worker runs in a process of its own (`main.js worker`, as a fleet's
+ * hosts run it) instead of inside the gateway's process (`npm start`). The client stays in this one.
+ */
+const WORKER_APART = process.env.BENCH_WORKER === "process";
+const stack = await startStack({ worker: !WORKER_APART });
+const apartWorker = WORKER_APART ? spawnWorker(stack.config, stack.config.HOST_NAME, { WORKER_CONCURRENCY: "2" }) : null;
+if (apartWorker)
+  await waitFor(async () => ok<any>(await stack.gql("{ hosts { name online } }")).hosts.some((h: any) => h.online), {
+    timeout: 60_000,
+    what: "the worker process to register",
+  });
+console.log(
+  `host worker: ${WORKER_APART ? "a process of its own (BENCH_WORKER=process)" : "in the gateway's process (as npm start)"}`,
+);
 const client = wsClient(stack.wsUrl, stack.token);
 const rawPrefix = `bench-raw-${randomBytes(4).toString("hex")}`;
 const rawConnections = [
@@ -314,8 +330,8 @@ try {
   );
   console.log(
     `SQL statements until RUNNING seen     : p50 ${p(gatewaySamples, "statements", 50)}, of which ` +
-      `${p(gatewaySamples, "statementsBeforeAdd", 50)} before queue.add (gateway and worker, one ` +
-      "process)",
+      `${p(gatewaySamples, "statementsBeforeAdd", 50)} before queue.add ` +
+      `(${WORKER_APART ? "the gateway's only" : "gateway and worker, one process"})`,
   );
   console.log(`where it goes (p50)                   : gateway: ${split(gatewaySamples)}`);
   console.log(`                                        raw    : ${split(rawSamples)}`);
@@ -335,6 +351,8 @@ try {
   await rawQueue.obliterate({ force: true }).catch(() => {});
   await rawQueue.close();
   rawConnections.forEach((c) => c.disconnect());
+  apartWorker?.kill("SIGTERM");
+  await apartWorker;
   await stack.close();
   await deleteKeysUnder(stack.config.REDIS_URL, rawPrefix);
   await deleteKeysUnder(stack.config.REDIS_URL, stack.config.QUEUE_PREFIX);

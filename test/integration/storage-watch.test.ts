@@ -15,6 +15,7 @@ import { isRunning, processTree } from "../../src/host/process-tree.js";
 import { probePath, probePaths } from "../../src/host/storage-probe.js";
 import { countingSpawns } from "../support/counting-spawns.js";
 import { watchStorage } from "../../src/host/storage-watchdog.js";
+import { guardStorage } from "../../src/jobs/worker/storage-guard.js";
 import { refreshAssessments } from "../../src/services/disk-assessment.service.js";
 import { releaseGoneSurvivors } from "../../src/services/run-survivors.service.js";
 import { mountPausable, type PausableMount } from "../support/fuse-mounts.js";
@@ -99,6 +100,11 @@ describe.runIf(tools && isRoot)("probePath and watchStorage", () => {
     expect(both.result).toEqual(await alone());
     expect(both.result.map((p) => p.ok && p.type)).toEqual(["directory", "regular file"]);
     expect(both.spawns).toBe(1);
+    // A job's guard takes both identities in that one child, and watches the domain as a directory.
+    const guarded = await countingSpawns(() => guardStorage([domain, image], { intervalMs: 60_000, timeoutMs: 5_000 }));
+    guarded.result.stop();
+    expect(guarded.spawns).toBe(1);
+    expect(guarded.result.lost).toBeNull();
     // The image replaced by a directory: find would read it and quit early; each path is asked alone.
     await fs.rm(image);
     await fs.mkdir(image);

@@ -1,5 +1,5 @@
 import { JobErrorCode } from "../../domain/job-error-code.js";
-import { probePath } from "../../host/storage-probe.js";
+import { probePaths } from "../../host/storage-probe.js";
 import { watchStorage, type WatchedPath } from "../../host/storage-watchdog.js";
 
 /** The storage under a job vanished, was replaced or hangs: the job ends STORAGE_UNAVAILABLE. */
@@ -23,8 +23,8 @@ export interface StorageGuard {
 }
 
 /**
- * Takes the identity (device, inode) of each path now, with a bounded stat, then watches it
- * (see `watchStorage`).
+ * Takes the identity (device, inode) of each path now, in one bounded child, then watches them
+ * (see `watchStorage`). `paths`: a directory (which is also read), then images in it.
  * @throws {StorageUnavailableError} when a path is already gone or hangs.
  */
 export async function guardStorage(
@@ -32,9 +32,10 @@ export async function guardStorage(
   opts: { intervalMs: number; timeoutMs: number },
 ): Promise<StorageGuard> {
   const watched: WatchedPath[] = [];
-  // Each is read if it is a directory, which is not known yet: a domain and its image are two
-  // probes in parallel (each in its own child, each bounded), so the start waits for one, not the sum.
-  const probes = await Promise.all(paths.map((path) => probePath(path, opts.timeoutMs, { readDir: true })));
+  // The first is expected to be a directory to read (the domain), the others files (its images):
+  // one child looks at all of them (probePaths asks each alone if one is not what is expected).
+  const targets = paths.map((path, i) => ({ path, readDir: i === 0 }));
+  const probes = await probePaths(targets, opts.timeoutMs);
   for (const [i, path] of paths.entries()) {
     const seen = probes[i]!;
     if (!seen.ok) throw new StorageUnavailableError(seen.reason);
