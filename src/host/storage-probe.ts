@@ -105,6 +105,9 @@ function parseFindLine(line: string): Seen | null {
   return dev && ino && letter ? { dev, ino, type: FIND_TYPES[letter] ?? "unknown" } : null;
 }
 
+/** What the child printed, parsed; or why there was nothing to parse. */
+type Bounded<T> = { ok: true; seen: T } | ProbeFailure;
+
 /**
  * Runs one look in a child; see {@link probePath}. Plain `child_process.spawn`, not execa: the
  * watchdog runs these every few seconds during a job, and execa's option handling and stream
@@ -112,8 +115,6 @@ function parseFindLine(line: string): Seen | null {
  * about the path counts even if it then failed (a directory it may not list is still there),
  * unless it hung.
  */
-type Bounded<T> = { ok: true; seen: T } | ProbeFailure;
-
 async function bounded<T>(
   target: string,
   argv: string[],
