@@ -68,7 +68,13 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
   setMaxListeners(0, eventTarget);
   const pubSub: JobPubSub = createPubSub({ eventTarget });
   const jobFeed = new JobFeed();
-  const unbridge = bridgeBusToPubSub(bus, pubSub, jobFeed);
+  const unbridge = bridgeBusToPubSub(
+    bus,
+    pubSub,
+    jobFeed,
+    (ids) => services.sparsify.store.getMany(ids),
+    (error) => log.warn({ err: error.message }, "followed jobs not read again after the bus reconnected"),
+  );
   const tokens = new TokenService(db, bus);
   const services: GatewayServices = {
     ...base,

@@ -10,6 +10,9 @@ import { recordEvent } from "./audit.js";
 import { refreshAssessments } from "./disk-assessment.service.js";
 import { hydrateRow } from "./hydrate-row.js";
 
+/** Ids per statement of {@link JobStore.getMany}. */
+const GET_MANY_CHUNK = 5_000;
+
 export type TerminalState = JobState.SUCCEEDED | JobState.FAILED | JobState.CANCELLED;
 
 export interface JobEnding {
@@ -40,6 +43,14 @@ export class JobStore {
 
   async get(id: string, em: EntityManager = this.db.manager): Promise<SparsifyJob | null> {
     return em.findOneBy(SparsifyJob, { id });
+  }
+
+  /** The jobs of `ids` that exist, read in chunks (one statement's parameters are bounded). */
+  async getMany(ids: readonly string[]): Promise<SparsifyJob[]> {
+    const out: SparsifyJob[] = [];
+    for (let i = 0; i < ids.length; i += GET_MANY_CHUNK)
+      out.push(...(await this.db.getRepository(SparsifyJob).findBy({ id: In(ids.slice(i, i + GET_MANY_CHUNK)) })));
+    return out;
   }
 
   async announce(job: SparsifyJob): Promise<void> {

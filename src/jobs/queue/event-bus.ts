@@ -15,6 +15,9 @@ export type BusMessage =
   /** A run on `host` claimed these images (real paths): its other worker processes stop reading them. */
   | { type: "image-claim"; host: string; origin: string; keys: string[] };
 
+/** Not a BusMessage type: emitted here, never published. */
+const RESUBSCRIBED = "bus:resubscribed";
+
 /**
  * Redis pub/sub between gateways and workers. Every gateway replica subscribes, so every replica
  * sees every job change and pushes it to its own WebSocket clients; nothing polls the database
@@ -24,6 +27,8 @@ export type BusMessage =
 export class EventBus {
   private readonly emitter = new EventEmitter();
   private readonly channel: string;
+  /** Set once the first subscription is confirmed: a later "ready" is a reconnect. */
+  private subscribed = false;
 
   constructor(
     private readonly publisher: Redis,
@@ -42,10 +47,34 @@ export class EventBus {
       }
       this.emitter.emit(message.type, message);
     });
+    subscriber.on("ready", () => {
+      if (this.subscribed) void this.resubscribed();
+    });
   }
 
   async start(): Promise<void> {
     await this.subscriber.subscribe(this.channel);
+    this.subscribed = true;
+  }
+
+  /**
+   * After a reconnect (a Redis restart, a Sentinel failover) the channel is subscribed again
+   * (ioredis does it too; this waits for Redis to confirm it), then {@link onResubscribed}'s
+   * handlers run: what was published while the subscriber was away is lost, and they re-read it.
+   */
+  private async resubscribed(): Promise<void> {
+    try {
+      await this.subscriber.subscribe(this.channel);
+    } catch {
+      return; // closing, or down again: the next "ready" tries again
+    }
+    this.emitter.emit(RESUBSCRIBED);
+  }
+
+  /** Calls `handler` each time the subscriber is back after a reconnect; returns the stop. */
+  onResubscribed(handler: () => void): () => void {
+    this.emitter.on(RESUBSCRIBED, handler);
+    return () => this.emitter.off(RESUBSCRIBED, handler);
   }
 
   async publish(message: BusMessage): Promise<void> {

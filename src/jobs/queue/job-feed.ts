@@ -27,6 +27,11 @@ export class JobFeed {
     };
   }
 
+  /** The ids of the jobs someone listens to. */
+  ids(): string[] {
+    return [...this.listeners.keys()];
+  }
+
   /** Jobs with at least one listener (tests: nothing is left behind). */
   get size(): number {
     return this.listeners.size;

@@ -11,15 +11,40 @@ export type JobPubSub = PubSub<{ JOB_CHANGED: [string, SparsifyJob]; JOB_EVENTS:
 export const isTerminal = (state: string) =>
   state === JobState.SUCCEEDED || state === JobState.FAILED || state === JobState.CANCELLED;
 
-/** Feeds every job change from the bus into this gateway's job feed (per job) and pubsub (all jobs). */
-export function bridgeBusToPubSub(bus: EventBus, pubSub: JobPubSub, feed: JobFeed): () => void {
-  return bus.on("job", ({ job: snapshot }) => {
+/**
+ * Feeds every job change from the bus into this gateway's job feed (per job) and pubsub (all jobs).
+ * After the bus was away (a Redis restart, a failover), the jobs someone follows are read again
+ * with `loadJobs` and fed as changes: a job that ended meanwhile would otherwise never end for its
+ * subscribers. A stream drops what it already has (isNewer). Streams of all jobs' events
+ * (sparsifyJobEvents) get no replay: they may miss what happened while the bus was away.
+ */
+export function bridgeBusToPubSub(
+  bus: EventBus,
+  pubSub: JobPubSub,
+  feed: JobFeed,
+  loadJobs?: (ids: string[]) => Promise<SparsifyJob[]>,
+  onResyncError: (error: Error) => void = () => {},
+): () => void {
+  const offJobs = bus.on("job", ({ job: snapshot }) => {
     // Converted once per event, not once per subscriber: thousands may watch one job.
     const job = fromSnapshot(snapshot);
     feed.publish(job);
     pubSub.publish("JOB_CHANGED", job.id, job);
     pubSub.publish("JOB_EVENTS", job);
   });
+  const offResync = bus.onResubscribed(async () => {
+    const ids = feed.ids();
+    if (!loadJobs || ids.length === 0) return;
+    try {
+      for (const job of await loadJobs(ids)) feed.publish(job);
+    } catch (error) {
+      onResyncError(error as Error);
+    }
+  });
+  return () => {
+    offJobs();
+    offResync();
+  };
 }
 
 /** A later snapshot of the same job never moves it backwards (bus messages can race). */
