@@ -68,13 +68,6 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
   setMaxListeners(0, eventTarget);
   const pubSub: JobPubSub = createPubSub({ eventTarget });
   const jobFeed = new JobFeed();
-  const unbridge = bridgeBusToPubSub(
-    bus,
-    pubSub,
-    jobFeed,
-    (ids) => services.sparsify.store.getMany(ids),
-    (error) => log.warn({ err: error.message }, "followed jobs not read again after the bus reconnected"),
-  );
   const tokens = new TokenService(db, bus);
   const services: GatewayServices = {
     ...base,
@@ -88,6 +81,13 @@ export async function startGateway(config: Config, db: DataSource, log: Logger):
     reclaim: new ReclaimService(base),
     schedules: new ScheduleService(base),
   };
+  const unbridge = bridgeBusToPubSub(
+    bus,
+    pubSub,
+    jobFeed,
+    (ids) => services.sparsify.store.getMany(ids),
+    (error) => log.warn({ err: error.message }, "followed jobs not read again after the bus reconnected"),
+  );
 
   const schema = await buildGatewaySchema(pubSub);
   const makeContext = (principal: Principal | null, extra: Partial<GatewayContext> = {}): GatewayContext => ({

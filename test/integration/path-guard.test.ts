@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { guardImagePath, PathGuardCode, readFileFacts, type GuardedLayer } from "../../src/host/path-guard.js";
 import { configureImageTools } from "../../src/host/run-image-tool.js";
 import { countingSpawns } from "../support/counting-spawns.js";
-import { mountPausable } from "../support/fuse-mounts.js";
+import { pausableDomain } from "../support/fuse-mounts.js";
 import { requireRoot, requireTools } from "../support/require-tool.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
@@ -119,11 +119,7 @@ const fuse = requireTools("bindfs", "fusermount3", "find", "dd") && requireRoot(
 describe.runIf(fuse)("guardImagePath on storage that stops answering", () => {
   it("one child per layer while it answers; STORAGE_UNAVAILABLE at the deadline once it hangs, nothing opened here", async () => {
     const dir = await makeTempDir("guard-hung-");
-    const [real, dom] = [path.join(dir.path, "real"), path.join(dir.path, "dom")];
-    await fs.mkdir(real);
-    await fs.mkdir(dom);
-    await fs.writeFile(path.join(real, "a.raw"), "image");
-    const mount = await mountPausable(real, dom);
+    const { domain: dom, mount } = await pausableDomain(dir.path, "dom");
     try {
       const facts = await readFileFacts(path.join(dom, "a.raw"));
       const layer = { relPath: "a.raw", identity: { device: facts.device, inode: facts.inode } };

@@ -18,7 +18,7 @@ import { watchStorage } from "../../src/host/storage-watchdog.js";
 import { guardStorage } from "../../src/jobs/worker/storage-guard.js";
 import { refreshAssessments } from "../../src/services/disk-assessment.service.js";
 import { releaseGoneSurvivors } from "../../src/services/run-survivors.service.js";
-import { mountPausable, type PausableMount } from "../support/fuse-mounts.js";
+import { mountPausable, pausableDomain, type PausableMount } from "../support/fuse-mounts.js";
 import { requireRoot, requireTools } from "../support/require-tool.js";
 import { startStack, type Stack } from "../support/stack.js";
 import { makeTempDir } from "../support/temp-dir.js";
@@ -73,12 +73,9 @@ describe.runIf(tools && isRoot)("probePath and watchStorage", () => {
   });
 
   it("a paused FUSE server: HUNG at the deadline, even where the directory's stat is still cached", async () => {
-    const real = path.join(dir.path, "real");
-    const domain = path.join(dir.path, "domain");
-    await fs.mkdir(real);
-    await fs.mkdir(domain);
-    await fs.writeFile(path.join(real, "a.raw"), "x");
-    mount = await mountPausable(real, domain);
+    const paused = await pausableDomain(dir.path, "domain");
+    const domain = paused.domain;
+    mount = paused.mount;
     expect(await probePath(domain, 5_000, { readDir: true })).toMatchObject({ ok: true });
     mount.pause();
     const t0 = performance.now();
@@ -121,12 +118,7 @@ describe.runIf(tools && isRoot)("probePath and watchStorage", () => {
   });
 
   it("probePaths on a paused FUSE server: every path HUNG at the deadline, from one child", async () => {
-    const real = path.join(dir.path, "real2");
-    const domain = path.join(dir.path, "domain2");
-    await fs.mkdir(real);
-    await fs.mkdir(domain);
-    await fs.writeFile(path.join(real, "a.raw"), "x");
-    const paused = await mountPausable(real, domain);
+    const { domain, mount: paused } = await pausableDomain(dir.path, "domain2");
     try {
       const targets = [{ path: domain, readDir: true }, { path: path.join(domain, "a.raw") }];
       expect((await probePaths(targets, 5_000)).every((p) => p.ok)).toBe(true);

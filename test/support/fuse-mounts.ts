@@ -1,4 +1,5 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { execa } from "execa";
 import { parseMounts } from "../../src/host/nfs-mounts.js";
 
@@ -62,4 +63,16 @@ export async function mountPausable(
       await execa("fusermount3", ["-u", "-z", mountpoint], { reject: false });
     },
   };
+}
+
+/**
+ * A domain directory `<parent>/<name>` served by a pausable mount of `<parent>/<name>-real`, which
+ * holds one small file, a.raw.
+ */
+export async function pausableDomain(parent: string, name: string): Promise<{ domain: string; mount: PausableMount }> {
+  const [real, domain] = [join(parent, `${name}-real`), join(parent, name)];
+  await mkdir(real);
+  await mkdir(domain);
+  await writeFile(join(real, "a.raw"), "x");
+  return { domain, mount: await mountPausable(real, domain) };
 }
